@@ -1,0 +1,35 @@
+// Command terraform-provider-codomyrmex serves the codomyrmex provider over
+// the Terraform plugin protocol v6.
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/provider"
+)
+
+// Run "go generate" to format example terraform files and generate the docs
+// for the registry/website.
+
+//go:generate terraform fmt -recursive ./examples/
+
+// version is set by goreleaser (-X main.version).
+var version = "dev"
+
+func main() {
+	var debug bool
+	flag.BoolVar(&debug, "debug", false, "set to true to run the provider with support for debuggers like delve")
+	flag.Parse()
+
+	opts := providerserver.ServeOpts{
+		Address: "registry.terraform.io/codomyrmex/codomyrmex",
+		Debug:   debug,
+	}
+	if err := providerserver.Serve(context.Background(), provider.New(version), opts); err != nil {
+		log.Fatal(err.Error())
+	}
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs the CLIs the acceptance tests run against into a cache outside the
+# repository, building them from the Go module proxy when they are missing:
+#   OpenTofu 1.12.6 and Terraform 1.8.5 (the oldest Terraform we support).
+# Prints nothing but progress on stderr; safe to run repeatedly.
+set -euo pipefail
+
+CACHE_DIR="${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}"
+TOFU_VERSION="${TOFU_VERSION:-1.12.6}"
+TERRAFORM_VERSION="${TERRAFORM_VERSION:-1.8.5}"
+mkdir -p "$CACHE_DIR"
+
+log() { echo "install-clis: $*" >&2; }
+
+install_tofu() {
+  local bin="$CACHE_DIR/tofu-$TOFU_VERSION"
+  if [[ -x "$bin" ]]; then return; fi
+  log "building OpenTofu $TOFU_VERSION into $bin (about 8 minutes on 2 cores)"
+  local dir work
+  dir="$(go mod download -json "github.com/opentofu/opentofu@v$TOFU_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  work="$(mktemp -d)"
+  cp -r "$dir/." "$work/"
+  chmod -R u+w "$work"
+  (cd "$work" && GOFLAGS= CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-X github.com/opentofu/opentofu/version.dev=no" -o "$bin.tmp" ./cmd/tofu)
+  mv "$bin.tmp" "$bin"
+  rm -rf "$work"
+}
+
+install_terraform() {
+  local bin="$CACHE_DIR/terraform-$TERRAFORM_VERSION"
+  if [[ -x "$bin" ]]; then return; fi
+  log "building Terraform $TERRAFORM_VERSION into $bin (about 6 minutes on 2 cores)"
+  local gobin
+  gobin="$(mktemp -d)"
+  GOBIN="$gobin" GOFLAGS= CGO_ENABLED=0 go install -trimpath \
+    -ldflags "-X github.com/hashicorp/terraform/version.dev=no" \
+    "github.com/hashicorp/terraform@v$TERRAFORM_VERSION"
+  mv "$gobin/terraform" "$bin"
+  rm -rf "$gobin"
+}
+
+case "${1:-all}" in
+  tofu) install_tofu ;;
+  terraform) install_terraform ;;
+  all) install_tofu; install_terraform ;;
+  *) echo "usage: $0 [tofu|terraform|all]" >&2; exit 2 ;;
+esac

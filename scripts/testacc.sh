@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs the acceptance tests (TestAcc*) once per CLI: OpenTofu 1.12.6 and
+# Terraform 1.8.5 from the cache filled by install-clis.sh, plus any other
+# terraform found on PATH. Each run drives the real binary against real HTTP
+# servers (the simulated fleet of internal/agent, in process).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CACHE_DIR="${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}"
+RUN="${TESTACC_RUN:-^TestAcc}"
+PKGS="${TESTACC_PKGS:-./internal/provider/}"
+
+# tofu warns about a missing CLI config file, which breaks plugin-testing's
+# version check: give every CLI a config file of our own.
+cli_config="$(mktemp)"
+trap 'rm -f "$cli_config"' EXIT
+export TF_CLI_CONFIG_FILE="$cli_config"
+export TF_ACC=1
+export CHECKPOINT_DISABLE=1
+
+declare -a names=() paths=()
+names+=("opentofu-1.12.6"); paths+=("$CACHE_DIR/tofu-1.12.6")
+names+=("terraform-1.8.5"); paths+=("$CACHE_DIR/terraform-1.8.5")
+if path_tf="$(command -v terraform 2>/dev/null)"; then
+  v="$("$path_tf" version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p' | head -1)"
+  if [[ -n "$v" && "$v" != "1.8.5" ]]; then names+=("terraform-$v"); paths+=("$path_tf"); fi
+fi
+
+status=0
+for i in "${!names[@]}"; do
+  name="${names[$i]}"; bin="${paths[$i]}"
+  if [[ ! -x "$bin" ]]; then echo "testacc: $bin is missing; run ./scripts/install-clis.sh" >&2; exit 1; fi
+  echo "=== acceptance tests on $name ($bin)"
+  if [[ "$name" == opentofu-* ]]; then
+    host=registry.opentofu.org
+  else
+    host=registry.terraform.io
+  fi
+  start=$(date +%s)
+  if ! TF_ACC_TERRAFORM_PATH="$bin" TF_ACC_PROVIDER_HOST="$host" TF_ACC_PROVIDER_NAMESPACE=hashicorp \
+       go test -race -count=1 -timeout 40m -run "$RUN" $PKGS ${TESTACC_ARGS:-}; then
+    status=1
+    echo "testacc: FAILED on $name" >&2
+  fi
+  echo "=== $name took $(( $(date +%s) - start ))s"
+done
+exit $status
