@@ -1,0 +1,97 @@
+package strategies
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+)
+
+// memFleet is the cheapest possible fleet: the engine's own cost dominates.
+type memFleet struct {
+	versions sync.Map // id → version
+}
+
+func (m *memFleet) env() Env {
+	return Env{
+		Deploy: func(_ context.Context, t Target, version, _ string) error {
+			m.versions.Store(t.ID, version)
+			return nil
+		},
+		Health: func(_ context.Context, t Target) (string, error) {
+			v, _ := m.versions.Load(t.ID)
+			s, _ := v.(string)
+			return s, nil
+		},
+		Switch:  func(context.Context, string, string) error { return nil },
+		Weights: func(context.Context, string, float64) error { return nil },
+		Publish: func(context.Context, float64) error { return nil },
+		Clock:   clock.NewFake(epoch),
+	}
+}
+
+func benchTargets(n int) []Target {
+	targets := make([]Target, n)
+	for i := range targets {
+		id := fmt.Sprintf("t%d", i+1)
+		slot := SlotBlue
+		if i%2 == 1 {
+			slot = SlotGreen
+		}
+		targets[i] = Target{ID: id, Address: "http://127.0.0.1:7070/t/" + id, Slot: slot}
+	}
+	return targets
+}
+
+func BenchmarkExecute(b *testing.B) {
+	configs := map[string]func(*Config){
+		// Ten batches whatever the fleet size: batch_size 1 over 10000
+		// targets would measure goroutine start-up, not the engine.
+		NameRolling:     func(c *Config) { c.Rolling.BatchCount = 10 },
+		NameBlueGreen:   nil,
+		NameCanary:      nil,
+		NameFeatureFlag: func(c *Config) { c.FeatureFlag.InitialRollout = 10 },
+	}
+	for _, name := range Names() {
+		for _, n := range []int{10, 1000, 10000} {
+			b.Run(fmt.Sprintf("%s/%d", name, n), func(b *testing.B) {
+				strategy := mustNew(b, name, configs[name])
+				targets := benchTargets(n)
+				b.ReportAllocs()
+				for b.Loop() {
+					m := &memFleet{}
+					req := Request{
+						Deployment:      "bench",
+						Version:         "v2",
+						PreviousVersion: "v1",
+						Targets:         targets,
+						AutoRollback:    true,
+						HealthCheck:     hc(),
+					}
+					if res := strategy.Execute(context.Background(), req, m.env()); !res.Success {
+						b.Fatalf("rollout failed: %v", res.Errors)
+					}
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkRollback(b *testing.B) {
+	for _, n := range []int{10, 1000, 10000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			strategy := mustNew(b, NameRolling, nil)
+			targets := benchTargets(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				m := &memFleet{}
+				req := Request{Deployment: "bench", Version: "v2", PreviousVersion: "v1", Targets: targets, HealthCheck: hc()}
+				if res := strategy.Rollback(context.Background(), req, m.env(), targets); !res.Success {
+					b.Fatalf("rollback failed: %v", res.RollbackErrors)
+				}
+			}
+		})
+	}
+}

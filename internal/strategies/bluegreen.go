@@ -1,0 +1,149 @@
+package strategies
+
+import (
+	"context"
+	"fmt"
+)
+
+// BlueGreenStrategy deploys the new version to the idle slot and, once every
+// target of that slot is healthy, switches traffic to it. A failure before
+// the switch leaves traffic untouched.
+type BlueGreenStrategy struct {
+	cfg BlueGreenConfig
+}
+
+// Name returns "blue_green".
+func (s *BlueGreenStrategy) Name() string { return NameBlueGreen }
+
+// checkSlots verifies that every target has a slot and both slots are used.
+func checkSlots(req Request) error {
+	var bad []string
+	used := map[string]bool{}
+	for _, t := range req.Targets {
+		if t.Slot != SlotBlue && t.Slot != SlotGreen {
+			bad = append(bad, t.ID)
+			continue
+		}
+		used[t.Slot] = true
+	}
+	switch {
+	case len(bad) > 0:
+		return fmt.Errorf("blue_green needs slot %q or %q on every target; missing or invalid on %s", SlotBlue, SlotGreen, listIDs(bad))
+	case !used[SlotBlue] || !used[SlotGreen]:
+		return fmt.Errorf("blue_green needs targets in both slots, %q and %q", SlotBlue, SlotGreen)
+	case req.ActiveSlot != "" && req.ActiveSlot != SlotBlue && req.ActiveSlot != SlotGreen:
+		return fmt.Errorf("active slot %q is neither %q nor %q", req.ActiveSlot, SlotBlue, SlotGreen)
+	}
+	return nil
+}
+
+// Execute deploys req.Version to the idle slot, then switches to it.
+func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *Result {
+	r, err := newRun(NameBlueGreen, req, env)
+	if err != nil {
+		return r.reject(err)
+	}
+	if err := checkSlots(req); err != nil {
+		return r.reject(err)
+	}
+	idle := IdleSlot(req.ActiveSlot)
+	pending := Pending(NameBlueGreen, req)
+	r.markSkipped(pending)
+	// Before the switch, traffic never left the active slot: restoring the
+	// idle slot's targets is all there is to undo.
+	restore := func(ctx context.Context, targets []Target) bool {
+		return r.restoreBlueGreen(ctx, targets, req.ActiveSlot, false)
+	}
+
+	phase := idle + " slot"
+	if len(pending) > 0 {
+		if ctx.Err() != nil {
+			return r.cancelled(ctx, phase, restore, false)
+		}
+		r.info(phase, "deploying %s to %d targets of the idle %s slot", req.Version, len(pending), idle)
+		st := r.deployPhase(ctx, pending, phase)
+		if st.notStarted > 0 {
+			return r.cancelled(ctx, phase, restore, false)
+		}
+		if len(st.failed) > 0 {
+			where := "no traffic was switched"
+			if req.ActiveSlot != "" {
+				where = "traffic stays on " + req.ActiveSlot
+			}
+			cause := fmt.Errorf("%s: %s failed; %s", phase, listIDs(st.failed), where)
+			return r.fail(ctx, phase, cause, restore, false)
+		}
+	}
+
+	if ctx.Err() != nil {
+		return r.cancelled(ctx, "switch", restore, false)
+	}
+	if r.env.Switch != nil {
+		r.info("switch", "switching traffic to the %s slot (%s)", idle, req.Version)
+		if err := r.env.Switch(ctx, idle, req.Version); err != nil {
+			// The router may have switched before the call failed: point it
+			// back at the old slot when there is one.
+			back := req.ActiveSlot != ""
+			restore := func(ctx context.Context, targets []Target) bool {
+				return r.restoreBlueGreen(ctx, targets, req.ActiveSlot, back)
+			}
+			return r.fail(ctx, "switch", fmt.Errorf("switch: switching traffic to %s: %w", idle, err), restore, back)
+		}
+	}
+	r.res.ActiveSlot = idle
+	r.res.TrafficPercentage = 100
+	return r.complete()
+}
+
+// restoreBlueGreen restores the previous version. With switchBack, the
+// targets of slot back are restored first, traffic is switched to that slot
+// only when they all are, and the other targets are restored afterwards, once
+// they serve no traffic. If the switch cannot be made they are left alone:
+// downgrading the slot that may still serve traffic is worse than a failed
+// rollback.
+func (r *run) restoreBlueGreen(ctx context.Context, targets []Target, back string, switchBack bool) bool {
+	var first, rest []Target
+	for _, t := range targets {
+		if switchBack && t.Slot == back {
+			first = append(first, t)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	ok := r.restoreTargets(ctx, first)
+	if switchBack {
+		prev := r.req.PreviousVersion
+		var why error
+		switch {
+		case !ok:
+			why = fmt.Errorf("traffic not switched back to %s: its targets did not all come back at %s", back, prev)
+		case r.env.Switch != nil:
+			r.info("rollback", "switching traffic back to the %s slot (%s)", back, prev)
+			if err := r.env.Switch(ctx, back, prev); err != nil {
+				why = fmt.Errorf("switching traffic back to %s: %w", back, err)
+			}
+		}
+		if why != nil {
+			err := fmt.Errorf("rollback: %w", why)
+			r.res.RollbackErrors = append(r.res.RollbackErrors, err)
+			r.errorEvent("rollback", "", prev, "traffic not switched back", err)
+			r.leaveUnrestored(rest, why)
+			return false
+		}
+		r.res.ActiveSlot = back
+		r.res.TrafficPercentage = 0
+	}
+	return r.restoreTargets(ctx, rest) && ok
+}
+
+// Rollback switches traffic from req.ActiveSlot back to the other slot and
+// restores req.PreviousVersion on targets: those of the other slot first, so
+// the switch goes to healthy targets, the rest after it.
+func (s *BlueGreenStrategy) Rollback(ctx context.Context, req Request, env Env, targets []Target) *Result {
+	return rollbackOnly(ctx, NameBlueGreen, req, env, targets, func(r *run, ctx context.Context) bool {
+		if req.ActiveSlot == "" {
+			return r.restoreTargets(ctx, targets)
+		}
+		return r.restoreBlueGreen(ctx, targets, IdleSlot(req.ActiveSlot), true)
+	})
+}

@@ -1,0 +1,116 @@
+package strategies
+
+import (
+	"context"
+	"fmt"
+	"math"
+)
+
+// CanaryStrategy brings the version to a growing share of the fleet, stage by
+// stage, moving router weights along and stopping when a stage's success
+// rate falls below the threshold.
+type CanaryStrategy struct {
+	cfg CanaryConfig
+}
+
+// Name returns "canary".
+func (s *CanaryStrategy) Name() string { return NameCanary }
+
+// stageGoal is how many of n targets run the version after a stage at pct:
+// ceil(n × pct / 100), at least 1.
+func stageGoal(n int, pct float64) int {
+	// The epsilon keeps 30% of 10 at 3 despite float rounding.
+	g := int(math.Ceil(float64(n)*pct/100 - 1e-9))
+	return min(max(g, 1), n)
+}
+
+// Execute rolls req.Version out stage by stage.
+func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Result {
+	r, err := newRun(NameCanary, req, env)
+	if err != nil {
+		return r.reject(err)
+	}
+	pending := Pending(NameCanary, req)
+	r.markSkipped(pending)
+	restore := func(ctx context.Context, targets []Target) bool {
+		return r.restore(ctx, targets, s.weightsUndo(r))
+	}
+
+	stages := s.cfg.Stages
+	first := 0
+	if len(pending) == 0 {
+		// Nothing to deploy: only make sure the router sends everything to
+		// the version (a previous apply may have stopped before that).
+		first = len(stages) - 1
+	}
+	n := len(req.Targets)
+	atVersion := n - len(pending)
+	next := 0             // index in pending of the next target to deploy
+	trafficMoved := false // router weights were (maybe) changed with nothing deployed
+	for k := first; k < len(stages); k++ {
+		pct := stages[k]
+		phase := fmt.Sprintf("stage %d (%s%%)", k+1, formatPercent(pct))
+		if k > first && s.cfg.StageInterval > 0 {
+			if err := r.env.Clock.Sleep(ctx, s.cfg.StageInterval); err != nil {
+				return r.cancelled(ctx, phase, restore, trafficMoved)
+			}
+		}
+		if ctx.Err() != nil {
+			return r.cancelled(ctx, phase, restore, trafficMoved)
+		}
+		count := min(max(stageGoal(n, pct)-atVersion, 0), len(pending)-next)
+		if k == len(stages)-1 {
+			count = len(pending) - next
+		}
+		batch := pending[next : next+count]
+		r.info(phase, "%s: deploying %s to %d targets", phase, req.Version, len(batch))
+		st := r.deployPhase(ctx, batch, phase)
+		next += st.attempted
+		atVersion += st.attempted
+		if st.notStarted > 0 {
+			return r.cancelled(ctx, phase, restore, trafficMoved)
+		}
+		if st.attempted > 0 {
+			rate := float64(st.healthy) / float64(st.attempted)
+			r.info(phase, "%s: %d of %d targets healthy", phase, st.healthy, st.attempted)
+			if rate < s.cfg.SuccessThreshold {
+				cause := fmt.Errorf("%s: success rate %.2f (%d of %d healthy) is below success_threshold %g; failed: %s",
+					phase, rate, st.healthy, st.attempted, s.cfg.SuccessThreshold, listIDs(st.failed))
+				return r.fail(ctx, phase, cause, restore, trafficMoved)
+			}
+		}
+		if r.env.Weights != nil {
+			if ctx.Err() != nil {
+				return r.cancelled(ctx, phase, restore, trafficMoved)
+			}
+			trafficMoved = len(pending) > 0
+			r.info(phase, "%s: sending %s%% of traffic to %s", phase, formatPercent(pct), req.Version)
+			if err := r.env.Weights(ctx, req.Version, pct); err != nil {
+				cause := fmt.Errorf("%s: setting router weights of %s to %s%%: %w", phase, req.Version, formatPercent(pct), err)
+				return r.fail(ctx, phase, cause, restore, trafficMoved)
+			}
+		}
+		r.res.TrafficPercentage = pct
+	}
+	return r.complete()
+}
+
+// weightsUndo sends all traffic away from the version.
+func (s *CanaryStrategy) weightsUndo(r *run) *trafficUndo {
+	u := &trafficUndo{
+		what: fmt.Sprintf("set router weights of %s to 0%%", r.req.Version),
+		done: func() { r.res.TrafficPercentage = 0 },
+	}
+	if r.env.Weights != nil {
+		u.call = func(ctx context.Context) error { return r.env.Weights(ctx, r.req.Version, 0) }
+	}
+	return u
+}
+
+// Rollback sets the router weights of req.Version to 0, then redeploys
+// req.PreviousVersion to targets.
+func (s *CanaryStrategy) Rollback(ctx context.Context, req Request, env Env, targets []Target) *Result {
+	return rollbackOnly(ctx, NameCanary, req, env, targets, func(r *run, ctx context.Context) bool {
+		return r.restore(ctx, targets, s.weightsUndo(r))
+	})
+}

@@ -1,0 +1,88 @@
+package strategies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// FeatureFlagStrategy deploys the version to every pending target at once
+// (bounded by the shared limiter) and, when all are healthy, publishes the
+// feature flag at its initial percentage (the seed's FeatureFlagStrategy).
+type FeatureFlagStrategy struct {
+	cfg FeatureFlagConfig
+}
+
+// Name returns "feature_flag".
+func (s *FeatureFlagStrategy) Name() string { return NameFeatureFlag }
+
+func (s *FeatureFlagStrategy) flag() string {
+	if s.cfg.FlagName == "" {
+		return "flag"
+	}
+	return fmt.Sprintf("flag %q", s.cfg.FlagName)
+}
+
+// Execute deploys req.Version everywhere, then publishes the flag.
+func (s *FeatureFlagStrategy) Execute(ctx context.Context, req Request, env Env) *Result {
+	r, err := newRun(NameFeatureFlag, req, env)
+	if err != nil {
+		return r.reject(err)
+	}
+	if r.env.Publish == nil {
+		return r.reject(errors.New("feature_flag needs a flag endpoint to publish the flag"))
+	}
+	pending := Pending(NameFeatureFlag, req)
+	r.markSkipped(pending)
+	restore := func(ctx context.Context, targets []Target) bool {
+		return r.restore(ctx, targets, s.publishUndo(r))
+	}
+
+	const phase = "deploy"
+	if len(pending) > 0 {
+		if ctx.Err() != nil {
+			return r.cancelled(ctx, phase, restore, false)
+		}
+		r.info(phase, "deploying %s to %d targets", req.Version, len(pending))
+		st := r.deployPhase(ctx, pending, phase)
+		if st.notStarted > 0 {
+			return r.cancelled(ctx, phase, restore, false)
+		}
+		if len(st.failed) > 0 {
+			cause := fmt.Errorf("%s: %s failed; %s not published", phase, listIDs(st.failed), s.flag())
+			return r.fail(ctx, phase, cause, restore, false)
+		}
+	}
+
+	if ctx.Err() != nil {
+		return r.cancelled(ctx, "publish", restore, false)
+	}
+	pct := formatPercent(s.cfg.InitialRollout)
+	r.info("publish", "publishing %s at %s%%", s.flag(), pct)
+	if err := r.env.Publish(ctx, s.cfg.InitialRollout); err != nil {
+		cause := fmt.Errorf("publish: publishing %s at %s%%: %w", s.flag(), pct, err)
+		return r.fail(ctx, "publish", cause, restore, true)
+	}
+	r.res.TrafficPercentage = s.cfg.InitialRollout
+	return r.complete()
+}
+
+// publishUndo turns the flag off.
+func (s *FeatureFlagStrategy) publishUndo(r *run) *trafficUndo {
+	u := &trafficUndo{
+		what: fmt.Sprintf("publish %s at 0%%", s.flag()),
+		done: func() { r.res.TrafficPercentage = 0 },
+	}
+	if r.env.Publish != nil {
+		u.call = func(ctx context.Context) error { return r.env.Publish(ctx, 0) }
+	}
+	return u
+}
+
+// Rollback publishes the flag at 0 %, then redeploys req.PreviousVersion to
+// targets.
+func (s *FeatureFlagStrategy) Rollback(ctx context.Context, req Request, env Env, targets []Target) *Result {
+	return rollbackOnly(ctx, NameFeatureFlag, req, env, targets, func(r *run, ctx context.Context) bool {
+		return r.restore(ctx, targets, s.publishUndo(r))
+	})
+}

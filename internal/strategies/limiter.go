@@ -1,0 +1,44 @@
+package strategies
+
+import (
+	"context"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// DefaultConcurrency bounds target calls when Env.Limit is nil. It matches the
+// provider's max_concurrency default.
+const DefaultConcurrency = 32
+
+// Limiter bounds how many targets are being worked on at once. One Limiter is
+// shared by every phase of an apply (rollout, rollback, version reads), so the
+// bound holds for the apply as a whole and not per batch or stage.
+type Limiter struct {
+	sem  *semaphore.Weighted
+	size int
+}
+
+// NewLimiter returns a Limiter allowing n concurrent target calls. n < 1 means
+// DefaultConcurrency.
+func NewLimiter(n int) *Limiter {
+	if n < 1 {
+		n = DefaultConcurrency
+	}
+	return &Limiter{sem: semaphore.NewWeighted(int64(n)), size: n}
+}
+
+// Acquire blocks until a slot is free or ctx is done; it returns ctx's error
+// in the latter case, and then holds no slot.
+func (l *Limiter) Acquire(ctx context.Context) error {
+	return l.sem.Acquire(ctx, 1)
+}
+
+// Release frees a slot taken by Acquire.
+func (l *Limiter) Release() {
+	l.sem.Release(1)
+}
+
+// Size is the number of concurrent slots.
+func (l *Limiter) Size() int {
+	return l.size
+}

@@ -1,0 +1,124 @@
+package strategies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// errNoPrevious is returned when a rollback is asked for without a version to
+// go back to.
+var errNoPrevious = errors.New("no previous version known: nothing was rolled back")
+
+// trafficUndo takes traffic away from the new version before targets are
+// restored (canary weights to 0, feature flag to 0 %).
+type trafficUndo struct {
+	what string                          // for messages: "set canary weights of v2 to 0%"
+	call func(ctx context.Context) error // nil when there is nothing to call
+	done func()                          // records the undone traffic in the result
+}
+
+// restore undoes traffic first, then redeploys the previous version to
+// targets. It reports whether everything was restored. Restoring the targets
+// goes on when the traffic call fails: the fleet should still end up on the
+// previous version.
+func (r *run) restore(ctx context.Context, targets []Target, undo *trafficUndo) bool {
+	ok := true
+	if undo != nil {
+		if err := r.undoTraffic(ctx, undo); err != nil {
+			ok = false
+		}
+	}
+	return r.restoreTargets(ctx, targets) && ok
+}
+
+func (r *run) undoTraffic(ctx context.Context, undo *trafficUndo) error {
+	if undo.call != nil {
+		r.info("rollback", "%s", undo.what)
+		if err := undo.call(ctx); err != nil {
+			err = fmt.Errorf("rollback: %s: %w", undo.what, err)
+			r.res.RollbackErrors = append(r.res.RollbackErrors, err)
+			r.errorEvent("rollback", "", r.req.PreviousVersion, "traffic not restored", err)
+			return err
+		}
+	}
+	if undo.done != nil {
+		undo.done()
+	}
+	return nil
+}
+
+// restoreTargets redeploys the previous version to targets concurrently,
+// health-checking each one against that version, and marks the outcomes.
+func (r *run) restoreTargets(ctx context.Context, targets []Target) bool {
+	prev, from := r.req.PreviousVersion, r.req.Version
+	results := runGroup(ctx, r.env.Limit, targets, func(ctx context.Context, t Target) targetResult {
+		return deployAndWait(ctx, r.env, r.req.HealthCheck, t, prev, from)
+	})
+	ok := true
+	for i, t := range targets {
+		o := r.outcome(t)
+		switch tr := results[i]; {
+		case !tr.started:
+			o.RollbackErr = fmt.Errorf("target %s: rollback to %s not started: %w", t.ID, prev, cancelCause(ctx))
+		case tr.err != nil:
+			if tr.version != "" {
+				o.Version = tr.version
+			}
+			o.RollbackErr = fmt.Errorf("target %s: rollback to %s: %w", t.ID, prev, tr.err)
+		default:
+			o.Version = tr.version
+			o.RolledBack = true
+			r.res.RolledBack = append(r.res.RolledBack, t.ID)
+			continue
+		}
+		ok = false
+		r.res.RollbackErrors = append(r.res.RollbackErrors, o.RollbackErr)
+		r.errorEvent("rollback", t.ID, prev, "target not rolled back", o.RollbackErr)
+	}
+	return ok
+}
+
+// leaveUnrestored records why targets were not rolled back.
+func (r *run) leaveUnrestored(targets []Target, why error) {
+	for _, t := range targets {
+		o := r.outcome(t)
+		o.RollbackErr = fmt.Errorf("target %s: not rolled back: %w", t.ID, why)
+		r.res.RollbackErrors = append(r.res.RollbackErrors, o.RollbackErr)
+	}
+}
+
+// rollbackOnly is the Rollback of every strategy: restore targets through
+// restore, and describe the outcome. Unlike the rollback inside Execute it
+// honours ctx: once cancelled, no further target is started.
+func rollbackOnly(ctx context.Context, strategy string, req Request, env Env, targets []Target, restore func(r *run, ctx context.Context) bool) *Result {
+	r, err := newRun(strategy, req, env)
+	if err != nil {
+		r.res.StoppedAt = "rollback"
+		r.res.Errors = append(r.res.Errors, err)
+		return r.finalize()
+	}
+	for _, t := range targets {
+		r.outcome(t)
+	}
+	if req.PreviousVersion == "" {
+		r.res.StoppedAt = "rollback"
+		r.res.Errors = append(r.res.Errors, errNoPrevious)
+		r.errorEvent("rollback", "", "", "rollback not possible", errNoPrevious)
+		return r.finalize()
+	}
+	r.info("rollback", "rolling %d targets back to %s", len(targets), req.PreviousVersion)
+	if restore(r, ctx) {
+		r.res.Success = true
+		r.res.Status = StatusRolledBack
+		r.info("rollback", "rolled back to %s: %s", req.PreviousVersion, describeIDs(r.res.RolledBack, "no target needed it"))
+		return r.finalize()
+	}
+	r.res.StoppedAt = "rollback"
+	if ctx.Err() != nil {
+		r.res.StoppedAt = "rollback (cancelled)"
+	}
+	r.res.Errors = append(r.res.Errors, fmt.Errorf("rollback to %s incomplete: restored %s; %d errors",
+		req.PreviousVersion, describeIDs(r.res.RolledBack, "none"), len(r.res.RollbackErrors)))
+	return r.finalize()
+}

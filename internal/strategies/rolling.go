@@ -1,0 +1,78 @@
+package strategies
+
+import (
+	"context"
+	"fmt"
+)
+
+// RollingStrategy deploys the pending targets batch after batch, in list
+// order. The targets of a batch are deployed and health-checked
+// concurrently; the rollout stops when more targets than max_failures have
+// failed.
+type RollingStrategy struct {
+	cfg RollingConfig
+}
+
+// Name returns "rolling".
+func (s *RollingStrategy) Name() string { return NameRolling }
+
+// batches cuts pending into consecutive batches.
+func (s *RollingStrategy) batches(pending []Target) [][]Target {
+	size := s.cfg.BatchSize
+	if s.cfg.BatchCount > 0 {
+		size = (len(pending) + s.cfg.BatchCount - 1) / s.cfg.BatchCount
+	}
+	size = max(size, 1)
+	out := make([][]Target, 0, (len(pending)+size-1)/size)
+	for len(pending) > 0 {
+		n := min(size, len(pending))
+		out = append(out, pending[:n:n])
+		pending = pending[n:]
+	}
+	return out
+}
+
+// Execute rolls req.Version out batch by batch.
+func (s *RollingStrategy) Execute(ctx context.Context, req Request, env Env) *Result {
+	r, err := newRun(NameRolling, req, env)
+	if err != nil {
+		return r.reject(err)
+	}
+	pending := Pending(NameRolling, req)
+	r.markSkipped(pending)
+	restore := func(ctx context.Context, targets []Target) bool { return r.restore(ctx, targets, nil) }
+
+	batches := s.batches(pending)
+	failures := 0
+	for i, batch := range batches {
+		phase := fmt.Sprintf("batch %d/%d", i+1, len(batches))
+		if i > 0 && s.cfg.BatchDelay > 0 {
+			if err := r.env.Clock.Sleep(ctx, s.cfg.BatchDelay); err != nil {
+				return r.cancelled(ctx, phase, restore, false)
+			}
+		}
+		if ctx.Err() != nil {
+			return r.cancelled(ctx, phase, restore, false)
+		}
+		r.info(phase, "%s: deploying %s to %d targets", phase, req.Version, len(batch))
+		st := r.deployPhase(ctx, batch, phase)
+		failures += len(st.failed)
+		r.info(phase, "%s: %d healthy, %d failed", phase, st.healthy, len(st.failed))
+		if st.notStarted > 0 {
+			return r.cancelled(ctx, phase, restore, false)
+		}
+		if failures > s.cfg.MaxFailures {
+			cause := fmt.Errorf("%s: %s failed; %d failed targets exceed max_failures (%d)",
+				phase, listIDs(st.failed), failures, s.cfg.MaxFailures)
+			return r.fail(ctx, phase, cause, restore, false)
+		}
+	}
+	return r.complete()
+}
+
+// Rollback redeploys req.PreviousVersion to targets.
+func (s *RollingStrategy) Rollback(ctx context.Context, req Request, env Env, targets []Target) *Result {
+	return rollbackOnly(ctx, NameRolling, req, env, targets, func(r *run, ctx context.Context) bool {
+		return r.restore(ctx, targets, nil)
+	})
+}

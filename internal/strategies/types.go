@@ -1,0 +1,161 @@
+// Package strategies is the deployment engine: rolling, blue/green, canary
+// and feature-flag rollouts and their rollbacks. It knows nothing about HTTP
+// or the plugin framework; a strategy is given targets, a version, and
+// functions that deploy to a target, check its health, move traffic and
+// publish a flag.
+package strategies
+
+import (
+	"context"
+	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+)
+
+// Strategy names, as written in configuration and saved in state.
+const (
+	NameRolling     = "rolling"
+	NameBlueGreen   = "blue_green"
+	NameCanary      = "canary"
+	NameFeatureFlag = "feature_flag"
+)
+
+// Slots of a blue/green fleet.
+const (
+	SlotBlue  = "blue"
+	SlotGreen = "green"
+)
+
+// Status of a finished rollout.
+type Status string
+
+const (
+	StatusCompleted  Status = "completed"
+	StatusFailed     Status = "failed"
+	StatusRolledBack Status = "rolled_back"
+)
+
+// Target is one deploy target.
+type Target struct {
+	ID       string
+	Address  string
+	Name     string
+	Slot     string
+	Metadata map[string]string
+}
+
+// DeployFunc deploys version to one target (the seed's deploy_fn).
+// previousVersion is "" when unknown.
+type DeployFunc func(ctx context.Context, t Target, version, previousVersion string) error
+
+// HealthChecker makes one health call to a target and returns the version
+// it reports. A nil error means the target answered healthy.
+type HealthChecker func(ctx context.Context, t Target) (version string, err error)
+
+// SwitchFunc points the router at a blue/green slot running version.
+type SwitchFunc func(ctx context.Context, slot, version string) error
+
+// WeightsFunc sends percentage of traffic to version (canary).
+type WeightsFunc func(ctx context.Context, version string, percentage float64) error
+
+// PublishFlagFunc publishes the feature flag at percentage.
+type PublishFlagFunc func(ctx context.Context, percentage float64) error
+
+// HealthCheck configures the polling done after each successful deploy.
+type HealthCheck struct {
+	Enabled       bool
+	Interval      time.Duration
+	Timeout       time.Duration
+	ExpectVersion bool
+}
+
+// Event levels.
+const (
+	LevelInfo  = "INFO"
+	LevelError = "ERROR"
+)
+
+// Event is a progress or failure report for logging. Events are delivered
+// from one goroutine at a time, in a deterministic order.
+type Event struct {
+	Level    string // "INFO" or "ERROR"
+	Message  string
+	Phase    string // e.g. "batch 2/5", "stage 1 (10%)", "switch", "rollback"
+	TargetID string
+	Version  string
+	Err      error
+}
+
+// Env is what a strategy runs with: the side effects, all injected.
+type Env struct {
+	Deploy  DeployFunc
+	Health  HealthChecker
+	Switch  SwitchFunc      // nil: no router (blue/green still flips active_slot)
+	Weights WeightsFunc     // nil: no router
+	Publish PublishFlagFunc // required by feature_flag
+	Clock   clock.Clock
+	// Limit is shared by every target call of the apply; it bounds how many
+	// targets are being deployed or health-checked at once.
+	Limit *Limiter
+	// OnEvent, when set, receives progress and failure events.
+	OnEvent func(Event)
+}
+
+// Request is one rollout.
+type Request struct {
+	Deployment      string
+	Version         string
+	PreviousVersion string // "" when unknown: no rollback possible
+	Targets         []Target
+	// Current maps target id to the version it reported before this apply.
+	// Targets already at Version are skipped (an interrupted rollout resumes).
+	Current      map[string]string
+	ActiveSlot   string // blue/green: the slot serving traffic now ("" on create)
+	AutoRollback bool
+	HealthCheck  HealthCheck
+}
+
+// TargetOutcome is what happened to one target.
+type TargetOutcome struct {
+	ID          string
+	Attempted   bool   // a deploy was sent in this apply
+	Skipped     bool   // not deployed in this apply: already at the version (or, for blue/green, outside the idle slot)
+	Healthy     bool   // deployed (or skipped) and passed the health check
+	Version     string // the version the target last reported; its Current version when it reported none
+	Err         error  // the deploy or health failure
+	RolledBack  bool   // previous version restored
+	RollbackErr error
+	Phase       string // batch / stage / slot it belonged to
+}
+
+// Result is the outcome of Execute or Rollback.
+type Result struct {
+	Strategy          string
+	Success           bool
+	Status            Status
+	TargetsUpdated    int // targets now healthy at the version (attempted in this apply)
+	TargetsFailed     int
+	Duration          time.Duration
+	Outcomes          map[string]*TargetOutcome
+	Order             []string // target ids in the order deploys were started
+	Errors            []error
+	StoppedAt         string // phase where the rollout stopped; "" on success
+	ActiveSlot        string // blue/green: slot serving traffic afterwards
+	TrafficPercentage float64
+	RolledBack        []string // ids of targets rolled back
+	RollbackErrors    []error
+	// Warnings describe failures that did not stop a successful rollout
+	// (rolling max_failures, a canary stage at or above its threshold).
+	Warnings []error
+}
+
+// Strategy runs a rollout and its rollback.
+type Strategy interface {
+	Name() string
+	// Execute rolls req.Version out. On failure, with req.AutoRollback and a
+	// known PreviousVersion, it rolls back every target it touched.
+	Execute(ctx context.Context, req Request, env Env) *Result
+	// Rollback restores req.PreviousVersion on the given targets (destroy, or
+	// a failed Execute), undoing traffic changes first.
+	Rollback(ctx context.Context, req Request, env Env, targets []Target) *Result
+}
