@@ -4,7 +4,9 @@
 #   1. rolls 2.0.0 out as a canary (10 → 30 → 60 → 100 %);
 #   2. tries 2.1.0-bad, which target t4 rejects: the apply fails and every
 #      target it touched is rolled back to 2.0.0;
-#   3. destroys the deployment, which rolls the fleet back to 1.0.0.
+#   3. destroys the deployment, which rolls the fleet back to 1.0.0;
+#   4. moves a feature flag 10 → 50 → 100 %, one stage per apply, the plan
+#      showing each advance before it happens.
 # Everything lives under a temporary directory removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,7 @@ work="$(mktemp -d)"
 sim_pid=""
 cleanup() {
   if [[ -n "$sim_pid" ]]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
+  [[ -n "${DEMO_KEEP:-}" ]] && cp -r "$work" /tmp/demodbg/; rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -67,21 +69,34 @@ cp -r "$root/examples/demo" "$work/tf"
 cd "$work/tf"
 
 # Progress lines the provider logs at INFO, without the log noise around them.
-progress() { sed -n 's/.*provider\.terraform-provider-codomyrmex: \([^:]*\):.*/    \1/p' "$1"; }
+progress() {
+  grep -E 'deployment=|flag=' "$1" | grep -v 'tf_rpc=Configure' |
+    sed -n 's/^[^ ]* \[\([A-Z]*\)\] *provider\.terraform-provider-codomyrmex: \(.*\): [@a-z_]*=.*/    [\1] \2/p'
+}
 
+# plan (showing only which targets change), then apply that plan.
 run() {
+  local cmd="$1"; shift
   local log="$work/provider.log" rc=0
+  local plan_args=()
+  [[ "$cmd" == destroy ]] && plan_args=(-destroy)
+  "$cli" plan "${plan_args[@]}" -input=false -no-color -out="$work/tfplan" "$@" > "$work/plan.txt"
+  echo "  plan: $(grep '^Plan:' "$work/plan.txt")"
+  if [[ "$cmd" != destroy ]]; then
+    echo "  changed_targets (known at plan time): $("$cli" show -json "$work/tfplan" | grep -o '"changed_targets":\[[^]]*\]' | head -1 | sed 's/"changed_targets"://')"
+  fi
   : > "$log"
-  TF_LOG_PROVIDER=INFO TF_LOG_PATH="$log" "$cli" "$@" -no-color || rc=$?
+  TF_LOG_PROVIDER=INFO TF_LOG_PATH="$log" "$cli" apply -input=false -no-color "$work/tfplan" > "$work/apply.txt" 2>&1 || rc=$?
   echo "  provider progress:"; progress "$log"
+  sed -n -e '/^Error/,$p' -e '/^Apply complete/,$p' -e '/^Destroy complete/p' "$work/apply.txt" | sed 's/^/  /'
   return $rc
 }
 
 say "1/3 canary rollout of 2.0.0 with $(basename "$cli")"
-run apply -auto-approve -input=false -var "fleet_url=$fleet_url" -var app_version=2.0.0
+run apply -var "fleet_url=$fleet_url" -var app_version=2.0.0
 
 say "2/3 rolling out 2.1.0-bad: t4 rejects it, the apply fails and rolls back"
-if run apply -auto-approve -input=false -var "fleet_url=$fleet_url" -var app_version=2.1.0-bad; then
+if run apply -var "fleet_url=$fleet_url" -var app_version=2.1.0-bad; then
   echo "expected this apply to fail"; exit 1
 fi
 say "state after the failed rollout (every target back on 2.0.0):"
@@ -89,6 +104,20 @@ say "state after the failed rollout (every target back on 2.0.0):"
 "$cli" output -no-color target_versions
 
 say "3/3 destroy rolls the fleet back to 1.0.0"
-run destroy -auto-approve -input=false -var "fleet_url=$fleet_url" -var app_version=2.0.0
+run destroy -var "fleet_url=$fleet_url" -var app_version=2.0.0
 curl -s "$fleet_url/t/t1/v1/health"; echo
+
+say "and a feature flag rolled out one stage per apply (stage_delay = 3s)"
+cp -r "$root/examples/demo-rollout" "$work/rollout"
+cd "$work/rollout"
+"$cli" apply -auto-approve -input=false -no-color -var "fleet_url=$fleet_url" | sed -n '/^Outputs:/,$p'
+for round in 1 2 3; do
+  sleep 3
+  echo "  after stage_delay, plan $round shows the advance before it happens:"
+  "$cli" plan -input=false -no-color -var "fleet_url=$fleet_url" -out="$work/rollout.tfplan" |
+    grep -E '^ +[~+-] (current_stage|percentage|state) ' | sed 's/^/  /'
+  "$cli" apply -input=false -no-color "$work/rollout.tfplan" | sed -n '/^Outputs:/,$p' | sed 's/^/  /'
+  echo "  flag service: $(curl -s "$fleet_url/flags/v1/flags/new-checkout")"
+done
+"$cli" destroy -auto-approve -input=false -no-color -var "fleet_url=$fleet_url" | tail -1
 say "demo finished; cleaning up"

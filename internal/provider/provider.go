@@ -1,0 +1,282 @@
+// Package provider is the Terraform side of codomyrmex: schema, validation,
+// plan modification and the translation between Terraform values and the
+// engine (internal/strategies, internal/rollout) and protocol
+// (internal/protocol). It holds no rollout logic of its own.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+)
+
+// Environment variables read when the matching attribute is not set.
+const (
+	EnvToken        = "CODOMYRMEX_TOKEN"
+	EnvFlagEndpoint = "CODOMYRMEX_FLAG_ENDPOINT"
+)
+
+const (
+	defaultRequestTimeout = 10 * time.Second
+	defaultRetries        = 2
+	defaultMaxConcurrency = 32
+)
+
+var (
+	_ provider.Provider              = (*codomyrmexProvider)(nil)
+	_ provider.ProviderWithFunctions = (*codomyrmexProvider)(nil)
+)
+
+// New returns the provider factory for providerserver.Serve.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &codomyrmexProvider{version: version, clock: clock.Real()}
+	}
+}
+
+// newWithClock is New with an injected clock, for tests of time-driven
+// behaviour.
+func newWithClock(version string, c clock.Clock) func() provider.Provider {
+	return func() provider.Provider {
+		return &codomyrmexProvider{version: version, clock: c}
+	}
+}
+
+type codomyrmexProvider struct {
+	version string
+	clock   clock.Clock
+}
+
+type providerModel struct {
+	Token              types.String `tfsdk:"token"`
+	FlagEndpoint       types.String `tfsdk:"flag_endpoint"`
+	Headers            types.Map    `tfsdk:"headers"`
+	RequestTimeout     types.String `tfsdk:"request_timeout"`
+	Retries            types.Int64  `tfsdk:"retries"`
+	MaxConcurrency     types.Int64  `tfsdk:"max_concurrency"`
+	CACertPEM          types.String `tfsdk:"ca_cert_pem"`
+	ClientCertPEM      types.String `tfsdk:"client_cert_pem"`
+	ClientKeyPEM       types.String `tfsdk:"client_key_pem"`
+	InsecureSkipVerify types.Bool   `tfsdk:"insecure_skip_verify"`
+}
+
+// providerData is handed to every resource by Configure.
+type providerData struct {
+	token          string
+	client         *protocol.Client
+	flagEndpoint   string
+	maxConcurrency int
+	clock          clock.Clock
+}
+
+func (p *codomyrmexProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "codomyrmex"
+	resp.Version = p.version
+}
+
+func (p *codomyrmexProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Progressive delivery from `terraform apply`: roll a version across a fleet of HTTP targets " +
+			"with a rolling, blue/green, canary or feature-flag strategy, and move feature flags through staged percentages.",
+		Attributes: map[string]schema.Attribute{
+			"token": schema.StringAttribute{
+				MarkdownDescription: "Bearer token sent as `Authorization: Bearer <token>` on every call. " +
+					"Defaults to the `" + EnvToken + "` environment variable. Never sent on a redirect to another host.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"flag_endpoint": schema.StringAttribute{
+				MarkdownDescription: "Base URL of the flag service (`{flag_endpoint}/v1/flags/{name}`). " +
+					"Defaults to the `" + EnvFlagEndpoint + "` environment variable.",
+				Optional:   true,
+				Validators: []validator.String{addressValidator{}},
+			},
+			"headers": schema.MapAttribute{
+				MarkdownDescription: "Extra HTTP headers sent on every call.",
+				Optional:            true,
+				ElementType:         types.StringType,
+			},
+			"request_timeout": schema.StringAttribute{
+				MarkdownDescription: "Timeout of each HTTP call, as a Go duration (`\"10s\"`). Defaults to `\"10s\"`.",
+				Optional:            true,
+				Validators:          []validator.String{positiveDuration{}},
+			},
+			"retries": schema.Int64Attribute{
+				MarkdownDescription: "How many times a transient failure (connection error, timeout, 429, 502, 503, 504) is retried, " +
+					"with exponential backoff and jitter, honouring `Retry-After`. Defaults to `2`.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(0, 10)},
+			},
+			"max_concurrency": schema.Int64Attribute{
+				MarkdownDescription: "Most target calls in flight at once, across the whole apply. Defaults to `32`.",
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.Between(1, 10000)},
+			},
+			"ca_cert_pem": schema.StringAttribute{
+				MarkdownDescription: "PEM-encoded CA certificates trusted for `https://` targets instead of the system roots.",
+				Optional:            true,
+			},
+			"client_cert_pem": schema.StringAttribute{
+				MarkdownDescription: "PEM-encoded client certificate for mutual TLS. Requires `client_key_pem`.",
+				Optional:            true,
+				Validators: []validator.String{
+					stringvalidator.AlsoRequires(path.MatchRoot("client_key_pem")),
+				},
+			},
+			"client_key_pem": schema.StringAttribute{
+				MarkdownDescription: "PEM-encoded private key of `client_cert_pem`.",
+				Optional:            true,
+				Sensitive:           true,
+				Validators: []validator.String{
+					stringvalidator.AlsoRequires(path.MatchRoot("client_cert_pem")),
+				},
+			},
+			"insecure_skip_verify": schema.BoolAttribute{
+				MarkdownDescription: "Skip TLS certificate verification. For tests only; the provider warns when it is on.",
+				Optional:            true,
+			},
+		},
+	}
+}
+
+func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	token := os.Getenv(EnvToken)
+	if !cfg.Token.IsNull() && !cfg.Token.IsUnknown() {
+		token = cfg.Token.ValueString()
+	}
+	if token != "" {
+		ctx = tflog.MaskAllFieldValuesStrings(ctx, token)
+		ctx = tflog.MaskMessageStrings(ctx, token)
+	}
+
+	flagEndpoint := os.Getenv(EnvFlagEndpoint)
+	if v := cfg.FlagEndpoint.ValueString(); v != "" {
+		flagEndpoint = v
+	} else if flagEndpoint != "" {
+		if _, err := protocol.ParseAddress(flagEndpoint); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("flag_endpoint"), "Invalid flag endpoint",
+				fmt.Sprintf("The %s environment variable is not a valid base URL: %s", EnvFlagEndpoint, err))
+			return
+		}
+	}
+
+	headers := map[string]string{}
+	resp.Diagnostics.Append(cfg.Headers.ElementsAs(ctx, &headers, false)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	timeout := defaultRequestTimeout
+	if !cfg.RequestTimeout.IsNull() && !cfg.RequestTimeout.IsUnknown() {
+		d, err := time.ParseDuration(cfg.RequestTimeout.ValueString())
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("request_timeout"), "Invalid duration", err.Error())
+			return
+		}
+		timeout = d
+	}
+	retries := defaultRetries
+	if !cfg.Retries.IsNull() && !cfg.Retries.IsUnknown() {
+		retries = int(cfg.Retries.ValueInt64())
+	}
+	maxConcurrency := defaultMaxConcurrency
+	if !cfg.MaxConcurrency.IsNull() && !cfg.MaxConcurrency.IsUnknown() {
+		maxConcurrency = int(cfg.MaxConcurrency.ValueInt64())
+	}
+	if cfg.InsecureSkipVerify.ValueBool() {
+		resp.Diagnostics.AddAttributeWarning(path.Root("insecure_skip_verify"), "TLS verification is off",
+			"insecure_skip_verify is true: certificates of https targets, routers and the flag service are not verified. Use ca_cert_pem instead outside tests.")
+	}
+
+	client, err := protocol.NewClient(protocol.ClientConfig{
+		Token:              token,
+		Headers:            headers,
+		UserAgent:          "terraform-provider-codomyrmex/" + p.version,
+		RequestTimeout:     timeout,
+		Retries:            retries,
+		CACertPEM:          cfg.CACertPEM.ValueString(),
+		ClientCertPEM:      cfg.ClientCertPEM.ValueString(),
+		ClientKeyPEM:       cfg.ClientKeyPEM.ValueString(),
+		InsecureSkipVerify: cfg.InsecureSkipVerify.ValueBool(),
+		Log: func(ctx context.Context, msg string, fields map[string]any) {
+			tflog.SubsystemDebug(ctx, "http", msg, fields)
+		},
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid TLS configuration", err.Error())
+		return
+	}
+
+	data := &providerData{
+		token:          token,
+		client:         client,
+		flagEndpoint:   flagEndpoint,
+		maxConcurrency: maxConcurrency,
+		clock:          p.clock,
+	}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+func (p *codomyrmexProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewDeploymentResource,
+		NewFeatureRolloutResource,
+	}
+}
+
+func (p *codomyrmexProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return nil
+}
+
+func (p *codomyrmexProvider) Functions(_ context.Context) []func() function.Function {
+	return []func() function.Function{
+		NewRolloutBucketFunction,
+		NewInRolloutFunction,
+		NewLinearStagesFunction,
+	}
+}
+
+// mask keeps the token out of every log line written with ctx, whatever
+// field or message it hides in.
+func (d *providerData) mask(ctx context.Context) context.Context {
+	if d == nil || d.token == "" {
+		return ctx
+	}
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, d.token)
+	return tflog.MaskMessageStrings(ctx, d.token)
+}
+
+// configuredData extracts the provider data in a resource's Configure.
+func configuredData(raw any) (*providerData, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	d, ok := raw.(*providerData)
+	if !ok {
+		return nil, fmt.Errorf("unexpected provider data type %T; this is a bug in the provider", raw)
+	}
+	return d, nil
+}

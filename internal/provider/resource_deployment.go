@@ -1,0 +1,975 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
+)
+
+const defaultOperationTimeout = 30 * time.Minute
+
+var (
+	_ resource.Resource                     = (*deploymentResource)(nil)
+	_ resource.ResourceWithConfigure        = (*deploymentResource)(nil)
+	_ resource.ResourceWithModifyPlan       = (*deploymentResource)(nil)
+	_ resource.ResourceWithValidateConfig   = (*deploymentResource)(nil)
+	_ resource.ResourceWithConfigValidators = (*deploymentResource)(nil)
+)
+
+// NewDeploymentResource is the codomyrmex_deployment resource.
+func NewDeploymentResource() resource.Resource { return &deploymentResource{} }
+
+type deploymentResource struct {
+	data *providerData
+}
+
+type deploymentModel struct {
+	ID           types.String   `tfsdk:"id"`
+	Name         types.String   `tfsdk:"name"`
+	Version      types.String   `tfsdk:"version"`
+	Targets      types.List     `tfsdk:"targets"`
+	Rolling      types.Object   `tfsdk:"rolling"`
+	BlueGreen    types.Object   `tfsdk:"blue_green"`
+	Canary       types.Object   `tfsdk:"canary"`
+	FeatureFlag  types.Object   `tfsdk:"feature_flag"`
+	HealthCheck  types.Object   `tfsdk:"health_check"`
+	AutoRollback types.Bool     `tfsdk:"auto_rollback"`
+	OnDestroy    types.String   `tfsdk:"on_destroy"`
+	Timeouts     timeouts.Value `tfsdk:"timeouts"`
+
+	Strategy          types.String  `tfsdk:"strategy"`
+	Status            types.String  `tfsdk:"status"`
+	PreviousVersion   types.String  `tfsdk:"previous_version"`
+	ActiveSlot        types.String  `tfsdk:"active_slot"`
+	TrafficPercentage types.Float64 `tfsdk:"traffic_percentage"`
+	TargetsUpdated    types.Int64   `tfsdk:"targets_updated"`
+	TargetsFailed     types.Int64   `tfsdk:"targets_failed"`
+	DurationMs        types.Int64   `tfsdk:"duration_ms"`
+	DeployedAt        types.String  `tfsdk:"deployed_at"`
+	TargetVersions    types.Map     `tfsdk:"target_versions"`
+	ChangedTargets    types.List    `tfsdk:"changed_targets"`
+}
+
+type targetModel struct {
+	ID       types.String `tfsdk:"id"`
+	Address  types.String `tfsdk:"address"`
+	Name     types.String `tfsdk:"name"`
+	Slot     types.String `tfsdk:"slot"`
+	Metadata types.Map    `tfsdk:"metadata"`
+}
+
+type rollingModel struct {
+	BatchSize   types.Int64  `tfsdk:"batch_size"`
+	BatchCount  types.Int64  `tfsdk:"batch_count"`
+	BatchDelay  types.String `tfsdk:"batch_delay"`
+	MaxFailures types.Int64  `tfsdk:"max_failures"`
+}
+
+type blueGreenModel struct {
+	RouterURL types.String `tfsdk:"router_url"`
+}
+
+type canaryModel struct {
+	Stages           types.List    `tfsdk:"stages"`
+	StageInterval    types.String  `tfsdk:"stage_interval"`
+	SuccessThreshold types.Float64 `tfsdk:"success_threshold"`
+	RouterURL        types.String  `tfsdk:"router_url"`
+}
+
+type featureFlagModel struct {
+	FlagName       types.String  `tfsdk:"flag_name"`
+	InitialRollout types.Float64 `tfsdk:"initial_rollout"`
+}
+
+type healthCheckModel struct {
+	Enabled       types.Bool   `tfsdk:"enabled"`
+	Path          types.String `tfsdk:"path"`
+	Interval      types.String `tfsdk:"interval"`
+	Timeout       types.String `tfsdk:"timeout"`
+	ExpectVersion types.Bool   `tfsdk:"expect_version"`
+}
+
+// deploymentSpec is the configuration translated into engine terms.
+type deploymentSpec struct {
+	name         string
+	version      string
+	targets      []strategies.Target
+	strategy     string
+	config       strategies.Config
+	routerURL    string
+	flagName     string
+	health       strategies.HealthCheck
+	healthPath   string
+	autoRollback bool
+}
+
+func (r *deploymentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_deployment"
+}
+
+func (r *deploymentResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	d, err := configuredData(req.ProviderData)
+	if err != nil {
+		resp.Diagnostics.AddError("Unexpected provider data", err.Error())
+		return
+	}
+	r.data = d
+}
+
+// strategyName says which strategy block is set; none means rolling.
+func strategyName(m *deploymentModel) string {
+	switch {
+	case !m.BlueGreen.IsNull():
+		return strategies.NameBlueGreen
+	case !m.Canary.IsNull():
+		return strategies.NameCanary
+	case !m.FeatureFlag.IsNull():
+		return strategies.NameFeatureFlag
+	default:
+		return strategies.NameRolling
+	}
+}
+
+func (r *deploymentResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m deploymentModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() || m.BlueGreen.IsNull() || m.BlueGreen.IsUnknown() || m.Targets.IsUnknown() || m.Targets.IsNull() {
+		return
+	}
+	var targets []targetModel
+	resp.Diagnostics.Append(m.Targets.ElementsAs(ctx, &targets, false)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	used := map[string]bool{}
+	for i, t := range targets {
+		if t.Slot.IsUnknown() {
+			return
+		}
+		if t.Slot.IsNull() {
+			resp.Diagnostics.AddAttributeError(path.Root("targets").AtListIndex(i).AtName("slot"), "Missing slot",
+				fmt.Sprintf("targets[%d].slot: with blue_green every target needs slot = \"blue\" or \"green\".", i))
+			continue
+		}
+		used[t.Slot.ValueString()] = true
+	}
+	if !resp.Diagnostics.HasError() && (!used[strategies.SlotBlue] || !used[strategies.SlotGreen]) {
+		resp.Diagnostics.AddAttributeError(path.Root("targets"), "Both slots must be used",
+			"targets: with blue_green, at least one target must have slot = \"blue\" and at least one slot = \"green\".")
+	}
+}
+
+// spec translates a plan (or state) into engine terms.
+func (r *deploymentResource) spec(ctx context.Context, m *deploymentModel) (*deploymentSpec, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	s := &deploymentSpec{
+		name:         m.Name.ValueString(),
+		version:      m.Version.ValueString(),
+		strategy:     strategyName(m),
+		config:       strategies.DefaultConfig(),
+		autoRollback: m.AutoRollback.IsNull() || m.AutoRollback.ValueBool(),
+	}
+	targets, d := targetsFromList(ctx, m.Targets)
+	diags.Append(d...)
+	s.targets = targets
+
+	switch s.strategy {
+	case strategies.NameRolling:
+		if !m.Rolling.IsNull() {
+			var rm rollingModel
+			diags.Append(m.Rolling.As(ctx, &rm, objectAsOptions)...)
+			if !rm.BatchSize.IsNull() {
+				s.config.Rolling.BatchSize = int(rm.BatchSize.ValueInt64())
+			}
+			if !rm.BatchCount.IsNull() {
+				s.config.Rolling.BatchCount = int(rm.BatchCount.ValueInt64())
+			}
+			s.config.Rolling.BatchDelay = mustDuration(rm.BatchDelay, defaultBatchDelay)
+			s.config.Rolling.MaxFailures = int(rm.MaxFailures.ValueInt64())
+		}
+	case strategies.NameBlueGreen:
+		var bg blueGreenModel
+		diags.Append(m.BlueGreen.As(ctx, &bg, objectAsOptions)...)
+		s.routerURL = bg.RouterURL.ValueString()
+	case strategies.NameCanary:
+		var cm canaryModel
+		diags.Append(m.Canary.As(ctx, &cm, objectAsOptions)...)
+		if !cm.Stages.IsNull() && !cm.Stages.IsUnknown() {
+			var stages []float64
+			diags.Append(cm.Stages.ElementsAs(ctx, &stages, false)...)
+			s.config.Canary.Stages = stages
+		}
+		s.config.Canary.StageInterval = mustDuration(cm.StageInterval, defaultStageInterval)
+		if !cm.SuccessThreshold.IsNull() {
+			s.config.Canary.SuccessThreshold = cm.SuccessThreshold.ValueFloat64()
+		}
+		s.routerURL = cm.RouterURL.ValueString()
+	case strategies.NameFeatureFlag:
+		var fm featureFlagModel
+		diags.Append(m.FeatureFlag.As(ctx, &fm, objectAsOptions)...)
+		s.flagName = fm.FlagName.ValueString()
+		s.config.FeatureFlag.FlagName = s.flagName
+		s.config.FeatureFlag.InitialRollout = fm.InitialRollout.ValueFloat64()
+	}
+
+	hc := healthCheckModel{}
+	if !m.HealthCheck.IsNull() && !m.HealthCheck.IsUnknown() {
+		diags.Append(m.HealthCheck.As(ctx, &hc, objectAsOptions)...)
+	}
+	s.health = strategies.HealthCheck{
+		Enabled:       hc.Enabled.IsNull() || hc.Enabled.ValueBool(),
+		Interval:      mustDuration(hc.Interval, defaultHealthInterval),
+		Timeout:       mustDuration(hc.Timeout, defaultHealthTimeout),
+		ExpectVersion: hc.ExpectVersion.IsNull() || hc.ExpectVersion.ValueBool(),
+	}
+	s.healthPath = hc.Path.ValueString()
+	if s.healthPath == "" {
+		s.healthPath = protocol.DefaultHealthPath
+	}
+	return s, diags
+}
+
+func targetsFromList(ctx context.Context, l types.List) ([]strategies.Target, diag.Diagnostics) {
+	var models []targetModel
+	diags := l.ElementsAs(ctx, &models, false)
+	if diags.HasError() {
+		return nil, diags
+	}
+	targets := make([]strategies.Target, len(models))
+	for i, t := range models {
+		targets[i] = strategies.Target{
+			ID:      t.ID.ValueString(),
+			Address: t.Address.ValueString(),
+			Name:    t.Name.ValueString(),
+			Slot:    t.Slot.ValueString(),
+		}
+		if !t.Metadata.IsNull() && !t.Metadata.IsUnknown() {
+			md := map[string]string{}
+			diags.Append(t.Metadata.ElementsAs(ctx, &md, false)...)
+			targets[i].Metadata = md
+		}
+	}
+	return targets, diags
+}
+
+// mustDuration reads a validated duration attribute; validation at plan
+// time guarantees it parses, and null falls back to the default.
+func mustDuration(v types.String, def string) time.Duration {
+	s := def
+	if !v.IsNull() && !v.IsUnknown() {
+		s = v.ValueString()
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		d, _ = time.ParseDuration(def)
+	}
+	return d
+}
+
+func stringMap(ctx context.Context, m types.Map) (map[string]string, diag.Diagnostics) {
+	out := map[string]string{}
+	if m.IsNull() || m.IsUnknown() {
+		return out, nil
+	}
+	diags := m.ElementsAs(ctx, &out, false)
+	return out, diags
+}
+
+func stringMapValue(m map[string]string) types.Map {
+	elems := make(map[string]attr.Value, len(m))
+	for k, v := range m {
+		elems[k] = types.StringValue(v)
+	}
+	return types.MapValueMust(types.StringType, elems)
+}
+
+func stringListValue(ids []string) types.List {
+	elems := make([]attr.Value, len(ids))
+	for i, id := range ids {
+		elems[i] = types.StringValue(id)
+	}
+	return types.ListValueMust(types.StringType, elems)
+}
+
+func otherSlot(slot string) string {
+	if slot == strategies.SlotBlue {
+		return strategies.SlotGreen
+	}
+	return strategies.SlotBlue
+}
+
+// pendingTargets is the list shown as changed_targets and deployed by the
+// apply. For blue/green a new version goes to the idle slot; when the
+// version is unchanged, only active-slot targets that do not run it yet
+// (targets added to the list) are deployed, so a converged fleet plans no
+// change.
+func pendingTargets(s *deploymentSpec, current map[string]string, activeSlot string, versionChanged bool) []strategies.Target {
+	req := strategies.Request{Version: s.version, Targets: s.targets, Current: current, ActiveSlot: activeSlot}
+	if s.strategy == strategies.NameBlueGreen && !versionChanged && activeSlot != "" {
+		req.ActiveSlot = otherSlot(activeSlot)
+	}
+	return strategies.Pending(s.strategy, req)
+}
+
+func targetIDs(targets []strategies.Target) []string {
+	ids := make([]string, len(targets))
+	for i, t := range targets {
+		ids[i] = t.ID
+	}
+	return ids
+}
+
+func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		r.warnOnDestroy(ctx, req, resp)
+		return
+	}
+	var plan deploymentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := strategyName(&plan)
+	if name == strategies.NameFeatureFlag && r.data != nil && r.data.flagEndpoint == "" {
+		resp.Diagnostics.AddAttributeError(path.Root("feature_flag"), "Missing flag endpoint",
+			"feature_flag publishes the flag to the flag service: set the provider's flag_endpoint (or the "+EnvFlagEndpoint+" environment variable).")
+		return
+	}
+	plan.ID = plan.Name
+	plan.Strategy = types.StringValue(name)
+	if name != strategies.NameBlueGreen {
+		plan.ActiveSlot = types.StringNull()
+	}
+
+	if plan.Targets.IsUnknown() || plan.Version.IsUnknown() {
+		markRolloutUnknown(&plan)
+		plan.ChangedTargets = types.ListUnknown(types.StringType)
+		if req.State.Raw.IsNull() {
+			plan.PreviousVersion = types.StringUnknown()
+		}
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	spec, diags := r.spec(ctx, &plan)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	if req.State.Raw.IsNull() {
+		pending := pendingTargets(spec, nil, "", true)
+		plan.ChangedTargets = stringListValue(targetIDs(pending))
+		plan.PreviousVersion = types.StringUnknown()
+		markRolloutUnknown(&plan)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+
+	var state deploymentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	current, d := stringMap(ctx, state.TargetVersions)
+	resp.Diagnostics.Append(d...)
+	versionChanged := state.Version.ValueString() != spec.version
+	activeSlot := ""
+	if name == strategies.NameBlueGreen && state.Strategy.ValueString() == strategies.NameBlueGreen {
+		activeSlot = state.ActiveSlot.ValueString()
+	}
+	pending := pendingTargets(spec, current, activeSlot, versionChanged)
+	plan.ChangedTargets = stringListValue(targetIDs(pending))
+	if versionChanged {
+		plan.PreviousVersion = state.Version
+	} else {
+		plan.PreviousVersion = state.PreviousVersion
+	}
+
+	if len(pending) > 0 {
+		markRolloutUnknown(&plan)
+	} else {
+		// Nothing to deploy: a change of settings alone keeps the last
+		// rollout's outcome, and the apply makes no target call.
+		plan.Status = state.Status
+		plan.TargetsUpdated = state.TargetsUpdated
+		plan.TargetsFailed = state.TargetsFailed
+		plan.DurationMs = state.DurationMs
+		plan.DeployedAt = state.DeployedAt
+		plan.TargetVersions = state.TargetVersions
+		plan.TrafficPercentage = state.TrafficPercentage
+		if name == strategies.NameBlueGreen {
+			plan.ActiveSlot = types.StringValue(activeSlot)
+			if activeSlot == "" {
+				plan.ActiveSlot = state.ActiveSlot
+			}
+		}
+		if versionChanged {
+			plan.Status = types.StringValue(string(strategies.StatusCompleted))
+		}
+		// changed_targets describes the last apply; keep it while nothing
+		// else changes, so a converged deployment plans no change. When
+		// settings change, the update changes no target: say so.
+		stateSpec, d := r.spec(ctx, &state)
+		resp.Diagnostics.Append(d...)
+		if sameSettings(spec, stateSpec) && plan.OnDestroy.Equal(state.OnDestroy) && plan.Timeouts.Equal(state.Timeouts) {
+			plan.ChangedTargets = state.ChangedTargets
+		} else {
+			plan.ChangedTargets = stringListValue(nil)
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// sameSettings compares two configurations in engine terms, where numbers
+// are float64 and compare by value whatever precision Terraform kept.
+func sameSettings(a, b *deploymentSpec) bool {
+	return reflect.DeepEqual(a, b)
+}
+
+func markRolloutUnknown(m *deploymentModel) {
+	m.Status = types.StringUnknown()
+	m.TargetsUpdated = types.Int64Unknown()
+	m.TargetsFailed = types.Int64Unknown()
+	m.DurationMs = types.Int64Unknown()
+	m.DeployedAt = types.StringUnknown()
+	m.TargetVersions = types.MapUnknown(types.StringType)
+	m.TrafficPercentage = types.Float64Unknown()
+	if m.Strategy.ValueString() == strategies.NameBlueGreen {
+		m.ActiveSlot = types.StringUnknown()
+	}
+}
+
+func (r *deploymentResource) warnOnDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var state deploymentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	switch {
+	case state.OnDestroy.ValueString() == onDestroyNone:
+		// The user asked for it; nothing to warn about.
+	case state.PreviousVersion.IsNull() || state.PreviousVersion.ValueString() == "":
+		resp.Diagnostics.AddWarning("Destroy will not roll back",
+			fmt.Sprintf("Deployment %q has no known previous_version, so destroying it only removes it from state; the targets keep running %q.",
+				state.Name.ValueString(), state.Version.ValueString()))
+	}
+}
+
+// env builds the engine's side effects on top of the protocol client.
+func (r *deploymentResource) env(ctx context.Context, s *deploymentSpec, prev string) strategies.Env {
+	client := r.data.client
+	name := s.name
+	strategy := s.strategy
+	var prevPtr *string
+	if prev != "" {
+		p := prev
+		prevPtr = &p
+	}
+	env := strategies.Env{
+		Clock: r.data.clock,
+		Limit: strategies.NewLimiter(r.data.maxConcurrency),
+		Deploy: func(ctx context.Context, t strategies.Target, version, previous string) error {
+			pv := prevPtr
+			if previous != "" {
+				p := previous
+				pv = &p
+			} else {
+				pv = nil
+			}
+			return client.Deploy(ctx, t.Address, protocol.DeployRequest{
+				Deployment:      name,
+				Version:         version,
+				PreviousVersion: pv,
+				TargetID:        t.ID,
+				Strategy:        strategy,
+				Metadata:        t.Metadata,
+			})
+		},
+		Health: func(ctx context.Context, t strategies.Target) (string, error) {
+			h, err := client.Health(ctx, t.Address, s.healthPath)
+			return h.Version, err
+		},
+		OnEvent: func(e strategies.Event) {
+			fields := map[string]any{"deployment": name, "strategy": strategy}
+			if e.Phase != "" {
+				fields["phase"] = e.Phase
+			}
+			if e.TargetID != "" {
+				fields["target_id"] = e.TargetID
+			}
+			if e.Version != "" {
+				fields["version"] = e.Version
+			}
+			if e.Err != nil {
+				fields["error"] = e.Err.Error()
+			}
+			if e.Level == "ERROR" {
+				tflog.Error(ctx, e.Message, fields)
+			} else {
+				tflog.Info(ctx, e.Message, fields)
+			}
+		},
+	}
+	if s.routerURL != "" {
+		router := s.routerURL
+		env.Switch = func(ctx context.Context, slot, version string) error {
+			return client.Switch(ctx, router, protocol.SwitchRequest{Deployment: name, Slot: slot, Version: version})
+		}
+		env.Weights = func(ctx context.Context, version string, percentage float64) error {
+			return client.SetWeights(ctx, router, protocol.WeightsRequest{Deployment: name, Version: version, Percentage: percentage})
+		}
+	}
+	if s.strategy == strategies.NameFeatureFlag {
+		endpoint, flag, clk := r.data.flagEndpoint, s.flagName, r.data.clock
+		env.Publish = func(ctx context.Context, percentage float64) error {
+			return client.PublishFlag(ctx, endpoint, protocol.Flag{
+				Flag:       flag,
+				State:      "active",
+				Stage:      0,
+				Percentage: percentage,
+				Stages:     []float64{percentage},
+				UpdatedAt:  clk.Now().UTC().Format(time.RFC3339),
+			})
+		}
+	}
+	return env
+}
+
+func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan deploymentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Create(ctx, defaultOperationTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(r.data.mask(ctx), timeout)
+	defer cancel()
+
+	spec, d := r.spec(ctx, &plan)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	env := r.env(ctx, spec, "")
+
+	// The fleet's current versions give previous_version and let a
+	// re-created deployment skip targets that already run the version.
+	versions, readErrs := strategies.ReadVersions(ctx, spec.targets, env)
+	prev, ok := strategies.DetectPreviousVersion(versions, readErrs, spec.version)
+	if !ok {
+		resp.Diagnostics.AddWarning("previous_version is unknown",
+			fmt.Sprintf("The targets of deployment %q do not all report one version other than %q (%s), so previous_version is null: a failure cannot be rolled back automatically and destroy will not roll back.",
+				spec.name, spec.version, describeVersions(spec.targets, versions, readErrs)))
+		prev = ""
+	}
+	env = r.env(ctx, spec, prev)
+	tflog.Info(ctx, "rollout starting", map[string]any{"deployment": spec.name, "version": spec.version, "strategy": spec.strategy, "previous_version": prev, "targets": len(spec.targets)})
+
+	res := r.execute(ctx, spec, env, strategies.Request{
+		Deployment:      spec.name,
+		Version:         spec.version,
+		PreviousVersion: prev,
+		Targets:         spec.targets,
+		Current:         versions,
+		AutoRollback:    spec.autoRollback,
+		HealthCheck:     spec.health,
+	})
+
+	if prev == "" {
+		plan.PreviousVersion = types.StringNull()
+	} else {
+		plan.PreviousVersion = types.StringValue(prev)
+	}
+	fleet := fleetVersions(versions, res)
+	r.applyResult(&plan, spec, res, fleet, "")
+	if !res.Success {
+		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res))
+		if res.Status == strategies.StatusRolledBack {
+			// Everything this apply touched runs previous_version again: save no
+			// state, so the next apply starts afresh.
+			return
+		}
+		plan.Version = types.StringValue(honestVersion(spec, fleet, activeTargets(spec, res.ActiveSlot)))
+	}
+	r.warnTolerated(spec, res, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state deploymentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Update(ctx, defaultOperationTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(r.data.mask(ctx), timeout)
+	defer cancel()
+
+	spec, d := r.spec(ctx, &plan)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var changed []string
+	resp.Diagnostics.Append(plan.ChangedTargets.ElementsAs(ctx, &changed, false)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if len(changed) == 0 {
+		// A change of settings alone: the plan already holds the outcome.
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+
+	current, d := stringMap(ctx, state.TargetVersions)
+	resp.Diagnostics.Append(d...)
+	prev := plan.PreviousVersion.ValueString()
+	versionChanged := state.Version.ValueString() != spec.version
+	activeSlot := ""
+	if spec.strategy == strategies.NameBlueGreen && state.Strategy.ValueString() == strategies.NameBlueGreen {
+		activeSlot = state.ActiveSlot.ValueString()
+	}
+	reqActive := activeSlot
+	if spec.strategy == strategies.NameBlueGreen && !versionChanged && activeSlot != "" {
+		reqActive = otherSlot(activeSlot)
+	}
+	env := r.env(ctx, spec, prev)
+	tflog.Info(ctx, "rollout starting", map[string]any{"deployment": spec.name, "version": spec.version, "strategy": spec.strategy, "previous_version": prev, "changed_targets": len(changed)})
+	res := r.execute(ctx, spec, env, strategies.Request{
+		Deployment:      spec.name,
+		Version:         spec.version,
+		PreviousVersion: prev,
+		Targets:         spec.targets,
+		Current:         current,
+		ActiveSlot:      reqActive,
+		AutoRollback:    spec.autoRollback,
+		HealthCheck:     spec.health,
+	})
+	if spec.strategy == strategies.NameBlueGreen && res.ActiveSlot == "" {
+		res.ActiveSlot = activeSlot
+	}
+	fleet := fleetVersions(current, res)
+	r.applyResult(&plan, spec, res, fleet, activeSlot)
+	if !res.Success {
+		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res))
+		plan.Version = types.StringValue(honestVersion(spec, fleet, activeTargets(spec, res.ActiveSlot)))
+		if plan.Version.Equal(state.Version) {
+			// The fleet is back where it was: so is the version to roll back to.
+			plan.PreviousVersion = state.PreviousVersion
+		}
+	}
+	r.warnTolerated(spec, res, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *deploymentResource) execute(ctx context.Context, spec *deploymentSpec, env strategies.Env, req strategies.Request) *strategies.Result {
+	strategy, err := strategies.New(spec.strategy, spec.config)
+	if err != nil {
+		// Validation at plan time makes this unreachable; keep the apply honest anyway.
+		return &strategies.Result{Strategy: spec.strategy, Status: strategies.StatusFailed, Errors: []error{err}, StoppedAt: "configuration"}
+	}
+	return strategy.Execute(ctx, req, env)
+}
+
+// fleetVersions merges what the targets reported during the rollout over
+// what was known before it.
+func fleetVersions(before map[string]string, res *strategies.Result) map[string]string {
+	out := make(map[string]string, len(before))
+	for id, v := range before {
+		if v != "" {
+			out[id] = v
+		}
+	}
+	for id, o := range res.Outcomes {
+		if o != nil && o.Version != "" {
+			out[id] = o.Version
+		}
+	}
+	return out
+}
+
+// activeTargets are the targets that must run the version for the state to
+// claim it: the active slot for blue/green, every target otherwise.
+func activeTargets(spec *deploymentSpec, activeSlot string) []strategies.Target {
+	if spec.strategy != strategies.NameBlueGreen || activeSlot == "" {
+		return spec.targets
+	}
+	var out []strategies.Target
+	for _, t := range spec.targets {
+		if t.Slot == activeSlot {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// honestVersion is the version saved in state: spec.version when every
+// active target reports it, otherwise the version most of the others
+// report, so the next plan proposes spec.version again.
+func honestVersion(spec *deploymentSpec, fleet map[string]string, active []strategies.Target) string {
+	counts := map[string]int{}
+	var order []string
+	for _, t := range active {
+		v, ok := fleet[t.ID]
+		if !ok || v == spec.version {
+			continue
+		}
+		if counts[v] == 0 {
+			order = append(order, v)
+		}
+		counts[v]++
+	}
+	if len(order) == 0 {
+		return spec.version
+	}
+	best := order[0]
+	for _, v := range order[1:] {
+		if counts[v] > counts[best] {
+			best = v
+		}
+	}
+	return best
+}
+
+func (r *deploymentResource) applyResult(m *deploymentModel, spec *deploymentSpec, res *strategies.Result, fleet map[string]string, priorSlot string) {
+	m.ID = m.Name
+	m.Strategy = types.StringValue(spec.strategy)
+	status := res.Status
+	if status == "" {
+		status = strategies.StatusFailed
+	}
+	m.Status = types.StringValue(string(status))
+	m.TargetsUpdated = types.Int64Value(int64(res.TargetsUpdated))
+	m.TargetsFailed = types.Int64Value(int64(res.TargetsFailed))
+	m.DurationMs = types.Int64Value(res.Duration.Milliseconds())
+	m.DeployedAt = types.StringValue(r.data.clock.Now().UTC().Format(time.RFC3339))
+	m.TargetVersions = stringMapValue(fleet)
+	m.TrafficPercentage = types.Float64Value(res.TrafficPercentage)
+	if spec.strategy == strategies.NameBlueGreen {
+		slot := res.ActiveSlot
+		if slot == "" {
+			slot = priorSlot
+		}
+		if slot == "" {
+			m.ActiveSlot = types.StringNull()
+		} else {
+			m.ActiveSlot = types.StringValue(slot)
+		}
+	} else {
+		m.ActiveSlot = types.StringNull()
+	}
+}
+
+func (r *deploymentResource) warnTolerated(spec *deploymentSpec, res *strategies.Result, diags *diag.Diagnostics) {
+	if !res.Success || res.TargetsFailed == 0 {
+		return
+	}
+	diags.AddWarning("Some targets failed",
+		fmt.Sprintf("Deployment %q completed with %d failed target(s) tolerated by max_failures: %s. The next plan deploys %q to them again.",
+			spec.name, res.TargetsFailed, strings.Join(failedIDs(spec, res), ", "), spec.version))
+}
+
+func failedIDs(spec *deploymentSpec, res *strategies.Result) []string {
+	var ids []string
+	for _, t := range spec.targets {
+		if o := res.Outcomes[t.ID]; o != nil && o.Err != nil {
+			ids = append(ids, t.ID)
+		}
+	}
+	return ids
+}
+
+// failureMessage names the targets, where the rollout stopped, and what was
+// rolled back.
+func failureMessage(spec *deploymentSpec, res *strategies.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Rolling out %q to deployment %q (%s) failed", spec.version, spec.name, spec.strategy)
+	if res.StoppedAt != "" {
+		fmt.Fprintf(&b, " at %s", res.StoppedAt)
+	}
+	b.WriteString(".\n")
+	if ids := failedIDs(spec, res); len(ids) > 0 {
+		fmt.Fprintf(&b, "\nFailed targets: %s\n", strings.Join(ids, ", "))
+	}
+	for _, err := range res.Errors {
+		fmt.Fprintf(&b, "  - %s\n", err)
+	}
+	switch {
+	case len(res.RolledBack) > 0:
+		fmt.Fprintf(&b, "\nRolled back to previous_version: %s\n", strings.Join(res.RolledBack, ", "))
+	case res.Status == strategies.StatusRolledBack:
+		b.WriteString("\nRolled back: no target needed it (traffic was restored).\n")
+	default:
+		b.WriteString("\nNothing was rolled back")
+		if !spec.autoRollback {
+			b.WriteString(" (auto_rollback is false)")
+		}
+		b.WriteString(".\n")
+	}
+	for _, err := range res.RollbackErrors {
+		fmt.Fprintf(&b, "  rollback: %s\n", err)
+	}
+	b.WriteString("\nThe saved state records what each target reports, so the next plan proposes the rollout again.")
+	return b.String()
+}
+
+func describeVersions(targets []strategies.Target, versions map[string]string, errs map[string]error) string {
+	counts := map[string]int{}
+	for _, t := range targets {
+		if v, ok := versions[t.ID]; ok {
+			counts[v]++
+		}
+	}
+	parts := make([]string, 0, len(counts)+1)
+	for v, n := range counts {
+		parts = append(parts, fmt.Sprintf("%d at %q", n, v))
+	}
+	sort.Strings(parts)
+	if len(errs) > 0 {
+		parts = append(parts, fmt.Sprintf("%d unreachable", len(errs)))
+	}
+	if len(parts) == 0 {
+		return "no target answered"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state deploymentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.data.mask(ctx)
+	spec, d := r.spec(ctx, &state)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// The state's version may have been lowered on failure; compare with
+	// what the state claims.
+	env := r.env(ctx, spec, state.PreviousVersion.ValueString())
+	versions, errs := strategies.ReadVersions(ctx, spec.targets, env)
+	fleet, d := stringMap(ctx, state.TargetVersions)
+	resp.Diagnostics.Append(d...)
+	for id, v := range versions {
+		fleet[id] = v
+	}
+	if len(errs) > 0 {
+		ids := make([]string, 0, len(errs))
+		for _, t := range spec.targets {
+			if err, ok := errs[t.ID]; ok {
+				ids = append(ids, fmt.Sprintf("%s (%s)", t.ID, err))
+			}
+		}
+		tflog.Warn(ctx, "targets unreachable during refresh", map[string]any{"deployment": spec.name, "count": len(errs)})
+		resp.Diagnostics.AddWarning("Unreachable targets",
+			fmt.Sprintf("Deployment %q: %d target(s) did not answer the health call during refresh and keep their last known version: %s",
+				spec.name, len(errs), strings.Join(ids, "; ")))
+	}
+	state.TargetVersions = stringMapValue(fleet)
+	state.Version = types.StringValue(honestVersion(spec, fleet, activeTargets(spec, state.ActiveSlot.ValueString())))
+	if state.Version.ValueString() != spec.version {
+		tflog.Info(ctx, "drift detected", map[string]any{"deployment": spec.name, "version": spec.version, "reported": state.Version.ValueString()})
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state deploymentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := state.Timeouts.Delete(ctx, defaultOperationTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(r.data.mask(ctx), timeout)
+	defer cancel()
+
+	prev := state.PreviousVersion.ValueString()
+	if state.OnDestroy.ValueString() == onDestroyNone {
+		tflog.Info(ctx, "on_destroy = none: forgetting the deployment", map[string]any{"deployment": state.Name.ValueString()})
+		return
+	}
+	if prev == "" {
+		resp.Diagnostics.AddWarning("Destroy did not roll back",
+			fmt.Sprintf("Deployment %q has no known previous_version; it was removed from state and the targets keep running what they run.", state.Name.ValueString()))
+		return
+	}
+	spec, d := r.spec(ctx, &state)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	fleet, d := stringMap(ctx, state.TargetVersions)
+	resp.Diagnostics.Append(d...)
+
+	// Roll back the targets that may run something other than
+	// previous_version; blue/green switches back to the other slot and
+	// restores it.
+	var targets []strategies.Target
+	activeSlot := state.ActiveSlot.ValueString()
+	for _, t := range spec.targets {
+		if spec.strategy == strategies.NameBlueGreen && activeSlot != "" && t.Slot == activeSlot {
+			continue
+		}
+		if v, ok := fleet[t.ID]; ok && v == prev && spec.strategy != strategies.NameBlueGreen {
+			continue
+		}
+		targets = append(targets, t)
+	}
+	strategy, err := strategies.New(spec.strategy, spec.config)
+	if err != nil {
+		resp.Diagnostics.AddError("Destroy failed", err.Error())
+		return
+	}
+	env := r.env(ctx, spec, prev)
+	tflog.Info(ctx, "destroy: rolling back", map[string]any{"deployment": spec.name, "previous_version": prev, "targets": len(targets)})
+	res := strategy.Rollback(ctx, strategies.Request{
+		Deployment:      spec.name,
+		Version:         spec.version,
+		PreviousVersion: prev,
+		Targets:         spec.targets,
+		Current:         fleet,
+		ActiveSlot:      activeSlot,
+		AutoRollback:    true,
+		HealthCheck:     spec.health,
+	}, env, targets)
+	if !res.Success {
+		msg := fmt.Sprintf("Rolling deployment %q back to %q on destroy failed", spec.name, prev)
+		if res.StoppedAt != "" {
+			msg += " at " + res.StoppedAt
+		}
+		var errs []string
+		for _, e := range append(append([]error{}, res.Errors...), res.RollbackErrors...) {
+			errs = append(errs, e.Error())
+		}
+		resp.Diagnostics.AddError("Destroy failed", msg+":\n  - "+strings.Join(errs, "\n  - ")+
+			"\nThe deployment stays in state; fix the targets and destroy again, or set on_destroy = \"none\".")
+		// Keep the state honest about what the targets now report.
+		state.TargetVersions = stringMapValue(fleetVersions(fleet, res))
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		return
+	}
+}
+
+// objectAsOptions lets optional children stay null in the Go models.
+var objectAsOptions = basetypes.ObjectAsOptions{UnhandledNullAsEmpty: true, UnhandledUnknownAsEmpty: true}

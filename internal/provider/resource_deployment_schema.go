@@ -1,0 +1,345 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
+)
+
+// Defaults of DESIGN.md §4.
+const (
+	defaultBatchDelay       = "5s"
+	defaultStageInterval    = "60s"
+	defaultSuccessThreshold = 0.95
+	defaultHealthInterval   = "1s"
+	defaultHealthTimeout    = "30s"
+	onDestroyRollback       = "rollback"
+	onDestroyNone           = "none"
+)
+
+var defaultCanaryStages = []float64{10, 25, 50, 100}
+
+var healthCheckAttrTypes = map[string]attr.Type{
+	"enabled":        types.BoolType,
+	"path":           types.StringType,
+	"interval":       types.StringType,
+	"timeout":        types.StringType,
+	"expect_version": types.BoolType,
+}
+
+func defaultHealthCheckObject() types.Object {
+	return types.ObjectValueMust(healthCheckAttrTypes, map[string]attr.Value{
+		"enabled":        types.BoolValue(true),
+		"path":           types.StringValue(protocol.DefaultHealthPath),
+		"interval":       types.StringValue(defaultHealthInterval),
+		"timeout":        types.StringValue(defaultHealthTimeout),
+		"expect_version": types.BoolValue(true),
+	})
+}
+
+func float64List(values []float64) types.List {
+	elems := make([]attr.Value, len(values))
+	for i, v := range values {
+		elems[i] = types.Float64Value(v)
+	}
+	return types.ListValueMust(types.Float64Type, elems)
+}
+
+func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Rolls one application version across a fleet of HTTP targets with a rolling, blue/green, canary " +
+			"or feature-flag strategy. Every target is health-checked after its deploy; a failed rollout fails the apply " +
+			"and, with `auto_rollback`, restores `previous_version` on every target it touched. Destroy rolls back too " +
+			"(see `on_destroy`).\n\n" +
+			"State never claims what the fleet does not run: after any apply, failed or not, `target_versions` holds what " +
+			"the targets report, and refresh turns a target that runs another version into a plan that deploys again.\n\n" +
+			"Import is not supported: a deployment's identity is its list of targets and strategy, which only the " +
+			"configuration holds; write the resource and apply it instead, and targets already running `version` are " +
+			"left untouched (nothing is redeployed).",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "Same as `name`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Deployment name, sent to every target. 1–128 characters from `A-Z a-z 0-9 . _ -`. Changing it replaces the resource.",
+				Required:            true,
+				Validators:          []validator.String{nameValidator()},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"version": schema.StringAttribute{
+				MarkdownDescription: "The version to roll out.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"targets": schema.ListNestedAttribute{
+				MarkdownDescription: "The fleet, 1 to 10000 targets, in rollout order.",
+				Required:            true,
+				Validators: []validator.List{
+					listvalidator.SizeBetween(1, 10000),
+					uniqueTargetIDs{},
+				},
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"id": schema.StringAttribute{
+							MarkdownDescription: "Unique target id, sent as `target_id`.",
+							Required:            true,
+							Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+						},
+						"address": schema.StringAttribute{
+							MarkdownDescription: "Base URL of the target: absolute `http://` or `https://`, optionally with a path prefix (`http://lb:7070/t/web-1`), no query or fragment.",
+							Required:            true,
+							Validators:          []validator.String{addressValidator{}},
+						},
+						"name": schema.StringAttribute{
+							MarkdownDescription: "Human-readable name.",
+							Optional:            true,
+						},
+						"slot": schema.StringAttribute{
+							MarkdownDescription: "Blue/green slot: `blue` or `green`. Required on every target with `blue_green`.",
+							Optional:            true,
+							Validators:          []validator.String{stringvalidator.OneOf(strategies.SlotBlue, strategies.SlotGreen)},
+						},
+						"metadata": schema.MapAttribute{
+							MarkdownDescription: "Free-form metadata sent with each deploy.",
+							Optional:            true,
+							ElementType:         types.StringType,
+						},
+					},
+				},
+			},
+			"rolling": schema.SingleNestedAttribute{
+				MarkdownDescription: "Rolling strategy (the default when no strategy is set): batches in list order, the targets of a batch deployed concurrently.",
+				Optional:            true,
+				Attributes: map[string]schema.Attribute{
+					"batch_size": schema.Int64Attribute{
+						MarkdownDescription: "Targets per batch. Defaults to `1` unless `batch_count` is set.",
+						Optional:            true,
+						Validators: []validator.Int64{
+							int64validator.AtLeast(1),
+							int64validator.ConflictsWith(path.MatchRelative().AtParent().AtName("batch_count")),
+						},
+					},
+					"batch_count": schema.Int64Attribute{
+						MarkdownDescription: "Split the targets to deploy into this many equal batches, instead of `batch_size`.",
+						Optional:            true,
+						Validators:          []validator.Int64{int64validator.AtLeast(1)},
+					},
+					"batch_delay": schema.StringAttribute{
+						MarkdownDescription: "Wait between batches, a Go duration. Defaults to `\"5s\"`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(defaultBatchDelay),
+						Validators:          []validator.String{positiveDuration{allowZero: true}},
+					},
+					"max_failures": schema.Int64Attribute{
+						MarkdownDescription: "Failed targets tolerated; when failures exceed it no further batch starts and the rollout fails. Defaults to `0`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             int64default.StaticInt64(0),
+						Validators:          []validator.Int64{int64validator.AtLeast(0)},
+					},
+				},
+			},
+			"blue_green": schema.SingleNestedAttribute{
+				MarkdownDescription: "Blue/green strategy: every target has a `slot` and both slots are used. The new version goes to the idle slot; only when all of it is healthy is the router switched and `active_slot` flipped.",
+				Optional:            true,
+				Attributes: map[string]schema.Attribute{
+					"router_url": schema.StringAttribute{
+						MarkdownDescription: "Base URL of a router implementing `PUT /v1/switch`. Without it, drive your own load balancer from `active_slot`.",
+						Optional:            true,
+						Validators:          []validator.String{addressValidator{}},
+					},
+				},
+			},
+			"canary": schema.SingleNestedAttribute{
+				MarkdownDescription: "Canary strategy: stage *k* brings the updated targets up to ceil(N × stages[k] / 100), at least one, then waits `stage_interval`.",
+				Optional:            true,
+				Attributes: map[string]schema.Attribute{
+					"stages": schema.ListAttribute{
+						MarkdownDescription: "Percentages of the fleet, ascending, each in (0, 100], the last one 100. Defaults to `[10, 25, 50, 100]`.",
+						Optional:            true,
+						Computed:            true,
+						ElementType:         types.Float64Type,
+						Default:             listdefault.StaticValue(float64List(defaultCanaryStages)),
+						Validators:          []validator.List{listvalidator.SizeBetween(1, 100), stagesValidator{lastMust100: true}},
+					},
+					"stage_interval": schema.StringAttribute{
+						MarkdownDescription: "Wait after each stage but the last, a Go duration. Defaults to `\"60s\"`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(defaultStageInterval),
+						Validators:          []validator.String{positiveDuration{allowZero: true}},
+					},
+					"success_threshold": schema.Float64Attribute{
+						MarkdownDescription: "Least share of a stage's targets that must be healthy, in [0, 1]. Defaults to `0.95`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             float64default.StaticFloat64(defaultSuccessThreshold),
+						Validators:          []validator.Float64{float64validator.Between(0, 1)},
+					},
+					"router_url": schema.StringAttribute{
+						MarkdownDescription: "Base URL of a router implementing `PUT /v1/weights`; weights follow the stage percentage.",
+						Optional:            true,
+						Validators:          []validator.String{addressValidator{}},
+					},
+				},
+			},
+			"feature_flag": schema.SingleNestedAttribute{
+				MarkdownDescription: "Feature-flag strategy: every target gets the version at once, then the flag is published at `initial_rollout` percent. Needs the provider's `flag_endpoint`.",
+				Optional:            true,
+				Attributes: map[string]schema.Attribute{
+					"flag_name": schema.StringAttribute{
+						MarkdownDescription: "Flag to publish, 1–128 characters from `A-Z a-z 0-9 . _ -`.",
+						Required:            true,
+						Validators:          []validator.String{nameValidator()},
+					},
+					"initial_rollout": schema.Float64Attribute{
+						MarkdownDescription: "Percentage published once every target is healthy, in [0, 100]. Defaults to `0`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             float64default.StaticFloat64(0),
+						Validators:          []validator.Float64{float64validator.Between(0, 100)},
+					},
+				},
+			},
+			"health_check": schema.SingleNestedAttribute{
+				MarkdownDescription: "After a target's deploy succeeds, poll `GET {address}{path}` every `interval` until it is healthy or `timeout` passes.",
+				Optional:            true,
+				Computed:            true,
+				Default:             objectdefault.StaticValue(defaultHealthCheckObject()),
+				Attributes: map[string]schema.Attribute{
+					"enabled": schema.BoolAttribute{
+						MarkdownDescription: "Health-check targets after deploying. Defaults to `true`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             booldefault.StaticBool(true),
+					},
+					"path": schema.StringAttribute{
+						MarkdownDescription: "Health path appended to the target address. Defaults to `\"/v1/health\"`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(protocol.DefaultHealthPath),
+						Validators:          []validator.String{stringvalidator.RegexMatches(healthPathRegexp, "must start with '/' and hold no query or fragment")},
+					},
+					"interval": schema.StringAttribute{
+						MarkdownDescription: "Time between polls, a Go duration. Defaults to `\"1s\"`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(defaultHealthInterval),
+						Validators:          []validator.String{positiveDuration{}},
+					},
+					"timeout": schema.StringAttribute{
+						MarkdownDescription: "How long a target may take to become healthy, a Go duration. Defaults to `\"30s\"`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(defaultHealthTimeout),
+						Validators:          []validator.String{positiveDuration{}},
+					},
+					"expect_version": schema.BoolAttribute{
+						MarkdownDescription: "Require the reported `version` to equal the version just deployed. Defaults to `true`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             booldefault.StaticBool(true),
+					},
+				},
+			},
+			"auto_rollback": schema.BoolAttribute{
+				MarkdownDescription: "On failure, restore `previous_version` on every target touched by the apply. Defaults to `true`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
+			},
+			"on_destroy": schema.StringAttribute{
+				MarkdownDescription: "`\"rollback\"` (default) deploys `previous_version` back on destroy (blue/green: switches back); `\"none\"` only forgets the resource.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(onDestroyRollback),
+				Validators:          []validator.String{stringvalidator.OneOf(onDestroyRollback, onDestroyNone)},
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+
+			"strategy": schema.StringAttribute{
+				MarkdownDescription: "The strategy that ran: `rolling`, `blue_green`, `canary` or `feature_flag`.",
+				Computed:            true,
+			},
+			"status": schema.StringAttribute{
+				MarkdownDescription: "Outcome of the last rollout: `completed`, `failed` or `rolled_back`.",
+				Computed:            true,
+			},
+			"previous_version": schema.StringAttribute{
+				MarkdownDescription: "The version rolled back to on failure and destroy. On create, the version every reachable target agreed on; null when they did not agree. On update, the prior `version`.",
+				Computed:            true,
+			},
+			"active_slot": schema.StringAttribute{
+				MarkdownDescription: "Blue/green only: the slot serving traffic (`blue` or `green`). Drive your own load balancer from it.",
+				Computed:            true,
+			},
+			"traffic_percentage": schema.Float64Attribute{
+				MarkdownDescription: "Share of traffic on `version`: the last canary stage reached, the flag's `initial_rollout`, or 100.",
+				Computed:            true,
+			},
+			"targets_updated": schema.Int64Attribute{
+				MarkdownDescription: "Targets brought to `version` by the last rollout.",
+				Computed:            true,
+			},
+			"targets_failed": schema.Int64Attribute{
+				MarkdownDescription: "Targets that failed in the last rollout.",
+				Computed:            true,
+			},
+			"duration_ms": schema.Int64Attribute{
+				MarkdownDescription: "Duration of the last rollout in milliseconds.",
+				Computed:            true,
+			},
+			"deployed_at": schema.StringAttribute{
+				MarkdownDescription: "When the last rollout finished (RFC 3339).",
+				Computed:            true,
+			},
+			"target_versions": schema.MapAttribute{
+				MarkdownDescription: "Target id → the version the target reported. Unreachable targets keep their last known version.",
+				Computed:            true,
+				ElementType:         types.StringType,
+			},
+			"changed_targets": schema.ListAttribute{
+				MarkdownDescription: "Ids of the targets this apply brings to `version`, in rollout order; known at plan time. " +
+					"All targets on create (blue/green: the idle slot), then the targets whose `target_versions` entry differs from `version`.",
+				Computed:    true,
+				ElementType: types.StringType,
+			},
+		},
+	}
+}
+
+func (r *deploymentResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.Conflicting(
+			path.MatchRoot("rolling"),
+			path.MatchRoot("blue_green"),
+			path.MatchRoot("canary"),
+			path.MatchRoot("feature_flag"),
+		),
+	}
+}

@@ -1,0 +1,622 @@
+package provider
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
+)
+
+const deploymentAddr = "codomyrmex_deployment.test"
+
+func deploymentConfig(f *testFleet, body string) string {
+	return fmt.Sprintf(`
+provider "codomyrmex" {
+  flag_endpoint = "%s/flags"
+}
+
+resource "codomyrmex_deployment" "test" {
+  name = "web"
+%s
+  health_check = { interval = "10ms", timeout = "2s" }
+}
+`, f.URL, body)
+}
+
+func idList(ids ...string) knownvalue.Check {
+	checks := make([]knownvalue.Check, len(ids))
+	for i, id := range ids {
+		checks[i] = knownvalue.StringExact(id)
+	}
+	return knownvalue.ListExact(checks)
+}
+
+func allAt(n int, version string) knownvalue.Check {
+	m := map[string]knownvalue.Check{}
+	for _, id := range ids(n) {
+		m[id] = knownvalue.StringExact(version)
+	}
+	return knownvalue.MapExact(m)
+}
+
+func fleetCheck(fn func() error) resource.TestCheckFunc {
+	return func(*terraform.State) error { return fn() }
+}
+
+func TestAccDeployment_rolling(t *testing.T) {
+	f := newTestFleet(t, 5, "1.0.0")
+	cfg := func(version string, batch int) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version = %q
+  targets = %s
+  rolling = { batch_size = %d, batch_delay = "0s" }
+`, version, f.targets(5, ""), batch))
+	}
+	deploysBefore := 0
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		// The last update made 2.0.0 the previous version: destroy restores it.
+		CheckDestroy: fleetCheck(func() error { return f.expectAll(5, "2.0.0") }),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg("2.0.0", 2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionCreate),
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("rolling")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("targets_updated"), knownvalue.Int64Exact(5)),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("targets_failed"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(5, "2.0.0")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("id"), knownvalue.StringExact("web")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.Null()),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					fleetCheck(func() error { return f.expectAll(5, "2.0.0") }),
+					fleetCheck(func() error {
+						if got := f.deployOrder("2.0.0"); len(got) != 5 || !batchOrdered(got, 2) {
+							return fmt.Errorf("deploy order %v is not batches of 2 in list order", got)
+						}
+						return nil
+					}),
+				),
+			},
+			{
+				// An update resumes from the fleet: every target changes.
+				Config: cfg("3.0.0", 2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(5, "3.0.0")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					fleetCheck(func() error { return f.expectAll(5, "3.0.0") }),
+					fleetCheck(func() error { deploysBefore = len(f.Deploys()); return nil }),
+				),
+			},
+			{
+				// A change of settings alone plans an update that deploys nothing.
+				Config: cfg("3.0.0", 3),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(5, "3.0.0")),
+				}},
+				Check: fleetCheck(func() error {
+					if n := len(f.Deploys()); n != deploysBefore {
+						return fmt.Errorf("a settings-only change made %d deploy calls", n-deploysBefore)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+// batchOrdered reports whether ids arrive as consecutive batches of size,
+// each batch a set of consecutive targets in list order.
+func batchOrdered(got []string, size int) bool {
+	want := ids(len(got))
+	for start := 0; start < len(got); start += size {
+		end := min(start+size, len(got))
+		a := slices.Clone(got[start:end])
+		b := slices.Clone(want[start:end])
+		slices.Sort(a)
+		slices.Sort(b)
+		if !slices.Equal(a, b) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestAccDeployment_blueGreen(t *testing.T) {
+	f := newTestFleet(t, 4, "1.0.0")
+	cfg := func(version string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version    = %q
+  targets    = %s
+  blue_green = { router_url = "%s/router" }
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg("2.0.0"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					// On create the new version goes to the green slot only.
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t3", "t4")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("blue_green")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					fleetCheck(func() error {
+						return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
+					}),
+					fleetCheck(func() error {
+						if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" {
+							return fmt.Errorf("router = %+v, want green at 2.0.0", r)
+						}
+						return nil
+					}),
+				),
+			},
+			{
+				// The next version goes to the idle (blue) slot, then traffic flips.
+				Config: cfg("3.0.0"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("blue")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+				},
+				Check: fleetCheck(func() error {
+					if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" {
+						return fmt.Errorf("router = %+v, want blue at 3.0.0", r)
+					}
+					return f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"})
+				}),
+			},
+			{
+				// Converged: nothing to plan.
+				Config:   cfg("3.0.0"),
+				PlanOnly: true,
+			},
+		},
+	})
+}
+
+func TestAccDeployment_canary(t *testing.T) {
+	f := newTestFleet(t, 10, "1.0.0")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: deploymentConfig(f, fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  canary  = { stages = [10, 50, 100], stage_interval = "0s", router_url = "%s/router" }
+`, f.targets(10, ""), f.URL)),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(10)...)),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("canary")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(10, "2.0.0")),
+			},
+			Check: fleetCheck(func() error {
+				order := f.deployOrder("2.0.0")
+				// Stage 1 brings 1 target, stage 2 up to 5, stage 3 the rest.
+				if len(order) != 10 || order[0] != "t1" || !batchOrderedStages(order, []int{1, 5, 10}) {
+					return fmt.Errorf("canary deploy order %v does not follow stages 1/5/10", order)
+				}
+				if w := f.Router().Weights["2.0.0"]; w != 100 {
+					return fmt.Errorf("router weight for 2.0.0 = %v, want 100", w)
+				}
+				return nil
+			}),
+		}},
+	})
+}
+
+func batchOrderedStages(got []string, cumulative []int) bool {
+	want := ids(len(got))
+	start := 0
+	for _, end := range cumulative {
+		a := slices.Clone(got[start:end])
+		b := slices.Clone(want[start:end])
+		slices.Sort(a)
+		slices.Sort(b)
+		if !slices.Equal(a, b) {
+			return false
+		}
+		start = end
+	}
+	return true
+}
+
+func TestAccDeployment_featureFlag(t *testing.T) {
+	f := newTestFleet(t, 3, "1.0.0")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy: fleetCheck(func() error {
+			if fl, ok := f.Flag("new-checkout"); !ok || fl.Percentage != 0 {
+				return fmt.Errorf("after destroy the flag is %+v (present %v), want 0%%", fl, ok)
+			}
+			return f.expectAll(3, "1.0.0")
+		}),
+		Steps: []resource.TestStep{{
+			Config: deploymentConfig(f, fmt.Sprintf(`
+  version      = "2.0.0"
+  targets      = %s
+  feature_flag = { flag_name = "new-checkout", initial_rollout = 10 }
+`, f.targets(3, ""))),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("feature_flag")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(10)),
+			},
+			Check: fleetCheck(func() error {
+				fl, ok := f.Flag("new-checkout")
+				if !ok || fl.Percentage != 10 {
+					return fmt.Errorf("flag = %+v (present %v), want published at 10%%", fl, ok)
+				}
+				return f.expectAll(3, "2.0.0")
+			}),
+		}},
+	})
+}
+
+func TestAccDeployment_failureRollsBack(t *testing.T) {
+	f := newTestFleet(t, 4, "1.0.0")
+	cfg := func(version string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version = %q
+  targets = %s
+  rolling = { batch_size = 2, batch_delay = "0s" }
+`, version, f.targets(4, "")))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				// A failed create that rolled everything back saves no state.
+				PreConfig:   func() { f.SetFault("t2", agent.Fault{DeployStatus: 500, FailVersion: "1.5.0"}) },
+				Config:      cfg("1.5.0"),
+				ExpectError: errorPattern(`failed at batch 1/2.*t2.*Rolled back`),
+			},
+			{
+				PreConfig: func() { f.ClearFaults() },
+				Config:    cfg("2.0.0"),
+				Check:     fleetCheck(func() error { return f.expectAll(4, "2.0.0") }),
+				ConfigStateChecks: []statecheck.StateCheck{
+					// Created afresh: the failed create left nothing behind.
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+				},
+			},
+			{
+				// A failing update rolls the touched targets back to 2.0.0.
+				PreConfig:   func() { f.SetFault("t3", agent.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
+				Config:      cfg("3.0.0"),
+				ExpectError: errorPattern(`failed at batch 2/2.*t3.*Rolled back`),
+			},
+			{
+				// State matches the fleet: refresh shows every target at 2.0.0, and the
+				// plan proposes 3.0.0 again to all of them.
+				PreConfig:          func() { f.ClearFaults() },
+				Config:             cfg("3.0.0"),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				Check:              fleetCheck(func() error { return f.expectAll(4, "2.0.0") }),
+			},
+			{
+				Config: cfg("3.0.0"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(4)...)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "3.0.0")),
+				},
+			},
+		},
+	})
+}
+
+func TestAccDeployment_noPreviousVersion(t *testing.T) {
+	f := newTestFleet(t, 3, "1.0.0")
+	f.SetVersion("t3", "0.9.0") // the fleet disagrees: previous_version is unknown
+	cfg := deploymentConfig(f, fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  rolling = { batch_size = 1, batch_delay = "0s" }
+`, f.targets(3, "")))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				PreConfig:   func() { f.SetFault("t2", agent.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
+				Config:      cfg,
+				ExpectError: errorPattern(`t2.*Nothing was rolled back`),
+				Check:       fleetCheck(func() error { return nil }),
+			},
+			{
+				// t1 runs 2.0.0 (no rollback possible), t2 and t3 the old versions; the
+				// saved state is honest, so the resource is tainted and planned again.
+				PreConfig:          func() { f.ClearFaults() },
+				Config:             cfg,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				Check: fleetCheck(func() error {
+					return f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "1.0.0", "t3": "0.9.0"})
+				}),
+			},
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
+				},
+			},
+		},
+	})
+}
+
+func TestAccDeployment_drift(t *testing.T) {
+	f := newTestFleet(t, 3, "1.0.0")
+	cfg := deploymentConfig(f, fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  rolling = { batch_delay = "0s" }
+`, f.targets(3, "")))
+	deploys := 0
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg, Check: fleetCheck(func() error { deploys = len(f.Deploys()); return f.expectAll(3, "2.0.0") })},
+			{Config: cfg, PlanOnly: true},
+			{
+				// Someone hot-fixed t2 by hand: the plan redeploys t2 only.
+				PreConfig: func() { f.SetVersion("t2", "2.0.1-hotfix") },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t2")),
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
+				}},
+				Check: fleetCheck(func() error {
+					if got := f.Deploys()[deploys:]; len(got) != 1 || got[0].Target != "t2" || got[0].Version != "2.0.0" {
+						return fmt.Errorf("drift repair made deploys %+v, want only t2 → 2.0.0", got)
+					}
+					return f.expectAll(3, "2.0.0")
+				}),
+			},
+		},
+	})
+}
+
+func TestAccDeployment_unreachableTargetWarns(t *testing.T) {
+	f := newTestFleet(t, 2, "1.0.0")
+	cfg := deploymentConfig(f, fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  rolling = { batch_delay = "0s" }
+`, f.targets(2, "")))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				// An unreachable target is not drift: the plan stays empty.
+				PreConfig: func() { f.SetFault("t1", agent.Fault{CloseConnection: true}) },
+				Config:    cfg,
+				PlanOnly:  true,
+			},
+			// Back online, so the post-test destroy can roll back.
+			{PreConfig: func() { f.ClearFaults() }, Config: cfg, PlanOnly: true},
+		},
+	})
+}
+
+func TestAccDeployment_destroyWithoutRollback(t *testing.T) {
+	f := newTestFleet(t, 2, "1.0.0")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
+		Steps: []resource.TestStep{{
+			Config: deploymentConfig(f, fmt.Sprintf(`
+  version    = "2.0.0"
+  targets    = %s
+  rolling    = { batch_delay = "0s" }
+  on_destroy = "none"
+`, f.targets(2, ""))),
+		}},
+	})
+}
+
+func TestAccDeployment_blueGreenDestroySwitchesBack(t *testing.T) {
+	f := newTestFleet(t, 2, "1.0.0")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy: fleetCheck(func() error {
+			if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "1.0.0" {
+				return fmt.Errorf("after destroy router = %+v, want blue at 1.0.0", r)
+			}
+			return nil
+		}),
+		Steps: []resource.TestStep{{
+			Config: deploymentConfig(f, fmt.Sprintf(`
+  version    = "2.0.0"
+  targets    = %s
+  blue_green = { router_url = "%s/router" }
+`, f.targets(2, `i == 1 ? "blue" : "green"`), f.URL)),
+		}},
+	})
+}
+
+func TestAccDeployment_validation(t *testing.T) {
+	f := newTestFleet(t, 1, "1.0.0")
+	one := f.targets(1, "")
+	cases := map[string]struct {
+		body string
+		err  string
+	}{
+		"duplicate ids": {
+			body: fmt.Sprintf(`version = "2"
+  targets = [{ id = "a", address = "%[1]s/t/t1" }, { id = "a", address = "%[1]s/t/t1" }]`, f.URL),
+			err: `Duplicate target id`,
+		},
+		"bad address": {
+			body: `version = "2"
+  targets = [{ id = "a", address = "ftp://host/x?y=1" }]`,
+			err: `targets\[0\]\.address`,
+		},
+		"no targets": {
+			body: `version = "2"
+  targets = []`,
+			err: `(?s)targets.*at least 1`,
+		},
+		"two strategies": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  rolling = {}
+  canary  = {}`, one),
+			err: `(?s)canary.*rolling|rolling.*canary`,
+		},
+		"blue_green without slots": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  blue_green = {}`, one),
+			err: `(?s)targets\[0\]\.slot`,
+		},
+		"blue_green one slot": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  blue_green = {}`, f.targets(1, `"blue"`)),
+			err: `Both slots must be used`,
+		},
+		"bad slot": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s`, f.targets(1, `"purple"`)),
+			err: `(?s)slot.*blue.*green`,
+		},
+		"canary not ascending": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  canary = { stages = [10, 5, 100] }`, one),
+			err: `(?s)canary\.stages.*strictly ascending`,
+		},
+		"canary not ending at 100": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  canary = { stages = [10, 50] }`, one),
+			err: `(?s)canary\.stages.*must be 100`,
+		},
+		"canary stage above 100": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  canary = { stages = [10, 150] }`, one),
+			err: `(?s)canary\.stages.*\(0, 100\]`,
+		},
+		"threshold": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  canary = { success_threshold = 1.5 }`, one),
+			err: `(?s)success_threshold.*between 0`,
+		},
+		"batch size": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  rolling = { batch_size = 0 }`, one),
+			err: `(?s)rolling\.batch_size.*at least 1`,
+		},
+		"batch size and count": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  rolling = { batch_size = 2, batch_count = 2 }`, one),
+			err: `(?s)batch_count`,
+		},
+		"bad duration": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  rolling = { batch_delay = "soon" }`, one),
+			err: `(?s)rolling\.batch_delay.*Go duration`,
+		},
+		"empty version": {
+			body: fmt.Sprintf(`version = ""
+  targets = %s`, one),
+			err: `(?s)version.*at least 1`,
+		},
+		"bad on_destroy": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  on_destroy = "explode"`, one),
+			err: `(?s)on_destroy.*rollback.*none`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProviders,
+				Steps: []resource.TestStep{{
+					Config:      deploymentConfig(f, "  "+tc.body),
+					PlanOnly:    true,
+					ExpectError: errorPattern(tc.err),
+				}},
+			})
+		})
+	}
+	t.Run("bad name", func(t *testing.T) {
+		resource.ParallelTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: testAccProviders,
+			Steps: []resource.TestStep{{
+				Config: fmt.Sprintf(`
+resource "codomyrmex_deployment" "test" {
+  name    = "web app!"
+  version = "2"
+  targets = %s
+}`, one),
+				PlanOnly:    true,
+				ExpectError: errorPattern(`name.*A-Z`),
+			}},
+		})
+	})
+	t.Run("feature_flag without endpoint", func(t *testing.T) {
+		t.Setenv(EnvFlagEndpoint, "")
+		resource.Test(t, resource.TestCase{
+			ProtoV6ProviderFactories: testAccProviders,
+			Steps: []resource.TestStep{{
+				Config: fmt.Sprintf(`
+resource "codomyrmex_deployment" "test" {
+  name         = "web"
+  version      = "2"
+  targets      = %s
+  feature_flag = { flag_name = "f" }
+}`, one),
+				PlanOnly:    true,
+				ExpectError: errorPattern(`feature_flag.*flag_endpoint`),
+			}},
+		})
+	})
+}
