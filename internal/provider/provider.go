@@ -225,7 +225,7 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 		},
 	})
 	if err != nil {
-		resp.Diagnostics.AddError("Invalid TLS configuration", err.Error())
+		resp.Diagnostics.AddError("Invalid provider configuration", err.Error())
 		return
 	}
 

@@ -1,0 +1,360 @@
+// Command codomyrmex-agent is the target side of the codomyrmex provider.
+//
+//	codomyrmex-agent serve --listen :8080 --exec 'deploy.sh'
+//	codomyrmex-agent simulate --targets 50 --listen 127.0.0.1:7070
+//
+// serve runs a deploy command on the machine it runs on; simulate serves an
+// in-memory fleet, router and flag service for demos, tests and
+// benchmarks. Both print their base URL as the first line of stdout and
+// shut down gracefully on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+const (
+	readHeaderTimeout = 10 * time.Second
+	// shutdownTimeout lets in-flight calls, deploys included, finish.
+	shutdownTimeout = 30 * time.Second
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `Usage:
+  codomyrmex-agent serve --exec CMD [--listen :8080] [--health-exec CMD] [--state-file PATH]
+                         [--token-file PATH] [--tls-cert FILE --tls-key FILE] [--exec-timeout 30m] [-v]
+  codomyrmex-agent simulate [--targets 3] [--listen 127.0.0.1:7070] [--initial-version V] [--latency 50ms]
+                            [--token-file PATH] [--fail-target IDS [--fail-version V]] [--unhealthy-version V] [-v]
+  codomyrmex-agent --version
+
+Run "codomyrmex-agent serve -h" or "codomyrmex-agent simulate -h" for the flags.
+`
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	top := flag.NewFlagSet("codomyrmex-agent", flag.ContinueOnError)
+	top.SetOutput(stderr)
+	top.Usage = func() { fmt.Fprint(stderr, usage) }
+	showVersion := top.Bool("version", false, "print the version and exit")
+	if err := top.Parse(args); err != nil {
+		return usageExit(err)
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "codomyrmex-agent", version)
+		return exitOK
+	}
+	if top.NArg() == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch cmd, rest := top.Arg(0), top.Args()[1:]; cmd {
+	case "serve":
+		err = serve(ctx, rest, stdout, stderr)
+	case "simulate":
+		err = simulate(ctx, rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "codomyrmex-agent", version)
+	default:
+		fmt.Fprintf(stderr, "codomyrmex-agent: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+	var uerr usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &uerr):
+		if !uerr.printed {
+			fmt.Fprintln(stderr, "codomyrmex-agent:", err)
+		}
+		return exitUsage
+	default:
+		fmt.Fprintln(stderr, "codomyrmex-agent:", err)
+		return exitError
+	}
+}
+
+func usageExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
+
+// usageError is a bad command line (exit status 2). printed is set when
+// the flag package already told the user.
+type usageError struct {
+	error
+	printed bool
+}
+
+func usagef(format string, args ...any) error { return usageError{error: fmt.Errorf(format, args...)} }
+
+// parseFlags parses a subcommand's flags; flag errors are already printed.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{error: err, printed: true}
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", ":8080", "address to listen on")
+	execCmd := fs.String("exec", "", "deploy command, run with sh -c and CODOMYRMEX_VERSION, CODOMYRMEX_PREVIOUS_VERSION, CODOMYRMEX_DEPLOYMENT set (required)")
+	healthExec := fs.String("health-exec", "", "health command, run with sh -c for every health call; non-zero exit reports status error")
+	stateFile := fs.String("state-file", "codomyrmex-agent.state.json", `file remembering the running version across restarts ("" keeps it in memory)`)
+	tokenFile := fs.String("token-file", "", "file holding the bearer token every call must carry")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate file; serves HTTPS with --tls-key")
+	tlsKey := fs.String("tls-key", "", "PEM private key file for --tls-cert")
+	execTimeout := fs.Duration("exec-timeout", 30*time.Minute, "longest a deploy command may run (0 = no limit)")
+	verbose := fs.Bool("v", false, "log every request to stderr")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*execCmd) == "" {
+		return usagef("serve: --exec is required")
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usagef("serve: --tls-cert and --tls-key go together")
+	}
+	token, err := readToken(*tokenFile)
+	if err != nil {
+		return err
+	}
+	var tlsCfg *tls.Config
+	if *tlsCert != "" {
+		pair, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("loading --tls-cert/--tls-key: %w", err)
+		}
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
+	}
+
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	host, err := agent.NewHost(agent.HostConfig{
+		Exec: *execCmd, HealthExec: *healthExec, StateFile: *stateFile,
+		ExecTimeout: *execTimeout, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	handler := protocol.NewTargetHandler(host, token)
+	if *verbose {
+		handler = logRequests(handler, logger)
+	}
+	return listenAndServe(ctx, *listen, handler, tlsCfg, stdout, func(base string) {
+		logger.Info("serving the target protocol", "url", base, "running_version", host.Version(), "token_required", token != "")
+	})
+}
+
+func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	targets := fs.Int("targets", 3, "number of simulated targets, t1 … tN")
+	listen := fs.String("listen", "127.0.0.1:7070", "address to listen on (port 0 picks a free one)")
+	initialVersion := fs.String("initial-version", "", "version every target runs at the start")
+	latency := fs.Duration("latency", 0, "delay added to every target call")
+	tokenFile := fs.String("token-file", "", "file holding the bearer token every protocol call must carry")
+	failTargets := fs.String("fail-target", "", `comma-separated target ids (or "*") whose deploys answer 500`)
+	failVersion := fs.String("fail-version", "", "with --fail-target: only deploys of this version fail")
+	unhealthyVersion := fs.String("unhealthy-version", "", `targets running this version report status "error"`)
+	seed := fs.Int64("seed", 0, "seed of the latency jitter (0 = no jitter)")
+	verbose := fs.Bool("v", false, "log every request to stderr")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *targets < 0 {
+		return usagef("simulate: --targets must be 0 or more, got %d", *targets)
+	}
+	if *latency < 0 {
+		return usagef("simulate: --latency must not be negative")
+	}
+	if *failVersion != "" && *failTargets == "" {
+		return usagef("simulate: --fail-version needs --fail-target")
+	}
+	token, err := readToken(*tokenFile)
+	if err != nil {
+		return err
+	}
+
+	fleet := agent.NewFleet(agent.FleetConfig{
+		Targets: *targets, InitialVersion: *initialVersion, Latency: *latency, Token: token, Seed: *seed,
+	})
+	if *unhealthyVersion != "" {
+		fleet.SetFault("*", agent.Fault{Unhealthy: true, FailVersion: *unhealthyVersion})
+	}
+	if *failTargets != "" {
+		known := map[string]bool{"*": true}
+		for _, id := range fleet.TargetIDs() {
+			known[id] = true
+		}
+		fault := agent.Fault{DeployStatus: http.StatusInternalServerError, FailVersion: *failVersion}
+		// One FailVersion per fault: the unhealthy version survives on a
+		// failing target only when it is the same version.
+		fault.Unhealthy = *unhealthyVersion != "" && *unhealthyVersion == *failVersion
+		for _, id := range strings.Split(*failTargets, ",") {
+			id = strings.TrimSpace(id)
+			if !known[id] {
+				return usagef("simulate: --fail-target %q is not a target (ids are t1 … t%d, or *)", id, *targets)
+			}
+			fleet.SetFault(id, fault)
+		}
+	}
+
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	handler := fleet.Handler()
+	if *verbose {
+		handler = logRequests(handler, logger)
+	}
+	return listenAndServe(ctx, *listen, handler, nil, stdout, func(base string) {
+		last := "none"
+		if *targets > 0 {
+			last = base + "/t/t" + strconv.Itoa(*targets)
+		}
+		logger.Info("simulating a fleet", "targets", *targets, "first", base+"/t/t1", "last", last,
+			"router", base+"/router", "flags", base+"/flags", "state", base+"/_sim/state",
+			"initial_version", *initialVersion, "token_required", token != "")
+	})
+}
+
+// readToken reads a bearer token file; "" means no token.
+func readToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading --token-file: %w", err)
+	}
+	token := strings.TrimSpace(string(data))
+	if token == "" {
+		return "", fmt.Errorf("--token-file %s is empty", path)
+	}
+	if strings.ContainsAny(token, "\r\n") {
+		return "", fmt.Errorf("--token-file %s holds more than one line", path)
+	}
+	return token, nil
+}
+
+// listenAndServe prints the base URL as the first line of stdout, serves
+// until ctx is done, then shuts down gracefully.
+func listenAndServe(ctx context.Context, addr string, h http.Handler, tlsCfg *tls.Config, stdout io.Writer, started func(base string)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	base := baseURL(ln.Addr(), tlsCfg != nil)
+	if _, err := fmt.Fprintln(stdout, base); err != nil {
+		ln.Close()
+		return fmt.Errorf("printing the listen address: %w", err)
+	}
+	started(base)
+
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, TLSConfig: tlsCfg}
+	served := make(chan error, 1)
+	go func() {
+		if tlsCfg != nil {
+			served <- srv.ServeTLS(ln, "", "")
+		} else {
+			served <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serving on %s: %w", base, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}
+
+// baseURL is the URL clients use: an unspecified listen address (":7070")
+// is reachable on the loopback address.
+func baseURL(addr net.Addr, https bool) string {
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return scheme + "://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// logRequests logs one line per request: never headers, so never the token.
+func logRequests(h http.Handler, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+				"duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr)
+		}()
+		h.ServeHTTP(rec, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (hijacking for
+// the simulator's CloseConnection fault).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

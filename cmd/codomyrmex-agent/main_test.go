@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+)
+
+// maxWait bounds every wait on a process or a line of output.
+const maxWait = 20 * time.Second
+
+func TestRunCommandLine(t *testing.T) {
+	t.Parallel()
+
+	missing := filepath.Join(t.TempDir(), "missing")
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string
+		wantStderr string
+	}{
+		{"no command", nil, exitUsage, "", "Usage:"},
+		{"unknown command", []string{"deploy"}, exitUsage, "", `unknown command "deploy"`},
+		{"version flag", []string{"--version"}, exitOK, "codomyrmex-agent dev\n", ""},
+		{"version command", []string{"version"}, exitOK, "codomyrmex-agent dev\n", ""},
+		{"help", []string{"simulate", "-h"}, exitOK, "", "-targets"},
+		{"unknown flag", []string{"simulate", "--bogus"}, exitUsage, "", "flag provided but not defined: -bogus"},
+		{"stray argument", []string{"simulate", "now"}, exitUsage, "", `unexpected argument "now"`},
+		{"serve without exec", []string{"serve"}, exitUsage, "", "--exec is required"},
+		{"serve with half TLS", []string{"serve", "--exec", "true", "--tls-cert", "c.pem"}, exitUsage, "", "--tls-cert and --tls-key go together"},
+		{"serve with missing TLS files", []string{"serve", "--exec", "true", "--tls-cert", missing, "--tls-key", missing}, exitError, "", "loading --tls-cert/--tls-key"},
+		{"negative targets", []string{"simulate", "--targets", "-1"}, exitUsage, "", "--targets must be 0 or more"},
+		{"fail version alone", []string{"simulate", "--fail-version", "v2"}, exitUsage, "", "--fail-version needs --fail-target"},
+		{"unknown fail target", []string{"simulate", "--targets", "2", "--fail-target", "t1,t3"}, exitUsage, "", `--fail-target "t3" is not a target`},
+		{"missing token file", []string{"simulate", "--token-file", missing}, exitError, "", "reading --token-file"},
+		{"port in use or invalid", []string{"simulate", "--listen", "127.0.0.1:99999"}, exitError, "", "listening on 127.0.0.1:99999"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, &stdout, &stderr)
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.wantCode, stderr.String())
+			}
+			if tt.wantStdout != "" && stdout.String() != tt.wantStdout {
+				t.Errorf("stdout %q, want %q", stdout.String(), tt.wantStdout)
+			}
+			if !strings.Contains(stderr.String(), tt.wantStderr) {
+				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.wantStderr)
+			}
+		})
+	}
+}
+
+func TestReadToken(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if tok, err := readToken(write("ok", "  abc123\n")); err != nil || tok != "abc123" {
+		t.Errorf("readToken = %q, %v", tok, err)
+	}
+	if _, err := readToken(write("empty", "\n")); err == nil || !strings.Contains(err.Error(), "is empty") {
+		t.Errorf("empty token file: %v", err)
+	}
+	if _, err := readToken(write("two", "a\nb\n")); err == nil || strings.Contains(err.Error(), "a\nb") {
+		t.Errorf("two-line token file: %v (must fail without echoing the content)", err)
+	}
+	if tok, err := readToken(""); tok != "" || err != nil {
+		t.Errorf(`readToken("") = %q, %v`, tok, err)
+	}
+}
+
+// TestSimulateInProcess runs simulate through run() and stops it by
+// canceling its context, as SIGTERM does.
+func TestSimulateInProcess(t *testing.T) {
+	t.Parallel()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"simulate", "--targets", "2", "--listen", "127.0.0.1:0", "--initial-version", "v1",
+			"--unhealthy-version", "bad"}, outW, &stderr)
+		outW.Close()
+	}()
+	base := firstLine(t, outR)
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+
+	c, err := protocol.NewClient(protocol.ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, err := c.Health(ctx, base+"/t/t2", ""); err != nil || h.Version != "v1" {
+		t.Errorf("Health(t2) = %+v, %v", h, err)
+	}
+	if err := c.Deploy(ctx, base+"/t/t1", protocol.DeployRequest{Version: "bad"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Health(ctx, base+"/t/t1", ""); err == nil || !strings.Contains(err.Error(), `status "error"`) {
+		t.Errorf("Health of a target running the unhealthy version: %v", err)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("exit code %d after cancel, stderr %q", code, stderr.String())
+		}
+	case <-time.After(maxWait):
+		t.Fatal("simulate did not stop after its context was canceled")
+	}
+}
+
+var baseURLPattern = regexp.MustCompile(`^https?://127\.0\.0\.1:[0-9]+$`)
+
+// firstLine reads the first line of r, which must be the base URL.
+func firstLine(t *testing.T, r io.Reader) string {
+	t.Helper()
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		lines <- line
+	}()
+	select {
+	case line := <-lines:
+		line = strings.TrimSuffix(line, "\n")
+		if !baseURLPattern.MatchString(line) {
+			t.Fatalf("first stdout line %q is not a base URL", line)
+		}
+		return line
+	case <-time.After(maxWait):
+		t.Fatal("no first line on stdout")
+		return ""
+	}
+}
+
+// buildAgent builds the binary once per test that needs it.
+func buildAgent(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool on PATH")
+	}
+	bin := filepath.Join(t.TempDir(), "codomyrmex-agent")
+	build := exec.Command(goTool, "build", "-ldflags", "-X main.version=9.9.9-test", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startAgent starts the binary and returns its base URL and a function
+// that sends SIGTERM and returns the exit code.
+func startAgent(t *testing.T, bin string, args ...string) (string, func() int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	base := firstLine(t, stdout)
+	go func() {
+		_, _ = io.Copy(io.Discard, stdout)
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	return base, func() int {
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatalf("sending SIGTERM: %v", err)
+		}
+		select {
+		case <-exited:
+			if code := cmd.ProcessState.ExitCode(); code != 0 {
+				t.Logf("stderr:\n%s", stderr.String())
+				return code
+			}
+			return 0
+		case <-time.After(maxWait):
+			t.Fatalf("no exit within %s of SIGTERM", maxWait)
+			return -1
+		}
+	}
+}
+
+// call makes one raw protocol call and decodes the JSON answer into out.
+func call(t *testing.T, method, url, token, body string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil && !errors.Is(err, io.EOF) {
+			t.Fatalf("%s %s: decoding answer: %v", method, url, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func TestBinary(t *testing.T) {
+	t.Parallel()
+
+	bin := buildAgent(t)
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte("bin-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("version", func(t *testing.T) {
+		out, err := exec.Command(bin, "--version").Output()
+		if err != nil || string(out) != "codomyrmex-agent 9.9.9-test\n" {
+			t.Errorf("--version = %q, %v", out, err)
+		}
+	})
+
+	t.Run("simulate", func(t *testing.T) {
+		base, stop := startAgent(t, bin, "simulate", "--targets", "3", "--listen", "127.0.0.1:0",
+			"--initial-version", "v1", "--token-file", tokenFile, "--fail-target", "t3", "--fail-version", "v2")
+
+		var h protocol.Health
+		if code := call(t, "GET", base+"/t/t2/v1/health", "bin-token", "", &h); code != 200 || h.Version != "v1" || h.Status != "ok" {
+			t.Errorf("health = %d %+v", code, h)
+		}
+		if code := call(t, "GET", base+"/t/t2/v1/health", "", "", nil); code != 401 {
+			t.Errorf("health without the token = %d, want 401", code)
+		}
+		if code := call(t, "PUT", base+"/t/t1/v1/deploy", "bin-token", `{"deployment":"web","version":"v2"}`, nil); code != 200 {
+			t.Errorf("deploy t1 = %d", code)
+		}
+		if code := call(t, "PUT", base+"/t/t3/v1/deploy", "bin-token", `{"deployment":"web","version":"v2"}`, nil); code != 500 {
+			t.Errorf("deploy to the failing target = %d, want 500", code)
+		}
+		var state struct {
+			Targets map[string]string `json:"targets"`
+		}
+		if code := call(t, "GET", base+"/_sim/state", "", "", &state); code != 200 ||
+			state.Targets["t1"] != "v2" || state.Targets["t2"] != "v1" || state.Targets["t3"] != "v1" {
+			t.Errorf("state = %d %+v", code, state)
+		}
+		if code := stop(); code != 0 {
+			t.Errorf("exit code %d after SIGTERM, want 0", code)
+		}
+	})
+
+	t.Run("serve", func(t *testing.T) {
+		runs := filepath.Join(dir, "runs.log")
+		args := []string{"serve", "--listen", "127.0.0.1:0", "--token-file", tokenFile,
+			"--state-file", filepath.Join(dir, "state.json"),
+			"--exec", `echo "$CODOMYRMEX_VERSION $CODOMYRMEX_DEPLOYMENT" >> '` + runs + `'`}
+		base, stop := startAgent(t, bin, args...)
+		if code := call(t, "PUT", base+"/v1/deploy", "bin-token", `{"deployment":"web","version":"v5"}`, nil); code != 200 {
+			t.Errorf("deploy = %d", code)
+		}
+		if code := stop(); code != 0 {
+			t.Errorf("exit code %d after SIGTERM, want 0", code)
+		}
+
+		// A restart remembers v5.
+		base, stop = startAgent(t, bin, args...)
+		var h protocol.Health
+		if code := call(t, "GET", base+"/v1/health", "bin-token", "", &h); code != 200 || h.Version != "v5" {
+			t.Errorf("health after restart = %d %+v", code, h)
+		}
+		if code := stop(); code != 0 {
+			t.Errorf("exit code %d after SIGTERM, want 0", code)
+		}
+		if data, err := os.ReadFile(runs); err != nil || string(data) != "v5 web\n" {
+			t.Errorf("deploy command runs = %q, %v", data, err)
+		}
+	})
+}

@@ -1,0 +1,290 @@
+// Package agent is the target side of protocol v1: Host runs real deploys
+// on the machine it serves (codomyrmex-agent serve), and Fleet simulates
+// many targets, a router and a flag service in memory (codomyrmex-agent
+// simulate, the provider's acceptance tests and the benchmarks).
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+)
+
+// Environment variables a deploy command receives.
+const (
+	EnvVersion         = "CODOMYRMEX_VERSION"
+	EnvPreviousVersion = "CODOMYRMEX_PREVIOUS_VERSION"
+	EnvDeployment      = "CODOMYRMEX_DEPLOYMENT"
+	EnvTargetID        = "CODOMYRMEX_TARGET_ID"
+	EnvStrategy        = "CODOMYRMEX_STRATEGY"
+)
+
+const (
+	defaultHealthTimeout = 10 * time.Second
+	// outputTailBytes and outputTailLines bound what a failed command's
+	// output contributes to the error the provider shows.
+	outputTailBytes = 64 << 10
+	outputTailLines = 20
+	// waitDelay bounds how long a finished or killed command may keep its
+	// output pipes open through background children.
+	waitDelay = 5 * time.Second
+)
+
+// HostConfig configures a Host.
+type HostConfig struct {
+	// Exec is the deploy command, run with "sh -c".
+	Exec string
+	// HealthExec, when set, is run with "sh -c" for every health call; a
+	// non-zero exit reports status "error".
+	HealthExec string
+	// StateFile remembers the running version across restarts; "" keeps it
+	// in memory only.
+	StateFile string
+	// ExecTimeout bounds a deploy command; 0 means no limit.
+	ExecTimeout time.Duration
+	// HealthTimeout bounds a health command (default 10s).
+	HealthTimeout time.Duration
+	// Logger receives deploy progress; nil discards it.
+	Logger *slog.Logger
+}
+
+// Host is the protocol.TargetBackend of a real machine.
+type Host struct {
+	cfg HostConfig
+	log *slog.Logger
+	// deploying holds one token while a deploy runs: one deploy at a time,
+	// and a waiting caller can still give up with its context.
+	deploying chan struct{}
+
+	mu      sync.RWMutex
+	version string
+}
+
+var _ protocol.TargetBackend = (*Host)(nil)
+
+// hostState is the state file's content.
+type hostState struct {
+	Version    string    `json:"version"`
+	Deployment string    `json:"deployment,omitempty"`
+	DeployedAt time.Time `json:"deployed_at"`
+}
+
+// NewHost returns a Host running the version recorded in cfg.StateFile, or
+// no version when the file does not exist yet.
+func NewHost(cfg HostConfig) (*Host, error) {
+	if strings.TrimSpace(cfg.Exec) == "" {
+		return nil, errors.New("a deploy command (exec) is required")
+	}
+	if cfg.HealthTimeout <= 0 {
+		cfg.HealthTimeout = defaultHealthTimeout
+	}
+	h := &Host{cfg: cfg, log: cfg.Logger, deploying: make(chan struct{}, 1)}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.StateFile == "" {
+		return h, nil
+	}
+	data, err := os.ReadFile(cfg.StateFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return h, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading state file: %w", err)
+	}
+	var st hostState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("state file %s is not valid (remove it to start with no version): %w", cfg.StateFile, err)
+	}
+	h.version = st.Version
+	return h, nil
+}
+
+// Version returns the running version ("" before the first deploy).
+func (h *Host) Version() string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.version
+}
+
+// Deploy runs the deploy command for req.Version unless it already runs.
+// The command is not tied to ctx: a caller that times out must not leave
+// the host half deployed, and its retry finds the version running once
+// the command is done.
+func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
+	select {
+	case h.deploying <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the deploy in progress: %w", ctx.Err())
+	}
+	defer func() { <-h.deploying }()
+
+	running := h.Version()
+	if req.Version == running {
+		h.log.Info("version already running, nothing to do", "version", running, "deployment", req.Deployment)
+		return nil
+	}
+	previous := running
+	if req.PreviousVersion != nil {
+		previous = *req.PreviousVersion
+	}
+
+	execCtx := context.WithoutCancel(ctx)
+	if h.cfg.ExecTimeout > 0 {
+		var cancel context.CancelFunc
+		execCtx, cancel = context.WithTimeout(execCtx, h.cfg.ExecTimeout)
+		defer cancel()
+	}
+	h.log.Info("deploying", "version", req.Version, "previous_version", previous, "deployment", req.Deployment)
+	start := time.Now()
+	out, err := runShell(execCtx, h.cfg.Exec, []string{
+		EnvVersion + "=" + req.Version,
+		EnvPreviousVersion + "=" + previous,
+		EnvDeployment + "=" + req.Deployment,
+		EnvTargetID + "=" + req.TargetID,
+		EnvStrategy + "=" + req.Strategy,
+	})
+	if err != nil {
+		h.log.Error("deploy failed", "version", req.Version, "error", err)
+		return fmt.Errorf("deploy command for version %q %s%s", req.Version, describeExit(execCtx, err, h.cfg.ExecTimeout), out.lastLines(outputTailLines))
+	}
+
+	h.mu.Lock()
+	h.version = req.Version
+	h.mu.Unlock()
+	h.log.Info("deployed", "version", req.Version, "duration", time.Since(start).Round(time.Millisecond))
+	if err := h.saveState(hostState{Version: req.Version, Deployment: req.Deployment, DeployedAt: time.Now().UTC()}); err != nil {
+		return fmt.Errorf("version %q is deployed but a restart would forget it: %w", req.Version, err)
+	}
+	return nil
+}
+
+// Health reports the running version, healthy unless the health command
+// fails.
+func (h *Host) Health(ctx context.Context) (protocol.Health, error) {
+	version := h.Version()
+	health := protocol.Health{Status: protocol.HealthOK, Version: version}
+	if h.cfg.HealthExec == "" {
+		return health, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.HealthTimeout)
+	defer cancel()
+	if out, err := runShell(ctx, h.cfg.HealthExec, []string{EnvVersion + "=" + version}); err != nil {
+		h.log.Warn("health command failed", "version", version,
+			"error", describeExit(ctx, err, h.cfg.HealthTimeout)+out.lastLines(outputTailLines))
+		health.Status = protocol.HealthError
+	}
+	return health, nil
+}
+
+func (h *Host) saveState(st hostState) error {
+	if h.cfg.StateFile == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(h.cfg.StateFile, append(data, '\n'))
+}
+
+// writeFileAtomic replaces path with data so that a crash leaves either the
+// old or the new content, never a torn file.
+func writeFileAtomic(path string, data []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing state file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("writing state file %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("syncing state file %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("closing state file %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("replacing state file: %w", err)
+	}
+	return nil
+}
+
+// runShell runs command with sh -c and extra environment, keeping the tail
+// of its combined output.
+func runShell(ctx context.Context, command string, env []string) (*tailBuffer, error) {
+	out := &tailBuffer{max: outputTailBytes}
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = nil
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.WaitDelay = waitDelay
+	return out, cmd.Run()
+}
+
+// describeExit says how a command ended: its exit status, a timeout, or
+// why it could not start.
+func describeExit(ctx context.Context, err error, timeout time.Duration) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("timed out after %s", timeout)
+	}
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		if code := exitErr.ExitCode(); code >= 0 {
+			return fmt.Sprintf("exited with status %d", code)
+		}
+		return "was stopped: " + exitErr.String()
+	}
+	return "could not run: " + err.Error()
+}
+
+// tailBuffer keeps the last max bytes written to it. exec.Cmd serialises
+// writes when Stdout and Stderr are the same *tailBuffer.
+type tailBuffer struct {
+	max int
+	buf []byte
+}
+
+var _ io.Writer = (*tailBuffer)(nil)
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.buf = append(b.buf, p...)
+	if over := len(b.buf) - b.max; over > 0 {
+		b.buf = append(b.buf[:0], b.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+// lastLines formats the last n non-empty lines for an error message, or ""
+// when there was no output.
+func (b *tailBuffer) lastLines(n int) string {
+	var lines []string
+	for _, l := range strings.Split(strings.ToValidUTF8(string(b.buf), "?"), "\n") {
+		if l = strings.TrimRight(l, "\r \t"); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		return " (no output)"
+	}
+	lines = lines[max(0, len(lines)-n):]
+	return "; last output:\n" + strings.Join(lines, "\n")
+}

@@ -1,0 +1,281 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+)
+
+// recordingExec is a deploy command that appends its environment to a log
+// file, one line per run.
+func recordingExec(dir string) (command, logFile string) {
+	logFile = filepath.Join(dir, "runs.log")
+	return fmt.Sprintf(`printf '%%s|%%s|%%s|%%s\n' "$CODOMYRMEX_VERSION" "$CODOMYRMEX_PREVIOUS_VERSION" "$CODOMYRMEX_DEPLOYMENT" "$CODOMYRMEX_TARGET_ID" >> '%s'`, logFile), logFile
+}
+
+func readRuns(t *testing.T, logFile string) []string {
+	t.Helper()
+	data, err := os.ReadFile(logFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+}
+
+func ptr(s string) *string { return &s }
+
+func TestHostDeployEnvironmentRepeatAndRestart(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+	command, logFile := recordingExec(dir)
+	cfg := HostConfig{Exec: command, StateFile: filepath.Join(dir, "state.json")}
+	ctx := context.Background()
+
+	h, err := NewHost(cfg)
+	if err != nil {
+		t.Fatalf("NewHost: %v", err)
+	}
+	if v := h.Version(); v != "" {
+		t.Fatalf("fresh host runs %q, want nothing", v)
+	}
+	steps := []protocol.DeployRequest{
+		{Deployment: "web", Version: "v1", TargetID: "web-1"},                             // previous = running ("")
+		{Deployment: "web", Version: "v1", TargetID: "web-1"},                             // repeat: no run
+		{Deployment: "web", Version: "v2", TargetID: "web-1"},                             // previous = running (v1)
+		{Deployment: "web", Version: "v3", TargetID: "web-1", PreviousVersion: ptr("v1")}, // previous from the request
+	}
+	for _, req := range steps {
+		if err := h.Deploy(ctx, req); err != nil {
+			t.Fatalf("Deploy %s: %v", req.Version, err)
+		}
+	}
+	want := []string{"v1||web|web-1", "v2|v1|web|web-1", "v3|v1|web|web-1"}
+	if got := readRuns(t, logFile); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("runs = %q, want %q", got, want)
+	}
+
+	// A restart keeps the version: the repeat is still a no-op.
+	h2, err := NewHost(cfg)
+	if err != nil {
+		t.Fatalf("NewHost after restart: %v", err)
+	}
+	if v := h2.Version(); v != "v3" {
+		t.Errorf("restarted host runs %q, want v3", v)
+	}
+	if err := h2.Deploy(ctx, protocol.DeployRequest{Version: "v3"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readRuns(t, logFile); len(got) != 3 {
+		t.Errorf("the restarted host ran the deploy of the running version: %q", got)
+	}
+
+	// The state file is whole JSON and no temporary file is left behind.
+	var st hostState
+	data, err := os.ReadFile(cfg.StateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &st); err != nil || st.Version != "v3" || st.Deployment != "web" {
+		t.Errorf("state file %s: %+v, %v", data, st, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+}
+
+func TestHostDeployFailure(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+	stateFile := filepath.Join(dir, "state.json")
+	h, err := NewHost(HostConfig{
+		Exec:      `test "$CODOMYRMEX_VERSION" = good && exit 0; for i in $(seq 1 30); do echo "step $i"; done; echo "disk full" >&2; exit 3`,
+		StateFile: stateFile,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := h.Deploy(ctx, protocol.DeployRequest{Version: "good"}); err != nil {
+		t.Fatal(err)
+	}
+	err = h.Deploy(ctx, protocol.DeployRequest{Version: "bad"})
+	if err == nil {
+		t.Fatal("failing deploy command succeeded")
+	}
+	msg := err.Error()
+	for _, want := range []string{`version "bad"`, "exited with status 3", "step 30", "disk full"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not contain %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "step 10\n") {
+		t.Errorf("error %q carries more than the last lines", msg)
+	}
+	if v := h.Version(); v != "good" {
+		t.Errorf("after a failed deploy the host runs %q, want good", v)
+	}
+	h2, err := NewHost(HostConfig{Exec: "true", StateFile: stateFile})
+	if err != nil || h2.Version() != "good" {
+		t.Errorf("state after a failed deploy: %q, %v; want good", h2.Version(), err)
+	}
+}
+
+func TestHostDeployTimeout(t *testing.T) {
+	t.Parallel()
+
+	h, err := NewHost(HostConfig{Exec: "exec sleep 10", ExecTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = h.Deploy(context.Background(), protocol.DeployRequest{Version: "v1"})
+	if err == nil || !strings.Contains(err.Error(), "timed out after 50ms") {
+		t.Fatalf("error %v, want a timeout", err)
+	}
+}
+
+func TestHostOneDeployAtATime(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+	lock := filepath.Join(dir, "lock")
+	// mkdir fails if another deploy holds the lock.
+	h, err := NewHost(HostConfig{Exec: fmt.Sprintf(`mkdir '%[1]s' || exit 9; sleep 0.02; rmdir '%[1]s'`, lock)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- h.Deploy(context.Background(), protocol.DeployRequest{Version: fmt.Sprintf("v%d", i)})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent deploy: %v", err)
+		}
+	}
+}
+
+func TestHostDeployWaitCanBeCanceled(t *testing.T) {
+	t.Parallel()
+
+	h, err := NewHost(HostConfig{Exec: "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.deploying <- struct{}{} // a deploy is in progress
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err = h.Deploy(ctx, protocol.DeployRequest{Version: "v1"})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "waiting for the deploy in progress") {
+		t.Errorf("error %v, want a canceled wait", err)
+	}
+}
+
+func TestHostHealth(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name       string
+		healthExec string
+		version    string
+		want       protocol.Health
+	}{
+		{"no health command", "", "v1", protocol.Health{Status: "ok", Version: "v1"}},
+		{"health command passes", `test "$CODOMYRMEX_VERSION" = v1`, "v1", protocol.Health{Status: "ok", Version: "v1"}},
+		{"health command fails", `test "$CODOMYRMEX_VERSION" = v1`, "v2", protocol.Health{Status: "error", Version: "v2"}},
+		{"health command missing", "/nonexistent/check", "v1", protocol.Health{Status: "error", Version: "v1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, err := NewHost(HostConfig{Exec: "true", HealthExec: tt.healthExec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Deploy(context.Background(), protocol.DeployRequest{Version: tt.version}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := h.Health(context.Background())
+			if err != nil || got != tt.want {
+				t.Errorf("Health = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewHostErrors(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.json")
+	if err := os.WriteFile(corrupt, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, tt := range map[string]struct {
+		cfg     HostConfig
+		wantErr string
+	}{
+		"no exec":       {HostConfig{}, "deploy command"},
+		"corrupt state": {HostConfig{Exec: "true", StateFile: corrupt}, "is not valid"},
+		"state is dir":  {HostConfig{Exec: "true", StateFile: dir}, "reading state file"},
+	} {
+		if _, err := NewHost(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%s: error %v, want %q", name, err, tt.wantErr)
+		}
+	}
+}
+
+// TestHostOverProtocol drives a Host through the protocol handler and the
+// provider's client, as codomyrmex-agent serve does.
+func TestHostOverProtocol(t *testing.T) {
+	t.Parallel()
+
+	h, err := NewHost(HostConfig{Exec: `test "$CODOMYRMEX_VERSION" != broken || { echo "migration failed" >&2; exit 4; }`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(protocol.NewTargetHandler(h, "tok"))
+	defer srv.Close()
+	c, err := protocol.NewClient(protocol.ClientConfig{Token: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Deploy(ctx, srv.URL, protocol.DeployRequest{Deployment: "web", Version: "v2"}); err != nil {
+		t.Fatalf("Deploy: %v", err)
+	}
+	if got, err := c.Health(ctx, srv.URL, ""); err != nil || got.Version != "v2" {
+		t.Errorf("Health = %+v, %v", got, err)
+	}
+	err = c.Deploy(ctx, srv.URL, protocol.DeployRequest{Deployment: "web", Version: "broken"})
+	var se *protocol.StatusError
+	if !errors.As(err, &se) || se.StatusCode != http.StatusInternalServerError ||
+		!strings.Contains(se.Body, "exited with status 4") || !strings.Contains(se.Body, "migration failed") {
+		t.Errorf("failed deploy over HTTP: %v", err)
+	}
+}

@@ -1,0 +1,202 @@
+package protocol
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxRedirects is how many redirects one attempt follows.
+const maxRedirects = 10
+
+var errTooManyRedirects = fmt.Errorf("stopped after %d redirects", maxRedirects)
+
+// checkRetry retries connection errors, timeouts, 429, 502, 503 and 504;
+// every other answer is final, and so are failures that a retry cannot fix
+// (certificates, redirect loops) and the caller's own cancellation.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return false, ctxErr
+	}
+	if err != nil {
+		retry := isTransient(err)
+		if c.log != nil {
+			fields := map[string]any{"error": err.Error(), "will_retry": retry}
+			if info, _ := ctx.Value(callKey{}).(*callInfo); info != nil {
+				fields["method"], fields["url"], fields["attempt"] = info.method, info.url, int(info.attempt.Load())
+			}
+			c.log(ctx, "request failed", fields)
+		}
+		return retry, nil
+	}
+	return isTransientStatus(resp.StatusCode), nil
+}
+
+func isTransientStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// isTransient reports whether a transport error may go away on its own.
+func isTransient(err error) bool {
+	var (
+		verifyErr    *tls.CertificateVerificationError
+		unknownCA    x509.UnknownAuthorityError
+		hostnameErr  x509.HostnameError
+		invalidErr   x509.CertificateInvalidError
+		recordHeader tls.RecordHeaderError
+	)
+	switch {
+	case errors.Is(err, errTooManyRedirects),
+		errors.As(err, &verifyErr), errors.As(err, &unknownCA),
+		errors.As(err, &hostnameErr), errors.As(err, &invalidErr),
+		errors.As(err, &recordHeader):
+		return false
+	}
+	// The peer refused the handshake (e.g. our client certificate); its
+	// alert type is not exported.
+	return !strings.Contains(err.Error(), "remote error: tls:")
+}
+
+// backoff is the retryablehttp.Backoff: the server's Retry-After when it
+// gave one (capped at max), else exponential from min with jitter.
+func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+	return backoffAt(time.Now(), minWait, maxWait, attempt, resp)
+}
+
+func backoffAt(now time.Time, minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+	if d, ok := retryAfter(now, resp); ok {
+		return min(d, maxWait)
+	}
+	d := maxWait
+	if attempt < 62 {
+		if exp := minWait << attempt; exp > 0 && exp < maxWait {
+			d = exp
+		}
+	}
+	// Equal jitter: at least half the step, so waits still grow.
+	half := d / 2
+	d = half + rand.N(d-half+1)
+	return max(d, minWait)
+}
+
+// retryAfter parses Retry-After as seconds or an HTTP date.
+func retryAfter(now time.Time, resp *http.Response) (time.Duration, bool) {
+	if resp == nil {
+		return 0, false
+	}
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(24*time.Hour/time.Second) { // avoids overflow; capped later anyway
+			secs = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// gaveUpError is what a call returns once retryablehttp stops: the number
+// of attempts and the last cause, an answer (status) or an error.
+type gaveUpError struct {
+	attempts int
+	status   *StatusError
+	err      error
+}
+
+func (e *gaveUpError) Error() string {
+	if e.status != nil {
+		return fmt.Sprintf("giving up after %s, last answer: %s", attempts(e.attempts), e.status.answer())
+	}
+	if e.attempts == 1 {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("giving up after %s, last error: %v", attempts(e.attempts), e.err)
+}
+
+func (e *gaveUpError) Unwrap() error {
+	if e.status != nil {
+		return e.status
+	}
+	return e.err
+}
+
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return strconv.Itoa(n) + " attempts"
+}
+
+// giveUp is the retryablehttp.ErrorHandler: it closes the last answer and
+// keeps what is worth reporting.
+func giveUp(resp *http.Response, err error, numTries int) (*http.Response, error) {
+	if err != nil {
+		// url.Error repeats method and URL, which the caller adds anyway.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, &gaveUpError{attempts: numTries, err: err}
+	}
+	if resp == nil {
+		return nil, &gaveUpError{attempts: numTries, err: errors.New("no answer")}
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4*maxExcerpt))
+	return nil, &gaveUpError{attempts: numTries, status: &StatusError{StatusCode: resp.StatusCode, Body: excerpt(data)}}
+}
+
+// checkRedirect follows at most maxRedirects redirects and drops the token
+// as soon as the chain leaves the origin (scheme, host and port) of the
+// first request. net/http alone compares host names only, so it would hand
+// the token to another port of the same host.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > maxRedirects {
+		return errTooManyRedirects
+	}
+	first := origin(via[0].URL)
+	if origin(req.URL) != first {
+		req.Header.Del("Authorization")
+		return nil
+	}
+	for _, prev := range via[1:] {
+		if origin(prev.URL) != first {
+			req.Header.Del("Authorization")
+			return nil
+		}
+	}
+	return nil
+}
+
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return u.Scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
