@@ -3,7 +3,9 @@ package provider
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -18,6 +20,9 @@ import (
 const deploymentAddr = "codomyrmex_deployment.test"
 
 func deploymentConfig(f *testFleet, body string) string {
+	if !strings.Contains(body, "health_check") {
+		body += "\n  health_check = { interval = \"10ms\", timeout = \"2s\" }"
+	}
 	return fmt.Sprintf(`
 provider "codomyrmex" {
   flag_endpoint = "%s/flags"
@@ -26,7 +31,6 @@ provider "codomyrmex" {
 resource "codomyrmex_deployment" "test" {
   name = "web"
 %s
-  health_check = { interval = "10ms", timeout = "2s" }
 }
 `, f.URL, body)
 }
@@ -568,6 +572,42 @@ func TestAccDeployment_validation(t *testing.T) {
   targets = %s`, one),
 			err: `(?s)version.*at least 1`,
 		},
+		"health path": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  health_check = { path = "health?x=1" }`, one),
+			err: `health_check.path.*start with '/'`,
+		},
+		"health timeout": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  health_check = { timeout = "0s" }`, one),
+			err: `health_check.timeout.*greater than zero`,
+		},
+		"stage interval": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  canary = { stage_interval = "1 minute" }`, one),
+			err: `canary.stage_interval.*Go duration`,
+		},
+		"initial rollout": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  feature_flag = { flag_name = "f", initial_rollout = 101 }`, one),
+			err: `initial_rollout.*between 0`,
+		},
+		"flag name": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  feature_flag = { flag_name = "no spaces" }`, one),
+			err: `flag_name.*A-Z`,
+		},
+		"router url": {
+			body: fmt.Sprintf(`version = "2"
+  targets = %s
+  canary = { router_url = "http://router/x#frag" }`, one),
+			err: `canary.router_url.*fragment`,
+		},
 		"bad on_destroy": {
 			body: fmt.Sprintf(`version = "2"
   targets = %s
@@ -619,4 +659,137 @@ resource "codomyrmex_deployment" "test" {
 			}},
 		})
 	})
+}
+
+func TestAccDeployment_canaryAndFlagUpdates(t *testing.T) {
+	f := newTestFleet(t, 4, "1.0.0")
+	canary := func(version string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version = %q
+  targets = %s
+  canary  = { stages = [25, 100], stage_interval = "0s", router_url = "%s/router" }
+`, version, f.targets(4, ""), f.URL))
+	}
+	flag := func(version string, pct int) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version      = %q
+  targets      = %s
+  feature_flag = { flag_name = "checkout-v2", initial_rollout = %d }
+`, version, f.targets(4, ""), pct))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: canary("2.0.0"), Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") })},
+			{
+				Config: canary("3.0.0"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(4)...)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+				},
+				Check: fleetCheck(func() error {
+					if order := f.deployOrder("3.0.0"); len(order) != 4 || order[0] != "t1" {
+						return fmt.Errorf("canary update order %v: stage 1 (25%%) must bring t1 alone", order)
+					}
+					return f.expectAll(4, "3.0.0")
+				}),
+			},
+			{
+				// Switching strategy with a new version: the feature-flag rollout.
+				Config: flag("4.0.0", 20),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("feature_flag")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(20)),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					f.expectFlag("checkout-v2", "active", 0, 20),
+					fleetCheck(func() error { return f.expectAll(4, "4.0.0") }),
+				),
+			},
+			{
+				Config: flag("5.0.0", 50),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(50)),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("4.0.0")),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					f.expectFlag("checkout-v2", "active", 0, 50),
+					fleetCheck(func() error { return f.expectAll(4, "5.0.0") }),
+				),
+			},
+		},
+	})
+}
+
+func TestAccDeployment_timeoutRollsBack(t *testing.T) {
+	f := newTestFleet(t, 3, "1.0.0")
+	cfg := func(version string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version  = %q
+  targets  = %s
+  rolling  = { batch_size = 1, batch_delay = "0s" }
+  timeouts = { update = "2s" }
+`, version, f.targets(3, "")))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg("2.0.0")},
+			{
+				// t2 hangs on the deploy of 3.0.0 past the update timeout: the call in
+				// flight finishes, t3 is never started, and t1 and t2 are rolled back.
+				PreConfig:   func() { f.SetFault("t2", agent.Fault{Hang: 4 * time.Second, FailVersion: "3.0.0"}) },
+				Config:      cfg("3.0.0"),
+				ExpectError: errorPattern(`failed at batch 3/3 \(cancelled\).*no further target started.*Rolled back to previous_version: t1, t2`),
+				Check:       fleetCheck(func() error { return nil }),
+			},
+			{
+				PreConfig:          func() { f.ClearFaults() },
+				Config:             cfg("3.0.0"),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				Check: fleetCheck(func() error {
+					if n := f.deploysOf("3.0.0"); n > 2 {
+						return fmt.Errorf("%d deploys of 3.0.0 after the timeout: t3 must not start", n)
+					}
+					return f.expectVersions(map[string]string{"t1": "2.0.0", "t3": "2.0.0"})
+				}),
+			},
+		},
+	})
+}
+
+func TestAccProvider_validation(t *testing.T) {
+	cases := map[string]struct {
+		provider string
+		err      string
+	}{
+		"request_timeout":         {`request_timeout = "soon"`, `request_timeout.*Go duration`},
+		"retries":                 {`retries = 11`, `retries.*between 0 and 10`},
+		"max_concurrency":         {`max_concurrency = 0`, `max_concurrency.*between 1 and 10000`},
+		"flag_endpoint":           {`flag_endpoint = "localhost:7070"`, `flag_endpoint.*http`},
+		"client cert without key": {`client_cert_pem = "x"`, `client_key_pem`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProviders,
+				Steps: []resource.TestStep{{
+					Config: fmt.Sprintf(`
+provider "codomyrmex" {
+  %s
+}
+resource "codomyrmex_feature_rollout" "test" {
+  flag_name = "validation"
+}`, tc.provider),
+					PlanOnly:    true,
+					ExpectError: errorPattern(tc.err),
+				}},
+			})
+		})
+	}
 }
