@@ -411,6 +411,10 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		plan.DurationMs = state.DurationMs
 		plan.DeployedAt = state.DeployedAt
 		plan.TargetVersions = state.TargetVersions
+		if pruned := listedVersions(spec.targets, current); len(pruned) != len(current) {
+			// Targets removed from the list are left alone and forgotten.
+			plan.TargetVersions = stringMapValue(pruned)
+		}
 		plan.TrafficPercentage = state.TrafficPercentage
 		if name == strategies.NameBlueGreen {
 			plan.ActiveSlot = types.StringValue(activeSlot)
@@ -690,17 +694,29 @@ func (r *deploymentResource) execute(ctx context.Context, spec *deploymentSpec, 
 }
 
 // fleetVersions merges what the targets reported during the rollout over
-// what was known before it.
+// what was known before it, for the targets in the configuration only:
+// targets removed from the list are left alone and forgotten.
 func fleetVersions(before map[string]string, res *strategies.Result) map[string]string {
 	out := make(map[string]string, len(before))
 	for id, v := range before {
-		if v != "" {
+		if _, listed := res.Outcomes[id]; v != "" && (listed || len(res.Outcomes) == 0) {
 			out[id] = v
 		}
 	}
 	for id, o := range res.Outcomes {
 		if o != nil && o.Version != "" {
 			out[id] = o.Version
+		}
+	}
+	return out
+}
+
+// listedVersions keeps the versions of the targets in the list.
+func listedVersions(targets []strategies.Target, versions map[string]string) map[string]string {
+	out := make(map[string]string, len(targets))
+	for _, t := range targets {
+		if v, ok := versions[t.ID]; ok {
+			out[t.ID] = v
 		}
 	}
 	return out
@@ -868,10 +884,15 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	// what the state claims.
 	env := r.env(ctx, spec, state.PreviousVersion.ValueString())
 	versions, errs := strategies.ReadVersions(ctx, spec.targets, env)
-	fleet, d := stringMap(ctx, state.TargetVersions)
+	known, d := stringMap(ctx, state.TargetVersions)
 	resp.Diagnostics.Append(d...)
-	for id, v := range versions {
-		fleet[id] = v
+	fleet := make(map[string]string, len(spec.targets))
+	for _, t := range spec.targets {
+		if v, ok := versions[t.ID]; ok {
+			fleet[t.ID] = v
+		} else if v, ok := known[t.ID]; ok {
+			fleet[t.ID] = v
+		}
 	}
 	if len(errs) > 0 {
 		ids := make([]string, 0, len(errs))
@@ -907,6 +928,8 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 	prev := state.PreviousVersion.ValueString()
 	if state.OnDestroy.ValueString() == onDestroyNone {
 		tflog.Info(ctx, "on_destroy = none: forgetting the deployment", map[string]any{"deployment": state.Name.ValueString()})
+		resp.Diagnostics.AddWarning("Destroy did not roll back",
+			fmt.Sprintf("Deployment %q has on_destroy = \"none\": it was removed from state and the targets keep running %q.", state.Name.ValueString(), state.Version.ValueString()))
 		return
 	}
 	if prev == "" {

@@ -793,3 +793,41 @@ resource "codomyrmex_feature_rollout" "test" {
 		})
 	}
 }
+
+func TestAccDeployment_targetsAddedAndRemoved(t *testing.T) {
+	f := newTestFleet(t, 4, "1.0.0")
+	cfg := func(targets string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  rolling = { batch_delay = "0s" }
+`, targets))
+	}
+	first := fmt.Sprintf(`[for i in range(1, 4) : { id = "t${i}", address = "%s/t/t${i}" }]`, f.URL)
+	second := fmt.Sprintf(`[for i in range(2, 5) : { id = "t${i}", address = "%s/t/t${i}" }]`, f.URL)
+	deploys := 0
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg(first), Check: fleetCheck(func() error { deploys = len(f.Deploys()); return nil })},
+			{
+				// t1 leaves the list (left alone), t4 joins (gets the version).
+				Config: cfg(second),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t4")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), knownvalue.MapExact(map[string]knownvalue.Check{
+						"t2": knownvalue.StringExact("2.0.0"), "t3": knownvalue.StringExact("2.0.0"), "t4": knownvalue.StringExact("2.0.0"),
+					})),
+				},
+				Check: fleetCheck(func() error {
+					if got := f.Deploys()[deploys:]; len(got) != 1 || got[0].Target != "t4" {
+						return fmt.Errorf("deploys %+v, want only t4", got)
+					}
+					return f.expectVersions(map[string]string{"t1": "2.0.0", "t4": "2.0.0"})
+				}),
+			},
+		},
+	})
+}
