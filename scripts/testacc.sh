@@ -27,6 +27,7 @@ if path_tf="$(command -v terraform 2>/dev/null)"; then
 fi
 
 status=0
+total_passed=0 total_failed=0
 for i in "${!names[@]}"; do
   name="${names[$i]}"; bin="${paths[$i]}"
   if [[ ! -x "$bin" ]]; then echo "testacc: $bin is missing; run ./scripts/install-clis.sh" >&2; exit 1; fi
@@ -37,11 +38,27 @@ for i in "${!names[@]}"; do
     host=registry.terraform.io
   fi
   start=$(date +%s)
-  if ! TF_ACC_TERRAFORM_PATH="$bin" TF_ACC_PROVIDER_HOST="$host" TF_ACC_PROVIDER_NAMESPACE=hashicorp \
-       go test -race -count=1 -timeout 40m -run "$RUN" $PKGS ${TESTACC_ARGS:-}; then
+  log="$(mktemp)"
+  # -v for the per-test counts; only failures and the package lines are shown.
+  set +e
+  TF_ACC_TERRAFORM_PATH="$bin" TF_ACC_PROVIDER_HOST="$host" TF_ACC_PROVIDER_NAMESPACE=hashicorp \
+    go test -v -race -count=1 -timeout 40m -run "$RUN" $PKGS ${TESTACC_ARGS:-} > "$log" 2>&1
+  rc=$?
+  set -e
+  passed=$(grep -c -E '^\s*--- PASS' "$log" || true)
+  failed=$(grep -c -E '^\s*--- FAIL' "$log" || true)
+  skipped=$(grep -c -E '^\s*--- SKIP' "$log" || true)
+  if [[ $rc -ne 0 ]]; then
     status=1
+    # Show every failing test with its output.
+    grep -v -E '^\s*(=== (RUN|PAUSE|CONT)|--- PASS|--- SKIP)' "$log" | tail -400
     echo "testacc: FAILED on $name" >&2
+  else
+    grep -E '^(ok|FAIL|panic)' "$log"
   fi
-  echo "=== $name took $(( $(date +%s) - start ))s"
+  rm -f "$log"
+  total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed))
+  echo "acceptance $name: $passed passed, $failed failed, $skipped skipped in $(( $(date +%s) - start ))s"
 done
+echo "testacc: $total_passed passed, $total_failed failed"
 exit $status
