@@ -378,17 +378,17 @@ func authRecorder(t *testing.T, handler http.HandlerFunc) (*httptest.Server, fun
 func TestClientRedirects(t *testing.T) {
 	t.Parallel()
 
-	ok := func(w http.ResponseWriter, r *http.Request) {
+	ok := func(_ http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if !strings.Contains(string(body), `"version":"v1"`) {
 			t.Errorf("redirected %s lost its body: %q", r.Method, body)
 		}
 	}
 	// Same host name (127.0.0.1), another port: Go alone would keep the token.
-	var originURL atomic.Value
+	var originURL atomic.Pointer[string]
 	other, otherSeen := authRecorder(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/back" {
-			http.Redirect(w, r, originURL.Load().(string)+"/home", http.StatusTemporaryRedirect)
+			http.Redirect(w, r, *originURL.Load()+"/home", http.StatusTemporaryRedirect)
 			return
 		}
 		ok(w, r)
@@ -405,7 +405,7 @@ func TestClientRedirects(t *testing.T) {
 			ok(w, r)
 		}
 	})
-	originURL.Store(origin.URL)
+	originURL.Store(&origin.URL)
 
 	c := newTestClient(t, ClientConfig{Token: testToken})
 	for _, prefix := range []string{"/same", "/away", "/away-and-back"} {

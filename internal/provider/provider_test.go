@@ -56,7 +56,7 @@ type testFleet struct {
 	URL string
 }
 
-func newTestFleet(t *testing.T, n int, initialVersion string) *testFleet {
+func newTestFleet(t *testing.T, n int, initialVersion string) *testFleet { //nolint:unparam // tests read better with the version spelled out
 	t.Helper()
 	f := agent.NewFleet(agent.FleetConfig{Targets: n, InitialVersion: initialVersion})
 	srv := httptest.NewServer(f.Handler())

@@ -126,7 +126,11 @@ func TestNewCopiesStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Canary.Stages[0] = 99
-	if got := s.(*CanaryStrategy).cfg.Stages[0]; got != 10 {
+	canary, ok := s.(*CanaryStrategy)
+	if !ok {
+		t.Fatalf("New(canary) returned %T", s)
+	}
+	if got := canary.cfg.Stages[0]; got != 10 {
 		t.Errorf("changing the caller's slice changed the canary: stage 1 = %v", got)
 	}
 }

@@ -219,8 +219,7 @@ func (f *fleet) deployed(version string) []string {
 	var ids []string
 	for _, c := range f.calls("deploy ") {
 		var id, v string
-		fmt.Sscanf(c, "deploy %s %s", &id, &v)
-		if v == version {
+		if _, err := fmt.Sscanf(c, "deploy %s %s", &id, &v); err == nil && v == version {
 			ids = append(ids, id)
 		}
 	}
