@@ -149,7 +149,7 @@ func (c *Client) Deploy(ctx context.Context, address string, req DeployRequest) 
 		req.Metadata = map[string]string{}
 	}
 	_, _, err = c.do(ctx, http.MethodPut, u, req)
-	return err
+	return c.redact(err)
 }
 
 // Health reads the health of the target at address; path "" means
@@ -166,14 +166,14 @@ func (c *Client) Health(ctx context.Context, address, path string) (Health, erro
 	}
 	body, _, err := c.do(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return Health{}, err
+		return Health{}, c.redact(err)
 	}
 	var h Health
 	if err := decodeJSON(body, &h); err != nil {
-		return Health{}, fmt.Errorf("GET %s: answer is not a health document: %w", u, err)
+		return Health{}, c.redact(fmt.Errorf("GET %s: answer is not a health document: %w", u, err))
 	}
 	if h.Status != HealthOK {
-		return h, fmt.Errorf("GET %s: target reports status %q (version %q), want %q", u, h.Status, h.Version, HealthOK)
+		return h, c.redact(fmt.Errorf("GET %s: target reports status %q (version %q), want %q", u, h.Status, h.Version, HealthOK))
 	}
 	return h, nil
 }
@@ -185,7 +185,7 @@ func (c *Client) Switch(ctx context.Context, routerURL string, req SwitchRequest
 		return err
 	}
 	_, _, err = c.do(ctx, http.MethodPut, u, req)
-	return err
+	return c.redact(err)
 }
 
 // SetWeights asks the router at routerURL to send req.Percentage of the
@@ -196,7 +196,7 @@ func (c *Client) SetWeights(ctx context.Context, routerURL string, req WeightsRe
 		return err
 	}
 	_, _, err = c.do(ctx, http.MethodPut, u, req)
-	return err
+	return c.redact(err)
 }
 
 // PublishFlag writes the flag document f to the flag service at endpoint.
@@ -206,7 +206,7 @@ func (c *Client) PublishFlag(ctx context.Context, endpoint string, f Flag) error
 		return err
 	}
 	_, _, err = c.do(ctx, http.MethodPut, u, f)
-	return err
+	return c.redact(err)
 }
 
 // ReadFlag reads the flag document name. A 404 gives an error that
@@ -218,17 +218,17 @@ func (c *Client) ReadFlag(ctx context.Context, endpoint, name string) (Flag, err
 	}
 	body, status, err := c.do(ctx, http.MethodGet, u, nil, http.StatusNotFound)
 	if err != nil {
-		return Flag{}, err
+		return Flag{}, c.redact(err)
 	}
 	if status == http.StatusNotFound {
 		return Flag{}, fmt.Errorf("GET %s: %w", u, ErrNotFound)
 	}
 	var f Flag
 	if err := decodeJSON(body, &f); err != nil {
-		return Flag{}, fmt.Errorf("GET %s: answer is not a flag document: %w", u, err)
+		return Flag{}, c.redact(fmt.Errorf("GET %s: answer is not a flag document: %w", u, err))
 	}
 	if f.Flag != name {
-		return Flag{}, fmt.Errorf("GET %s: answer is the flag document of %q, want %q", u, f.Flag, name)
+		return Flag{}, c.redact(fmt.Errorf("GET %s: answer is the flag document of %q, want %q", u, f.Flag, name))
 	}
 	return f, nil
 }
@@ -241,7 +241,7 @@ func (c *Client) DeleteFlag(ctx context.Context, endpoint, name string) error {
 		return err
 	}
 	_, _, err = c.do(ctx, http.MethodDelete, u, nil, http.StatusNotFound)
-	return err
+	return c.redact(err)
 }
 
 func endpointURL(base, path string) (string, error) {
@@ -302,11 +302,12 @@ func (c *Client) do(ctx context.Context, method, rawURL string, in any, accept .
 		var gu *gaveUpError
 		if errors.As(err, &gu) && gu.status != nil {
 			gu.status.Method, gu.status.URL = method, rawURL
+			gu.status.Body = c.scrub(gu.status.Body)
 			if gu.attempts == 1 {
 				return nil, 0, gu.status
 			}
 		}
-		return nil, 0, fmt.Errorf("%s %s: %w", method, rawURL, err)
+		return nil, 0, fmt.Errorf("%s %s: %w%s", method, rawURL, err, tlsHint(err))
 	}
 	defer resp.Body.Close()
 
@@ -315,7 +316,7 @@ func (c *Client) do(ctx context.Context, method, rawURL string, in any, accept .
 	if !ok && !acceptable(resp.StatusCode, accept) {
 		// The status is the news here; a body that is cut short or too
 		// large only shortens the excerpt.
-		return nil, resp.StatusCode, &StatusError{Method: method, URL: rawURL, StatusCode: resp.StatusCode, Body: excerpt(data)}
+		return nil, resp.StatusCode, &StatusError{Method: method, URL: rawURL, StatusCode: resp.StatusCode, Body: c.scrub(excerpt(data))}
 	}
 	if !ok {
 		return nil, resp.StatusCode, nil // an accepted status, such as 404, whose body nobody reads
@@ -327,6 +328,42 @@ func (c *Client) do(ctx context.Context, method, rawURL string, in any, accept .
 		return nil, resp.StatusCode, fmt.Errorf("%s %s: response body exceeds 1 MiB", method, rawURL)
 	}
 	return data, resp.StatusCode, nil
+}
+
+// redactedText replaces the token where a server may have echoed it.
+const redactedText = "[REDACTED]"
+
+// redactedError hides the client's token in the message of an error that
+// quotes what a server answered (a careless server may echo the request's
+// Authorization header in its error body); errors.Is and errors.As still
+// see the error it wraps.
+type redactedError struct {
+	err error
+	msg string
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact keeps the token out of err's message. Every error a public method
+// returns goes through it.
+func (c *Client) redact(err error) error {
+	if err == nil || c.token == "" {
+		return err
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, c.token) {
+		return err
+	}
+	return &redactedError{err: err, msg: c.scrub(msg)}
+}
+
+// scrub replaces the token in s, text that came from a server.
+func (c *Client) scrub(s string) string {
+	if c.token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.token, redactedText)
 }
 
 func acceptable(status int, accept []int) bool {

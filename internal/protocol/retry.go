@@ -71,6 +71,34 @@ func isTransient(err error) bool {
 	return !strings.Contains(err.Error(), "remote error: tls:")
 }
 
+// tlsHint names the setting that addresses a TLS failure, for the message
+// of err; "" when err is not one.
+func tlsHint(err error) string {
+	var (
+		unknownCA   x509.UnknownAuthorityError
+		hostnameErr x509.HostnameError
+		invalidErr  x509.CertificateInvalidError
+	)
+	msg := err.Error()
+	switch {
+	case errors.As(err, &unknownCA):
+		return " (the server's certificate is not signed by a CA the provider trusts: set ca_cert_pem to the CA that issued it)"
+	case errors.As(err, &hostnameErr):
+		return " (the server's certificate does not name this host: check the address or the certificate)"
+	case errors.As(err, &invalidErr):
+		return " (the server's certificate is not valid: expired, not yet valid or not for server authentication)"
+	case strings.Contains(msg, "remote error: tls: certificate required"):
+		return " (the server wants a client certificate: set client_cert_pem and client_key_pem)"
+	case strings.Contains(msg, "remote error: tls: bad certificate"),
+		strings.Contains(msg, "remote error: tls: unknown certificate authority"),
+		strings.Contains(msg, "remote error: tls: expired certificate"):
+		return " (the server refused the client certificate: check client_cert_pem and client_key_pem)"
+	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+		return " (the address says https:// but the server speaks plain HTTP)"
+	}
+	return ""
+}
+
 // backoff is the retryablehttp.Backoff: the server's Retry-After when it
 // gave one (capped at max), else exponential from min with jitter.
 func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
@@ -93,6 +121,9 @@ func backoffAt(now time.Time, minWait, maxWait time.Duration, attempt int, resp 
 	return max(d, minWait)
 }
 
+// maxRetryAfter caps a Retry-After wait before RetryWaitMax does.
+const maxRetryAfter = 24 * time.Hour
+
 // retryAfter parses Retry-After as seconds or an HTTP date.
 func retryAfter(now time.Time, resp *http.Response) (time.Duration, bool) {
 	if resp == nil {
@@ -106,13 +137,14 @@ func retryAfter(now time.Time, resp *http.Response) (time.Duration, bool) {
 		if secs < 0 {
 			return 0, false
 		}
-		if secs > int64(24*time.Hour/time.Second) { // avoids overflow; capped later anyway
-			secs = int64(24 * time.Hour / time.Second)
+		if secs > int64(maxRetryAfter/time.Second) { // avoids overflow; capped later anyway
+			secs = int64(maxRetryAfter / time.Second)
 		}
 		return time.Duration(secs) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
+		// A date centuries ahead saturates Sub; cap it like the seconds form.
+		return min(max(t.Sub(now), 0), maxRetryAfter), true
 	}
 	return 0, false
 }

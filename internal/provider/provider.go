@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -45,9 +46,32 @@ var (
 
 // New returns the provider factory for providerserver.Serve.
 func New(version string) func() provider.Provider {
+	quietUnreadFrameworkLogs.Do(silenceFrameworkLogsNobodyReads)
 	return func() provider.Provider {
 		return &codomyrmexProvider{version: version, clock: clock.Real()}
 	}
+}
+
+var quietUnreadFrameworkLogs sync.Once
+
+// silenceFrameworkLogsNobodyReads turns the plugin framework's own log
+// subsystem off when no one reads provider logs. For every value of a plan
+// the framework wraps the request's context once more and writes a TRACE
+// line through it, so each line walks a longer context chain than the one
+// before: quadratic in the size of the plan. With 5000 targets (some 40 000
+// values) that was 35 s of a 45 s plan (see
+// hashicorp/terraform-plugin-framework#721). The CLI drops provider logs
+// unless TF_LOG or TF_LOG_PROVIDER is set, and acceptance tests keep them
+// only with TF_LOG, TF_ACC_LOG_PATH or TF_LOG_PATH_MASK: with none of those
+// set the lines go nowhere, so not writing them changes nothing anyone can
+// see. An explicit TF_LOG_SDK_FRAMEWORK always wins.
+func silenceFrameworkLogsNobodyReads() {
+	for _, env := range []string{"TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_SDK_FRAMEWORK", "TF_ACC_LOG_PATH", "TF_LOG_PATH_MASK"} {
+		if os.Getenv(env) != "" {
+			return
+		}
+	}
+	_ = os.Setenv("TF_LOG_SDK_FRAMEWORK", "OFF")
 }
 
 // newWithClock is New with an injected clock, for tests of time-driven

@@ -124,9 +124,9 @@ func (r *run) restoreBlueGreen(ctx context.Context, targets []Target, back strin
 			}
 		}
 		if why != nil {
-			err := fmt.Errorf("rollback: %w", why)
-			r.res.RollbackErrors = append(r.res.RollbackErrors, err)
-			r.errorEvent("rollback", "", prev, "traffic not switched back", err)
+			// Shown as a rollback error: no "rollback:" prefix of its own.
+			r.res.RollbackErrors = append(r.res.RollbackErrors, why)
+			r.errorEvent("rollback", "", prev, "traffic not switched back", why)
 			r.leaveUnrestored(rest, why)
 			return false
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -178,7 +179,8 @@ func waitHealthy(ctx context.Context, env Env, hc HealthCheck, t Target, version
 	}
 	maxPolls := 1
 	if hc.Timeout > 0 {
-		maxPolls = int(hc.Timeout/interval) + 1
+		// The largest timeout over a 1ns interval would overflow the + 1.
+		maxPolls = int(min(hc.Timeout/interval, math.MaxInt64-1)) + 1
 	}
 	deadline := env.Clock.Now().Add(hc.Timeout)
 	var last error

@@ -36,7 +36,7 @@ func (r *run) undoTraffic(ctx context.Context, undo *trafficUndo) error {
 	if undo.call != nil {
 		r.info("rollback", "%s", undo.what)
 		if err := undo.call(ctx); err != nil {
-			err = fmt.Errorf("rollback: %s: %w", undo.what, err)
+			err = fmt.Errorf("%s: %w", undo.what, err) // shown as a rollback error
 			r.res.RollbackErrors = append(r.res.RollbackErrors, err)
 			r.errorEvent("rollback", "", r.req.PreviousVersion, "traffic not restored", err)
 			return err

@@ -1,0 +1,658 @@
+package provider
+
+// The fault matrix of RELIABILITY.md: every case injects one fault into the
+// simulated fleet, asserts the apply's outcome and error text, what was
+// rolled back, and that the saved state equals the fleet, both as saved by
+// the failed apply (the prior state of a -refresh=false plan) and after a
+// refresh, together with the plan that follows.
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
+)
+
+// reliabilityConfig renders a deployment with the short, bounded timeouts
+// of the fault matrix: 1s per HTTP call, one retry, a 1s health wait.
+// extra goes into the provider block.
+func reliabilityConfig(f *testFleet, extra, body string) string {
+	if !strings.Contains(body, "health_check") {
+		body += "\n  health_check = { interval = \"10ms\", timeout = \"1s\" }"
+	}
+	return fmt.Sprintf(`
+provider "codomyrmex" {
+  flag_endpoint   = "%s/flags"
+  request_timeout = "1s"
+  retries         = 1
+  %s
+}
+
+resource "codomyrmex_deployment" "test" {
+  name = "web"
+%s
+}
+`, f.URL, extra, body)
+}
+
+// savedState checks the prior state of a plan against the fleet. In the
+// non-refresh plan that follows a failed apply, the prior state is what
+// that apply saved; in the refresh plan, what refresh read back. Both must
+// equal what the targets run.
+type savedState struct {
+	f *testFleet
+	// absent: the deployment must not be in state (a failed create that
+	// rolled everything back saves nothing).
+	absent bool
+	// version is the saved version; targets are the ids in
+	// target_versions, each of which must match the fleet.
+	version string
+	targets []string
+	tainted bool
+}
+
+func (c savedState) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	res := priorResource(req.Plan, deploymentAddr)
+	if c.absent {
+		if res != nil {
+			resp.Error = fmt.Errorf("state holds %s (version %v), want nothing saved", deploymentAddr, res.AttributeValues["version"])
+		}
+		return
+	}
+	if res == nil {
+		resp.Error = fmt.Errorf("state holds no %s", deploymentAddr)
+		return
+	}
+	var problems []string
+	if v := res.AttributeValues["version"]; v != c.version {
+		problems = append(problems, fmt.Sprintf("version = %v, want %q", v, c.version))
+	}
+	if res.Tainted != c.tainted {
+		problems = append(problems, fmt.Sprintf("tainted = %v, want %v", res.Tainted, c.tainted))
+	}
+	tv, _ := res.AttributeValues["target_versions"].(map[string]any)
+	var got []string
+	fleet := c.f.Versions()
+	for id, v := range tv {
+		got = append(got, id)
+		if v != fleet[id] {
+			problems = append(problems, fmt.Sprintf("target_versions[%s] = %v but the target runs %q", id, v, fleet[id]))
+		}
+	}
+	sort.Strings(got)
+	want := slices.Sorted(slices.Values(c.targets))
+	if !slices.Equal(got, want) {
+		problems = append(problems, fmt.Sprintf("target_versions has %v, want %v", got, want))
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		resp.Error = fmt.Errorf("saved state does not match the fleet: %s", strings.Join(problems, "; "))
+	}
+}
+
+func priorResource(p *tfjson.Plan, addr string) *tfjson.StateResource {
+	if p == nil || p.PriorState == nil || p.PriorState.Values == nil || p.PriorState.Values.RootModule == nil {
+		return nil
+	}
+	for _, r := range p.PriorState.Values.RootModule.Resources {
+		if r.Address == addr {
+			return r
+		}
+	}
+	return nil
+}
+
+// afterFailure is the step that follows a failed apply: a plan without
+// refresh checks the state the failure saved, a refresh plan checks that
+// refresh agrees, and both must propose action on changed.
+func afterFailure(cfg string, preConfig func(), saved savedState, action plancheck.ResourceActionType, changed ...string) resource.TestStep {
+	checks := []plancheck.PlanCheck{
+		saved,
+		plancheck.ExpectResourceAction(deploymentAddr, action),
+		plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(changed...)),
+	}
+	return resource.TestStep{
+		PreConfig:          preConfig,
+		Config:             cfg,
+		PlanOnly:           true,
+		ExpectNonEmptyPlan: true,
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PostApplyPreRefresh:  checks,
+			PostApplyPostRefresh: checks,
+		},
+	}
+}
+
+// expectFleet reports a fleet that is not as wanted from a PreConfig.
+func expectFleet(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+// TestAccReliability_deployAnswers500: a target answers 500 to the deploy
+// in the second batch of an update. The apply fails naming the batch and
+// the target, every target touched goes back to the previous version, and
+// state keeps the previous version so the next plan proposes the update to
+// every target again.
+func TestAccReliability_deployAnswers500(t *testing.T) {
+	f := newTestFleet(t, 4, "1.0.0")
+	cfg := func(version string) string {
+		return reliabilityConfig(f, "", fmt.Sprintf(`
+  version = %q
+  targets = %s
+  rolling = { batch_size = 2, batch_delay = "0s" }
+`, version, f.targets(4, "")))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg("2.0.0")},
+			{
+				PreConfig:   func() { f.SetFault("t3", agent.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
+				Config:      cfg("3.0.0"),
+				ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t3.*HTTP 500.*simulated deploy failure.*Rolled back to previous_version: t1, t2, t3, t4`),
+			},
+			afterFailure(cfg("3.0.0"), func() {
+				expectFleet(t, f.expectAll(4, "2.0.0"))
+				f.ClearFaults()
+			}, savedState{f: f, version: "2.0.0", targets: ids(4)}, plancheck.ResourceActionUpdate, ids(4)...),
+			{
+				Config: cfg("3.0.0"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "3.0.0")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+				},
+			},
+		},
+	})
+}
+
+// TestAccReliability_callTimesOut: a deploy hangs past request_timeout. The
+// call fails as a timeout (retried once), the batch fails, and t1 and t2 are
+// rolled back; t3 is never started.
+func TestAccReliability_callTimesOut(t *testing.T) {
+	f := newTestFleet(t, 3, "1.0.0")
+	cfg := func(version string) string {
+		return reliabilityConfig(f, "", fmt.Sprintf(`
+  version = %q
+  targets = %s
+  rolling = { batch_size = 1, batch_delay = "0s" }
+`, version, f.targets(3, "")))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg("2.0.0")},
+			{
+				PreConfig:   func() { f.SetFault("t2", agent.Fault{Hang: 3 * time.Second, FailVersion: "3.0.0"}) },
+				Config:      cfg("3.0.0"),
+				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts.*Timeout exceeded.*Rolled back to previous_version: t1, t2`),
+			},
+			afterFailure(cfg("3.0.0"), func() {
+				expectFleet(t, f.expectAll(3, "2.0.0"))
+				if got := f.deployOrder("3.0.0"); !slices.Equal(got, []string{"t1"}) {
+					t.Errorf("deploys of 3.0.0 accepted: %v, want only t1 (t2 timed out, t3 never started)", got)
+				}
+				f.ClearFaults()
+			}, savedState{f: f, version: "2.0.0", targets: ids(3)}, plancheck.ResourceActionUpdate, ids(3)...),
+		},
+	})
+}
+
+// closedAddress returns an http:// address on 127.0.0.1 where nothing
+// listens, so that connections are refused.
+func closedAddress(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + addr
+}
+
+// TestAccReliability_connectionRefused: the third target refuses
+// connections. Create reads previous_version from the two others, the
+// rollout fails at t3, t1 and t2 are rolled back but t3 cannot be: the
+// apply saves the honest state (t3 unknown) and Terraform taints it.
+func TestAccReliability_connectionRefused(t *testing.T) {
+	f := newTestFleet(t, 2, "1.0.0")
+	dead := closedAddress(t)
+	cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+  version    = "2.0.0"
+  targets    = concat(%s, [{ id = "t3", address = %q }])
+  rolling    = { batch_size = 1, batch_delay = "0s" }
+  on_destroy = "none"
+`, f.targets(2, ""), dead))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ExpectError: errorPattern(`failed at batch 3/3.*Failed targets: t3.*rollback to 1.0.0 incomplete: restored t1, t2; not restored: t3.*` +
+					`deploy of 2.0.0.*connection refused.*Rolled back to previous_version: t1, t2.*rollback: target t3: rollback to 1.0.0.*connection refused`),
+			},
+			afterFailure(cfg, func() {
+				expectFleet(t, f.expectAll(2, "1.0.0"))
+			}, savedState{f: f, version: "1.0.0", targets: []string{"t1", "t2"}, tainted: true},
+				plancheck.ResourceActionDestroyBeforeCreate, "t1", "t2", "t3"),
+		},
+	})
+}
+
+// TestAccReliability_healthFlaps: t2's health alternates healthy and
+// unhealthy on every call. The provider keeps polling until a healthy
+// answer, so the rollout completes without a rollback or a second deploy,
+// and a refresh that meets an unhealthy answer keeps the last known version
+// (a warning, not drift).
+func TestAccReliability_healthFlaps(t *testing.T) {
+	f := newTestFleet(t, 3, "1.0.0")
+	cfg := func(version string) string {
+		return reliabilityConfig(f, "", fmt.Sprintf(`
+  version = %q
+  targets = %s
+  rolling = { batch_size = 1, batch_delay = "0s" }
+`, version, f.targets(3, "")))
+	}
+	flap := func() { f.SetFault("t2", agent.Fault{FlapEvery: 1}) }
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+		Steps: []resource.TestStep{
+			{
+				// Create reads t2 (healthy), deploys it, then polls: unhealthy, healthy.
+				PreConfig: flap,
+				Config:    cfg("2.0.0"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("targets_failed"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
+				},
+				Check: fleetCheck(func() error {
+					// 3 reads, then one healthy poll each, plus t2's unhealthy one.
+					if n := f.Calls()[agent.CallHealth]; n != 7 {
+						return fmt.Errorf("%d health calls, want 7: the flap was not polled through", n)
+					}
+					if got := f.deployOrder("2.0.0"); !slices.Equal(got, ids(3)) {
+						return fmt.Errorf("deploys of 2.0.0: %v, want one per target in order", got)
+					}
+					if n := f.deploysOf("1.0.0"); n != 0 {
+						return fmt.Errorf("%d rollback deploys of 1.0.0 for a flapping but recovering target", n)
+					}
+					return f.expectAll(3, "2.0.0")
+				}),
+			},
+			{
+				// The refresh meets t2's unhealthy half: a warning, not drift.
+				PreConfig: func() {
+					flap()
+					consumeHealth(t, f, "t2")
+				},
+				Config:   cfg("2.0.0"),
+				PlanOnly: true,
+			},
+			{
+				// An update through the flapping target completes too.
+				PreConfig: flap,
+				Config:    cfg("3.0.0"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(3)...)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "3.0.0")),
+				},
+				Check: fleetCheck(func() error { f.ClearFaults(); return f.expectAll(3, "3.0.0") }),
+			},
+		},
+	})
+}
+
+// consumeHealth makes one health call to target id, moving its flap on.
+func consumeHealth(t *testing.T, f *testFleet, id string) {
+	t.Helper()
+	resp, err := http.Get(f.URL + "/t/" + id + "/v1/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+// TestAccReliability_wrongVersion: t2 accepts the deploy but its health
+// keeps reporting another version. With expect_version on, t2 never becomes
+// healthy: the create fails at t2's batch, t1 and t2 are rolled back, t3 is
+// never touched, and nothing is saved.
+func TestAccReliability_wrongVersion(t *testing.T) {
+	f := newTestFleet(t, 3, "1.0.0")
+	cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  rolling = { batch_size = 1, batch_delay = "0s" }
+`, f.targets(3, "")))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { f.SetFault("t2", agent.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"}) },
+				Config:    cfg,
+				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*not healthy within 1s.*` +
+					`reports version "9.9.9", want "2.0.0".*Rolled back to previous_version: t1, t2`),
+			},
+			afterFailure(cfg, func() {
+				expectFleet(t, f.expectAll(3, "1.0.0"))
+				if n := f.deploysOf("2.0.0"); n != 2 {
+					t.Errorf("%d deploys of 2.0.0, want 2 (t1, t2; t3 never started)", n)
+				}
+			}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(3)...),
+		},
+	})
+}
+
+// TestAccReliability_routerDownDuringSwitch: blue/green with the router
+// down. The idle (blue) slot gets the new version, the switch fails, and
+// since the router may or may not have switched, the provider does not
+// downgrade the slot that may serve traffic: it tries to switch back, which
+// fails too, so the blue targets keep the new version and the state says so
+// (version 2.0.0, active_slot green, t1 and t2 at 3.0.0). Once the router
+// is back the next apply completes the switch.
+func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
+	f := newTestFleet(t, 4, "1.0.0")
+	cfg := func(version string) string {
+		return reliabilityConfig(f, "", fmt.Sprintf(`
+  version    = %q
+  targets    = %s
+  blue_green = { router_url = "%s/router" }
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg("2.0.0")},
+			{
+				PreConfig: func() { f.SetRouterDown(true) },
+				Config:    cfg("3.0.0"),
+				ExpectError: errorPattern(`failed at switch.*switching traffic to blue.*giving up after 2 attempts.*HTTP 503.*` +
+					`rollback to 2.0.0 incomplete: restored none; not restored: t1, t2.*Nothing was rolled back.*` +
+					`rollback: switching traffic back to green.*HTTP 503`),
+			},
+			afterFailure(cfg("3.0.0"), func() {
+				expectFleet(t, f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"}))
+				if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 1 {
+					t.Errorf("router = %+v, want still green at 2.0.0 after 1 switch", r)
+				}
+				f.SetRouterDown(false)
+			}, savedState{f: f, version: "2.0.0", targets: ids(4)}, plancheck.ResourceActionUpdate),
+			{
+				// Nothing left to deploy, but the switch is still owed.
+				Config: cfg("3.0.0"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("blue")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("3.0.0")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+				},
+				Check: fleetCheck(func() error {
+					if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" {
+						return fmt.Errorf("router = %+v, want blue at 3.0.0", r)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+// TestAccReliability_flagServiceDown: a feature_flag rollout whose flag
+// service is down. Every target gets the version, publishing fails, and the
+// rollback restores every target but cannot publish 0 %: the rollback is
+// incomplete, so the create saves the honest state (every target back at
+// 1.0.0) and is tainted. With the service back, the next apply replaces it.
+func TestAccReliability_flagServiceDown(t *testing.T) {
+	f := newTestFleet(t, 3, "1.0.0")
+	cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+  version      = "2.0.0"
+  targets      = %s
+  feature_flag = { flag_name = "checkout", initial_rollout = 10 }
+`, f.targets(3, "")))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy: fleetCheck(func() error {
+			if fl, ok := f.Flag("checkout"); !ok || fl.Percentage != 0 {
+				return fmt.Errorf("after destroy the flag is %+v (present %v), want 0%%", fl, ok)
+			}
+			return f.expectAll(3, "1.0.0")
+		}),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { f.SetFlagsDown(true) },
+				Config:    cfg,
+				ExpectError: errorPattern(`failed at publish.*publishing flag "checkout" at 10%.*HTTP 503.*` +
+					`not restored: traffic.*Rolled back to previous_version: t1, t2, t3.*rollback: publish flag "checkout" at 0%`),
+			},
+			afterFailure(cfg, func() {
+				expectFleet(t, f.expectAll(3, "1.0.0"))
+				if _, ok := f.Flag("checkout"); ok {
+					t.Error("the flag was published while the flag service was down")
+				}
+				f.SetFlagsDown(false)
+			}, savedState{f: f, version: "1.0.0", targets: ids(3), tainted: true},
+				plancheck.ResourceActionDestroyBeforeCreate, ids(3)...),
+			{
+				Config: cfg,
+				Check: fleetCheck(func() error {
+					if fl, ok := f.Flag("checkout"); !ok || fl.Percentage != 10 {
+						return fmt.Errorf("flag = %+v (present %v), want 10%%", fl, ok)
+					}
+					return f.expectAll(3, "2.0.0")
+				}),
+			},
+		},
+	})
+}
+
+// TestAccReliability_failAfterKDeploys: the fleet accepts three deploys of
+// the new version, then answers 500. The rollout stops at the fourth
+// target, the first four go back, the fifth is never touched, and the
+// failed create saves nothing.
+func TestAccReliability_failAfterKDeploys(t *testing.T) {
+	f := newTestFleet(t, 5, "1.0.0")
+	cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  rolling = { batch_size = 1, batch_delay = "0s" }
+`, f.targets(5, "")))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { f.SetFault("*", agent.Fault{FailAfterDeploys: 3, FailVersion: "2.0.0"}) },
+				Config:    cfg,
+				ExpectError: errorPattern(`failed at batch 4/5.*Failed targets: t4.*HTTP 500.*accepted 3 deploys.*` +
+					`Rolled back to previous_version: t1, t2, t3, t4`),
+			},
+			afterFailure(cfg, func() {
+				expectFleet(t, f.expectAll(5, "1.0.0"))
+				if got := f.deployOrder("2.0.0"); !slices.Equal(got, []string{"t1", "t2", "t3"}) {
+					t.Errorf("deploys of 2.0.0 accepted: %v, want t1, t2, t3", got)
+				}
+				f.ClearFaults()
+			}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(5)...),
+		},
+	})
+}
+
+// TestAccReliability_redirectToAnotherHost: t2 answers its deploy with a
+// redirect to another host that also wants the token. The token is not
+// sent across hosts, so that host answers 401, the apply fails naming t2,
+// t1 and t2 are rolled back, and the other host never saw a credential.
+func TestAccReliability_redirectToAnotherHost(t *testing.T) {
+	const token = "tok-redirect-0c4f1b"
+	f := newTokenFleet(t, 3, "1.0.0", token)
+	other := newTokenFleet(t, 3, "1.0.0", token)
+	// localhost rather than 127.0.0.1: another origin on the same machine.
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	cfg := reliabilityConfig(f, fmt.Sprintf("token = %q", token), fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  rolling = { batch_size = 1, batch_delay = "0s" }
+`, f.targets(3, "")))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					f.SetFault("t2", agent.Fault{RedirectTo: otherURL + "/t/t2/v1/deploy", FailVersion: "2.0.0"})
+				},
+				Config:      cfg,
+				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*HTTP 401.*Rolled back to previous_version: t1, t2`),
+			},
+			afterFailure(cfg, func() {
+				expectFleet(t, f.expectAll(3, "1.0.0"))
+				expectFleet(t, other.expectAll(3, "1.0.0"))
+				if seen := other.SeenAuthorization(); len(seen) != 0 {
+					t.Errorf("the other host received Authorization %q", seen)
+				}
+				if c := other.Calls()[agent.CallDeploy]; c != 1 {
+					t.Errorf("the other host received %d deploy calls, want the 1 redirected one (401 is final)", c)
+				}
+				if seen := f.SeenAuthorization(); !slices.Equal(seen, []string{"Bearer " + token}) {
+					t.Errorf("the fleet saw Authorization %q, want the bearer token", seen)
+				}
+				f.ClearFaults()
+			}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(3)...),
+		},
+	})
+}
+
+func newTokenFleet(t *testing.T, n int, version, token string) *testFleet {
+	t.Helper()
+	fl := agent.NewFleet(agent.FleetConfig{Targets: n, InitialVersion: version, Token: token})
+	srv := httptest.NewServer(fl.Handler())
+	t.Cleanup(srv.Close)
+	return &testFleet{Fleet: fl, URL: srv.URL}
+}
+
+// hostileHealth wraps a fleet so that the health call of target id answers
+// body (with status 200) while the target runs version.
+func hostileHealth(t *testing.T, n int, initial, id, version string, body func() []byte) *testFleet {
+	t.Helper()
+	fl := agent.NewFleet(agent.FleetConfig{Targets: n, InitialVersion: initial})
+	inner := fl.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/t/"+id+"/v1/health" && fl.Versions()[id] == version {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(body())
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return &testFleet{Fleet: fl, URL: srv.URL}
+}
+
+// TestAccReliability_hostileHealthAnswers: a target whose health answers
+// garbage, HTML, truncated JSON or more than 1 MiB once it runs the new
+// version. Each is a clear error naming the target and the problem, never
+// a panic; the create rolls back and saves nothing.
+func TestAccReliability_hostileHealthAnswers(t *testing.T) {
+	cases := map[string]struct {
+		body func() []byte
+		err  string
+	}{
+		"binary garbage": {func() []byte { return []byte("\x00\xff\xfe garbage \x1b[31m") }, `answer is not a health document: not a JSON object`},
+		"html":           {func() []byte { return []byte("<html><body>502 Bad Gateway</body></html>") }, `answer is not a health document: not a JSON object`},
+		"truncated json": {func() []byte { return []byte(`{"status": "ok", "version": "2.0`) }, `answer is not a health document: invalid JSON`},
+		"json array":     {func() []byte { return []byte(`["ok", "2.0.0"]`) }, `answer is not a health document: not a JSON object`},
+		"oversized": {func() []byte {
+			return []byte(`{"status":"ok","version":"2.0.0","pad":"` + strings.Repeat("x", 2<<20) + `"}`)
+		}, `response body exceeds 1 MiB`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := hostileHealth(t, 2, "1.0.0", "t2", "2.0.0", tc.body)
+			cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+  version      = "2.0.0"
+  targets      = %s
+  rolling      = { batch_size = 1, batch_delay = "0s" }
+  health_check = { interval = "100ms", timeout = "300ms" }
+`, f.targets(2, "")))
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProviders,
+				Steps: []resource.TestStep{
+					{
+						Config:      cfg,
+						ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t2.*not healthy within 300ms.*` + tc.err + `.*Rolled back to previous_version: t1, t2`),
+					},
+					afterFailure(cfg, func() {
+						expectFleet(t, f.expectAll(2, "1.0.0"))
+					}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, "t1", "t2"),
+				},
+			})
+		})
+	}
+}
+
+// TestRefreshedVersion: refresh keeps the saved version while some target
+// still runs it (an interrupted update must keep the version to roll back
+// to), and only otherwise takes the version most targets report.
+func TestRefreshedVersion(t *testing.T) {
+	t.Parallel()
+	spec := fleetSpec(strategies.NameRolling, "", "", "", "") // saved version "2"
+	tests := []struct {
+		name  string
+		fleet map[string]string
+		want  string
+	}{
+		{"converged", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}, "2"},
+		{"update to 3 interrupted halfway", map[string]string{"t1": "3", "t2": "3", "t3": "3", "t4": "2"}, "2"},
+		{"drift on one target", map[string]string{"t1": "2", "t2": "2.1-hotfix", "t3": "2", "t4": "2"}, "2"},
+		{"nobody runs it any more", map[string]string{"t1": "3", "t2": "3", "t3": "1", "t4": "3"}, "3"},
+		{"nothing answered", map[string]string{}, "2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := refreshedVersion(spec, tt.fleet, spec.targets); got != tt.want {
+				t.Fatalf("refreshedVersion = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestFindSecret checks the leak detector of the secrets tests on the
+// shapes a secret takes in logs: raw, and inside an escaped JSON string.
+func TestFindSecret(t *testing.T) {
+	t.Parallel()
+	key := "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg1Zx0\nabcdefghijklmnopqrstuvwxyz012345\n-----END PRIVATE KEY-----\n"
+	for text, leaks := range map[string]bool{
+		"all clear":                        false,
+		"Authorization: Bearer tok-123456": true,
+		`{"client_key_pem":"` + strings.ReplaceAll(key, "\n", `\n`) + `"}`: true,
+		"…abcdefghijklmnopqrstuvwxyz012345…":                               true,
+		"-----BEGIN EC PRIVATE KEY----- elsewhere":                         true,
+	} {
+		if got := findSecret(text, "tok-123456", key); (got != "") != leaks {
+			t.Errorf("findSecret(%q) = %q, want a leak: %v", text, got, leaks)
+		}
+	}
+}

@@ -1,0 +1,377 @@
+package provider
+
+// TLS and secrets: an https fleet whose certificates come from a CA made up
+// by the test. An unknown CA fails with a clear error, ca_cert_pem and
+// mutual TLS work, insecure_skip_verify works and warns, and neither the
+// token nor the client key shows up in a TF_LOG=trace run, in the
+// diagnostics of a failing apply or in the state.
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
+)
+
+// testCA is a certificate authority made up for one test.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  string
+}
+
+func newTestCA(t *testing.T, name string) *testCA {
+	t.Helper()
+	key := newECKey(t)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatalf("creating the CA certificate: %v", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{cert: cert, key: key, pem: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
+}
+
+// issue returns a certificate and key signed by the CA: for 127.0.0.1 when
+// server is true, for client authentication otherwise.
+func (ca *testCA) issue(t *testing.T, server bool) (certPEM, keyPEM string) {
+	t.Helper()
+	key := newECKey(t)
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "codomyrmex acceptance test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	if server {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatalf("issuing a certificate: %v", err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+}
+
+func newECKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// newHTTPSFleet serves a simulated fleet over TLS with a certificate from
+// ca; with clientCA set it demands a client certificate signed by it. wrap,
+// when set, wraps the fleet's handler.
+func newHTTPSFleet(t *testing.T, fl *agent.Fleet, ca, clientCA *testCA, wrap func(http.Handler) http.Handler) *testFleet {
+	t.Helper()
+	h := fl.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	certPEM, keyPEM := ca.issue(t, true)
+	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	if clientCA != nil {
+		pool := x509.NewCertPool()
+		pool.AddCert(clientCA.cert)
+		srv.TLS.ClientCAs = pool
+		srv.TLS.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	// The handshake failures these tests provoke are expected.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return &testFleet{Fleet: fl, URL: srv.URL}
+}
+
+// tlsConfig is a rolling deployment of version over f with provider
+// settings extra.
+func tlsConfig(f *testFleet, extra, version string) string { //nolint:unparam // the version is part of the scenario
+	return reliabilityConfig(f, extra, fmt.Sprintf(`
+  version = %q
+  targets = %s
+  rolling = { batch_size = 2, batch_delay = "0s" }
+`, version, f.targets(2, "")))
+}
+
+// hclString quotes s as an HCL heredoc-free string literal.
+func hclString(s string) string {
+	return fmt.Sprintf("%q", s)
+}
+
+// TestAccTLS_unknownCA: the fleet's certificate comes from a CA the
+// provider does not trust. The apply fails with the certificate error and a
+// hint at ca_cert_pem, every call fails the same way (no retry can fix
+// it), and the saved state is tainted with no target claimed.
+func TestAccTLS_unknownCA(t *testing.T) {
+	ca := newTestCA(t, "codomyrmex untrusted CA")
+	f := newHTTPSFleet(t, agent.NewFleet(agent.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
+	cfg := tlsConfig(f, "", "2.0.0")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:      cfg,
+				ExpectError: errorPattern(`Failed targets: t1, t2.*x509: certificate signed by unknown authority.*set ca_cert_pem.*Nothing was rolled back`),
+			},
+			afterFailure(cfg, func() {
+				expectFleet(t, f.expectAll(2, "1.0.0"))
+				if n := f.Calls()[agent.CallDeploy]; n != 0 {
+					t.Errorf("%d deploy calls reached the fleet through an untrusted certificate", n)
+				}
+			}, savedState{f: f, version: "2.0.0", targets: nil, tainted: true}, plancheck.ResourceActionDestroyBeforeCreate, "t1", "t2"),
+		},
+	})
+}
+
+// TestAccTLS_caCertPEM: with the test CA in ca_cert_pem the rollout and the
+// rollback on destroy work over https.
+func TestAccTLS_caCertPEM(t *testing.T) {
+	ca := newTestCA(t, "codomyrmex test CA")
+	f := newHTTPSFleet(t, agent.NewFleet(agent.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             fleetCheck(func() error { return f.expectAll(2, "1.0.0") }),
+		Steps: []resource.TestStep{{
+			Config: tlsConfig(f, "ca_cert_pem = "+hclString(ca.pem), "2.0.0"),
+			Check:  fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
+		}},
+	})
+}
+
+// TestAccTLS_mutualTLS: the fleet demands a client certificate. Without one
+// the handshake is refused with a clear error; with client_cert_pem and
+// client_key_pem the rollout works.
+func TestAccTLS_mutualTLS(t *testing.T) {
+	ca := newTestCA(t, "codomyrmex test CA")
+	clientCA := newTestCA(t, "codomyrmex client CA")
+	certPEM, keyPEM := clientCA.issue(t, false)
+	f := newHTTPSFleet(t, agent.NewFleet(agent.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, clientCA, nil)
+	trust := "ca_cert_pem = " + hclString(ca.pem)
+	withCert := trust + "\n  client_cert_pem = " + hclString(certPEM) + "\n  client_key_pem = " + hclString(keyPEM)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             fleetCheck(func() error { return f.expectAll(2, "1.0.0") }),
+		Steps: []resource.TestStep{
+			{
+				Config:      tlsConfig(f, trust, "2.0.0"),
+				ExpectError: errorPattern(`Failed targets: t1, t2.*remote error: tls: certificate required.*client_cert_pem`),
+			},
+			{
+				PreConfig: func() { expectFleet(t, f.expectAll(2, "1.0.0")) },
+				Config:    tlsConfig(f, withCert, "2.0.0"),
+				Check:     fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
+			},
+		},
+	})
+}
+
+// TestAccTLS_insecureSkipVerifyWarns runs the real CLI: with
+// insecure_skip_verify the rollout over an untrusted certificate works, and
+// the CLI shows the provider's warning.
+func TestAccTLS_insecureSkipVerifyWarns(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorkdir(t)
+	ca := newTestCA(t, "codomyrmex untrusted CA")
+	f := newHTTPSFleet(t, agent.NewFleet(agent.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
+	w.writeConfig(fmt.Sprintf(`
+provider "codomyrmex" {
+  insecure_skip_verify = true
+  request_timeout      = "2s"
+  retries              = 0
+}
+
+resource "codomyrmex_deployment" "web" {
+  name         = "web"
+  version      = "2.0.0"
+  targets      = %s
+  rolling      = { batch_size = 2, batch_delay = "0s" }
+  health_check = { interval = "10ms", timeout = "2s" }
+}
+`, f.targets(2, "")))
+	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	if !errorPattern(`Warning: TLS verification is off.*insecure_skip_verify is true`).MatchString(out) {
+		t.Errorf("apply with insecure_skip_verify shows no warning:\n%s", tail(out, 3000))
+	}
+	if err := f.expectAll(2, "2.0.0"); err != nil {
+		t.Error(err)
+	}
+	w.mustRun(0, nil, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if err := f.expectAll(2, "1.0.0"); err != nil {
+		t.Errorf("destroy: %v", err)
+	}
+}
+
+// TestAccTLS_secretsNeverLogged runs the real CLI with TF_LOG=trace (core
+// and provider logs) against an mTLS fleet that also wants a token: a
+// successful apply, a failing one whose target echoes the request's
+// Authorization header in its error body, and a destroy. Neither the token
+// nor any line of the client key appears in the output, the diagnostics or
+// the state, while the fleet did receive the token.
+func TestAccTLS_secretsNeverLogged(t *testing.T) {
+	t.Parallel()
+	const token = "tok-9b27e4d1c05a6f38"
+	w := newCLIWorkdir(t)
+	ca := newTestCA(t, "codomyrmex test CA")
+	clientCA := newTestCA(t, "codomyrmex client CA")
+	certPEM, keyPEM := clientCA.issue(t, false)
+	fl := agent.NewFleet(agent.FleetConfig{Targets: 3, InitialVersion: "1.0.0", Token: token})
+	// t2 turns down 3.0.0 with an error body that quotes the request's
+	// headers, as careless servers do.
+	echo := func(inner http.Handler) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut && r.URL.Path == "/t/t2/v1/deploy" && peekDeployVersion(r) == "3.0.0" {
+				rw.Header().Set("Content-Type", "application/json")
+				rw.WriteHeader(http.StatusInternalServerError)
+				fmt.Fprintf(rw, `{"error":"deploy rejected; request headers: Authorization: %s"}`, r.Header.Get("Authorization"))
+				return
+			}
+			inner.ServeHTTP(rw, r)
+		})
+	}
+	f := newHTTPSFleet(t, fl, ca, clientCA, echo)
+	for name, content := range map[string]string{"ca.pem": ca.pem, "client.pem": certPEM, "client.key": keyPEM} {
+		writeFile(t, filepath.Join(w.dir, name), content)
+	}
+	w.writeConfig(fmt.Sprintf(`
+variable "app_version" {
+  type = string
+}
+
+provider "codomyrmex" {
+  ca_cert_pem     = file("${path.module}/ca.pem")
+  client_cert_pem = file("${path.module}/client.pem")
+  client_key_pem  = file("${path.module}/client.key")
+  request_timeout = "2s"
+  retries         = 0
+}
+
+resource "codomyrmex_deployment" "web" {
+  name         = "web"
+  version      = var.app_version
+  targets      = %s
+  rolling      = { batch_size = 1, batch_delay = "0s" }
+  health_check = { interval = "10ms", timeout = "2s" }
+}
+`, f.targets(3, "")))
+
+	env := []string{"TF_LOG=trace", "CODOMYRMEX_TOKEN=" + token}
+	var all strings.Builder
+	all.WriteString(w.mustRun(0, env, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0"))
+	failed := w.mustRun(1, env, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=3.0.0")
+	all.WriteString(failed)
+	if !errorPattern(`Deployment failed.*Failed targets: t2.*HTTP 500.*deploy rejected; request headers: Authorization: Bearer \[REDACTED\].*Rolled back to previous_version: t1, t2`).MatchString(failed) {
+		t.Errorf("the failing apply's diagnostics are not the expected ones:\n%s", tail(failed, 4000))
+	}
+	all.WriteString(w.mustRun(0, env, "destroy", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0"))
+	output := all.String()
+	if len(output) < 100000 {
+		t.Fatalf("expected trace logs, got %d bytes", len(output))
+	}
+
+	state, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for where, text := range map[string]string{"the TF_LOG=trace output and diagnostics": output, "the state": string(state)} {
+		if leak := findSecret(text, token, keyPEM); leak != "" {
+			t.Errorf("%s contain %s", where, leak)
+		}
+	}
+	if seen := f.SeenAuthorization(); len(seen) != 1 || seen[0] != "Bearer "+token {
+		t.Errorf("the fleet saw Authorization %q, want the bearer token", seen)
+	}
+	if err := f.expectAll(3, "1.0.0"); err != nil {
+		t.Errorf("destroy did not roll back: %v", err)
+	}
+}
+
+// findSecret describes the first secret found in text: the token, the
+// whole key, or any line of its base64 body.
+func findSecret(text, token, keyPEM string) string {
+	if i := strings.Index(text, token); i >= 0 {
+		return fmt.Sprintf("the token: …%s…", text[max(0, i-200):i])
+	}
+	if strings.Contains(text, strings.TrimSpace(keyPEM)) {
+		return "the client key (whole PEM)"
+	}
+	// The key's body as a JSON or log string would have its line breaks escaped.
+	for _, line := range strings.Split(keyPEM, "\n") {
+		if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
+			if i := strings.Index(text, line); i >= 0 {
+				return fmt.Sprintf("a line of the client key: …%s…", text[max(0, i-200):i])
+			}
+		}
+	}
+	if regexp.MustCompile(`BEGIN [A-Z ]*PRIVATE KEY`).MatchString(text) {
+		return "a private key block"
+	}
+	return ""
+}
+
+// peekDeployVersion reads the version of a deploy request without
+// consuming its body.
+func peekDeployVersion(r *http.Request) string {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body.Close()
+	r.Body = io.NopCloser(strings.NewReader(string(body)))
+	if err != nil {
+		return ""
+	}
+	m := regexp.MustCompile(`"version"\s*:\s*"([^"]*)"`).FindSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return string(m[1])
+}
