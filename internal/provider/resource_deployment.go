@@ -912,7 +912,7 @@ func failureMessage(spec *deploymentSpec, res *strategies.Result) string {
 	for _, err := range res.RollbackErrors {
 		fmt.Fprintf(&b, "  rollback: %s\n", err)
 	}
-	b.WriteString("\nThe saved state records what each target reports, so the next plan proposes the rollout again.")
+	b.WriteString("\nState records only what the targets report, so the next plan proposes the rollout again.")
 	return b.String()
 }
 

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Validates every example configuration under examples/ against a freshly
+# built provider, with no network and no `init`:
+#   - `fmt -check -recursive examples/`;
+#   - `validate` of each directory holding .tf files, once per CLI: OpenTofu
+#     1.12.6 and Terraform 1.8.5 from the CLI cache (scripts/install-clis.sh),
+#     or the CLIs named in VALIDATE_CLIS (space-separated paths).
+# dev_overrides points both registry addresses of codomyrmex/codomyrmex at the
+# binary just built, which lets `validate` run without `init`. Examples that
+# leave out the `terraform { required_providers }` block (resource examples
+# do, as on the Registry) get one added in the scratch copy only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CACHE_DIR="${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}"
+
+log() { echo "validate-examples: $*" >&2; }
+
+clis=()
+if [[ -n "${VALIDATE_CLIS:-}" ]]; then
+  read -r -a clis <<<"$VALIDATE_CLIS"
+else
+  for c in "$CACHE_DIR/tofu-1.12.6" "$CACHE_DIR/terraform-1.8.5"; do
+    [[ -x "$c" ]] && clis+=("$c")
+  done
+  if [[ ${#clis[@]} -eq 0 ]]; then
+    ./scripts/install-clis.sh tofu
+    clis=("$CACHE_DIR/tofu-1.12.6")
+  fi
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+log "building the provider"
+go build -o "$work/bin/terraform-provider-codomyrmex" .
+
+cat >"$work/cli.tfrc" <<RC
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/codomyrmex/codomyrmex" = "$work/bin"
+    "registry.opentofu.org/codomyrmex/codomyrmex" = "$work/bin"
+  }
+  direct {}
+}
+RC
+export TF_CLI_CONFIG_FILE="$work/cli.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
+unset TF_LOG TF_LOG_PATH
+
+failed=0
+
+log "fmt -check -recursive examples/ ($(basename "${clis[0]}"))"
+if ! "${clis[0]}" fmt -check -recursive -diff -no-color examples/; then
+  log "examples are not formatted: run '${clis[0]} fmt -recursive examples/'"
+  failed=1
+fi
+
+mapfile -t dirs < <(find examples -name '*.tf' -printf '%h\n' | sort -u)
+if [[ ${#dirs[@]} -eq 0 ]]; then
+  log "no example found under examples/"
+  exit 1
+fi
+
+for cli in "${clis[@]}"; do
+  name="$(basename "$cli")"
+  for dir in "${dirs[@]}"; do
+    scratch="$work/$name/$dir"
+    mkdir -p "$scratch"
+    cp "$dir"/*.tf "$scratch/"
+    if ! grep -q 'required_providers' "$scratch"/*.tf; then
+      cat >"$scratch/zz_required_providers.tf" <<'TF'
+terraform {
+  required_providers {
+    codomyrmex = {
+      source = "codomyrmex/codomyrmex"
+    }
+  }
+}
+TF
+    fi
+    if out="$(cd "$scratch" && "$cli" validate -no-color 2>&1)"; then
+      echo "ok    $name  $dir"
+    else
+      echo "FAIL  $name  $dir"
+      sed 's/^/      /' <<<"$out"
+      failed=1
+    fi
+  done
+done
+
+if [[ $failed -ne 0 ]]; then
+  log "failed"
+  exit 1
+fi
+log "${#dirs[@]} example directories valid on ${#clis[@]} CLI(s)"
