@@ -3,6 +3,7 @@ package strategies
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -60,6 +61,7 @@ func BenchmarkExecute(b *testing.B) {
 				strategy := mustNew(b, name, configs[name])
 				targets := benchTargets(n)
 				b.ReportAllocs()
+				per := startPerTarget(n)
 				for b.Loop() {
 					m := &memFleet{}
 					req := Request{
@@ -74,6 +76,7 @@ func BenchmarkExecute(b *testing.B) {
 						b.Fatalf("rollout failed: %v", res.Errors)
 					}
 				}
+				per.report(b)
 			})
 		}
 	}
@@ -85,6 +88,7 @@ func BenchmarkRollback(b *testing.B) {
 			strategy := mustNew(b, NameRolling, nil)
 			targets := benchTargets(n)
 			b.ReportAllocs()
+			per := startPerTarget(n)
 			for b.Loop() {
 				m := &memFleet{}
 				req := Request{Deployment: "bench", Version: "v2", PreviousVersion: "v1", Targets: targets, HealthCheck: hc()}
@@ -92,6 +96,30 @@ func BenchmarkRollback(b *testing.B) {
 					b.Fatalf("rollback failed: %v", res.RollbackErrors)
 				}
 			}
+			per.report(b)
 		})
 	}
+}
+
+// perTarget turns a benchmark's totals into per-target figures, so that
+// fleets of different sizes compare directly: the engine should cost the
+// same per target at 10 and at 10000 targets.
+type perTarget struct {
+	targets int
+	mallocs uint64
+}
+
+func startPerTarget(targets int) perTarget {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return perTarget{targets: targets, mallocs: ms.Mallocs}
+}
+
+// report adds ns/target and allocs/target; call it after the b.Loop loop.
+func (p perTarget) report(b *testing.B) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	runs := float64(b.N) * float64(p.targets)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/runs, "ns/target")
+	b.ReportMetric(float64(ms.Mallocs-p.mallocs)/runs, "allocs/target")
 }
