@@ -315,9 +315,12 @@ func (b *bench) measureFleet(ctx context.Context, n int) (FleetResult, error) {
 			return m, err
 		}
 		m.Calls = after.callsSince(before)
-		fmt.Fprintf(cfg.Log, "  %-17s %8s  CPU: provider %8s, CLI %8s  peak RSS %4d MiB  calls %v\n",
-			name, m.Wall.Round(time.Millisecond), m.Provider.CPU.Round(time.Millisecond), m.CLICPU().Round(time.Millisecond),
-			m.Provider.PeakRSS>>20, m.Calls)
+		usage := fmt.Sprintf("CPU %s (provider not wrapped)", m.CPU.Round(time.Millisecond))
+		if m.Provider.Processes > 0 {
+			usage = fmt.Sprintf("CPU: provider %8s, CLI %8s  peak RSS %4d MiB", m.Provider.CPU.Round(time.Millisecond),
+				m.CLICPU().Round(time.Millisecond), m.Provider.PeakRSS>>20)
+		}
+		fmt.Fprintf(cfg.Log, "  %-17s %8s  %s  calls %v\n", name, m.Wall.Round(time.Millisecond), usage, m.Calls)
 		return m, nil
 	}
 	common := []string{"-input=false", "-no-color"}

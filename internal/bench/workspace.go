@@ -124,7 +124,11 @@ func newWorkspace(dir, cli string, env []string, usageOn bool, n int, address fu
 }
 
 // CLICPU is the CPU time of the CLI itself: everything but the provider.
+// It is known only when the provider was wrapped.
 func (m Measure) CLICPU() time.Duration {
+	if m.Provider.Processes == 0 {
+		return 0
+	}
 	return max(m.CPU-m.Provider.CPU, 0)
 }
 
