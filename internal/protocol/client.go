@@ -25,9 +25,10 @@ const (
 	DefaultRetryWaitMax   = 5 * time.Second
 )
 
-// maxIdleConnsPerHost is well above the provider's default concurrency (32)
-// so that a fleet behind one load balancer reuses its connections.
-const maxIdleConnsPerHost = 64
+// DefaultMaxIdleConnsPerHost is well above the provider's default
+// concurrency (32) so that a fleet behind one load balancer reuses its
+// connections.
+const DefaultMaxIdleConnsPerHost = 64
 
 // ClientConfig configures a Client. Zero values take the documented defaults.
 type ClientConfig struct {
@@ -54,6 +55,11 @@ type ClientConfig struct {
 	// ClientCertPEM and ClientKeyPEM, set together, enable mutual TLS.
 	ClientCertPEM, ClientKeyPEM string
 	InsecureSkipVerify          bool
+
+	// MaxIdleConnsPerHost is how many connections to one host:port stay
+	// open between calls (default DefaultMaxIdleConnsPerHost). Set it to
+	// the most calls in flight at once, or every batch above it dials again.
+	MaxIdleConnsPerHost int
 
 	// Log, when set, is called for every attempt, answer and failed
 	// attempt with the method, URL, attempt number and status or error.
@@ -91,6 +97,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.RetryWaitMin > cfg.RetryWaitMax {
 		return nil, fmt.Errorf("retry wait min (%s) is above retry wait max (%s)", cfg.RetryWaitMin, cfg.RetryWaitMax)
 	}
+	if cfg.MaxIdleConnsPerHost < 0 {
+		return nil, fmt.Errorf("max idle connections per host must be 0 or more, got %d", cfg.MaxIdleConnsPerHost)
+	}
+	if cfg.MaxIdleConnsPerHost == 0 {
+		cfg.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = DefaultUserAgent
 	}
@@ -107,7 +119,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 
 	transport := cleanhttp.DefaultPooledTransport()
 	transport.TLSClientConfig = tlsCfg
-	transport.MaxIdleConnsPerHost = maxIdleConnsPerHost
+	transport.MaxIdleConnsPerHost = cfg.MaxIdleConnsPerHost
+	transport.MaxIdleConns = max(transport.MaxIdleConns, cfg.MaxIdleConnsPerHost)
 
 	c := &Client{
 		token:     cfg.Token,

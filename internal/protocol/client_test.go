@@ -543,6 +543,51 @@ func TestClientHealthReturnsVersionWhenUnhealthy(t *testing.T) {
 	}
 }
 
+// TestClientReusesConnectionsOfAWholeBatch checks that a batch as wide as
+// MaxIdleConnsPerHost, sent twice to one host, dials once per call of the
+// first batch only: every batch above the idle pool would dial again.
+func TestClientReusesConnectionsOfAWholeBatch(t *testing.T) {
+	t.Parallel()
+
+	const width = 80 // above DefaultMaxIdleConnsPerHost
+	var dials atomic.Int32
+	var arrived sync.WaitGroup
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		// Hold every call until the whole batch is in flight, so the
+		// batch needs width connections at once.
+		arrived.Done()
+		arrived.Wait()
+		_, _ = io.WriteString(w, `{"status":"ok","version":"v1"}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			dials.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	c := newTestClient(t, ClientConfig{MaxIdleConnsPerHost: width})
+	for batch := range 2 {
+		arrived.Add(width)
+		errs := make(chan error, width)
+		for range width {
+			go func() {
+				_, err := c.Health(context.Background(), srv.URL, "")
+				errs <- err
+			}()
+		}
+		for range width {
+			if err := <-errs; err != nil {
+				t.Fatalf("batch %d: Health: %v", batch, err)
+			}
+		}
+	}
+	if got := dials.Load(); got != width {
+		t.Errorf("two batches of %d calls opened %d connections, want %d", width, got, width)
+	}
+}
+
 func TestClientFlags(t *testing.T) {
 	t.Parallel()
 
@@ -631,6 +676,7 @@ func TestNewClientValidation(t *testing.T) {
 	}{
 		"negative retries":      {ClientConfig{Retries: -1}, "retries must be 0 or more"},
 		"negative timeout":      {ClientConfig{RequestTimeout: -time.Second}, "must not be negative"},
+		"negative idle conns":   {ClientConfig{MaxIdleConnsPerHost: -1}, "max idle connections per host must be 0 or more"},
 		"min above max":         {ClientConfig{RetryWaitMin: time.Second, RetryWaitMax: time.Millisecond}, "is above retry wait max"},
 		"bad header name":       {ClientConfig{Headers: map[string]string{"X Bad": "v"}}, `"X Bad" is not a valid header name`},
 		"header value newline":  {ClientConfig{Headers: map[string]string{"X-Key": "sec\nret"}}, `value of "X-Key" contains a line break`},

@@ -253,7 +253,9 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 		ClientCertPEM:      cfg.ClientCertPEM.ValueString(),
 		ClientKeyPEM:       cfg.ClientKeyPEM.ValueString(),
 		InsecureSkipVerify: cfg.InsecureSkipVerify.ValueBool(),
-		Log:                httpLog(),
+		// Every call in flight may go to the same load balancer or simulator.
+		MaxIdleConnsPerHost: max(maxConcurrency, protocol.DefaultMaxIdleConnsPerHost),
+		Log:                 httpLog(),
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Invalid provider configuration", err.Error())
