@@ -2,10 +2,13 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,19 +49,46 @@ func TestFleetStateReadsTheSimulator(t *testing.T) {
 	}
 }
 
-// fakeAgent writes a script that behaves like `agent simulate` as far as
+// fakeAgentLines are the first lines the fake agents of these tests print.
+var fakeAgentLines = []string{"http://127.0.0.1:7070", "listening soon"}
+
+// fakeAgentDir holds the fake agents, written by TestMain before any test
+// runs: a script written while a parallel test forks can still be open for
+// writing in the child when it is executed, and exec then fails with "text
+// file busy" (golang/go#22315).
+var fakeAgentDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "codomyrmex-bench-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for i, line := range fakeAgentLines {
+		script := "#!/bin/sh\necho '" + line + "'\nexec sleep 30\n"
+		if err := os.WriteFile(filepath.Join(dir, "agent"+strconv.Itoa(i)), []byte(script), 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	fakeAgentDir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// fakeAgent is a script that behaves like `agent simulate` as far as
 // startFleet is concerned: it prints firstLine and waits to be stopped.
 func fakeAgent(t *testing.T, firstLine string) string {
 	t.Helper()
 	if _, err := os.Stat("/bin/sh"); err != nil {
 		t.Skip("needs /bin/sh")
 	}
-	path := filepath.Join(t.TempDir(), "agent")
-	script := "#!/bin/sh\necho '" + firstLine + "'\nexec sleep 30\n"
-	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
+	i := slices.Index(fakeAgentLines, firstLine)
+	if i < 0 {
+		t.Fatalf("no fake agent printing %q: add it to fakeAgentLines", firstLine)
 	}
-	return path
+	return filepath.Join(fakeAgentDir, "agent"+strconv.Itoa(i))
 }
 
 func TestStartFleetReadsTheURLAndStops(t *testing.T) {
