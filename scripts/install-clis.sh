@@ -21,7 +21,7 @@ install_tofu() {
   work="$(mktemp -d)"
   cp -r "$dir/." "$work/"
   chmod -R u+w "$work"
-  (cd "$work" && GOFLAGS= CGO_ENABLED=0 go build -trimpath \
+  (cd "$work" && GOFLAGS='' CGO_ENABLED=0 go build -trimpath \
       -ldflags "-X github.com/opentofu/opentofu/version.dev=no" -o "$bin.tmp" ./cmd/tofu)
   mv "$bin.tmp" "$bin"
   rm -rf "$work"
@@ -33,7 +33,7 @@ install_terraform() {
   log "building Terraform $TERRAFORM_VERSION into $bin (about 6 minutes on 2 cores)"
   local gobin
   gobin="$(mktemp -d)"
-  GOBIN="$gobin" GOFLAGS= CGO_ENABLED=0 go install -trimpath \
+  GOBIN="$gobin" GOFLAGS='' CGO_ENABLED=0 go install -trimpath \
     -ldflags "-X github.com/hashicorp/terraform/version.dev=no" \
     "github.com/hashicorp/terraform@v$TERRAFORM_VERSION"
   mv "$gobin/terraform" "$bin"
