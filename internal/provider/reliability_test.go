@@ -470,6 +470,53 @@ func TestAccReliability_flagServiceDown(t *testing.T) {
 	})
 }
 
+// TestAccReliability_flagServiceDownOnUpdate: an update without
+// auto_rollback gets every target to the new version, then cannot publish
+// the flag. The targets run the version, but the rollout is not done: with
+// the service back, the next plan owes the publish and the apply makes it.
+func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
+	f := newTestFleet(t, 3, "1.0.0")
+	cfg := func(version string) string {
+		return reliabilityConfig(f, "", fmt.Sprintf(`
+  version       = %q
+  targets       = %s
+  auto_rollback = false
+  feature_flag  = { flag_name = "checkout", initial_rollout = 10 }
+`, version, f.targets(3, "")))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg("1.5.0")},
+			{
+				PreConfig:   func() { f.SetFlagsDown(true) },
+				Config:      cfg("2.0.0"),
+				ExpectError: errorPattern(`failed at publish.*publishing flag "checkout" at 10%.*HTTP 503`),
+			},
+			{
+				PreConfig: func() {
+					expectFleet(t, f.expectAll(3, "2.0.0"))
+					f.SetFlagsDown(false)
+				},
+				Config: cfg("2.0.0"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("codomyrmex_deployment.test", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("codomyrmex_deployment.test", tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					statecheck.ExpectKnownValue("codomyrmex_deployment.test", tfjsonpath.New("previous_version"), knownvalue.StringExact("1.5.0")),
+				},
+				Check: fleetCheck(func() error {
+					if fl, ok := f.Flag("checkout"); !ok || fl.Percentage != 10 {
+						return fmt.Errorf("flag = %+v (present %v), want 10%%", fl, ok)
+					}
+					return f.expectAll(3, "2.0.0")
+				}),
+			},
+		},
+	})
+}
+
 // TestAccReliability_failAfterKDeploys: the fleet accepts three deploys of
 // the new version, then answers 500. The rollout stops at the fourth
 // target, the first four go back, the fifth is never touched, and the

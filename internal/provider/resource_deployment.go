@@ -459,8 +459,13 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	// A new version that every pending target already runs still owes the
 	// traffic step of blue/green, canary and feature_flag (the switch, the
 	// weights, the flag): a rollout whose switch failed must not be planned
-	// as done.
-	trafficOwed := versionChanged && name != strategies.NameRolling
+	// as done. A failed blue/green switch leaves the old version saved; a
+	// canary or feature_flag rollout that failed after every target got the
+	// version (weights or flag not set, nothing rolled back) is known by its
+	// status.
+	trafficOwed := (versionChanged && name != strategies.NameRolling) ||
+		(state.Status.ValueString() == string(strategies.StatusFailed) &&
+			(name == strategies.NameCanary || name == strategies.NameFeatureFlag))
 	if len(pending) > 0 || trafficOwed {
 		markRolloutUnknown(&plan)
 	} else {
