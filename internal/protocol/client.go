@@ -30,6 +30,12 @@ const (
 // connections.
 const DefaultMaxIdleConnsPerHost = 64
 
+// keepIdleConnections is the transport without its CloseIdleConnections:
+// go-retryablehttp calls that whenever a call gives up, and one target
+// that keeps answering 503 would then close the idle connections of the
+// whole fleet, router and flag service on every health poll.
+type keepIdleConnections struct{ http.RoundTripper }
+
 // ClientConfig configures a Client. Zero values take the documented defaults.
 type ClientConfig struct {
 	// Token, when set, is sent as "Authorization: Bearer <token>".
@@ -133,7 +139,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	c.http = &retryablehttp.Client{
 		HTTPClient: &http.Client{
-			Transport:     transport,
+			Transport:     keepIdleConnections{transport},
 			Timeout:       cfg.RequestTimeout,
 			CheckRedirect: checkRedirect,
 		},

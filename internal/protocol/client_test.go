@@ -545,7 +545,9 @@ func TestClientHealthReturnsVersionWhenUnhealthy(t *testing.T) {
 
 // TestClientReusesConnectionsOfAWholeBatch checks that a batch as wide as
 // MaxIdleConnsPerHost, sent twice to one host, dials once per call of the
-// first batch only: every batch above the idle pool would dial again.
+// first batch only: every batch above the idle pool would dial again, and
+// so would every batch after a call that gave up, if giving up closed the
+// pool.
 func TestClientReusesConnectionsOfAWholeBatch(t *testing.T) {
 	t.Parallel()
 
@@ -567,8 +569,16 @@ func TestClientReusesConnectionsOfAWholeBatch(t *testing.T) {
 	srv.Start()
 	t.Cleanup(srv.Close)
 
+	failing, _ := scriptedServer(t, status(http.StatusServiceUnavailable, "restarting"))
 	c := newTestClient(t, ClientConfig{MaxIdleConnsPerHost: width})
 	for batch := range 2 {
+		if batch > 0 {
+			// A call to another host that gives up must not close this
+			// host's idle connections.
+			if _, err := c.Health(context.Background(), failing.URL, ""); err == nil {
+				t.Fatal("Health of a target answering 503: want an error")
+			}
+		}
 		arrived.Add(width)
 		errs := make(chan error, width)
 		for range width {
