@@ -25,6 +25,7 @@ import (
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
 // Environment variables read when the matching attribute is not set.
@@ -111,11 +112,13 @@ type providerModel struct {
 
 // providerData is handed to every resource by Configure.
 type providerData struct {
-	token          string
-	client         *protocol.Client
-	flagEndpoint   string
-	maxConcurrency int
-	clock          clock.Clock
+	token        string
+	client       *protocol.Client
+	flagEndpoint string
+	// limit is shared by every resource of the provider, so that
+	// max_concurrency holds across resources applied in parallel.
+	limit *strategies.Limiter
+	clock clock.Clock
 }
 
 func (p *codomyrmexProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -263,11 +266,11 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 	}
 
 	data := &providerData{
-		token:          token,
-		client:         client,
-		flagEndpoint:   flagEndpoint,
-		maxConcurrency: maxConcurrency,
-		clock:          p.clock,
+		token:        token,
+		client:       client,
+		flagEndpoint: flagEndpoint,
+		limit:        strategies.NewLimiter(maxConcurrency),
+		clock:        p.clock,
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data

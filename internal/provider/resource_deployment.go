@@ -547,7 +547,7 @@ func (r *deploymentResource) env(ctx context.Context, s *deploymentSpec) strateg
 	strategy := s.strategy
 	env := strategies.Env{
 		Clock: r.data.clock,
-		Limit: strategies.NewLimiter(r.data.maxConcurrency),
+		Limit: r.data.limit,
 		Deploy: func(ctx context.Context, t strategies.Target, version, previous string) error {
 			var pv *string
 			if previous != "" {
