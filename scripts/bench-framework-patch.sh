@@ -33,4 +33,7 @@ git ls-files -z | xargs -0 cp --parents -t "$work/repo"
 if [ "$#" -eq 0 ]; then
   set -- -targets 1000,5000 -sequential "" -delayed ""
 fi
-$GO run ./cmd/codomyrmex-bench -repo "$work/repo" "$@"
+# The driver is built from the patched copy too: with -profile it serves
+# the provider itself.
+(cd "$work/repo" && $GO build -o "$work/codomyrmex-bench" ./cmd/codomyrmex-bench)
+"$work/codomyrmex-bench" -repo "$work/repo" "$@"

@@ -20,13 +20,9 @@ clis=()
 if [[ -n "${VALIDATE_CLIS:-}" ]]; then
   read -r -a clis <<<"$VALIDATE_CLIS"
 else
-  for c in "$CACHE_DIR/tofu-1.12.6" "$CACHE_DIR/terraform-1.8.5"; do
-    [[ -x "$c" ]] && clis+=("$c")
-  done
-  if [[ ${#clis[@]} -eq 0 ]]; then
-    ./scripts/install-clis.sh tofu
-    clis=("$CACHE_DIR/tofu-1.12.6")
-  fi
+  # Both CLIs, built once into the cache if missing (a no-op when cached).
+  ./scripts/install-clis.sh all
+  clis=("$CACHE_DIR/tofu-1.12.6" "$CACHE_DIR/terraform-1.8.5")
 fi
 
 work="$(mktemp -d)"
