@@ -16,13 +16,24 @@ type RollingStrategy struct {
 // Name returns "rolling".
 func (s *RollingStrategy) Name() string { return NameRolling }
 
-// batches cuts pending into consecutive batches.
+// batches cuts pending into consecutive batches: of batch_size targets, or
+// batch_count batches whose sizes differ by one at most (the first ones
+// take the remainder), fewer only when fewer targets are pending.
 func (s *RollingStrategy) batches(pending []Target) [][]Target {
-	size := s.cfg.BatchSize
 	if s.cfg.BatchCount > 0 {
-		size = (len(pending) + s.cfg.BatchCount - 1) / s.cfg.BatchCount
+		count := min(s.cfg.BatchCount, len(pending))
+		out := make([][]Target, 0, count)
+		for i := range count {
+			n := len(pending) / (count - i)
+			if len(pending)%(count-i) != 0 {
+				n++
+			}
+			out = append(out, pending[:n:n])
+			pending = pending[n:]
+		}
+		return out
 	}
-	size = max(size, 1)
+	size := max(s.cfg.BatchSize, 1)
 	out := make([][]Target, 0, (len(pending)+size-1)/size)
 	for len(pending) > 0 {
 		n := min(size, len(pending))
