@@ -78,6 +78,7 @@ type ClientConfig struct {
 type Client struct {
 	http      *retryablehttp.Client
 	token     string
+	timeout   time.Duration
 	headers   map[string]string
 	userAgent string
 	log       func(ctx context.Context, msg string, fields map[string]any)
@@ -130,6 +131,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 
 	c := &Client{
 		token:     cfg.Token,
+		timeout:   cfg.RequestTimeout,
 		headers:   make(map[string]string, len(cfg.Headers)),
 		userAgent: cfg.UserAgent,
 		log:       cfg.Log,
@@ -319,6 +321,9 @@ func (c *Client) do(ctx context.Context, method, rawURL string, in any, accept .
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var gu *gaveUpError
+		if errors.As(err, &gu) && gu.err != nil {
+			gu.err = c.attemptTimeout(ctx, gu.err)
+		}
 		if errors.As(err, &gu) && gu.status != nil {
 			gu.status.Method, gu.status.URL = method, rawURL
 			gu.status.Body = c.scrub(gu.status.Body)
@@ -341,7 +346,7 @@ func (c *Client) do(ctx context.Context, method, rawURL string, in any, accept .
 		return nil, resp.StatusCode, nil // an accepted status, such as 404, whose body nobody reads
 	}
 	if err != nil {
-		return nil, resp.StatusCode, fmt.Errorf("%s %s: reading response body: %w", method, rawURL, err)
+		return nil, resp.StatusCode, fmt.Errorf("%s %s: reading response body: %w", method, rawURL, c.attemptTimeout(ctx, err))
 	}
 	if len(data) > MaxBodyBytes {
 		return nil, resp.StatusCode, fmt.Errorf("%s %s: response body exceeds 1 MiB", method, rawURL)

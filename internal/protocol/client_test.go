@@ -242,6 +242,49 @@ func TestClientTimeoutRetried(t *testing.T) {
 	}
 }
 
+// TestClientTimeoutMessage: an attempt cut off by RequestTimeout always
+// reads the same. net/http says "Client.Timeout exceeded" or, when its
+// timer loses a race with the request's deadline, "context deadline
+// exceeded"; the second made an acceptance test's pattern fail in CI. A
+// deadline of the caller's own is not reported as the request timeout.
+func TestClientTimeoutMessage(t *testing.T) {
+	t.Parallel()
+
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		// Read the body first: net/http notices the client hanging up only
+		// once it has.
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer srv.Close()
+
+	c := newTestClient(t, ClientConfig{Retries: 1, RequestTimeout: 20 * time.Millisecond, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
+	// Repeated: the race in net/http goes either way from call to call.
+	for i := range 10 {
+		err := c.Deploy(context.Background(), srv.URL, DeployRequest{Version: "v1"})
+		var te *AttemptTimeoutError
+		if !errors.As(err, &te) || te.After != 20*time.Millisecond || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("call %d: error %v, want an AttemptTimeoutError after 20ms", i, err)
+		}
+		want := "PUT " + srv.URL + "/v1/deploy: giving up after 2 attempts, last error: no answer within the request timeout (20ms)"
+		if err.Error() != want {
+			t.Fatalf("call %d: error %q, want %q", i, err, want)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	slow := newTestClient(t, ClientConfig{Retries: 1, RequestTimeout: time.Minute})
+	_, err := slow.Health(ctx, srv.URL, "")
+	var te *AttemptTimeoutError
+	if errors.As(err, &te) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("caller's deadline: error %v, want context.DeadlineExceeded and no AttemptTimeoutError", err)
+	}
+}
+
 func TestClientContextCanceledNotRetried(t *testing.T) {
 	t.Parallel()
 

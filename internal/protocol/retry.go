@@ -174,6 +174,32 @@ func (e *gaveUpError) Unwrap() error {
 	return e.err
 }
 
+// AttemptTimeoutError is an attempt cut off by ClientConfig.RequestTimeout.
+// net/http words that "Client.Timeout exceeded" or, when its timer loses
+// the race with the request's own deadline, a bare "context deadline
+// exceeded"; this error says the same thing every time. It unwraps to the
+// net/http error, so errors.Is(err, context.DeadlineExceeded) holds.
+type AttemptTimeoutError struct {
+	After time.Duration
+	err   error
+}
+
+func (e *AttemptTimeoutError) Error() string {
+	return fmt.Sprintf("no answer within the request timeout (%s)", e.After)
+}
+
+func (e *AttemptTimeoutError) Unwrap() error { return e.err }
+
+// attemptTimeout turns err into an AttemptTimeoutError when the request
+// timeout cut the attempt off, that is, when err is a deadline and the
+// caller's ctx is still live (the caller's own deadline stays as it is).
+func (c *Client) attemptTimeout(ctx context.Context, err error) error {
+	if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &AttemptTimeoutError{After: c.timeout, err: err}
+}
+
 func attempts(n int) string {
 	if n == 1 {
 		return "1 attempt"

@@ -204,7 +204,7 @@ func TestAccReliability_callTimesOut(t *testing.T) {
 			{
 				PreConfig:   func() { f.SetFault("t2", agent.Fault{Hang: 3 * time.Second, FailVersion: "3.0.0"}) },
 				Config:      cfg("3.0.0"),
-				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts.*Timeout exceeded.*Rolled back to previous_version: t1, t2`),
+				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts, last error: no answer within the request timeout \(1s\).*Rolled back to previous_version: t1, t2`),
 			},
 			afterFailure(cfg("3.0.0"), func() {
 				expectFleet(t, f.expectAll(3, "2.0.0"))
