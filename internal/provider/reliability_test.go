@@ -422,6 +422,67 @@ func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
 	})
 }
 
+// TestAccReliability_blueGreenTopUp: targets added to the active slot
+// while the version stays. The apply deploys them and switches nothing, so
+// it succeeds with the router down. A new target that fails is restored and
+// traffic stays on the active slot; the router is never called. (The
+// provider once switched to the already active slot here and, when that
+// failed, sent traffic to the idle slot's old version.)
+func TestAccReliability_blueGreenTopUp(t *testing.T) {
+	f := newTestFleet(t, 6, "1.0.0")
+	cfg := func(n int) string {
+		return reliabilityConfig(f, "", fmt.Sprintf(`
+  version    = "2.0.0"
+  targets    = %s
+  blue_green = { router_url = "%s/router" }
+`, f.targets(n, `i <= 2 ? "blue" : "green"`), f.URL))
+	}
+	routerUntouched := func() error {
+		if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 1 {
+			return fmt.Errorf("router = %+v, want green at 2.0.0 after the create's 1 switch", r)
+		}
+		return nil
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg(4)},
+			{
+				PreConfig: func() { f.SetRouterDown(true) },
+				Config:    cfg(5),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t5")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("targets_updated"), knownvalue.Int64Exact(1)),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					fleetCheck(routerUntouched),
+					fleetCheck(func() error {
+						return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0"})
+					}),
+				),
+			},
+			{
+				PreConfig: func() { f.SetFault("t6", agent.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
+				Config:    cfg(6),
+				ExpectError: errorPattern(`failed at green slot.*Failed targets: t6.*green slot: t6 failed; traffic stays on green.*` +
+					`Rolled back to previous_version: t6`),
+			},
+			afterFailure(cfg(6), func() {
+				expectFleet(t, routerUntouched())
+				expectFleet(t, f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0", "t6": "1.0.0"}))
+				f.ClearFaults()
+				f.SetRouterDown(false)
+			}, savedState{f: f, version: "1.0.0", targets: ids(6)}, plancheck.ResourceActionUpdate, "t1", "t2"),
+		},
+	})
+}
+
 // TestAccReliability_flagServiceDown: a feature_flag rollout whose flag
 // service is down. Every target gets the version, publishing fails, and the
 // rollback restores every target but cannot publish 0 %: the rollback is

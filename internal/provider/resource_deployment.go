@@ -362,24 +362,21 @@ func stringListValue(ids []string) types.List {
 	return types.ListValueMust(types.StringType, elems)
 }
 
-func otherSlot(slot string) string {
-	if slot == strategies.SlotBlue {
-		return strategies.SlotGreen
-	}
-	return strategies.SlotBlue
-}
-
 // pendingTargets is the list shown as changed_targets and deployed by the
 // apply. For blue/green a new version goes to the idle slot; when the
 // version is unchanged, only active-slot targets that do not run it yet
 // (targets added to the list) are deployed, so a converged fleet plans no
 // change.
 func pendingTargets(s *deploymentSpec, current map[string]string, activeSlot string, versionChanged bool) []strategies.Target {
-	req := strategies.Request{Version: s.version, Targets: s.targets, Current: current, ActiveSlot: activeSlot}
-	if s.strategy == strategies.NameBlueGreen && !versionChanged && activeSlot != "" {
-		req.ActiveSlot = otherSlot(activeSlot)
-	}
+	req := strategies.Request{Version: s.version, Targets: s.targets, Current: current, ActiveSlot: activeSlot,
+		TopUp: topUp(s, activeSlot, versionChanged)}
 	return strategies.Pending(s.strategy, req)
+}
+
+// topUp: a blue/green update that keeps the version only brings the active
+// slot's new targets up to it; it switches nothing.
+func topUp(s *deploymentSpec, activeSlot string, versionChanged bool) bool {
+	return s.strategy == strategies.NameBlueGreen && !versionChanged && activeSlot != ""
 }
 
 func targetIDs(targets []strategies.Target) []string {
@@ -708,10 +705,6 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	if spec.strategy == strategies.NameBlueGreen && state.Strategy.ValueString() == strategies.NameBlueGreen {
 		activeSlot = state.ActiveSlot.ValueString()
 	}
-	reqActive := activeSlot
-	if spec.strategy == strategies.NameBlueGreen && !versionChanged && activeSlot != "" {
-		reqActive = otherSlot(activeSlot)
-	}
 	env := r.env(ctx, spec)
 	tflog.Info(ctx, "rollout starting", map[string]any{"deployment": spec.name, "version": spec.version, "strategy": spec.strategy, "previous_version": prev, "changed_targets": len(changed)})
 	res := r.execute(ctx, spec, env, strategies.Request{
@@ -720,7 +713,8 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 		PreviousVersion: prev,
 		Targets:         spec.targets,
 		Current:         current,
-		ActiveSlot:      reqActive,
+		ActiveSlot:      activeSlot,
+		TopUp:           topUp(spec, activeSlot, versionChanged),
 		AutoRollback:    spec.autoRollback,
 		HealthCheck:     spec.health,
 	})

@@ -33,6 +33,8 @@ func checkSlots(req Request) error {
 		return fmt.Errorf("blue_green needs targets in both slots, %q and %q", SlotBlue, SlotGreen)
 	case req.ActiveSlot != "" && req.ActiveSlot != SlotBlue && req.ActiveSlot != SlotGreen:
 		return fmt.Errorf("active slot %q is neither %q nor %q", req.ActiveSlot, SlotBlue, SlotGreen)
+	case req.TopUp && req.ActiveSlot == "":
+		return fmt.Errorf("a top-up of the active slot needs an active slot")
 	}
 	return nil
 }
@@ -45,6 +47,9 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 	}
 	if err := checkSlots(req); err != nil {
 		return r.reject(err)
+	}
+	if req.TopUp {
+		return s.topUp(ctx, r, req)
 	}
 	idle := IdleSlot(req.ActiveSlot)
 	pending := Pending(NameBlueGreen, req)
@@ -91,6 +96,37 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 		}
 	}
 	r.res.ActiveSlot = idle
+	r.res.TrafficPercentage = 100
+	return r.complete()
+}
+
+// topUp deploys the version that the active slot already serves to that
+// slot's targets that do not run it yet (targets added to the list). There
+// is nothing to switch: traffic already goes to the slot, before, during and
+// after, and a failure restores only the targets deployed here.
+func (s *BlueGreenStrategy) topUp(ctx context.Context, r *run, req Request) *Result {
+	active := req.ActiveSlot
+	pending := Pending(NameBlueGreen, req)
+	r.markSkipped(pending)
+	restore := func(ctx context.Context, targets []Target) bool {
+		return r.restoreBlueGreen(ctx, targets, active, false)
+	}
+	phase := active + " slot"
+	if len(pending) > 0 {
+		if ctx.Err() != nil {
+			return r.cancelled(ctx, phase, restore, false)
+		}
+		r.info(phase, "deploying %s to %d targets of the active %s slot, which already serves it", req.Version, len(pending), active)
+		st := r.deployPhase(ctx, pending, phase)
+		if st.notStarted > 0 {
+			return r.cancelled(ctx, phase, restore, false)
+		}
+		if len(st.failed) > 0 {
+			cause := fmt.Errorf("%s: %s failed; traffic stays on %s", phase, listIDs(st.failed), active)
+			return r.fail(ctx, phase, cause, restore, false)
+		}
+	}
+	r.res.ActiveSlot = active
 	r.res.TrafficPercentage = 100
 	return r.complete()
 }

@@ -265,6 +265,85 @@ func TestBlueGreenResume(t *testing.T) {
 	}
 }
 
+// TestBlueGreenTopUp: an update that keeps the version deploys it to the
+// active slot's new target and switches nothing, whatever happens: the slot
+// serves the version before and after, and a failure restores only the
+// new target. (The provider once sent a switch to the slot already active
+// and, when that failed, switched traffic to the idle slot's old version.)
+func TestBlueGreenTopUp(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		setup      func(f *fleet)
+		wantStatus Status
+		wantCalls  []string
+		wantErrs   []string
+	}{
+		"the new target gets the version, no switch": {
+			setup:      func(*fleet) {},
+			wantStatus: StatusCompleted,
+			wantCalls:  []string{"deploy g4 v2"},
+		},
+		"a router that is down does not matter": {
+			setup:      func(f *fleet) { f.switchErr[SlotGreen], f.switchErr[SlotBlue] = errBoom, errBoom },
+			wantStatus: StatusCompleted,
+			wantCalls:  []string{"deploy g4 v2"},
+		},
+		"a failed new target is restored, traffic stays": {
+			setup:      func(f *fleet) { f.unhealthy["g4@v2"] = true },
+			wantStatus: StatusRolledBack,
+			wantCalls:  []string{"deploy g4 v2", "deploy g4 v1"},
+			wantErrs:   []string{"green slot: g4 failed; traffic stays on green", "rolled back to v1: g4"},
+		},
+	}
+	for desc, tc := range tests {
+		t.Run(desc, func(t *testing.T) {
+			t.Parallel()
+			f, targets := blueGreenFleet(t, "v1")
+			targets = append(targets, Target{ID: "g4", Slot: SlotGreen})
+			req := request(targets)
+			req.ActiveSlot, req.TopUp = SlotGreen, true
+			for _, id := range []string{"g1", "g2", "g3"} {
+				f.versions[id], req.Current[id] = "v2", "v2"
+			}
+			delete(req.Current, "g4")
+			tc.setup(f)
+			if got := ids(Pending(NameBlueGreen, req)); !slices.Equal(got, []string{"g4"}) {
+				t.Fatalf("pending %v, want [g4]", got)
+			}
+			res := mustNew(t, NameBlueGreen, nil).Execute(context.Background(), req, f.env(clock.NewFake(epoch), nil))
+
+			if res.Status != tc.wantStatus || res.ActiveSlot != SlotGreen {
+				t.Fatalf("status %s active %q errors %v rollback %v", res.Status, res.ActiveSlot, res.Errors, res.RollbackErrors)
+			}
+			if got := f.calls(""); !slices.Equal(got, tc.wantCalls) {
+				t.Errorf("calls %v, want %v", got, tc.wantCalls)
+			}
+			for _, want := range tc.wantErrs {
+				if !errorsMention(res.Errors, want) {
+					t.Errorf("no error mentions %q: %v", want, res.Errors)
+				}
+			}
+			if tc.wantStatus == StatusCompleted && (res.TrafficPercentage != 100 || res.TargetsUpdated != 1) {
+				t.Errorf("traffic %v updated %d, want 100 and 1", res.TrafficPercentage, res.TargetsUpdated)
+			}
+		})
+	}
+
+	t.Run("needs an active slot", func(t *testing.T) {
+		t.Parallel()
+		f, targets := blueGreenFleet(t, "v1")
+		req := request(targets)
+		req.TopUp = true
+		res := mustNew(t, NameBlueGreen, nil).Execute(context.Background(), req, f.env(clock.NewFake(epoch), nil))
+		if res.Success || res.StoppedAt != "validation" || !errorsMention(res.Errors, "needs an active slot") {
+			t.Errorf("result %s %q %v, want a validation error", res.Status, res.StoppedAt, res.Errors)
+		}
+		if calls := f.calls(""); len(calls) != 0 {
+			t.Errorf("calls made: %v", calls)
+		}
+	})
+}
+
 func TestBlueGreenRollback(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {

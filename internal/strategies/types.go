@@ -109,8 +109,12 @@ type Request struct {
 	Targets         []Target
 	// Current maps target id to the version it reported before this apply.
 	// Targets already at Version are skipped (an interrupted rollout resumes).
-	Current      map[string]string
-	ActiveSlot   string // blue/green: the slot serving traffic now ("" on create)
+	Current    map[string]string
+	ActiveSlot string // blue/green: the slot serving traffic now ("" on create)
+	// TopUp (blue/green): Version already serves traffic from ActiveSlot;
+	// the targets of that slot that do not run it (targets added to the
+	// list) are deployed and health-checked, and traffic is not switched.
+	TopUp        bool
 	AutoRollback bool
 	HealthCheck  HealthCheck
 }
