@@ -285,6 +285,23 @@ func TestClientTimeoutMessage(t *testing.T) {
 	}
 }
 
+// WithoutRetries makes a call a single attempt: a 503 comes back at once,
+// where the same client otherwise retries it.
+func TestClientWithoutRetries(t *testing.T) {
+	t.Parallel()
+
+	srv, calls := scriptedServer(t, status(503, ""), status(200, `{"status":"ok","version":"v1"}`))
+	c := newTestClient(t, ClientConfig{Retries: 3})
+	_, err := c.Health(WithoutRetries(context.Background()), srv.URL, "")
+	var se *StatusError
+	if !errors.As(err, &se) || se.StatusCode != 503 || calls.Load() != 1 {
+		t.Fatalf("error %v after %d calls, want the 503 after 1", err, calls.Load())
+	}
+	if _, err := c.Health(context.Background(), srv.URL, ""); err != nil || calls.Load() != 2 {
+		t.Fatalf("error %v after %d calls, want success on the second", err, calls.Load())
+	}
+}
+
 func TestClientContextCanceledNotRetried(t *testing.T) {
 	t.Parallel()
 

@@ -28,8 +28,9 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
 	}
+	once := ctx.Value(noRetriesKey{}) != nil
 	if err != nil {
-		retry := isTransient(err)
+		retry := isTransient(err) && !once
 		if c.log != nil {
 			fields := map[string]any{"error": err.Error(), "will_retry": retry}
 			if info, _ := ctx.Value(callKey{}).(*callInfo); info != nil {
@@ -39,7 +40,17 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		}
 		return retry, nil
 	}
-	return isTransientStatus(resp.StatusCode), nil
+	return isTransientStatus(resp.StatusCode) && !once, nil
+}
+
+type noRetriesKey struct{}
+
+// WithoutRetries marks calls made with ctx as single attempts: a transient
+// failure is returned at once instead of being retried. For callers that
+// poll anyway, such as a wait for a deployed target to become healthy, whose
+// next poll is the retry.
+func WithoutRetries(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noRetriesKey{}, true)
 }
 
 func isTransientStatus(code int) bool {

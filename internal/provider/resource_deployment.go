@@ -563,6 +563,12 @@ func (r *deploymentResource) env(ctx context.Context, s *deploymentSpec) strateg
 			h, err := client.Health(ctx, t.Address, s.healthPath)
 			return h.Version, err
 		},
+		// The engine polls again every health_check.interval: a poll that
+		// retried with backoff itself would stretch the interval.
+		Poll: func(ctx context.Context, t strategies.Target) (string, error) {
+			h, err := client.Health(protocol.WithoutRetries(ctx), t.Address, s.healthPath)
+			return h.Version, err
+		},
 		OnEvent: func(e strategies.Event) {
 			fields := map[string]any{"deployment": name, "strategy": strategy}
 			if e.Phase != "" {

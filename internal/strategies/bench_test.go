@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 )
@@ -122,4 +124,40 @@ func (p perTarget) report(b *testing.B) {
 	runs := float64(b.N) * float64(p.targets)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/runs, "ns/target")
 	b.ReportMetric(float64(ms.Mallocs-p.mallocs)/runs, "allocs/target")
+}
+
+// BenchmarkSlowStart measures wall time on the real clock when targets take
+// a while to start: each one answers its first health poll unhealthy and
+// the second healthy, 10 ms later. 200 targets in batches of 100 with 32
+// slots: a target that kept its slot while waiting between polls made
+// every batch ceil(100/32) = 4 waves of 10 ms; giving it up lets the whole
+// batch start in one wave. ideal-ms is 2 batches × 1 interval.
+func BenchmarkSlowStart(b *testing.B) {
+	const n, interval = 200, 10 * time.Millisecond
+	strategy := mustNew(b, NameRolling, func(c *Config) { c.Rolling.BatchSize, c.Rolling.BatchDelay = 100, 0 })
+	targets := benchTargets(n)
+	for b.Loop() {
+		var polls sync.Map // id → *atomic.Int32
+		env := Env{
+			Deploy: func(context.Context, Target, string, string) error { return nil },
+			Health: func(_ context.Context, t Target) (string, error) {
+				c, _ := polls.LoadOrStore(t.ID, new(atomic.Int32))
+				if c.(*atomic.Int32).Add(1) == 1 { //nolint:forcetypeassert // only *atomic.Int32 is stored
+					return "", errBoom
+				}
+				return "v2", nil
+			},
+			Clock: clock.Real(),
+			Limit: NewLimiter(32),
+		}
+		req := Request{
+			Deployment: "bench", Version: "v2", PreviousVersion: "v1", Targets: targets,
+			HealthCheck: HealthCheck{Enabled: true, Interval: interval, Timeout: time.Second, ExpectVersion: true},
+		}
+		if res := strategy.Execute(context.Background(), req, env); !res.Success {
+			b.Fatalf("rollout failed: %v", res.Errors)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/rollout")
+	b.ReportMetric(float64(2*interval/time.Millisecond), "ideal-ms")
 }

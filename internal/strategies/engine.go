@@ -112,6 +112,9 @@ func (e Env) withDefaults() Env {
 	if e.Limit == nil {
 		e.Limit = NewLimiter(DefaultConcurrency)
 	}
+	if e.Poll == nil {
+		e.Poll = e.Health
+	}
 	return e
 }
 
@@ -174,7 +177,9 @@ func deployAndWait(ctx context.Context, env Env, hc HealthCheck, t Target, versi
 // waitHealthy polls t every hc.Interval until it answers healthy (at version
 // when hc.ExpectVersion) or hc.Timeout has passed. The deadline is counted
 // both on the clock and in polls (at most Timeout/Interval + 1), so that a
-// clock that does not move still ends the wait.
+// clock that does not move still ends the wait. It runs holding a slot of
+// env.Limit, which it gives up between polls: a target that takes a while
+// to start does not keep the next one from being deployed.
 func waitHealthy(ctx context.Context, env Env, hc HealthCheck, t Target, version string) (reported string, err error) {
 	interval := hc.Interval
 	if interval <= 0 {
@@ -188,7 +193,7 @@ func waitHealthy(ctx context.Context, env Env, hc HealthCheck, t Target, version
 	deadline := env.Clock.Now().Add(hc.Timeout)
 	var last error
 	for poll := 1; ; poll++ {
-		v, herr := env.Health(ctx, t)
+		v, herr := env.Poll(ctx, t)
 		switch {
 		case herr != nil:
 			last = herr
@@ -201,7 +206,8 @@ func waitHealthy(ctx context.Context, env Env, hc HealthCheck, t Target, version
 		if poll >= maxPolls || !env.Clock.Now().Before(deadline) {
 			return reported, fmt.Errorf("not healthy within %s (%d health checks): %w", hc.Timeout, poll, last)
 		}
-		if serr := env.Clock.Sleep(ctx, interval); serr != nil {
+		sleep := func(ctx context.Context) error { return env.Clock.Sleep(ctx, interval) }
+		if serr := env.Limit.Pause(ctx, sleep); serr != nil {
 			return reported, fmt.Errorf("health wait interrupted after %d health checks (%w): %w", poll, serr, last)
 		}
 	}

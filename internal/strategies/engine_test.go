@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,7 +177,7 @@ func TestDeployAndWait(t *testing.T) {
 				tc.setup(f)
 			}
 			clk := clock.NewFake(epoch)
-			env := f.env(clk, nil).withDefaults()
+			env := holdSlot(t, f.env(clk, nil).withDefaults())
 			got := deployAndWait(context.Background(), env, tc.hc, targets[0], "v2", "v1")
 			switch {
 			case tc.wantErr == "" && got.err != nil:
@@ -210,7 +211,7 @@ func TestWaitHealthyClockDeadline(t *testing.T) {
 	f.unhealthy["t1"] = true
 	clk := clock.NewFake(epoch)
 	clk.OnSleep = func(time.Duration) { clk.Advance(2 * time.Second) }
-	env := f.env(clk, nil).withDefaults()
+	env := holdSlot(t, f.env(clk, nil).withDefaults())
 	_, err := waitHealthy(context.Background(), env, HealthCheck{Enabled: true, Interval: time.Second, Timeout: 5 * time.Second}, targets[0], "v1")
 	if err == nil {
 		t.Fatal("unhealthy target reported healthy")
@@ -219,6 +220,120 @@ func TestWaitHealthyClockDeadline(t *testing.T) {
 	if got := f.healthCalls["t1"]; got != 4 {
 		t.Errorf("health calls = %d, want 4 (clock deadline), not 6 (poll budget)", got)
 	}
+}
+
+// holdSlot takes a slot of env.Limit for a test that calls deployAndWait or
+// waitHealthy directly, as runGroup does for the engine.
+func holdSlot(t *testing.T, env Env) Env {
+	t.Helper()
+	if err := env.Limit.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(env.Limit.Release)
+	return env
+}
+
+// The wait polls with env.Poll when it is set; Health stays for single
+// reads (the provider's Poll makes one attempt, its Health retries).
+func TestWaitHealthyUsesPoll(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 1, "v1")
+	f.healthyAfter["t1@v2"] = 1
+	env := f.env(clock.NewFake(epoch), nil)
+	env.Health = func(context.Context, Target) (string, error) {
+		t.Error("Health called during the health wait")
+		return "", errBoom
+	}
+	var polls atomic.Int32
+	env.Poll = func(ctx context.Context, tg Target) (string, error) {
+		polls.Add(1)
+		return f.Health(ctx, tg)
+	}
+	got := deployAndWait(context.Background(), holdSlot(t, env.withDefaults()), hc(), targets[0], "v2", "v1")
+	if got.err != nil || got.version != "v2" || polls.Load() != 2 {
+		t.Errorf("result %+v after %d polls, want v2 after 2", got, polls.Load())
+	}
+}
+
+// A target waiting between two health polls gives its slot up: with one
+// slot, t2 is deployed while t1, deployed first, is still starting, and
+// there is still never more than one call in flight.
+func TestWaitHealthyGivesUpItsSlotBetweenPolls(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 2, "v1")
+	f.healthyAfter["t1@v2"] = 2
+	t2Deployed := make(chan struct{})
+	var once sync.Once
+	f.onDeploy = func(id, _ string) {
+		if id == "t2" {
+			once.Do(func() { close(t2Deployed) })
+		}
+	}
+	clk := clock.NewFake(epoch)
+	var first atomic.Bool
+	clk.OnSleep = func(time.Duration) {
+		if first.Swap(true) {
+			return
+		}
+		// t1 sleeps after its first poll.
+		select {
+		case <-t2Deployed:
+		case <-time.After(rendezvousTimeout):
+			t.Error("t2 was not deployed while t1 waited between polls: t1 kept the only slot")
+		}
+	}
+	env := f.env(clk, nil)
+	env.Limit = NewLimiter(1)
+	var inFlight, most atomic.Int32
+	track := func() func() {
+		n := inFlight.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		return func() { inFlight.Add(-1) }
+	}
+	deploy, health := env.Deploy, env.Health
+	env.Deploy = func(ctx context.Context, tg Target, v, pv string) error {
+		defer track()()
+		return deploy(ctx, tg, v, pv)
+	}
+	env.Health = func(ctx context.Context, tg Target) (string, error) {
+		defer track()()
+		return health(ctx, tg)
+	}
+
+	res := mustNew(t, NameFeatureFlag, nil).Execute(context.Background(), request(targets), env)
+	if !res.Success {
+		t.Fatalf("status %s errors %v", res.Status, res.Errors)
+	}
+	if got := f.calls("deploy"); !slices.Equal(got, []string{"deploy t1 v2", "deploy t2 v2"}) {
+		t.Errorf("deploys %v", got)
+	}
+	if got := most.Load(); got != 1 {
+		t.Errorf("%d calls in flight at once, want 1 (max_concurrency)", got)
+	}
+}
+
+func TestLimiterPause(t *testing.T) {
+	t.Parallel()
+	l := NewLimiter(1)
+	if err := l.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err := l.Pause(context.Background(), func(context.Context) error {
+		// The slot is free while the wait runs.
+		if err := l.Acquire(context.Background()); err != nil {
+			return err
+		}
+		l.Release()
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Errorf("Pause returned %v, want the wait's error", err)
+	}
+	if l.sem.TryAcquire(1) {
+		t.Error("the slot is free after Pause: it did not take it back")
+	}
+	l.Release()
 }
 
 func TestLimiter(t *testing.T) {

@@ -11,7 +11,7 @@ type RollingConfig struct {
 	// BatchSize is the number of targets deployed together.
 	BatchSize int
 	// BatchCount, when > 0, replaces BatchSize: the pending targets are cut
-	// into that many equal batches (the last one may be smaller).
+	// into that many batches, whose sizes differ by one at most.
 	BatchCount int
 	// BatchDelay is waited between two batches (not after the last).
 	BatchDelay time.Duration

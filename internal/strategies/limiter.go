@@ -42,3 +42,15 @@ func (l *Limiter) Release() {
 func (l *Limiter) Size() int {
 	return l.size
 }
+
+// Pause gives up the caller's slot while wait runs (a wait between calls,
+// with nothing in flight) and takes one again before it returns, so that
+// the caller holds a slot afterwards whatever wait returned. The slot is
+// taken again even when ctx is done: the caller's release must balance.
+func (l *Limiter) Pause(ctx context.Context, wait func(context.Context) error) error {
+	l.Release()
+	err := wait(ctx)
+	// Without cancellation Acquire can only succeed.
+	_ = l.sem.Acquire(context.WithoutCancel(ctx), 1)
+	return err
+}

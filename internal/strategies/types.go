@@ -88,14 +88,19 @@ type Event struct {
 
 // Env is what a strategy runs with: the side effects, all injected.
 type Env struct {
-	Deploy  DeployFunc
-	Health  HealthChecker
+	Deploy DeployFunc
+	Health HealthChecker
+	// Poll, when set, replaces Health while waiting for a deployed target
+	// to become healthy. The wait polls again every interval, so Poll need
+	// not retry a failure itself (Health, used for single reads, may).
+	Poll    HealthChecker
 	Switch  SwitchFunc      // nil: no router (blue/green still flips active_slot)
 	Weights WeightsFunc     // nil: no router
 	Publish PublishFlagFunc // required by feature_flag
 	Clock   clock.Clock
 	// Limit is shared by every target call of the apply; it bounds how many
-	// targets are being deployed or health-checked at once.
+	// targets are being deployed or health-checked at once. A target waiting
+	// between two health polls gives its slot up.
 	Limit *Limiter
 	// OnEvent, when set, receives progress and failure events.
 	OnEvent func(Event)
