@@ -155,12 +155,15 @@ func (p *codomyrmexProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			},
 			"retries": schema.Int64Attribute{
 				MarkdownDescription: "How many times a transient failure (connection error, timeout, 429, 502, 503, 504) is retried, " +
-					"with exponential backoff and jitter, honouring `Retry-After`. Defaults to `2`.",
+					"with exponential backoff and jitter, honouring `Retry-After`. The health checks that wait for a deployed " +
+					"target to become healthy are not retried one by one: the wait polls again every `health_check.interval`. " +
+					"Defaults to `2`.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 10)},
 			},
 			"max_concurrency": schema.Int64Attribute{
-				MarkdownDescription: "Most target calls in flight at once, across the whole apply. Defaults to `32`.",
+				MarkdownDescription: "Most target calls in flight at once, across the whole apply and every resource of this provider " +
+					"configuration. A target waiting between two health checks holds no slot. Defaults to `32`.",
 				Optional:            true,
 				Validators:          []validator.Int64{int64validator.Between(1, 10000)},
 			},
