@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -82,6 +83,20 @@ func TestClientTLSHints(t *testing.T) {
 			}
 		})
 	}
+	t.Run("https address, plain HTTP server", func(t *testing.T) {
+		t.Parallel()
+		srv := httptest.NewServer(http.NotFoundHandler())
+		defer srv.Close()
+		addr := "https://" + strings.TrimPrefix(srv.URL, "http://")
+		_, err := newTestClient(t, ClientConfig{Retries: 3}).Health(context.Background(), addr, "")
+		if err == nil || !strings.Contains(err.Error(), "the server speaks plain HTTP") {
+			t.Fatalf("error %v, want the plain HTTP hint", err)
+		}
+		// A retry cannot fix an address: one attempt only.
+		if strings.Contains(err.Error(), "giving up after") {
+			t.Errorf("error %v: the mismatch was retried", err)
+		}
+	})
 	if hint := tlsHint(errors.New("dial tcp 127.0.0.1:1: connect: connection refused")); hint != "" {
 		t.Errorf("a connection error got the TLS hint %q", hint)
 	}

@@ -23,7 +23,8 @@ var errTooManyRedirects = fmt.Errorf("stopped after %d redirects", maxRedirects)
 
 // checkRetry retries connection errors, timeouts, 429, 502, 503 and 504;
 // every other answer is final, and so are failures that a retry cannot fix
-// (certificates, redirect loops) and the caller's own cancellation.
+// (certificates, an https address served by plain HTTP, redirect loops) and
+// the caller's own cancellation.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
@@ -71,7 +72,7 @@ func isTransient(err error) bool {
 		recordHeader tls.RecordHeaderError
 	)
 	switch {
-	case errors.Is(err, errTooManyRedirects),
+	case errors.Is(err, errTooManyRedirects), errors.Is(err, http.ErrSchemeMismatch),
 		errors.As(err, &verifyErr), errors.As(err, &unknownCA),
 		errors.As(err, &hostnameErr), errors.As(err, &invalidErr),
 		errors.As(err, &recordHeader):
