@@ -260,24 +260,37 @@ func describeExit(ctx context.Context, err error, timeout time.Duration) string 
 // writes when Stdout and Stderr are the same *tailBuffer.
 type tailBuffer struct {
 	max int
-	buf []byte
+	buf []byte // up to 2*max bytes, of which the last max count
 }
 
 var _ io.Writer = (*tailBuffer)(nil)
 
+// Write keeps up to twice max bytes and drops the older half only then, so
+// a chatty command costs O(1) per byte instead of a copy of max bytes per
+// write.
 func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.buf = append(b.buf, p...)
-	if over := len(b.buf) - b.max; over > 0 {
-		b.buf = append(b.buf[:0], b.buf[over:]...)
+	n := len(p)
+	if len(p) >= b.max {
+		p, b.buf = p[len(p)-b.max:], b.buf[:0]
 	}
-	return len(p), nil
+	if len(b.buf)+len(p) > 2*b.max {
+		// Keep what, with p, makes the last max bytes.
+		b.buf = append(b.buf[:0], b.buf[len(b.buf)-(b.max-len(p)):]...)
+	}
+	b.buf = append(b.buf, p...)
+	return n, nil
+}
+
+// tail is the last max bytes written.
+func (b *tailBuffer) tail() []byte {
+	return b.buf[max(0, len(b.buf)-b.max):]
 }
 
 // lastLines formats the last n non-empty lines for an error message, or ""
 // when there was no output.
 func (b *tailBuffer) lastLines(n int) string {
 	var lines []string
-	for _, l := range strings.Split(strings.ToValidUTF8(string(b.buf), "?"), "\n") {
+	for _, l := range strings.Split(strings.ToValidUTF8(string(b.tail()), "?"), "\n") {
 		if l = strings.TrimRight(l, "\r \t"); l != "" {
 			lines = append(lines, l)
 		}

@@ -1,10 +1,12 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -277,5 +279,33 @@ func TestHostOverProtocol(t *testing.T) {
 	if !errors.As(err, &se) || se.StatusCode != http.StatusInternalServerError ||
 		!strings.Contains(se.Body, "exited with status 4") || !strings.Contains(se.Body, "migration failed") {
 		t.Errorf("failed deploy over HTTP: %v", err)
+	}
+}
+
+// tailBuffer keeps exactly the last max bytes, whatever the sizes of the
+// writes (smaller than, equal to and larger than max, around compaction).
+func TestTailBuffer(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, size := range []int{1, 7, 64} {
+		b := &tailBuffer{max: size}
+		var all []byte
+		for i := range 2000 {
+			p := make([]byte, rng.IntN(3*size+1))
+			for j := range p {
+				p[j] = byte('a' + (i+j)%26)
+			}
+			if n, err := b.Write(p); n != len(p) || err != nil {
+				t.Fatalf("Write = %d, %v; want %d, nil", n, err, len(p))
+			}
+			all = append(all, p...)
+			want := all[max(0, len(all)-size):]
+			if got := b.tail(); !bytes.Equal(got, want) {
+				t.Fatalf("max %d, after write %d: tail %q, want %q", size, i, got, want)
+			}
+			if len(b.buf) > 2*size {
+				t.Fatalf("max %d: holds %d bytes, more than twice max", size, len(b.buf))
+			}
+		}
 	}
 }
