@@ -54,7 +54,8 @@ func main() {
 
 const usage = `Usage:
   codomyrmex-agent serve --exec CMD [--listen :8080] [--health-exec CMD] [--state-file PATH]
-                         [--token-file PATH] [--tls-cert FILE --tls-key FILE] [--exec-timeout 30m] [-v]
+                         [--token-file PATH] [--tls-cert FILE --tls-key FILE] [--exec-timeout 30m]
+                         [--shutdown-timeout 30s] [-v]
   codomyrmex-agent simulate [--targets 3] [--listen 127.0.0.1:7070] [--initial-version V] [--latency 50ms]
                             [--token-file PATH] [--fail-target IDS [--fail-version V]] [--unhealthy-version V] [-v]
   codomyrmex-agent --version
@@ -149,6 +150,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tlsCert := fs.String("tls-cert", "", "PEM certificate file; serves HTTPS with --tls-key")
 	tlsKey := fs.String("tls-key", "", "PEM private key file for --tls-cert")
 	execTimeout := fs.Duration("exec-timeout", 30*time.Minute, "longest a deploy command may run (0 = no limit)")
+	shutdown := fs.Duration("shutdown-timeout", shutdownTimeout,
+		"on SIGTERM, how long calls in flight get to finish; a deploy in progress is always seen through (signal again to stop at once)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -158,6 +161,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usagef("serve: --tls-cert and --tls-key go together")
+	}
+	if *shutdown < 0 {
+		return usagef("serve: --shutdown-timeout must not be negative")
 	}
 	token, err := readToken(*tokenFile)
 	if err != nil {
@@ -184,7 +190,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *verbose {
 		handler = logRequests(handler, logger)
 	}
-	return listenAndServe(ctx, *listen, handler, tlsCfg, stdout, func(base string) {
+	srv := server{addr: *listen, handler: handler, tls: tlsCfg, grace: *shutdown, host: host, logger: logger}
+	return srv.run(ctx, stdout, func(base string) {
 		logger.Info("serving the target protocol", "url", base, "running_version", host.Version(), "token_required", token != "")
 	})
 }
@@ -248,7 +255,8 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *verbose {
 		handler = logRequests(handler, logger)
 	}
-	return listenAndServe(ctx, *listen, handler, nil, stdout, func(base string) {
+	srv := server{addr: *listen, handler: handler, grace: shutdownTimeout, logger: logger}
+	return srv.run(ctx, stdout, func(base string) {
 		last := "none"
 		if *targets > 0 {
 			last = base + "/t/t" + strconv.Itoa(*targets)
@@ -278,24 +286,38 @@ func readToken(path string) (string, error) {
 	return token, nil
 }
 
-// listenAndServe prints the base URL as the first line of stdout, serves
-// until ctx is done, then shuts down gracefully.
-func listenAndServe(ctx context.Context, addr string, h http.Handler, tlsCfg *tls.Config, stdout io.Writer, started func(base string)) error {
-	ln, err := net.Listen("tcp", addr)
+// server serves a handler until its context is done, then shuts down.
+type server struct {
+	addr    string
+	handler http.Handler
+	tls     *tls.Config
+	// grace is how long calls in flight get once the context is done.
+	grace time.Duration
+	// host, when set, is waited for: a deploy in progress finishes and
+	// records its version before the process exits, however long it takes,
+	// unless a second signal says to stop at once.
+	host   *agent.Host
+	logger *slog.Logger
+}
+
+// run prints the base URL as the first line of stdout, serves until ctx is
+// done, then shuts down gracefully.
+func (s server) run(ctx context.Context, stdout io.Writer, started func(base string)) error {
+	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", addr, err)
+		return fmt.Errorf("listening on %s: %w", s.addr, err)
 	}
-	base := baseURL(ln.Addr(), tlsCfg != nil)
+	base := baseURL(ln.Addr(), s.tls != nil)
 	if _, err := fmt.Fprintln(stdout, base); err != nil {
 		ln.Close()
 		return fmt.Errorf("printing the listen address: %w", err)
 	}
 	started(base)
 
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, TLSConfig: tlsCfg}
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: readHeaderTimeout, TLSConfig: s.tls}
 	served := make(chan error, 1)
 	go func() {
-		if tlsCfg != nil {
+		if s.tls != nil {
 			served <- srv.ServeTLS(ln, "", "")
 		} else {
 			served <- srv.Serve(ln)
@@ -306,9 +328,32 @@ func listenAndServe(ctx context.Context, addr string, h http.Handler, tlsCfg *tl
 		return fmt.Errorf("serving on %s: %w", base, err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+
+	// From here a second signal means: stop now.
+	now, stopNow := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopNow()
+	if s.host != nil {
+		if v := s.host.Deploying(); v != "" {
+			s.logger.Info("stopping once the deploy in progress is done; signal again to stop now", "version", v)
+		}
+	}
+	graceCtx, cancel := context.WithTimeout(now, s.grace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err = srv.Shutdown(graceCtx)
+	if s.host != nil {
+		if idleErr := s.host.Idle(now); idleErr != nil {
+			v := s.host.Deploying()
+			srv.Close()
+			return fmt.Errorf("stopped during the deploy of %q: the state file may not record it", v)
+		}
+		if err != nil {
+			// The deploy's own call may still be writing its answer.
+			finalCtx, cancel := context.WithTimeout(now, time.Second)
+			defer cancel()
+			err = srv.Shutdown(finalCtx)
+		}
+	}
+	if err != nil {
 		srv.Close()
 		return fmt.Errorf("shutting down: %w", err)
 	}

@@ -181,6 +181,14 @@ func buildAgent(t *testing.T) string {
 // that sends SIGTERM and returns the exit code.
 func startAgent(t *testing.T, bin string, args ...string) (string, func() int) {
 	t.Helper()
+	base, signal := startAgentSignal(t, bin, args...)
+	return base, func() int { return signal(true) }
+}
+
+// startAgentSignal is startAgent whose stop can also just send SIGTERM
+// (wait false, returning -1) and leave the process running.
+func startAgentSignal(t *testing.T, bin string, args ...string) (string, func(wait bool) int) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -206,9 +214,12 @@ func startAgent(t *testing.T, bin string, args ...string) (string, func() int) {
 		_ = cmd.Wait()
 		close(exited)
 	}()
-	return base, func() int {
+	return base, func(wait bool) int {
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatalf("sending SIGTERM: %v", err)
+		}
+		if !wait {
+			return -1
 		}
 		select {
 		case <-exited:
@@ -320,4 +331,69 @@ func TestBinary(t *testing.T) {
 			t.Errorf("deploy command runs = %q, %v", data, err)
 		}
 	})
+
+	// SIGTERM during a deploy that outlasts --shutdown-timeout: the agent
+	// sees the deploy through, answers it and records the version before
+	// it exits (it used to exit at the timeout, the command orphaned and
+	// the state file not written). A second SIGTERM stops it at once.
+	t.Run("serve stops after the deploy in progress", func(t *testing.T) {
+		for _, again := range []bool{false, true} {
+			sub := t.TempDir()
+			started, state := filepath.Join(sub, "started"), filepath.Join(sub, "state.json")
+			base, signal := startAgentSignal(t, bin, "serve", "--listen", "127.0.0.1:0", "--token-file", tokenFile,
+				"--state-file", state, "--shutdown-timeout", "50ms",
+				"--exec", "touch '"+started+"'; sleep 1")
+			answered := make(chan int, 1)
+			go func() {
+				// Not call: the stopped agent may hang up, and only the test
+				// goroutine may fail the test.
+				req, _ := http.NewRequest(http.MethodPut, base+"/v1/deploy", strings.NewReader(`{"deployment":"web","version":"v6"}`))
+				req.Header.Set("Authorization", "Bearer bin-token")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					answered <- -1
+					return
+				}
+				resp.Body.Close()
+				answered <- resp.StatusCode
+			}()
+			waitForFile(t, started)
+			var code int
+			if again {
+				signal(false)
+				time.Sleep(100 * time.Millisecond) // past the 50ms grace: the agent now waits for the deploy only
+			}
+			code = signal(true)
+			data, err := os.ReadFile(state)
+			if again {
+				if code == 0 {
+					t.Errorf("second SIGTERM: exit code 0, want a failure")
+				}
+				if err == nil {
+					t.Errorf("second SIGTERM: state file written: %s", data)
+				}
+				continue
+			}
+			if code != 0 {
+				t.Errorf("exit code %d, want 0", code)
+			}
+			if got := <-answered; got != 200 {
+				t.Errorf("deploy answered %d, want 200", got)
+			}
+			if err != nil || !strings.Contains(string(data), `"version": "v6"`) {
+				t.Errorf("state file = %q, %v; want v6 recorded", data, err)
+			}
+		}
+	})
+}
+
+// waitForFile waits, boundedly, for a file a command creates.
+func waitForFile(t *testing.T, path string) {
+	t.Helper()
+	for deadline := time.Now().Add(maxWait); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+	}
+	t.Fatalf("%s not created within %s", path, maxWait)
 }

@@ -68,8 +68,9 @@ type Host struct {
 	// and a waiting caller can still give up with its context.
 	deploying chan struct{}
 
-	mu      sync.RWMutex
-	version string
+	mu         sync.RWMutex
+	version    string
+	inProgress string // the version whose deploy command runs, "" when none
 }
 
 var _ protocol.TargetBackend = (*Host)(nil)
@@ -148,6 +149,14 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
 		defer cancel()
 	}
 	h.log.Info("deploying", "version", req.Version, "previous_version", previous, "deployment", req.Deployment)
+	h.mu.Lock()
+	h.inProgress = req.Version
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.inProgress = ""
+		h.mu.Unlock()
+	}()
 	start := time.Now()
 	out, err := runShell(execCtx, h.cfg.Exec, []string{
 		EnvVersion + "=" + req.Version,
@@ -169,6 +178,26 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
 		return fmt.Errorf("version %q is deployed but a restart would forget it: %w", req.Version, err)
 	}
 	return nil
+}
+
+// Deploying returns the version whose deploy command is running, "" when
+// none is.
+func (h *Host) Deploying() string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.inProgress
+}
+
+// Idle waits until no deploy is in progress (its command done and the
+// state file written), or until ctx is done.
+func (h *Host) Idle(ctx context.Context) error {
+	select {
+	case h.deploying <- struct{}{}:
+		<-h.deploying
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Health reports the running version, healthy unless the health command

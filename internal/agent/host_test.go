@@ -198,6 +198,56 @@ func TestHostDeployWaitCanBeCanceled(t *testing.T) {
 	}
 }
 
+// Idle waits for the deploy in progress, its state file written, and
+// Deploying names it meanwhile.
+func TestHostIdleWaitsForTheDeploy(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+	started, release := filepath.Join(dir, "started"), filepath.Join(dir, "release")
+	state := filepath.Join(dir, "state.json")
+	// The command waits (boundedly) for the test to create release.
+	h, err := NewHost(HostConfig{StateFile: state,
+		Exec: fmt.Sprintf(`touch '%s'; i=0; while [ ! -e '%s' ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done`, started, release)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Idle(context.Background()); err != nil || h.Deploying() != "" {
+		t.Fatalf("idle host: Idle = %v, Deploying = %q", err, h.Deploying())
+	}
+	done := make(chan error, 1)
+	go func() { done <- h.Deploy(context.Background(), protocol.DeployRequest{Version: "v2"}) }()
+	for i := 0; ; i++ {
+		if _, err := os.Stat(started); err == nil {
+			break
+		}
+		if i == 500 {
+			t.Fatal("the deploy command never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := h.Deploying(); got != "v2" {
+		t.Errorf("Deploying = %q during the deploy, want v2", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := h.Idle(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Idle with a cancelled context during a deploy = %v", err)
+	}
+	if err := os.WriteFile(release, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Idle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(state); err != nil || !strings.Contains(string(data), `"v2"`) {
+		t.Errorf("state file after Idle = %q, %v; want v2 recorded", data, err)
+	}
+	if err := <-done; err != nil || h.Deploying() != "" {
+		t.Errorf("Deploy = %v, Deploying = %q afterwards", err, h.Deploying())
+	}
+}
+
 func TestHostHealth(t *testing.T) {
 	t.Parallel()
 
