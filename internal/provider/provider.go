@@ -164,8 +164,8 @@ func (p *codomyrmexProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			"max_concurrency": schema.Int64Attribute{
 				MarkdownDescription: "Most target calls in flight at once, across the whole apply and every resource of this provider " +
 					"configuration. A target waiting between two health checks holds no slot. Defaults to `32`.",
-				Optional:            true,
-				Validators:          []validator.Int64{int64validator.Between(1, 10000)},
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(1, 10000)},
 			},
 			"ca_cert_pem": schema.StringAttribute{
 				MarkdownDescription: "PEM-encoded CA certificates trusted for `https://` targets instead of the system roots.",
