@@ -187,13 +187,9 @@ func TestClientRetries(t *testing.T) {
 func TestClientConnectionRefusedRetried(t *testing.T) {
 	t.Parallel()
 
-	// A port that was just free: connecting to it is refused.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "http://" + ln.Addr().String()
-	ln.Close()
+	// Port 1 (tcpmux): nothing listens there, so connecting is refused. A
+	// port picked free with :0 could be taken meanwhile by a parallel test.
+	const addr = "http://127.0.0.1:1"
 
 	var mu sync.Mutex
 	var attempts []any
@@ -204,7 +200,7 @@ func TestClientConnectionRefusedRetried(t *testing.T) {
 			mu.Unlock()
 		}
 	}})
-	err = c.Deploy(context.Background(), addr, DeployRequest{Version: "v1"})
+	err := c.Deploy(context.Background(), addr, DeployRequest{Version: "v1"})
 	if err == nil {
 		t.Fatal("Deploy to a closed port succeeded")
 	}
@@ -233,7 +229,9 @@ func TestClientTimeoutRetried(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	c := newTestClient(t, ClientConfig{Retries: 1, RequestTimeout: 50 * time.Millisecond})
+	// The timeout also bounds the retry, which dials again: 500ms leaves a
+	// loaded machine room.
+	c := newTestClient(t, ClientConfig{Retries: 1, RequestTimeout: 500 * time.Millisecond})
 	if _, err := c.Health(context.Background(), srv.URL, ""); err != nil {
 		t.Fatalf("Health after one timeout: %v", err)
 	}
@@ -653,8 +651,13 @@ func TestClientReusesConnectionsOfAWholeBatch(t *testing.T) {
 			}
 		}
 	}
-	if got := dials.Load(); got != width {
-		t.Errorf("two batches of %d calls opened %d connections, want %d", width, got, width)
+	// A pool that keeps the batch opens width connections; one that drops
+	// it opens 2*width. net/http may close a few on its own: a connection
+	// whose request writer has not reported within 50 ms of the answer is
+	// not reused (transport.go maxWriteWaitBeforeConnReuse), which a loaded
+	// CI machine can cause.
+	if got := dials.Load(); got < width || got > width+width/4 {
+		t.Errorf("two batches of %d calls opened %d connections, want %d (a few more under load; %d means the pool was dropped)", width, got, width, 2*width)
 	}
 }
 

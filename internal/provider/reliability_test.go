@@ -218,19 +218,20 @@ func TestAccReliability_callTimesOut(t *testing.T) {
 }
 
 // closedAddress returns an http:// address on 127.0.0.1 where nothing
-// listens, so that connections are refused.
+// listens, so that connections are refused: port 1 (tcpmux), which no test
+// binds. A port picked free with :0 could be taken meanwhile by a server
+// of a parallel test.
 func closedAddress(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	conn, err := net.DialTimeout("tcp", refusedAddr, time.Second)
+	if err == nil {
+		conn.Close()
+		t.Fatalf("something listens on %s: the test needs a port that refuses connections", refusedAddr)
 	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + addr
+	return "http://" + refusedAddr
 }
+
+const refusedAddr = "127.0.0.1:1"
 
 // TestAccReliability_connectionRefused: the third target refuses
 // connections. Create reads previous_version from the two others, the
@@ -269,11 +270,13 @@ func TestAccReliability_connectionRefused(t *testing.T) {
 func TestAccReliability_healthFlaps(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	cfg := func(version string) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
+		// The exact call count below must not depend on the machine's
+		// load: 10s per call, so that no health call is ever retried.
+		return strings.Replace(reliabilityConfig(f, "", fmt.Sprintf(`
   version = %q
   targets = %s
   rolling = { batch_size = 1, batch_delay = "0s" }
-`, version, f.targets(3, "")))
+`, version, f.targets(3, ""))), `request_timeout = "1s"`, `request_timeout = "10s"`, 1)
 	}
 	flap := func() { f.SetFault("t2", agent.Fault{FlapEvery: 1}) }
 	resource.ParallelTest(t, resource.TestCase{

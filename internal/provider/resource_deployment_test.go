@@ -732,7 +732,7 @@ func TestAccDeployment_timeoutRollsBack(t *testing.T) {
   version  = %q
   targets  = %s
   rolling  = { batch_size = 1, batch_delay = "0s" }
-  timeouts = { update = "2s" }
+  timeouts = { update = "5s" }
 `, version, f.targets(3, "")))
 	}
 	resource.ParallelTest(t, resource.TestCase{
@@ -742,7 +742,9 @@ func TestAccDeployment_timeoutRollsBack(t *testing.T) {
 			{
 				// t2 hangs on the deploy of 3.0.0 past the update timeout: the call in
 				// flight finishes, t3 is never started, and t1 and t2 are rolled back.
-				PreConfig:   func() { f.SetFault("t2", agent.Fault{Hang: 4 * time.Second, FailVersion: "3.0.0"}) },
+				// 5s leaves a loaded machine room to finish t1 and start t2 first;
+				// the 8s hang stays under the 10s request_timeout.
+				PreConfig:   func() { f.SetFault("t2", agent.Fault{Hang: 8 * time.Second, FailVersion: "3.0.0"}) },
 				Config:      cfg("3.0.0"),
 				ExpectError: errorPattern(`failed at batch 3/3 \(cancelled\).*no further target started.*Rolled back to previous_version: t1, t2`),
 				Check:       fleetCheck(func() error { return nil }),
