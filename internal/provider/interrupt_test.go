@@ -352,12 +352,13 @@ func TestAccInterrupt_sigkillResumes(t *testing.T) {
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0")
 
 	cmd, out, done := startSlowApply(t, w, f, "3.0.0", 400*time.Millisecond, 3)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	// The runner dies with everything it started, the provider too, at
+	// once: a provider outliving the CLI could finish a deploy after the
+	// fleet is read below.
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = waitExit(t, done, "apply after SIGKILL")
-	// The runner dies with everything it started: the provider too.
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	t.Logf("killed apply after:\n%s", tail(out.String(), 1500))
 
 	f.ClearFaults()
