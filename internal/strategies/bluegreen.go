@@ -39,7 +39,9 @@ func checkSlots(req Request) error {
 	return nil
 }
 
-// Execute deploys req.Version to the idle slot, then switches to it.
+// Execute deploys req.Version to the idle slot, then switches to it. A
+// top-up (req.TopUp) deploys to the active slot, which already serves the
+// version, and switches nothing.
 func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *Result {
 	r, err := newRun(NameBlueGreen, req, env)
 	if err != nil {
@@ -48,24 +50,24 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 	if err := checkSlots(req); err != nil {
 		return r.reject(err)
 	}
+	slot, which := IdleSlot(req.ActiveSlot), "idle"
 	if req.TopUp {
-		return s.topUp(ctx, r, req)
+		slot, which = req.ActiveSlot, "active"
 	}
-	idle := IdleSlot(req.ActiveSlot)
 	pending := Pending(NameBlueGreen, req)
 	r.markSkipped(pending)
 	// Before the switch, traffic never left the active slot: restoring the
-	// idle slot's targets is all there is to undo.
+	// targets deployed here is all there is to undo.
 	restore := func(ctx context.Context, targets []Target) bool {
 		return r.restoreBlueGreen(ctx, targets, req.ActiveSlot, false)
 	}
 
-	phase := idle + " slot"
+	phase := slot + " slot"
 	if len(pending) > 0 {
 		if ctx.Err() != nil {
 			return r.cancelled(ctx, phase, restore, false)
 		}
-		r.info(phase, "deploying %s to %d targets of the idle %s slot", req.Version, len(pending), idle)
+		r.info(phase, "deploying %s to %d targets of the %s %s slot", req.Version, len(pending), which, slot)
 		st := r.deployPhase(ctx, pending, phase)
 		if st.notStarted > 0 {
 			return r.cancelled(ctx, phase, restore, false)
@@ -79,54 +81,29 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 			return r.fail(ctx, phase, cause, restore, false)
 		}
 	}
+	if req.TopUp {
+		// Traffic went to this slot before, during and after.
+		r.res.ActiveSlot = slot
+		r.res.TrafficPercentage = 100
+		return r.complete()
+	}
 
 	if ctx.Err() != nil {
 		return r.cancelled(ctx, "switch", restore, false)
 	}
 	if r.env.Switch != nil {
-		r.info("switch", "switching traffic to the %s slot (%s)", idle, req.Version)
-		if err := r.env.Switch(ctx, idle, req.Version); err != nil {
+		r.info("switch", "switching traffic to the %s slot (%s)", slot, req.Version)
+		if err := r.env.Switch(ctx, slot, req.Version); err != nil {
 			// The router may have switched before the call failed: point it
 			// back at the old slot when there is one.
 			back := req.ActiveSlot != ""
 			restore := func(ctx context.Context, targets []Target) bool {
 				return r.restoreBlueGreen(ctx, targets, req.ActiveSlot, back)
 			}
-			return r.fail(ctx, "switch", fmt.Errorf("switch: switching traffic to %s: %w", idle, err), restore, back)
+			return r.fail(ctx, "switch", fmt.Errorf("switch: switching traffic to %s: %w", slot, err), restore, back)
 		}
 	}
-	r.res.ActiveSlot = idle
-	r.res.TrafficPercentage = 100
-	return r.complete()
-}
-
-// topUp deploys the version that the active slot already serves to that
-// slot's targets that do not run it yet (targets added to the list). There
-// is nothing to switch: traffic already goes to the slot, before, during and
-// after, and a failure restores only the targets deployed here.
-func (s *BlueGreenStrategy) topUp(ctx context.Context, r *run, req Request) *Result {
-	active := req.ActiveSlot
-	pending := Pending(NameBlueGreen, req)
-	r.markSkipped(pending)
-	restore := func(ctx context.Context, targets []Target) bool {
-		return r.restoreBlueGreen(ctx, targets, active, false)
-	}
-	phase := active + " slot"
-	if len(pending) > 0 {
-		if ctx.Err() != nil {
-			return r.cancelled(ctx, phase, restore, false)
-		}
-		r.info(phase, "deploying %s to %d targets of the active %s slot, which already serves it", req.Version, len(pending), active)
-		st := r.deployPhase(ctx, pending, phase)
-		if st.notStarted > 0 {
-			return r.cancelled(ctx, phase, restore, false)
-		}
-		if len(st.failed) > 0 {
-			cause := fmt.Errorf("%s: %s failed; traffic stays on %s", phase, listIDs(st.failed), active)
-			return r.fail(ctx, phase, cause, restore, false)
-		}
-	}
-	r.res.ActiveSlot = active
+	r.res.ActiveSlot = slot
 	r.res.TrafficPercentage = 100
 	return r.complete()
 }
