@@ -321,14 +321,16 @@ func (c *Client) do(ctx context.Context, method, rawURL string, in any, accept .
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var gu *gaveUpError
-		if errors.As(err, &gu) && gu.err != nil {
-			gu.err = c.attemptTimeout(ctx, gu.err)
-		}
-		if errors.As(err, &gu) && gu.status != nil {
-			gu.status.Method, gu.status.URL = method, rawURL
-			gu.status.Body = c.scrub(gu.status.Body)
-			if gu.attempts == 1 {
-				return nil, 0, gu.status
+		if errors.As(err, &gu) {
+			if gu.err != nil {
+				gu.err = c.attemptTimeout(ctx, gu.err)
+			}
+			if gu.status != nil {
+				gu.status.Method, gu.status.URL = method, rawURL
+				gu.status.Body = c.scrub(gu.status.Body)
+				if gu.attempts == 1 {
+					return nil, 0, gu.status
+				}
 			}
 		}
 		return nil, 0, fmt.Errorf("%s %s: %w%s", method, rawURL, err, tlsHint(err))

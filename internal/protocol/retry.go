@@ -105,7 +105,7 @@ func tlsHint(err error) string {
 		strings.Contains(msg, "remote error: tls: unknown certificate authority"),
 		strings.Contains(msg, "remote error: tls: expired certificate"):
 		return " (the server refused the client certificate: check client_cert_pem and client_key_pem)"
-	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+	case errors.Is(err, http.ErrSchemeMismatch):
 		return " (the address says https:// but the server speaks plain HTTP)"
 	}
 	return ""
