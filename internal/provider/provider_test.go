@@ -73,6 +73,15 @@ func (f *testFleet) targets(n int, slot string) string {
 	return fmt.Sprintf(`[for i in range(1, %d) : { id = "t${i}", address = "%s/t/t${i}", slot = %s }]`, n+1, f.URL, slot)
 }
 
+// flagPublishedAndAll checks that the flag is published at pct and that
+// the fleet's first n targets run version.
+func (f *testFleet) flagPublishedAndAll(flag string, pct float64, n int, version string) error {
+	if fl, ok := f.Flag(flag); !ok || fl.Percentage != pct {
+		return fmt.Errorf("flag %s = %+v (present %v), want published at %v%%", flag, fl, ok, pct)
+	}
+	return f.expectAll(n, version)
+}
+
 // deploysOf counts the deploy calls the fleet accepted for version.
 func (f *testFleet) deploysOf(version string) int {
 	n := 0

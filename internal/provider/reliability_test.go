@@ -523,12 +523,7 @@ func TestAccReliability_flagServiceDown(t *testing.T) {
 				plancheck.ResourceActionDestroyBeforeCreate, ids(3)...),
 			{
 				Config: cfg,
-				Check: fleetCheck(func() error {
-					if fl, ok := f.Flag("checkout"); !ok || fl.Percentage != 10 {
-						return fmt.Errorf("flag = %+v (present %v), want 10%%", fl, ok)
-					}
-					return f.expectAll(3, "2.0.0")
-				}),
+				Check:  fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 10, 3, "2.0.0") }),
 			},
 		},
 	})
@@ -564,18 +559,13 @@ func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
 				},
 				Config: cfg("2.0.0"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("codomyrmex_deployment.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("codomyrmex_deployment.test", tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue("codomyrmex_deployment.test", tfjsonpath.New("previous_version"), knownvalue.StringExact("1.5.0")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.5.0")),
 				},
-				Check: fleetCheck(func() error {
-					if fl, ok := f.Flag("checkout"); !ok || fl.Percentage != 10 {
-						return fmt.Errorf("flag = %+v (present %v), want 10%%", fl, ok)
-					}
-					return f.expectAll(3, "2.0.0")
-				}),
+				Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 10, 3, "2.0.0") }),
 			},
 		},
 	})

@@ -279,13 +279,7 @@ func TestAccDeployment_featureFlag(t *testing.T) {
 				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("feature_flag")),
 				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(10)),
 			},
-			Check: fleetCheck(func() error {
-				fl, ok := f.Flag("new-checkout")
-				if !ok || fl.Percentage != 10 {
-					return fmt.Errorf("flag = %+v (present %v), want published at 10%%", fl, ok)
-				}
-				return f.expectAll(3, "2.0.0")
-			}),
+			Check: fleetCheck(func() error { return f.flagPublishedAndAll("new-checkout", 10, 3, "2.0.0") }),
 		}},
 	})
 }
