@@ -55,6 +55,9 @@ type Fault struct {
 	Unhealthy bool `json:"unhealthy,omitempty"`
 	// ReportVersion is the version health reports instead of the running one.
 	ReportVersion string `json:"report_version,omitempty"`
+	// NoVersion makes health answer {"status":"ok"} without a version, like
+	// a target whose health check knows nothing about versions.
+	NoVersion bool `json:"no_version,omitempty"`
 	// FailVersion limits the fault to deploys of this version and to
 	// health calls while it runs ("" = always).
 	FailVersion string `json:"fail_version,omitempty"`
@@ -511,6 +514,9 @@ func (t *simTarget) Health(context.Context) (protocol.Health, error) {
 	}
 	if fault.ReportVersion != "" {
 		h.Version = fault.ReportVersion
+	}
+	if fault.NoVersion {
+		h.Version = ""
 	}
 	if fault.Unhealthy {
 		h.Status = protocol.HealthError
