@@ -26,7 +26,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
 // reliabilityConfig renders a deployment with the short, bounded timeouts
@@ -430,7 +429,8 @@ func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
 // it succeeds with the router down. A new target that fails is restored and
 // traffic stays on the active slot; the router is never called. (The
 // provider once switched to the already active slot here and, when that
-// failed, sent traffic to the idle slot's old version.)
+// failed, sent traffic to the idle slot's old version; later it saved the
+// old version after a failed top-up, so the next apply switched slots.)
 func TestAccReliability_blueGreenTopUp(t *testing.T) {
 	f := newTestFleet(t, 6, "1.0.0")
 	cfg := func(n int) string {
@@ -481,7 +481,23 @@ func TestAccReliability_blueGreenTopUp(t *testing.T) {
 				expectFleet(t, f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0", "t6": "1.0.0"}))
 				f.ClearFaults()
 				f.SetRouterDown(false)
-			}, savedState{f: f, version: "1.0.0", targets: ids(6)}, plancheck.ResourceActionUpdate, "t1", "t2"),
+			}, savedState{f: f, version: "2.0.0", targets: ids(6)}, plancheck.ResourceActionUpdate, "t6"),
+			{
+				// The failed top-up stays a top-up (it once saved 1.0.0 and
+				// the next apply switched to the idle slot instead).
+				Config: cfg(6),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					fleetCheck(routerUntouched),
+					fleetCheck(func() error {
+						return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0", "t6": "2.0.0"})
+					}),
+				),
+			},
 		},
 	})
 }
@@ -709,33 +725,6 @@ func TestAccReliability_hostileHealthAnswers(t *testing.T) {
 					}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, "t1", "t2"),
 				},
 			})
-		})
-	}
-}
-
-// TestRefreshedVersion: refresh keeps the saved version while some target
-// still runs it (an interrupted update must keep the version to roll back
-// to), and only otherwise takes the version most targets report.
-func TestRefreshedVersion(t *testing.T) {
-	t.Parallel()
-	spec := fleetSpec(strategies.NameRolling, "", "", "", "") // saved version "2"
-	tests := []struct {
-		name  string
-		fleet map[string]string
-		want  string
-	}{
-		{"converged", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}, "2"},
-		{"update to 3 interrupted halfway", map[string]string{"t1": "3", "t2": "3", "t3": "3", "t4": "2"}, "2"},
-		{"drift on one target", map[string]string{"t1": "2", "t2": "2.1-hotfix", "t3": "2", "t4": "2"}, "2"},
-		{"nobody runs it any more", map[string]string{"t1": "3", "t2": "3", "t3": "1", "t4": "3"}, "3"},
-		{"nothing answered", map[string]string{}, "2"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := refreshedVersion(spec, tt.fleet, spec.targets); got != tt.want {
-				t.Fatalf("refreshedVersion = %q, want %q", got, tt.want)
-			}
 		})
 	}
 }

@@ -362,23 +362,6 @@ func stringListValue(ids []string) types.List {
 	return types.ListValueMust(types.StringType, elems)
 }
 
-// pendingTargets is the list shown as changed_targets and deployed by the
-// apply. For blue/green a new version goes to the idle slot; when the
-// version is unchanged, only active-slot targets that do not run it yet
-// (targets added to the list) are deployed, so a converged fleet plans no
-// change.
-func pendingTargets(s *deploymentSpec, current map[string]string, activeSlot string, versionChanged bool) []strategies.Target {
-	req := strategies.Request{Version: s.version, Targets: s.targets, Current: current, ActiveSlot: activeSlot,
-		TopUp: topUp(s, activeSlot, versionChanged)}
-	return strategies.Pending(s.strategy, req)
-}
-
-// topUp: a blue/green update that keeps the version only brings the active
-// slot's new targets up to it; it switches nothing.
-func topUp(s *deploymentSpec, activeSlot string, versionChanged bool) bool {
-	return s.strategy == strategies.NameBlueGreen && !versionChanged && activeSlot != ""
-}
-
 func targetIDs(targets []strategies.Target) []string {
 	ids := make([]string, len(targets))
 	for i, t := range targets {
@@ -409,7 +392,13 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		plan.ActiveSlot = types.StringNull()
 	}
 
-	if plan.Targets.IsUnknown() || plan.Version.IsUnknown() {
+	// Whatever decides changed_targets that is unknown now makes it
+	// unknown: the apply computes it.
+	if plan.Targets.IsUnknown() || plan.Version.IsUnknown() || targetIdentityUnknown(plan.Targets) || strategyUnknown(&plan) {
+		if strategyUnknown(&plan) {
+			plan.Strategy = types.StringUnknown()
+			plan.ActiveSlot = types.StringUnknown()
+		}
 		markRolloutUnknown(&plan)
 		plan.ChangedTargets = types.ListUnknown(types.StringType)
 		if req.State.Raw.IsNull() {
@@ -425,8 +414,8 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 
 	if req.State.Raw.IsNull() {
-		pending := pendingTargets(spec, nil, "", true)
-		plan.ChangedTargets = stringListValue(targetIDs(pending))
+		p := strategies.NewPlan(spec.strategy, spec.version, spec.targets, strategies.Prior{})
+		plan.ChangedTargets = stringListValue(targetIDs(p.Pending))
 		plan.PreviousVersion = types.StringUnknown()
 		markRolloutUnknown(&plan)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
@@ -438,68 +427,111 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	current, d := stringMap(ctx, state.TargetVersions)
+	prior, d := r.prior(ctx, &state)
 	resp.Diagnostics.Append(d...)
-	versionChanged := state.Version.ValueString() != spec.version
-	activeSlot := ""
-	if name == strategies.NameBlueGreen && state.Strategy.ValueString() == strategies.NameBlueGreen {
-		activeSlot = state.ActiveSlot.ValueString()
+	if resp.Diagnostics.HasError() {
+		return
 	}
-	pending := pendingTargets(spec, current, activeSlot, versionChanged)
-	plan.ChangedTargets = stringListValue(targetIDs(pending))
-	if versionChanged {
+	p := strategies.NewPlan(spec.strategy, spec.version, spec.targets, prior)
+	plan.ChangedTargets = stringListValue(targetIDs(p.Pending))
+	if p.VersionChanged {
 		plan.PreviousVersion = state.Version
 	} else {
 		plan.PreviousVersion = state.PreviousVersion
 	}
-
-	// A new version that every pending target already runs still owes the
-	// traffic step of blue/green, canary and feature_flag (the switch, the
-	// weights, the flag): a rollout whose switch failed must not be planned
-	// as done. A failed blue/green switch leaves the old version saved; a
-	// canary or feature_flag rollout that failed after every target got the
-	// version (weights or flag not set, nothing rolled back) is known by its
-	// status.
-	trafficOwed := (versionChanged && name != strategies.NameRolling) ||
-		(state.Status.ValueString() == string(strategies.StatusFailed) &&
-			(name == strategies.NameCanary || name == strategies.NameFeatureFlag))
-	if len(pending) > 0 || trafficOwed {
+	if p.Work() {
 		markRolloutUnknown(&plan)
-	} else {
-		// Nothing to deploy: a change of settings alone keeps the last
-		// rollout's outcome, and the apply makes no target call.
-		plan.Status = state.Status
-		plan.TargetsUpdated = state.TargetsUpdated
-		plan.TargetsFailed = state.TargetsFailed
-		plan.DurationMs = state.DurationMs
-		plan.DeployedAt = state.DeployedAt
-		plan.TargetVersions = state.TargetVersions
-		if pruned := listedVersions(spec.targets, current); len(pruned) != len(current) {
-			// Targets removed from the list are left alone and forgotten.
-			plan.TargetVersions = stringMapValue(pruned)
-		}
-		plan.TrafficPercentage = state.TrafficPercentage
-		if name == strategies.NameBlueGreen {
-			plan.ActiveSlot = types.StringValue(activeSlot)
-			if activeSlot == "" {
-				plan.ActiveSlot = state.ActiveSlot
-			}
-		}
-		if versionChanged {
-			plan.Status = types.StringValue(string(strategies.StatusCompleted))
-		}
-		// changed_targets describes the last apply; keep it while nothing
-		// else changes, so a converged deployment plans no change. When
-		// settings change, the update changes no target: say so.
-		stateSpec, d := r.spec(ctx, &state)
-		resp.Diagnostics.Append(d...)
-		if sameSettings(spec, stateSpec) && plan.OnDestroy.Equal(state.OnDestroy) && plan.Timeouts.Equal(state.Timeouts) {
-			plan.ChangedTargets = state.ChangedTargets
-		} else {
-			plan.ChangedTargets = stringListValue(nil)
-		}
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+
+	// Nothing to deploy: a change of settings alone keeps the last
+	// rollout's outcome, and the apply makes no target call.
+	keepOutcome(&plan, &state, spec, prior, p.VersionChanged)
+	// changed_targets describes the last apply; keep it while nothing
+	// else changes, so a converged deployment plans no change. When
+	// settings change, the update changes no target: say so. A setting
+	// unknown now may turn out either way: the apply decides.
+	stateSpec, d := r.spec(ctx, &state)
+	resp.Diagnostics.Append(d...)
+	switch {
+	case !req.Config.Raw.IsFullyKnown():
+		plan.ChangedTargets = types.ListUnknown(types.StringType)
+	case sameSettings(spec, stateSpec) && plan.OnDestroy.Equal(state.OnDestroy) && plan.Timeouts.Equal(state.Timeouts):
+		plan.ChangedTargets = state.ChangedTargets
+	default:
+		plan.ChangedTargets = stringListValue(nil)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// keepOutcome copies the last rollout's outcome into a plan that deploys
+// nothing.
+func keepOutcome(plan, state *deploymentModel, spec *deploymentSpec, prior strategies.Prior, versionChanged bool) {
+	plan.Status = state.Status
+	plan.TargetsUpdated = state.TargetsUpdated
+	plan.TargetsFailed = state.TargetsFailed
+	plan.DurationMs = state.DurationMs
+	plan.DeployedAt = state.DeployedAt
+	plan.TargetVersions = state.TargetVersions
+	if pruned := strategies.ListedVersions(spec.targets, prior.Versions); len(pruned) != len(prior.Versions) {
+		// Targets removed from the list are left alone and forgotten.
+		plan.TargetVersions = stringMapValue(pruned)
+	}
+	plan.TrafficPercentage = state.TrafficPercentage
+	if spec.strategy == strategies.NameBlueGreen {
+		plan.ActiveSlot = state.ActiveSlot
+		if prior.ActiveSlot != "" {
+			plan.ActiveSlot = types.StringValue(prior.ActiveSlot)
+		}
+	}
+	if versionChanged {
+		plan.Status = types.StringValue(string(strategies.StatusCompleted))
+	}
+}
+
+// prior translates the saved state into the engine's terms.
+func (r *deploymentResource) prior(ctx context.Context, state *deploymentModel) (strategies.Prior, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	p := strategies.Prior{
+		Version:         state.Version.ValueString(),
+		PreviousVersion: state.PreviousVersion.ValueString(),
+		Status:          strategies.Status(state.Status.ValueString()),
+		Traffic:         state.TrafficPercentage.ValueFloat64(),
+	}
+	if state.Strategy.ValueString() == strategies.NameBlueGreen {
+		p.ActiveSlot = state.ActiveSlot.ValueString()
+	}
+	p.Targets, diags = targetsFromList(ctx, state.Targets)
+	versions, d := stringMap(ctx, state.TargetVersions)
+	diags.Append(d...)
+	p.Versions = versions
+	return p, diags
+}
+
+// targetIdentityUnknown reports whether some target's id, address or slot
+// is unknown, while the list itself is known.
+func targetIdentityUnknown(l types.List) bool {
+	if l.IsNull() || l.IsUnknown() {
+		return false
+	}
+	for _, e := range l.Elements() {
+		obj, ok := e.(types.Object)
+		if !ok || obj.IsUnknown() {
+			return true
+		}
+		for _, name := range []string{"id", "address", "slot"} {
+			if v, ok := obj.Attributes()[name]; ok && v.IsUnknown() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// strategyUnknown reports whether which strategy runs is unknown.
+func strategyUnknown(m *deploymentModel) bool {
+	return m.Rolling.IsUnknown() || m.BlueGreen.IsUnknown() || m.Canary.IsUnknown() || m.FeatureFlag.IsUnknown()
 }
 
 // sameSettings compares two configurations in engine terms, where numbers
@@ -633,8 +665,8 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	env := r.env(ctx, spec)
 
-	// The fleet's current versions give previous_version and let a
-	// re-created deployment skip targets that already run the version.
+	// The fleet's current versions give previous_version, and what each
+	// target goes back to should the rollout fail.
 	versions, readErrs := strategies.ReadVersions(ctx, spec.targets, env)
 	prev, ok := strategies.DetectPreviousVersion(versions, readErrs, spec.version)
 	if !ok {
@@ -645,31 +677,20 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	tflog.Info(ctx, "rollout starting", map[string]any{"deployment": spec.name, "version": spec.version, "strategy": spec.strategy, "previous_version": prev, "targets": len(spec.targets)})
 
-	res := r.execute(ctx, spec, env, strategies.Request{
-		Deployment:      spec.name,
-		Version:         spec.version,
-		PreviousVersion: prev,
-		Targets:         spec.targets,
-		Current:         versions,
-		AutoRollback:    spec.autoRollback,
-		HealthCheck:     spec.health,
-	})
-
-	if prev == "" {
-		plan.PreviousVersion = types.StringNull()
-	} else {
-		plan.PreviousVersion = types.StringValue(prev)
-	}
-	fleet := fleetVersions(versions, res)
-	r.applyResult(&plan, spec, res, fleet, "")
+	p := strategies.NewPlan(spec.strategy, spec.version, spec.targets, strategies.Prior{})
+	rq := r.request(spec, p.Request)
+	rq.PreviousVersion = prev
+	rq.Before = versions
+	res := r.execute(ctx, spec, env, rq)
+	saved := strategies.Settle(spec.strategy, rq, strategies.Prior{}, res)
+	r.applyResult(&plan, spec, res, saved)
 	if !res.Success {
-		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res))
+		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, rq.PreviousVersion))
 		if res.Status == strategies.StatusRolledBack {
-			// Everything this apply touched runs previous_version again: save no
+			// Everything this apply touched runs what it ran before: save no
 			// state, so the next apply starts afresh.
 			return
 		}
-		plan.Version = types.StringValue(honestVersion(spec, fleet, activeTargets(spec, res.ActiveSlot)))
 	}
 	r.warnTolerated(spec, res, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -682,6 +703,12 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if !plan.Status.IsUnknown() {
+		// The plan deploys nothing and already holds the outcome (ModifyPlan
+		// leaves status unknown exactly when the apply calls the fleet).
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
 	timeout, d := plan.Timeouts.Update(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(d...)
 	ctx, cancel := context.WithTimeout(r.data.mask(ctx), timeout)
@@ -689,56 +716,36 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 
 	spec, d := r.spec(ctx, &plan)
 	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	var changed []string
-	resp.Diagnostics.Append(plan.ChangedTargets.ElementsAs(ctx, &changed, false)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if len(changed) == 0 && !plan.Status.IsUnknown() {
-		// A change of settings alone: the plan already holds the outcome.
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-		return
-	}
-
-	current, d := stringMap(ctx, state.TargetVersions)
+	prior, d := r.prior(ctx, &state)
 	resp.Diagnostics.Append(d...)
-	prev := plan.PreviousVersion.ValueString()
-	versionChanged := state.Version.ValueString() != spec.version
-	activeSlot := ""
-	if spec.strategy == strategies.NameBlueGreen && state.Strategy.ValueString() == strategies.NameBlueGreen {
-		activeSlot = state.ActiveSlot.ValueString()
+	if resp.Diagnostics.HasError() {
+		return
 	}
+	p := strategies.NewPlan(spec.strategy, spec.version, spec.targets, prior)
+	rq := r.request(spec, p.Request)
 	env := r.env(ctx, spec)
-	tflog.Info(ctx, "rollout starting", map[string]any{"deployment": spec.name, "version": spec.version, "strategy": spec.strategy, "previous_version": prev, "changed_targets": len(changed)})
-	res := r.execute(ctx, spec, env, strategies.Request{
-		Deployment:      spec.name,
-		Version:         spec.version,
-		PreviousVersion: prev,
-		Targets:         spec.targets,
-		Current:         current,
-		ActiveSlot:      activeSlot,
-		TopUp:           topUp(spec, activeSlot, versionChanged),
-		AutoRollback:    spec.autoRollback,
-		HealthCheck:     spec.health,
-	})
-	if spec.strategy == strategies.NameBlueGreen && res.ActiveSlot == "" {
-		res.ActiveSlot = activeSlot
+	// Targets state knows nothing about (added, or at another address) are
+	// read first: a rollback puts back what they ran.
+	if unknown := strategies.Unknown(rq); len(unknown) > 0 {
+		rq.Before, _ = strategies.ReadVersions(ctx, unknown, env)
 	}
-	fleet := fleetVersions(current, res)
-	r.applyResult(&plan, spec, res, fleet, activeSlot)
+	tflog.Info(ctx, "rollout starting", map[string]any{"deployment": spec.name, "version": spec.version, "strategy": spec.strategy, "previous_version": rq.PreviousVersion, "changed_targets": len(p.Pending)})
+	res := r.execute(ctx, spec, env, rq)
+	saved := strategies.Settle(spec.strategy, rq, prior, res)
+	r.applyResult(&plan, spec, res, saved)
 	if !res.Success {
-		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res))
-		plan.Version = types.StringValue(honestVersion(spec, fleet, activeTargets(spec, res.ActiveSlot)))
-		if plan.Version.Equal(state.Version) {
-			// The fleet is back where it was: so is the version to roll back to.
-			plan.PreviousVersion = state.PreviousVersion
-		}
+		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, rq.PreviousVersion))
 	}
 	r.warnTolerated(spec, res, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// request completes a planned request with the settings of spec.
+func (r *deploymentResource) request(spec *deploymentSpec, rq strategies.Request) strategies.Request {
+	rq.Deployment = spec.name
+	rq.AutoRollback = spec.autoRollback
+	rq.HealthCheck = spec.health
+	return rq
 }
 
 func (r *deploymentResource) execute(ctx context.Context, spec *deploymentSpec, env strategies.Env, req strategies.Request) *strategies.Result {
@@ -750,96 +757,8 @@ func (r *deploymentResource) execute(ctx context.Context, spec *deploymentSpec, 
 	return strategy.Execute(ctx, req, env)
 }
 
-// fleetVersions merges what the targets reported during the rollout over
-// what was known before it, for the targets in the configuration only:
-// targets removed from the list are left alone and forgotten.
-func fleetVersions(before map[string]string, res *strategies.Result) map[string]string {
-	out := make(map[string]string, len(before))
-	for id, v := range before {
-		if _, listed := res.Outcomes[id]; v != "" && (listed || len(res.Outcomes) == 0) {
-			out[id] = v
-		}
-	}
-	for id, o := range res.Outcomes {
-		if o != nil && o.Version != "" {
-			out[id] = o.Version
-		}
-	}
-	return out
-}
-
-// listedVersions keeps the versions of the targets in the list.
-func listedVersions(targets []strategies.Target, versions map[string]string) map[string]string {
-	out := make(map[string]string, len(targets))
-	for _, t := range targets {
-		if v, ok := versions[t.ID]; ok {
-			out[t.ID] = v
-		}
-	}
-	return out
-}
-
-// activeTargets are the targets that must run the version for the state to
-// claim it: the active slot for blue/green, every target otherwise.
-func activeTargets(spec *deploymentSpec, activeSlot string) []strategies.Target {
-	if spec.strategy != strategies.NameBlueGreen || activeSlot == "" {
-		return spec.targets
-	}
-	var out []strategies.Target
-	for _, t := range spec.targets {
-		if t.Slot == activeSlot {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// refreshedVersion is the version refresh saves. While some active target
-// still runs the saved version it stays: the fleet is partway between that
-// version and another (an interrupted or failed rollout, or drift), the next
-// plan deploys the targets that differ, and when the configuration moves on
-// the saved version becomes previous_version. Taking the version most of
-// the others report instead would, after an interrupted update, claim the
-// new version and lose the one to roll back to. Only when no active target
-// runs it is it replaced by honestVersion's choice.
-func refreshedVersion(spec *deploymentSpec, fleet map[string]string, active []strategies.Target) string {
-	for _, t := range active {
-		if fleet[t.ID] == spec.version {
-			return spec.version
-		}
-	}
-	return honestVersion(spec, fleet, active)
-}
-
-// honestVersion is the version saved in state: spec.version when every
-// active target reports it, otherwise the version most of the others
-// report, so the next plan proposes spec.version again.
-func honestVersion(spec *deploymentSpec, fleet map[string]string, active []strategies.Target) string {
-	counts := map[string]int{}
-	var order []string
-	for _, t := range active {
-		v, ok := fleet[t.ID]
-		if !ok || v == spec.version {
-			continue
-		}
-		if counts[v] == 0 {
-			order = append(order, v)
-		}
-		counts[v]++
-	}
-	if len(order) == 0 {
-		return spec.version
-	}
-	best := order[0]
-	for _, v := range order[1:] {
-		if counts[v] > counts[best] {
-			best = v
-		}
-	}
-	return best
-}
-
-func (r *deploymentResource) applyResult(m *deploymentModel, spec *deploymentSpec, res *strategies.Result, fleet map[string]string, priorSlot string) {
+// applyResult writes what an apply saves into m.
+func (r *deploymentResource) applyResult(m *deploymentModel, spec *deploymentSpec, res *strategies.Result, saved strategies.Saved) {
 	m.ID = m.Name
 	m.Strategy = types.StringValue(spec.strategy)
 	status := res.Status
@@ -847,24 +766,20 @@ func (r *deploymentResource) applyResult(m *deploymentModel, spec *deploymentSpe
 		status = strategies.StatusFailed
 	}
 	m.Status = types.StringValue(string(status))
+	m.Version = types.StringValue(saved.Version)
+	m.PreviousVersion = types.StringNull()
+	if saved.PreviousVersion != "" {
+		m.PreviousVersion = types.StringValue(saved.PreviousVersion)
+	}
 	m.TargetsUpdated = types.Int64Value(int64(res.TargetsUpdated))
 	m.TargetsFailed = types.Int64Value(int64(res.TargetsFailed))
 	m.DurationMs = types.Int64Value(res.Duration.Milliseconds())
 	m.DeployedAt = types.StringValue(r.data.clock.Now().UTC().Format(time.RFC3339))
-	m.TargetVersions = stringMapValue(fleet)
-	m.TrafficPercentage = types.Float64Value(res.TrafficPercentage)
-	if spec.strategy == strategies.NameBlueGreen {
-		slot := res.ActiveSlot
-		if slot == "" {
-			slot = priorSlot
-		}
-		if slot == "" {
-			m.ActiveSlot = types.StringNull()
-		} else {
-			m.ActiveSlot = types.StringValue(slot)
-		}
-	} else {
-		m.ActiveSlot = types.StringNull()
+	m.TargetVersions = stringMapValue(saved.Versions)
+	m.TrafficPercentage = types.Float64Value(saved.Traffic)
+	m.ActiveSlot = types.StringNull()
+	if spec.strategy == strategies.NameBlueGreen && saved.ActiveSlot != "" {
+		m.ActiveSlot = types.StringValue(saved.ActiveSlot)
 	}
 }
 
@@ -889,7 +804,7 @@ func failedIDs(spec *deploymentSpec, res *strategies.Result) []string {
 
 // failureMessage names the targets, where the rollout stopped, and what was
 // rolled back.
-func failureMessage(spec *deploymentSpec, res *strategies.Result) string {
+func failureMessage(spec *deploymentSpec, res *strategies.Result, previous string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Rolling out %q to deployment %q (%s) failed", spec.version, spec.name, spec.strategy)
 	if res.StoppedAt != "" {
@@ -903,6 +818,8 @@ func failureMessage(spec *deploymentSpec, res *strategies.Result) string {
 		fmt.Fprintf(&b, "  - %s\n", err)
 	}
 	switch {
+	case len(res.RolledBack) > 0 && restoredOwn(res, previous) != nil:
+		fmt.Fprintf(&b, "\nRestored to the version each ran before: %s\n", strings.Join(restoredOwn(res, previous), ", "))
 	case len(res.RolledBack) > 0:
 		fmt.Fprintf(&b, "\nRolled back to previous_version: %s\n", strings.Join(res.RolledBack, ", "))
 	case res.Status == strategies.StatusRolledBack:
@@ -919,6 +836,23 @@ func failureMessage(spec *deploymentSpec, res *strategies.Result) string {
 	}
 	b.WriteString("\nState records only what the targets report, so the next plan proposes the rollout again.")
 	return b.String()
+}
+
+// restoredOwn lists "id (version)" for every rolled-back target, when some
+// went back to a version of its own rather than previous_version (a failed
+// repair of drifted targets); nil otherwise.
+func restoredOwn(res *strategies.Result, previous string) []string {
+	var out []string
+	own := false
+	for _, id := range res.RolledBack {
+		o := res.Outcomes[id]
+		out = append(out, fmt.Sprintf("%s (%s)", id, o.RestoredTo))
+		own = own || o.RestoredTo != previous
+	}
+	if !own {
+		return nil
+	}
+	return out
 }
 
 func describeVersions(targets []strategies.Target, versions map[string]string, errs map[string]error) string {
@@ -954,20 +888,11 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	// The state's version may have been lowered on failure; compare with
-	// what the state claims.
 	env := r.env(ctx, spec)
 	versions, errs := strategies.ReadVersions(ctx, spec.targets, env)
 	known, d := stringMap(ctx, state.TargetVersions)
 	resp.Diagnostics.Append(d...)
-	fleet := make(map[string]string, len(spec.targets))
-	for _, t := range spec.targets {
-		if v, ok := versions[t.ID]; ok {
-			fleet[t.ID] = v
-		} else if v, ok := known[t.ID]; ok {
-			fleet[t.ID] = v
-		}
-	}
+	fleet := strategies.Refreshed(spec.targets, known, versions, errs, spec.health.ExpectVersion)
 	if len(errs) > 0 {
 		ids := make([]string, 0, len(errs))
 		for _, t := range spec.targets {
@@ -981,9 +906,9 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 				spec.name, len(errs), strings.Join(ids, "; ")))
 	}
 	state.TargetVersions = stringMapValue(fleet)
-	active := activeTargets(spec, state.ActiveSlot.ValueString())
-	state.Version = types.StringValue(refreshedVersion(spec, fleet, active))
-	if reported := honestVersion(spec, fleet, active); reported != spec.version {
+	active := strategies.ActiveTargets(spec.strategy, spec.targets, state.ActiveSlot.ValueString())
+	state.Version = types.StringValue(strategies.RefreshedVersion(spec.version, fleet, active))
+	if reported := strategies.HonestVersion(spec.version, fleet, active); reported != spec.version {
 		tflog.Info(ctx, "drift detected", map[string]any{"deployment": spec.name, "version": spec.version, "reported": reported})
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
@@ -1020,20 +945,8 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 	fleet, d := stringMap(ctx, state.TargetVersions)
 	resp.Diagnostics.Append(d...)
 
-	// Roll back the targets that may run something other than
-	// previous_version; blue/green switches back to the other slot and
-	// restores it.
-	var targets []strategies.Target
 	activeSlot := state.ActiveSlot.ValueString()
-	for _, t := range spec.targets {
-		if spec.strategy == strategies.NameBlueGreen && activeSlot != "" && t.Slot == activeSlot {
-			continue
-		}
-		if v, ok := fleet[t.ID]; ok && v == prev && spec.strategy != strategies.NameBlueGreen {
-			continue
-		}
-		targets = append(targets, t)
-	}
+	targets := strategies.DestroyTargets(spec.strategy, spec.targets, fleet, prev, activeSlot)
 	strategy, err := strategies.New(spec.strategy, spec.config)
 	if err != nil {
 		resp.Diagnostics.AddError("Destroy failed", err.Error())
@@ -1063,7 +976,7 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 		resp.Diagnostics.AddError("Destroy failed", msg+":\n  - "+strings.Join(errs, "\n  - ")+
 			"\nThe deployment stays in state; fix the targets and destroy again, or set on_destroy = \"none\".")
 		// Keep the state honest about what the targets now report.
-		state.TargetVersions = stringMapValue(fleetVersions(fleet, res))
+		state.TargetVersions = stringMapValue(strategies.FleetVersions(fleet, res))
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}

@@ -230,13 +230,18 @@ func rolloutConfig(ctx context.Context, m *featureRolloutModel) (rollout.Config,
 	return cfg, diags
 }
 
-// priorRollout rebuilds the rollout saved in state.
-func priorRollout(ctx context.Context, m *featureRolloutModel) (rollout.Rollout, diag.Diagnostics) {
+// priorRollout rebuilds the rollout saved in state. own, when set, is the
+// rollout's own state and stage while state records what the flag service
+// reports instead (drift): the rollout goes on from its own.
+func priorRollout(ctx context.Context, m *featureRolloutModel, own *ownRollout) (rollout.Rollout, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	r := rollout.Rollout{
 		Flag:  m.FlagName.ValueString(),
 		State: rollout.State(m.State.ValueString()),
 		Stage: int(m.CurrentStage.ValueInt64()),
+	}
+	if own != nil {
+		r.State, r.Stage = rollout.State(own.State), own.Stage
 	}
 	switch r.State {
 	case rollout.StatePending, rollout.StateActive, rollout.StatePaused, rollout.StateCompleted, rollout.StateAborted:
@@ -316,7 +321,8 @@ func (r *featureRolloutResource) ModifyPlan(ctx context.Context, req resource.Mo
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	next, cfg, changed, diags := r.nextRollout(ctx, &plan, state, r.now())
+	priv := readRolloutPrivate(ctx, req.Private)
+	next, cfg, changed, diags := r.nextRollout(ctx, &plan, state, priv.own, priv.at(r.now()))
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -345,7 +351,7 @@ func (r *featureRolloutResource) ModifyPlan(ctx context.Context, req resource.Mo
 // advance, so the plan made before apply and the one re-made during apply
 // agree however much time passed in between; elapsed time alone advances
 // at most one stage. changed reports a change of state, stage or stages.
-func (r *featureRolloutResource) nextRollout(ctx context.Context, plan, state *featureRolloutModel, now time.Time) (rollout.Rollout, rollout.Config, bool, diag.Diagnostics) {
+func (r *featureRolloutResource) nextRollout(ctx context.Context, plan, state *featureRolloutModel, own *ownRollout, now time.Time) (rollout.Rollout, rollout.Config, bool, diag.Diagnostics) {
 	cfg, diags := rolloutConfig(ctx, plan)
 	if diags.HasError() {
 		return rollout.Rollout{}, cfg, false, diags
@@ -357,7 +363,7 @@ func (r *featureRolloutResource) nextRollout(ctx context.Context, plan, state *f
 		}
 		return next, cfg, true, diags
 	}
-	prior, d := priorRollout(ctx, state)
+	prior, d := priorRollout(ctx, state, own)
 	diags.Append(d...)
 	reconcile := rollout.Reconcile
 	if !sameRolloutSettings(plan, state) {
@@ -427,7 +433,7 @@ func (r *featureRolloutResource) Create(ctx context.Context, req resource.Create
 		return
 	}
 	ctx = r.data.mask(ctx)
-	if resp.Diagnostics.Append(r.resolve(ctx, &plan, nil)...); resp.Diagnostics.HasError() {
+	if resp.Diagnostics.Append(r.resolve(ctx, &plan, nil, rolloutPrivate{})...); resp.Diagnostics.HasError() {
 		return
 	}
 	if resp.Diagnostics.Append(r.publish(ctx, &plan)...); resp.Diagnostics.HasError() {
@@ -438,12 +444,12 @@ func (r *featureRolloutResource) Create(ctx context.Context, req resource.Create
 
 // resolve fills the timestamps the plan left unknown, from the apply's
 // clock, after checking that the rollout is still the one the plan showed.
-func (r *featureRolloutResource) resolve(ctx context.Context, plan, state *featureRolloutModel) diag.Diagnostics {
+func (r *featureRolloutResource) resolve(ctx context.Context, plan, state *featureRolloutModel, priv rolloutPrivate) diag.Diagnostics {
 	var diags diag.Diagnostics
 	if !plan.UpdatedAt.IsUnknown() && !plan.NextAdvanceAt.IsUnknown() && !plan.StartedAt.IsUnknown() {
 		return diags
 	}
-	next, cfg, _, d := r.nextRollout(ctx, plan, state, r.now())
+	next, cfg, _, d := r.nextRollout(ctx, plan, state, priv.own, priv.at(r.now()))
 	diags.Append(d...)
 	if diags.HasError() {
 		return diags
@@ -467,15 +473,20 @@ func (r *featureRolloutResource) Update(ctx context.Context, req resource.Update
 	ctx = r.data.mask(ctx)
 	var state featureRolloutModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.Append(r.resolve(ctx, &plan, &state)...); resp.Diagnostics.HasError() {
+	if resp.Diagnostics.Append(r.resolve(ctx, &plan, &state, readRolloutPrivate(ctx, req.Private))...); resp.Diagnostics.HasError() {
 		resp.State.Raw = req.State.Raw.Copy()
 		return
 	}
 	if resp.Diagnostics.Append(r.publish(ctx, &plan)...); resp.Diagnostics.HasError() {
-		// State keeps the last published value.
+		// State keeps the last published value (and the private state what
+		// the rollout's own was).
 		resp.State.Raw = req.State.Raw.Copy()
 		return
 	}
+	// The flag service now holds the rollout's own values; a plan without a
+	// refresh decides at its own time.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateOwn, nil)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAsOf, nil)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -502,9 +513,32 @@ func (r *featureRolloutResource) Read(ctx context.Context, req resource.ReadRequ
 		return
 	}
 	// What the flag service reports is what users get: record it, so a
-	// difference makes the next plan publish again.
-	state.State = types.StringValue(doc.State)
-	state.Percentage = types.Float64Value(doc.Percentage)
+	// difference makes the next plan publish again. The rollout's own state
+	// and stage are kept aside: a state set outside Terraform is drift to
+	// undo, never adopted.
+	priv := readRolloutPrivate(ctx, req.Private)
+	own := priv.own
+	if own == nil {
+		own = &ownRollout{State: state.State.ValueString(), Stage: int(state.CurrentStage.ValueInt64())}
+	}
+	ownRo, d := priorRollout(ctx, &state, own)
+	resp.Diagnostics.Append(d...)
+	if doc.State != own.State || doc.Stage != own.Stage || doc.Percentage != ownRo.Percentage() {
+		tflog.Info(ctx, "the flag service differs from the rollout", map[string]any{"flag": doc.Flag, "state": doc.State, "stage": doc.Stage, "percentage": doc.Percentage})
+		resp.Diagnostics.Append(setRolloutPrivate(ctx, resp.Private, privateOwn, own)...)
+		state.State = types.StringValue(doc.State)
+		state.CurrentStage = types.Int64Value(int64(doc.Stage))
+		state.Percentage = types.Float64Value(doc.Percentage)
+	} else if priv.own != nil {
+		// The flag service holds the rollout's own values again.
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateOwn, nil)...)
+		state.State = types.StringValue(own.State)
+		state.CurrentStage = types.Int64Value(int64(own.Stage))
+		state.Percentage = types.Float64Value(ownRo.Percentage())
+	}
+	// Plans decide advances at the time of this refresh, so a plan applied
+	// later (saved, or after a slow approval) does exactly what it showed.
+	resp.Diagnostics.Append(setRolloutPrivate(ctx, resp.Private, privateAsOf, r.now().Format(time.RFC3339))...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 

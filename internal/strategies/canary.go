@@ -37,7 +37,12 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 	}
 
 	stages := s.cfg.Stages
+	// Stages at or below the traffic the version already has are behind
+	// it: a repair of drifted targets never walks the weights back.
 	first := 0
+	for first < len(stages)-1 && stages[first] <= req.PriorTraffic {
+		first++
+	}
 	if len(pending) == 0 {
 		// Nothing to deploy: only make sure the router sends everything to
 		// the version (a previous apply may have stopped before that).
@@ -95,19 +100,22 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 	return r.complete()
 }
 
-// weightsUndo sends all traffic away from the version.
+// weightsUndo gives the version back the traffic it had before the apply:
+// none for a new version, all of it for a repair.
 func (s *CanaryStrategy) weightsUndo(r *run) *trafficUndo {
+	prior := r.req.PriorTraffic
 	u := &trafficUndo{
-		what: fmt.Sprintf("set router weights of %s to 0%%", r.req.Version),
-		done: func() { r.res.TrafficPercentage = 0 },
+		what: fmt.Sprintf("set router weights of %s to %s%%", r.req.Version, formatPercent(prior)),
+		done: func() { r.res.TrafficPercentage = prior },
 	}
 	if r.env.Weights != nil {
-		u.call = func(ctx context.Context) error { return r.env.Weights(ctx, r.req.Version, 0) }
+		u.call = func(ctx context.Context) error { return r.env.Weights(ctx, r.req.Version, prior) }
 	}
 	return u
 }
 
-// Rollback sets the router weights of req.Version to 0, then redeploys
+// Rollback sets the router weights of req.Version to req.PriorTraffic (0
+// on destroy), then redeploys
 // req.PreviousVersion to targets.
 func (s *CanaryStrategy) Rollback(ctx context.Context, req Request, env Env, targets []Target) *Result {
 	return rollbackOnly(ctx, NameCanary, req, env, targets, func(r *run, ctx context.Context) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -32,7 +33,8 @@ func IdleSlot(active string) string {
 
 // Pending returns the targets that strategy name deploys for req, in rollout
 // order: those whose req.Current entry differs from req.Version (a target
-// missing from Current counts as different). For blue_green only targets of
+// missing from Current counts as different).
+// For blue_green only targets of
 // the idle slot are pending (of the active slot with req.TopUp). Execute
 // deploys exactly these targets, in this order, so the list can be shown at
 // plan time.
@@ -106,6 +108,22 @@ func DetectPreviousVersion(versions map[string]string, errs map[string]error, ve
 	return prev, true
 }
 
+// ran is the version target id ran before the apply, "" when unknown.
+func (req Request) ran(id string) string {
+	if v, ok := req.Current[id]; ok {
+		return v
+	}
+	return req.Before[id]
+}
+
+// known merges Before and Current: every version known before the apply.
+func (req Request) known() map[string]string {
+	out := make(map[string]string, len(req.Current)+len(req.Before))
+	maps.Copy(out, req.Before)
+	maps.Copy(out, req.Current)
+	return out
+}
+
 func (e Env) withDefaults() Env {
 	if e.Clock == nil {
 		e.Clock = clock.Real()
@@ -168,8 +186,9 @@ func deployAndWait(ctx context.Context, env Env, hc HealthCheck, t Target, versi
 		return targetResult{version: version}
 	}
 	reported, err := waitHealthy(ctx, env, hc, t, version)
-	if err == nil && reported == "" {
-		// Healthy without a version (expect_version off): it runs what it got.
+	if err == nil && (reported == "" || !hc.ExpectVersion) {
+		// Healthy with expect_version off: it runs what it got, whatever it
+		// reports (a reported version is information, not drift).
 		reported = version
 	}
 	return targetResult{version: reported, err: err}
@@ -220,6 +239,9 @@ type run struct {
 	env   Env
 	res   *Result
 	start time.Time
+	// toPrevious: restore PreviousVersion everywhere (Rollback, destroy)
+	// instead of what each target ran before (a failed Execute).
+	toPrevious bool
 }
 
 // newRun prepares a result with an outcome for every target. It reports an
@@ -235,6 +257,8 @@ func newRun(strategy string, req Request, env Env) (*run, error) {
 			Status:     StatusFailed,
 			Outcomes:   make(map[string]*TargetOutcome, len(req.Targets)),
 			ActiveSlot: req.ActiveSlot,
+			// Until the rollout moves traffic, the version has what it had.
+			TrafficPercentage: req.PriorTraffic,
 		},
 	}
 	var dup []string
@@ -243,7 +267,7 @@ func newRun(strategy string, req Request, env Env) (*run, error) {
 			dup = append(dup, t.ID)
 			continue
 		}
-		r.res.Outcomes[t.ID] = &TargetOutcome{ID: t.ID, Version: req.Current[t.ID]}
+		r.res.Outcomes[t.ID] = &TargetOutcome{ID: t.ID, Version: req.ran(t.ID)}
 	}
 	switch {
 	case len(dup) > 0:
@@ -261,7 +285,7 @@ func newRun(strategy string, req Request, env Env) (*run, error) {
 func (r *run) outcome(t Target) *TargetOutcome {
 	o, ok := r.res.Outcomes[t.ID]
 	if !ok {
-		o = &TargetOutcome{ID: t.ID, Version: r.req.Current[t.ID]}
+		o = &TargetOutcome{ID: t.ID, Version: r.req.ran(t.ID)}
 		r.res.Outcomes[t.ID] = o
 	}
 	return o
@@ -401,10 +425,10 @@ func (r *run) fail(ctx context.Context, phase string, cause error, restore resto
 		r.info("rollback", "rolling %d targets back to %s", len(touched), prev)
 		if restore(context.WithoutCancel(ctx), touched) {
 			r.res.Status = StatusRolledBack
-			note = fmt.Sprintf("rolled back to %s: %s", prev, describeIDs(r.res.RolledBack, "no target needed it"))
+			note = fmt.Sprintf("rolled back to %s: %s", r.restoredVersions(prev), describeIDs(r.res.RolledBack, "no target needed it"))
 		} else {
 			note = fmt.Sprintf("rollback to %s incomplete: restored %s; not restored: %s",
-				prev, describeIDs(r.res.RolledBack, "none"), describeIDs(r.notRestored(touched), "traffic"))
+				r.restoredVersions(prev), describeIDs(r.res.RolledBack, "none"), describeIDs(r.notRestored(touched), "traffic"))
 		}
 	}
 	r.res.Errors = append(r.res.Errors, fmt.Errorf("%w; %s", cause, note))
@@ -417,6 +441,22 @@ func (r *run) fail(ctx context.Context, phase string, cause error, restore resto
 func (r *run) cancelled(ctx context.Context, phase string, restore restorer, trafficMoved bool) *Result {
 	cause := fmt.Errorf("%s: rollout cancelled, no further target started: %w", phase, cancelCause(ctx))
 	return r.fail(ctx, phase+" (cancelled)", cause, restore, trafficMoved)
+}
+
+// restoredVersions names what the rollback restored: prev, or, when some
+// target went back to a version of its own, "the version each target ran
+// before (t4: 1.0.0)".
+func (r *run) restoredVersions(prev string) string {
+	var own []string
+	for _, id := range r.res.RolledBack {
+		if v := r.res.Outcomes[id].RestoredTo; v != prev {
+			own = append(own, id+": "+v)
+		}
+	}
+	if len(own) == 0 {
+		return prev
+	}
+	return fmt.Sprintf("the version each target ran before (%s)", listIDs(own))
 }
 
 func (r *run) notRestored(touched []Target) []string {

@@ -49,7 +49,11 @@ func (s *FeatureFlagStrategy) Execute(ctx context.Context, req Request, env Env)
 			return r.cancelled(ctx, phase, restore, false)
 		}
 		if len(st.failed) > 0 {
-			cause := fmt.Errorf("%s: %s failed; %s not published", phase, listIDs(st.failed), s.flag())
+			flag := s.flag() + " not published"
+			if req.PriorTraffic > 0 {
+				flag = fmt.Sprintf("%s stays at %s%%", s.flag(), formatPercent(req.PriorTraffic))
+			}
+			cause := fmt.Errorf("%s: %s failed; %s", phase, listIDs(st.failed), flag)
 			return r.fail(ctx, phase, cause, restore, false)
 		}
 	}
@@ -67,14 +71,16 @@ func (s *FeatureFlagStrategy) Execute(ctx context.Context, req Request, env Env)
 	return r.complete()
 }
 
-// publishUndo turns the flag off.
+// publishUndo publishes the flag at what it had before the apply: 0 for a
+// new version, the saved percentage for a repair.
 func (s *FeatureFlagStrategy) publishUndo(r *run) *trafficUndo {
+	prior := r.req.PriorTraffic
 	u := &trafficUndo{
-		what: fmt.Sprintf("publish %s at 0%%", s.flag()),
-		done: func() { r.res.TrafficPercentage = 0 },
+		what: fmt.Sprintf("publish %s at %s%%", s.flag(), formatPercent(prior)),
+		done: func() { r.res.TrafficPercentage = prior },
 	}
 	if r.env.Publish != nil {
-		u.call = func(ctx context.Context) error { return r.env.Publish(ctx, 0) }
+		u.call = func(ctx context.Context) error { return r.env.Publish(ctx, prior) }
 	}
 	return u
 }

@@ -48,16 +48,42 @@ func (r *run) undoTraffic(ctx context.Context, undo *trafficUndo) error {
 	return nil
 }
 
-// restoreTargets redeploys the previous version to targets concurrently,
-// health-checking each one against that version, and marks the outcomes.
+// restoreTo is the version a rollback puts back on t. A failed Execute
+// restores the version t ran before this apply (so a failed repair of one
+// drifted target leaves the others alone and puts the drifted one back), or
+// PreviousVersion when that is unknown; a Rollback (destroy) restores
+// PreviousVersion.
+func (r *run) restoreTo(t Target) string {
+	if v := r.req.ran(t.ID); v != "" && !r.toPrevious {
+		return v
+	}
+	return r.req.PreviousVersion
+}
+
+// restoreTargets redeploys to targets, concurrently, the version each ran
+// before (restoreTo), health-checking each one against that version, and
+// marks the outcomes. A target that ran the rollout's version before needs
+// nothing.
 func (r *run) restoreTargets(ctx context.Context, targets []Target) bool {
-	prev, from := r.req.PreviousVersion, r.req.Version
-	results := runGroup(ctx, r.env.Limit, targets, func(ctx context.Context, t Target) targetResult {
-		return deployAndWait(ctx, r.env, r.req.HealthCheck, t, prev, from)
+	from := r.req.Version
+	var todo []Target
+	for _, t := range targets {
+		o := r.outcome(t)
+		o.RestoredTo = r.restoreTo(t)
+		if o.RestoredTo == from && !r.toPrevious {
+			o.Version = from
+			o.RolledBack = true
+			continue
+		}
+		todo = append(todo, t)
+	}
+	results := runGroup(ctx, r.env.Limit, todo, func(ctx context.Context, t Target) targetResult {
+		return deployAndWait(ctx, r.env, r.req.HealthCheck, t, r.restoreTo(t), from)
 	})
 	ok := true
-	for i, t := range targets {
+	for i, t := range todo {
 		o := r.outcome(t)
+		prev := o.RestoredTo
 		switch tr := results[i]; {
 		case !tr.started:
 			o.RollbackErr = fmt.Errorf("target %s: rollback to %s not started: %w", t.ID, prev, cancelCause(ctx))
@@ -93,6 +119,7 @@ func (r *run) leaveUnrestored(targets []Target, why error) {
 // honours ctx: once cancelled, no further target is started.
 func rollbackOnly(ctx context.Context, strategy string, req Request, env Env, targets []Target, restore func(r *run, ctx context.Context) bool) *Result {
 	r, err := newRun(strategy, req, env)
+	r.toPrevious = true
 	if err != nil {
 		r.res.StoppedAt = "rollback"
 		r.res.Errors = append(r.res.Errors, err)

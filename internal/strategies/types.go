@@ -113,13 +113,25 @@ type Request struct {
 	PreviousVersion string // "" when unknown: no rollback possible
 	Targets         []Target
 	// Current maps target id to the version it reported before this apply.
-	// Targets already at Version are skipped (an interrupted rollout resumes).
-	Current    map[string]string
+	// Targets already at Version are skipped (an interrupted rollout resumes),
+	// and a rollback restores each target to its own entry here.
+	Current map[string]string
+	// Before maps the targets Current does not know (a create, targets added
+	// to the list or given another address) to the version they reported at
+	// the start of the apply. They are deployed all the same (the plan could
+	// not know it, and a deploy of the running version is a no-op); a
+	// rollback restores it.
+	Before     map[string]string
 	ActiveSlot string // blue/green: the slot serving traffic now ("" on create)
 	// TopUp (blue/green): Version already serves traffic from ActiveSlot;
 	// the targets of that slot that do not run it (targets added to the
 	// list) are deployed and health-checked, and traffic is not switched.
-	TopUp        bool
+	TopUp bool
+	// PriorTraffic is the share of traffic (canary weight, flag percentage)
+	// Version had before this apply: 0 for a new version, what state
+	// recorded for a repair. The rollout never sets less, and a failure
+	// restores it.
+	PriorTraffic float64
 	AutoRollback bool
 	HealthCheck  HealthCheck
 }
@@ -132,7 +144,8 @@ type TargetOutcome struct {
 	Healthy     bool   // deployed (or skipped) and passed the health check
 	Version     string // the version the target last reported; its Current version when it reported none
 	Err         error  // the deploy or health failure
-	RolledBack  bool   // previous version restored
+	RolledBack  bool   // RestoredTo restored
+	RestoredTo  string // the version a rollback put (or tried to put) back
 	RollbackErr error
 	Phase       string // batch / stage / slot it belonged to
 }

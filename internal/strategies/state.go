@@ -1,0 +1,303 @@
+package strategies
+
+// The rules about what the fleet runs and what state may claim about it.
+// The provider translates Terraform values to and from these; every
+// decision is made here, so that plan, apply, refresh and destroy share it
+// and it is tested as plain Go.
+
+// Prior is what state recorded before an apply (zero on create).
+type Prior struct {
+	Version         string
+	PreviousVersion string
+	Status          Status
+	Traffic         float64 // traffic_percentage: the share of traffic on Version
+	ActiveSlot      string  // blue/green
+	Targets         []Target
+	Versions        map[string]string // target_versions
+}
+
+// Unknown returns the targets of req whose version before the apply Current
+// does not know: the apply reads them into Request.Before.
+func Unknown(req Request) []Target {
+	var out []Target
+	for _, t := range req.Targets {
+		if _, ok := req.Current[t.ID]; !ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Exists reports whether there is a prior state (an update, not a create).
+func (p Prior) Exists() bool { return p.Version != "" || len(p.Targets) > 0 }
+
+// KnownVersions returns the versions of prior that still describe targets:
+// identity is id + address, so a target whose address changed (or that is
+// new) has no known version and is deployed again.
+func KnownVersions(prior []Target, versions map[string]string, targets []Target) map[string]string {
+	address := make(map[string]string, len(prior))
+	for _, t := range prior {
+		address[t.ID] = t.Address
+	}
+	out := make(map[string]string, len(targets))
+	for _, t := range targets {
+		v, ok := versions[t.ID]
+		if a, listed := address[t.ID]; ok && v != "" && listed && a == t.Address {
+			out[t.ID] = v
+		}
+	}
+	return out
+}
+
+// Plan is what an apply of version onto prior will do, decided at plan
+// time from configuration and state alone.
+type Plan struct {
+	Request Request
+	// Pending are the targets the apply deploys, in rollout order
+	// (changed_targets).
+	Pending []Target
+	// VersionChanged: the configured version differs from the saved one.
+	VersionChanged bool
+	// TrafficOwed: the apply has a traffic step to make even when no target
+	// is pending (a switch, weights or a flag a previous apply did not
+	// finish).
+	TrafficOwed bool
+}
+
+// Work reports whether the apply calls the fleet at all. When it does not,
+// the apply is a change of settings alone and keeps the last outcome.
+func (p Plan) Work() bool { return len(p.Pending) > 0 || p.TrafficOwed }
+
+// NewPlan decides what applying strategy at version onto prior does. On
+// create (no prior) every target of the rollout is deployed: the plan
+// cannot read the fleet, and a deploy of the version a target already runs
+// is a no-op. The request's PreviousVersion is the one of an update; a
+// create learns it from the fleet (DetectPreviousVersion). The apply fills
+// Request.Before with what the targets Current does not know report.
+func NewPlan(strategy, version string, targets []Target, prior Prior) Plan {
+	req := Request{Version: version, Targets: targets}
+	if !prior.Exists() {
+		return Plan{Request: req, Pending: Pending(strategy, req), VersionChanged: true}
+	}
+	p := Plan{VersionChanged: prior.Version != version}
+	req.Current = KnownVersions(prior.Targets, prior.Versions, targets)
+	req.PreviousVersion = prior.PreviousVersion
+	if p.VersionChanged {
+		req.PreviousVersion = prior.Version
+	}
+	if strategy == NameBlueGreen && prior.ActiveSlot != "" {
+		req.ActiveSlot = prior.ActiveSlot
+		// A blue/green update that keeps the version only brings the
+		// active slot's new targets up to it; it switches nothing (also
+		// after a failed top-up: state kept the version).
+		req.TopUp = !p.VersionChanged
+	}
+	if !p.VersionChanged {
+		req.PriorTraffic = prior.Traffic
+	}
+	p.Request = req
+	p.Pending = Pending(strategy, req)
+	// A new version that every pending target already runs still owes the
+	// traffic step of blue/green, canary and feature_flag: a rollout whose
+	// switch failed must not be planned as done. A canary or feature_flag
+	// rollout that failed after every target got the version (weights or
+	// flag not set, nothing rolled back) is known by its status.
+	p.TrafficOwed = (p.VersionChanged && strategy != NameRolling) ||
+		(prior.Status == StatusFailed && (strategy == NameCanary || strategy == NameFeatureFlag))
+	return p
+}
+
+// Saved is what state records after an apply.
+type Saved struct {
+	// Version is the configured version when every active target runs it.
+	// After a failure it is one that makes the next plan propose the
+	// configured version again; a failed repair (version unchanged) keeps
+	// the saved version and previous_version as they were.
+	Version         string
+	PreviousVersion string
+	// Traffic is the share of traffic on Version.
+	Traffic float64
+	// Versions is target_versions: what each listed target reports.
+	Versions   map[string]string
+	ActiveSlot string
+}
+
+// Settle decides what an apply of req (strategy, on top of prior) that
+// ended with res saves.
+func Settle(strategy string, req Request, prior Prior, res *Result) Saved {
+	fleet := FleetVersions(req.known(), res)
+	slot := res.ActiveSlot
+	if slot == "" {
+		slot = req.ActiveSlot
+	}
+	s := Saved{Version: req.Version, PreviousVersion: req.PreviousVersion, Traffic: res.TrafficPercentage, Versions: fleet, ActiveSlot: slot}
+	if res.Success {
+		return s
+	}
+	if prior.Exists() && prior.Version == req.Version {
+		s.Version, s.PreviousVersion = prior.Version, prior.PreviousVersion
+	} else {
+		s.Version = HonestVersion(req.Version, fleet, ActiveTargets(strategy, req.Targets, slot))
+		if prior.Exists() && s.Version == prior.Version {
+			// The fleet is back where it was: so is the version to roll back to.
+			s.PreviousVersion = prior.PreviousVersion
+		}
+	}
+	if s.Version != req.Version {
+		s.Traffic = trafficOn(strategy, s.Version, req.Targets, fleet, res.TrafficPercentage)
+	}
+	return s
+}
+
+// trafficOn is the share of traffic on version, which is not the version
+// the apply rolled out (newShare is the share that one has now).
+func trafficOn(strategy, version string, targets []Target, fleet map[string]string, newShare float64) float64 {
+	switch strategy {
+	case NameRolling:
+		if len(targets) == 0 {
+			return 0
+		}
+		at := 0
+		for _, t := range targets {
+			if fleet[t.ID] == version {
+				at++
+			}
+		}
+		return 100 * float64(at) / float64(len(targets))
+	case NameBlueGreen:
+		// The switch to the new slot did not stay: the old one serves.
+		return 100
+	default:
+		return 100 - newShare
+	}
+}
+
+// FleetVersions merges what the targets reported during the rollout over
+// what was known before it, for the targets of the rollout only: targets
+// removed from the list are left alone and forgotten. A target that
+// reported no version keeps the one known for it.
+func FleetVersions(before map[string]string, res *Result) map[string]string {
+	out := make(map[string]string, len(before))
+	for id, v := range before {
+		if _, listed := res.Outcomes[id]; v != "" && (listed || len(res.Outcomes) == 0) {
+			out[id] = v
+		}
+	}
+	for id, o := range res.Outcomes {
+		if o != nil && o.Version != "" {
+			out[id] = o.Version
+		}
+	}
+	return out
+}
+
+// ListedVersions keeps the versions of the targets in the list.
+func ListedVersions(targets []Target, versions map[string]string) map[string]string {
+	out := make(map[string]string, len(targets))
+	for _, t := range targets {
+		if v, ok := versions[t.ID]; ok {
+			out[t.ID] = v
+		}
+	}
+	return out
+}
+
+// ActiveTargets are the targets that must run the version for state to
+// claim it: the active slot for blue/green, every target otherwise.
+func ActiveTargets(strategy string, targets []Target, activeSlot string) []Target {
+	if strategy != NameBlueGreen || activeSlot == "" {
+		return targets
+	}
+	var out []Target
+	for _, t := range targets {
+		if t.Slot == activeSlot {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// HonestVersion is version when every active target whose version is
+// known reports it, otherwise the version most of the others report, so
+// the next plan proposes version again.
+func HonestVersion(version string, fleet map[string]string, active []Target) string {
+	counts := map[string]int{}
+	var order []string
+	for _, t := range active {
+		v, ok := fleet[t.ID]
+		if !ok || v == version {
+			continue
+		}
+		if counts[v] == 0 {
+			order = append(order, v)
+		}
+		counts[v]++
+	}
+	if len(order) == 0 {
+		return version
+	}
+	best := order[0]
+	for _, v := range order[1:] {
+		if counts[v] > counts[best] {
+			best = v
+		}
+	}
+	return best
+}
+
+// RefreshedVersion is the version refresh saves. While some active target
+// still runs the saved version it stays: the fleet is partway between that
+// version and another (an interrupted or failed rollout, or drift), the
+// next plan deploys the targets that differ, and when the configuration
+// moves on the saved version becomes previous_version. Taking the version
+// most of the others report instead would, after an interrupted update,
+// claim the new version and lose the one to roll back to. Only when no
+// active target runs it is it replaced by HonestVersion's choice.
+func RefreshedVersion(version string, fleet map[string]string, active []Target) string {
+	for _, t := range active {
+		if fleet[t.ID] == version {
+			return version
+		}
+	}
+	return HonestVersion(version, fleet, active)
+}
+
+// Refreshed merges what a refresh read (reported, errs from ReadVersions)
+// into what state knew. A target that did not answer, or answered without
+// a version, keeps its known version: it is taken to run what was last
+// deployed to it. Without expectVersion a reported version is information,
+// not drift: a known version stays.
+func Refreshed(targets []Target, known, reported map[string]string, errs map[string]error, expectVersion bool) map[string]string {
+	out := make(map[string]string, len(targets))
+	for _, t := range targets {
+		k, isKnown := known[t.ID]
+		isKnown = isKnown && k != ""
+		v, answered := reported[t.ID]
+		_, failed := errs[t.ID]
+		switch {
+		case answered && !failed && v != "" && (expectVersion || !isKnown):
+			out[t.ID] = v
+		case isKnown:
+			out[t.ID] = k
+		}
+	}
+	return out
+}
+
+// DestroyTargets are the targets destroy rolls back to previous: blue/green
+// restores the idle slot (the switch back then goes to it) and leaves the
+// active one to Rollback; the other strategies restore every target that
+// may run something else.
+func DestroyTargets(strategy string, targets []Target, fleet map[string]string, previous, activeSlot string) []Target {
+	var out []Target
+	for _, t := range targets {
+		if strategy == NameBlueGreen && activeSlot != "" && t.Slot == activeSlot {
+			continue
+		}
+		if v, ok := fleet[t.ID]; ok && v == previous && strategy != NameBlueGreen {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}

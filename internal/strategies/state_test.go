@@ -1,0 +1,315 @@
+package strategies
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+)
+
+// slotted returns targets t1…tn with the given slots.
+func slotted(slots ...string) []Target {
+	out := make([]Target, len(slots))
+	for i, s := range slots {
+		out[i] = Target{ID: idRange(i+1, i+1)[0], Address: "http://h/" + idRange(i+1, i+1)[0], Slot: s}
+	}
+	return out
+}
+
+func TestHonestVersion(t *testing.T) {
+	t.Parallel()
+	targets := slotted("", "", "", "")
+	tests := []struct {
+		name  string
+		fleet map[string]string
+		want  string
+	}{
+		{"all at version", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}, "2"},
+		{"unknown targets do not count", map[string]string{"t1": "2", "t2": "2"}, "2"},
+		{"rolled back", map[string]string{"t1": "1", "t2": "1", "t3": "1", "t4": "1"}, "1"},
+		{"most common other version", map[string]string{"t1": "2", "t2": "1", "t3": "0.9", "t4": "1"}, "1"},
+		{"tie goes to list order", map[string]string{"t1": "0.9", "t2": "1", "t3": "2", "t4": "2"}, "0.9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := HonestVersion("2", tt.fleet, targets); got != tt.want {
+				t.Fatalf("HonestVersion = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHonestVersionBlueGreenLooksAtActiveSlot(t *testing.T) {
+	t.Parallel()
+	targets := slotted("blue", "blue", "green", "green")
+	fleet := map[string]string{"t1": "1", "t2": "1", "t3": "2", "t4": "2"}
+	if got := HonestVersion("2", fleet, ActiveTargets(NameBlueGreen, targets, "green")); got != "2" {
+		t.Fatalf("green active at 2: got %q", got)
+	}
+	if got := HonestVersion("2", fleet, ActiveTargets(NameBlueGreen, targets, "blue")); got != "1" {
+		t.Fatalf("blue active at 1: got %q", got)
+	}
+}
+
+// TestRefreshedVersion: refresh keeps the saved version while some target
+// still runs it (an interrupted update must keep the version to roll back
+// to), and only otherwise takes the version most targets report.
+func TestRefreshedVersion(t *testing.T) {
+	t.Parallel()
+	targets := slotted("", "", "", "")
+	tests := []struct {
+		name  string
+		fleet map[string]string
+		want  string
+	}{
+		{"converged", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}, "2"},
+		{"update to 3 interrupted halfway", map[string]string{"t1": "3", "t2": "3", "t3": "3", "t4": "2"}, "2"},
+		{"drift on one target", map[string]string{"t1": "2", "t2": "2.1-hotfix", "t3": "2", "t4": "2"}, "2"},
+		{"nobody runs it any more", map[string]string{"t1": "3", "t2": "3", "t3": "1", "t4": "3"}, "3"},
+		{"nothing answered", map[string]string{}, "2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := RefreshedVersion("2", tt.fleet, targets); got != tt.want {
+				t.Fatalf("RefreshedVersion = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRefreshed: a target that answers without a version, or does not
+// answer, keeps its known version (never ""); without expect_version a
+// reported version is information, not drift.
+func TestRefreshed(t *testing.T) {
+	t.Parallel()
+	targets := slotted("", "", "")
+	known := map[string]string{"t1": "2", "t2": "2", "t3": "2"}
+	tests := []struct {
+		name     string
+		reported map[string]string
+		errs     map[string]error
+		expect   bool
+		want     map[string]string
+	}{
+		{"drift is recorded", map[string]string{"t1": "2", "t2": "1", "t3": "2"}, nil, true, map[string]string{"t1": "2", "t2": "1", "t3": "2"}},
+		{"no version keeps the known one", map[string]string{"t1": "", "t2": "", "t3": ""}, nil, false, known},
+		{"no version keeps it with expect_version too", map[string]string{"t1": "", "t2": "2", "t3": "2"}, nil, true, known},
+		{"unreachable keeps it", map[string]string{"t1": "2", "t3": "2"}, map[string]error{"t2": errBoom}, true, known},
+		{"other version without expect_version is information", map[string]string{"t1": "9.9.9", "t2": "2", "t3": "2"}, nil, false, known},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Refreshed(targets, known, tt.reported, tt.errs, tt.expect); !maps.Equal(got, tt.want) {
+				t.Fatalf("Refreshed = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// A target with no known version takes what it reports, if anything.
+	got := Refreshed(targets, map[string]string{}, map[string]string{"t1": "3", "t2": ""}, nil, false)
+	if want := map[string]string{"t1": "3"}; !maps.Equal(got, want) {
+		t.Fatalf("Refreshed without known versions = %v, want %v", got, want)
+	}
+}
+
+func TestNewPlan(t *testing.T) {
+	t.Parallel()
+	bg := slotted("blue", "blue", "green", "green")
+	rolling := slotted("", "", "", "")
+	prior := func(targets []Target, version string, versions map[string]string, slot string) Prior {
+		return Prior{Version: version, PreviousVersion: "0", Status: StatusCompleted, Traffic: 100, ActiveSlot: slot, Targets: targets, Versions: versions}
+	}
+	moved := slices.Clone(rolling)
+	moved[1].Address = "http://h/elsewhere"
+	tests := []struct {
+		name     string
+		strategy string
+		version  string
+		targets  []Target
+		prior    Prior
+		want     []string
+		traffic  float64
+		topUp    bool
+		owed     bool
+	}{
+		{"rolling create deploys every target", NameRolling, "2", rolling, Prior{}, []string{"t1", "t2", "t3", "t4"}, 0, false, false},
+		{"rolling resume", NameRolling, "2", rolling, prior(rolling, "1", map[string]string{"t1": "2", "t2": "2", "t3": "1"}, ""), []string{"t3", "t4"}, 0, false, false},
+		{"address change with the same version", NameRolling, "2", moved, prior(rolling, "2", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}, ""), []string{"t2"}, 100, false, false},
+		{"blue/green create goes green", NameBlueGreen, "2", bg, Prior{}, []string{"t3", "t4"}, 0, false, false},
+		{"blue/green new version goes to the idle slot", NameBlueGreen, "2", bg, prior(bg, "1", map[string]string{"t1": "1", "t2": "1", "t3": "1", "t4": "1"}, "green"), []string{"t1", "t2"}, 0, false, true},
+		{"blue/green converged plans nothing", NameBlueGreen, "2", bg, prior(bg, "2", map[string]string{"t1": "1", "t2": "1", "t3": "2", "t4": "2"}, "green"), nil, 100, true, false},
+		{"blue/green added target of the active slot is a top-up", NameBlueGreen, "2", bg, prior(bg, "2", map[string]string{"t1": "1", "t2": "1", "t3": "2"}, "green"), []string{"t4"}, 100, true, false},
+		{"canary repair keeps the traffic it has", NameCanary, "2", rolling, prior(rolling, "2", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "1"}, ""), []string{"t4"}, 100, false, false},
+		{"canary that failed after every target owes its weights", NameCanary, "2", rolling, Prior{Version: "2", Status: StatusFailed, Traffic: 50, Targets: rolling, Versions: map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}}, nil, 50, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := NewPlan(tt.strategy, tt.version, tt.targets, tt.prior)
+			if got := ids(p.Pending); !slices.Equal(got, tt.want) && len(got)+len(tt.want) > 0 {
+				t.Fatalf("pending = %v, want %v", got, tt.want)
+			}
+			if p.Request.PriorTraffic != tt.traffic || p.Request.TopUp != tt.topUp || p.TrafficOwed != tt.owed {
+				t.Fatalf("prior traffic %v, top-up %v, traffic owed %v; want %v, %v, %v",
+					p.Request.PriorTraffic, p.Request.TopUp, p.TrafficOwed, tt.traffic, tt.topUp, tt.owed)
+			}
+		})
+	}
+}
+
+// settle runs strategy on the plan of prior and returns what is saved.
+func settle(t *testing.T, f *fleet, strategy string, cfg func(*Config), version string, targets []Target, prior Prior) (Saved, *Result) {
+	t.Helper()
+	p := NewPlan(strategy, version, targets, prior)
+	req := p.Request
+	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
+	req.Before = map[string]string{}
+	for _, t := range Unknown(req) {
+		req.Before[t.ID] = f.version(t.ID)
+	}
+	res := mustNew(t, strategy, cfg).Execute(context.Background(), req, f.env(clock.NewFake(epoch), nil))
+	return Settle(strategy, req, prior, res), res
+}
+
+// TestFailedRepairKeepsTrafficAndState: a repair of one drifted target
+// (version unchanged) that fails restores that target to what it ran,
+// leaves the others and the live traffic alone, never walks the weights
+// back through the stages, and keeps version and previous_version.
+func TestFailedRepairKeepsTrafficAndState(t *testing.T) {
+	t.Parallel()
+	for _, strategy := range []string{NameCanary, NameFeatureFlag, NameRolling} {
+		t.Run(strategy, func(t *testing.T) {
+			t.Parallel()
+			f, targets := newFleet(t, 4, "v2")
+			f.versions["t4"] = "v1" // drifted out of band
+			f.deployErr["t4@v2"] = errBoom
+			traffic, want := 100.0, 100.0
+			switch strategy {
+			case NameFeatureFlag:
+				traffic, want = 40, 40
+			case NameRolling:
+				want = 75 // a rolling fleet serves in proportion: t4 runs v1 again
+			}
+			prior := Prior{Version: "v2", PreviousVersion: "v1", Status: StatusCompleted, Traffic: traffic, Targets: targets,
+				Versions: map[string]string{"t1": "v2", "t2": "v2", "t3": "v2", "t4": "v1"}}
+			cfg := func(c *Config) { c.Canary.Stages = []float64{25, 50, 100}; c.FeatureFlag.InitialRollout = 40 }
+			saved, res := settle(t, f, strategy, cfg, "v2", targets, prior)
+			if res.Success {
+				t.Fatal("the repair succeeded; want it to fail")
+			}
+			if saved.Version != "v2" || saved.PreviousVersion != "v1" || saved.Traffic != want {
+				t.Fatalf("saved %q, previous %q, traffic %v; want v2, v1, %v", saved.Version, saved.PreviousVersion, saved.Traffic, want)
+			}
+			runs := map[string]string{"t1": "v2", "t2": "v2", "t3": "v2", "t4": "v1"}
+			if !maps.Equal(saved.Versions, runs) || !maps.Equal(f.versions, runs) {
+				t.Fatalf("saved versions %v, fleet %v; want %v", saved.Versions, f.versions, runs)
+			}
+			for _, c := range append(f.calls("weights"), f.calls("publish")...) {
+				if c != "weights v2 100" && c != "publish 40" {
+					t.Fatalf("traffic call %q lowers the live version's traffic (calls %v)", c, f.calls(""))
+				}
+			}
+			if strategy == NameFeatureFlag && !errorsMention(res.Errors, `flag stays at 40%`) {
+				t.Fatalf("errors %v do not say the flag stays at 40%%", res.Errors)
+			}
+		})
+	}
+}
+
+// TestCanaryRepairDoesNotWalkWeightsBack: a successful repair deploys the
+// drifted target in one step and never sets a weight below 100.
+func TestCanaryRepairDoesNotWalkWeightsBack(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 4, "v2")
+	f.versions["t4"] = "v1"
+	prior := Prior{Version: "v2", PreviousVersion: "v1", Status: StatusCompleted, Traffic: 100, Targets: targets,
+		Versions: map[string]string{"t1": "v2", "t2": "v2", "t3": "v2", "t4": "v1"}}
+	saved, res := settle(t, f, NameCanary, func(c *Config) { c.Canary.Stages = []float64{25, 50, 100} }, "v2", targets, prior)
+	if !res.Success || saved.Traffic != 100 {
+		t.Fatalf("success %v, traffic %v; want a repair at 100%%: %v", res.Success, saved.Traffic, res.Errors)
+	}
+	if got := f.calls("weights"); !slices.Equal(got, []string{"weights v2 100"}) {
+		t.Fatalf("weights calls %v, want only v2 at 100", got)
+	}
+	if got := f.deployed("v2"); !slices.Equal(got, []string{"t4"}) {
+		t.Fatalf("deployed %v, want t4 only", got)
+	}
+}
+
+// TestFailedTopUpStaysATopUp: a blue/green target added to the active slot
+// that rejects the version is restored to what it ran, nothing is switched,
+// and state keeps the version, so the next plan is a top-up again.
+func TestFailedTopUpStaysATopUp(t *testing.T) {
+	t.Parallel()
+	targets := slotted("blue", "blue", "green", "green", "blue")
+	f, _ := newFleet(t, 5, "v3")
+	f.versions["t3"], f.versions["t4"], f.versions["t5"] = "v2", "v2", "v1"
+	f.deployErr["t5@v3"] = errBoom
+	prior := Prior{Version: "v3", PreviousVersion: "v2", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue, Targets: targets[:4],
+		Versions: map[string]string{"t1": "v3", "t2": "v3", "t3": "v2", "t4": "v2"}}
+	saved, res := settle(t, f, NameBlueGreen, nil, "v3", targets, prior)
+	if res.Success || len(f.calls("switch")) != 0 {
+		t.Fatalf("success %v, switches %v; want a failed top-up with no switch", res.Success, f.calls("switch"))
+	}
+	if saved.Version != "v3" || saved.PreviousVersion != "v2" || saved.ActiveSlot != SlotBlue || saved.Traffic != 100 {
+		t.Fatalf("saved %+v; want v3, previous v2, blue active at 100%%", saved)
+	}
+	if f.versions["t5"] != "v1" {
+		t.Fatalf("t5 runs %q, want v1 (what it ran before)", f.versions["t5"])
+	}
+	next := Prior{Version: saved.Version, PreviousVersion: saved.PreviousVersion, Status: StatusFailed, Traffic: saved.Traffic,
+		ActiveSlot: saved.ActiveSlot, Targets: targets, Versions: saved.Versions}
+	if p := NewPlan(NameBlueGreen, "v3", targets, next); !p.Request.TopUp || !slices.Equal(ids(p.Pending), []string{"t5"}) {
+		t.Fatalf("next plan: top-up %v, pending %v; want a top-up of t5", p.Request.TopUp, ids(p.Pending))
+	}
+}
+
+// TestRolledBackCanaryTraffic: after a canary of a new version rolls back,
+// traffic_percentage is the share on the saved (old) version: 100.
+func TestRolledBackCanaryTraffic(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 4, "v3")
+	f.deployErr["t3@v3.1"] = errBoom
+	prior := Prior{Version: "v3", PreviousVersion: "v2", Status: StatusCompleted, Traffic: 100, Targets: targets, Versions: currentAt(targets, "v3")}
+	saved, res := settle(t, f, NameCanary, func(c *Config) { c.Canary.Stages = []float64{50, 100} }, "v3.1", targets, prior)
+	if res.Status != StatusRolledBack {
+		t.Fatalf("status %q, want rolled_back: %v", res.Status, res.Errors)
+	}
+	if saved.Version != "v3" || saved.PreviousVersion != "v2" || saved.Traffic != 100 {
+		t.Fatalf("saved %q, previous %q, traffic %v; want v3, v2, 100", saved.Version, saved.PreviousVersion, saved.Traffic)
+	}
+}
+
+// TestCreateDeploysEveryListedTarget: a create deploys every target its
+// plan listed, also those that already run the version (a re-create after
+// state rm), and a failure puts each back on what it ran.
+func TestCreateDeploysEveryListedTarget(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 3, "v2")
+	f.versions["t3"] = "v1"
+	p := NewPlan(NameRolling, "v2", targets, Prior{})
+	req := p.Request
+	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
+	req.Before = map[string]string{"t1": "v2", "t2": "v2", "t3": "v1"}
+	res := mustNew(t, NameRolling, func(c *Config) { c.Rolling.BatchDelay = 0 }).Execute(context.Background(), req, f.env(clock.NewFake(epoch), nil))
+	if !res.Success || !slices.Equal(f.deployed("v2"), ids(p.Pending)) || len(p.Pending) != 3 {
+		t.Fatalf("success %v, deployed %v; want every planned target %v", res.Success, f.deployed("v2"), ids(p.Pending))
+	}
+}
+
+// TestKnownVersions: identity is id + address.
+func TestKnownVersions(t *testing.T) {
+	t.Parallel()
+	prior := slotted("", "", "")
+	now := slices.Clone(prior)
+	now[1].Address = "http://h/other"
+	now = append(now, Target{ID: "t9", Address: "http://h/t9"})
+	got := KnownVersions(prior, map[string]string{"t1": "2", "t2": "2", "t3": ""}, now)
+	if want := map[string]string{"t1": "2"}; !maps.Equal(got, want) {
+		t.Fatalf("KnownVersions = %v, want %v", got, want)
+	}
+}
