@@ -328,6 +328,20 @@ func (r *featureRolloutResource) ModifyPlan(ctx context.Context, req resource.Mo
 		return
 	}
 	setRollout(&plan, next, cfg)
+	if state == nil && next.State == rollout.StatePending {
+		// Nothing remembers this plan's time until the apply: were start_at
+		// to pass in between, the plan remade during apply would differ.
+		// The apply decides, and every later plan is made at the time of
+		// its refresh.
+		plan.State = types.StringUnknown()
+		plan.CurrentStage = types.Int64Unknown()
+		plan.Percentage = types.Float64Unknown()
+		plan.StartedAt = types.StringUnknown()
+		plan.UpdatedAt = types.StringUnknown()
+		plan.NextAdvanceAt = types.StringUnknown()
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
 	if changed {
 		// The stage, percentage and state are known now and apply does
 		// exactly that; the timestamps are those of the apply.
@@ -454,7 +468,7 @@ func (r *featureRolloutResource) resolve(ctx context.Context, plan, state *featu
 	if diags.HasError() {
 		return diags
 	}
-	if string(next.State) != plan.State.ValueString() || int64(next.Stage) != plan.CurrentStage.ValueInt64() {
+	if !plan.State.IsUnknown() && (string(next.State) != plan.State.ValueString() || int64(next.Stage) != plan.CurrentStage.ValueInt64()) {
 		diags.AddError("The rollout moved since the plan",
 			fmt.Sprintf("Flag %q was planned at stage %d (%s) but is now due stage %d (%s), for example because start_at passed in between. Nothing was published; plan and apply again.",
 				next.Flag, plan.CurrentStage.ValueInt64(), plan.State.ValueString(), next.Stage, next.State))

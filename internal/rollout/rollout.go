@@ -1,8 +1,8 @@
 // Package rollout is the feature-flag rollout state machine behind
 // codomyrmex_feature_rollout and the deterministic user bucketing behind the
 // provider functions. It imports nothing from the plugin framework; time is
-// always passed in (Start, Reconcile) or read from an injected clock
-// (Manager), so time-driven behaviour is tested without sleeping.
+// always passed in (Start, Reconcile, Settle), so time-driven behaviour is
+// tested without sleeping.
 //
 // A rollout moves a flag through staged percentages:
 //
@@ -13,7 +13,6 @@
 package rollout
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -37,13 +36,6 @@ const DefaultStageDelay = time.Hour
 // DefaultStages returns the stages used when none are configured:
 // 5 → 25 → 50 → 100 %. It returns a fresh slice on every call.
 func DefaultStages() []float64 { return []float64{5, 25, 50, 100} }
-
-// Sentinel errors of the Manager and of invalid input, for errors.Is.
-var (
-	ErrUnknownFlag       = errors.New("no rollout for this flag")
-	ErrRolloutExists     = errors.New("a rollout for this flag already exists")
-	ErrIllegalTransition = errors.New("illegal rollout transition")
-)
 
 // Config is what the practitioner asks for.
 type Config struct {

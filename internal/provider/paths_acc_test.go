@@ -1,0 +1,1195 @@
+package provider
+
+// Acceptance tests for the invariants of DESIGN.md §4.1 and §5 on the less
+// common paths: failed repairs, top-ups, address changes, versionless
+// targets, foreign flag states, values unknown at plan, equivalent
+// configurations, saved plans applied late, state surgery. Each test names
+// the finding it covers.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+)
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+// trafficCall is one PUT to the router's weights or to the flag service.
+type trafficCall struct {
+	Kind       string  // "weights" or "flag"
+	Version    string  `json:"version"`
+	Percentage float64 `json:"percentage"`
+	State      string  `json:"state"`
+}
+
+// trafficLog records, in order, every weights and flag publish a fleet
+// received (the simulator itself keeps only the last one).
+type trafficLog struct {
+	mu    sync.Mutex
+	calls []trafficCall
+}
+
+func (l *trafficLog) add(c trafficCall) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, c)
+}
+
+// mark is the position to pass to since.
+func (l *trafficLog) mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.calls)
+}
+
+func (l *trafficLog) since(mark int) []trafficCall {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.calls[mark:])
+}
+
+// lowered returns the calls since mark of kind for version (weights) that
+// set a percentage below floor.
+func (l *trafficLog) lowered(mark int, kind, version string, floor float64) []trafficCall {
+	var out []trafficCall
+	for _, c := range l.since(mark) {
+		if c.Kind == kind && (kind != "weights" || c.Version == version) && c.Percentage < floor {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// newTrafficFleet is newTestFleet behind a handler that records the bodies
+// of PUT /router/v1/weights and PUT /flags/v1/flags/*.
+func newTrafficFleet(t *testing.T, n int, initial string) (*testFleet, *trafficLog) {
+	t.Helper()
+	f := agent.NewFleet(agent.FleetConfig{Targets: n, InitialVersion: initial})
+	log := &trafficLog{}
+	h := f.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kind := ""
+		if r.Method == http.MethodPut {
+			switch {
+			case r.URL.Path == "/router/v1/weights":
+				kind = "weights"
+			case strings.HasPrefix(r.URL.Path, "/flags/v1/flags/"):
+				kind = "flag"
+			}
+		}
+		if kind != "" {
+			body, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			c := trafficCall{}
+			_ = json.Unmarshal(body, &c)
+			c.Kind = kind
+			log.add(c)
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return &testFleet{Fleet: f, URL: srv.URL}, log
+}
+
+// diagLog records the diagnostics of every ApplyResourceChange of the
+// in-process provider, so that a test can check what a failed apply said
+// (ExpectError can only match, not exclude).
+type diagLog struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (d *diagLog) mark() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.texts)
+}
+
+func (d *diagLog) since(mark int) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return strings.Join(d.texts[mark:], "\n")
+}
+
+func (d *diagLog) providers() map[string]func() (tfprotov6.ProviderServer, error) {
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"codomyrmex": func() (tfprotov6.ProviderServer, error) {
+			s, err := providerserver.NewProtocol6WithError(New("test")())()
+			if err != nil {
+				return nil, err
+			}
+			return diagServer{ProviderServer: s, log: d}, nil
+		},
+	}
+}
+
+type diagServer struct {
+	tfprotov6.ProviderServer
+	log *diagLog
+}
+
+func (s diagServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
+	resp, err := s.ProviderServer.ApplyResourceChange(ctx, req)
+	if resp != nil {
+		s.log.mu.Lock()
+		for _, d := range resp.Diagnostics {
+			s.log.texts = append(s.log.texts, d.Summary+": "+d.Detail)
+		}
+		s.log.mu.Unlock()
+	}
+	return resp, err
+}
+
+// priorValues checks attributes of the prior state of a plan: in a
+// -refresh=false plan what the last apply saved, in a refresh plan what
+// refresh read back. Values compare by their fmt.Sprint form, so 100 matches
+// a json.Number "100" and a map prints with sorted keys.
+type priorValues struct {
+	addr string
+	want map[string]any
+}
+
+func (c priorValues) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	res := priorResource(req.Plan, c.addr)
+	if res == nil {
+		resp.Error = fmt.Errorf("state holds no %s", c.addr)
+		return
+	}
+	var problems []string
+	for k, w := range c.want {
+		if got := res.AttributeValues[k]; fmt.Sprint(got) != fmt.Sprint(w) {
+			problems = append(problems, fmt.Sprintf("%s = %v, want %v", k, got, w))
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		resp.Error = fmt.Errorf("saved %s: %s", c.addr, strings.Join(problems, "; "))
+	}
+}
+
+// versionsMap is the fmt.Sprint-comparable form of target_versions with
+// every id at version.
+func versionsMap(version string, ids ...string) map[string]string {
+	m := make(map[string]string, len(ids))
+	for _, id := range ids {
+		m[id] = version
+	}
+	return m
+}
+
+// advanceClock is a PreApply "check" that moves the fake clock between the
+// plan and the apply of the saved plan, as a plan applied later would see.
+type advanceClock struct {
+	clk *clock.Fake
+	by  time.Duration
+}
+
+func (c advanceClock) CheckPlan(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse) {
+	c.clk.Advance(c.by)
+}
+
+// changedTargetsUnknown checks that the plan leaves the deployment's
+// changed_targets unknown (plancheck.ExpectUnknownValue reports a known
+// list only as "cannot be asserted as bool").
+type changedTargetsUnknown struct{}
+
+func (changedTargetsUnknown) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	for _, rc := range req.Plan.ResourceChanges {
+		if rc.Address != deploymentAddr || rc.Change == nil {
+			continue
+		}
+		if au, ok := rc.Change.AfterUnknown.(map[string]any); ok && au["changed_targets"] == true {
+			return
+		}
+		var after any
+		if m, ok := rc.Change.After.(map[string]any); ok {
+			after = m["changed_targets"]
+		}
+		resp.Error = fmt.Errorf("changed_targets is known at plan (%v) although target ids or slots are not", after)
+		return
+	}
+	resp.Error = fmt.Errorf("no planned change for %s", deploymentAddr)
+}
+
+// deploysSince lists "target=version" of the deploys accepted since mark.
+func deploysSince(f *testFleet, mark int) []string {
+	var out []string
+	for _, d := range f.Deploys()[mark:] {
+		out = append(out, d.Target+"="+d.Version)
+	}
+	return out
+}
+
+// planAfterFailure is the PlanOnly step that follows a failed apply: both
+// the state the failure saved (non-refresh plan) and the refreshed state
+// must pass checks, and the plan proposes an update of changed.
+func planAfterFailure(cfg string, preConfig func(), changed []string, checks ...plancheck.PlanCheck) resource.TestStep {
+	checks = append(checks,
+		plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+		plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(changed...)),
+	)
+	return resource.TestStep{
+		PreConfig:          preConfig,
+		Config:             cfg,
+		PlanOnly:           true,
+		ExpectNonEmptyPlan: true,
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PostApplyPreRefresh:  checks,
+			PostApplyPostRefresh: checks,
+		},
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Finding 1: a failed repair of a drifted target (version unchanged) keeps
+// the live version's traffic where it was, and keeps version /
+// previous_version / traffic_percentage in state (§4.1 #2).
+
+func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
+	t.Run("canary", func(t *testing.T) {
+		f, traffic := newTrafficFleet(t, 4, "1.0.0")
+		cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  canary  = { stages = [50, 100], stage_interval = "0s", router_url = "%s/router" }
+`, f.targets(4, ""), f.URL))
+		mark := 0
+		resource.ParallelTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: testAccProviders,
+			Steps: []resource.TestStep{
+				{
+					Config: cfg,
+					Check: fleetCheck(func() error {
+						if w := f.Router().Weights["2.0.0"]; w != 100 {
+							return fmt.Errorf("router weight of 2.0.0 = %v after the create, want 100", w)
+						}
+						return f.expectAll(4, "2.0.0")
+					}),
+				},
+				{
+					// t4 was put back to 1.0.0 by hand, and now rejects 2.0.0: the repair fails.
+					PreConfig: func() {
+						f.SetVersion("t4", "1.0.0")
+						f.SetFault("t4", agent.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
+						mark = traffic.mark()
+					},
+					Config:      cfg,
+					ExpectError: errorPattern(`t4`),
+				},
+				planAfterFailure(cfg, func() {
+					if low := traffic.lowered(mark, "weights", "2.0.0", 100); len(low) > 0 {
+						t.Errorf("the failed repair lowered the live version's weights: %+v", low)
+					}
+					if w := f.Router().Weights["2.0.0"]; w != 100 {
+						t.Errorf("router weight of 2.0.0 = %v after the failed repair, want 100 (weights %v)", w, f.Router().Weights)
+					}
+					expectFleet(t, f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "2.0.0", "t3": "2.0.0", "t4": "1.0.0"}))
+				}, []string{"t4"},
+					savedState{f: f, version: "2.0.0", targets: ids(4)},
+					priorValues{deploymentAddr, map[string]any{"previous_version": "1.0.0", "traffic_percentage": 100}},
+				),
+				{
+					PreConfig: func() { f.ClearFaults() },
+					Config:    cfg,
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "2.0.0")),
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
+					},
+				},
+			},
+		})
+	})
+
+	t.Run("feature_flag", func(t *testing.T) {
+		f, traffic := newTrafficFleet(t, 4, "1.0.0")
+		diags := &diagLog{}
+		cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+  version      = "2.0.0"
+  targets      = %s
+  feature_flag = { flag_name = "f", initial_rollout = 40 }
+`, f.targets(4, "")))
+		mark, diagMark := 0, 0
+		resource.ParallelTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: diags.providers(),
+			Steps: []resource.TestStep{
+				{Config: cfg, Check: fleetCheck(func() error { return f.flagPublishedAndAll("f", 40, 4, "2.0.0") })},
+				{
+					PreConfig: func() {
+						f.SetVersion("t4", "1.0.0")
+						f.SetFault("t4", agent.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
+						mark, diagMark = traffic.mark(), diags.mark()
+					},
+					Config:      cfg,
+					ExpectError: errorPattern(`t4`),
+				},
+				planAfterFailure(cfg, func() {
+					if low := traffic.lowered(mark, "flag", "", 40); len(low) > 0 {
+						t.Errorf("the failed repair lowered the published flag: %+v", low)
+					}
+					if fl, ok := f.Flag("f"); !ok || fl.Percentage != 40 {
+						t.Errorf("flag f = %+v (present %v) after the failed repair, want still published at 40%%", fl, ok)
+					}
+					if text := diags.since(diagMark); errorPattern(`not published`).MatchString(text) {
+						t.Errorf("the failed repair's error says the flag was not published, but it was and stays published:\n%s", text)
+					}
+					expectFleet(t, f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "2.0.0", "t3": "2.0.0", "t4": "1.0.0"}))
+				}, []string{"t4"},
+					savedState{f: f, version: "2.0.0", targets: ids(4)},
+					priorValues{deploymentAddr, map[string]any{"previous_version": "1.0.0", "traffic_percentage": 40}},
+				),
+			},
+		})
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Finding 2: a blue/green top-up of the active slot that fails stays a
+// top-up: traffic and the saved version stay, and the next apply retries the
+// top-up without a switch (§4.1 #3).
+
+func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
+	f := newTestFleet(t, 5, "1.0.0")
+	cfg := func(version string, n int) string {
+		return reliabilityConfig(f, "", fmt.Sprintf(`
+  version    = %q
+  targets    = %s
+  blue_green = { router_url = "%s/router" }
+`, version, f.targets(n, `i <= 2 || i == 5 ? "blue" : "green"`), f.URL))
+	}
+	routerOnBlue := func() error {
+		if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" || r.Switches != 2 {
+			return fmt.Errorf("router = %+v, want blue at 3.0.0 after 2 switches", r)
+		}
+		return nil
+	}
+	mark := 0
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg("2.0.0", 4)},
+			{
+				Config: cfg("3.0.0", 4),
+				Check: resource.ComposeTestCheckFunc(
+					fleetCheck(routerOnBlue),
+					fleetCheck(func() error {
+						return f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"})
+					}),
+				),
+			},
+			{
+				// t5 joins the active (blue) slot and rejects 3.0.0.
+				PreConfig:   func() { f.SetFault("t5", agent.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
+				Config:      cfg("3.0.0", 5),
+				ExpectError: errorPattern(`t5`),
+			},
+			planAfterFailure(cfg("3.0.0", 5), func() {
+				expectFleet(t, routerOnBlue())
+				expectFleet(t, f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"}))
+				if v := f.Versions()["t5"]; v == "3.0.0" {
+					t.Errorf("t5 runs 3.0.0 after its failed deploy")
+				}
+				f.ClearFaults()
+				mark = len(f.Deploys())
+			}, []string{"t5"},
+				priorValues{deploymentAddr, map[string]any{"version": "3.0.0", "active_slot": "blue", "previous_version": "2.0.0"}},
+			),
+			{
+				Config: cfg("3.0.0", 5),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t5")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("blue")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("3.0.0")),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					fleetCheck(routerOnBlue),
+					fleetCheck(func() error {
+						if got := deploysSince(f, mark); !slices.Equal(got, []string{"t5=3.0.0"}) {
+							return fmt.Errorf("the retried top-up made deploys %v, want only t5=3.0.0", got)
+						}
+						return nil
+					}),
+				),
+			},
+		},
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Finding 3: identity is id + address. A target whose address changed is in
+// changed_targets even with the same version, the apply deploys to the new
+// address, and state records what that address reports (§4.1 #3).
+
+func TestAccPaths_addressChangeSameVersion(t *testing.T) {
+	// t5 runs 1.0.0 and is not in the list until t2's address points at it.
+	f := newTestFleet(t, 5, "1.0.0")
+	cfg := func(t2 string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version = "2.0.0"
+  targets = [for i in range(1, 5) : { id = "t${i}", address = i == 2 ? "%s/t/%s" : "%s/t/t${i}" }]
+  rolling = { batch_size = 4, batch_delay = "0s" }
+`, f.URL, t2, f.URL))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg("t2"), Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") })},
+			{
+				Config: cfg("t5"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t2")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "2.0.0")),
+				},
+				Check: fleetCheck(func() error {
+					return f.expectVersions(map[string]string{"t5": "2.0.0"})
+				}),
+			},
+			// State equals what the addresses report: nothing left to plan.
+			{Config: cfg("t5"), PlanOnly: true},
+		},
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Finding 4: a target that reports no version (expect_version = false) runs
+// what was last deployed to it: never "" in state, no permanent diff, and
+// destroy still rolls back (§4.1 #4).
+
+func TestAccPaths_versionlessTargets(t *testing.T) {
+	body := func(f *testFleet) string {
+		return fmt.Sprintf(`
+  version      = "2.0.0"
+  targets      = %s
+  rolling      = { batch_size = 3, batch_delay = "0s" }
+  health_check = { expect_version = false, interval = "10ms", timeout = "2s" }
+`, f.targets(3, ""))
+	}
+
+	t.Run("after_create", func(t *testing.T) {
+		// The versions are readable at create (previous_version 1.0.0); then
+		// the health checks stop reporting them.
+		f := newTestFleet(t, 3, "1.0.0")
+		cfg := deploymentConfig(f, body(f))
+		saved := priorValues{deploymentAddr, map[string]any{
+			"version": "2.0.0", "previous_version": "1.0.0", "target_versions": versionsMap("2.0.0", ids(3)...),
+		}}
+		resource.ParallelTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: testAccProviders,
+			CheckDestroy:             fleetCheck(func() error { return f.expectAll(3, "1.0.0") }),
+			Steps: []resource.TestStep{
+				{
+					Config: cfg,
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+					},
+				},
+				{
+					PreConfig: func() { f.SetFault("*", agent.Fault{NoVersion: true}) },
+					Config:    cfg,
+					PlanOnly:  true,
+					ConfigPlanChecks: resource.ConfigPlanChecks{
+						PostApplyPostRefresh: []plancheck.PlanCheck{saved, plancheck.ExpectEmptyPlan()},
+					},
+				},
+				{
+					Config: cfg,
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
+					},
+				},
+			},
+		})
+	})
+
+	t.Run("from_create", func(t *testing.T) {
+		// No target ever reports a version.
+		f := newTestFleet(t, 3, "1.0.0")
+		f.SetFault("*", agent.Fault{NoVersion: true})
+		cfg := deploymentConfig(f, body(f))
+		resource.ParallelTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: testAccProviders,
+			Steps: []resource.TestStep{
+				{
+					Config: cfg,
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
+					},
+					Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+				},
+				{
+					Config:   cfg,
+					PlanOnly: true,
+					ConfigPlanChecks: resource.ConfigPlanChecks{
+						PostApplyPostRefresh: []plancheck.PlanCheck{
+							priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(3)...)}},
+							plancheck.ExpectEmptyPlan(),
+						},
+					},
+				},
+			},
+		})
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Finding 5: a flag whose state was set outside Terraform (completed,
+// aborted) is drift: the next plan publishes the rollout's own values
+// again, and the rollout goes on (§5).
+
+func TestAccPaths_rolloutForeignStateNotAdopted(t *testing.T) {
+	cases := map[string]string{
+		"completed": `{"flag":"checkout","state":"completed","stage":0,"percentage":5,"stages":[5,25,50,100],"updated_at":"2026-11-23T09:00:00Z"}`,
+		"aborted":   `{"flag":"checkout","state":"aborted","stage":0,"percentage":0,"stages":[5,25,50,100],"updated_at":"2026-11-23T09:00:00Z"}`,
+	}
+	for name, doc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newTestFleet(t, 1, "1.0.0")
+			clk := clock.NewFake(testEpoch)
+			cfg := rolloutConfigHCL(f, "")
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: providersWithClock(clk),
+				Steps: []resource.TestStep{
+					{Config: cfg, ConfigStateChecks: expectStageSaved(0, 5, "active"), Check: f.expectFlag("checkout", "active", 0, 5)},
+					{
+						PreConfig:         func() { publishFlagDirect(t, f, doc) },
+						Config:            cfg,
+						ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(0, 5, "active")},
+						ConfigStateChecks: expectStageSaved(0, 5, "active"),
+						Check:             f.expectFlag("checkout", "active", 0, 5),
+					},
+					{
+						// The rollout still advances once stage_delay has passed.
+						PreConfig:         func() { clk.Advance(time.Hour) },
+						Config:            cfg,
+						ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(1, 25, "active")},
+						ConfigStateChecks: expectStageSaved(1, 25, "active"),
+						Check:             f.expectFlag("checkout", "active", 1, 25),
+					},
+				},
+			})
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Finding 6: a target id or slot unknown at plan, with the list's length
+// known: changed_targets is unknown at plan and apply computes it, without
+// an inconsistent result (§4.1 #1).
+
+func TestAccPaths_unknownTargetIdentity(t *testing.T) {
+	const health = `health_check = { interval = "10ms", timeout = "2s" }`
+	idsConfig := func(idList, targets string) string {
+		return fmt.Sprintf(`
+provider "codomyrmex" {}
+
+resource "terraform_data" "ids" {
+  input = %s
+}
+
+resource "codomyrmex_deployment" "test" {
+  name         = "web"
+  version      = "2.0.0"
+  targets      = %s
+  rolling      = { batch_size = 4, batch_delay = "0s" }
+  %s
+}
+`, idList, targets, health)
+	}
+	// The ids are unknown, the number of targets is not.
+	indexed := func(f *testFleet, n int) string {
+		return fmt.Sprintf(`[for i in range(%d) : { id = terraform_data.ids.output[i], address = "%s/t/${terraform_data.ids.output[i]}" }]`, n, f.URL)
+	}
+
+	t.Run("ids", func(t *testing.T) {
+		f := newTestFleet(t, 4, "1.0.0")
+		mark := 0
+		resource.ParallelTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: testAccProviders,
+			Steps: []resource.TestStep{
+				{
+					Config: idsConfig(`["t1", "t2", "t3"]`, indexed(f, 3)),
+					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						changedTargetsUnknown{},
+					}},
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2", "t3")),
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
+					},
+					Check: fleetCheck(func() error { mark = len(f.Deploys()); return f.expectAll(3, "2.0.0") }),
+				},
+				{
+					// The ids change: unknown again at plan, one more target.
+					Config: idsConfig(`["t1", "t2", "t3", "t4"]`, indexed(f, 4)),
+					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						changedTargetsUnknown{},
+					}},
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t4")),
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "2.0.0")),
+					},
+					Check: fleetCheck(func() error {
+						if got := deploysSince(f, mark); !slices.Equal(got, []string{"t4=2.0.0"}) {
+							return fmt.Errorf("deploys %v, want only t4=2.0.0", got)
+						}
+						return nil
+					}),
+				},
+			},
+		})
+	})
+
+	t.Run("ids_for_each", func(t *testing.T) {
+		// The brief's shape: a for expression over the unknown output.
+		f := newTestFleet(t, 3, "1.0.0")
+		forEach := fmt.Sprintf(`[for id in terraform_data.ids.output : { id = id, address = "%s/t/${id}" }]`, f.URL)
+		resource.ParallelTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: testAccProviders,
+			Steps: []resource.TestStep{{
+				Config: idsConfig(`["t1", "t2", "t3"]`, forEach),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					changedTargetsUnknown{},
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2", "t3")),
+				},
+				Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+			}},
+		})
+	})
+
+	t.Run("slots", func(t *testing.T) {
+		f := newTestFleet(t, 4, "1.0.0")
+		cfg := func(version, trigger string) string {
+			return fmt.Sprintf(`
+provider "codomyrmex" {}
+
+resource "terraform_data" "slots" {
+  input            = ["blue", "blue", "green", "green"]
+  triggers_replace = [%q]
+}
+
+resource "codomyrmex_deployment" "test" {
+  name         = "web"
+  version      = %q
+  targets      = [for i in range(4) : { id = "t${i + 1}", address = "%s/t/t${i + 1}", slot = terraform_data.slots.output[i] }]
+  blue_green   = { router_url = "%s/router" }
+  %s
+}
+`, trigger, version, f.URL, f.URL, health)
+		}
+		resource.ParallelTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: testAccProviders,
+			Steps: []resource.TestStep{
+				{
+					Config: cfg("2.0.0", "a"),
+					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						changedTargetsUnknown{},
+					}},
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t3", "t4")),
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
+					},
+					Check: fleetCheck(func() error {
+						return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
+					}),
+				},
+				{
+					// The slots are replaced (unknown at plan) along with a new version.
+					Config: cfg("3.0.0", "b"),
+					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						changedTargetsUnknown{},
+					}},
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2")),
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("blue")),
+					},
+					Check: fleetCheck(func() error {
+						return f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"})
+					}),
+				},
+			},
+		})
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Finding 7: a change that does not change what runs (a setting written at
+// its default, name = "" on a target, a duration written differently)
+// deploys nothing, calls no router, and leaves every computed value as it
+// was (§4.1 #1).
+
+func TestAccPaths_equivalentChangeDeploysNothing(t *testing.T) {
+	type valueTracker interface {
+		AddStateValue(string, tfjsonpath.Path) statecheck.StateCheck
+	}
+	unchanged := func() []valueTracker {
+		return []valueTracker{
+			statecheck.CompareValue(compare.ValuesSame()),
+			statecheck.CompareValue(compare.ValuesSame()),
+			statecheck.CompareValue(compare.ValuesSame()),
+		}
+	}
+	sameOutcome := func(cv []valueTracker) []statecheck.StateCheck {
+		return []statecheck.StateCheck{
+			cv[0].AddStateValue(deploymentAddr, tfjsonpath.New("targets_updated")),
+			cv[1].AddStateValue(deploymentAddr, tfjsonpath.New("deployed_at")),
+			cv[2].AddStateValue(deploymentAddr, tfjsonpath.New("duration_ms")),
+		}
+	}
+
+	// Rolling: each case goes from the first configuration to an equivalent
+	// second one. No strategy block is rolling with its defaults (one 5s
+	// batch_delay between the two targets).
+	rolling := map[string][2][2]string{
+		"batch_delay_default": {{"", ""}, {`rolling = { batch_delay = "5s" }`, ""}},
+		"target_name_empty":   {{`rolling = { batch_delay = "0s" }`, ""}, {`rolling = { batch_delay = "0s" }`, `, name = ""`}},
+	}
+	for name, tc := range rolling {
+		t.Run(name, func(t *testing.T) {
+			f := newTestFleet(t, 2, "1.0.0")
+			cfg := func(c [2]string) string {
+				return deploymentConfig(f, fmt.Sprintf(`
+  version = "2.0.0"
+  targets = [for i in range(1, 3) : { id = "t${i}", address = "%s/t/t${i}"%s }]
+  %s
+`, f.URL, c[1], c[0]))
+			}
+			cv := unchanged()
+			deploys := 0
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProviders,
+				Steps: []resource.TestStep{
+					{
+						Config:            cfg(tc[0]),
+						ConfigStateChecks: sameOutcome(cv),
+						Check:             fleetCheck(func() error { deploys = len(f.Deploys()); return f.expectAll(2, "2.0.0") }),
+					},
+					{
+						Config: cfg(tc[1]),
+						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+							plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+						}},
+						ConfigStateChecks: sameOutcome(cv),
+						Check: fleetCheck(func() error {
+							if n := len(f.Deploys()); n != deploys {
+								return fmt.Errorf("an equivalent change made %d deploy calls", n-deploys)
+							}
+							return nil
+						}),
+					},
+				},
+			})
+		})
+	}
+
+	t.Run("canary", func(t *testing.T) {
+		f := newTestFleet(t, 4, "1.0.0")
+		cfg := func(interval string) string {
+			return deploymentConfig(f, fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  canary  = { stages = [100], stage_interval = %q, router_url = "%s/router" }
+`, f.targets(4, ""), interval, f.URL))
+		}
+		cv := unchanged()
+		deploys, weights := 0, 0
+		resource.ParallelTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: testAccProviders,
+			Steps: []resource.TestStep{
+				{
+					Config:            cfg("60s"),
+					ConfigStateChecks: sameOutcome(cv),
+					Check: fleetCheck(func() error {
+						deploys, weights = len(f.Deploys()), f.Calls()[agent.CallWeights]
+						return f.expectAll(4, "2.0.0")
+					}),
+				},
+				{
+					Config: cfg("1m"),
+					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+					}},
+					ConfigStateChecks: sameOutcome(cv),
+					Check: fleetCheck(func() error {
+						if n := f.Calls()[agent.CallWeights]; n != weights {
+							return fmt.Errorf("an equivalent change made %d weights calls", n-weights)
+						}
+						if n := len(f.Deploys()); n != deploys {
+							return fmt.Errorf("an equivalent change made %d deploy calls", n-deploys)
+						}
+						return nil
+					}),
+				},
+			},
+		})
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Finding 8: a strategy setting unknown at plan that turns out equal to the
+// saved one: the apply succeeds and deploys nothing (§4.1 #1).
+
+func TestAccPaths_unknownSettingEqualToState(t *testing.T) {
+	// "0s" differs from the default: the provider reads an unknown duration
+	// as its default, and plans as if the setting changed. With "5s" (the
+	// default) the final plan is a no-op that both CLIs skip; it passes today
+	// and is kept as a guard.
+	for _, delay := range []string{"0s", "5s"} {
+		t.Run(delay, func(t *testing.T) {
+			f := newTestFleet(t, 2, "1.0.0")
+			cfg := func(trigger string) string {
+				return fmt.Sprintf(`
+provider "codomyrmex" {}
+
+resource "terraform_data" "x" {
+  input            = %q
+  triggers_replace = [%q]
+}
+
+resource "codomyrmex_deployment" "test" {
+  name         = "web"
+  version      = "2.0.0"
+  targets      = %s
+  rolling      = { batch_size = 2, batch_delay = terraform_data.x.output }
+  health_check = { interval = "10ms", timeout = "2s" }
+}
+`, delay, trigger, f.targets(2, ""))
+			}
+			deploys := 0
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProviders,
+				Steps: []resource.TestStep{
+					{Config: cfg("a"), Check: fleetCheck(func() error { deploys = len(f.Deploys()); return f.expectAll(2, "2.0.0") })},
+					{
+						// terraform_data.x is replaced: batch_delay is unknown at plan and
+						// at apply equal to the saved value.
+						Config: cfg("b"),
+						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+							plancheck.ExpectResourceAction("terraform_data.x", plancheck.ResourceActionDestroyBeforeCreate),
+							plancheck.ExpectUnknownValue(deploymentAddr, tfjsonpath.New("rolling").AtMapKey("batch_delay")),
+						}},
+						ConfigStateChecks: []statecheck.StateCheck{
+							statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("rolling").AtMapKey("batch_delay"), knownvalue.StringExact(delay)),
+							statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(2, "2.0.0")),
+						},
+						Check: fleetCheck(func() error {
+							if n := len(f.Deploys()); n != deploys {
+								return fmt.Errorf("a setting equal to the saved one made %d deploy calls", n-deploys)
+							}
+							return nil
+						}),
+					},
+				},
+			})
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Finding 9: feature_rollout applies exactly what the plan showed, also when
+// the saved plan is applied after an advance or start_at became due (§5).
+// The PreApply check moves the fake clock between plan and apply.
+
+func TestAccPaths_rolloutSavedPlanAppliedLate(t *testing.T) {
+	t.Run("drift_republished", func(t *testing.T) {
+		f := newTestFleet(t, 1, "1.0.0")
+		clk := clock.NewFake(testEpoch)
+		cfg := rolloutConfigHCL(f, "")
+		resource.ParallelTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: providersWithClock(clk),
+			Steps: []resource.TestStep{
+				{Config: cfg, ConfigStateChecks: expectStageSaved(0, 5, "active")},
+				{
+					// At T0+59m someone set the flag to 80 %: the plan republishes stage 0.
+					// The plan is applied at T0+61m, when the advance has become due.
+					PreConfig: func() {
+						clk.Advance(59 * time.Minute)
+						publishFlagDirect(t, f, `{"flag":"checkout","state":"active","stage":0,"percentage":80,"stages":[5,25,50,100],"updated_at":"2026-11-23T09:00:00Z"}`)
+					},
+					Config: cfg,
+					ConfigPlanChecks: resource.ConfigPlanChecks{
+						PreApply: append(expectStagePlanned(0, 5, "active"), advanceClock{clk, 2 * time.Minute}),
+					},
+					ConfigStateChecks: expectStageSaved(0, 5, "active"),
+					Check:             f.expectFlag("checkout", "active", 0, 5),
+					// The advance is due now: the next plan shows it.
+					ExpectNonEmptyPlan: true,
+				},
+				{
+					Config:            cfg,
+					ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(1, 25, "active")},
+					ConfigStateChecks: expectStageSaved(1, 25, "active"),
+					Check:             f.expectFlag("checkout", "active", 1, 25),
+				},
+			},
+		})
+	})
+
+	t.Run("start_at_passes", func(t *testing.T) {
+		f := newTestFleet(t, 1, "1.0.0")
+		clk := clock.NewFake(testEpoch.Add(59 * time.Minute))
+		cfg := rolloutConfigHCL(f, fmt.Sprintf("start_at = %q", testEpoch.Add(time.Hour).Format(time.RFC3339)))
+		resource.ParallelTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: providersWithClock(clk),
+			Steps: []resource.TestStep{
+				{
+					// Planned at T0+59m, before start_at, applied at T0+61m
+					// after it. Nothing carries the plan's time to the
+					// apply of a create, so a create that starts pending
+					// leaves state and percentage to the apply.
+					Config: cfg,
+					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionCreate),
+						plancheck.ExpectUnknownValue(rolloutAddr, tfjsonpath.New("state")),
+						plancheck.ExpectUnknownValue(rolloutAddr, tfjsonpath.New("percentage")),
+						advanceClock{clk, 2 * time.Minute},
+					}},
+					ConfigStateChecks: expectStageSaved(0, 5, "active"),
+					Check:             f.expectFlag("checkout", "active", 0, 5),
+				},
+			},
+		})
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Finding 10: repairing one drifted canary target redeploys it alone and
+// never walks the router weights back through the stages (§4.1 #2).
+
+func TestAccPaths_canaryRepairKeepsWeights(t *testing.T) {
+	f, traffic := newTrafficFleet(t, 4, "1.0.0")
+	cfg := deploymentConfig(f, fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  canary  = { stages = [25, 50, 100], stage_interval = "0s", router_url = "%s/router" }
+`, f.targets(4, ""), f.URL))
+	mark, deploys := 0, 0
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg, Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") })},
+			{
+				PreConfig: func() {
+					f.SetVersion("t4", "1.0.0")
+					mark, deploys = traffic.mark(), len(f.Deploys())
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t4")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
+				},
+				Check: fleetCheck(func() error {
+					if got := deploysSince(f, deploys); !slices.Equal(got, []string{"t4=2.0.0"}) {
+						return fmt.Errorf("the repair made deploys %v, want only t4=2.0.0", got)
+					}
+					if low := traffic.lowered(mark, "weights", "2.0.0", 100); len(low) > 0 {
+						return fmt.Errorf("the repair walked the weights of 2.0.0 back through the stages: %+v", low)
+					}
+					if w := f.Router().Weights["2.0.0"]; w != 100 {
+						return fmt.Errorf("router weight of 2.0.0 = %v, want 100", w)
+					}
+					return f.expectAll(4, "2.0.0")
+				}),
+			},
+		},
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Finding 11: after `state rm` the re-create finds every target at the
+// version; changed_targets lists exactly the targets that apply deployed.
+
+func TestAccPaths_stateRmChangedTargets(t *testing.T) {
+	t.Parallel()
+	const n = 4
+	w := newCLIWorkdir(t)
+	f := newTestFleet(t, n, "1.0.0")
+	w.writeConfig(fmt.Sprintf(`
+provider "codomyrmex" {
+  request_timeout = "2s"
+  retries         = 0
+}
+
+resource "codomyrmex_deployment" "web" {
+  name         = "web"
+  version      = "2.0.0"
+  targets      = %s
+  rolling      = { batch_size = %d, batch_delay = "0s" }
+  health_check = { interval = "10ms", timeout = "2s" }
+}
+`, f.targets(n, ""), n))
+	apply := []string{"apply", "-auto-approve", "-input=false", "-no-color"}
+	w.mustRun(0, nil, apply...)
+	if err := f.expectAll(n, "2.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	w.mustRun(0, nil, "state", "rm", "codomyrmex_deployment.web")
+	mark := len(f.Deploys())
+	out := w.mustRun(0, nil, apply...)
+
+	deployed := map[string]bool{}
+	for _, d := range f.Deploys()[mark:] {
+		deployed[d.Target] = true
+	}
+	raw, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs := deploymentAttributes(t, raw, "web")
+	if attrs == nil {
+		t.Fatalf("no deployment in state after the re-create:\n%s", tail(out, 3000))
+	}
+	listed := map[string]bool{}
+	if l, ok := attrs["changed_targets"].([]any); ok {
+		for _, id := range l {
+			listed[fmt.Sprint(id)] = true
+		}
+	}
+	if fmt.Sprint(listed) != fmt.Sprint(deployed) {
+		t.Errorf("after state rm and apply, changed_targets = %v but the apply deployed to %v", attrs["changed_targets"], slices.Sorted(func(yield func(string) bool) {
+			for id := range deployed {
+				if !yield(id) {
+					return
+				}
+			}
+		}))
+	}
+	if err := f.expectAll(n, "2.0.0"); err != nil {
+		t.Error(err)
+	}
+}
+
+// deploymentAttributes returns the attributes of codomyrmex_deployment.name
+// in the state JSON raw, or nil.
+func deploymentAttributes(t *testing.T, raw []byte, name string) map[string]any {
+	t.Helper()
+	var st struct {
+		Resources []struct {
+			Type      string `json:"type"`
+			Name      string `json:"name"`
+			Instances []struct {
+				Attributes map[string]any `json:"attributes"`
+			} `json:"instances"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatalf("reading the state: %v", err)
+	}
+	for _, r := range st.Resources {
+		if r.Type == "codomyrmex_deployment" && r.Name == name && len(r.Instances) > 0 {
+			return r.Instances[0].Attributes
+		}
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// Finding 12: with expect_version = false a reported version is information,
+// not drift: no permanent redeploy, and state keeps the deployed version
+// (§4.1 #4).
+
+func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
+	f := newTestFleet(t, 3, "1.0.0")
+	// Once it runs 2.0.0, t2's health reports 9.9.9.
+	f.SetFault("t2", agent.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"})
+	cfg := deploymentConfig(f, fmt.Sprintf(`
+  version      = "2.0.0"
+  targets      = %s
+  rolling      = { batch_size = 3, batch_delay = "0s" }
+  health_check = { expect_version = false, interval = "10ms", timeout = "1s" }
+`, f.targets(3, "")))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+				},
+				Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+			},
+			{
+				Config:   cfg,
+				PlanOnly: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+					priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(3)...)}},
+					plancheck.ExpectEmptyPlan(),
+				}},
+			},
+		},
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Finding 13: traffic_percentage is the share of traffic on the saved
+// version: 100 after a rolled-back canary of a newer one (§4.1 #5).
+
+func TestAccPaths_rolledBackCanaryTraffic(t *testing.T) {
+	f := newTestFleet(t, 4, "1.0.0")
+	cfg := func(version string) string {
+		return reliabilityConfig(f, "", fmt.Sprintf(`
+  version = %q
+  targets = %s
+  canary  = { stages = [50, 100], stage_interval = "0s", router_url = "%s/router" }
+`, version, f.targets(4, ""), f.URL))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg("3.0.0")},
+			{
+				PreConfig:   func() { f.SetFault("t1", agent.Fault{DeployStatus: 500, FailVersion: "3.1.0"}) },
+				Config:      cfg("3.1.0"),
+				ExpectError: errorPattern(`t1.*Rolled back`),
+			},
+			planAfterFailure(cfg("3.1.0"), func() {
+				r := f.Router()
+				if r.Weights["3.0.0"] != 100 || r.Weights["3.1.0"] != 0 {
+					t.Errorf("router weights %v after the rolled-back canary, want 3.0.0 at 100 and 3.1.0 at 0", r.Weights)
+				}
+				expectFleet(t, f.expectAll(4, "3.0.0"))
+				f.ClearFaults()
+			}, ids(4),
+				savedState{f: f, version: "3.0.0", targets: ids(4)},
+				priorValues{deploymentAddr, map[string]any{"traffic_percentage": 100}},
+			),
+		},
+	})
+}
