@@ -419,6 +419,7 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		plan.PreviousVersion = types.StringUnknown()
 		markRolloutUnknown(&plan)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		r.summarize(spec, p, &resp.Diagnostics)
 		return
 	}
 
@@ -442,6 +443,7 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if p.Work() {
 		markRolloutUnknown(&plan)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		r.summarize(spec, p, &resp.Diagnostics)
 		return
 	}
 
@@ -463,6 +465,28 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		plan.ChangedTargets = stringListValue(nil)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// summarize says in the plan's text which targets the apply deploys:
+// Terraform's diff hides list elements equal to the prior ones, and
+// changed_targets may equal its prior value (a retry after a failure).
+func (r *deploymentResource) summarize(spec *deploymentSpec, p strategies.Plan, diags *diag.Diagnostics) {
+	ids := targetIDs(p.Pending)
+	what := fmt.Sprintf("deploys %q to %d of %d targets: %s", spec.version, len(ids), len(spec.targets), listForPlan(ids))
+	if len(ids) == 0 {
+		what = fmt.Sprintf("deploys no target: every target already runs %q; it completes the %s traffic step", spec.version, spec.strategy)
+	}
+	diags.AddWarning("Rollout planned",
+		fmt.Sprintf("Deployment %q: this apply %s (changed_targets; in JSON plans: resource_changes[].change.after.changed_targets).", spec.name, what))
+}
+
+// listForPlan names up to 50 ids.
+func listForPlan(ids []string) string {
+	const most = 50
+	if len(ids) <= most {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ids[:most], ", "), len(ids)-most)
 }
 
 // keepOutcome copies the last rollout's outcome into a plan that deploys
