@@ -126,6 +126,7 @@ type deploymentState struct {
 	PreviousVersion *string           `json:"previous_version"`
 	Status          string            `json:"status"`
 	TargetVersions  map[string]string `json:"target_versions"`
+	ChangedTargets  []string          `json:"changed_targets"`
 }
 
 // readDeployment reads the deployment from the state JSON in raw (a state

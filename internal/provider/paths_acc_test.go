@@ -14,8 +14,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -246,26 +244,6 @@ func deploysSince(f *testFleet, mark int) []string {
 	return out
 }
 
-// planAfterFailure is the PlanOnly step that follows a failed apply: both
-// the state the failure saved (non-refresh plan) and the refreshed state
-// must pass checks, and the plan proposes an update of changed.
-func planAfterFailure(cfg string, preConfig func(), changed []string, checks ...plancheck.PlanCheck) resource.TestStep {
-	checks = append(checks,
-		plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-		plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(changed...)),
-	)
-	return resource.TestStep{
-		PreConfig:          preConfig,
-		Config:             cfg,
-		PlanOnly:           true,
-		ExpectNonEmptyPlan: true,
-		ConfigPlanChecks: resource.ConfigPlanChecks{
-			PostApplyPreRefresh:  checks,
-			PostApplyPostRefresh: checks,
-		},
-	}
-}
-
 // ---------------------------------------------------------------------------
 // Finding 1: a failed repair of a drifted target (version unchanged) keeps
 // the live version's traffic where it was, and keeps version /
@@ -302,7 +280,7 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 					Config:      cfg,
 					ExpectError: errorPattern(`t4`),
 				},
-				planAfterFailure(cfg, func() {
+				afterFailureStep(cfg, func() {
 					if low := traffic.lowered(mark, "weights", "2.0.0", 100); len(low) > 0 {
 						t.Errorf("the failed repair lowered the live version's weights: %+v", low)
 					}
@@ -310,7 +288,7 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 						t.Errorf("router weight of 2.0.0 = %v after the failed repair, want 100 (weights %v)", w, f.Router().Weights)
 					}
 					expectFleet(t, f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "2.0.0", "t3": "2.0.0", "t4": "1.0.0"}))
-				}, []string{"t4"},
+				}, plancheck.ResourceActionUpdate, []string{"t4"},
 					savedState{f: f, version: "2.0.0", targets: ids(4)},
 					priorValues{deploymentAddr, map[string]any{"previous_version": "1.0.0", "traffic_percentage": 100}},
 				),
@@ -349,7 +327,7 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 					Config:      cfg,
 					ExpectError: errorPattern(`t4`),
 				},
-				planAfterFailure(cfg, func() {
+				afterFailureStep(cfg, func() {
 					if low := traffic.lowered(mark, "flag", "", 40); len(low) > 0 {
 						t.Errorf("the failed repair lowered the published flag: %+v", low)
 					}
@@ -360,7 +338,7 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 						t.Errorf("the failed repair's error says the flag was not published, but it was and stays published:\n%s", text)
 					}
 					expectFleet(t, f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "2.0.0", "t3": "2.0.0", "t4": "1.0.0"}))
-				}, []string{"t4"},
+				}, plancheck.ResourceActionUpdate, []string{"t4"},
 					savedState{f: f, version: "2.0.0", targets: ids(4)},
 					priorValues{deploymentAddr, map[string]any{"previous_version": "1.0.0", "traffic_percentage": 40}},
 				),
@@ -409,7 +387,7 @@ func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
 				Config:      cfg("3.0.0", 5),
 				ExpectError: errorPattern(`t5`),
 			},
-			planAfterFailure(cfg("3.0.0", 5), func() {
+			afterFailureStep(cfg("3.0.0", 5), func() {
 				expectFleet(t, routerOnBlue())
 				expectFleet(t, f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"}))
 				if v := f.Versions()["t5"]; v == "3.0.0" {
@@ -417,7 +395,7 @@ func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
 				}
 				f.ClearFaults()
 				mark = len(f.Deploys())
-			}, []string{"t5"},
+			}, plancheck.ResourceActionUpdate, []string{"t5"},
 				priorValues{deploymentAddr, map[string]any{"version": "3.0.0", "active_slot": "blue", "previous_version": "2.0.0"}},
 			),
 			{
@@ -1067,22 +1045,16 @@ resource "codomyrmex_deployment" "web" {
 	for _, d := range f.Deploys()[mark:] {
 		deployed[d.Target] = true
 	}
-	raw, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	attrs := deploymentAttributes(t, raw, "web")
-	if attrs == nil {
+	d, ok := w.localState("web")
+	if !ok {
 		t.Fatalf("no deployment in state after the re-create:\n%s", tail(out, 3000))
 	}
 	listed := map[string]bool{}
-	if l, ok := attrs["changed_targets"].([]any); ok {
-		for _, id := range l {
-			listed[fmt.Sprint(id)] = true
-		}
+	for _, id := range d.ChangedTargets {
+		listed[id] = true
 	}
 	if fmt.Sprint(listed) != fmt.Sprint(deployed) {
-		t.Errorf("after state rm and apply, changed_targets = %v but the apply deployed to %v", attrs["changed_targets"], slices.Sorted(func(yield func(string) bool) {
+		t.Errorf("after state rm and apply, changed_targets = %v but the apply deployed to %v", d.ChangedTargets, slices.Sorted(func(yield func(string) bool) {
 			for id := range deployed {
 				if !yield(id) {
 					return
@@ -1093,30 +1065,6 @@ resource "codomyrmex_deployment" "web" {
 	if err := f.expectAll(n, "2.0.0"); err != nil {
 		t.Error(err)
 	}
-}
-
-// deploymentAttributes returns the attributes of codomyrmex_deployment.name
-// in the state JSON raw, or nil.
-func deploymentAttributes(t *testing.T, raw []byte, name string) map[string]any {
-	t.Helper()
-	var st struct {
-		Resources []struct {
-			Type      string `json:"type"`
-			Name      string `json:"name"`
-			Instances []struct {
-				Attributes map[string]any `json:"attributes"`
-			} `json:"instances"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(raw, &st); err != nil {
-		t.Fatalf("reading the state: %v", err)
-	}
-	for _, r := range st.Resources {
-		if r.Type == "codomyrmex_deployment" && r.Name == name && len(r.Instances) > 0 {
-			return r.Instances[0].Attributes
-		}
-	}
-	return nil
 }
 
 // ---------------------------------------------------------------------------
@@ -1179,14 +1127,14 @@ func TestAccPaths_rolledBackCanaryTraffic(t *testing.T) {
 				Config:      cfg("3.1.0"),
 				ExpectError: errorPattern(`t1.*Rolled back`),
 			},
-			planAfterFailure(cfg("3.1.0"), func() {
+			afterFailureStep(cfg("3.1.0"), func() {
 				r := f.Router()
 				if r.Weights["3.0.0"] != 100 || r.Weights["3.1.0"] != 0 {
 					t.Errorf("router weights %v after the rolled-back canary, want 3.0.0 at 100 and 3.1.0 at 0", r.Weights)
 				}
 				expectFleet(t, f.expectAll(4, "3.0.0"))
 				f.ClearFaults()
-			}, ids(4),
+			}, plancheck.ResourceActionUpdate, ids(4),
 				savedState{f: f, version: "3.0.0", targets: ids(4)},
 				priorValues{deploymentAddr, map[string]any{"traffic_percentage": 100}},
 			),

@@ -121,11 +121,15 @@ func priorResource(p *tfjson.Plan, addr string) *tfjson.StateResource {
 // refresh checks the state the failure saved, a refresh plan checks that
 // refresh agrees, and both must propose action on changed.
 func afterFailure(cfg string, preConfig func(), saved savedState, action plancheck.ResourceActionType, changed ...string) resource.TestStep {
-	checks := []plancheck.PlanCheck{
-		saved,
+	return afterFailureStep(cfg, preConfig, action, changed, saved)
+}
+
+// afterFailureStep is afterFailure with any plan checks.
+func afterFailureStep(cfg string, preConfig func(), action plancheck.ResourceActionType, changed []string, checks ...plancheck.PlanCheck) resource.TestStep {
+	checks = append(checks,
 		plancheck.ExpectResourceAction(deploymentAddr, action),
 		plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(changed...)),
-	}
+	)
 	return resource.TestStep{
 		PreConfig:          preConfig,
 		Config:             cfg,
