@@ -12,11 +12,6 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/provider"
 )
 
-// Run "go generate" to format example terraform files and generate the docs
-// for the registry/website.
-
-//go:generate terraform fmt -recursive ./examples/
-
 // version is set by goreleaser (-X main.version).
 var version = "dev"
 

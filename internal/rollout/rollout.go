@@ -30,9 +30,6 @@ const (
 	StateAborted   State = "aborted"
 )
 
-// DefaultStageDelay is the minimum time between advances when none is set.
-const DefaultStageDelay = time.Hour
-
 // DefaultStages returns the stages used when none are configured:
 // 5 → 25 → 50 → 100 %. It returns a fresh slice on every call.
 func DefaultStages() []float64 { return []float64{5, 25, 50, 100} }

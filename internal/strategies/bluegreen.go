@@ -12,9 +12,6 @@ type BlueGreenStrategy struct {
 	cfg BlueGreenConfig
 }
 
-// Name returns "blue_green".
-func (s *BlueGreenStrategy) Name() string { return NameBlueGreen }
-
 // checkSlots verifies that every target has a slot and both slots are used.
 func checkSlots(req Request) error {
 	var bad []string

@@ -13,9 +13,6 @@ type CanaryStrategy struct {
 	cfg CanaryConfig
 }
 
-// Name returns "canary".
-func (s *CanaryStrategy) Name() string { return NameCanary }
-
 // stageGoal is how many of n targets run the version after a stage at pct:
 // ceil(n × pct / 100), at least 1.
 func stageGoal(n int, pct float64) int {

@@ -385,15 +385,11 @@ func (r *run) reject(err error) *Result {
 	return r.finalize()
 }
 
-// complete ends a successful rollout. Failures it tolerated become warnings.
+// complete ends a successful rollout. Failures it tolerated stay in
+// Outcomes (TargetsFailed counts them).
 func (r *run) complete() *Result {
 	r.res.Success = true
 	r.res.Status = StatusCompleted
-	for _, id := range r.res.Order {
-		if o := r.res.Outcomes[id]; o.Err != nil {
-			r.res.Warnings = append(r.res.Warnings, o.Err)
-		}
-	}
 	r.info("", "rollout of %s completed: %d targets updated", r.req.Version, r.countUpdated())
 	return r.finalize()
 }

@@ -341,8 +341,10 @@ func TestLimiterPause(t *testing.T) {
 
 func TestLimiter(t *testing.T) {
 	t.Parallel()
-	if got := NewLimiter(0).Size(); got != DefaultConcurrency {
-		t.Errorf("NewLimiter(0).Size() = %d, want %d", got, DefaultConcurrency)
+	// NewLimiter(0) has DefaultConcurrency slots: that many, not one more.
+	def := NewLimiter(0)
+	if !def.sem.TryAcquire(DefaultConcurrency) || def.sem.TryAcquire(1) {
+		t.Errorf("NewLimiter(0) does not have %d slots", DefaultConcurrency)
 	}
 	l := NewLimiter(1)
 	if err := l.Acquire(context.Background()); err != nil {

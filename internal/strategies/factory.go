@@ -55,9 +55,9 @@ type Config struct {
 	FeatureFlag FeatureFlagConfig
 }
 
-// ConfigError reports an invalid setting. Field uses the configuration's
-// names ("canary.stages", "rolling.batch_size") so that callers can point at
-// the attribute.
+// ConfigError reports an invalid setting, named as in the configuration
+// ("canary.stages", "rolling.batch_size"). Plan-time validation rejects
+// these first; New checks again so that the engine never runs on them.
 type ConfigError struct {
 	Field  string
 	Reason string

@@ -13,9 +13,6 @@ type FeatureFlagStrategy struct {
 	cfg FeatureFlagConfig
 }
 
-// Name returns "feature_flag".
-func (s *FeatureFlagStrategy) Name() string { return NameFeatureFlag }
-
 func (s *FeatureFlagStrategy) flag() string {
 	if s.cfg.FlagName == "" {
 		return "flag"

@@ -14,8 +14,7 @@ const DefaultConcurrency = 32
 // shared by every phase of an apply (rollout, rollback, version reads), so the
 // bound holds for the apply as a whole and not per batch or stage.
 type Limiter struct {
-	sem  *semaphore.Weighted
-	size int
+	sem *semaphore.Weighted
 }
 
 // NewLimiter returns a Limiter allowing n concurrent target calls. n < 1 means
@@ -24,7 +23,7 @@ func NewLimiter(n int) *Limiter {
 	if n < 1 {
 		n = DefaultConcurrency
 	}
-	return &Limiter{sem: semaphore.NewWeighted(int64(n)), size: n}
+	return &Limiter{sem: semaphore.NewWeighted(int64(n))}
 }
 
 // Acquire blocks until a slot is free or ctx is done; it returns ctx's error
@@ -36,11 +35,6 @@ func (l *Limiter) Acquire(ctx context.Context) error {
 // Release frees a slot taken by Acquire.
 func (l *Limiter) Release() {
 	l.sem.Release(1)
-}
-
-// Size is the number of concurrent slots.
-func (l *Limiter) Size() int {
-	return l.size
 }
 
 // Pause gives up the caller's slot while wait runs (a wait between calls,

@@ -13,9 +13,6 @@ type RollingStrategy struct {
 	cfg RollingConfig
 }
 
-// Name returns "rolling".
-func (s *RollingStrategy) Name() string { return NameRolling }
-
 // batches cuts pending into consecutive batches: of batch_size targets, or
 // batch_count batches whose sizes differ by one at most (the first ones
 // take the remainder), fewer only when fewer targets are pending.

@@ -236,8 +236,8 @@ func TestRollingFailures(t *testing.T) {
 					t.Errorf("no error mentions %q: %v", want, res.Errors)
 				}
 			}
-			if tc.wantSuccess && tc.wantFailed > 0 && len(res.Warnings) != tc.wantFailed {
-				t.Errorf("warnings = %v, want %d tolerated failures", res.Warnings, tc.wantFailed)
+			if tc.wantSuccess && tc.wantFailed > 0 && res.TargetsFailed != tc.wantFailed {
+				t.Errorf("TargetsFailed = %d, want %d tolerated failures", res.TargetsFailed, tc.wantFailed)
 			}
 			errorEvents := 0
 			for _, e := range events {

@@ -168,14 +168,10 @@ type Result struct {
 	TrafficPercentage float64
 	RolledBack        []string // ids of targets rolled back
 	RollbackErrors    []error
-	// Warnings describe failures that did not stop a successful rollout
-	// (rolling max_failures, a canary stage at or above its threshold).
-	Warnings []error
 }
 
 // Strategy runs a rollout and its rollback.
 type Strategy interface {
-	Name() string
 	// Execute rolls req.Version out. On failure, with req.AutoRollback and a
 	// known PreviousVersion, it rolls back every target it touched.
 	Execute(ctx context.Context, req Request, env Env) *Result

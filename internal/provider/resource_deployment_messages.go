@@ -1,0 +1,106 @@
+package provider
+
+// What a deployment tells the user: failures, tolerated failures, versions.
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
+)
+
+func (r *deploymentResource) warnTolerated(spec *deploymentSpec, res *strategies.Result, diags *diag.Diagnostics) {
+	if !res.Success || res.TargetsFailed == 0 {
+		return
+	}
+	diags.AddWarning("Some targets failed",
+		fmt.Sprintf("Deployment %q completed with %d failed target(s) tolerated by max_failures: %s. The next plan deploys %q to them again.",
+			spec.name, res.TargetsFailed, strings.Join(failedIDs(spec, res), ", "), spec.version))
+}
+
+func failedIDs(spec *deploymentSpec, res *strategies.Result) []string {
+	var ids []string
+	for _, t := range spec.targets {
+		if o := res.Outcomes[t.ID]; o != nil && o.Err != nil {
+			ids = append(ids, t.ID)
+		}
+	}
+	return ids
+}
+
+// failureMessage names the targets, where the rollout stopped, and what was
+// rolled back.
+func failureMessage(spec *deploymentSpec, res *strategies.Result, previous string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Rolling out %q to deployment %q (%s) failed", spec.version, spec.name, spec.strategy)
+	if res.StoppedAt != "" {
+		fmt.Fprintf(&b, " at %s", res.StoppedAt)
+	}
+	b.WriteString(".\n")
+	if ids := failedIDs(spec, res); len(ids) > 0 {
+		fmt.Fprintf(&b, "\nFailed targets: %s\n", strings.Join(ids, ", "))
+	}
+	for _, err := range res.Errors {
+		fmt.Fprintf(&b, "  - %s\n", err)
+	}
+	switch {
+	case len(res.RolledBack) > 0 && restoredOwn(res, previous) != nil:
+		fmt.Fprintf(&b, "\nRestored to the version each ran before: %s\n", strings.Join(restoredOwn(res, previous), ", "))
+	case len(res.RolledBack) > 0:
+		fmt.Fprintf(&b, "\nRolled back to previous_version: %s\n", strings.Join(res.RolledBack, ", "))
+	case res.Status == strategies.StatusRolledBack:
+		b.WriteString("\nRolled back: no target needed it (traffic was restored).\n")
+	default:
+		b.WriteString("\nNothing was rolled back")
+		if !spec.autoRollback {
+			b.WriteString(" (auto_rollback is false)")
+		}
+		b.WriteString(".\n")
+	}
+	for _, err := range res.RollbackErrors {
+		fmt.Fprintf(&b, "  rollback: %s\n", err)
+	}
+	b.WriteString("\nState records only what the targets report, so the next plan proposes the rollout again.")
+	return b.String()
+}
+
+// restoredOwn lists "id (version)" for every rolled-back target, when some
+// went back to a version of its own rather than previous_version (a failed
+// repair of drifted targets); nil otherwise.
+func restoredOwn(res *strategies.Result, previous string) []string {
+	var out []string
+	own := false
+	for _, id := range res.RolledBack {
+		o := res.Outcomes[id]
+		out = append(out, fmt.Sprintf("%s (%s)", id, o.RestoredTo))
+		own = own || o.RestoredTo != previous
+	}
+	if !own {
+		return nil
+	}
+	return out
+}
+
+func describeVersions(targets []strategies.Target, versions map[string]string, errs map[string]error) string {
+	counts := map[string]int{}
+	for _, t := range targets {
+		if v, ok := versions[t.ID]; ok {
+			counts[v]++
+		}
+	}
+	parts := make([]string, 0, len(counts)+1)
+	for v, n := range counts {
+		parts = append(parts, fmt.Sprintf("%d at %q", n, v))
+	}
+	sort.Strings(parts)
+	if len(errs) > 0 {
+		parts = append(parts, fmt.Sprintf("%d unreachable", len(errs)))
+	}
+	if len(parts) == 0 {
+		return "no target answered"
+	}
+	return strings.Join(parts, ", ")
+}

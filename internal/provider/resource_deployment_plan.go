@@ -1,0 +1,222 @@
+package provider
+
+// Planning a deployment: what the apply will do, decided by the engine's
+// rules (strategies.NewPlan) and shown in the plan.
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
+)
+
+func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		r.warnOnDestroy(ctx, req, resp)
+		return
+	}
+	var plan deploymentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := strategyName(&plan)
+	if name == strategies.NameFeatureFlag && r.data != nil && r.data.flagEndpoint == "" {
+		resp.Diagnostics.AddAttributeError(path.Root("feature_flag"), "Missing flag endpoint",
+			"feature_flag publishes the flag to the flag service: set the provider's flag_endpoint (or the "+EnvFlagEndpoint+" environment variable).")
+		return
+	}
+	plan.ID = plan.Name
+	plan.Strategy = types.StringValue(name)
+	if name != strategies.NameBlueGreen {
+		plan.ActiveSlot = types.StringNull()
+	}
+
+	// Whatever decides changed_targets that is unknown now makes it
+	// unknown: the apply computes it.
+	if plan.Targets.IsUnknown() || plan.Version.IsUnknown() || targetIdentityUnknown(plan.Targets) || strategyUnknown(&plan) {
+		if strategyUnknown(&plan) {
+			plan.Strategy = types.StringUnknown()
+			plan.ActiveSlot = types.StringUnknown()
+		}
+		markRolloutUnknown(&plan)
+		plan.ChangedTargets = types.ListUnknown(types.StringType)
+		if req.State.Raw.IsNull() {
+			plan.PreviousVersion = types.StringUnknown()
+		}
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	spec, diags := r.spec(ctx, &plan)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	if req.State.Raw.IsNull() {
+		p := strategies.NewPlan(spec.strategy, spec.version, spec.targets, strategies.Prior{})
+		plan.ChangedTargets = stringListValue(targetIDs(p.Pending))
+		plan.PreviousVersion = types.StringUnknown()
+		markRolloutUnknown(&plan)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		r.summarize(spec, p, &resp.Diagnostics)
+		return
+	}
+
+	var state deploymentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	prior, d := r.prior(ctx, &state)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	p := strategies.NewPlan(spec.strategy, spec.version, spec.targets, prior)
+	plan.ChangedTargets = stringListValue(targetIDs(p.Pending))
+	if p.VersionChanged {
+		plan.PreviousVersion = state.Version
+	} else {
+		plan.PreviousVersion = state.PreviousVersion
+	}
+	if p.Work() {
+		markRolloutUnknown(&plan)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		r.summarize(spec, p, &resp.Diagnostics)
+		return
+	}
+
+	// Nothing to deploy: a change of settings alone keeps the last
+	// rollout's outcome, and the apply makes no target call.
+	keepOutcome(&plan, &state, spec, prior, p.VersionChanged)
+	// changed_targets describes the last apply; keep it while nothing
+	// else changes, so a converged deployment plans no change. When
+	// settings change, the update changes no target: say so. A setting
+	// unknown now may turn out either way: the apply decides.
+	stateSpec, d := r.spec(ctx, &state)
+	resp.Diagnostics.Append(d...)
+	switch {
+	case !req.Config.Raw.IsFullyKnown():
+		plan.ChangedTargets = types.ListUnknown(types.StringType)
+	case sameSettings(spec, stateSpec) && plan.OnDestroy.Equal(state.OnDestroy) && plan.Timeouts.Equal(state.Timeouts):
+		plan.ChangedTargets = state.ChangedTargets
+	default:
+		plan.ChangedTargets = stringListValue(nil)
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// summarize says in the plan's text which targets the apply deploys:
+// Terraform's diff hides list elements equal to the prior ones, and
+// changed_targets may equal its prior value (a retry after a failure).
+func (r *deploymentResource) summarize(spec *deploymentSpec, p strategies.Plan, diags *diag.Diagnostics) {
+	ids := targetIDs(p.Pending)
+	what := fmt.Sprintf("deploys %q to %d of %d targets: %s", spec.version, len(ids), len(spec.targets), listForPlan(ids))
+	if len(ids) == 0 {
+		what = fmt.Sprintf("deploys no target: every target already runs %q; it completes the %s traffic step", spec.version, spec.strategy)
+	}
+	diags.AddWarning("Rollout planned",
+		fmt.Sprintf("Deployment %q: this apply %s (changed_targets; in JSON plans: resource_changes[].change.after.changed_targets).", spec.name, what))
+}
+
+// listForPlan names up to 50 ids.
+func listForPlan(ids []string) string {
+	const most = 50
+	if len(ids) <= most {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ids[:most], ", "), len(ids)-most)
+}
+
+// keepOutcome copies the last rollout's outcome into a plan that deploys
+// nothing.
+func keepOutcome(plan, state *deploymentModel, spec *deploymentSpec, prior strategies.Prior, versionChanged bool) {
+	plan.Status = state.Status
+	plan.TargetsUpdated = state.TargetsUpdated
+	plan.TargetsFailed = state.TargetsFailed
+	plan.DurationMs = state.DurationMs
+	plan.DeployedAt = state.DeployedAt
+	plan.TargetVersions = state.TargetVersions
+	if pruned := strategies.ListedVersions(spec.targets, prior.Versions); len(pruned) != len(prior.Versions) {
+		// Targets removed from the list are left alone and forgotten.
+		plan.TargetVersions = stringMapValue(pruned)
+	}
+	plan.TrafficPercentage = state.TrafficPercentage
+	if spec.strategy == strategies.NameBlueGreen {
+		plan.ActiveSlot = state.ActiveSlot
+		if prior.ActiveSlot != "" {
+			plan.ActiveSlot = types.StringValue(prior.ActiveSlot)
+		}
+	}
+	if versionChanged {
+		plan.Status = types.StringValue(string(strategies.StatusCompleted))
+	}
+}
+
+// targetIdentityUnknown reports whether some target's id, address or slot
+// is unknown, while the list itself is known.
+func targetIdentityUnknown(l types.List) bool {
+	if l.IsNull() || l.IsUnknown() {
+		return false
+	}
+	for _, e := range l.Elements() {
+		obj, ok := e.(types.Object)
+		if !ok || obj.IsUnknown() {
+			return true
+		}
+		for _, name := range []string{"id", "address", "slot"} {
+			if v, ok := obj.Attributes()[name]; ok && v.IsUnknown() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// strategyUnknown reports whether which strategy runs is unknown.
+func strategyUnknown(m *deploymentModel) bool {
+	return m.Rolling.IsUnknown() || m.BlueGreen.IsUnknown() || m.Canary.IsUnknown() || m.FeatureFlag.IsUnknown()
+}
+
+// sameSettings compares two configurations in engine terms, where numbers
+// are float64 and compare by value whatever precision Terraform kept.
+func sameSettings(a, b *deploymentSpec) bool {
+	return reflect.DeepEqual(a, b)
+}
+
+func markRolloutUnknown(m *deploymentModel) {
+	m.Status = types.StringUnknown()
+	m.TargetsUpdated = types.Int64Unknown()
+	m.TargetsFailed = types.Int64Unknown()
+	m.DurationMs = types.Int64Unknown()
+	m.DeployedAt = types.StringUnknown()
+	m.TargetVersions = types.MapUnknown(types.StringType)
+	m.TrafficPercentage = types.Float64Unknown()
+	if m.Strategy.ValueString() == strategies.NameBlueGreen {
+		m.ActiveSlot = types.StringUnknown()
+	}
+}
+
+func (r *deploymentResource) warnOnDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var state deploymentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	switch {
+	case state.OnDestroy.ValueString() == onDestroyNone:
+		// The user asked for it; nothing to warn about.
+	case state.PreviousVersion.IsNull() || state.PreviousVersion.ValueString() == "":
+		resp.Diagnostics.AddWarning("Destroy will not roll back",
+			fmt.Sprintf("Deployment %q has no known previous_version, so destroying it only removes it from state; the targets keep running %q.",
+				state.Name.ValueString(), state.Version.ValueString()))
+	}
+}

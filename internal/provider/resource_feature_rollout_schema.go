@@ -1,0 +1,131 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
+)
+
+// defaultStageDelay is stage_delay when none is set.
+const defaultStageDelay = "1h"
+
+func (r *featureRolloutResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Moves a feature flag through staged percentages (default 5 → 25 → 50 → 100 %). " +
+			"Every `apply` advances at most one stage, once `stage_delay` has passed since the last change, and `plan` " +
+			"shows the advance before it happens even though the configuration did not change: run `apply` on a " +
+			"schedule (from CI) to progress the rollout.\n\n" +
+			"Each state is published to the flag service (`{endpoint}/v1/flags/{flag_name}`) before it is saved; " +
+			"without an endpoint the rollout lives in state only, and its `percentage` can feed other resources. " +
+			"Import with the flag name: `terraform import codomyrmex_feature_rollout.x new-checkout`.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "Same as `flag_name`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"flag_name": schema.StringAttribute{
+				MarkdownDescription: "Flag name, 1–128 characters from `A-Z a-z 0-9 . _ -`. Changing it replaces the rollout.",
+				Required:            true,
+				Validators:          []validator.String{nameValidator()},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"stages": schema.ListAttribute{
+				MarkdownDescription: "Percentages, strictly ascending, each in (0, 100], 1 to 20 of them. Defaults to `[5, 25, 50, 100]`. " +
+					"Changing them mid-rollout never raises exposure: `current_stage` becomes the highest new stage whose percentage is at most the current one (0 if none).",
+				Optional:    true,
+				Computed:    true,
+				ElementType: types.Float64Type,
+				Default:     listdefault.StaticValue(float64List(rollout.DefaultStages())),
+				Validators:  []validator.List{listvalidator.SizeBetween(1, 20), stagesValidator{}},
+			},
+			"stage_delay": schema.StringAttribute{
+				MarkdownDescription: "Minimum time between advances, a Go duration. Defaults to `\"1h\"`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultStageDelay),
+				Validators:          []validator.String{positiveDuration{}},
+			},
+			"paused": schema.BoolAttribute{
+				MarkdownDescription: "Hold the rollout at its current stage (state `paused`). Defaults to `false`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+			},
+			"aborted": schema.BoolAttribute{
+				MarkdownDescription: "Abort: state `aborted`, percentage 0, from any state. Final: setting it back to `false` replaces the rollout, which starts again at stage 0. Defaults to `false`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplaceIf(
+					func(ctx context.Context, req planmodifier.BoolRequest, resp *boolplanmodifier.RequiresReplaceIfFuncResponse) {
+						resp.RequiresReplace = req.StateValue.ValueBool() && !req.PlanValue.ValueBool()
+					},
+					"Turning aborted off replaces the rollout: it starts again at stage 0.",
+					"Turning `aborted` off replaces the rollout: it starts again at stage 0.",
+				)},
+			},
+			"max_stage": schema.Int64Attribute{
+				MarkdownDescription: "Auto-advance stops at this stage index; the rollout holds there until it is raised or removed.",
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.Between(0, 19)},
+			},
+			"start_at": schema.StringAttribute{
+				MarkdownDescription: "RFC 3339 time before which the rollout is `pending` (0 %).",
+				Optional:            true,
+				CustomType:          timetypes.RFC3339Type{},
+			},
+			"endpoint": schema.StringAttribute{
+				MarkdownDescription: "Flag service base URL; overrides the provider's `flag_endpoint`. With neither, the rollout lives in state only.",
+				Optional:            true,
+				Validators:          []validator.String{addressValidator{}},
+			},
+			"on_destroy": schema.StringAttribute{
+				MarkdownDescription: "`\"disable\"` (default) deletes the flag on destroy; `\"retain\"` leaves it as it is.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(onDestroyDisable),
+				Validators:          []validator.String{stringvalidator.OneOf(onDestroyDisable, onDestroyRetain)},
+			},
+			"state": schema.StringAttribute{
+				MarkdownDescription: "`pending`, `active`, `paused`, `completed` or `aborted`.",
+				Computed:            true,
+			},
+			"current_stage": schema.Int64Attribute{
+				MarkdownDescription: "Index of the current stage in `stages`.",
+				Computed:            true,
+			},
+			"percentage": schema.Float64Attribute{
+				MarkdownDescription: "Exposure: 0 when pending or aborted, else `stages[current_stage]`.",
+				Computed:            true,
+			},
+			"started_at": schema.StringAttribute{
+				MarkdownDescription: "When exposure began (RFC 3339); null while pending.",
+				Computed:            true,
+			},
+			"updated_at": schema.StringAttribute{
+				MarkdownDescription: "Last state change (RFC 3339); the next advance is due `stage_delay` after it.",
+				Computed:            true,
+			},
+			"next_advance_at": schema.StringAttribute{
+				MarkdownDescription: "When the next advance becomes due (RFC 3339); null when none is (paused, held by `max_stage`, completed, aborted).",
+				Computed:            true,
+			},
+		},
+	}
+}
