@@ -19,6 +19,7 @@ func main() {
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "set to true to run the provider with support for debuggers like delve")
 	flag.Parse()
+	provider.SilenceUnreadFrameworkLogs()
 
 	opts := providerserver.ServeOpts{
 		Address: "registry.terraform.io/codomyrmex/codomyrmex",

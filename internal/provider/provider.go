@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -47,23 +46,21 @@ var (
 
 // New returns the provider factory for providerserver.Serve.
 func New(version string) func() provider.Provider {
-	quietUnreadFrameworkLogs.Do(silenceFrameworkLogsNobodyReads)
 	return func() provider.Provider {
 		return &codomyrmexProvider{version: version, clock: clock.Real()}
 	}
 }
 
-var quietUnreadFrameworkLogs sync.Once
-
-// silenceFrameworkLogsNobodyReads turns the plugin framework's own log
+// SilenceUnreadFrameworkLogs turns the plugin framework's own log
 // subsystem off when no one reads provider logs. For every value of a plan
 // the framework wraps the request's context once more and writes a TRACE
 // line through it, so each line walks a longer context chain than the one
 // before: quadratic in the size of the plan. With 5000 targets (some 40 000
 // values) that was 35 s of a 45 s plan (see
 // hashicorp/terraform-plugin-framework#721). An explicit
-// TF_LOG_SDK_FRAMEWORK always wins.
-func silenceFrameworkLogsNobodyReads() {
+// TF_LOG_SDK_FRAMEWORK always wins. It sets the process environment, so the
+// provider's main calls it once, before serving.
+func SilenceUnreadFrameworkLogs() {
 	if os.Getenv("TF_LOG_SDK_FRAMEWORK") != "" || !providerLogsUnread() {
 		return
 	}
@@ -118,7 +115,6 @@ type providerData struct {
 	// limit is shared by every resource of the provider, so that
 	// max_concurrency holds across resources applied in parallel.
 	limit *strategies.Limiter
-	clock clock.Clock
 }
 
 func (p *codomyrmexProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -205,10 +201,7 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 	if !cfg.Token.IsNull() && !cfg.Token.IsUnknown() {
 		token = cfg.Token.ValueString()
 	}
-	if token != "" {
-		ctx = tflog.MaskAllFieldValuesStrings(ctx, token)
-		ctx = tflog.MaskMessageStrings(ctx, token)
-	}
+	ctx = maskToken(ctx, token)
 
 	flagEndpoint := os.Getenv(EnvFlagEndpoint)
 	if v := cfg.FlagEndpoint.ValueString(); v != "" {
@@ -273,7 +266,6 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 		client:       client,
 		flagEndpoint: flagEndpoint,
 		limit:        strategies.NewLimiter(maxConcurrency),
-		clock:        p.clock,
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
@@ -281,8 +273,8 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 
 func (p *codomyrmexProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
-		NewDeploymentResource,
-		NewFeatureRolloutResource,
+		func() resource.Resource { return &deploymentResource{clock: p.clock} },
+		func() resource.Resource { return &featureRolloutResource{clock: p.clock} },
 	}
 }
 
@@ -314,11 +306,18 @@ func httpLog() func(ctx context.Context, msg string, fields map[string]any) {
 // mask keeps the token out of every log line written with ctx, whatever
 // field or message it hides in.
 func (d *providerData) mask(ctx context.Context) context.Context {
-	if d == nil || d.token == "" {
+	if d == nil {
 		return ctx
 	}
-	ctx = tflog.MaskAllFieldValuesStrings(ctx, d.token)
-	return tflog.MaskMessageStrings(ctx, d.token)
+	return maskToken(ctx, d.token)
+}
+
+func maskToken(ctx context.Context, token string) context.Context {
+	if token == "" {
+		return ctx
+	}
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, token)
+	return tflog.MaskMessageStrings(ctx, token)
 }
 
 // configuredData extracts the provider data in a resource's Configure.

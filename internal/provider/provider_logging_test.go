@@ -25,7 +25,7 @@ func TestSilenceFrameworkLogsNobodyReads(t *testing.T) {
 			for _, v := range vars {
 				t.Setenv(v, tc.set[v]) // restored after the test
 			}
-			silenceFrameworkLogsNobodyReads()
+			SilenceUnreadFrameworkLogs()
 			if got := os.Getenv("TF_LOG_SDK_FRAMEWORK"); got != tc.want {
 				t.Errorf("TF_LOG_SDK_FRAMEWORK = %q, want %q", got, tc.want)
 			}

@@ -30,6 +30,7 @@ func providersWithClock(c clock.Clock) map[string]func() (tfprotov6.ProviderServ
 }
 
 func TestMain(m *testing.M) {
+	SilenceUnreadFrameworkLogs() // as main does
 	// A CLI config file that does not exist makes tofu print a warning that
 	// breaks plugin-testing's version check; give it an empty one.
 	if os.Getenv("TF_ACC") != "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
@@ -24,11 +25,9 @@ var (
 	_ resource.ResourceWithConfigValidators = (*deploymentResource)(nil)
 )
 
-// NewDeploymentResource is the codomyrmex_deployment resource.
-func NewDeploymentResource() resource.Resource { return &deploymentResource{} }
-
 type deploymentResource struct {
-	data *providerData
+	data  *providerData
+	clock clock.Clock
 }
 
 func (r *deploymentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -200,7 +199,7 @@ func (r *deploymentResource) applyResult(m *deploymentModel, spec *deploymentSpe
 	m.TargetsUpdated = types.Int64Value(int64(res.TargetsUpdated))
 	m.TargetsFailed = types.Int64Value(int64(res.TargetsFailed))
 	m.DurationMs = types.Int64Value(res.Duration.Milliseconds())
-	m.DeployedAt = types.StringValue(r.data.clock.Now().UTC().Format(time.RFC3339))
+	m.DeployedAt = types.StringValue(r.clock.Now().UTC().Format(time.RFC3339))
 	m.TargetVersions = stringMapValue(saved.Versions)
 	m.TrafficPercentage = types.Float64Value(saved.Traffic)
 	m.ActiveSlot = types.StringNull()

@@ -19,7 +19,7 @@ func (r *deploymentResource) env(ctx context.Context, s *deploymentSpec) strateg
 	name := s.name
 	strategy := s.strategy
 	env := strategies.Env{
-		Clock: r.data.clock,
+		Clock: r.clock,
 		Limit: r.data.limit,
 		Deploy: func(ctx context.Context, t strategies.Target, version, previous string) error {
 			var pv *string
@@ -76,7 +76,7 @@ func (r *deploymentResource) env(ctx context.Context, s *deploymentSpec) strateg
 		}
 	}
 	if s.strategy == strategies.NameFeatureFlag {
-		endpoint, flag, clk := r.data.flagEndpoint, s.flagName, r.data.clock
+		endpoint, flag, clk := r.data.flagEndpoint, s.flagName, r.clock
 		env.Publish = func(ctx context.Context, percentage float64) error {
 			return client.PublishFlag(ctx, endpoint, protocol.Flag{
 				Flag:       flag,

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
 )
@@ -31,11 +32,9 @@ var (
 	_ resource.ResourceWithValidateConfig = (*featureRolloutResource)(nil)
 )
 
-// NewFeatureRolloutResource is the codomyrmex_feature_rollout resource.
-func NewFeatureRolloutResource() resource.Resource { return &featureRolloutResource{} }
-
 type featureRolloutResource struct {
-	data *providerData
+	data  *providerData
+	clock clock.Clock
 }
 
 type featureRolloutModel struct {
@@ -175,12 +174,9 @@ func setRollout(m *featureRolloutModel, ro rollout.Rollout, cfg rollout.Config) 
 }
 
 func (r *featureRolloutResource) now() time.Time {
-	if r.data == nil {
-		return time.Now().UTC()
-	}
 	// RFC 3339 in state keeps seconds: plan at that precision so apply and
 	// the saved value agree.
-	return r.data.clock.Now().UTC().Truncate(time.Second)
+	return r.clock.Now().UTC().Truncate(time.Second)
 }
 
 func (r *featureRolloutResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {

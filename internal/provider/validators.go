@@ -39,9 +39,9 @@ func (v addressValidator) ValidateString(ctx context.Context, req validator.Stri
 	}
 }
 
-// positiveDuration requires a Go duration string greater than zero. The
-// timetypes.GoDuration custom type already rejects unparseable strings; this
-// rejects "0s" and negative values where they make no sense.
+// positiveDuration requires a Go duration string (time.ParseDuration)
+// greater than zero, or of zero or more with allowZero. Durations stay
+// plain strings in the schema, so state keeps them as written.
 type positiveDuration struct{ allowZero bool }
 
 func (v positiveDuration) Description(context.Context) string {
