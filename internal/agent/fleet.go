@@ -364,7 +364,7 @@ func (f *Fleet) serveTarget(w http.ResponseWriter, r *http.Request) {
 	id, sub, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/t/"), "/")
 	t, ok := f.targets[id]
 	if !ok {
-		writeSimError(w, http.StatusNotFound, fmt.Sprintf("no simulated target %q (ids are t1 … t%d)", id, len(f.ids)))
+		protocol.WriteError(w, http.StatusNotFound, fmt.Sprintf("no simulated target %q (ids are t1 … t%d)", id, len(f.ids)))
 		return
 	}
 	var kind string
@@ -378,10 +378,10 @@ func (f *Fleet) serveTarget(w http.ResponseWriter, r *http.Request) {
 	// Read the body before waiting: net/http only notices that a client
 	// went away (and cancels r.Context) once the body has been consumed.
 	if err := bufferBody(r); errors.Is(err, errBodyTooLarge) {
-		writeSimError(w, http.StatusRequestEntityTooLarge, err.Error())
+		protocol.WriteError(w, http.StatusRequestEntityTooLarge, err.Error())
 		return
 	} else if err != nil {
-		writeSimError(w, http.StatusBadRequest, err.Error())
+		protocol.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if !sleep(r.Context(), f.latency()) {
@@ -417,9 +417,9 @@ func (f *Fleet) injectFault(w http.ResponseWriter, r *http.Request, t *simTarget
 	case fault.RedirectTo != "":
 		http.Redirect(w, r, fault.RedirectTo, http.StatusTemporaryRedirect)
 	case kind == CallDeploy && fault.DeployStatus != 0:
-		writeSimError(w, fault.DeployStatus, fmt.Sprintf("simulated deploy failure of %s on %s", version, t.id))
+		protocol.WriteError(w, fault.DeployStatus, fmt.Sprintf("simulated deploy failure of %s on %s", version, t.id))
 	case kind == CallHealth && fault.HealthStatus != 0:
-		writeSimError(w, fault.HealthStatus, fmt.Sprintf("simulated health failure on %s", t.id))
+		protocol.WriteError(w, fault.HealthStatus, fmt.Sprintf("simulated health failure on %s", t.id))
 	default:
 		return true
 	}
@@ -541,7 +541,7 @@ func (f *Fleet) service(prefix string, down *bool, name string, h http.Handler) 
 		isDown := *down
 		f.mu.Unlock()
 		if isDown {
-			writeSimError(w, http.StatusServiceUnavailable, "simulated outage of the "+name)
+			protocol.WriteError(w, http.StatusServiceUnavailable, "simulated outage of the "+name)
 			return
 		}
 		h.ServeHTTP(w, r)
@@ -638,7 +638,7 @@ func (f *Fleet) serveState(w http.ResponseWriter, _ *http.Request) {
 		st.Targets[id] = t.version
 	}
 	f.mu.Unlock()
-	writeSimJSON(w, http.StatusOK, st)
+	protocol.WriteJSON(w, http.StatusOK, st)
 }
 
 // serveFault takes {"target": "t1" or "*", "fault": {...}} to set a fault
@@ -649,7 +649,7 @@ func (f *Fleet) serveFault(w http.ResponseWriter, r *http.Request) {
 		Fault  Fault  `json:"fault"`
 		Clear  bool   `json:"clear"`
 	}
-	if !decodeSim(w, r, &req) {
+	if !protocol.ReadJSON(w, r, &req, true) {
 		return
 	}
 	switch {
@@ -658,13 +658,13 @@ func (f *Fleet) serveFault(w http.ResponseWriter, r *http.Request) {
 	case req.Target == "*" || f.targets[req.Target] != nil:
 		f.SetFault(req.Target, req.Fault)
 	default:
-		writeSimError(w, http.StatusNotFound, fmt.Sprintf(`no simulated target %q (use an id or "*")`, req.Target))
+		protocol.WriteError(w, http.StatusNotFound, fmt.Sprintf(`no simulated target %q (use an id or "*")`, req.Target))
 		return
 	}
 	f.mu.Lock()
 	faults := maps.Clone(f.faults)
 	f.mu.Unlock()
-	writeSimJSON(w, http.StatusOK, faults)
+	protocol.WriteJSON(w, http.StatusOK, faults)
 }
 
 // serveVersion takes {"target": "t1", "version": "v0"} to simulate drift.
@@ -673,33 +673,13 @@ func (f *Fleet) serveVersion(w http.ResponseWriter, r *http.Request) {
 		Target  string `json:"target"`
 		Version string `json:"version"`
 	}
-	if !decodeSim(w, r, &req) {
+	if !protocol.ReadJSON(w, r, &req, true) {
 		return
 	}
 	if f.targets[req.Target] == nil {
-		writeSimError(w, http.StatusNotFound, fmt.Sprintf("no simulated target %q", req.Target))
+		protocol.WriteError(w, http.StatusNotFound, fmt.Sprintf("no simulated target %q", req.Target))
 		return
 	}
 	f.SetVersion(req.Target, req.Version)
-	writeSimJSON(w, http.StatusOK, req)
-}
-
-func decodeSim(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, protocol.MaxBodyBytes))
-	dec.DisallowUnknownFields() // a typo in a script should not pass silently
-	if err := dec.Decode(v); err != nil {
-		writeSimError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
-		return false
-	}
-	return true
-}
-
-func writeSimJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeSimError(w http.ResponseWriter, status int, msg string) {
-	writeSimJSON(w, status, map[string]string{"error": msg})
+	protocol.WriteJSON(w, http.StatusOK, req)
 }

@@ -6,9 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
 // TargetBackend is what a target does; NewTargetHandler puts it on HTTP.
@@ -42,197 +46,184 @@ type FlagStore interface {
 // answer is always 200 with the backend's document: its status says
 // whether the target is healthy.
 func NewTargetHandler(b TargetBackend, token string) http.Handler {
-	return &protocolHandler{token: token, routes: []route{
+	return newProtocolMux(token, []endpoint{
 		{path: deployPath, methods: map[string]http.HandlerFunc{
 			http.MethodPut: func(w http.ResponseWriter, r *http.Request) {
 				var req DeployRequest
-				if !decodeRequest(w, r, &req) {
+				if !ReadJSON(w, r, &req, false) {
 					return
 				}
 				if req.Version == "" {
-					writeError(w, http.StatusBadRequest, "version is required")
+					WriteError(w, http.StatusBadRequest, "version is required")
 					return
 				}
 				if err := b.Deploy(r.Context(), req); err != nil {
-					writeError(w, http.StatusInternalServerError, fmt.Sprintf("deploying version %q: %v", req.Version, err))
+					WriteError(w, http.StatusInternalServerError, fmt.Sprintf("deploying version %q: %v", req.Version, err))
 					return
 				}
-				writeJSON(w, http.StatusOK, map[string]string{"version": req.Version})
+				WriteJSON(w, http.StatusOK, map[string]string{"version": req.Version})
 			},
 		}},
 		{path: DefaultHealthPath, methods: map[string]http.HandlerFunc{
 			http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
 				h, err := b.Health(r.Context())
 				if err != nil {
-					writeError(w, http.StatusInternalServerError, "health check failed: "+err.Error())
+					WriteError(w, http.StatusInternalServerError, "health check failed: "+err.Error())
 					return
 				}
-				writeJSON(w, http.StatusOK, h)
+				WriteJSON(w, http.StatusOK, h)
 			},
 		}},
-	}}
+	})
 }
 
 // NewRouterHandler serves PUT /v1/switch and PUT /v1/weights relative to
 // its mount point.
 func NewRouterHandler(b RouterBackend, token string) http.Handler {
-	return &protocolHandler{token: token, routes: []route{
+	return newProtocolMux(token, []endpoint{
 		{path: switchPath, methods: map[string]http.HandlerFunc{
 			http.MethodPut: func(w http.ResponseWriter, r *http.Request) {
 				var req SwitchRequest
-				if !decodeRequest(w, r, &req) {
+				if !ReadJSON(w, r, &req, false) {
 					return
 				}
-				if req.Slot != "blue" && req.Slot != "green" {
-					writeError(w, http.StatusBadRequest, fmt.Sprintf(`slot must be "blue" or "green", got %q`, req.Slot))
+				if req.Slot != strategies.SlotBlue && req.Slot != strategies.SlotGreen {
+					WriteError(w, http.StatusBadRequest, fmt.Sprintf(`slot must be %q or %q, got %q`, strategies.SlotBlue, strategies.SlotGreen, req.Slot))
 					return
 				}
 				if req.Version == "" {
-					writeError(w, http.StatusBadRequest, "version is required")
+					WriteError(w, http.StatusBadRequest, "version is required")
 					return
 				}
 				if err := b.Switch(r.Context(), req); err != nil {
-					writeError(w, http.StatusInternalServerError, "switching: "+err.Error())
+					WriteError(w, http.StatusInternalServerError, "switching: "+err.Error())
 					return
 				}
-				writeJSON(w, http.StatusOK, req)
+				WriteJSON(w, http.StatusOK, req)
 			},
 		}},
 		{path: weightsPath, methods: map[string]http.HandlerFunc{
 			http.MethodPut: func(w http.ResponseWriter, r *http.Request) {
 				var req WeightsRequest
-				if !decodeRequest(w, r, &req) {
+				if !ReadJSON(w, r, &req, false) {
 					return
 				}
 				if req.Version == "" {
-					writeError(w, http.StatusBadRequest, "version is required")
+					WriteError(w, http.StatusBadRequest, "version is required")
 					return
 				}
 				if !(req.Percentage >= 0 && req.Percentage <= 100) {
-					writeError(w, http.StatusBadRequest, fmt.Sprintf("percentage must be in [0, 100], got %v", req.Percentage))
+					WriteError(w, http.StatusBadRequest, fmt.Sprintf("percentage must be in [0, 100], got %v", req.Percentage))
 					return
 				}
 				if err := b.SetWeights(r.Context(), req); err != nil {
-					writeError(w, http.StatusInternalServerError, "setting weights: "+err.Error())
+					WriteError(w, http.StatusInternalServerError, "setting weights: "+err.Error())
 					return
 				}
-				writeJSON(w, http.StatusOK, req)
+				WriteJSON(w, http.StatusOK, req)
 			},
 		}},
-	}}
+	})
 }
 
 // NewFlagHandler serves PUT, GET and DELETE /v1/flags/{name} relative to
 // its mount point. GET of a missing flag answers 404; DELETE answers 204
 // whether or not the flag existed.
 func NewFlagHandler(s FlagStore, token string) http.Handler {
-	return &protocolHandler{token: token, routes: []route{
-		{path: flagsPath, prefix: true, methods: map[string]http.HandlerFunc{
+	return newProtocolMux(token, []endpoint{
+		{path: flagsPath + "{name}", methods: map[string]http.HandlerFunc{
 			http.MethodPut: func(w http.ResponseWriter, r *http.Request) {
 				name := flagName(r)
 				var f Flag
-				if !decodeRequest(w, r, &f) {
+				if !ReadJSON(w, r, &f, false) {
 					return
 				}
 				if f.Flag == "" {
 					f.Flag = name
 				}
 				if f.Flag != name {
-					writeError(w, http.StatusBadRequest, fmt.Sprintf("document is for flag %q but the path names %q", f.Flag, name))
+					WriteError(w, http.StatusBadRequest, fmt.Sprintf("document is for flag %q but the path names %q", f.Flag, name))
 					return
 				}
-				if !slices.Contains(flagStates, f.State) {
-					writeError(w, http.StatusBadRequest, fmt.Sprintf("state must be one of %s, got %q", strings.Join(flagStates, ", "), f.State))
+				if !slices.Contains(rollout.States(), rollout.State(f.State)) {
+					WriteError(w, http.StatusBadRequest, fmt.Sprintf("state must be one of %v, got %q", rollout.States(), f.State))
 					return
 				}
 				if !(f.Percentage >= 0 && f.Percentage <= 100) {
-					writeError(w, http.StatusBadRequest, fmt.Sprintf("percentage must be in [0, 100], got %v", f.Percentage))
+					WriteError(w, http.StatusBadRequest, fmt.Sprintf("percentage must be in [0, 100], got %v", f.Percentage))
 					return
 				}
 				if err := s.Put(r.Context(), f); err != nil {
-					writeError(w, http.StatusInternalServerError, fmt.Sprintf("storing flag %q: %v", name, err))
+					WriteError(w, http.StatusInternalServerError, fmt.Sprintf("storing flag %q: %v", name, err))
 					return
 				}
-				writeJSON(w, http.StatusOK, f)
+				WriteJSON(w, http.StatusOK, f)
 			},
 			http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
 				name := flagName(r)
 				f, ok, err := s.Get(r.Context(), name)
 				switch {
 				case err != nil:
-					writeError(w, http.StatusInternalServerError, fmt.Sprintf("reading flag %q: %v", name, err))
+					WriteError(w, http.StatusInternalServerError, fmt.Sprintf("reading flag %q: %v", name, err))
 				case !ok:
-					writeError(w, http.StatusNotFound, fmt.Sprintf("flag %q not found", name))
+					WriteError(w, http.StatusNotFound, fmt.Sprintf("flag %q not found", name))
 				default:
-					writeJSON(w, http.StatusOK, f)
+					WriteJSON(w, http.StatusOK, f)
 				}
 			},
 			http.MethodDelete: func(w http.ResponseWriter, r *http.Request) {
 				name := flagName(r)
 				if err := s.Delete(r.Context(), name); err != nil {
-					writeError(w, http.StatusInternalServerError, fmt.Sprintf("deleting flag %q: %v", name, err))
+					WriteError(w, http.StatusInternalServerError, fmt.Sprintf("deleting flag %q: %v", name, err))
 					return
 				}
 				w.WriteHeader(http.StatusNoContent)
 			},
 		}},
-	}}
+	})
 }
 
-// flagStates are the states of a flag document.
-var flagStates = []string{"pending", "active", "paused", "completed", "aborted"}
-
-// flagName is the {name} of /v1/flags/{name}; route matching guarantees it
-// is one non-empty segment.
+// flagName is the {name} of /v1/flags/{name}: one non-empty segment.
 func flagName(r *http.Request) string {
-	return strings.TrimPrefix(r.URL.Path, flagsPath)
+	return r.PathValue("name")
 }
 
-type route struct {
-	path string
-	// prefix routes match path + one non-empty segment.
-	prefix  bool
+// endpoint is a path pattern of http.ServeMux and its handlers by method.
+type endpoint struct {
+	path    string
 	methods map[string]http.HandlerFunc
 }
 
-func (rt route) match(p string) bool {
-	if !rt.prefix {
-		return p == rt.path
-	}
-	rest, ok := strings.CutPrefix(p, rt.path)
-	return ok && rest != "" && !strings.Contains(rest, "/")
-}
-
-// protocolHandler routes by path, then checks the token, then the method,
-// so that an unauthenticated caller learns nothing but the path layout.
-type protocolHandler struct {
-	token  string
-	routes []route
-}
-
-func (h *protocolHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	i := slices.IndexFunc(h.routes, func(rt route) bool { return rt.match(r.URL.Path) })
-	if i < 0 {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no protocol endpoint at %q", r.URL.Path))
-		return
-	}
-	if !authorized(r, h.token) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="codomyrmex"`)
-		writeError(w, http.StatusUnauthorized, "missing or invalid bearer token")
-		return
-	}
-	fn, ok := h.routes[i].methods[r.Method]
-	if !ok {
-		allowed := make([]string, 0, len(h.routes[i].methods))
-		for m := range h.routes[i].methods {
-			allowed = append(allowed, m)
+// newProtocolMux routes with http.ServeMux method patterns. The order of
+// the answers is documented in the target protocol guide: an unknown path
+// is 404, then a missing or wrong token 401 (so an unauthenticated caller
+// learns the path layout, which is public, and nothing else), then a method
+// the endpoint does not serve 405 with Allow. Every error is a JSON
+// document {"error": "..."}.
+func newProtocolMux(token string, endpoints []endpoint) http.Handler {
+	mux := http.NewServeMux()
+	for _, e := range endpoints {
+		allowed := slices.Sorted(maps.Keys(e.methods))
+		for m, fn := range e.methods {
+			mux.HandleFunc(m+" "+e.path, fn)
 		}
-		slices.Sort(allowed)
-		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed, use %s", r.Method, strings.Join(allowed, " or ")))
-		return
+		mux.HandleFunc(e.path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			WriteError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed, use %s", r.Method, strings.Join(allowed, " or ")))
+		})
 	}
-	fn(w, r)
+	const unknown = "/"
+	mux.HandleFunc(unknown, func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, http.StatusNotFound, fmt.Sprintf("no protocol endpoint at %q", r.URL.Path))
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != unknown && !authorized(r, token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="codomyrmex"`)
+			WriteError(w, http.StatusUnauthorized, "missing or invalid bearer token")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func authorized(r *http.Request, token string) bool {
@@ -246,10 +237,15 @@ func authorized(r *http.Request, token string) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
 }
 
-// decodeRequest reads one JSON object of at most MaxBodyBytes into v, or
-// answers 400/413 and returns false.
-func decodeRequest(w http.ResponseWriter, r *http.Request, v any) bool {
+// ReadJSON reads one JSON object of at most MaxBodyBytes into v, or answers
+// 400/413 and returns false. With strict, a field v does not have is an
+// error (the simulator's control endpoints: a typo in a script should not
+// pass silently).
+func ReadJSON(w http.ResponseWriter, r *http.Request, v any, strict bool) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	err := dec.Decode(v)
 	if err == nil && dec.More() {
 		err = errors.New("trailing data after the JSON object")
@@ -259,20 +255,22 @@ func decodeRequest(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		writeError(w, http.StatusRequestEntityTooLarge, "request body exceeds 1 MiB")
+		WriteError(w, http.StatusRequestEntityTooLarge, "request body exceeds 1 MiB")
 		return false
 	}
-	writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+	WriteError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 	return false
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers status with v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	// The status line is out; a failed write can only mean the client left.
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+// WriteError answers status with {"error": msg}.
+func WriteError(w http.ResponseWriter, status int, msg string) {
+	WriteJSON(w, status, map[string]string{"error": msg})
 }

@@ -125,6 +125,9 @@ func TestTargetHandler(t *testing.T) {
 		{name: "wrong token", method: "GET", path: "/v1/health", auth: "Bearer nope", wantCode: 401, wantErr: "bearer token"},
 		{name: "basic auth", method: "GET", path: "/v1/health", auth: "Basic dG9r", wantCode: 401, wantErr: "bearer token"},
 		{name: "unknown path", method: "GET", path: "/v2/health", auth: bearer, wantCode: 404, wantErr: "no protocol endpoint"},
+		// The order is documented: 404 for an unknown path, then 401, then 405.
+		{name: "unknown path without token", method: "GET", path: "/v2/health", wantCode: 404, wantErr: "no protocol endpoint"},
+		{name: "wrong method without token", method: "POST", path: "/v1/deploy", wantCode: 401, wantErr: "bearer token"},
 		{name: "trailing slash", method: "GET", path: "/v1/health/", auth: bearer, wantCode: 404, wantErr: "no protocol endpoint"},
 		{name: "wrong method", method: "POST", path: "/v1/deploy", auth: bearer, body: valid, wantCode: 405, wantErr: "use PUT", wantAllow: "PUT"},
 		{name: "GET deploy", method: "GET", path: "/v1/deploy", auth: bearer, wantCode: 405, wantAllow: "PUT"},

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
@@ -80,7 +81,7 @@ func (r *deploymentResource) env(ctx context.Context, s *deploymentSpec) strateg
 		env.Publish = func(ctx context.Context, percentage float64) error {
 			return client.PublishFlag(ctx, endpoint, protocol.Flag{
 				Flag:       flag,
-				State:      "active",
+				State:      string(rollout.StateActive),
 				Stage:      0,
 				Percentage: percentage,
 				Stages:     []float64{percentage},

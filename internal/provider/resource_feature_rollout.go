@@ -125,9 +125,7 @@ func priorRollout(ctx context.Context, m *featureRolloutModel, own *ownRollout) 
 	if own != nil {
 		r.State, r.Stage = rollout.State(own.State), own.Stage
 	}
-	switch r.State {
-	case rollout.StatePending, rollout.StateActive, rollout.StatePaused, rollout.StateCompleted, rollout.StateAborted:
-	default:
+	if !slices.Contains(rollout.States(), r.State) {
 		// The flag service reported something we do not know; the plan
 		// publishes the configured state again.
 		r.State = rollout.StateActive

@@ -30,6 +30,11 @@ const (
 	StateAborted   State = "aborted"
 )
 
+// States are every state, as flag documents spell them.
+func States() []State {
+	return []State{StatePending, StateActive, StatePaused, StateCompleted, StateAborted}
+}
+
 // DefaultStages returns the stages used when none are configured:
 // 5 → 25 → 50 → 100 %. It returns a fresh slice on every call.
 func DefaultStages() []float64 { return []float64{5, 25, 50, 100} }
