@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -181,7 +182,7 @@ func (w *workspace) run(ctx context.Context, name string, okCodes []int, args ..
 	default:
 		return m, fmt.Errorf("%s: running %s: %w", name, w.cli, err)
 	}
-	if !containsInt(append([]int{0}, okCodes...), m.ExitCode) {
+	if m.ExitCode != 0 && !slices.Contains(okCodes, m.ExitCode) {
 		return m, fmt.Errorf("%s: %q exited with %d:\n%s", name, m.Command, m.ExitCode, tail(logPath, 30))
 	}
 	if w.usageOn {
@@ -190,15 +191,6 @@ func (w *workspace) run(ctx context.Context, name string, okCodes []int, args ..
 		}
 	}
 	return m, nil
-}
-
-func containsInt(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // tail returns the last n lines of a file, for error messages.

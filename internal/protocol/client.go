@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -339,7 +340,7 @@ func (c *Client) do(ctx context.Context, method, rawURL string, in any, accept .
 
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
-	if !ok && !acceptable(resp.StatusCode, accept) {
+	if !ok && !slices.Contains(accept, resp.StatusCode) {
 		// The status is the news here; a body that is cut short or too
 		// large only shortens the excerpt.
 		return nil, resp.StatusCode, &StatusError{Method: method, URL: rawURL, StatusCode: resp.StatusCode, Body: c.scrub(excerpt(data))}
@@ -390,15 +391,6 @@ func (c *Client) scrub(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, c.token, redactedText)
-}
-
-func acceptable(status int, accept []int) bool {
-	for _, a := range accept {
-		if status == a {
-			return true
-		}
-	}
-	return false
 }
 
 // decodeJSON decodes one JSON object, so that an empty body, null, an
