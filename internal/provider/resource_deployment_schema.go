@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"strconv"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -28,18 +30,23 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
-// Defaults of DESIGN.md §4.
 const (
-	defaultBatchDelay       = "5s"
-	defaultStageInterval    = "60s"
-	defaultSuccessThreshold = 0.95
-	defaultHealthInterval   = "1s"
-	defaultHealthTimeout    = "30s"
-	onDestroyRollback       = "rollback"
-	onDestroyNone           = "none"
+	onDestroyRollback = "rollback"
+	onDestroyNone     = "none"
 )
 
-var defaultCanaryStages = []float64{10, 25, 50, 100}
+// The engine's defaults as the schema writes them (whole seconds: "60s").
+var (
+	defaultBatchDelay       = seconds(strategies.DefaultBatchDelay)
+	defaultStageInterval    = seconds(strategies.DefaultStageInterval)
+	defaultSuccessThreshold = strategies.DefaultSuccessThreshold
+	defaultHealthInterval   = seconds(strategies.DefaultHealthInterval)
+	defaultHealthTimeout    = seconds(strategies.DefaultHealthTimeout)
+	defaultCanaryStages     = strategies.DefaultStages()
+)
+
+// seconds writes a whole number of seconds as a Go duration: "5s", "60s".
+func seconds(d time.Duration) string { return strconv.Itoa(int(d/time.Second)) + "s" }
 
 var healthCheckAttrTypes = map[string]attr.Type{
 	"enabled":        types.BoolType,
@@ -149,7 +156,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 						Validators:          []validator.Int64{int64validator.AtLeast(1)},
 					},
 					"batch_delay": schema.StringAttribute{
-						MarkdownDescription: "Wait between batches, a Go duration. Defaults to `\"5s\"`.",
+						MarkdownDescription: "Wait between batches, a Go duration. Defaults to `\"" + defaultBatchDelay + "\"`.",
 						Optional:            true,
 						Computed:            true,
 						Default:             stringdefault.StaticString(defaultBatchDelay),
@@ -188,7 +195,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 						Validators:          []validator.List{listvalidator.SizeBetween(1, 100), stagesValidator{lastMust100: true}},
 					},
 					"stage_interval": schema.StringAttribute{
-						MarkdownDescription: "Wait after each stage but the last, a Go duration. Defaults to `\"60s\"`.",
+						MarkdownDescription: "Wait after each stage but the last, a Go duration. Defaults to `\"" + defaultStageInterval + "\"`.",
 						Optional:            true,
 						Computed:            true,
 						Default:             stringdefault.StaticString(defaultStageInterval),
@@ -246,14 +253,14 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 						Validators:          []validator.String{stringvalidator.RegexMatches(healthPathRegexp, "must start with '/' and hold no query or fragment")},
 					},
 					"interval": schema.StringAttribute{
-						MarkdownDescription: "Time between polls, a Go duration. Defaults to `\"1s\"`.",
+						MarkdownDescription: "Time between polls, a Go duration. Defaults to `\"" + defaultHealthInterval + "\"`.",
 						Optional:            true,
 						Computed:            true,
 						Default:             stringdefault.StaticString(defaultHealthInterval),
 						Validators:          []validator.String{positiveDuration{}},
 					},
 					"timeout": schema.StringAttribute{
-						MarkdownDescription: "How long a target may take to become healthy, a Go duration. Defaults to `\"30s\"`.",
+						MarkdownDescription: "How long a target may take to become healthy, a Go duration. Defaults to `\"" + defaultHealthTimeout + "\"`.",
 						Optional:            true,
 						Computed:            true,
 						Default:             stringdefault.StaticString(defaultHealthTimeout),

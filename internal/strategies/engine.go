@@ -14,10 +14,6 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 )
 
-// defaultHealthInterval replaces a non-positive HealthCheck.Interval so that
-// polling never spins.
-const defaultHealthInterval = time.Second
-
 // maxListed caps how many target ids a message names and how many per-target
 // errors are copied into Result.Errors; Outcomes always hold all of them.
 const maxListed = 10
@@ -203,7 +199,7 @@ func deployAndWait(ctx context.Context, env Env, hc HealthCheck, t Target, versi
 func waitHealthy(ctx context.Context, env Env, hc HealthCheck, t Target, version string) (reported string, err error) {
 	interval := hc.Interval
 	if interval <= 0 {
-		interval = defaultHealthInterval
+		interval = DefaultHealthInterval // a non-positive interval never spins
 	}
 	maxPolls := 1
 	if hc.Timeout > 0 {

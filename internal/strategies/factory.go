@@ -72,14 +72,29 @@ func Names() []string {
 	return []string{NameRolling, NameBlueGreen, NameCanary, NameFeatureFlag}
 }
 
+// Defaults of every setting. They are defined here once: the provider's
+// schema shows and applies these.
+const (
+	DefaultBatchSize        = 1
+	DefaultBatchDelay       = 5 * time.Second
+	DefaultStageInterval    = 60 * time.Second
+	DefaultSuccessThreshold = 0.95
+	DefaultHealthInterval   = time.Second
+	DefaultHealthTimeout    = 30 * time.Second
+)
+
+// DefaultStages are the canary's stages when none are set; a fresh slice on
+// every call.
+func DefaultStages() []float64 { return []float64{10, 25, 50, 100} }
+
 // DefaultConfig returns the defaults of every strategy.
 func DefaultConfig() Config {
 	return Config{
-		Rolling: RollingConfig{BatchSize: 1, BatchDelay: 5 * time.Second},
+		Rolling: RollingConfig{BatchSize: DefaultBatchSize, BatchDelay: DefaultBatchDelay},
 		Canary: CanaryConfig{
-			Stages:           []float64{10, 25, 50, 100},
-			StageInterval:    60 * time.Second,
-			SuccessThreshold: 0.95,
+			Stages:           DefaultStages(),
+			StageInterval:    DefaultStageInterval,
+			SuccessThreshold: DefaultSuccessThreshold,
 		},
 	}
 }
