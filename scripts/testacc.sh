@@ -2,7 +2,7 @@
 # Runs the acceptance tests (TestAcc*) once per CLI: OpenTofu 1.12.6 and
 # Terraform 1.8.5 from the cache filled by install-clis.sh, plus any other
 # terraform found on PATH. Each run drives the real binary against real HTTP
-# servers (the simulated fleet of internal/agent, in process).
+# servers (the simulated fleet of internal/simulator, in process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -28,6 +28,7 @@ import (
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -226,18 +227,18 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	fleet := agent.NewFleet(agent.FleetConfig{
+	fleet := simulator.NewFleet(simulator.FleetConfig{
 		Targets: *targets, InitialVersion: *initialVersion, Latency: *latency, Token: token, Seed: *seed,
 	})
 	if *unhealthyVersion != "" {
-		fleet.SetFault("*", agent.Fault{Unhealthy: true, FailVersion: *unhealthyVersion})
+		fleet.SetFault("*", simulator.Fault{Unhealthy: true, FailVersion: *unhealthyVersion})
 	}
 	if *failTargets != "" {
 		known := map[string]bool{"*": true}
 		for _, id := range fleet.TargetIDs() {
 			known[id] = true
 		}
-		fault := agent.Fault{DeployStatus: http.StatusInternalServerError, FailVersion: *failVersion}
+		fault := simulator.Fault{DeployStatus: http.StatusInternalServerError, FailVersion: *failVersion}
 		// One FailVersion per fault: the unhealthy version survives on a
 		// failing target only when it is the same version.
 		fault.Unhealthy = *unhealthyVersion != "" && *unhealthyVersion == *failVersion

@@ -1,7 +1,6 @@
-// Package agent is the target side of protocol v1: Host runs real deploys
-// on the machine it serves (codomyrmex-agent serve), and Fleet simulates
-// many targets, a router and a flag service in memory (codomyrmex-agent
-// simulate, the provider's acceptance tests and the benchmarks).
+// Package agent is the target side of protocol v1 on a real host: Host runs
+// deploys on the machine it serves (codomyrmex-agent serve). The simulated
+// fleet is package simulator.
 package agent
 
 import (

@@ -12,13 +12,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
 // state decodes what the real simulator serves at /_sim/state.
 func TestFleetStateReadsTheSimulator(t *testing.T) {
 	t.Parallel()
-	sim := agent.NewFleet(agent.FleetConfig{Targets: 3, InitialVersion: "1.0.0"})
+	sim := simulator.NewFleet(simulator.FleetConfig{Targets: 3, InitialVersion: "1.0.0"})
 	sim.SetVersion("t2", "2.0.0")
 	srv := httptest.NewServer(sim.Handler())
 	defer srv.Close()

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
 // cliTimeout bounds every CLI run of these tests.
@@ -223,7 +223,7 @@ resource "codomyrmex_deployment" "web" {
 // accepted `after` deploys of it.
 func startSlowApply(t *testing.T, w *cliWorkdir, f *testFleet, version string, hang time.Duration, after int) (*exec.Cmd, *syncBuffer, <-chan error) {
 	t.Helper()
-	f.SetFault("*", agent.Fault{Hang: hang, FailVersion: version})
+	f.SetFault("*", simulator.Fault{Hang: hang, FailVersion: version})
 	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 	t.Cleanup(cancel)
 	out := &syncBuffer{}

@@ -30,8 +30,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
 // ---------------------------------------------------------------------------
@@ -87,7 +87,7 @@ func (l *trafficLog) lowered(mark int, kind, version string, floor float64) []tr
 // of PUT /router/v1/weights and PUT /flags/v1/flags/*.
 func newTrafficFleet(t *testing.T, n int, initial string) (*testFleet, *trafficLog) {
 	t.Helper()
-	f := agent.NewFleet(agent.FleetConfig{Targets: n, InitialVersion: initial})
+	f := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initial})
 	log := &trafficLog{}
 	h := f.Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -274,7 +274,7 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 					// t4 was put back to 1.0.0 by hand, and now rejects 2.0.0: the repair fails.
 					PreConfig: func() {
 						f.SetVersion("t4", "1.0.0")
-						f.SetFault("t4", agent.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
+						f.SetFault("t4", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
 						mark = traffic.mark()
 					},
 					Config:      cfg,
@@ -321,7 +321,7 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 				{
 					PreConfig: func() {
 						f.SetVersion("t4", "1.0.0")
-						f.SetFault("t4", agent.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
+						f.SetFault("t4", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
 						mark, diagMark = traffic.mark(), diags.mark()
 					},
 					Config:      cfg,
@@ -383,7 +383,7 @@ func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
 			},
 			{
 				// t5 joins the active (blue) slot and rejects 3.0.0.
-				PreConfig:   func() { f.SetFault("t5", agent.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
+				PreConfig:   func() { f.SetFault("t5", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
 				Config:      cfg("3.0.0", 5),
 				ExpectError: errorPattern(`t5`),
 			},
@@ -493,7 +493,7 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 					},
 				},
 				{
-					PreConfig: func() { f.SetFault("*", agent.Fault{NoVersion: true}) },
+					PreConfig: func() { f.SetFault("*", simulator.Fault{NoVersion: true}) },
 					Config:    cfg,
 					PlanOnly:  true,
 					ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -515,7 +515,7 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 	t.Run("from_create", func(t *testing.T) {
 		// No target ever reports a version.
 		f := newTestFleet(t, 3, "1.0.0")
-		f.SetFault("*", agent.Fault{NoVersion: true})
+		f.SetFault("*", simulator.Fault{NoVersion: true})
 		cfg := deploymentConfig(f, body(f))
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProviders,
@@ -812,7 +812,7 @@ func TestAccPaths_equivalentChangeDeploysNothing(t *testing.T) {
 					Config:            cfg("60s"),
 					ConfigStateChecks: sameOutcome(cv),
 					Check: fleetCheck(func() error {
-						deploys, weights = len(f.Deploys()), f.Calls()[agent.CallWeights]
+						deploys, weights = len(f.Deploys()), f.Calls()[simulator.CallWeights]
 						return f.expectAll(4, "2.0.0")
 					}),
 				},
@@ -823,7 +823,7 @@ func TestAccPaths_equivalentChangeDeploysNothing(t *testing.T) {
 					}},
 					ConfigStateChecks: sameOutcome(cv),
 					Check: fleetCheck(func() error {
-						if n := f.Calls()[agent.CallWeights]; n != weights {
+						if n := f.Calls()[simulator.CallWeights]; n != weights {
 							return fmt.Errorf("an equivalent change made %d weights calls", n-weights)
 						}
 						if n := len(f.Deploys()); n != deploys {
@@ -1075,7 +1075,7 @@ resource "codomyrmex_deployment" "web" {
 func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	// Once it runs 2.0.0, t2's health reports 9.9.9.
-	f.SetFault("t2", agent.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"})
+	f.SetFault("t2", simulator.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"})
 	cfg := deploymentConfig(f, fmt.Sprintf(`
   version      = "2.0.0"
   targets      = %s
@@ -1123,7 +1123,7 @@ func TestAccPaths_rolledBackCanaryTraffic(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: cfg("3.0.0")},
 			{
-				PreConfig:   func() { f.SetFault("t1", agent.Fault{DeployStatus: 500, FailVersion: "3.1.0"}) },
+				PreConfig:   func() { f.SetFault("t1", simulator.Fault{DeployStatus: 500, FailVersion: "3.1.0"}) },
 				Config:      cfg("3.1.0"),
 				ExpectError: errorPattern(`t1.*Rolled back`),
 			},
@@ -1182,8 +1182,8 @@ resource "codomyrmex_deployment" "web" {
 
 	// 2.0.0 fails on t3 and t4 and nothing is rolled back: t1 and t2 run it.
 	config("2.0.0")
-	f.SetFault("t3", agent.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
-	f.SetFault("t4", agent.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
+	f.SetFault("t3", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
+	f.SetFault("t4", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
 	w.mustRun(1, nil, apply...)
 	f.ClearFaults()
 	// The retry's changed_targets ([t3, t4]) may equal what state holds;

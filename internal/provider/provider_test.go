@@ -12,8 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
 // testAccProviders runs the provider in process, so tests can share Go
@@ -53,13 +53,13 @@ func fileExists(p string) bool {
 
 // testFleet is a simulated fleet served on 127.0.0.1 for one test.
 type testFleet struct {
-	*agent.Fleet
+	*simulator.Fleet
 	URL string
 }
 
 func newTestFleet(t *testing.T, n int, initialVersion string) *testFleet { //nolint:unparam // tests read better with the version spelled out
 	t.Helper()
-	f := agent.NewFleet(agent.FleetConfig{Targets: n, InitialVersion: initialVersion})
+	f := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initialVersion})
 	srv := httptest.NewServer(f.Handler())
 	t.Cleanup(srv.Close)
 	return &testFleet{Fleet: f, URL: srv.URL}

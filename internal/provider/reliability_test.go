@@ -18,14 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
 )
 
 // reliabilityConfig renders a deployment with the short, bounded timeouts
@@ -169,7 +168,7 @@ func TestAccReliability_deployAnswers500(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: cfg("2.0.0")},
 			{
-				PreConfig:   func() { f.SetFault("t3", agent.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
+				PreConfig:   func() { f.SetFault("t3", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
 				Config:      cfg("3.0.0"),
 				ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t3.*HTTP 500.*simulated deploy failure.*Rolled back to previous_version: t1, t2, t3, t4`),
 			},
@@ -205,7 +204,7 @@ func TestAccReliability_callTimesOut(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: cfg("2.0.0")},
 			{
-				PreConfig:   func() { f.SetFault("t2", agent.Fault{Hang: 3 * time.Second, FailVersion: "3.0.0"}) },
+				PreConfig:   func() { f.SetFault("t2", simulator.Fault{Hang: 3 * time.Second, FailVersion: "3.0.0"}) },
 				Config:      cfg("3.0.0"),
 				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts, last error: no answer within the request timeout \(1s\).*Rolled back to previous_version: t1, t2`),
 			},
@@ -281,7 +280,7 @@ func TestAccReliability_healthFlaps(t *testing.T) {
   rolling = { batch_size = 1, batch_delay = "0s" }
 `, version, f.targets(3, ""))), `request_timeout = "1s"`, `request_timeout = "10s"`, 1)
 	}
-	flap := func() { f.SetFault("t2", agent.Fault{FlapEvery: 1}) }
+	flap := func() { f.SetFault("t2", simulator.Fault{FlapEvery: 1}) }
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy:             fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
@@ -297,7 +296,7 @@ func TestAccReliability_healthFlaps(t *testing.T) {
 				},
 				Check: fleetCheck(func() error {
 					// 3 reads, then one healthy poll each, plus t2's unhealthy one.
-					if n := f.Calls()[agent.CallHealth]; n != 7 {
+					if n := f.Calls()[simulator.CallHealth]; n != 7 {
 						return fmt.Errorf("%d health calls, want 7: the flap was not polled through", n)
 					}
 					if got := f.deployOrder("2.0.0"); !slices.Equal(got, ids(3)) {
@@ -360,7 +359,7 @@ func TestAccReliability_wrongVersion(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
 			{
-				PreConfig: func() { f.SetFault("t2", agent.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"}) },
+				PreConfig: func() { f.SetFault("t2", simulator.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"}) },
 				Config:    cfg,
 				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*not healthy within 1s.*` +
 					`reports version "9.9.9", want "2.0.0".*Rolled back to previous_version: t1, t2`),
@@ -475,7 +474,7 @@ func TestAccReliability_blueGreenTopUp(t *testing.T) {
 				),
 			},
 			{
-				PreConfig: func() { f.SetFault("t6", agent.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
+				PreConfig: func() { f.SetFault("t6", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
 				Config:    cfg(6),
 				ExpectError: errorPattern(`failed at green slot.*Failed targets: t6.*green slot: t6 failed; traffic stays on green.*` +
 					`Rolled back to previous_version: t6`),
@@ -606,7 +605,7 @@ func TestAccReliability_failAfterKDeploys(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
 			{
-				PreConfig: func() { f.SetFault("*", agent.Fault{FailAfterDeploys: 3, FailVersion: "2.0.0"}) },
+				PreConfig: func() { f.SetFault("*", simulator.Fault{FailAfterDeploys: 3, FailVersion: "2.0.0"}) },
 				Config:    cfg,
 				ExpectError: errorPattern(`failed at batch 4/5.*Failed targets: t4.*HTTP 500.*accepted 3 deploys.*` +
 					`Rolled back to previous_version: t1, t2, t3, t4`),
@@ -642,7 +641,7 @@ func TestAccReliability_redirectToAnotherHost(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {
-					f.SetFault("t2", agent.Fault{RedirectTo: otherURL + "/t/t2/v1/deploy", FailVersion: "2.0.0"})
+					f.SetFault("t2", simulator.Fault{RedirectTo: otherURL + "/t/t2/v1/deploy", FailVersion: "2.0.0"})
 				},
 				Config:      cfg,
 				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*HTTP 401.*Rolled back to previous_version: t1, t2`),
@@ -653,7 +652,7 @@ func TestAccReliability_redirectToAnotherHost(t *testing.T) {
 				if seen := other.SeenAuthorization(); len(seen) != 0 {
 					t.Errorf("the other host received Authorization %q", seen)
 				}
-				if c := other.Calls()[agent.CallDeploy]; c != 1 {
+				if c := other.Calls()[simulator.CallDeploy]; c != 1 {
 					t.Errorf("the other host received %d deploy calls, want the 1 redirected one (401 is final)", c)
 				}
 				if seen := f.SeenAuthorization(); !slices.Equal(seen, []string{"Bearer " + token}) {
@@ -667,7 +666,7 @@ func TestAccReliability_redirectToAnotherHost(t *testing.T) {
 
 func newTokenFleet(t *testing.T, n int, version, token string) *testFleet {
 	t.Helper()
-	fl := agent.NewFleet(agent.FleetConfig{Targets: n, InitialVersion: version, Token: token})
+	fl := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: version, Token: token})
 	srv := httptest.NewServer(fl.Handler())
 	t.Cleanup(srv.Close)
 	return &testFleet{Fleet: fl, URL: srv.URL}
@@ -677,7 +676,7 @@ func newTokenFleet(t *testing.T, n int, version, token string) *testFleet {
 // body (with status 200) while the target runs version.
 func hostileHealth(t *testing.T, n int, initial, id, version string, body func() []byte) *testFleet {
 	t.Helper()
-	fl := agent.NewFleet(agent.FleetConfig{Targets: n, InitialVersion: initial})
+	fl := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initial})
 	inner := fl.Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.Path == "/t/"+id+"/v1/health" && fl.Versions()[id] == version {

@@ -7,14 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
 )
 
 const deploymentAddr = "codomyrmex_deployment.test"
@@ -298,7 +297,7 @@ func TestAccDeployment_failureRollsBack(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				// A failed create that rolled everything back saves no state.
-				PreConfig:   func() { f.SetFault("t2", agent.Fault{DeployStatus: 500, FailVersion: "1.5.0"}) },
+				PreConfig:   func() { f.SetFault("t2", simulator.Fault{DeployStatus: 500, FailVersion: "1.5.0"}) },
 				Config:      cfg("1.5.0"),
 				ExpectError: errorPattern(`failed at batch 1/2.*t2.*Rolled back`),
 			},
@@ -313,7 +312,7 @@ func TestAccDeployment_failureRollsBack(t *testing.T) {
 			},
 			{
 				// A failing update rolls the touched targets back to 2.0.0.
-				PreConfig:   func() { f.SetFault("t3", agent.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
+				PreConfig:   func() { f.SetFault("t3", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
 				Config:      cfg("3.0.0"),
 				ExpectError: errorPattern(`failed at batch 2/2.*t3.*Rolled back`),
 			},
@@ -351,7 +350,7 @@ func TestAccDeployment_noPreviousVersion(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
 			{
-				PreConfig:   func() { f.SetFault("t2", agent.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
+				PreConfig:   func() { f.SetFault("t2", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
 				Config:      cfg,
 				ExpectError: errorPattern(`t2.*Nothing was rolled back`),
 				Check:       fleetCheck(func() error { return nil }),
@@ -427,7 +426,7 @@ func TestAccDeployment_unreachableTargetWarns(t *testing.T) {
 			{Config: cfg},
 			{
 				// An unreachable target is not drift: the plan stays empty.
-				PreConfig: func() { f.SetFault("t1", agent.Fault{CloseConnection: true}) },
+				PreConfig: func() { f.SetFault("t1", simulator.Fault{CloseConnection: true}) },
 				Config:    cfg,
 				PlanOnly:  true,
 			},
@@ -738,7 +737,7 @@ func TestAccDeployment_timeoutRollsBack(t *testing.T) {
 				// flight finishes, t3 is never started, and t1 and t2 are rolled back.
 				// 5s leaves a loaded machine room to finish t1 and start t2 first;
 				// the 8s hang stays under the 10s request_timeout.
-				PreConfig:   func() { f.SetFault("t2", agent.Fault{Hang: 8 * time.Second, FailVersion: "3.0.0"}) },
+				PreConfig:   func() { f.SetFault("t2", simulator.Fault{Hang: 8 * time.Second, FailVersion: "3.0.0"}) },
 				Config:      cfg("3.0.0"),
 				ExpectError: errorPattern(`failed at batch 3/3 \(cancelled\).*no further target started.*Rolled back to previous_version: t1, t2`),
 				Check:       fleetCheck(func() error { return nil }),

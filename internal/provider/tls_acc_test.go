@@ -28,10 +28,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
 )
 
 // testCA is a certificate authority made up for one test.
@@ -109,7 +108,7 @@ func newECKey(t *testing.T) *ecdsa.PrivateKey {
 // newHTTPSFleet serves a simulated fleet over TLS with a certificate from
 // ca; with clientCA set it demands a client certificate signed by it. wrap,
 // when set, wraps the fleet's handler.
-func newHTTPSFleet(t *testing.T, fl *agent.Fleet, ca, clientCA *testCA, wrap func(http.Handler) http.Handler) *testFleet {
+func newHTTPSFleet(t *testing.T, fl *simulator.Fleet, ca, clientCA *testCA, wrap func(http.Handler) http.Handler) *testFleet {
 	t.Helper()
 	h := fl.Handler()
 	if wrap != nil {
@@ -156,7 +155,7 @@ func hclString(s string) string {
 // it), and the saved state is tainted with no target claimed.
 func TestAccTLS_unknownCA(t *testing.T) {
 	ca := newTestCA(t, "codomyrmex untrusted CA")
-	f := newHTTPSFleet(t, agent.NewFleet(agent.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
+	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
 	cfg := tlsConfig(f, "", "2.0.0")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -167,7 +166,7 @@ func TestAccTLS_unknownCA(t *testing.T) {
 			},
 			afterFailure(cfg, func() {
 				expectFleet(t, f.expectAll(2, "1.0.0"))
-				if n := f.Calls()[agent.CallDeploy]; n != 0 {
+				if n := f.Calls()[simulator.CallDeploy]; n != 0 {
 					t.Errorf("%d deploy calls reached the fleet through an untrusted certificate", n)
 				}
 			}, savedState{f: f, version: "2.0.0", targets: nil, tainted: true}, plancheck.ResourceActionDestroyBeforeCreate, "t1", "t2"),
@@ -179,7 +178,7 @@ func TestAccTLS_unknownCA(t *testing.T) {
 // rollback on destroy work over https.
 func TestAccTLS_caCertPEM(t *testing.T) {
 	ca := newTestCA(t, "codomyrmex test CA")
-	f := newHTTPSFleet(t, agent.NewFleet(agent.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
+	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy:             fleetCheck(func() error { return f.expectAll(2, "1.0.0") }),
@@ -197,7 +196,7 @@ func TestAccTLS_mutualTLS(t *testing.T) {
 	ca := newTestCA(t, "codomyrmex test CA")
 	clientCA := newTestCA(t, "codomyrmex client CA")
 	certPEM, keyPEM := clientCA.issue(t, false)
-	f := newHTTPSFleet(t, agent.NewFleet(agent.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, clientCA, nil)
+	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, clientCA, nil)
 	trust := "ca_cert_pem = " + hclString(ca.pem)
 	withCert := trust + "\n  client_cert_pem = " + hclString(certPEM) + "\n  client_key_pem = " + hclString(keyPEM)
 	resource.ParallelTest(t, resource.TestCase{
@@ -224,7 +223,7 @@ func TestAccTLS_insecureSkipVerifyWarns(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorkdir(t)
 	ca := newTestCA(t, "codomyrmex untrusted CA")
-	f := newHTTPSFleet(t, agent.NewFleet(agent.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
+	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
 	w.writeConfig(fmt.Sprintf(`
 provider "codomyrmex" {
   insecure_skip_verify = true
@@ -266,7 +265,7 @@ func TestAccTLS_secretsNeverLogged(t *testing.T) {
 	ca := newTestCA(t, "codomyrmex test CA")
 	clientCA := newTestCA(t, "codomyrmex client CA")
 	certPEM, keyPEM := clientCA.issue(t, false)
-	fl := agent.NewFleet(agent.FleetConfig{Targets: 3, InitialVersion: "1.0.0", Token: token})
+	fl := simulator.NewFleet(simulator.FleetConfig{Targets: 3, InitialVersion: "1.0.0", Token: token})
 	// t2 turns down 3.0.0 with an error body that quotes the request's
 	// headers, as careless servers do.
 	echo := func(inner http.Handler) http.Handler {

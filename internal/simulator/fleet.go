@@ -1,4 +1,8 @@
-package agent
+// Package simulator is a fleet in one process: N targets, a router and a
+// flag service in memory, speaking protocol v1 (codomyrmex-agent simulate,
+// the provider's acceptance tests and the benchmarks), with faults to
+// inject and control endpoints under /_sim.
+package simulator
 
 import (
 	"bytes"

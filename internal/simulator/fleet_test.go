@@ -1,4 +1,4 @@
-package agent
+package simulator
 
 import (
 	"context"
@@ -606,3 +606,4 @@ func BenchmarkFleetDeploy(b *testing.B) {
 		}
 	})
 }
+func ptr(s string) *string { return &s }
