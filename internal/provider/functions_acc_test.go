@@ -10,7 +10,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 )
 
-// bucketOf recomputes DESIGN.md §6 independently of internal/rollout.
+// bucketOf recomputes the bucketing documented for rollout_bucket
+// independently of internal/rollout.
 func bucketOf(flag, key string) float64 {
 	sum := sha256.Sum256([]byte(flag + ":" + key))
 	return float64(binary.BigEndian.Uint64(sum[:8])%10000) / 100

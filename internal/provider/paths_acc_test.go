@@ -1,7 +1,7 @@
 package provider
 
-// Acceptance tests for the invariants of DESIGN.md §4.1 and §5 on the less
-// common paths: failed repairs, top-ups, address changes, versionless
+// Acceptance tests for the deployment lifecycle and the rollout rules
+// (docs/resources/*.md) on the less common paths: failed repairs, top-ups, address changes, versionless
 // targets, foreign flag states, values unknown at plan, equivalent
 // configurations, saved plans applied late, state surgery. Each test names
 // the finding it covers.
@@ -247,7 +247,7 @@ func deploysSince(f *testFleet, mark int) []string {
 // ---------------------------------------------------------------------------
 // Finding 1: a failed repair of a drifted target (version unchanged) keeps
 // the live version's traffic where it was, and keeps version /
-// previous_version / traffic_percentage in state (§4.1 #2).
+// previous_version / traffic_percentage in state.
 
 func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 	t.Run("canary", func(t *testing.T) {
@@ -350,7 +350,7 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Finding 2: a blue/green top-up of the active slot that fails stays a
 // top-up: traffic and the saved version stay, and the next apply retries the
-// top-up without a switch (§4.1 #3).
+// top-up without a switch.
 
 func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
@@ -424,7 +424,7 @@ func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Finding 3: identity is id + address. A target whose address changed is in
 // changed_targets even with the same version, the apply deploys to the new
-// address, and state records what that address reports (§4.1 #3).
+// address, and state records what that address reports.
 
 func TestAccPaths_addressChangeSameVersion(t *testing.T) {
 	// t5 runs 1.0.0 and is not in the list until t2's address points at it.
@@ -462,7 +462,7 @@ func TestAccPaths_addressChangeSameVersion(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Finding 4: a target that reports no version (expect_version = false) runs
 // what was last deployed to it: never "" in state, no permanent diff, and
-// destroy still rolls back (§4.1 #4).
+// destroy still rolls back.
 
 func TestAccPaths_versionlessTargets(t *testing.T) {
 	body := func(f *testFleet) string {
@@ -546,7 +546,7 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Finding 5: a flag whose state was set outside Terraform (completed,
 // aborted) is drift: the next plan publishes the rollout's own values
-// again, and the rollout goes on (§5).
+// again, and the rollout goes on.
 
 func TestAccPaths_rolloutForeignStateNotAdopted(t *testing.T) {
 	cases := map[string]string{
@@ -586,7 +586,7 @@ func TestAccPaths_rolloutForeignStateNotAdopted(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Finding 6: a target id or slot unknown at plan, with the list's length
 // known: changed_targets is unknown at plan and apply computes it, without
-// an inconsistent result (§4.1 #1).
+// an inconsistent result.
 
 func TestAccPaths_unknownTargetIdentity(t *testing.T) {
 	const health = `health_check = { interval = "10ms", timeout = "2s" }`
@@ -728,7 +728,7 @@ resource "codomyrmex_deployment" "test" {
 // Finding 7: a change that does not change what runs (a setting written at
 // its default, name = "" on a target, a duration written differently)
 // deploys nothing, calls no router, and leaves every computed value as it
-// was (§4.1 #1).
+// was.
 
 func TestAccPaths_equivalentChangeDeploysNothing(t *testing.T) {
 	type valueTracker interface {
@@ -839,7 +839,7 @@ func TestAccPaths_equivalentChangeDeploysNothing(t *testing.T) {
 
 // ---------------------------------------------------------------------------
 // Finding 8: a strategy setting unknown at plan that turns out equal to the
-// saved one: the apply succeeds and deploys nothing (§4.1 #1).
+// saved one: the apply succeeds and deploys nothing.
 
 func TestAccPaths_unknownSettingEqualToState(t *testing.T) {
 	// "0s" differs from the default: the provider reads an unknown duration
@@ -899,7 +899,7 @@ resource "codomyrmex_deployment" "test" {
 
 // ---------------------------------------------------------------------------
 // Finding 9: feature_rollout applies exactly what the plan showed, also when
-// the saved plan is applied after an advance or start_at became due (§5).
+// the saved plan is applied after an advance or start_at became due.
 // The PreApply check moves the fake clock between plan and apply.
 
 func TestAccPaths_rolloutSavedPlanAppliedLate(t *testing.T) {
@@ -966,7 +966,7 @@ func TestAccPaths_rolloutSavedPlanAppliedLate(t *testing.T) {
 
 // ---------------------------------------------------------------------------
 // Finding 10: repairing one drifted canary target redeploys it alone and
-// never walks the router weights back through the stages (§4.1 #2).
+// never walks the router weights back through the stages.
 
 func TestAccPaths_canaryRepairKeepsWeights(t *testing.T) {
 	f, traffic := newTrafficFleet(t, 4, "1.0.0")
@@ -1070,7 +1070,7 @@ resource "codomyrmex_deployment" "web" {
 // ---------------------------------------------------------------------------
 // Finding 12: with expect_version = false a reported version is information,
 // not drift: no permanent redeploy, and state keeps the deployed version
-// (§4.1 #4).
+//.
 
 func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
@@ -1107,7 +1107,7 @@ func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 
 // ---------------------------------------------------------------------------
 // Finding 13: traffic_percentage is the share of traffic on the saved
-// version: 100 after a rolled-back canary of a newer one (§4.1 #5).
+// version: 100 after a rolled-back canary of a newer one.
 
 func TestAccPaths_rolledBackCanaryTraffic(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
@@ -1143,7 +1143,7 @@ func TestAccPaths_rolledBackCanaryTraffic(t *testing.T) {
 }
 
 // ---------------------------------------------------------------------------
-// §4.1 #6: the plan's text names the targets the apply deploys, also when
+// The plan's text names the targets the apply deploys, also when
 // changed_targets equals its prior value (a retry after a failure), which
 // Terraform's diff would not show.
 

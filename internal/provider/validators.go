@@ -13,7 +13,7 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
-// nameRegexp is the shape of deployment and flag names (DESIGN.md §4, §5).
+// nameRegexp is the shape of deployment and flag names: [A-Za-z0-9._-]{1,128}.
 var nameRegexp = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 
 func nameValidator() validator.String {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// Limits on a list of stages (DESIGN §5) and on LinearStages.
+// Limits on a list of stages (1–20 values) and on LinearStages.
 const (
 	MaxStages = 20
 	// MaxLinearSteps bounds LinearStages so that a tiny step cannot make a
@@ -19,7 +19,7 @@ const bucketCount = 10000
 
 // Bucket returns the bucket of key for flagName, in [0, 100) with two
 // decimals: SHA-256 of flagName+":"+key, the first 8 bytes read as a
-// big-endian unsigned integer n, and (n mod 10000) / 100 (DESIGN §6).
+// big-endian unsigned integer n, and (n mod 10000) / 100.
 //
 // Because the result is k/100 computed in float64, it is the float64 nearest
 // to the decimal k/100, the same value a parser gives for the literal

@@ -100,7 +100,7 @@ func DefaultConfig() Config {
 }
 
 // New returns the strategy called name, configured from the matching part of
-// cfg (the seed's create_strategy). It fails on an unknown name or an invalid
+// cfg. It fails on an unknown name or an invalid
 // setting, naming the field.
 func New(name string, cfg Config) (Strategy, error) {
 	switch name {

@@ -8,7 +8,7 @@ import (
 
 // FeatureFlagStrategy deploys the version to every pending target at once
 // (bounded by the shared limiter) and, when all are healthy, publishes the
-// feature flag at its initial percentage (the seed's FeatureFlagStrategy).
+// feature flag at its initial percentage.
 type FeatureFlagStrategy struct {
 	cfg FeatureFlagConfig
 }

@@ -46,7 +46,7 @@ type Target struct {
 	Metadata map[string]string
 }
 
-// DeployFunc deploys version to one target (the seed's deploy_fn).
+// DeployFunc deploys version to one target.
 // previousVersion is "" when unknown.
 type DeployFunc func(ctx context.Context, t Target, version, previousVersion string) error
 
