@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -52,6 +53,19 @@ func allAt(n int, version string) knownvalue.Check {
 
 func fleetCheck(fn func() error) resource.TestCheckFunc {
 	return func(*terraform.State) error { return fn() }
+}
+
+// fleetPlanCheck checks the fleet in a PlanOnly step, where plugin-testing
+// runs plan checks but never Check.
+type fleetPlanCheck func() error
+
+func (fn fleetPlanCheck) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	resp.Error = fn()
+}
+
+// planOnlyFleetChecks runs fn after the plan of a PlanOnly step.
+func planOnlyFleetChecks(fn func() error) resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{fleetPlanCheck(fn)}}
 }
 
 func TestAccDeployment_rolling(t *testing.T) {
@@ -323,7 +337,7 @@ func TestAccDeployment_failureRollsBack(t *testing.T) {
 				Config:             cfg("3.0.0"),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
-				Check:              fleetCheck(func() error { return f.expectAll(4, "2.0.0") }),
+				ConfigPlanChecks:   planOnlyFleetChecks(func() error { return f.expectAll(4, "2.0.0") }),
 			},
 			{
 				Config: cfg("3.0.0"),
@@ -353,7 +367,6 @@ func TestAccDeployment_noPreviousVersion(t *testing.T) {
 				PreConfig:   func() { f.SetFault("t2", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
 				Config:      cfg,
 				ExpectError: errorPattern(`t2.*Nothing was rolled back`),
-				Check:       fleetCheck(func() error { return nil }),
 			},
 			{
 				// t1 runs 2.0.0 (no rollback possible), t2 and t3 the old versions; the
@@ -362,7 +375,7 @@ func TestAccDeployment_noPreviousVersion(t *testing.T) {
 				Config:             cfg,
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
-				Check: fleetCheck(func() error {
+				ConfigPlanChecks: planOnlyFleetChecks(func() error {
 					return f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "1.0.0", "t3": "0.9.0"})
 				}),
 			},
@@ -740,14 +753,13 @@ func TestAccDeployment_timeoutRollsBack(t *testing.T) {
 				PreConfig:   func() { f.SetFault("t2", simulator.Fault{Hang: 8 * time.Second, FailVersion: "3.0.0"}) },
 				Config:      cfg("3.0.0"),
 				ExpectError: errorPattern(`failed at batch 3/3 \(cancelled\).*no further target started.*Rolled back to previous_version: t1, t2`),
-				Check:       fleetCheck(func() error { return nil }),
 			},
 			{
 				PreConfig:          func() { f.ClearFaults() },
 				Config:             cfg("3.0.0"),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
-				Check: fleetCheck(func() error {
+				ConfigPlanChecks: planOnlyFleetChecks(func() error {
 					if n := f.deploysOf("3.0.0"); n > 2 {
 						return fmt.Errorf("%d deploys of 3.0.0 after the timeout: t3 must not start", n)
 					}
