@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/testcert"
 )
 
 // TestClientRedactsEchoedToken: a server that echoes the Authorization
@@ -64,14 +66,14 @@ func TestClientRedactsEchoedToken(t *testing.T) {
 // TestClientTLSHints: TLS failures name the setting that fixes them.
 func TestClientTLSHints(t *testing.T) {
 	t.Parallel()
-	serverCA, clientCA := newTestCA(t), newTestCA(t)
+	serverCA, clientCA := testcert.NewCA(t, "codomyrmex test CA"), testcert.NewCA(t, "codomyrmex test CA")
 	tests := map[string]struct {
-		clientCA *testCA
+		clientCA *testcert.CA
 		cfg      ClientConfig
 		want     string
 	}{
 		"unknown CA":         {nil, ClientConfig{}, "set ca_cert_pem"},
-		"client cert wanted": {clientCA, ClientConfig{CACertPEM: serverCA.pem}, "set client_cert_pem and client_key_pem"},
+		"client cert wanted": {clientCA, ClientConfig{CACertPEM: serverCA.PEM}, "set client_cert_pem and client_key_pem"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

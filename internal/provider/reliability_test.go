@@ -731,21 +731,3 @@ func TestAccReliability_hostileHealthAnswers(t *testing.T) {
 		})
 	}
 }
-
-// TestFindSecret checks the leak detector of the secrets tests on the
-// shapes a secret takes in logs: raw, and inside an escaped JSON string.
-func TestFindSecret(t *testing.T) {
-	t.Parallel()
-	key := "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg1Zx0\nabcdefghijklmnopqrstuvwxyz012345\n-----END PRIVATE KEY-----\n"
-	for text, leaks := range map[string]bool{
-		"all clear":                        false,
-		"Authorization: Bearer tok-123456": true,
-		`{"client_key_pem":"` + strings.ReplaceAll(key, "\n", `\n`) + `"}`: true,
-		"…abcdefghijklmnopqrstuvwxyz012345…":                               true,
-		"-----BEGIN EC PRIVATE KEY----- elsewhere":                         true,
-	} {
-		if got := findSecret(text, "tok-123456", key); (got != "") != leaks {
-			t.Errorf("findSecret(%q) = %q, want a leak: %v", text, got, leaks)
-		}
-	}
-}

@@ -1,15 +1,12 @@
 package provider
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestAccSecrets_tokenNeverLogged runs a real CLI against the provider
@@ -17,35 +14,10 @@ import (
 // provider's logs are captured, and checks the token reaches the targets
 // but never the output.
 func TestAccSecrets_tokenNeverLogged(t *testing.T) {
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if os.Getenv("TF_ACC") == "" || cli == "" {
-		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make testacc does)")
-	}
+	w := newCLIWorkdir(t)
 	const token = "tok-5f1c9e0a7d3b4c2e8f6a"
 	f := newTestFleet(t, 3, "1.0.0")
-
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-codomyrmex"), "../..")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the provider: %v\n%s", err, out)
-	}
-	host := os.Getenv("TF_ACC_PROVIDER_HOST")
-	if host == "" {
-		host = "registry.terraform.io"
-	}
-	source := host + "/codomyrmex/codomyrmex"
-	rc := filepath.Join(dir, "cli.tfrc")
-	writeFile(t, rc, fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n", source, bin))
-	work := filepath.Join(dir, "work")
-	writeFile(t, filepath.Join(work, "main.tf"), fmt.Sprintf(`
-terraform {
-  required_providers {
-    codomyrmex = { source = %q }
-  }
-}
-
+	w.writeConfig(fmt.Sprintf(`
 provider "codomyrmex" {}
 
 resource "codomyrmex_deployment" "web" {
@@ -55,20 +27,12 @@ resource "codomyrmex_deployment" "web" {
   rolling      = { batch_size = 3, batch_delay = "0s" }
   health_check = { interval = "10ms" }
 }
-`, source, f.targets(3, "")))
+`, f.targets(3, "")))
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	var out bytes.Buffer
-	for _, args := range [][]string{{"apply", "-auto-approve", "-input=false", "-no-color"}, {"destroy", "-auto-approve", "-input=false", "-no-color"}} {
-		cmd := exec.CommandContext(ctx, cli, args...)
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_LOG=trace", "CODOMYRMEX_TOKEN="+token, "CHECKPOINT_DISABLE=1")
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("%s %s: %v\n%s", cli, args[0], err, tail(out.String(), 4000))
-		}
-	}
+	var out strings.Builder
+	env := []string{"TF_LOG=trace", "CODOMYRMEX_TOKEN=" + token}
+	out.WriteString(w.mustRun(0, env, "apply", "-auto-approve", "-input=false", "-no-color"))
+	out.WriteString(w.mustRun(0, env, "destroy", "-auto-approve", "-input=false", "-no-color"))
 	if out.Len() < 10000 {
 		t.Fatalf("expected a trace log, got %d bytes", out.Len())
 	}
@@ -83,7 +47,7 @@ resource "codomyrmex_deployment" "web" {
 	if err := f.expectAll(3, "1.0.0"); err != nil {
 		t.Fatalf("destroy did not roll back: %v", err)
 	}
-	state, err := os.ReadFile(filepath.Join(work, "terraform.tfstate"))
+	state, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,19 +56,43 @@ resource "codomyrmex_deployment" "web" {
 	}
 }
 
-func writeFile(t *testing.T, p, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
+// TestFindSecret checks the leak detector of the secrets tests on the
+// shapes a secret takes in logs: raw, and inside an escaped JSON string.
+func TestFindSecret(t *testing.T) {
+	t.Parallel()
+	key := "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg1Zx0\nabcdefghijklmnopqrstuvwxyz012345\n-----END PRIVATE KEY-----\n"
+	for text, leaks := range map[string]bool{
+		"all clear":                        false,
+		"Authorization: Bearer tok-123456": true,
+		`{"client_key_pem":"` + strings.ReplaceAll(key, "\n", `\n`) + `"}`: true,
+		"…abcdefghijklmnopqrstuvwxyz012345…":                               true,
+		"-----BEGIN EC PRIVATE KEY----- elsewhere":                         true,
+	} {
+		if got := findSecret(text, "tok-123456", key); (got != "") != leaks {
+			t.Errorf("findSecret(%q) = %q, want a leak: %v", text, got, leaks)
+		}
 	}
 }
 
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
+// findSecret describes the first secret found in text: the token, the
+// whole key, or any line of its base64 body.
+func findSecret(text, token, keyPEM string) string {
+	if i := strings.Index(text, token); i >= 0 {
+		return fmt.Sprintf("the token: …%s…", text[max(0, i-200):i])
 	}
-	return s[len(s)-n:]
+	if strings.Contains(text, strings.TrimSpace(keyPEM)) {
+		return "the client key (whole PEM)"
+	}
+	// The key's body as a JSON or log string would have its line breaks escaped.
+	for _, line := range strings.Split(keyPEM, "\n") {
+		if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
+			if i := strings.Index(text, line); i >= 0 {
+				return fmt.Sprintf("a line of the client key: …%s…", text[max(0, i-200):i])
+			}
+		}
+	}
+	if regexp.MustCompile(`BEGIN [A-Z ]*PRIVATE KEY`).MatchString(text) {
+		return "a private key block"
+	}
+	return ""
 }

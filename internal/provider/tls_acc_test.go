@@ -7,18 +7,11 @@ package provider
 // diagnostics of a failing apply or in the state.
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -26,96 +19,24 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/testcert"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 )
 
-// testCA is a certificate authority made up for one test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  string
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key := newECKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatalf("creating the CA certificate: %v", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, pem: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
-}
-
-// issue returns a certificate and key signed by the CA: for 127.0.0.1 when
-// server is true, for client authentication otherwise.
-func (ca *testCA) issue(t *testing.T, server bool) (certPEM, keyPEM string) {
-	t.Helper()
-	key := newECKey(t)
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "codomyrmex acceptance test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatalf("issuing a certificate: %v", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
-}
-
-func newECKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
-
 // newHTTPSFleet serves a simulated fleet over TLS with a certificate from
 // ca; with clientCA set it demands a client certificate signed by it. wrap,
 // when set, wraps the fleet's handler.
-func newHTTPSFleet(t *testing.T, fl *simulator.Fleet, ca, clientCA *testCA, wrap func(http.Handler) http.Handler) *testFleet {
+func newHTTPSFleet(t *testing.T, fl *simulator.Fleet, ca, clientCA *testcert.CA, wrap func(http.Handler) http.Handler) *testFleet {
 	t.Helper()
 	h := fl.Handler()
 	if wrap != nil {
 		h = wrap(h)
 	}
 	srv := httptest.NewUnstartedServer(h)
-	certPEM, keyPEM := ca.issue(t, true)
+	certPEM, keyPEM := ca.Issue(t, true)
 	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +44,7 @@ func newHTTPSFleet(t *testing.T, fl *simulator.Fleet, ca, clientCA *testCA, wrap
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	if clientCA != nil {
 		pool := x509.NewCertPool()
-		pool.AddCert(clientCA.cert)
+		pool.AddCert(clientCA.Cert)
 		srv.TLS.ClientCAs = pool
 		srv.TLS.ClientAuth = tls.RequireAndVerifyClientCert
 	}
@@ -154,7 +75,7 @@ func hclString(s string) string {
 // hint at ca_cert_pem, every call fails the same way (no retry can fix
 // it), and the saved state is tainted with no target claimed.
 func TestAccTLS_unknownCA(t *testing.T) {
-	ca := newTestCA(t, "codomyrmex untrusted CA")
+	ca := testcert.NewCA(t, "codomyrmex untrusted CA")
 	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
 	cfg := tlsConfig(f, "", "2.0.0")
 	resource.ParallelTest(t, resource.TestCase{
@@ -177,13 +98,13 @@ func TestAccTLS_unknownCA(t *testing.T) {
 // TestAccTLS_caCertPEM: with the test CA in ca_cert_pem the rollout and the
 // rollback on destroy work over https.
 func TestAccTLS_caCertPEM(t *testing.T) {
-	ca := newTestCA(t, "codomyrmex test CA")
+	ca := testcert.NewCA(t, "codomyrmex test CA")
 	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy:             fleetCheck(func() error { return f.expectAll(2, "1.0.0") }),
 		Steps: []resource.TestStep{{
-			Config: tlsConfig(f, "ca_cert_pem = "+hclString(ca.pem), "2.0.0"),
+			Config: tlsConfig(f, "ca_cert_pem = "+hclString(ca.PEM), "2.0.0"),
 			Check:  fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
 		}},
 	})
@@ -193,11 +114,11 @@ func TestAccTLS_caCertPEM(t *testing.T) {
 // the handshake is refused with a clear error; with client_cert_pem and
 // client_key_pem the rollout works.
 func TestAccTLS_mutualTLS(t *testing.T) {
-	ca := newTestCA(t, "codomyrmex test CA")
-	clientCA := newTestCA(t, "codomyrmex client CA")
-	certPEM, keyPEM := clientCA.issue(t, false)
+	ca := testcert.NewCA(t, "codomyrmex test CA")
+	clientCA := testcert.NewCA(t, "codomyrmex client CA")
+	certPEM, keyPEM := clientCA.Issue(t, false)
 	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, clientCA, nil)
-	trust := "ca_cert_pem = " + hclString(ca.pem)
+	trust := "ca_cert_pem = " + hclString(ca.PEM)
 	withCert := trust + "\n  client_cert_pem = " + hclString(certPEM) + "\n  client_key_pem = " + hclString(keyPEM)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -222,7 +143,7 @@ func TestAccTLS_mutualTLS(t *testing.T) {
 func TestAccTLS_insecureSkipVerifyWarns(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorkdir(t)
-	ca := newTestCA(t, "codomyrmex untrusted CA")
+	ca := testcert.NewCA(t, "codomyrmex untrusted CA")
 	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
 	w.writeConfig(fmt.Sprintf(`
 provider "codomyrmex" {
@@ -262,9 +183,9 @@ func TestAccTLS_secretsNeverLogged(t *testing.T) {
 	t.Parallel()
 	const token = "tok-9b27e4d1c05a6f38"
 	w := newCLIWorkdir(t)
-	ca := newTestCA(t, "codomyrmex test CA")
-	clientCA := newTestCA(t, "codomyrmex client CA")
-	certPEM, keyPEM := clientCA.issue(t, false)
+	ca := testcert.NewCA(t, "codomyrmex test CA")
+	clientCA := testcert.NewCA(t, "codomyrmex client CA")
+	certPEM, keyPEM := clientCA.Issue(t, false)
 	fl := simulator.NewFleet(simulator.FleetConfig{Targets: 3, InitialVersion: "1.0.0", Token: token})
 	// t2 turns down 3.0.0 with an error body that quotes the request's
 	// headers, as careless servers do.
@@ -280,7 +201,7 @@ func TestAccTLS_secretsNeverLogged(t *testing.T) {
 		})
 	}
 	f := newHTTPSFleet(t, fl, ca, clientCA, echo)
-	for name, content := range map[string]string{"ca.pem": ca.pem, "client.pem": certPEM, "client.key": keyPEM} {
+	for name, content := range map[string]string{"ca.PEM": ca.PEM, "client.pem": certPEM, "client.key": keyPEM} {
 		writeFile(t, filepath.Join(w.dir, name), content)
 	}
 	w.writeConfig(fmt.Sprintf(`
@@ -289,7 +210,7 @@ variable "app_version" {
 }
 
 provider "codomyrmex" {
-  ca_cert_pem     = file("${path.module}/ca.pem")
+  ca_cert_pem     = file("${path.module}/ca.PEM")
   client_cert_pem = file("${path.module}/client.pem")
   client_key_pem  = file("${path.module}/client.key")
   request_timeout = "2s"
@@ -334,29 +255,6 @@ resource "codomyrmex_deployment" "web" {
 	if err := f.expectAll(3, "1.0.0"); err != nil {
 		t.Errorf("destroy did not roll back: %v", err)
 	}
-}
-
-// findSecret describes the first secret found in text: the token, the
-// whole key, or any line of its base64 body.
-func findSecret(text, token, keyPEM string) string {
-	if i := strings.Index(text, token); i >= 0 {
-		return fmt.Sprintf("the token: …%s…", text[max(0, i-200):i])
-	}
-	if strings.Contains(text, strings.TrimSpace(keyPEM)) {
-		return "the client key (whole PEM)"
-	}
-	// The key's body as a JSON or log string would have its line breaks escaped.
-	for _, line := range strings.Split(keyPEM, "\n") {
-		if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
-			if i := strings.Index(text, line); i >= 0 {
-				return fmt.Sprintf("a line of the client key: …%s…", text[max(0, i-200):i])
-			}
-		}
-	}
-	if regexp.MustCompile(`BEGIN [A-Z ]*PRIVATE KEY`).MatchString(text) {
-		return "a private key block"
-	}
-	return ""
 }
 
 // peekDeployVersion reads the version of a deploy request without

@@ -1,0 +1,193 @@
+package provider
+
+// Helpers of the tests that drive the real CLI (TF_ACC_TERRAFORM_PATH) as a
+// process, against a provider binary built for the test and installed
+// through dev_overrides: interruption, secrets, saved plans, the
+// model-based test.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cliTimeout bounds every CLI run of these tests.
+const cliTimeout = 2 * time.Minute
+
+// cliWorkdir is a working directory driven by the real CLI against a
+// provider binary built for the test and installed through dev_overrides.
+type cliWorkdir struct {
+	t      *testing.T
+	cli    string
+	dir    string
+	source string
+	env    []string
+}
+
+// newCLIWorkdir skips the test unless acceptance tests are on, then builds
+// the provider and prepares a working directory whose CLI config points the
+// provider's source address at it.
+func newCLIWorkdir(t *testing.T) *cliWorkdir {
+	t.Helper()
+	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if os.Getenv("TF_ACC") == "" || cli == "" {
+		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make testacc does)")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-codomyrmex"), "../..")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the provider: %v\n%s", err, out)
+	}
+	host := os.Getenv("TF_ACC_PROVIDER_HOST")
+	if host == "" {
+		host = "registry.terraform.io"
+	}
+	w := &cliWorkdir{t: t, cli: cli, dir: filepath.Join(dir, "work"), source: host + "/codomyrmex/codomyrmex"}
+	rc := filepath.Join(dir, "cli.tfrc")
+	writeFile(t, rc, fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n", w.source, bin))
+	w.env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
+	return w
+}
+
+// writeConfig writes main.tf: the required_providers block, then body.
+func (w *cliWorkdir) writeConfig(body string) {
+	w.t.Helper()
+	writeFile(w.t, filepath.Join(w.dir, "main.tf"), fmt.Sprintf(`terraform {
+  required_providers {
+    codomyrmex = { source = %q }
+  }
+}
+%s`, w.source, body))
+}
+
+// command prepares a CLI run in its own process group, so that the test
+// can kill the CLI together with the provider it started.
+func (w *cliWorkdir) command(ctx context.Context, env []string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, w.cli, args...)
+	cmd.Dir = w.dir
+	cmd.Env = append(slices.Clone(w.env), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Should the context expire, take the provider down with the CLI.
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	return cmd
+}
+
+// run runs the CLI to the end and returns its combined output and exit code.
+func (w *cliWorkdir) run(env []string, args ...string) (string, int) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
+	defer cancel()
+	var out bytes.Buffer
+	cmd := w.command(ctx, env, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), 0
+	case errors.As(err, &exit) && ctx.Err() == nil:
+		return out.String(), exit.ExitCode()
+	default:
+		w.t.Fatalf("%s %s: %v\n%s", w.cli, strings.Join(args, " "), err, tail(out.String(), 4000))
+		return "", -1
+	}
+}
+
+// mustRun runs the CLI and fails the test unless it exits with want.
+func (w *cliWorkdir) mustRun(want int, env []string, args ...string) string {
+	w.t.Helper()
+	out, code := w.run(env, args...)
+	if code != want {
+		w.t.Fatalf("%s %s exited %d, want %d:\n%s", w.cli, strings.Join(args, " "), code, want, tail(out, 6000))
+	}
+	return out
+}
+
+// deploymentState is codomyrmex_deployment.<name> as saved in the local
+// state file.
+type deploymentState struct {
+	Version         string            `json:"version"`
+	PreviousVersion *string           `json:"previous_version"`
+	Status          string            `json:"status"`
+	TargetVersions  map[string]string `json:"target_versions"`
+	ChangedTargets  []string          `json:"changed_targets"`
+}
+
+// readDeployment reads the deployment from the state JSON in raw (a state
+// file or the output of `state pull`); ok is false when it is not there.
+func readDeployment(t *testing.T, raw []byte, name string) (d deploymentState, tainted, ok bool) { //nolint:unparam // tainted documents the state read
+	t.Helper()
+	var st struct {
+		Resources []struct {
+			Type      string `json:"type"`
+			Name      string `json:"name"`
+			Instances []struct {
+				Status     string          `json:"status"`
+				Attributes json.RawMessage `json:"attributes"`
+			} `json:"instances"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatalf("reading the state: %v", err)
+	}
+	for _, r := range st.Resources {
+		if r.Type != "codomyrmex_deployment" || r.Name != name || len(r.Instances) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(r.Instances[0].Attributes, &d); err != nil {
+			t.Fatalf("reading the deployment's attributes: %v", err)
+		}
+		return d, r.Instances[0].Status == "tainted", true
+	}
+	return d, false, false
+}
+
+func (w *cliWorkdir) localState(name string) (deploymentState, bool) {
+	w.t.Helper()
+	raw, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
+	if errors.Is(err, os.ErrNotExist) {
+		return deploymentState{}, false
+	}
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	d, _, ok := readDeployment(w.t, raw, name)
+	return d, ok
+}
+
+// sibling is another working directory next to w, driven by the same CLI
+// and provider build: a second team member's checkout.
+func (w *cliWorkdir) sibling(name string) *cliWorkdir {
+	s := *w
+	s.dir = filepath.Join(filepath.Dir(w.dir), name)
+	return &s
+}
+
+func writeFile(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
