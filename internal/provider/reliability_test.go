@@ -31,22 +31,7 @@ import (
 // of the fault matrix: 1s per HTTP call, one retry, a 1s health wait.
 // extra goes into the provider block.
 func reliabilityConfig(f *testFleet, extra, body string) string {
-	if !strings.Contains(body, "health_check") {
-		body += "\n  health_check = { interval = \"10ms\", timeout = \"1s\" }"
-	}
-	return fmt.Sprintf(`
-provider "codomyrmex" {
-  flag_endpoint   = "%s/flags"
-  request_timeout = "1s"
-  retries         = 1
-  %s
-}
-
-resource "codomyrmex_deployment" "test" {
-  name = "web"
-%s
-}
-`, f.URL, extra, body)
+	return fleetConfig(f, "request_timeout = \"1s\"\n  retries = 1\n  "+extra, `{ interval = "10ms", timeout = "1s" }`, body)
 }
 
 // savedState checks the prior state of a plan against the fleet. In the

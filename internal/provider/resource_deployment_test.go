@@ -19,20 +19,30 @@ import (
 
 const deploymentAddr = "codomyrmex_deployment.test"
 
+// deploymentConfig renders a deployment "web" on the fleet: body holds its
+// arguments, with a quick health check unless body sets one.
 func deploymentConfig(f *testFleet, body string) string {
+	return fleetConfig(f, "", `{ interval = "10ms", timeout = "2s" }`, body)
+}
+
+// fleetConfig is the one builder of deployment test configurations:
+// providerExtra goes into the provider block (whose flag_endpoint is the
+// fleet's), health is the health_check used unless body sets one.
+func fleetConfig(f *testFleet, providerExtra, health, body string) string {
 	if !strings.Contains(body, "health_check") {
-		body += "\n  health_check = { interval = \"10ms\", timeout = \"2s\" }"
+		body += "\n  health_check = " + health
 	}
 	return fmt.Sprintf(`
 provider "codomyrmex" {
   flag_endpoint = "%s/flags"
+  %s
 }
 
 resource "codomyrmex_deployment" "test" {
   name = "web"
 %s
 }
-`, f.URL, body)
+`, f.URL, providerExtra, body)
 }
 
 func idList(ids ...string) knownvalue.Check {
