@@ -195,7 +195,7 @@ func (c *Client) Health(ctx context.Context, address, path string) (Health, erro
 		return Health{}, c.redact(fmt.Errorf("GET %s: answer is not a health document: %w", u, err))
 	}
 	if h.Status != HealthOK {
-		return h, c.redact(fmt.Errorf("GET %s: target reports status %q (version %q), want %q", u, h.Status, h.Version, HealthOK))
+		return h, c.redact(&UnhealthyError{URL: u, Health: h})
 	}
 	return h, nil
 }

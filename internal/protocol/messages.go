@@ -72,6 +72,17 @@ type Flag struct {
 // answers 404.
 var ErrNotFound = errors.New("flag not found")
 
+// UnhealthyError is a health call the target answered with a status other
+// than "ok".
+type UnhealthyError struct {
+	URL    string
+	Health Health
+}
+
+func (e *UnhealthyError) Error() string {
+	return fmt.Sprintf("GET %s: target reports status %q (version %q), want %q", e.URL, e.Health.Status, e.Health.Version, HealthOK)
+}
+
 // StatusError is a final non-2xx answer. Its message carries the method,
 // URL, status and a short excerpt of the body, never any header.
 type StatusError struct {

@@ -17,6 +17,13 @@ import (
 
 const defaultOperationTimeout = 30 * time.Minute
 
+// withOperationTimeout bounds an operation by its timeouts entry; the
+// context's cause names it, so a rollout it cuts short says which timeout
+// expired.
+func withOperationTimeout(ctx context.Context, op string, timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, timeout, fmt.Errorf("timeouts.%s (%s) expired", op, timeout))
+}
+
 var (
 	_ resource.Resource                     = (*deploymentResource)(nil)
 	_ resource.ResourceWithConfigure        = (*deploymentResource)(nil)
@@ -80,7 +87,7 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	timeout, d := plan.Timeouts.Create(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(r.data.mask(ctx), timeout)
+	ctx, cancel := withOperationTimeout(r.data.mask(ctx), "create", timeout)
 	defer cancel()
 
 	spec, d := r.spec(ctx, &plan)
@@ -136,7 +143,7 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	timeout, d := plan.Timeouts.Update(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(r.data.mask(ctx), timeout)
+	ctx, cancel := withOperationTimeout(r.data.mask(ctx), "update", timeout)
 	defer cancel()
 
 	spec, d := r.spec(ctx, &plan)
@@ -229,12 +236,12 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 		ids := make([]string, 0, len(errs))
 		for _, t := range spec.targets {
 			if err, ok := errs[t.ID]; ok {
-				ids = append(ids, fmt.Sprintf("%s (%s)", t.ID, err))
+				ids = append(ids, fmt.Sprintf("%s %s (%s)", t.ID, healthFailure(err), err))
 			}
 		}
-		tflog.Warn(ctx, "targets unreachable during refresh", map[string]any{"deployment": spec.name, "count": len(errs)})
-		resp.Diagnostics.AddWarning("Unreachable targets",
-			fmt.Sprintf("Deployment %q: %d target(s) did not answer the health call during refresh and keep their last known version: %s",
+		tflog.Warn(ctx, "targets not read during refresh", map[string]any{"deployment": spec.name, "count": len(errs)})
+		resp.Diagnostics.AddWarning("Targets not read",
+			fmt.Sprintf("Deployment %q: %d target(s) could not be read during refresh and keep their last known version: %s",
 				spec.name, len(errs), strings.Join(ids, "; ")))
 	}
 	state.TargetVersions = stringMapValue(fleet)
@@ -254,7 +261,7 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 	}
 	timeout, d := state.Timeouts.Delete(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(r.data.mask(ctx), timeout)
+	ctx, cancel := withOperationTimeout(r.data.mask(ctx), "delete", timeout)
 	defer cancel()
 
 	prev := state.PreviousVersion.ValueString()
@@ -306,7 +313,7 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 			errs = append(errs, e.Error())
 		}
 		resp.Diagnostics.AddError("Destroy failed", msg+":\n  - "+strings.Join(errs, "\n  - ")+
-			"\nThe deployment stays in state; fix the targets and destroy again, or set on_destroy = \"none\".")
+			"\nThe deployment stays in state and records what each target now runs. Fix the targets and destroy again, or, to leave the fleet as it is, remove the deployment from state (terraform state rm <address>): an apply would deploy the version again to the targets already rolled back.")
 		// Keep the state honest about what the targets now report.
 		state.TargetVersions = stringMapValue(strategies.FleetVersions(fleet, res))
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)

@@ -3,12 +3,15 @@ package provider
 // What a deployment tells the user: failures, tolerated failures, versions.
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
@@ -87,20 +90,40 @@ func restoredOwn(res *strategies.Result, previous string) []string {
 func describeVersions(targets []strategies.Target, versions map[string]string, errs map[string]error) string {
 	counts := map[string]int{}
 	for _, t := range targets {
-		if v, ok := versions[t.ID]; ok {
-			counts[v]++
+		if err, failed := errs[t.ID]; failed {
+			counts[healthFailure(err)]++
+		} else if v, ok := versions[t.ID]; ok && v == "" {
+			counts["answered without a version"]++
+		} else if ok {
+			counts[fmt.Sprintf("at %q", v)]++
 		}
 	}
-	parts := make([]string, 0, len(counts)+1)
-	for v, n := range counts {
-		parts = append(parts, fmt.Sprintf("%d at %q", n, v))
+	parts := make([]string, 0, len(counts))
+	for what, n := range counts {
+		parts = append(parts, fmt.Sprintf("%d %s", n, what))
 	}
 	sort.Strings(parts)
-	if len(errs) > 0 {
-		parts = append(parts, fmt.Sprintf("%d unreachable", len(errs)))
-	}
 	if len(parts) == 0 {
 		return "no target answered"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// healthFailure tells a target that gave no answer from one that answered
+// but could not be read: unhealthy, unauthorized, or another HTTP status.
+func healthFailure(err error) string {
+	var unhealthy *protocol.UnhealthyError
+	var status *protocol.StatusError
+	switch {
+	case errors.As(err, &unhealthy):
+		return fmt.Sprintf("answered unhealthy (status %q)", unhealthy.Health.Status)
+	case errors.As(err, &status) && (status.StatusCode == http.StatusUnauthorized || status.StatusCode == http.StatusForbidden):
+		return fmt.Sprintf("answered unauthorized (HTTP %d: check the token)", status.StatusCode)
+	case errors.As(err, &status):
+		return fmt.Sprintf("answered HTTP %d", status.StatusCode)
+	case strings.Contains(err.Error(), "not a health document"):
+		return "answered something that is not a health document"
+	default:
+		return "gave no answer"
+	}
 }

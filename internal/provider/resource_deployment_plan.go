@@ -213,7 +213,9 @@ func (r *deploymentResource) warnOnDestroy(ctx context.Context, req resource.Mod
 	}
 	switch {
 	case state.OnDestroy.ValueString() == onDestroyNone:
-		// The user asked for it; nothing to warn about.
+		resp.Diagnostics.AddWarning("Destroy will not roll back",
+			fmt.Sprintf("Deployment %q has on_destroy = \"none\", so destroying it only removes it from state; the targets keep running %q.",
+				state.Name.ValueString(), state.Version.ValueString()))
 	case state.PreviousVersion.IsNull() || state.PreviousVersion.ValueString() == "":
 		resp.Diagnostics.AddWarning("Destroy will not roll back",
 			fmt.Sprintf("Deployment %q has no known previous_version, so destroying it only removes it from state; the targets keep running %q.",

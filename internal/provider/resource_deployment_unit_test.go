@@ -1,9 +1,14 @@
 package provider
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
@@ -41,3 +46,51 @@ func TestFailureMessageNamesTargetsPhaseAndRollback(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestHealthFailureTellsAnswersFromSilence: a target that answered (401,
+// unhealthy, another status) is not called unreachable.
+func TestHealthFailureTellsAnswersFromSilence(t *testing.T) {
+	t.Parallel()
+	serve := func(status int, body string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(body))
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	client, err := protocol.NewClient(protocol.ClientConfig{RequestTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := []strategies.Target{
+		{ID: "t1", Address: serve(http.StatusUnauthorized, `{"error":"missing or invalid bearer token"}`)},
+		{ID: "t2", Address: serve(http.StatusOK, `{"status":"error"}`)},
+		{ID: "t3", Address: serve(http.StatusNotFound, `{"error":"no"}`)},
+		{ID: "t4", Address: "http://127.0.0.1:1"},
+		{ID: "t5", Address: serve(http.StatusOK, `{"status":"ok"}`)},
+		{ID: "t6", Address: serve(http.StatusOK, `{"status":"ok","version":"1.0.0"}`)},
+	}
+	want := map[string]string{
+		"t1": "answered unauthorized (HTTP 401: check the token)",
+		"t2": `answered unhealthy (status "error")`,
+		"t3": "answered HTTP 404",
+		"t4": "gave no answer",
+	}
+	versions, errs := strategies.ReadVersions(context.Background(), targets, strategies.Env{
+		Health: func(ctx context.Context, tg strategies.Target) (string, error) {
+			h, err := client.Health(ctx, tg.Address, "")
+			return h.Version, err
+		},
+	})
+	for id, w := range want {
+		if got := healthFailure(errs[id]); got != w {
+			t.Errorf("%s: %q, want %q (error: %v)", id, got, w, errs[id])
+		}
+	}
+	got := describeVersions(targets, versions, errs)
+	const all = `1 answered HTTP 404, 1 answered unauthorized (HTTP 401: check the token), 1 answered unhealthy (status "error"), 1 answered without a version, 1 at "1.0.0", 1 gave no answer`
+	if got != all {
+		t.Errorf("describeVersions = %q, want %q", got, all)
+	}
+}

@@ -1,0 +1,76 @@
+package provider
+
+// Destroy as the CLI shows it: the warnings a destroy plan prints, and the
+// advice a failed destroy gives, followed literally.
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
+)
+
+func destroyCLIConfig(f *testFleet, onDestroy string) string {
+	return fmt.Sprintf(`
+provider "codomyrmex" {
+  request_timeout = "2s"
+  retries         = 0
+}
+
+resource "codomyrmex_deployment" "web" {
+  name         = "web"
+  version      = "2.0.0"
+  targets      = %s
+  rolling      = { batch_size = 2, batch_delay = "0s" }
+  health_check = { interval = "10ms", timeout = "1s" }
+  on_destroy   = %q
+}
+`, f.targets(2, ""), onDestroy)
+}
+
+// on_destroy = "none" is said at plan time, on both CLIs.
+func TestAccCLI_onDestroyNoneWarnsAtPlan(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorkdir(t)
+	f := newTestFleet(t, 2, "1.0.0")
+	w.writeConfig(destroyCLIConfig(f, "none"))
+	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	out := w.mustRun(0, nil, "plan", "-destroy", "-input=false", "-no-color")
+	if want := `Deployment "web" has on_destroy = "none", so destroying it only removes it from state; the targets keep running "2.0.0"`; !errorPattern(want).MatchString(out) {
+		t.Fatalf("the destroy plan does not warn %q:\n%s", want, tail(out, 3000))
+	}
+	w.mustRun(0, nil, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if err := f.expectAll(2, "2.0.0"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A failed destroy's advice, followed literally, leaves the fleet as it is:
+// no target gets the version again.
+func TestAccCLI_failedDestroyAdvice(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorkdir(t)
+	f := newTestFleet(t, 2, "1.0.0")
+	w.writeConfig(destroyCLIConfig(f, "rollback"))
+	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	f.SetFault("t2", simulator.Fault{DeployStatus: 500, FailVersion: "1.0.0"})
+	out := w.mustRun(1, nil, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if want := `remove the deployment from state \(terraform state rm <address>\)`; !errorPattern(want).MatchString(out) {
+		t.Fatalf("the failed destroy does not advise %q:\n%s", want, tail(out, 3000))
+	}
+	if err := f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "2.0.0"}); err != nil {
+		t.Fatal(err)
+	}
+	deploys := len(f.Deploys())
+	w.mustRun(0, nil, "state", "rm", "codomyrmex_deployment.web")
+	if out := w.mustRun(0, nil, "state", "list"); strings.Contains(out, "codomyrmex_deployment.web") {
+		t.Fatalf("the deployment is still in state:\n%s", out)
+	}
+	if n := len(f.Deploys()); n != deploys {
+		t.Fatalf("following the advice made %d deploys", n-deploys)
+	}
+	if err := f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "2.0.0"}); err != nil {
+		t.Fatal(err)
+	}
+}
