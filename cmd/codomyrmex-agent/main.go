@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -55,20 +56,48 @@ func main() {
 
 const usage = `Usage:
   codomyrmex-agent serve --exec CMD [--listen :8080] [--health-exec CMD] [--state-file PATH]
-                         [--token-file PATH] [--tls-cert FILE --tls-key FILE] [--exec-timeout 30m]
-                         [--shutdown-timeout 30s] [-v]
-  codomyrmex-agent simulate [--targets 3] [--listen 127.0.0.1:7070] [--initial-version V] [--latency 50ms]
-                            [--token-file PATH] [--fail-target IDS [--fail-version V]] [--unhealthy-version V] [-v]
+                         [--token-file PATH] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+                         [--exec-timeout 30m] [--shutdown-timeout 30s] [-v]
+  codomyrmex-agent simulate [--targets 3] [--listen 127.0.0.1:7070] [--initial-version V] [--latency 0s]
+                            [--seed 0] [--token-file PATH] [--fail-target IDS [--fail-version V]]
+                            [--unhealthy-version V] [-v]
   codomyrmex-agent --version
 
 Run "codomyrmex-agent serve -h" or "codomyrmex-agent simulate -h" for the flags.
 `
 
+// wantsHelp reports whether args ask for help, which then goes to stdout:
+// "codomyrmex-agent serve --help | less" should work.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help", "--h":
+			return true
+		case "--":
+			return false
+		}
+	}
+	return false
+}
+
+// flagSet is a subcommand's flag set: help to stdout, errors to stderr.
+func flagSet(name string, args []string, stdout, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if wantsHelp(args) {
+		fs.SetOutput(stdout)
+	}
+	return fs
+}
+
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	top := flag.NewFlagSet("codomyrmex-agent", flag.ContinueOnError)
 	top.SetOutput(stderr)
-	top.Usage = func() { fmt.Fprint(stderr, usage) }
+	top.Usage = func() { fmt.Fprint(top.Output(), usage) }
+	if len(args) > 0 && wantsHelp(args[:1]) {
+		top.SetOutput(stdout)
+	}
 	showVersion := top.Bool("version", false, "print the version and exit")
 	if err := top.Parse(args); err != nil {
 		return usageExit(err)
@@ -141,15 +170,17 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flagSet("serve", args, stdout, stderr)
 	listen := fs.String("listen", ":8080", "address to listen on")
-	execCmd := fs.String("exec", "", "deploy command, run with sh -c and CODOMYRMEX_VERSION, CODOMYRMEX_PREVIOUS_VERSION, CODOMYRMEX_DEPLOYMENT set (required)")
-	healthExec := fs.String("health-exec", "", "health command, run with sh -c for every health call; non-zero exit reports status error")
+	execCmd := fs.String("exec", "", "deploy command (required), run with sh -c and "+strings.Join(agent.DeployEnv(), ", ")+
+		" in its environment; a non-zero exit fails the deploy")
+	healthExec := fs.String("health-exec", "", "health command, run with sh -c and "+agent.EnvVersion+
+		" (the running version) in its environment for every health call; a non-zero exit reports status error")
 	stateFile := fs.String("state-file", "codomyrmex-agent.state.json", `file remembering the running version across restarts ("" keeps it in memory)`)
 	tokenFile := fs.String("token-file", "", "file holding the bearer token every call must carry")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate file; serves HTTPS with --tls-key")
 	tlsKey := fs.String("tls-key", "", "PEM private key file for --tls-cert")
+	tlsClientCA := fs.String("tls-client-ca", "", "PEM CA certificate file: with --tls-cert, every caller must present a client certificate it signed (mutual TLS)")
 	execTimeout := fs.Duration("exec-timeout", 30*time.Minute, "longest a deploy command may run (0 = no limit)")
 	shutdown := fs.Duration("shutdown-timeout", shutdownTimeout,
 		"on SIGTERM, how long calls in flight get to finish; a deploy in progress is always seen through (signal again to stop at once)")
@@ -162,6 +193,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usagef("serve: --tls-cert and --tls-key go together")
+	}
+	if *tlsClientCA != "" && *tlsCert == "" {
+		return usagef("serve: --tls-client-ca needs --tls-cert and --tls-key")
 	}
 	if *shutdown < 0 {
 		return usagef("serve: --shutdown-timeout must not be negative")
@@ -177,6 +211,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("loading --tls-cert/--tls-key: %w", err)
 		}
 		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
+		if *tlsClientCA != "" {
+			pemCA, err := os.ReadFile(*tlsClientCA)
+			if err != nil {
+				return fmt.Errorf("reading --tls-client-ca: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pemCA) {
+				return fmt.Errorf("--tls-client-ca %s holds no PEM certificate", *tlsClientCA)
+			}
+			tlsCfg.ClientCAs = pool
+			tlsCfg.ClientAuth = tls.RequireAndVerifyClientCert
+		}
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
@@ -198,9 +244,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	targets := fs.Int("targets", 3, "number of simulated targets, t1 … tN")
+	fs := flagSet("simulate", args, stdout, stderr)
+	targets := fs.Int("targets", 3, "number of simulated targets, t1 … tN (at least 1)")
 	listen := fs.String("listen", "127.0.0.1:7070", "address to listen on (port 0 picks a free one)")
 	initialVersion := fs.String("initial-version", "", "version every target runs at the start")
 	latency := fs.Duration("latency", 0, "delay added to every target call")
@@ -213,8 +258,8 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *targets < 0 {
-		return usagef("simulate: --targets must be 0 or more, got %d", *targets)
+	if *targets < 1 {
+		return usagef("simulate: --targets must be at least 1, got %d", *targets)
 	}
 	if *latency < 0 {
 		return usagef("simulate: --latency must not be negative")

@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/testcert"
 )
 
 // maxWait bounds every wait on a process or a line of output.
@@ -38,13 +40,15 @@ func TestRunCommandLine(t *testing.T) {
 		{"unknown command", []string{"deploy"}, exitUsage, "", `unknown command "deploy"`},
 		{"version flag", []string{"--version"}, exitOK, "codomyrmex-agent dev\n", ""},
 		{"version command", []string{"version"}, exitOK, "codomyrmex-agent dev\n", ""},
-		{"help", []string{"simulate", "-h"}, exitOK, "", "-targets"},
+		{"help", []string{"simulate", "-h"}, exitOK, "", ""},
 		{"unknown flag", []string{"simulate", "--bogus"}, exitUsage, "", "flag provided but not defined: -bogus"},
 		{"stray argument", []string{"simulate", "now"}, exitUsage, "", `unexpected argument "now"`},
 		{"serve without exec", []string{"serve"}, exitUsage, "", "--exec is required"},
 		{"serve with half TLS", []string{"serve", "--exec", "true", "--tls-cert", "c.pem"}, exitUsage, "", "--tls-cert and --tls-key go together"},
 		{"serve with missing TLS files", []string{"serve", "--exec", "true", "--tls-cert", missing, "--tls-key", missing}, exitError, "", "loading --tls-cert/--tls-key"},
-		{"negative targets", []string{"simulate", "--targets", "-1"}, exitUsage, "", "--targets must be 0 or more"},
+		{"negative targets", []string{"simulate", "--targets", "-1"}, exitUsage, "", "--targets must be at least 1"},
+		{"no targets", []string{"simulate", "--targets", "0"}, exitUsage, "", "--targets must be at least 1"},
+		{"client CA without TLS", []string{"serve", "--exec", "true", "--tls-client-ca", "ca.pem"}, exitUsage, "", "--tls-client-ca needs --tls-cert and --tls-key"},
 		{"fail version alone", []string{"simulate", "--fail-version", "v2"}, exitUsage, "", "--fail-version needs --fail-target"},
 		{"unknown fail target", []string{"simulate", "--targets", "2", "--fail-target", "t1,t3"}, exitUsage, "", `--fail-target "t3" is not a target`},
 		{"missing token file", []string{"simulate", "--token-file", missing}, exitError, "", "reading --token-file"},
@@ -65,6 +69,88 @@ func TestRunCommandLine(t *testing.T) {
 				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.wantStderr)
 			}
 		})
+	}
+}
+
+// TestHelpOnStdout: help is read through a pager or grep, so it goes to
+// stdout, and it names every flag and every variable a command gets.
+func TestHelpOnStdout(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--help"}, []string{"Usage:", "serve --exec CMD", "--tls-client-ca FILE", "--latency 0s", "--seed 0"}},
+		{[]string{"serve", "--help"}, append(agent.DeployEnv(), "-health-exec", "CODOMYRMEX_VERSION (the running version)", "-tls-client-ca")},
+		{[]string{"simulate", "-h"}, []string{"-targets", "-seed", "-latency", "-fail-target"}},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), tt.args, &stdout, &stderr); code != exitOK {
+			t.Errorf("%v: exit code %d", tt.args, code)
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("%v: help on stderr: %q", tt.args, stderr.String())
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(stdout.String(), w) {
+				t.Errorf("%v: help lacks %q:\n%s", tt.args, w, stdout.String())
+			}
+		}
+	}
+}
+
+// TestServeMutualTLS: with --tls-client-ca, a caller without a certificate
+// signed by that CA is refused at the handshake; one with it is served.
+func TestServeMutualTLS(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	serverCA, clientCA := testcert.NewCA(t, "server CA"), testcert.NewCA(t, "client CA")
+	cert, key := serverCA.Issue(t, true)
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--exec", "true", "--state-file", "",
+			"--tls-cert", write("cert.pem", cert), "--tls-key", write("key.pem", key), "--tls-client-ca", write("ca.pem", clientCA.PEM)}, outW, &stderr)
+		outW.Close()
+	}()
+	base := firstLine(t, outR)
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+
+	clientCert, clientKey := clientCA.Issue(t, false)
+	strangerCert, strangerKey := testcert.NewCA(t, "stranger").Issue(t, false)
+	for _, tc := range []struct {
+		name       string
+		cert, key  string
+		wantHealth bool
+	}{
+		{"no client certificate", "", "", false},
+		{"certificate of another CA", strangerCert, strangerKey, false},
+		{"certificate of the client CA", clientCert, clientKey, true},
+	} {
+		c, err := protocol.NewClient(protocol.ClientConfig{CACertPEM: serverCA.PEM, ClientCertPEM: tc.cert, ClientKeyPEM: tc.key, Retries: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Health(ctx, base, "")
+		if got := err == nil || strings.Contains(err.Error(), "status"); got != tc.wantHealth {
+			t.Errorf("%s: health error %v, want served %v", tc.name, err, tc.wantHealth)
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(maxWait):
+		t.Fatal("serve did not stop after its context was canceled")
 	}
 }
 

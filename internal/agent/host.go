@@ -30,6 +30,11 @@ const (
 	EnvStrategy        = "CODOMYRMEX_STRATEGY"
 )
 
+// DeployEnv names the variables a deploy command gets.
+func DeployEnv() []string {
+	return []string{EnvVersion, EnvPreviousVersion, EnvDeployment, EnvTargetID, EnvStrategy}
+}
+
 const (
 	defaultHealthTimeout = 10 * time.Second
 	// outputTailBytes and outputTailLines bound what a failed command's
