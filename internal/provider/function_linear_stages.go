@@ -27,12 +27,12 @@ func (f *linearStagesFunction) Definition(_ context.Context, _ function.Definiti
 	resp.Definition = function.Definition{
 		Summary: "Evenly spaced rollout stages ending at 100",
 		Description: "Returns the step-based canary stages initial, initial+step, initial+2*step, ... " +
-			"(at most max_steps values), capped at 100 and always ending with 100, which is never repeated. " +
+			"below 100 (at most max_steps of them), followed by 100, which is never repeated: at most max_steps + 1 values. " +
 			"linear_stages(10, 20, 5) is [10, 30, 50, 70, 90, 100]. The list is strictly ascending, " +
 			"ready for canary.stages of a codomyrmex_deployment or stages of a codomyrmex_feature_rollout " +
 			"(which accepts at most 20 stages).",
 		MarkdownDescription: "Returns the step-based canary stages `initial`, `initial + step`, `initial + 2 * step`, … " +
-			"(at most `max_steps` values), capped at `100` and always ending with `100`, which is never repeated. " +
+			"below `100` (at most `max_steps` of them), followed by `100`, which is never repeated: at most `max_steps + 1` values. " +
 			"`linear_stages(10, 20, 5)` is `[10, 30, 50, 70, 90, 100]`. The list is strictly ascending, " +
 			"ready for `canary.stages` of a `codomyrmex_deployment` or `stages` of a `codomyrmex_feature_rollout` " +
 			"(which accepts at most 20 stages).",
