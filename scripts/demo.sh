@@ -41,6 +41,7 @@ go build -o "$work/bin/terraform-provider-codomyrmex" .
 go build -o "$work/bin/codomyrmex-agent" ./cmd/codomyrmex-agent
 
 say "starting a simulated fleet: 10 targets running 1.0.0 (t4 rejects 2.1.0-bad)"
+echo "  \$ codomyrmex-agent simulate --targets 10 --listen 127.0.0.1:0 --initial-version 1.0.0 --latency 20ms --fail-target t4 --fail-version 2.1.0-bad"
 "$work/bin/codomyrmex-agent" simulate --targets 10 --listen 127.0.0.1:0 --initial-version 1.0.0 \
   --latency 20ms --fail-target t4 --fail-version 2.1.0-bad > "$work/sim.out" 2> "$work/sim.err" &
 sim_pid=$!
@@ -80,12 +81,14 @@ run() {
   local log="$work/provider.log" rc=0
   local plan_args=()
   [[ "$cmd" == destroy ]] && plan_args=(-destroy)
+  echo "  \$ $(basename "$cli") plan ${plan_args[*]} -out=tfplan $*"
   "$cli" plan "${plan_args[@]}" -input=false -no-color -out="$work/tfplan" "$@" > "$work/plan.txt"
   echo "  plan: $(grep '^Plan:' "$work/plan.txt")"
   if [[ "$cmd" != destroy ]]; then
     echo "  changed_targets (known at plan time): $("$cli" show -json "$work/tfplan" | grep -o '"changed_targets":\[[^]]*\]' | head -1 | sed 's/"changed_targets"://')"
   fi
   : > "$log"
+  echo "  \$ TF_LOG_PROVIDER=INFO $(basename "$cli") apply tfplan"
   TF_LOG_PROVIDER=INFO TF_LOG_PATH="$log" "$cli" apply -input=false -no-color "$work/tfplan" > "$work/apply.txt" 2>&1 || rc=$?
   echo "  provider progress:"; progress "$log"
   sed -n -e '/^Error/,$p' -e '/^Apply complete/,$p' -e '/^Destroy complete/p' "$work/apply.txt" | sed 's/^/  /'
@@ -110,10 +113,12 @@ curl -s "$fleet_url/t/t1/v1/health"; echo
 say "and a feature flag rolled out one stage per apply (stage_delay = 3s)"
 cp -r "$root/examples/demo-rollout" "$work/rollout"
 cd "$work/rollout"
+echo "  \$ $(basename "$cli") apply -var fleet_url=$fleet_url"
 "$cli" apply -auto-approve -input=false -no-color -var "fleet_url=$fleet_url" | sed -n '/^Outputs:/,$p'
 for round in 1 2 3; do
   sleep 3
   echo "  after stage_delay, plan $round shows the advance before it happens:"
+  echo "  \$ $(basename "$cli") plan -out=rollout.tfplan -var fleet_url=$fleet_url && $(basename "$cli") apply rollout.tfplan"
   "$cli" plan -input=false -no-color -var "fleet_url=$fleet_url" -out="$work/rollout.tfplan" |
     grep -E '^ +[~+-] (current_stage|percentage|state) ' | sed 's/^/  /'
   "$cli" apply -input=false -no-color "$work/rollout.tfplan" | sed -n '/^Outputs:/,$p' | sed 's/^/  /'

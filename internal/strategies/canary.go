@@ -65,7 +65,7 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 			count = len(pending) - next
 		}
 		batch := pending[next : next+count]
-		r.info(phase, "%s: deploying %s to %d targets", phase, req.Version, len(batch))
+		r.info(phase, "%s: deploying %s to %d more targets (%d of %d run it after this stage)", phase, req.Version, len(batch), atVersion+len(batch), n)
 		st := r.deployPhase(ctx, batch, phase)
 		next += st.attempted
 		atVersion += st.attempted
