@@ -129,13 +129,16 @@ func Parse(text string) ([]Step, error) {
 
 var (
 	ansi   = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+	frame  = regexp.MustCompile(`[│╷╵]`)
 	spaces = regexp.MustCompile(`\s+`)
 )
 
-// normalize drops terminal colours and makes every run of white space one
-// space: the CLIs wrap long messages at the terminal's width.
+// normalize drops terminal colours and the frame the CLIs draw around a
+// diagnostic, and makes every run of white space one space: the CLIs wrap
+// long messages at the terminal's width.
 func normalize(s string) string {
-	return strings.TrimSpace(spaces.ReplaceAllString(ansi.ReplaceAllString(s, ""), " "))
+	s = frame.ReplaceAllString(ansi.ReplaceAllString(s, ""), " ")
+	return strings.TrimSpace(spaces.ReplaceAllString(s, " "))
 }
 
 // Matches reports whether output shows expected: every non-empty line of

@@ -76,7 +76,7 @@ func TestParseRejects(t *testing.T) {
 
 func TestMatches(t *testing.T) {
 	t.Parallel()
-	output := "\x1b[1mError: Deployment failed\x1b[0m\n\nRolling out \"2.0.0\" to deployment \"app\"\n(rolling) failed at batch 2/3.\n  version = \"1.0.0\"\n"
+	output := "\x1b[1mError: Deployment failed\x1b[0m\n\nRolling out \"2.0.0\" to deployment \"app\"\n│ (rolling) failed at batch 2/3.\n  version = \"1.0.0\"\n"
 	for _, tc := range []struct {
 		expected string
 		ok       bool
