@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 CACHE_DIR="${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}"
 RUN="${TESTACC_RUN:-^TestAcc}"
-PKGS="${TESTACC_PKGS:-./internal/provider/}"
+PKGS="${TESTACC_PKGS:-./internal/provider/ ./internal/guides/}"
 
 # tofu warns about a missing CLI config file, which breaks plugin-testing's
 # version check: give every CLI a config file of our own.
