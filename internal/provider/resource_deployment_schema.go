@@ -331,8 +331,11 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				ElementType:         types.StringType,
 			},
 			"changed_targets": schema.ListAttribute{
-				MarkdownDescription: "Ids of the targets this apply brings to `version`, in rollout order; known at plan time. " +
-					"All targets on create (blue/green: the idle slot), then the targets whose `target_versions` entry differs from `version`.",
+				MarkdownDescription: "Ids of the targets this apply brings to `version`, in rollout order; known at plan time " +
+					"(unknown only when something that decides it is). All targets on create (blue/green: the idle slot), then the targets " +
+					"whose `target_versions` entry differs from `version` or whose `address` changed. Terraform's diff hides list elements " +
+					"equal to the prior ones, so the plan also says it in a `Rollout planned` warning; in `terraform show -json` of a plan " +
+					"it is `resource_changes[].change.after.changed_targets`.",
 				Computed:    true,
 				ElementType: types.StringType,
 			},
