@@ -76,7 +76,7 @@ func (f *testFleet) targets(n int, slot string) string {
 
 // flagPublishedAndAll checks that the flag is published at pct and that
 // the fleet's first n targets run version.
-func (f *testFleet) flagPublishedAndAll(flag string, pct float64, n int, version string) error {
+func (f *testFleet) flagPublishedAndAll(flag string, pct float64, n int, version string) error { //nolint:unparam // tests read better with the version spelled out
 	if fl, ok := f.Flag(flag); !ok || fl.Percentage != pct {
 		return fmt.Errorf("flag %s = %+v (present %v), want published at %v%%", flag, fl, ok, pct)
 	}
