@@ -1,28 +1,16 @@
 package provider
 
-// Acceptance tests for the deployment lifecycle and the rollout rules
-// (docs/resources/*.md) on the less common paths: failed repairs, top-ups, address changes, versionless
-// targets, foreign flag states, values unknown at plan, equivalent
-// configurations, saved plans applied late, state surgery. Each test names
-// the finding it covers.
+// Acceptance tests for the deployment lifecycle (docs/resources/deployment.md)
+// on the less common paths: failed repairs, top-ups, address changes,
+// versionless targets, values unknown at plan, equivalent configurations,
+// state surgery, the plan's text. Each test names the finding it covers.
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -30,219 +18,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
-
-// ---------------------------------------------------------------------------
-// Helpers
-
-// trafficCall is one PUT to the router's weights or to the flag service.
-type trafficCall struct {
-	Kind       string  // "weights" or "flag"
-	Version    string  `json:"version"`
-	Percentage float64 `json:"percentage"`
-	State      string  `json:"state"`
-}
-
-// trafficLog records, in order, every weights and flag publish a fleet
-// received (the simulator itself keeps only the last one).
-type trafficLog struct {
-	mu    sync.Mutex
-	calls []trafficCall
-}
-
-func (l *trafficLog) add(c trafficCall) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.calls = append(l.calls, c)
-}
-
-// mark is the position to pass to since.
-func (l *trafficLog) mark() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.calls)
-}
-
-func (l *trafficLog) since(mark int) []trafficCall {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.calls[mark:])
-}
-
-// lowered returns the calls since mark of kind for version (weights) that
-// set a percentage below floor.
-func (l *trafficLog) lowered(mark int, kind, version string, floor float64) []trafficCall {
-	var out []trafficCall
-	for _, c := range l.since(mark) {
-		if c.Kind == kind && (kind != "weights" || c.Version == version) && c.Percentage < floor {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// newTrafficFleet is newTestFleet behind a handler that records the bodies
-// of PUT /router/v1/weights and PUT /flags/v1/flags/*.
-func newTrafficFleet(t *testing.T, n int, initial string) (*testFleet, *trafficLog) {
-	t.Helper()
-	f := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initial})
-	log := &trafficLog{}
-	h := f.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		kind := ""
-		if r.Method == http.MethodPut {
-			switch {
-			case r.URL.Path == "/router/v1/weights":
-				kind = "weights"
-			case strings.HasPrefix(r.URL.Path, "/flags/v1/flags/"):
-				kind = "flag"
-			}
-		}
-		if kind != "" {
-			body, _ := io.ReadAll(r.Body)
-			r.Body.Close()
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			c := trafficCall{}
-			_ = json.Unmarshal(body, &c)
-			c.Kind = kind
-			log.add(c)
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return &testFleet{Fleet: f, URL: srv.URL}, log
-}
-
-// diagLog records the diagnostics of every ApplyResourceChange of the
-// in-process provider, so that a test can check what a failed apply said
-// (ExpectError can only match, not exclude).
-type diagLog struct {
-	mu    sync.Mutex
-	texts []string
-}
-
-func (d *diagLog) mark() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.texts)
-}
-
-func (d *diagLog) since(mark int) string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return strings.Join(d.texts[mark:], "\n")
-}
-
-func (d *diagLog) providers() map[string]func() (tfprotov6.ProviderServer, error) {
-	return map[string]func() (tfprotov6.ProviderServer, error){
-		"codomyrmex": func() (tfprotov6.ProviderServer, error) {
-			s, err := providerserver.NewProtocol6WithError(New("test")())()
-			if err != nil {
-				return nil, err
-			}
-			return diagServer{ProviderServer: s, log: d}, nil
-		},
-	}
-}
-
-type diagServer struct {
-	tfprotov6.ProviderServer
-	log *diagLog
-}
-
-func (s diagServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
-	resp, err := s.ProviderServer.ApplyResourceChange(ctx, req)
-	if resp != nil {
-		s.log.mu.Lock()
-		for _, d := range resp.Diagnostics {
-			s.log.texts = append(s.log.texts, d.Summary+": "+d.Detail)
-		}
-		s.log.mu.Unlock()
-	}
-	return resp, err
-}
-
-// priorValues checks attributes of the prior state of a plan: in a
-// -refresh=false plan what the last apply saved, in a refresh plan what
-// refresh read back. Values compare by their fmt.Sprint form, so 100 matches
-// a json.Number "100" and a map prints with sorted keys.
-type priorValues struct {
-	addr string
-	want map[string]any
-}
-
-func (c priorValues) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	res := priorResource(req.Plan, c.addr)
-	if res == nil {
-		resp.Error = fmt.Errorf("state holds no %s", c.addr)
-		return
-	}
-	var problems []string
-	for k, w := range c.want {
-		if got := res.AttributeValues[k]; fmt.Sprint(got) != fmt.Sprint(w) {
-			problems = append(problems, fmt.Sprintf("%s = %v, want %v", k, got, w))
-		}
-	}
-	if len(problems) > 0 {
-		sort.Strings(problems)
-		resp.Error = fmt.Errorf("saved %s: %s", c.addr, strings.Join(problems, "; "))
-	}
-}
-
-// versionsMap is the fmt.Sprint-comparable form of target_versions with
-// every id at version.
-func versionsMap(version string, ids ...string) map[string]string {
-	m := make(map[string]string, len(ids))
-	for _, id := range ids {
-		m[id] = version
-	}
-	return m
-}
-
-// advanceClock is a PreApply "check" that moves the fake clock between the
-// plan and the apply of the saved plan, as a plan applied later would see.
-type advanceClock struct {
-	clk *clock.Fake
-	by  time.Duration
-}
-
-func (c advanceClock) CheckPlan(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse) {
-	c.clk.Advance(c.by)
-}
-
-// changedTargetsUnknown checks that the plan leaves the deployment's
-// changed_targets unknown (plancheck.ExpectUnknownValue reports a known
-// list only as "cannot be asserted as bool").
-type changedTargetsUnknown struct{}
-
-func (changedTargetsUnknown) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	for _, rc := range req.Plan.ResourceChanges {
-		if rc.Address != deploymentAddr || rc.Change == nil {
-			continue
-		}
-		if au, ok := rc.Change.AfterUnknown.(map[string]any); ok && au["changed_targets"] == true {
-			return
-		}
-		var after any
-		if m, ok := rc.Change.After.(map[string]any); ok {
-			after = m["changed_targets"]
-		}
-		resp.Error = fmt.Errorf("changed_targets is known at plan (%v) although target ids or slots are not", after)
-		return
-	}
-	resp.Error = fmt.Errorf("no planned change for %s", deploymentAddr)
-}
-
-// deploysSince lists "target=version" of the deploys accepted since mark.
-func deploysSince(f *testFleet, mark int) []string {
-	var out []string
-	for _, d := range f.Deploys()[mark:] {
-		out = append(out, d.Target+"="+d.Version)
-	}
-	return out
-}
 
 // ---------------------------------------------------------------------------
 // Finding 1: a failed repair of a drifted target (version unchanged) keeps
@@ -541,46 +318,6 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 			},
 		})
 	})
-}
-
-// ---------------------------------------------------------------------------
-// Finding 5: a flag whose state was set outside Terraform (completed,
-// aborted) is drift: the next plan publishes the rollout's own values
-// again, and the rollout goes on.
-
-func TestAccPaths_rolloutForeignStateNotAdopted(t *testing.T) {
-	cases := map[string]string{
-		"completed": `{"flag":"checkout","state":"completed","stage":0,"percentage":5,"stages":[5,25,50,100],"updated_at":"2026-11-23T09:00:00Z"}`,
-		"aborted":   `{"flag":"checkout","state":"aborted","stage":0,"percentage":0,"stages":[5,25,50,100],"updated_at":"2026-11-23T09:00:00Z"}`,
-	}
-	for name, doc := range cases {
-		t.Run(name, func(t *testing.T) {
-			f := newTestFleet(t, 1, "1.0.0")
-			clk := clock.NewFake(testEpoch)
-			cfg := rolloutConfigHCL(f, "")
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: providersWithClock(clk),
-				Steps: []resource.TestStep{
-					{Config: cfg, ConfigStateChecks: expectStageSaved(0, 5, "active"), Check: f.expectFlag("checkout", "active", 0, 5)},
-					{
-						PreConfig:         func() { publishFlagDirect(t, f, doc) },
-						Config:            cfg,
-						ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(0, 5, "active")},
-						ConfigStateChecks: expectStageSaved(0, 5, "active"),
-						Check:             f.expectFlag("checkout", "active", 0, 5),
-					},
-					{
-						// The rollout still advances once stage_delay has passed.
-						PreConfig:         func() { clk.Advance(time.Hour) },
-						Config:            cfg,
-						ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(1, 25, "active")},
-						ConfigStateChecks: expectStageSaved(1, 25, "active"),
-						Check:             f.expectFlag("checkout", "active", 1, 25),
-					},
-				},
-			})
-		})
-	}
 }
 
 // ---------------------------------------------------------------------------
@@ -895,73 +632,6 @@ resource "codomyrmex_deployment" "test" {
 			})
 		})
 	}
-}
-
-// ---------------------------------------------------------------------------
-// Finding 9: feature_rollout applies exactly what the plan showed, also when
-// the saved plan is applied after an advance or start_at became due.
-// The PreApply check moves the fake clock between plan and apply.
-
-func TestAccPaths_rolloutSavedPlanAppliedLate(t *testing.T) {
-	t.Run("drift_republished", func(t *testing.T) {
-		f := newTestFleet(t, 1, "1.0.0")
-		clk := clock.NewFake(testEpoch)
-		cfg := rolloutConfigHCL(f, "")
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: providersWithClock(clk),
-			Steps: []resource.TestStep{
-				{Config: cfg, ConfigStateChecks: expectStageSaved(0, 5, "active")},
-				{
-					// At T0+59m someone set the flag to 80 %: the plan republishes stage 0.
-					// The plan is applied at T0+61m, when the advance has become due.
-					PreConfig: func() {
-						clk.Advance(59 * time.Minute)
-						publishFlagDirect(t, f, `{"flag":"checkout","state":"active","stage":0,"percentage":80,"stages":[5,25,50,100],"updated_at":"2026-11-23T09:00:00Z"}`)
-					},
-					Config: cfg,
-					ConfigPlanChecks: resource.ConfigPlanChecks{
-						PreApply: append(expectStagePlanned(0, 5, "active"), advanceClock{clk, 2 * time.Minute}),
-					},
-					ConfigStateChecks: expectStageSaved(0, 5, "active"),
-					Check:             f.expectFlag("checkout", "active", 0, 5),
-					// The advance is due now: the next plan shows it.
-					ExpectNonEmptyPlan: true,
-				},
-				{
-					Config:            cfg,
-					ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(1, 25, "active")},
-					ConfigStateChecks: expectStageSaved(1, 25, "active"),
-					Check:             f.expectFlag("checkout", "active", 1, 25),
-				},
-			},
-		})
-	})
-
-	t.Run("start_at_passes", func(t *testing.T) {
-		f := newTestFleet(t, 1, "1.0.0")
-		clk := clock.NewFake(testEpoch.Add(59 * time.Minute))
-		cfg := rolloutConfigHCL(f, fmt.Sprintf("start_at = %q", testEpoch.Add(time.Hour).Format(time.RFC3339)))
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: providersWithClock(clk),
-			Steps: []resource.TestStep{
-				{
-					// Planned at T0+59m, before start_at, applied at T0+61m
-					// after it. Nothing carries the plan's time to the
-					// apply of a create, so a create that starts pending
-					// leaves state and percentage to the apply.
-					Config: cfg,
-					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionCreate),
-						plancheck.ExpectUnknownValue(rolloutAddr, tfjsonpath.New("state")),
-						plancheck.ExpectUnknownValue(rolloutAddr, tfjsonpath.New("percentage")),
-						advanceClock{clk, 2 * time.Minute},
-					}},
-					ConfigStateChecks: expectStageSaved(0, 5, "active"),
-					Check:             f.expectFlag("checkout", "active", 0, 5),
-				},
-			},
-		})
-	})
 }
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,238 @@
+package provider
+
+// Helpers of the path tests: a fleet that records every traffic call, the
+// error text of each apply, plan checks of the prior state, a clock moved
+// between plan and apply.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
+)
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+// trafficCall is one PUT to the router's weights or to the flag service.
+type trafficCall struct {
+	Kind       string  // "weights" or "flag"
+	Version    string  `json:"version"`
+	Percentage float64 `json:"percentage"`
+	State      string  `json:"state"`
+}
+
+// trafficLog records, in order, every weights and flag publish a fleet
+// received (the simulator itself keeps only the last one).
+type trafficLog struct {
+	mu    sync.Mutex
+	calls []trafficCall
+}
+
+func (l *trafficLog) add(c trafficCall) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, c)
+}
+
+// mark is the position to pass to since.
+func (l *trafficLog) mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.calls)
+}
+
+func (l *trafficLog) since(mark int) []trafficCall {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.calls[mark:])
+}
+
+// lowered returns the calls since mark of kind for version (weights) that
+// set a percentage below floor.
+func (l *trafficLog) lowered(mark int, kind, version string, floor float64) []trafficCall {
+	var out []trafficCall
+	for _, c := range l.since(mark) {
+		if c.Kind == kind && (kind != "weights" || c.Version == version) && c.Percentage < floor {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// newTrafficFleet is newTestFleet behind a handler that records the bodies
+// of PUT /router/v1/weights and PUT /flags/v1/flags/*.
+func newTrafficFleet(t *testing.T, n int, initial string) (*testFleet, *trafficLog) {
+	t.Helper()
+	f := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initial})
+	log := &trafficLog{}
+	h := f.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kind := ""
+		if r.Method == http.MethodPut {
+			switch {
+			case r.URL.Path == "/router/v1/weights":
+				kind = "weights"
+			case strings.HasPrefix(r.URL.Path, "/flags/v1/flags/"):
+				kind = "flag"
+			}
+		}
+		if kind != "" {
+			body, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			c := trafficCall{}
+			_ = json.Unmarshal(body, &c)
+			c.Kind = kind
+			log.add(c)
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return &testFleet{Fleet: f, URL: srv.URL}, log
+}
+
+// diagLog records the diagnostics of every ApplyResourceChange of the
+// in-process provider, so that a test can check what a failed apply said
+// (ExpectError can only match, not exclude).
+type diagLog struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (d *diagLog) mark() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.texts)
+}
+
+func (d *diagLog) since(mark int) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return strings.Join(d.texts[mark:], "\n")
+}
+
+func (d *diagLog) providers() map[string]func() (tfprotov6.ProviderServer, error) {
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"codomyrmex": func() (tfprotov6.ProviderServer, error) {
+			s, err := providerserver.NewProtocol6WithError(New("test")())()
+			if err != nil {
+				return nil, err
+			}
+			return diagServer{ProviderServer: s, log: d}, nil
+		},
+	}
+}
+
+type diagServer struct {
+	tfprotov6.ProviderServer
+	log *diagLog
+}
+
+func (s diagServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
+	resp, err := s.ProviderServer.ApplyResourceChange(ctx, req)
+	if resp != nil {
+		s.log.mu.Lock()
+		for _, d := range resp.Diagnostics {
+			s.log.texts = append(s.log.texts, d.Summary+": "+d.Detail)
+		}
+		s.log.mu.Unlock()
+	}
+	return resp, err
+}
+
+// priorValues checks attributes of the prior state of a plan: in a
+// -refresh=false plan what the last apply saved, in a refresh plan what
+// refresh read back. Values compare by their fmt.Sprint form, so 100 matches
+// a json.Number "100" and a map prints with sorted keys.
+type priorValues struct {
+	addr string
+	want map[string]any
+}
+
+func (c priorValues) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	res := priorResource(req.Plan, c.addr)
+	if res == nil {
+		resp.Error = fmt.Errorf("state holds no %s", c.addr)
+		return
+	}
+	var problems []string
+	for k, w := range c.want {
+		if got := res.AttributeValues[k]; fmt.Sprint(got) != fmt.Sprint(w) {
+			problems = append(problems, fmt.Sprintf("%s = %v, want %v", k, got, w))
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		resp.Error = fmt.Errorf("saved %s: %s", c.addr, strings.Join(problems, "; "))
+	}
+}
+
+// versionsMap is the fmt.Sprint-comparable form of target_versions with
+// every id at version.
+func versionsMap(version string, ids ...string) map[string]string {
+	m := make(map[string]string, len(ids))
+	for _, id := range ids {
+		m[id] = version
+	}
+	return m
+}
+
+// advanceClock is a PreApply "check" that moves the fake clock between the
+// plan and the apply of the saved plan, as a plan applied later would see.
+type advanceClock struct {
+	clk *clock.Fake
+	by  time.Duration
+}
+
+func (c advanceClock) CheckPlan(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse) {
+	c.clk.Advance(c.by)
+}
+
+// changedTargetsUnknown checks that the plan leaves the deployment's
+// changed_targets unknown (plancheck.ExpectUnknownValue reports a known
+// list only as "cannot be asserted as bool").
+type changedTargetsUnknown struct{}
+
+func (changedTargetsUnknown) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	for _, rc := range req.Plan.ResourceChanges {
+		if rc.Address != deploymentAddr || rc.Change == nil {
+			continue
+		}
+		if au, ok := rc.Change.AfterUnknown.(map[string]any); ok && au["changed_targets"] == true {
+			return
+		}
+		var after any
+		if m, ok := rc.Change.After.(map[string]any); ok {
+			after = m["changed_targets"]
+		}
+		resp.Error = fmt.Errorf("changed_targets is known at plan (%v) although target ids or slots are not", after)
+		return
+	}
+	resp.Error = fmt.Errorf("no planned change for %s", deploymentAddr)
+}
+
+// deploysSince lists "target=version" of the deploys accepted since mark.
+func deploysSince(f *testFleet, mark int) []string {
+	var out []string
+	for _, d := range f.Deploys()[mark:] {
+		out = append(out, d.Target+"="+d.Version)
+	}
+	return out
+}
