@@ -871,3 +871,81 @@ resource "codomyrmex_deployment" "web" {
 		t.Errorf("a converged plan announces a rollout:\n%s", tail(out, 3000))
 	}
 }
+
+// A blue/green target of the idle slot given another address is not
+// deployed (no version change), but state must say what the new address
+// runs (found by the model-based test, seed 38).
+func TestAccPaths_blueGreenIdleTargetReaddressed(t *testing.T) {
+	t.Run("active slot", func(t *testing.T) { blueGreenReaddressedActive(t) })
+	t.Run("idle slot", func(t *testing.T) { blueGreenReaddressedIdle(t) })
+}
+
+func blueGreenReaddressedActive(t *testing.T) {
+	f := newTestFleet(t, 5, "1.0.0")
+	cfg := func(t3 string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version    = "2.0.0"
+  targets    = [
+    { id = "t1", address = "%[1]s/t/t1", slot = "blue" },
+    { id = "t2", address = "%[1]s/t/t2", slot = "blue" },
+    { id = "t3", address = "%[1]s/t/%[2]s", slot = "green" },
+    { id = "t4", address = "%[1]s/t/t4", slot = "green" },
+  ]
+  blue_green = { router_url = "%[1]s/router" }
+`, f.URL, t3))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg("t3")}, // green active at 2.0.0, blue idle at 1.0.0
+			{
+				PreConfig: func() { f.SetVersion("t5", "0.9.0") },
+				Config:    cfg("t5"), // t3 of the active slot now at t5's address: deployed
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), knownvalue.MapExact(map[string]knownvalue.Check{
+						"t1": knownvalue.StringExact("1.0.0"), "t2": knownvalue.StringExact("1.0.0"),
+						"t3": knownvalue.StringExact("2.0.0"), "t4": knownvalue.StringExact("2.0.0"),
+					})),
+				},
+			},
+		},
+	})
+}
+
+func blueGreenReaddressedIdle(t *testing.T) {
+	g := newTestFleet(t, 5, "1.0.0")
+	cfgIdle := func(t1 string) string {
+		return deploymentConfig(g, fmt.Sprintf(`
+  version    = "2.0.0"
+  targets    = [
+    { id = "t1", address = "%[1]s/t/%[2]s", slot = "blue" },
+    { id = "t2", address = "%[1]s/t/t2", slot = "blue" },
+    { id = "t3", address = "%[1]s/t/t3", slot = "green" },
+    { id = "t4", address = "%[1]s/t/t4", slot = "green" },
+  ]
+  blue_green = { router_url = "%[1]s/router" }
+`, g.URL, t1))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfgIdle("t1")},
+			{
+				// t1 of the idle slot moves to t5's address, which runs 0.9.0:
+				// nothing is deployed, and state says what t5 runs.
+				PreConfig: func() { g.SetVersion("t5", "0.9.0") },
+				Config:    cfgIdle("t5"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), knownvalue.MapExact(map[string]knownvalue.Check{
+						"t1": knownvalue.StringExact("0.9.0"), "t2": knownvalue.StringExact("1.0.0"),
+						"t3": knownvalue.StringExact("2.0.0"), "t4": knownvalue.StringExact("2.0.0"),
+					})),
+				},
+				Check: fleetCheck(func() error { return g.expectVersions(map[string]string{"t5": "0.9.0", "t1": "1.0.0"}) }),
+			},
+		},
+	})
+}

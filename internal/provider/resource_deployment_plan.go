@@ -120,7 +120,10 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 func (r *deploymentResource) summarize(spec *deploymentSpec, p strategies.Plan, diags *diag.Diagnostics) {
 	ids := targetIDs(p.Pending)
 	what := fmt.Sprintf("deploys %q to %d of %d targets: %s", spec.version, len(ids), len(spec.targets), listForPlan(ids))
-	if len(ids) == 0 {
+	switch {
+	case len(ids) == 0 && len(p.Unread) > 0:
+		what = fmt.Sprintf("deploys no target; it reads what %s run, which state does not know", listForPlan(targetIDs(p.Unread)))
+	case len(ids) == 0:
 		what = fmt.Sprintf("deploys no target: every target already runs %q; it completes the %s traffic step", spec.version, spec.strategy)
 	}
 	diags.AddWarning("Rollout planned",

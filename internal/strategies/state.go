@@ -62,11 +62,16 @@ type Plan struct {
 	// is pending (a switch, weights or a flag a previous apply did not
 	// finish).
 	TrafficOwed bool
+	// Unread are targets that are not pending but whose version state does
+	// not know (added to the idle blue/green slot, or given another
+	// address there): the apply reads them, so that state says what they
+	// run.
+	Unread []Target
 }
 
 // Work reports whether the apply calls the fleet at all. When it does not,
 // the apply is a change of settings alone and keeps the last outcome.
-func (p Plan) Work() bool { return len(p.Pending) > 0 || p.TrafficOwed }
+func (p Plan) Work() bool { return len(p.Pending) > 0 || p.TrafficOwed || len(p.Unread) > 0 }
 
 // NewPlan decides what applying strategy at version onto prior does. On
 // create (no prior) every target of the rollout is deployed: the plan
@@ -97,6 +102,15 @@ func NewPlan(strategy, version string, targets []Target, prior Prior) Plan {
 	}
 	p.Request = req
 	p.Pending = Pending(strategy, req)
+	pending := make(map[string]bool, len(p.Pending))
+	for _, t := range p.Pending {
+		pending[t.ID] = true
+	}
+	for _, t := range Unknown(req) {
+		if !pending[t.ID] {
+			p.Unread = append(p.Unread, t)
+		}
+	}
 	// A new version that every pending target already runs still owes the
 	// traffic step of blue/green, canary and feature_flag: a rollout whose
 	// switch failed must not be planned as done. A canary or feature_flag

@@ -313,3 +313,18 @@ func TestKnownVersions(t *testing.T) {
 		t.Fatalf("KnownVersions = %v, want %v", got, want)
 	}
 }
+
+// TestNewPlanReadsUnknownIdleTargets: a blue/green target of the idle slot
+// given another address is not deployed, but state no longer knows what it
+// runs: the apply reads it (found by the model-based test, seed 38).
+func TestNewPlanReadsUnknownIdleTargets(t *testing.T) {
+	t.Parallel()
+	targets := slotted("blue", "blue", "green", "green")
+	prior := Prior{Version: "2", PreviousVersion: "1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue, Targets: slices.Clone(targets),
+		Versions: map[string]string{"t1": "2", "t2": "2", "t3": "1", "t4": "1"}}
+	targets[2].Address = "http://h/elsewhere"
+	p := NewPlan(NameBlueGreen, "2", targets, prior)
+	if len(p.Pending) != 0 || !slices.Equal(ids(p.Unread), []string{"t3"}) || !p.Work() {
+		t.Fatalf("pending %v, unread %v, work %v; want nothing pending, t3 read", ids(p.Pending), ids(p.Unread), p.Work())
+	}
+}
