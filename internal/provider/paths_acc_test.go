@@ -949,3 +949,40 @@ func blueGreenReaddressedIdle(t *testing.T) {
 		},
 	})
 }
+
+// The flag of a feature_flag deployment follows initial_rollout, also when
+// no target changes; a failed update to a new version puts back the
+// percentage the flag had (found by the model-based test, seeds 12 and 24).
+func TestAccPaths_featureFlagFollowsInitialRollout(t *testing.T) {
+	f := newTestFleet(t, 2, "1.0.0")
+	cfg := func(version string, pct int) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version      = %q
+  targets      = %s
+  feature_flag = { flag_name = "checkout", initial_rollout = %d }
+`, version, f.targets(2, ""), pct))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg("2.0.0", 10), Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 10, 2, "2.0.0") })},
+			{
+				Config: cfg("2.0.0", 50),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(50)),
+				},
+				Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 50, 2, "2.0.0") }),
+			},
+			{
+				PreConfig:   func() { f.SetFault("t2", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
+				Config:      cfg("3.0.0", 50),
+				ExpectError: errorPattern(`t2 failed; flag "checkout" stays at 50%`),
+			},
+			{
+				PreConfig: func() { expectFleet(t, f.flagPublishedAndAll("checkout", 50, 2, "2.0.0")); f.ClearFaults() },
+				Config:    cfg("3.0.0", 50),
+				Check:     fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 50, 2, "3.0.0") }),
+			},
+		},
+	})
+}

@@ -109,7 +109,7 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	tflog.Info(ctx, "rollout starting", map[string]any{"deployment": spec.name, "version": spec.version, "strategy": spec.strategy, "previous_version": prev, "targets": len(spec.targets)})
 
-	p := strategies.NewPlan(spec.strategy, spec.version, spec.targets, strategies.Prior{})
+	p := strategies.NewPlan(spec.strategy, spec.config, spec.version, spec.targets, strategies.Prior{})
 	rq := r.request(spec, p.Request)
 	rq.PreviousVersion = prev
 	rq.Before = versions
@@ -153,7 +153,7 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	p := strategies.NewPlan(spec.strategy, spec.version, spec.targets, prior)
+	p := strategies.NewPlan(spec.strategy, spec.config, spec.version, spec.targets, prior)
 	rq := r.request(spec, p.Request)
 	env := r.env(ctx, spec)
 	// Targets state knows nothing about (added, or at another address) are
@@ -246,7 +246,7 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	state.TargetVersions = stringMapValue(fleet)
 	active := strategies.ActiveTargets(spec.strategy, spec.targets, state.ActiveSlot.ValueString())
-	state.Version = types.StringValue(strategies.RefreshedVersion(spec.version, fleet, active))
+	state.Version = types.StringValue(strategies.RefreshedVersion(spec.strategy, spec.version, state.TrafficPercentage.ValueFloat64(), fleet, active))
 	if reported := strategies.HonestVersion(spec.version, fleet, active); reported != spec.version {
 		tflog.Info(ctx, "drift detected", map[string]any{"deployment": spec.name, "version": spec.version, "reported": reported})
 	}

@@ -310,6 +310,7 @@ func targetIDs(targets []strategies.Target) []string {
 func (r *deploymentResource) prior(ctx context.Context, state *deploymentModel) (strategies.Prior, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	p := strategies.Prior{
+		Strategy:        state.Strategy.ValueString(),
 		Version:         state.Version.ValueString(),
 		PreviousVersion: state.PreviousVersion.ValueString(),
 		Status:          strategies.Status(state.Status.ValueString()),

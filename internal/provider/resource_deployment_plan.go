@@ -61,7 +61,7 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 
 	if req.State.Raw.IsNull() {
-		p := strategies.NewPlan(spec.strategy, spec.version, spec.targets, strategies.Prior{})
+		p := strategies.NewPlan(spec.strategy, spec.config, spec.version, spec.targets, strategies.Prior{})
 		plan.ChangedTargets = stringListValue(targetIDs(p.Pending))
 		plan.PreviousVersion = types.StringUnknown()
 		markRolloutUnknown(&plan)
@@ -80,7 +80,7 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	p := strategies.NewPlan(spec.strategy, spec.version, spec.targets, prior)
+	p := strategies.NewPlan(spec.strategy, spec.config, spec.version, spec.targets, prior)
 	plan.ChangedTargets = stringListValue(targetIDs(p.Pending))
 	if p.VersionChanged {
 		plan.PreviousVersion = state.Version

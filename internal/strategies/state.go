@@ -7,6 +7,7 @@ package strategies
 
 // Prior is what state recorded before an apply (zero on create).
 type Prior struct {
+	Strategy        string
 	Version         string
 	PreviousVersion string
 	Status          Status
@@ -79,7 +80,7 @@ func (p Plan) Work() bool { return len(p.Pending) > 0 || p.TrafficOwed || len(p.
 // is a no-op. The request's PreviousVersion is the one of an update; a
 // create learns it from the fleet (DetectPreviousVersion). The apply fills
 // Request.Before with what the targets Current does not know report.
-func NewPlan(strategy, version string, targets []Target, prior Prior) Plan {
+func NewPlan(strategy string, cfg Config, version string, targets []Target, prior Prior) Plan {
 	req := Request{Version: version, Targets: targets}
 	if !prior.Exists() {
 		return Plan{Request: req, Pending: Pending(strategy, req), VersionChanged: true}
@@ -97,7 +98,12 @@ func NewPlan(strategy, version string, targets []Target, prior Prior) Plan {
 		// after a failed top-up: state kept the version).
 		req.TopUp = !p.VersionChanged
 	}
-	if !p.VersionChanged {
+	switch {
+	case strategy == NameFeatureFlag && prior.Strategy == NameFeatureFlag:
+		// The flag gates a feature, not a version: a failure puts back the
+		// percentage it had, whatever the version.
+		req.PriorTraffic = prior.Traffic
+	case !p.VersionChanged:
 		req.PriorTraffic = prior.Traffic
 	}
 	p.Request = req
@@ -117,7 +123,9 @@ func NewPlan(strategy, version string, targets []Target, prior Prior) Plan {
 	// rollout that failed after every target got the version (weights or
 	// flag not set, nothing rolled back) is known by its status.
 	p.TrafficOwed = (p.VersionChanged && strategy != NameRolling) ||
-		(prior.Status == StatusFailed && (strategy == NameCanary || strategy == NameFeatureFlag))
+		(prior.Status == StatusFailed && (strategy == NameCanary || strategy == NameFeatureFlag)) ||
+		// A flag not at the configured percentage is published again.
+		(strategy == NameFeatureFlag && (prior.Strategy != NameFeatureFlag || prior.Traffic != cfg.FeatureFlag.InitialRollout))
 	return p
 }
 
@@ -181,6 +189,9 @@ func trafficOn(strategy, version string, targets []Target, fleet map[string]stri
 	case NameBlueGreen:
 		// The switch to the new slot did not stay: the old one serves.
 		return 100
+	case NameFeatureFlag:
+		// traffic_percentage is the flag's percentage, not a version's.
+		return newShare
 	default:
 		return 100 - newShare
 	}
@@ -267,7 +278,14 @@ func HonestVersion(version string, fleet map[string]string, active []Target) str
 // most of the others report instead would, after an interrupted update,
 // claim the new version and lose the one to roll back to. Only when no
 // active target runs it is it replaced by HonestVersion's choice.
-func RefreshedVersion(version string, fleet map[string]string, active []Target) string {
+//
+// A canary's router weighs versions: while the saved version has traffic
+// (traffic > 0) it stays, whatever the targets run, so that the next apply
+// treats it as a repair and never takes that traffic away.
+func RefreshedVersion(strategy, version string, traffic float64, fleet map[string]string, active []Target) string {
+	if strategy == NameCanary && traffic > 0 {
+		return version
+	}
 	for _, t := range active {
 		if fleet[t.ID] == version {
 			return version

@@ -74,7 +74,7 @@ func TestRefreshedVersion(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := RefreshedVersion("2", tt.fleet, targets); got != tt.want {
+			if got := RefreshedVersion(NameRolling, "2", 100, tt.fleet, targets); got != tt.want {
 				t.Fatalf("RefreshedVersion = %q, want %q", got, tt.want)
 			}
 		})
@@ -149,7 +149,7 @@ func TestNewPlan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := NewPlan(tt.strategy, tt.version, tt.targets, tt.prior)
+			p := NewPlan(tt.strategy, DefaultConfig(), tt.version, tt.targets, tt.prior)
 			if got := ids(p.Pending); !slices.Equal(got, tt.want) && len(got)+len(tt.want) > 0 {
 				t.Fatalf("pending = %v, want %v", got, tt.want)
 			}
@@ -164,7 +164,7 @@ func TestNewPlan(t *testing.T) {
 // settle runs strategy on the plan of prior and returns what is saved.
 func settle(t *testing.T, f *fleet, strategy string, cfg func(*Config), version string, targets []Target, prior Prior) (Saved, *Result) {
 	t.Helper()
-	p := NewPlan(strategy, version, targets, prior)
+	p := NewPlan(strategy, DefaultConfig(), version, targets, prior)
 	req := p.Request
 	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
 	req.Before = map[string]string{}
@@ -263,7 +263,7 @@ func TestFailedTopUpStaysATopUp(t *testing.T) {
 	}
 	next := Prior{Version: saved.Version, PreviousVersion: saved.PreviousVersion, Status: StatusFailed, Traffic: saved.Traffic,
 		ActiveSlot: saved.ActiveSlot, Targets: targets, Versions: saved.Versions}
-	if p := NewPlan(NameBlueGreen, "v3", targets, next); !p.Request.TopUp || !slices.Equal(ids(p.Pending), []string{"t5"}) {
+	if p := NewPlan(NameBlueGreen, DefaultConfig(), "v3", targets, next); !p.Request.TopUp || !slices.Equal(ids(p.Pending), []string{"t5"}) {
 		t.Fatalf("next plan: top-up %v, pending %v; want a top-up of t5", p.Request.TopUp, ids(p.Pending))
 	}
 }
@@ -291,7 +291,7 @@ func TestCreateDeploysEveryListedTarget(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 3, "v2")
 	f.versions["t3"] = "v1"
-	p := NewPlan(NameRolling, "v2", targets, Prior{})
+	p := NewPlan(NameRolling, DefaultConfig(), "v2", targets, Prior{})
 	req := p.Request
 	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
 	req.Before = map[string]string{"t1": "v2", "t2": "v2", "t3": "v1"}
@@ -323,8 +323,52 @@ func TestNewPlanReadsUnknownIdleTargets(t *testing.T) {
 	prior := Prior{Version: "2", PreviousVersion: "1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue, Targets: slices.Clone(targets),
 		Versions: map[string]string{"t1": "2", "t2": "2", "t3": "1", "t4": "1"}}
 	targets[2].Address = "http://h/elsewhere"
-	p := NewPlan(NameBlueGreen, "2", targets, prior)
+	p := NewPlan(NameBlueGreen, DefaultConfig(), "2", targets, prior)
 	if len(p.Pending) != 0 || !slices.Equal(ids(p.Unread), []string{"t3"}) || !p.Work() {
 		t.Fatalf("pending %v, unread %v, work %v; want nothing pending, t3 read", ids(p.Pending), ids(p.Unread), p.Work())
+	}
+}
+
+// TestFeatureFlagKeepsItsPercentage: the flag gates a feature, not a
+// version: a failed update to a new version publishes the percentage the
+// flag had, and a changed initial_rollout is owed even when no target is
+// (found by the model-based test, seeds 12 and 24).
+func TestFeatureFlagKeepsItsPercentage(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 2, "v2")
+	f.deployErr["t2@v3"] = errBoom
+	prior := Prior{Strategy: NameFeatureFlag, Version: "v2", PreviousVersion: "v1", Status: StatusCompleted, Traffic: 50, Targets: targets, Versions: currentAt(targets, "v2")}
+	cfg := func(c *Config) { c.FeatureFlag.InitialRollout = 50 }
+	saved, res := settle(t, f, NameFeatureFlag, cfg, "v3", targets, prior)
+	if res.Success || saved.Version != "v2" || saved.Traffic != 50 {
+		t.Fatalf("success %v, saved %q at %v%%; want a failure that keeps v2 at 50%%", res.Success, saved.Version, saved.Traffic)
+	}
+	if got := f.calls("publish"); !slices.Equal(got, []string{"publish 50"}) {
+		t.Fatalf("publish calls %v, want the flag put back at 50", got)
+	}
+	c := DefaultConfig()
+	c.FeatureFlag.InitialRollout = 25
+	if p := NewPlan(NameFeatureFlag, c, "v2", targets, prior); !p.TrafficOwed || len(p.Pending) != 0 {
+		t.Fatalf("initial_rollout 50 → 25: owed %v, pending %v; want the flag published, no target", p.TrafficOwed, ids(p.Pending))
+	}
+	c.FeatureFlag.InitialRollout = 50
+	if p := NewPlan(NameFeatureFlag, c, "v2", targets, prior); p.Work() {
+		t.Fatal("a converged feature_flag deployment plans work")
+	}
+}
+
+// TestRefreshedVersionKeepsACanaryWithTraffic: while the router sends the
+// saved version traffic, refresh keeps it even when no target runs it, so
+// the next apply is a repair that never takes that traffic away (found by
+// the model-based test, seed 5).
+func TestRefreshedVersionKeepsACanaryWithTraffic(t *testing.T) {
+	t.Parallel()
+	targets := slotted("", "")
+	fleet := map[string]string{"t1": "3", "t2": "3"}
+	if got := RefreshedVersion(NameCanary, "2", 100, fleet, targets); got != "2" {
+		t.Fatalf("canary at 100%%: %q, want 2", got)
+	}
+	if got := RefreshedVersion(NameCanary, "2", 0, fleet, targets); got != "3" {
+		t.Fatalf("canary without traffic: %q, want 3", got)
 	}
 }

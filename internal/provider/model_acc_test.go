@@ -1,0 +1,792 @@
+package provider
+
+// TestAccModel_randomSequences is a seeded, model-based acceptance test: it
+// generates random sequences of what users and the world do to a
+// codomyrmex_deployment (model_ops_test.go), drives the real CLI
+// (TF_ACC_TERRAFORM_PATH) as a process against an in-process simulated
+// fleet, and checks the invariants of DESIGN.md §4.1 after every step:
+//
+//	a) no CLI output says "inconsistent result after apply", "inconsistent
+//	   final plan", "produced an invalid …", "panic:" or "Plugin did not
+//	   respond";
+//	b) state = fleet: every target_versions entry of a configured target
+//	   equals what the fleet target at that target's configured address
+//	   runs (targets whose health is faulted, or that changed behind the
+//	   provider's back since the last refresh, are skipped), and no entry
+//	   is "" (§4.1.4);
+//	c) a failed apply with auto_rollback and a previous version leaves every
+//	   fleet target at the version it ran before, the router's active slot
+//	   as it was, the live version's weight not lower and the failed
+//	   version's weight not higher than before, and the flag's percentage
+//	   as it was; a failed repair (version unchanged) does not rewrite
+//	   version / previous_version in state;
+//	d) after a successful apply with no fault active and no drift since,
+//	   `plan -detailed-exitcode` exits 0;
+//	e) an edit that changes nothing that runs (a default spelled out,
+//	   name = "", an unknown-at-plan value equal to the old one) on a
+//	   converged deployment makes no target, router or flag call and keeps
+//	   every computed value;
+//	f) with no fault injected and every service up, an apply succeeds.
+//
+// Environment:
+//
+//	CODOMYRMEX_MODEL_SEEDS  seeds: "1,2,7", a range "1..50", or "count=N"
+//	                        (seeds 1..N); default "38,225,5,10,12,24"
+//	CODOMYRMEX_MODEL_STEPS  random steps after the create; default 12
+//
+// A failure names the seed, the step and every step so far; the same seed
+// replays the same sequence (CODOMYRMEX_MODEL_SEEDS=<seed>).
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
+)
+
+const (
+	defaultModelSteps = 12
+	modelStateAddr    = "web"
+)
+
+// defaultModelSeeds are two fixed seeds whose 12-step sequences together
+// cover the most kinds of step with today's generator (every strategy,
+// re-addressing, renames, values unknown at plan, equivalent edits, saved
+// plans, failed repairs, versionless targets, router and flag service
+// outages); 5, 10, 12 and 24 found bugs (a canary fleet that drifted away
+// from its live version, expect_version = false, feature flags). A change
+// of the generator changes what they cover.
+var defaultModelSeeds = []uint64{38, 225, 5, 10, 12, 24}
+
+// modelSeeds reads CODOMYRMEX_MODEL_SEEDS.
+func modelSeeds(t *testing.T) []uint64 {
+	t.Helper()
+	v := strings.TrimSpace(os.Getenv("CODOMYRMEX_MODEL_SEEDS"))
+	if v == "" {
+		return defaultModelSeeds
+	}
+	parse := func(s string) uint64 {
+		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			t.Fatalf("CODOMYRMEX_MODEL_SEEDS=%q: %v (want \"1,2,7\", \"1..50\" or \"count=N\")", v, err)
+		}
+		return n
+	}
+	var seeds []uint64
+	switch {
+	case strings.HasPrefix(v, "count="):
+		for i := uint64(1); i <= parse(strings.TrimPrefix(v, "count=")); i++ {
+			seeds = append(seeds, i)
+		}
+	case strings.Contains(v, ".."):
+		lo, hi, _ := strings.Cut(v, "..")
+		for i := parse(lo); i <= parse(hi); i++ {
+			seeds = append(seeds, i)
+		}
+	default:
+		for _, s := range strings.Split(v, ",") {
+			seeds = append(seeds, parse(s))
+		}
+	}
+	return seeds
+}
+
+func modelSteps(t *testing.T) int {
+	t.Helper()
+	v := os.Getenv("CODOMYRMEX_MODEL_STEPS")
+	if v == "" {
+		return defaultModelSteps
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		t.Fatalf("CODOMYRMEX_MODEL_STEPS=%q: want a number of steps", v)
+	}
+	return n
+}
+
+func TestAccModel_randomSequences(t *testing.T) {
+	w := newCLIWorkdir(t) // skips without TF_ACC; builds the provider once
+	steps := modelSteps(t)
+	for _, seed := range modelSeeds(t) {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			d := *w
+			d.t = t
+			d.dir = filepath.Join(filepath.Dir(w.dir), fmt.Sprintf("seed-%d", seed))
+			runModel(t, &d, seed, steps)
+		})
+	}
+}
+
+// modelRun is the driver's view of one sequence: the fleet, what the test
+// did to it, and the violations found so far.
+type modelRun struct {
+	t    *testing.T
+	w    *cliWorkdir
+	f    *testFleet
+	seed uint64
+
+	cfg        mConfig
+	faults     map[string]simulator.Fault // by fleet target id
+	routerDown bool
+	flagsDown  bool
+	// stale: fleet targets whose version may have changed (drift, a fault
+	// cleared) since the state last refreshed them.
+	stale map[string]bool
+	// converged: the last step ended with an empty plan and nothing
+	// happened since.
+	converged bool
+
+	lastOut    string   // output of the last CLI run
+	log        []string // human-readable steps so far
+	step       int
+	violations []modelViolation
+}
+
+type modelViolation struct {
+	seed uint64
+	step int
+	kind string
+	msg  string
+}
+
+func runModel(t *testing.T, w *cliWorkdir, seed uint64, n int) {
+	start := time.Now()
+	m := &modelRun{
+		t: t, w: w, seed: seed,
+		f:      newTestFleet(t, modelFleetSize, modelInitial),
+		faults: map[string]simulator.Fault{},
+		stale:  map[string]bool{},
+	}
+	seq := modelSequence(seed, n)
+	for i, s := range seq {
+		m.step = i
+		m.runStep(s)
+	}
+	// Leave nothing behind: faults off, one last destroy (not checked).
+	m.f.ClearFaults()
+	m.f.SetRouterDown(false)
+	m.f.SetFlagsDown(false)
+	m.w.run(nil, "destroy", "-auto-approve", "-input=false", "-no-color")
+
+	kinds := map[string][]string{}
+	var order []string
+	for _, v := range m.violations {
+		if _, ok := kinds[v.kind]; !ok {
+			order = append(order, v.kind)
+		}
+		kinds[v.kind] = append(kinds[v.kind], strconv.Itoa(v.step))
+	}
+	var sum strings.Builder
+	for _, k := range order {
+		fmt.Fprintf(&sum, "\n  %s (steps %s)", k, strings.Join(slices.Compact(kinds[k]), ", "))
+	}
+	t.Logf("seed %d: %d steps in %s, %d violations%s\nsteps:\n%s", seed, len(seq), time.Since(start).Round(time.Second), len(m.violations), sum.String(), strings.Join(m.log, "\n"))
+}
+
+func (m *modelRun) logf(format string, args ...any) {
+	m.log = append(m.log, fmt.Sprintf("%3d  ", m.step)+fmt.Sprintf(format, args...))
+}
+
+// violate records a broken invariant with the seed, the step, every step so
+// far and the tail of the CLI output, and goes on.
+func (m *modelRun) violate(kind, out, format string, args ...any) {
+	m.t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	m.violations = append(m.violations, modelViolation{seed: m.seed, step: m.step, kind: kind, msg: msg})
+	m.t.Errorf("seed %d step %d: %s: %s\nreplay: CODOMYRMEX_MODEL_SEEDS=%d CODOMYRMEX_MODEL_STEPS=%d\nsteps so far:\n%s\nCLI output (tail):\n%s",
+		m.seed, m.step, kind, msg, m.seed, m.step, strings.Join(m.log, "\n"), tail(out, 2500))
+}
+
+// cli runs the CLI and checks its output for invariant a.
+func (m *modelRun) cli(args ...string) (string, int) {
+	m.t.Helper()
+	// Options go before a positional argument (the saved plan).
+	args = append([]string{args[0], "-input=false", "-no-color"}, args[1:]...)
+	out, code := m.w.run(nil, args...)
+	m.lastOut = out
+	m.logf("    $ terraform %s → exit %d", strings.Join(args, " "), code)
+	if bad := badOutput(out); bad != "" {
+		kind := "a: " + bad
+		if attr := badAttribute.FindStringSubmatch(flatten(out)); attr != nil {
+			kind += " (" + attr[1] + ")"
+		}
+		m.violate(kind, out, "%s exited %d and says %q", strings.Join(args, " "), code, bad)
+	}
+	return out, code
+}
+
+// badOutputs are what the CLI says when plan and apply disagree or the
+// provider crashed (invariant a).
+var badOutputs = []string{
+	"inconsistent result after apply",
+	"inconsistent final plan",
+	"produced an invalid",
+	"produced invalid plan",
+	"produced invalid object",
+	"returned invalid result",
+	"panic:",
+	"plugin did not respond",
+}
+
+// badAttribute finds the attribute Terraform names in an inconsistency.
+var badAttribute = regexp.MustCompile(`(?:new value|unexpected new value):? (?:for )?(\.[A-Za-z0-9_.\[\]"]+)`)
+
+func badOutput(out string) string {
+	flat := strings.ToLower(flatten(out))
+	for _, b := range badOutputs {
+		if strings.Contains(flat, b) {
+			return b
+		}
+	}
+	return ""
+}
+
+// flatten removes the CLI's diagnostic frame and line wrapping.
+func flatten(out string) string {
+	out = strings.NewReplacer("│", " ", "╷", " ", "╵", " ").Replace(out)
+	return strings.Join(strings.Fields(out), " ")
+}
+
+// --- the world ---
+
+// act does a to the world and returns the targets it made stale.
+func (m *modelRun) act(a mAction) []string {
+	m.converged = false
+	var stale []string
+	switch a.Kind {
+	case "drift":
+		m.f.SetVersion(a.Target, a.Version)
+		stale = append(stale, a.Target)
+	case "fault":
+		if _, had := m.faults[a.Target]; had {
+			stale = append(stale, a.Target)
+		}
+		m.f.SetFault(a.Target, a.Fault)
+		m.faults[a.Target] = a.Fault
+	case "clear":
+		stale = slices.Sorted(maps.Keys(m.faults))
+		clear(m.faults)
+		m.f.ClearFaults()
+		m.f.SetRouterDown(false)
+		m.f.SetFlagsDown(false)
+		m.routerDown, m.flagsDown = false, false
+	case "router":
+		m.f.SetRouterDown(a.Down)
+		m.routerDown = a.Down
+	case "flags":
+		m.f.SetFlagsDown(a.Down)
+		m.flagsDown = a.Down
+	}
+	for _, x := range stale {
+		m.stale[x] = true
+	}
+	return stale
+}
+
+func (m *modelRun) servicesUp() {
+	m.f.SetRouterDown(false)
+	m.f.SetFlagsDown(false)
+	m.routerDown, m.flagsDown = false, false
+}
+
+func healthFault(f simulator.Fault) bool {
+	return f.Unhealthy || f.NoVersion || f.HealthStatus != 0 || f.ReportVersion != "" || f.FlapEvery != 0
+}
+
+// healthFaulted: target x's health answers are faulted while it runs
+// running, so state may keep a last known version for it.
+func (m *modelRun) healthFaulted(x, running string) bool {
+	f, ok := m.faults[x]
+	return ok && healthFault(f) && (f.FailVersion == "" || f.FailVersion == running)
+}
+
+// faultExcusesDiff: a fault that may legitimately make the plan after a
+// successful apply non-empty: a target whose health is faulted, or one
+// that does not run the version and cannot get it (a canary stage
+// tolerates failures up to success_threshold). A target without a version,
+// or reporting another one, with expect_version = false must not (§4.1.4).
+func (m *modelRun) faultExcusesDiff(fleet map[string]string) bool {
+	for _, t := range m.cfg.Targets {
+		f, ok := m.faults[t.Fleet]
+		if !ok {
+			continue
+		}
+		if (f.FailVersion == "" || f.FailVersion == m.cfg.Version) && fleet[t.Fleet] != m.cfg.Version {
+			return true
+		}
+		if !m.healthFaulted(t.Fleet, fleet[t.Fleet]) {
+			continue
+		}
+		versionOnly := !f.Unhealthy && f.HealthStatus == 0 && f.FlapEvery == 0
+		if versionOnly && !m.cfg.ExpectVersion {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// --- snapshots ---
+
+type worldSnap struct {
+	versions map[string]string
+	router   simulator.RouterState
+	flagPct  float64
+	flagOK   bool
+	calls    map[string]int
+	deploys  int
+}
+
+func (m *modelRun) snap() worldSnap {
+	fl, ok := m.f.Flag(modelFlag)
+	return worldSnap{
+		versions: m.f.Versions(),
+		router:   m.f.Router(),
+		flagPct:  fl.Percentage,
+		flagOK:   ok,
+		calls:    m.f.Calls(),
+		deploys:  len(m.f.Deploys()),
+	}
+}
+
+// modelState is codomyrmex_deployment.web as saved in terraform.tfstate.
+type modelState struct {
+	present, tainted bool
+	Version          string            `json:"version"`
+	PreviousVersion  *string           `json:"previous_version"`
+	Status           string            `json:"status"`
+	Strategy         string            `json:"strategy"`
+	ActiveSlot       *string           `json:"active_slot"`
+	TargetVersions   map[string]string `json:"target_versions"`
+	Targets          []struct {
+		ID      string  `json:"id"`
+		Address string  `json:"address"`
+		Slot    *string `json:"slot"`
+	} `json:"targets"`
+	raw map[string]json.RawMessage
+}
+
+func (m *modelRun) state() modelState {
+	m.t.Helper()
+	var s modelState
+	raw, err := os.ReadFile(filepath.Join(m.w.dir, "terraform.tfstate"))
+	if errors.Is(err, os.ErrNotExist) {
+		return s
+	}
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	var st struct {
+		Resources []struct {
+			Type      string `json:"type"`
+			Name      string `json:"name"`
+			Instances []struct {
+				Status     string          `json:"status"`
+				Attributes json.RawMessage `json:"attributes"`
+			} `json:"instances"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		m.t.Fatalf("reading the state: %v", err)
+	}
+	for _, r := range st.Resources {
+		if r.Type != "codomyrmex_deployment" || r.Name != modelStateAddr || len(r.Instances) == 0 {
+			continue
+		}
+		in := r.Instances[0]
+		if err := json.Unmarshal(in.Attributes, &s); err != nil {
+			m.t.Fatalf("reading the deployment: %v", err)
+		}
+		if err := json.Unmarshal(in.Attributes, &s.raw); err != nil {
+			m.t.Fatalf("reading the deployment: %v", err)
+		}
+		s.present, s.tainted = true, in.Status == "tainted"
+	}
+	return s
+}
+
+// fleetID is the simulated target an address points at ("" if none).
+func (m *modelRun) fleetID(address string) string {
+	id, ok := strings.CutPrefix(address, m.f.URL+"/t/")
+	if !ok || strings.Contains(id, "/") {
+		return ""
+	}
+	return id
+}
+
+func strp(p *string) string {
+	if p == nil {
+		return "null"
+	}
+	return strconv.Quote(*p)
+}
+
+// --- the steps ---
+
+func (m *modelRun) runStep(s mStep) {
+	m.logf("%s", s)
+	for _, a := range s.World {
+		m.act(a)
+	}
+	changedCfg := s.Cfg.render("") != m.cfg.render("")
+	m.cfg = s.Cfg.clone()
+	m.w.writeConfig(m.cfg.render(m.f.URL))
+	if changedCfg {
+		m.logf("    config: %s", m.cfg.summary())
+	}
+
+	switch s.CLI {
+	case cliApply:
+		m.apply(s, []string{"apply", "-auto-approve"}, nil)
+	case cliPlanfile:
+		out, code := m.cli("plan", "-out=tfplan")
+		if code != 0 {
+			m.logf("    the plan failed: %s", firstError(out))
+			break
+		}
+		m.apply(s, []string{"apply", "tfplan"}, s.Between)
+	case cliRefresh:
+		if _, code := m.cli("apply", "-refresh-only", "-auto-approve"); code == 0 {
+			clear(m.stale)
+		}
+		m.converged = false
+	case cliDestroy:
+		if _, code := m.cli("destroy", "-auto-approve"); code == 0 {
+			clear(m.stale)
+		}
+		m.converged = false
+	}
+	if m.routerDown || m.flagsDown {
+		m.servicesUp()
+	}
+	m.checkStateMatchesFleet()
+}
+
+// apply runs an apply (between: world actions after a saved plan was made)
+// and checks invariants c to f.
+func (m *modelRun) apply(s mStep, args []string, between []mAction) {
+	wasConverged := m.converged
+	var staleAfterPlan map[string]bool
+	if between != nil {
+		// The saved plan refreshed what was stale before it; what changes
+		// after it stays stale.
+		staleAfterPlan = map[string]bool{}
+		for _, a := range between {
+			for _, x := range m.act(a) {
+				staleAfterPlan[x] = true
+			}
+		}
+	}
+	faultFree := len(m.faults) == 0 && !m.routerDown && !m.flagsDown
+	prior := m.state()
+	pre := m.snap()
+
+	out, code := m.cli(args...)
+	flat := flatten(out)
+	post := m.snap()
+	after := m.state()
+	if code == 0 {
+		m.logf("    ok: %s", stateSummary(after))
+	} else {
+		m.logf("    failed: %s; %s", firstError(out), stateSummary(after))
+	}
+	if badOutput(out) != "" {
+		// Invariant a is already recorded; what the fleet did is Terraform's
+		// error, not a rollout's.
+		m.converged = false
+		return
+	}
+
+	// Once the apply walk started, the refreshed state was saved: what was
+	// stale is not any more (a saved plan refreshed before Between).
+	started := code == 0 || strings.Contains(flat, "codomyrmex_deployment.web: Modifying") ||
+		strings.Contains(flat, "codomyrmex_deployment.web: Creating") || strings.Contains(flat, "codomyrmex_deployment.web: Destroying")
+	if started {
+		if staleAfterPlan != nil {
+			m.stale = staleAfterPlan
+		} else {
+			clear(m.stale)
+		}
+	}
+
+	if code != 0 {
+		m.converged = false
+		if faultFree {
+			m.violate("f: apply failed with no fault injected", out, "%s exited %d: %s", strings.Join(args, " "), code, firstError(out))
+		}
+		m.checkFailedApply(out, flat, prior, after, pre, post)
+		return
+	}
+
+	if s.Equivalent && wasConverged && faultFree {
+		m.logf("    (checking that nothing changed: invariant e)")
+		m.checkNothingChanged(out, prior, after, pre, post)
+	}
+
+	// d: a successful apply on an unchanged fleet plans nothing next.
+	m.converged = false
+	if len(m.stale) > 0 || m.routerDown || m.flagsDown || m.faultExcusesDiff(post.versions) {
+		return
+	}
+	pout, pcode := m.cli("plan", "-detailed-exitcode")
+	switch pcode {
+	case 0:
+		m.converged = true
+	case 2:
+		m.violate("d: plan not empty after a successful apply", pout, "plan -detailed-exitcode exited 2 after a successful apply on an unchanged fleet:\n%s", planDiff(pout))
+	default:
+		m.violate("d: plan failed after a successful apply", pout, "plan -detailed-exitcode exited %d: %s", pcode, firstError(pout))
+	}
+}
+
+// checkFailedApply is invariant c.
+func (m *modelRun) checkFailedApply(out, flat string, prior, after modelState, pre, post worldSnap) {
+	cfgVersion := m.cfg.Version
+	replaced := strings.Contains(flat, "codomyrmex_deployment.web: Destroying")
+	if replaced {
+		// A tainted deployment was replaced: its destroy rolled back on
+		// purpose.
+		m.logf("    (replacement: fleet check c skipped)")
+		return
+	}
+
+	// A failed repair keeps version and previous_version (§4.1.2).
+	if prior.present && prior.Version == cfgVersion && m.someActiveRuns(prior, pre.versions, cfgVersion) {
+		if !after.present {
+			m.violate("c: failed repair removed the deployment from state", out, "the state had version %q", prior.Version)
+		} else if after.Version != prior.Version || strp(after.PreviousVersion) != strp(prior.PreviousVersion) {
+			m.violate("c: failed repair rewrote version/previous_version", out,
+				"a failed repair of %q (version unchanged) saved version %q previous_version %s; before: version %q previous_version %s",
+				cfgVersion, after.Version, strp(after.PreviousVersion), prior.Version, strp(prior.PreviousVersion))
+		}
+	}
+
+	lower := strings.ToLower(flat)
+	switch {
+	case !m.cfg.AutoRollback || strings.Contains(lower, "auto_rollback is off"):
+		return // nothing is rolled back: the fleet may be partly updated
+	case strings.Contains(lower, "previous version unknown") || strings.Contains(lower, "previous_version is unknown"):
+		return // nothing can be rolled back
+	}
+
+	// Fleet: every target at the version it ran before. The kind says how
+	// a target differs: still at the failed version, "restored" to
+	// previous_version although it ran another one, or something else.
+	rollbackTo := ""
+	if r := rolledBackTo.FindStringSubmatch(flat); r != nil && r[1] != "previous_version" {
+		rollbackTo = r[1]
+	} else if prior.present && prior.Version != cfgVersion {
+		rollbackTo = prior.Version
+	} else if prior.present && prior.PreviousVersion != nil {
+		rollbackTo = *prior.PreviousVersion
+	}
+	diffs := map[string][]string{}
+	for _, x := range slices.Sorted(maps.Keys(pre.versions)) {
+		b, a := pre.versions[x], post.versions[x]
+		if a == b {
+			continue
+		}
+		if m.cfg.Strategy == "blue_green" && m.routerDown && a == cfgVersion {
+			// The switch failed and could not be switched back: the idle
+			// slot keeps the new version rather than risk downgrading a slot
+			// that may serve traffic (TestAccReliability_routerDownDuringSwitch).
+			continue
+		}
+		if f, ok := m.faults[x]; ok && (f.FailVersion == "" || f.FailVersion == b || f.FailVersion == rollbackTo) {
+			// A fault keeps the target from being restored, or its health
+			// from confirming it: the rollback could not be done.
+			continue
+		}
+		how := "target changed to another version"
+		switch a {
+		case cfgVersion:
+			how = "target left at the failed version"
+		case rollbackTo:
+			how = "target set to previous_version instead of the version it ran"
+		}
+		diffs[how] = append(diffs[how], fmt.Sprintf("%s %s→%s", x, b, a))
+	}
+	for _, how := range slices.Sorted(maps.Keys(diffs)) {
+		m.violate("c: failed apply did not restore the fleet: "+how, out,
+			"failed apply of %q (%s, auto_rollback on, previous version known): %s",
+			cfgVersion, m.cfg.Strategy, strings.Join(diffs[how], ", "))
+	}
+
+	// Traffic: the router's active slot, the live version's weight, the
+	// failed version's weight, the flag.
+	if pre.router.ActiveSlot != post.router.ActiveSlot {
+		m.violate("c: failed apply moved the router's active slot", out, "active slot %q → %q", pre.router.ActiveSlot, post.router.ActiveSlot)
+	}
+	if live := prior.Version; prior.present && post.router.Weights[live] < pre.router.Weights[live] {
+		m.violate("c: failed apply lowered the live version's traffic", out,
+			"router weight of the live version %q: %v → %v (failed apply of %q)", live, pre.router.Weights[live], post.router.Weights[live], cfgVersion)
+	}
+	if (!prior.present || prior.Version != cfgVersion) && post.router.Weights[cfgVersion] > pre.router.Weights[cfgVersion] {
+		m.violate("c: failed apply left traffic on the failed version", out,
+			"router weight of %q: %v → %v", cfgVersion, pre.router.Weights[cfgVersion], post.router.Weights[cfgVersion])
+	}
+	if pre.flagPct != post.flagPct {
+		m.violate("c: failed apply changed the flag percentage", out,
+			"flag %s: %v%% (published %v) → %v%% (published %v)", modelFlag, pre.flagPct, pre.flagOK, post.flagPct, post.flagOK)
+	}
+}
+
+// rolledBackTo finds the version a failed rollout rolled back to in the
+// apply's (flattened) output.
+var rolledBackTo = regexp.MustCompile(`(?:rolled back to|rollback to) ([^\s:;,]+)`)
+
+// someActiveRuns: before the apply, some target of the state's active set
+// ran version, so the refresh kept it as the state's version and the apply
+// was a repair.
+func (m *modelRun) someActiveRuns(st modelState, fleet map[string]string, version string) bool {
+	for _, t := range st.Targets {
+		if st.Strategy == "blue_green" && st.ActiveSlot != nil && (t.Slot == nil || *t.Slot != *st.ActiveSlot) {
+			continue
+		}
+		if x := m.fleetID(t.Address); x != "" && fleet[x] == version {
+			return true
+		}
+	}
+	return false
+}
+
+// modelComputed are the computed attributes an equivalent edit must keep.
+var modelComputed = []string{"version", "status", "previous_version", "active_slot", "traffic_percentage", "targets_updated",
+	"targets_failed", "duration_ms", "deployed_at", "target_versions", "changed_targets", "strategy"}
+
+// checkNothingChanged is invariant e.
+func (m *modelRun) checkNothingChanged(out string, prior, after modelState, pre, post worldSnap) {
+	if post.deploys != pre.deploys {
+		m.violate("e: an edit that changes nothing that runs deployed", out, "%d deploy calls", post.deploys-pre.deploys)
+	}
+	for _, k := range []string{simulator.CallSwitch, simulator.CallWeights, simulator.CallFlagPut} {
+		if n := post.calls[k] - pre.calls[k]; n != 0 {
+			m.violate("e: an edit that changes nothing that runs called the router or flag service", out, "%d %s calls", n, k)
+		}
+	}
+	if !prior.present || !after.present {
+		return
+	}
+	var diffs []string
+	for _, k := range modelComputed {
+		if a, b := canonicalJSON(prior.raw[k]), canonicalJSON(after.raw[k]); a != b {
+			diffs = append(diffs, fmt.Sprintf("%s %s → %s", k, a, b))
+		}
+	}
+	if len(diffs) > 0 {
+		m.violate("e: an edit that changes nothing that runs changed computed values", out, "%s", strings.Join(diffs, "; "))
+	}
+}
+
+func canonicalJSON(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return "absent"
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return string(raw)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// checkStateMatchesFleet is invariant b.
+func (m *modelRun) checkStateMatchesFleet() {
+	st := m.state()
+	if !st.present {
+		return
+	}
+	fleet := m.f.Versions()
+	var problems []string
+	for _, t := range st.Targets {
+		v, ok := st.TargetVersions[t.ID]
+		if !ok {
+			continue
+		}
+		if v == "" {
+			problems = append(problems, fmt.Sprintf("target_versions[%s] = \"\" (a version is never recorded as empty)", t.ID))
+			continue
+		}
+		x := m.fleetID(t.Address)
+		if x == "" || m.stale[x] || m.healthFaulted(x, fleet[x]) {
+			continue
+		}
+		if v != fleet[x] && !m.cfg.ExpectVersion {
+			// Without expect_version a reported version is information, not
+			// drift: state keeps what was deployed, and a target that drifted
+			// cannot be told from one that reports another version.
+			continue
+		}
+		if v != fleet[x] {
+			problems = append(problems, fmt.Sprintf("target_versions[%s] = %q but /t/%s, its address, runs %q", t.ID, v, x, fleet[x]))
+		}
+	}
+	if len(problems) > 0 {
+		m.violate("b: state does not match the fleet", m.lastOut, "%s", strings.Join(problems, "; "))
+	}
+}
+
+// --- output helpers ---
+
+func stateSummary(s modelState) string {
+	if !s.present {
+		return "no deployment in state"
+	}
+	var tv []string
+	for _, k := range slices.Sorted(maps.Keys(s.TargetVersions)) {
+		tv = append(tv, k+"="+s.TargetVersions[k])
+	}
+	taint := ""
+	if s.tainted {
+		taint = " (tainted)"
+	}
+	return fmt.Sprintf("state version=%s previous=%s status=%s%s target_versions={%s}",
+		s.Version, strp(s.PreviousVersion), s.Status, taint, strings.Join(tv, " "))
+}
+
+var (
+	errorLine  = regexp.MustCompile(`Error: ([^\n]*)`)
+	sourceLine = regexp.MustCompile(`^\d+:`)
+)
+
+// firstError is the first error summary of a CLI output, with the first
+// line of its detail.
+func firstError(out string) string {
+	loc := errorLine.FindStringSubmatchIndex(out)
+	if loc == nil {
+		return "(no error message)"
+	}
+	summary := out[loc[2]:loc[3]]
+	rest := strings.Split(out[loc[1]:], "\n")
+	for _, l := range rest {
+		l = strings.TrimSpace(strings.Trim(l, "│ "))
+		if l != "" && !strings.HasPrefix(l, "with ") && !strings.HasPrefix(l, "on ") && !sourceLine.MatchString(l) {
+			return summary + ": " + l
+		}
+	}
+	return summary
+}
+
+// planDiff keeps the lines of a plan that show a change.
+func planDiff(out string) string {
+	var b bytes.Buffer
+	for _, l := range strings.Split(out, "\n") {
+		tl := strings.TrimSpace(l)
+		if strings.Contains(l, "->") || strings.HasPrefix(tl, "~ ") || strings.HasPrefix(tl, "+ ") || strings.HasPrefix(tl, "- ") ||
+			strings.HasPrefix(tl, "# ") || strings.HasPrefix(tl, "Plan:") {
+			b.WriteString(l + "\n")
+		}
+	}
+	return tail(b.String(), 2000)
+}

@@ -1,0 +1,976 @@
+package provider
+
+// The model of TestAccModel_randomSequences: a small description of a
+// codomyrmex_deployment configuration, the things users and the world do to
+// it, and a seeded generator of sequences of them. Everything here is pure:
+// a seed gives the same sequence of steps on every machine, so a failing
+// sequence is replayed with CODOMYRMEX_MODEL_SEEDS=<seed>. The driver that
+// runs the steps against the real CLI and checks the invariants is in
+// model_acc_test.go.
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
+)
+
+const (
+	// modelFleetSize targets t1 … t8 are simulated; a configuration uses
+	// at most modelMaxTargets of them, so re-addressing has somewhere to go.
+	modelFleetSize  = 8
+	modelMaxTargets = 6
+	modelInitial    = "1.0.0"
+	modelFlag       = "web-flag"
+)
+
+// modelVersions is the pool of versions a configuration moves between; the
+// "-bad" ones are the ones faults are usually aimed at.
+var modelVersions = []string{"1.0.0", "2.0.0", "3.0.0", "4.0.0", "2.1.0-bad", "3.1.0-bad"}
+
+// modelDriftVersions are what a target is changed to behind the provider's
+// back.
+var modelDriftVersions = []string{"0.9.0-hotfix", "1.0.0", "3.0.0", "4.0.0"}
+
+var modelStrategies = []string{"rolling", "blue_green", "canary", "feature_flag"}
+
+// Spellings of equivalent values: the index into each list is part of the
+// model, so that an "equivalent edit" changes only how a value is written.
+var (
+	// rolling.batch_delay when a single batch holds every target (batch_size
+	// 10): "" leaves it out, its default being 5s.
+	modelLongDelays = []string{"", "5s", "5000ms"}
+	// rolling.batch_delay with several batches, and canary.stage_interval.
+	modelZeroDurations = []string{"0s", "0ms", "0m"}
+	modelStages        = []string{"", "[10, 25, 50, 100]", "[50, 100]", "[34, 100]"}
+	modelThresholds    = []string{"", "0.95", "0.5"}
+	modelRollouts      = []string{"", "0", "10", "50"}
+)
+
+// mTarget is one element of targets: its id, the simulated fleet target its
+// address points at, its slot (rendered only with blue_green) and whether
+// it says name = "".
+type mTarget struct {
+	ID, Fleet, Slot string
+	EmptyName       bool
+}
+
+// mConfig is the configuration of codomyrmex_deployment.web (and the
+// terraform_data.gen that can feed it values unknown at plan time).
+type mConfig struct {
+	Version  string
+	Strategy string
+	Targets  []mTarget
+
+	AutoRollback, AutoRollbackSet   bool // Set: written out although it is the default
+	ExpectVersion, ExpectVersionSet bool
+
+	BatchSize      int // rolling: 1, 2 or 10
+	Delay          int // rolling: index into modelLongDelays (batch 10) or modelZeroDurations
+	MaxFailuresSet bool
+	Stages         int // canary: index into modelStages (0 and 1 are the same stages)
+	Interval       int // canary: index into modelZeroDurations
+	Threshold      int // canary: index into modelThresholds (0 and 1 are the same)
+	Rollout        int // feature_flag: index into modelRollouts (0 and 1 are the same)
+
+	// Values routed through terraform_data.gen.output: any change of them,
+	// or of Token (triggers_replace), makes them unknown at plan time.
+	FeedVersion, FeedIDs, FeedSetting bool
+	Token                             int
+}
+
+func (c mConfig) clone() mConfig {
+	c.Targets = slices.Clone(c.Targets)
+	return c
+}
+
+func (c *mConfig) delayLiteral() string {
+	if c.BatchSize >= 10 {
+		return modelLongDelays[c.Delay%len(modelLongDelays)]
+	}
+	return modelZeroDurations[c.Delay%len(modelZeroDurations)]
+}
+
+// settingLiteral is the HCL value of the strategy setting that FeedSetting
+// routes through terraform_data: always spelled out there.
+func (c *mConfig) settingLiteral(url string) string {
+	switch c.Strategy {
+	case "rolling":
+		d := c.delayLiteral()
+		if d == "" {
+			d = "5s"
+		}
+		return fmt.Sprintf("%q", d)
+	case "canary":
+		return fmt.Sprintf("%q", modelZeroDurations[c.Interval%len(modelZeroDurations)])
+	case "feature_flag":
+		if r := modelRollouts[c.Rollout%len(modelRollouts)]; r != "" {
+			return r
+		}
+		return "0"
+	default:
+		return fmt.Sprintf("%q", url+"/router")
+	}
+}
+
+// render writes the whole main.tf body (after the required_providers block)
+// for a fleet served at url.
+func (c *mConfig) render(url string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `
+provider "codomyrmex" {
+  flag_endpoint   = "%s/flags"
+  request_timeout = "1s"
+  retries         = 1
+}
+
+resource "terraform_data" "gen" {
+  input = {
+    k = "model"
+`, url)
+	if c.FeedVersion {
+		fmt.Fprintf(&b, "    version = %q\n", c.Version)
+	}
+	if c.FeedIDs {
+		var ids []string
+		for _, t := range c.Targets {
+			ids = append(ids, fmt.Sprintf("%s = %q", t.ID, t.ID))
+		}
+		fmt.Fprintf(&b, "    ids = { %s }\n", strings.Join(ids, ", "))
+	}
+	if c.FeedSetting {
+		fmt.Fprintf(&b, "    setting = %s\n", c.settingLiteral(url))
+	}
+	fmt.Fprintf(&b, `  }
+  triggers_replace = "token-%d"
+}
+
+resource "codomyrmex_deployment" "web" {
+  name = "web"
+`, c.Token)
+	if c.FeedVersion {
+		b.WriteString("  version = terraform_data.gen.output.version\n")
+	} else {
+		fmt.Fprintf(&b, "  version = %q\n", c.Version)
+	}
+	switch {
+	case !c.AutoRollback:
+		b.WriteString("  auto_rollback = false\n")
+	case c.AutoRollbackSet:
+		b.WriteString("  auto_rollback = true\n")
+	}
+	hc := `interval = "10ms", timeout = "1s"`
+	switch {
+	case !c.ExpectVersion:
+		hc += ", expect_version = false"
+	case c.ExpectVersionSet:
+		hc += ", expect_version = true"
+	}
+	fmt.Fprintf(&b, "  health_check = { %s }\n", hc)
+	b.WriteString("  targets = [\n")
+	for _, t := range c.Targets {
+		id := fmt.Sprintf("%q", t.ID)
+		if c.FeedIDs {
+			id = "terraform_data.gen.output.ids." + t.ID
+		}
+		fmt.Fprintf(&b, "    { id = %s, address = \"%s/t/%s\"", id, url, t.Fleet)
+		if c.Strategy == "blue_green" {
+			fmt.Fprintf(&b, ", slot = %q", t.Slot)
+		}
+		if t.EmptyName {
+			b.WriteString(`, name = ""`)
+		}
+		b.WriteString(" },\n")
+	}
+	b.WriteString("  ]\n")
+	fed := "terraform_data.gen.output.setting"
+	var attrs []string
+	switch c.Strategy {
+	case "rolling":
+		attrs = append(attrs, fmt.Sprintf("batch_size = %d", c.BatchSize))
+		if c.FeedSetting {
+			attrs = append(attrs, "batch_delay = "+fed)
+		} else if d := c.delayLiteral(); d != "" {
+			attrs = append(attrs, fmt.Sprintf("batch_delay = %q", d))
+		}
+		if c.MaxFailuresSet {
+			attrs = append(attrs, "max_failures = 0")
+		}
+		fmt.Fprintf(&b, "  rolling = { %s }\n", strings.Join(attrs, ", "))
+	case "blue_green":
+		router := fmt.Sprintf("%q", url+"/router")
+		if c.FeedSetting {
+			router = fed
+		}
+		fmt.Fprintf(&b, "  blue_green = { router_url = %s }\n", router)
+	case "canary":
+		if s := modelStages[c.Stages%len(modelStages)]; s != "" {
+			attrs = append(attrs, "stages = "+s)
+		}
+		if c.FeedSetting {
+			attrs = append(attrs, "stage_interval = "+fed)
+		} else {
+			attrs = append(attrs, fmt.Sprintf("stage_interval = %q", modelZeroDurations[c.Interval%len(modelZeroDurations)]))
+		}
+		if th := modelThresholds[c.Threshold%len(modelThresholds)]; th != "" {
+			attrs = append(attrs, "success_threshold = "+th)
+		}
+		attrs = append(attrs, fmt.Sprintf("router_url = %q", url+"/router"))
+		fmt.Fprintf(&b, "  canary = { %s }\n", strings.Join(attrs, ", "))
+	case "feature_flag":
+		attrs = append(attrs, fmt.Sprintf("flag_name = %q", modelFlag))
+		if c.FeedSetting {
+			attrs = append(attrs, "initial_rollout = "+fed)
+		} else if r := modelRollouts[c.Rollout%len(modelRollouts)]; r != "" {
+			attrs = append(attrs, "initial_rollout = "+r)
+		}
+		fmt.Fprintf(&b, "  feature_flag = { %s }\n", strings.Join(attrs, ", "))
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// summary is a one-line human-readable form of the configuration.
+func (c *mConfig) summary() string {
+	var s []string
+	switch c.Strategy {
+	case "rolling":
+		d := c.delayLiteral()
+		if d == "" {
+			d = "(5s)"
+		}
+		s = append(s, fmt.Sprintf("rolling{batch=%d delay=%s mf=%v}", c.BatchSize, d, c.MaxFailuresSet))
+	case "blue_green":
+		s = append(s, "blue_green{router}")
+	case "canary":
+		st := modelStages[c.Stages%len(modelStages)]
+		if st == "" {
+			st = "(default)"
+		}
+		th := modelThresholds[c.Threshold%len(modelThresholds)]
+		if th == "" {
+			th = "(0.95)"
+		}
+		s = append(s, fmt.Sprintf("canary{stages=%s interval=%s threshold=%s router}", st, modelZeroDurations[c.Interval%len(modelZeroDurations)], th))
+	case "feature_flag":
+		r := modelRollouts[c.Rollout%len(modelRollouts)]
+		if r == "" {
+			r = "(0)"
+		}
+		s = append(s, fmt.Sprintf("feature_flag{initial_rollout=%s}", r))
+	}
+	s = append(s, "version="+c.Version)
+	ar := fmt.Sprint(c.AutoRollback)
+	if c.AutoRollback && !c.AutoRollbackSet {
+		ar = "(true)"
+	}
+	ev := fmt.Sprint(c.ExpectVersion)
+	if c.ExpectVersion && !c.ExpectVersionSet {
+		ev = "(true)"
+	}
+	s = append(s, "auto_rollback="+ar, "expect_version="+ev)
+	var ts []string
+	for _, t := range c.Targets {
+		x := t.ID + "@" + t.Fleet
+		if c.Strategy == "blue_green" {
+			x += "/" + t.Slot
+		}
+		if t.EmptyName {
+			x += `(name="")`
+		}
+		ts = append(ts, x)
+	}
+	s = append(s, "targets=["+strings.Join(ts, " ")+"]")
+	var fed []string
+	if c.FeedVersion {
+		fed = append(fed, "version")
+	}
+	if c.FeedIDs {
+		fed = append(fed, "ids")
+	}
+	if c.FeedSetting {
+		fed = append(fed, "setting")
+	}
+	if len(fed) > 0 {
+		s = append(s, "via terraform_data: "+strings.Join(fed, ","))
+	}
+	s = append(s, fmt.Sprintf("token=%d", c.Token))
+	return strings.Join(s, " ")
+}
+
+// mAction is something the world does: drift, a fault, a service outage.
+type mAction struct {
+	Kind    string // "drift", "fault", "clear", "router", "flags"
+	Target  string // fleet target id
+	Version string // drift: the version the target now runs
+	Fault   simulator.Fault
+	Down    bool // router, flags
+}
+
+func (a mAction) String() string {
+	switch a.Kind {
+	case "drift":
+		return fmt.Sprintf("drift %s→%s", a.Target, a.Version)
+	case "fault":
+		return fmt.Sprintf("fault %s{%s}", a.Target, describeFault(a.Fault))
+	case "clear":
+		return "clear faults"
+	default:
+		if a.Down {
+			return a.Kind + " down"
+		}
+		return a.Kind + " up"
+	}
+}
+
+func describeFault(f simulator.Fault) string {
+	var p []string
+	if f.DeployStatus != 0 {
+		p = append(p, fmt.Sprintf("deploy %d", f.DeployStatus))
+	}
+	if f.HealthStatus != 0 {
+		p = append(p, fmt.Sprintf("health %d", f.HealthStatus))
+	}
+	if f.Unhealthy {
+		p = append(p, "unhealthy")
+	}
+	if f.NoVersion {
+		p = append(p, "no version")
+	}
+	if f.ReportVersion != "" {
+		p = append(p, "reports "+f.ReportVersion)
+	}
+	if f.FailVersion != "" {
+		p = append(p, "only "+f.FailVersion)
+	}
+	return strings.Join(p, ", ")
+}
+
+// CLI actions of a step.
+const (
+	cliNone     = ""
+	cliApply    = "apply"
+	cliPlanfile = "plan -out, then apply the saved plan"
+	cliRefresh  = "apply -refresh-only"
+	cliDestroy  = "destroy"
+)
+
+// mStep is one step of a sequence: the world changes, the configuration
+// becomes Cfg, the CLI runs.
+type mStep struct {
+	Op      string
+	Desc    string
+	Cfg     mConfig
+	World   []mAction // before the CLI
+	CLI     string
+	Between []mAction // cliPlanfile: after the plan, before its apply
+	// Equivalent: the configuration changed only in ways that do not
+	// change what runs (or only went through an unknown-at-plan value).
+	Equivalent bool
+}
+
+func (s mStep) String() string {
+	var p []string
+	p = append(p, s.Op+": "+s.Desc)
+	if len(s.World) > 0 {
+		p = append(p, "world: "+joinActions(s.World))
+	}
+	if s.CLI != cliNone {
+		p = append(p, "cli: "+s.CLI)
+	}
+	if len(s.Between) > 0 {
+		p = append(p, "between plan and apply: "+joinActions(s.Between))
+	}
+	return strings.Join(p, "; ")
+}
+
+func joinActions(as []mAction) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// modelGen generates a sequence; only its rng and the configuration decide
+// what comes next, never what the CLI answered, so a seed always gives the
+// same steps.
+type modelGen struct {
+	r     *rand.Rand
+	cfg   mConfig
+	fresh int // counter for new target ids
+}
+
+func newModelGen(seed uint64) *modelGen {
+	return &modelGen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
+
+// modelSequence is the create step followed by n random steps.
+func modelSequence(seed uint64, n int) []mStep {
+	g := newModelGen(seed)
+	steps := []mStep{g.initial()}
+	for range n {
+		steps = append(steps, g.next())
+	}
+	return steps
+}
+
+func (g *modelGen) chance(p float64) bool { return g.r.Float64() < p }
+
+func pick[T any](g *modelGen, xs []T) T { return xs[g.r.IntN(len(xs))] }
+
+func (g *modelGen) initial() mStep {
+	n := 3 + g.r.IntN(3)
+	fleet := g.r.Perm(modelFleetSize)[:n]
+	slices.Sort(fleet)
+	c := mConfig{Version: "2.0.0", AutoRollback: !g.chance(0.15), ExpectVersion: true}
+	for i, x := range fleet {
+		id := fmt.Sprintf("t%d", x+1)
+		c.Targets = append(c.Targets, mTarget{ID: id, Fleet: id, Slot: []string{"blue", "green"}[i%2]})
+	}
+	g.cfg = c
+	g.setStrategy(pick(g, modelStrategies))
+	g.cfg.FeedVersion = g.chance(0.2)
+	return mStep{Op: "create", Desc: "first apply", Cfg: g.cfg.clone(), CLI: cliApply}
+}
+
+// setStrategy switches strategy with random settings for it.
+func (g *modelGen) setStrategy(s string) {
+	c := &g.cfg
+	c.Strategy = s
+	c.BatchSize = pick(g, []int{1, 2, 10})
+	c.Delay = g.r.IntN(3)
+	c.MaxFailuresSet = g.chance(0.3)
+	c.Stages = g.r.IntN(len(modelStages))
+	c.Interval = g.r.IntN(len(modelZeroDurations))
+	c.Threshold = g.r.IntN(len(modelThresholds))
+	c.Rollout = g.r.IntN(len(modelRollouts))
+	g.fixSlots()
+}
+
+// fixSlots keeps both slots in use (blue_green requires it): when every
+// target has one slot, the last one gets the other.
+func (g *modelGen) fixSlots() string {
+	ts := g.cfg.Targets
+	for _, t := range ts {
+		if t.Slot != ts[0].Slot {
+			return ""
+		}
+	}
+	last := &ts[len(ts)-1]
+	last.Slot = otherSlot(last.Slot)
+	return fmt.Sprintf(" (%s moves to slot %s so both slots are used)", last.ID, last.Slot)
+}
+
+func otherSlot(s string) string {
+	if s == "blue" {
+		return "green"
+	}
+	return "blue"
+}
+
+func (g *modelGen) newVersion() string {
+	var vs []string
+	for _, v := range modelVersions {
+		if v != g.cfg.Version {
+			vs = append(vs, v)
+		}
+	}
+	return pick(g, vs)
+}
+
+func (g *modelGen) usedFleet() map[string]bool {
+	used := map[string]bool{}
+	for _, t := range g.cfg.Targets {
+		used[t.Fleet] = true
+	}
+	return used
+}
+
+func (g *modelGen) freeFleet() []string {
+	used := g.usedFleet()
+	var free []string
+	for i := 1; i <= modelFleetSize; i++ {
+		if id := fmt.Sprintf("t%d", i); !used[id] {
+			free = append(free, id)
+		}
+	}
+	return free
+}
+
+func (g *modelGen) hasID(id string) bool {
+	for _, t := range g.cfg.Targets {
+		if t.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// someTargets picks k distinct configured targets' fleet ids, in list order.
+func (g *modelGen) someTargets(k int) []string {
+	k = min(k, len(g.cfg.Targets))
+	idx := g.r.Perm(len(g.cfg.Targets))[:k]
+	slices.Sort(idx)
+	out := make([]string, k)
+	for i, j := range idx {
+		out[i] = g.cfg.Targets[j].Fleet
+	}
+	return out
+}
+
+type modelOp struct {
+	name   string
+	weight int
+	gen    func(*modelGen) (mStep, bool)
+}
+
+var modelOps = []modelOp{
+	{"version", 6, (*modelGen).opVersion},
+	{"repair", 2, (*modelGen).opRepair},
+	{"settings", 3, (*modelGen).opSettings},
+	{"equivalent", 3, (*modelGen).opEquivalent},
+	{"targets", 4, (*modelGen).opTargets},
+	{"fail-version", 4, (*modelGen).opFailVersion},
+	{"fail-repair", 3, (*modelGen).opFailRepair},
+	{"health-fault", 2, (*modelGen).opHealthFault},
+	{"service-down", 2, (*modelGen).opServiceDown},
+	{"drift", 3, (*modelGen).opDrift},
+	{"saved-plan", 3, (*modelGen).opSavedPlan},
+	{"refresh-only", 1, (*modelGen).opRefresh},
+	{"destroy", 1, (*modelGen).opDestroy},
+	{"clear-faults", 2, (*modelGen).opClear},
+	{"unknown", 2, (*modelGen).opUnknown},
+}
+
+func (g *modelGen) next() mStep {
+	total := 0
+	for _, op := range modelOps {
+		total += op.weight
+	}
+	for {
+		n := g.r.IntN(total)
+		for _, op := range modelOps {
+			if n -= op.weight; n < 0 {
+				before := g.cfg.clone()
+				s, ok := op.gen(g)
+				if !ok {
+					g.cfg = before
+					break
+				}
+				s.Op = op.name
+				s.Cfg = g.cfg.clone()
+				return s
+			}
+		}
+	}
+}
+
+func (g *modelGen) opVersion() (mStep, bool) {
+	g.cfg.Version = g.newVersion()
+	return mStep{Desc: "version → " + g.cfg.Version, CLI: cliApply}, true
+}
+
+func (g *modelGen) opRepair() (mStep, bool) {
+	return mStep{Desc: "apply the configuration unchanged", CLI: cliApply}, true
+}
+
+// realSetting changes a setting for real (what runs, or how it is rolled
+// out, differs).
+func (g *modelGen) realSetting() string {
+	c := &g.cfg
+	switch g.r.IntN(5) {
+	case 0:
+		var others []string
+		for _, s := range modelStrategies {
+			if s != c.Strategy {
+				others = append(others, s)
+			}
+		}
+		from := c.Strategy
+		g.setStrategy(pick(g, others))
+		return fmt.Sprintf("strategy %s → %s", from, c.Strategy)
+	case 1:
+		c.AutoRollback = !c.AutoRollback
+		return fmt.Sprintf("auto_rollback → %v", c.AutoRollback)
+	case 2:
+		c.ExpectVersion = !c.ExpectVersion
+		return fmt.Sprintf("expect_version → %v", c.ExpectVersion)
+	}
+	switch c.Strategy {
+	case "rolling":
+		var sizes []int
+		for _, b := range []int{1, 2, 10} {
+			if b != c.BatchSize {
+				sizes = append(sizes, b)
+			}
+		}
+		c.BatchSize, c.Delay = pick(g, sizes), 0
+		return fmt.Sprintf("batch_size → %d", c.BatchSize)
+	case "canary":
+		if g.chance(0.5) {
+			class := func(i int) int { return max(i, 1) } // 0 and 1 are the same stages
+			var alt []int
+			for i := range modelStages {
+				if class(i) != class(c.Stages) && i != 0 {
+					alt = append(alt, i)
+				}
+			}
+			c.Stages = pick(g, alt)
+			return "stages → " + modelStages[c.Stages]
+		}
+		if c.Threshold == 2 {
+			c.Threshold = g.r.IntN(2)
+		} else {
+			c.Threshold = 2
+		}
+		return "success_threshold → " + modelThresholds[c.Threshold]
+	case "feature_flag":
+		class := func(i int) int { return max(i, 1) }
+		var alt []int
+		for i := range modelRollouts {
+			if class(i) != class(c.Rollout) && i != 0 {
+				alt = append(alt, i)
+			}
+		}
+		c.Rollout = pick(g, alt)
+		return "initial_rollout → " + modelRollouts[c.Rollout]
+	default:
+		c.AutoRollback = !c.AutoRollback
+		return fmt.Sprintf("auto_rollback → %v", c.AutoRollback)
+	}
+}
+
+func (g *modelGen) opSettings() (mStep, bool) {
+	desc := g.realSetting()
+	if g.chance(0.3) {
+		g.cfg.Version = g.newVersion()
+		desc += ", version → " + g.cfg.Version
+	}
+	return mStep{Desc: desc, CLI: cliApply}, true
+}
+
+// equivalentEdit changes how a value is written, not the value.
+func (g *modelGen) equivalentEdit() string {
+	c := &g.cfg
+	var edits []func() string
+	if c.AutoRollback {
+		edits = append(edits, func() string {
+			c.AutoRollbackSet = !c.AutoRollbackSet
+			return fmt.Sprintf("auto_rollback = true written out: %v", c.AutoRollbackSet)
+		})
+	}
+	if c.ExpectVersion {
+		edits = append(edits, func() string {
+			c.ExpectVersionSet = !c.ExpectVersionSet
+			return fmt.Sprintf("health_check.expect_version = true written out: %v", c.ExpectVersionSet)
+		})
+	}
+	edits = append(edits, func() string {
+		i := g.r.IntN(len(c.Targets))
+		c.Targets[i].EmptyName = !c.Targets[i].EmptyName
+		return fmt.Sprintf("name = \"\" on %s: %v", c.Targets[i].ID, c.Targets[i].EmptyName)
+	})
+	switch c.Strategy {
+	case "rolling":
+		if !c.FeedSetting {
+			edits = append(edits, func() string {
+				old := c.delayLiteral()
+				c.Delay = (c.Delay + 1 + g.r.IntN(2)) % 3
+				return fmt.Sprintf("batch_delay %q → %q", old, c.delayLiteral())
+			})
+		}
+		edits = append(edits, func() string {
+			c.MaxFailuresSet = !c.MaxFailuresSet
+			return fmt.Sprintf("max_failures = 0 written out: %v", c.MaxFailuresSet)
+		})
+	case "canary":
+		if c.Stages <= 1 {
+			edits = append(edits, func() string {
+				c.Stages = 1 - c.Stages
+				return fmt.Sprintf("stages %q (default spelled out or not)", modelStages[c.Stages])
+			})
+		}
+		if !c.FeedSetting {
+			edits = append(edits, func() string {
+				old := modelZeroDurations[c.Interval]
+				c.Interval = (c.Interval + 1 + g.r.IntN(2)) % 3
+				return fmt.Sprintf("stage_interval %q → %q", old, modelZeroDurations[c.Interval])
+			})
+		}
+		if c.Threshold <= 1 {
+			edits = append(edits, func() string {
+				c.Threshold = 1 - c.Threshold
+				return fmt.Sprintf("success_threshold %q (default spelled out or not)", modelThresholds[c.Threshold])
+			})
+		}
+	case "feature_flag":
+		if c.Rollout <= 1 && !c.FeedSetting {
+			edits = append(edits, func() string {
+				c.Rollout = 1 - c.Rollout
+				return fmt.Sprintf("initial_rollout %q (default spelled out or not)", modelRollouts[c.Rollout])
+			})
+		}
+	}
+	return pick(g, edits)()
+}
+
+func (g *modelGen) opEquivalent() (mStep, bool) {
+	return mStep{Desc: "equivalent edit: " + g.equivalentEdit(), CLI: cliApply, Equivalent: true}, true
+}
+
+func (g *modelGen) opTargets() (mStep, bool) {
+	c := &g.cfg
+	free := g.freeFleet()
+	var kinds []string
+	if len(c.Targets) < modelMaxTargets && len(free) > 0 {
+		kinds = append(kinds, "add", "add")
+	}
+	if len(c.Targets) > 2 {
+		kinds = append(kinds, "remove", "remove")
+	}
+	kinds = append(kinds, "rename", "readdress")
+	if c.Strategy == "blue_green" {
+		kinds = append(kinds, "slot")
+	}
+	if len(free) == 0 {
+		kinds = slices.DeleteFunc(kinds, func(k string) bool { return k == "readdress" })
+	}
+	var desc string
+	switch kind := pick(g, kinds); kind {
+	case "add":
+		fleet := pick(g, free)
+		id := fleet
+		if g.hasID(id) {
+			g.fresh++
+			id = fmt.Sprintf("n%d", g.fresh)
+		}
+		at := g.r.IntN(len(c.Targets) + 1)
+		c.Targets = slices.Insert(c.Targets, at, mTarget{ID: id, Fleet: fleet, Slot: pick(g, []string{"blue", "green"})})
+		desc = fmt.Sprintf("add target %s@%s at position %d", id, fleet, at)
+	case "remove":
+		i := g.r.IntN(len(c.Targets))
+		desc = "remove target " + c.Targets[i].ID
+		c.Targets = slices.Delete(c.Targets, i, i+1)
+	case "rename":
+		i := g.r.IntN(len(c.Targets))
+		g.fresh++
+		old := c.Targets[i].ID
+		c.Targets[i].ID = fmt.Sprintf("r%d", g.fresh)
+		desc = fmt.Sprintf("rename target %s → %s (same address)", old, c.Targets[i].ID)
+	case "readdress":
+		i := g.r.IntN(len(c.Targets))
+		old := c.Targets[i].Fleet
+		c.Targets[i].Fleet = pick(g, free)
+		desc = fmt.Sprintf("re-address target %s from /t/%s to /t/%s", c.Targets[i].ID, old, c.Targets[i].Fleet)
+	case "slot":
+		i := g.r.IntN(len(c.Targets))
+		c.Targets[i].Slot = otherSlot(c.Targets[i].Slot)
+		desc = fmt.Sprintf("target %s → slot %s", c.Targets[i].ID, c.Targets[i].Slot)
+	}
+	desc += g.fixSlots()
+	if g.chance(0.35) {
+		c.Version = g.newVersion()
+		desc += ", version → " + c.Version
+	}
+	return mStep{Desc: desc, CLI: cliApply}, true
+}
+
+// versionFaults are faults that make a deploy of one version fail.
+func (g *modelGen) versionFault(v string) simulator.Fault {
+	switch g.r.IntN(3) {
+	case 0:
+		return simulator.Fault{DeployStatus: 500, FailVersion: v}
+	case 1:
+		return simulator.Fault{Unhealthy: true, FailVersion: v}
+	default:
+		return simulator.Fault{ReportVersion: "9.9.9", FailVersion: v}
+	}
+}
+
+func (g *modelGen) opFailVersion() (mStep, bool) {
+	v := g.newVersion()
+	k := 1 + g.r.IntN(2)
+	if g.chance(0.2) {
+		k = len(g.cfg.Targets)
+	}
+	var world []mAction
+	for _, x := range g.someTargets(k) {
+		world = append(world, mAction{Kind: "fault", Target: x, Fault: g.versionFault(v)})
+	}
+	g.cfg.Version = v
+	return mStep{Desc: "version → " + v + " which fails on some targets", World: world, CLI: cliApply}, true
+}
+
+// opFailRepair: targets drift, and redeploying the configured version to
+// them fails: an apply that only repairs, and fails.
+func (g *modelGen) opFailRepair() (mStep, bool) {
+	world := g.drift(1 + g.r.IntN(2))
+	for _, a := range world[:1+g.r.IntN(len(world))] {
+		world = append(world, mAction{Kind: "fault", Target: a.Target, Fault: g.versionFault(g.cfg.Version)})
+	}
+	return mStep{Desc: "drifted targets cannot be brought back to " + g.cfg.Version, World: world, CLI: cliApply}, true
+}
+
+func (g *modelGen) opHealthFault() (mStep, bool) {
+	x := g.someTargets(1)[0]
+	var f simulator.Fault
+	switch g.r.IntN(3) {
+	case 0:
+		f = simulator.Fault{Unhealthy: true}
+	case 1:
+		f = simulator.Fault{NoVersion: true}
+	default:
+		f = simulator.Fault{HealthStatus: 503}
+	}
+	desc := "a target's health goes bad"
+	if g.chance(0.5) {
+		g.cfg.Version = g.newVersion()
+		desc += ", version → " + g.cfg.Version
+	}
+	return mStep{Desc: desc, World: []mAction{{Kind: "fault", Target: x, Fault: f}}, CLI: cliApply}, true
+}
+
+func (g *modelGen) opServiceDown() (mStep, bool) {
+	var a mAction
+	switch g.cfg.Strategy {
+	case "canary", "blue_green":
+		a = mAction{Kind: "router", Down: true}
+	case "feature_flag":
+		a = mAction{Kind: "flags", Down: true}
+	default:
+		return mStep{}, false
+	}
+	desc := a.Kind + " down during the apply (back up after it)"
+	if g.chance(0.8) {
+		g.cfg.Version = g.newVersion()
+		desc += ", version → " + g.cfg.Version
+	}
+	return mStep{Desc: desc, World: []mAction{a}, CLI: cliApply}, true
+}
+
+func (g *modelGen) drift(k int) []mAction {
+	var out []mAction
+	for _, x := range g.someTargets(k) {
+		out = append(out, mAction{Kind: "drift", Target: x, Version: pick(g, modelDriftVersions)})
+	}
+	return out
+}
+
+func (g *modelGen) opDrift() (mStep, bool) {
+	return mStep{Desc: "out-of-band change of running versions", World: g.drift(1 + g.r.IntN(2))}, true
+}
+
+func (g *modelGen) opSavedPlan() (mStep, bool) {
+	var desc string
+	switch n := g.r.Float64(); {
+	case n < 0.6:
+		g.cfg.Version = g.newVersion()
+		desc = "version → " + g.cfg.Version
+	case n < 0.8:
+		desc = g.realSetting()
+	default:
+		desc = "configuration unchanged"
+	}
+	var between []mAction
+	kinds := []string{"drift", "fault", "clear"}
+	if g.cfg.Strategy == "canary" || g.cfg.Strategy == "blue_green" {
+		kinds = append(kinds, "router")
+	}
+	if g.cfg.Strategy == "feature_flag" {
+		kinds = append(kinds, "flags")
+	}
+	switch pick(g, kinds) {
+	case "drift":
+		between = g.drift(1)
+	case "fault":
+		between = []mAction{{Kind: "fault", Target: g.someTargets(1)[0], Fault: g.versionFault(g.cfg.Version)}}
+	case "clear":
+		between = []mAction{{Kind: "clear"}}
+	case "router":
+		between = []mAction{{Kind: "router", Down: true}}
+	case "flags":
+		between = []mAction{{Kind: "flags", Down: true}}
+	}
+	return mStep{Desc: desc + ", saved plan applied after the world changed", CLI: cliPlanfile, Between: between}, true
+}
+
+func (g *modelGen) opRefresh() (mStep, bool) {
+	return mStep{Desc: "refresh only", CLI: cliRefresh}, true
+}
+
+func (g *modelGen) opDestroy() (mStep, bool) {
+	return mStep{Desc: "destroy (the next apply creates it again)", CLI: cliDestroy}, true
+}
+
+func (g *modelGen) opClear() (mStep, bool) {
+	return mStep{Desc: "faults cleared, services up", World: []mAction{{Kind: "clear"}}}, true
+}
+
+// opUnknown routes values through terraform_data, or replaces it, so that
+// they are unknown at plan time.
+func (g *modelGen) opUnknown() (mStep, bool) {
+	c := &g.cfg
+	var desc string
+	equivalent := false
+	switch g.r.IntN(4) {
+	case 0:
+		c.Token++
+		desc = "replace terraform_data (its output is unknown at plan, with the same values)"
+		equivalent = true
+	case 1:
+		c.FeedVersion = !c.FeedVersion
+		desc = fmt.Sprintf("version through terraform_data: %v", c.FeedVersion)
+	case 2:
+		c.FeedIDs = !c.FeedIDs
+		desc = fmt.Sprintf("target ids through terraform_data: %v", c.FeedIDs)
+	default:
+		c.FeedSetting = !c.FeedSetting
+		desc = fmt.Sprintf("strategy setting through terraform_data: %v", c.FeedSetting)
+	}
+	if g.chance(0.4) {
+		equivalent = false
+		if g.chance(0.5) {
+			c.Version = g.newVersion()
+			desc += ", version → " + c.Version
+		} else {
+			g.fresh++
+			i := g.r.IntN(len(c.Targets))
+			old := c.Targets[i].ID
+			c.Targets[i].ID = fmt.Sprintf("r%d", g.fresh)
+			desc += fmt.Sprintf(", rename target %s → %s", old, c.Targets[i].ID)
+		}
+	}
+	return mStep{Desc: desc, CLI: cliApply, Equivalent: equivalent}, true
+}
+
+// TestModelSequence_deterministic: a seed always gives the same steps and
+// configurations, which is what makes a failing sequence replayable.
+func TestModelSequence_deterministic(t *testing.T) {
+	t.Parallel()
+	for seed := uint64(1); seed <= 20; seed++ {
+		a, b := modelSequence(seed, 30), modelSequence(seed, 30)
+		for i := range a {
+			if a[i].String() != b[i].String() || a[i].Cfg.render("http://x") != b[i].Cfg.render("http://x") {
+				t.Fatalf("seed %d step %d differs between two generations:\n%s\n%s", seed, i, a[i], b[i])
+			}
+			cfg := a[i].Cfg
+			if len(cfg.Targets) < 2 || len(cfg.Targets) > modelMaxTargets {
+				t.Fatalf("seed %d step %d: %d targets", seed, i, len(cfg.Targets))
+			}
+			ids, fleet, slots := map[string]bool{}, map[string]bool{}, map[string]bool{}
+			for _, tg := range cfg.Targets {
+				if ids[tg.ID] || fleet[tg.Fleet] {
+					t.Fatalf("seed %d step %d: duplicate id or address: %s", seed, i, cfg.summary())
+				}
+				ids[tg.ID], fleet[tg.Fleet], slots[tg.Slot] = true, true, true
+			}
+			if !slots["blue"] || !slots["green"] {
+				t.Fatalf("seed %d step %d: not both slots used: %s", seed, i, cfg.summary())
+			}
+		}
+	}
+}
