@@ -129,6 +129,20 @@ type deploymentState struct {
 // file or the output of `state pull`); ok is false when it is not there.
 func readDeployment(t *testing.T, raw []byte, name string) (d deploymentState, tainted, ok bool) { //nolint:unparam // tainted documents the state read
 	t.Helper()
+	attrs, tainted, ok := deploymentAttributes(t, raw, name)
+	if ok {
+		if err := json.Unmarshal(attrs, &d); err != nil {
+			t.Fatalf("reading the deployment's attributes: %v", err)
+		}
+	}
+	return d, tainted, ok
+}
+
+// deploymentAttributes returns the attributes of codomyrmex_deployment.name
+// in the state JSON raw, and whether it is tainted; ok is false when it is
+// not there.
+func deploymentAttributes(t *testing.T, raw []byte, name string) (attrs json.RawMessage, tainted, ok bool) {
+	t.Helper()
 	var st struct {
 		Resources []struct {
 			Type      string `json:"type"`
@@ -143,15 +157,11 @@ func readDeployment(t *testing.T, raw []byte, name string) (d deploymentState, t
 		t.Fatalf("reading the state: %v", err)
 	}
 	for _, r := range st.Resources {
-		if r.Type != "codomyrmex_deployment" || r.Name != name || len(r.Instances) == 0 {
-			continue
+		if r.Type == "codomyrmex_deployment" && r.Name == name && len(r.Instances) > 0 {
+			return r.Instances[0].Attributes, r.Instances[0].Status == "tainted", true
 		}
-		if err := json.Unmarshal(r.Instances[0].Attributes, &d); err != nil {
-			t.Fatalf("reading the deployment's attributes: %v", err)
-		}
-		return d, r.Instances[0].Status == "tainted", true
 	}
-	return d, false, false
+	return nil, false, false
 }
 
 func (w *cliWorkdir) localState(name string) (deploymentState, bool) {

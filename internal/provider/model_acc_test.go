@@ -387,32 +387,17 @@ func (m *modelRun) state() modelState {
 	if err != nil {
 		m.t.Fatal(err)
 	}
-	var st struct {
-		Resources []struct {
-			Type      string `json:"type"`
-			Name      string `json:"name"`
-			Instances []struct {
-				Status     string          `json:"status"`
-				Attributes json.RawMessage `json:"attributes"`
-			} `json:"instances"`
-		} `json:"resources"`
+	attrs, tainted, ok := deploymentAttributes(m.t, raw, modelStateAddr)
+	if !ok {
+		return s
 	}
-	if err := json.Unmarshal(raw, &st); err != nil {
-		m.t.Fatalf("reading the state: %v", err)
+	if err := json.Unmarshal(attrs, &s); err != nil {
+		m.t.Fatalf("reading the deployment: %v", err)
 	}
-	for _, r := range st.Resources {
-		if r.Type != "codomyrmex_deployment" || r.Name != modelStateAddr || len(r.Instances) == 0 {
-			continue
-		}
-		in := r.Instances[0]
-		if err := json.Unmarshal(in.Attributes, &s); err != nil {
-			m.t.Fatalf("reading the deployment: %v", err)
-		}
-		if err := json.Unmarshal(in.Attributes, &s.raw); err != nil {
-			m.t.Fatalf("reading the deployment: %v", err)
-		}
-		s.present, s.tainted = true, in.Status == "tainted"
+	if err := json.Unmarshal(attrs, &s.raw); err != nil {
+		m.t.Fatalf("reading the deployment: %v", err)
 	}
+	s.present, s.tainted = true, tainted
 	return s
 }
 

@@ -880,69 +880,67 @@ func TestAccPaths_blueGreenIdleTargetReaddressed(t *testing.T) {
 	t.Run("idle slot", func(t *testing.T) { blueGreenReaddressedIdle(t) })
 }
 
-func blueGreenReaddressedActive(t *testing.T) {
-	f := newTestFleet(t, 5, "1.0.0")
-	cfg := func(t3 string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+// readdressedConfig is four blue/green targets (t1, t2 blue; t3, t4 green)
+// where target moves to the address of path.
+func readdressedConfig(f *testFleet, target, path string) string {
+	addr := map[string]string{"t1": "t1", "t2": "t2", "t3": "t3", "t4": "t4"}
+	addr[target] = path
+	return deploymentConfig(f, fmt.Sprintf(`
   version    = "2.0.0"
   targets    = [
-    { id = "t1", address = "%[1]s/t/t1", slot = "blue" },
-    { id = "t2", address = "%[1]s/t/t2", slot = "blue" },
-    { id = "t3", address = "%[1]s/t/%[2]s", slot = "green" },
-    { id = "t4", address = "%[1]s/t/t4", slot = "green" },
+    { id = "t1", address = "%[1]s/t/%[2]s", slot = "blue" },
+    { id = "t2", address = "%[1]s/t/%[3]s", slot = "blue" },
+    { id = "t3", address = "%[1]s/t/%[4]s", slot = "green" },
+    { id = "t4", address = "%[1]s/t/%[5]s", slot = "green" },
   ]
   blue_green = { router_url = "%[1]s/router" }
-`, f.URL, t3))
+`, f.URL, addr["t1"], addr["t2"], addr["t3"], addr["t4"]))
+}
+
+func versionsAre(want map[string]string) knownvalue.Check {
+	checks := map[string]knownvalue.Check{}
+	for id, v := range want {
+		checks[id] = knownvalue.StringExact(v)
 	}
+	return knownvalue.MapExact(checks)
+}
+
+// t3 of the active (green) slot moves to t5's address: it is deployed.
+func blueGreenReaddressedActive(t *testing.T) {
+	f := newTestFleet(t, 5, "1.0.0")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
-			{Config: cfg("t3")}, // green active at 2.0.0, blue idle at 1.0.0
+			{Config: readdressedConfig(f, "t3", "t3")}, // green active at 2.0.0, blue idle at 1.0.0
 			{
 				PreConfig: func() { f.SetVersion("t5", "0.9.0") },
-				Config:    cfg("t5"), // t3 of the active slot now at t5's address: deployed
+				Config:    readdressedConfig(f, "t3", "t5"),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), knownvalue.MapExact(map[string]knownvalue.Check{
-						"t1": knownvalue.StringExact("1.0.0"), "t2": knownvalue.StringExact("1.0.0"),
-						"t3": knownvalue.StringExact("2.0.0"), "t4": knownvalue.StringExact("2.0.0"),
-					})),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"),
+						versionsAre(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})),
 				},
 			},
 		},
 	})
 }
 
+// t1 of the idle (blue) slot moves to t5's address, which runs 0.9.0:
+// nothing is deployed, and state says what t5 runs.
 func blueGreenReaddressedIdle(t *testing.T) {
 	g := newTestFleet(t, 5, "1.0.0")
-	cfgIdle := func(t1 string) string {
-		return deploymentConfig(g, fmt.Sprintf(`
-  version    = "2.0.0"
-  targets    = [
-    { id = "t1", address = "%[1]s/t/%[2]s", slot = "blue" },
-    { id = "t2", address = "%[1]s/t/t2", slot = "blue" },
-    { id = "t3", address = "%[1]s/t/t3", slot = "green" },
-    { id = "t4", address = "%[1]s/t/t4", slot = "green" },
-  ]
-  blue_green = { router_url = "%[1]s/router" }
-`, g.URL, t1))
-	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
-			{Config: cfgIdle("t1")},
+			{Config: readdressedConfig(g, "t1", "t1")},
 			{
-				// t1 of the idle slot moves to t5's address, which runs 0.9.0:
-				// nothing is deployed, and state says what t5 runs.
 				PreConfig: func() { g.SetVersion("t5", "0.9.0") },
-				Config:    cfgIdle("t5"),
+				Config:    readdressedConfig(g, "t1", "t5"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), knownvalue.MapExact(map[string]knownvalue.Check{
-						"t1": knownvalue.StringExact("0.9.0"), "t2": knownvalue.StringExact("1.0.0"),
-						"t3": knownvalue.StringExact("2.0.0"), "t4": knownvalue.StringExact("2.0.0"),
-					})),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"),
+						versionsAre(map[string]string{"t1": "0.9.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})),
 				},
 				Check: fleetCheck(func() error { return g.expectVersions(map[string]string{"t5": "0.9.0", "t1": "1.0.0"}) }),
 			},
