@@ -74,3 +74,36 @@ func TestAccCLI_failedDestroyAdvice(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A target that answered is not called unreachable: the warnings at create
+// and at refresh say what it answered (unhealthy, unauthorized) or that it
+// gave no answer.
+func TestAccCLI_answersAreNotUnreachable(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorkdir(t)
+	f := newTestFleet(t, 3, "1.0.0")
+	w.writeConfig(strings.Replace(destroyCLIConfig(f, "rollback"), f.targets(2, ""), f.targets(3, ""), 1))
+	// t2 answers status "error" while it runs 1.0.0, as a host does before
+	// its first deploy; t3 runs another version, so previous_version is
+	// unknown and the create says what each target answered.
+	f.SetFault("t2", simulator.Fault{Unhealthy: true, FailVersion: "1.0.0"})
+	f.SetVersion("t3", "0.9.0")
+	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	if want := `(1 answered unhealthy (status "error"), 1 at "0.9.0", 1 at "1.0.0")`; !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
+		t.Fatalf("the create's warning does not say %q:\n%s", want, tail(out, 3000))
+	}
+	f.ClearFaults()
+	f.SetFault("t1", simulator.Fault{HealthStatus: 401})
+	f.SetFault("t2", simulator.Fault{CloseConnection: true})
+	out = w.mustRun(0, nil, "plan", "-input=false", "-no-color")
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{"Targets not read", "t1 answered unauthorized (HTTP 401: check the token)", "t2 gave no answer"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the refresh warning does not say %q:\n%s", want, tail(out, 3000))
+		}
+	}
+	if strings.Contains(flat, "Unreachable targets") || strings.Contains(flat, " unreachable") {
+		t.Errorf("a target is still called unreachable:\n%s", tail(out, 3000))
+	}
+	f.ClearFaults()
+}
