@@ -300,6 +300,7 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 		Targets:         spec.targets,
 		Current:         fleet,
 		ActiveSlot:      activeSlot,
+		PriorTraffic:    state.TrafficPercentage.ValueFloat64(),
 		AutoRollback:    true,
 		HealthCheck:     spec.health,
 	}, env, targets)
@@ -316,6 +317,7 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 			"\nThe deployment stays in state and records what each target now runs. Fix the targets and destroy again, or, to leave the fleet as it is, remove the deployment from state (terraform state rm <address>): an apply would deploy the version again to the targets already rolled back.")
 		// Keep the state honest about what the targets now report.
 		state.TargetVersions = stringMapValue(strategies.FleetVersions(fleet, res))
+		state.TrafficPercentage = types.Float64Value(res.TrafficPercentage)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}

@@ -100,7 +100,7 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 // weightsUndo gives the version back the traffic it had before the apply:
 // none for a new version, all of it for a repair.
 func (s *CanaryStrategy) weightsUndo(r *run) *trafficUndo {
-	prior := r.req.PriorTraffic
+	prior := r.priorTraffic()
 	u := &trafficUndo{
 		what: fmt.Sprintf("set router weights of %s to %s%%", r.req.Version, formatPercent(prior)),
 		done: func() { r.res.TrafficPercentage = prior },

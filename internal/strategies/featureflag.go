@@ -71,7 +71,7 @@ func (s *FeatureFlagStrategy) Execute(ctx context.Context, req Request, env Env)
 // publishUndo publishes the flag at what it had before the apply: 0 for a
 // new version, the saved percentage for a repair.
 func (s *FeatureFlagStrategy) publishUndo(r *run) *trafficUndo {
-	prior := r.req.PriorTraffic
+	prior := r.priorTraffic()
 	u := &trafficUndo{
 		what: fmt.Sprintf("publish %s at %s%%", s.flag(), formatPercent(prior)),
 		done: func() { r.res.TrafficPercentage = prior },

@@ -48,6 +48,16 @@ func (r *run) undoTraffic(ctx context.Context, undo *trafficUndo) error {
 	return nil
 }
 
+// priorTraffic is what a rollback gives the version's traffic back to:
+// what it had before the apply, or none on destroy (Rollback), where
+// Request.PriorTraffic is the traffic it has now.
+func (r *run) priorTraffic() float64 {
+	if r.toPrevious {
+		return 0
+	}
+	return r.req.PriorTraffic
+}
+
 // restoreTo is the version a rollback puts back on t. A failed Execute
 // restores the version t ran before this apply (so a failed repair of one
 // drifted target leaves the others alone and puts the drifted one back), or

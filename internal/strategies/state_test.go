@@ -372,3 +372,28 @@ func TestRefreshedVersionKeepsACanaryWithTraffic(t *testing.T) {
 		t.Fatalf("canary without traffic: %q, want 3", got)
 	}
 }
+
+// TestDestroyReportsTheTrafficItLeft: destroy (Rollback) takes the
+// version's traffic to 0 and reports it, so that a destroy that then fails
+// on a target saves the flag as it is (found by the model-based test,
+// seed 67); when the flag cannot be published it still has what it had.
+func TestDestroyReportsTheTrafficItLeft(t *testing.T) {
+	t.Parallel()
+	for _, publishFails := range []bool{false, true} {
+		f, targets := newFleet(t, 2, "v2")
+		f.deployErr["t2@v1"] = errBoom
+		if publishFails {
+			f.publishErr = errBoom
+		}
+		req := Request{Deployment: "web", Version: "v2", PreviousVersion: "v1", Targets: targets, Current: currentAt(targets, "v2"),
+			PriorTraffic: 40, AutoRollback: true, HealthCheck: hc()}
+		res := mustNew(t, NameFeatureFlag, nil).Rollback(context.Background(), req, f.env(clock.NewFake(epoch), nil), targets)
+		want := 0.0
+		if publishFails {
+			want = 40
+		}
+		if res.Success || res.TrafficPercentage != want {
+			t.Errorf("publish fails %v: success %v, traffic %v; want a failed destroy at %v%%", publishFails, res.Success, res.TrafficPercentage, want)
+		}
+	}
+}
