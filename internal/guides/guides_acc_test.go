@@ -66,6 +66,9 @@ func TestAccGuides(t *testing.T) {
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no guides found: %v", err)
 	}
+	// README's "Try it yourself" runs in a copy of the repository, as after
+	// its git clone.
+	paths = append(paths, "../../README.md")
 	ran := 0
 	for _, p := range paths {
 		text, err := os.ReadFile(p)
@@ -81,7 +84,13 @@ func TestAccGuides(t *testing.T) {
 		}
 		ran++
 		name := strings.TrimSuffix(filepath.Base(p), ".md")
-		t.Run(name, func(t *testing.T) { runGuide(t, name, steps, bin, rc) })
+		t.Run(name, func(t *testing.T) {
+			work := t.TempDir()
+			if name == "README" {
+				copyRepository(t, "../..", work)
+			}
+			runGuide(t, name, work, steps, bin, rc)
+		})
 	}
 	if ran == 0 {
 		t.Fatal("no guide has steps to run")
@@ -90,12 +99,20 @@ func TestAccGuides(t *testing.T) {
 
 // runGuide runs steps in a fresh directory. Processes a step leaves in the
 // background (a simulated fleet) are stopped at the end.
-func runGuide(t *testing.T, name string, steps []Step, bin, rc string) {
-	work := t.TempDir()
+func runGuide(t *testing.T, name, work string, steps []Step, bin, rc string) {
 	env := append(os.Environ(),
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "HOME="+work,
 		"TF_ACC=", "TF_LOG=", "TF_LOG_PATH=")
+	// A fresh HOME, but Go's caches of this machine: a step that builds
+	// must not download and compile everything again.
+	for _, v := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+		out, err := exec.Command("go", "env", v).Output()
+		if err != nil {
+			t.Fatalf("go env %s: %v", v, err)
+		}
+		env = append(env, v+"="+strings.TrimSpace(string(out)))
+	}
 	var groups []int
 	t.Cleanup(func() {
 		for _, pgid := range groups {
@@ -155,7 +172,21 @@ func runStep(t *testing.T, dir string, env []string, script string) (string, int
 	defer out.Close()
 	cmd := exec.CommandContext(ctx, "bash", "-e", "-o", "pipefail", "-c", script)
 	cmd.Dir, cmd.Env = dir, env
-	cmd.Stdin = strings.NewReader(strings.Repeat("yes\n", 20))
+	// Every prompt reads "yes". A file, not a pipe: each command of the step
+	// reads (and buffers) its own share, and a background job holding it
+	// open does not keep the step from ending.
+	yes, err := os.CreateTemp(t.TempDir(), "yes-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer yes.Close()
+	if _, err := yes.WriteString(strings.Repeat("yes\n", 1<<16)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := yes.Seek(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdin = yes
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -198,6 +229,28 @@ func waitListening(t *testing.T, script, where string) {
 				t.Fatalf("%s: nothing listens on %s: %v", where, m[1], err)
 			}
 			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// copyRepository copies the files git tracks in repo into dir.
+func copyRepository(t *testing.T, repo, dir string) {
+	t.Helper()
+	out, err := exec.Command("git", "-C", repo, "ls-files", "-z").Output()
+	if err != nil {
+		t.Fatalf("listing the repository: %v", err)
+	}
+	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		data, err := os.ReadFile(filepath.Join(repo, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
