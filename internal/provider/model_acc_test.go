@@ -599,6 +599,13 @@ func (m *modelRun) checkFailedApply(out, flat string, prior, after modelState, p
 			// that may serve traffic (TestAccReliability_routerDownDuringSwitch).
 			continue
 		}
+		if m.stale[x] && prior.present && prior.TargetVersions[m.targetID(x)] == a {
+			// The target drifted after the refresh this apply's plan read
+			// (a saved plan applied later): the rollback restores what
+			// state knew it to run. The apply reads no target it was not
+			// going to deploy to; the next refresh sees the drift.
+			continue
+		}
 		if !m.cfg.ExpectVersion && prior.present && prior.TargetVersions[m.targetID(x)] == a {
 			// Without expect_version, state cannot see a drift (a reported
 			// version is information): the rollback restores the version
