@@ -29,8 +29,7 @@ func IdleSlot(active string) string {
 
 // Pending returns the targets that strategy name deploys for req, in rollout
 // order: those whose req.Current entry differs from req.Version (a target
-// missing from Current counts as different).
-// For blue_green only targets of
+// missing from Current counts as different). For blue_green only targets of
 // the idle slot are pending (of the active slot with req.TopUp). Execute
 // deploys exactly these targets, in this order, so the list can be shown at
 // plan time.
