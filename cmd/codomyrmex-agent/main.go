@@ -60,7 +60,7 @@ const usage = `Usage:
                          [--exec-timeout 30m] [--shutdown-timeout 30s] [-v]
   codomyrmex-agent simulate [--targets 3] [--listen 127.0.0.1:7070] [--initial-version V] [--latency 0s]
                             [--seed 0] [--token-file PATH] [--fail-target IDS [--fail-version V]]
-                            [--unhealthy-version V] [-v]
+                            [--unhealthy-version V] [--rps 0] [--error-rate V=RATE] [--version-latency V=D] [-v]
   codomyrmex-agent --version
 
 Run "codomyrmex-agent serve -h" or "codomyrmex-agent simulate -h" for the flags.
@@ -88,6 +88,40 @@ func flagSet(name string, args []string, stdout, stderr io.Writer) *flag.FlagSet
 		fs.SetOutput(stdout)
 	}
 	return fs
+}
+
+// versionValues is a repeatable VERSION=VALUE flag.
+type versionValues map[string]string
+
+func (v versionValues) String() string { return fmt.Sprint(map[string]string(v)) }
+
+func (v versionValues) Set(s string) error {
+	version, value, ok := strings.Cut(s, "=")
+	if !ok || version == "" || value == "" {
+		return fmt.Errorf("want VERSION=VALUE, got %q", s)
+	}
+	v[version] = value
+	return nil
+}
+
+// trafficConfig reads the synthetic traffic flags of simulate.
+func trafficConfig(rps float64, seed int64, errorRates, latencies versionValues) (simulator.TrafficConfig, error) {
+	cfg := simulator.TrafficConfig{RPS: rps, Seed: uint64(seed), ErrorRate: map[string]float64{}, Latency: map[string]time.Duration{}}
+	for version, value := range errorRates {
+		r, err := strconv.ParseFloat(value, 64)
+		if err != nil || !(r >= 0 && r <= 1) {
+			return cfg, usagef("simulate: --error-rate %s=%s: the rate must be a number in [0, 1]", version, value)
+		}
+		cfg.ErrorRate[version] = r
+	}
+	for version, value := range latencies {
+		d, err := time.ParseDuration(value)
+		if err != nil || d < 0 {
+			return cfg, usagef("simulate: --version-latency %s=%s: want a duration such as 300ms", version, value)
+		}
+		cfg.Latency[version] = d
+	}
+	return cfg, nil
 }
 
 // run is main without the process: it returns the exit code.
@@ -253,7 +287,12 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	failTargets := fs.String("fail-target", "", `comma-separated target ids (or "*") whose deploys answer 500`)
 	failVersion := fs.String("fail-version", "", "with --fail-target: only deploys of this version fail")
 	unhealthyVersion := fs.String("unhealthy-version", "", `targets running this version report status "error"`)
-	seed := fs.Int64("seed", 0, "seed of the latency jitter (0 = no jitter)")
+	seed := fs.Int64("seed", 0, "seed of the latency jitter (0 = no jitter) and of the synthetic traffic")
+	rps := fs.Float64("rps", 0, "synthetic requests per second, spread over the targets by the router's weights and counted at /metrics (0 = none)")
+	errorRates := versionValues{}
+	fs.Var(errorRates, "error-rate", "VERSION=RATE: share of that version's synthetic requests that answer 500, in [0, 1] (repeatable)")
+	versionLatency := versionValues{}
+	fs.Var(versionLatency, "version-latency", "VERSION=DURATION: latency of that version's synthetic requests (repeatable; others take 20ms)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -296,8 +335,21 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	if *rps < 0 {
+		return usagef("simulate: --rps must not be negative")
+	}
+	traffic, err := trafficConfig(*rps, *seed, errorRates, versionLatency)
+	if err != nil {
+		return err
+	}
+	load := simulator.NewTraffic(fleet, traffic)
+	go load.Run(ctx, 100*time.Millisecond)
+
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	handler := fleet.Handler()
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", load.Handler())
+	mux.Handle("/", fleet.Handler())
+	var handler http.Handler = mux
 	if *verbose {
 		handler = logRequests(handler, logger)
 	}
@@ -308,7 +360,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			last = base + "/t/t" + strconv.Itoa(*targets)
 		}
 		logger.Info("simulating a fleet", "targets", *targets, "first", base+"/t/t1", "last", last,
-			"router", base+"/router", "flags", base+"/flags", "state", base+"/_sim/state",
+			"router", base+"/router", "flags", base+"/flags", "state", base+"/_sim/state", "metrics", base+"/metrics",
 			"initial_version", *initialVersion, "token_required", token != "")
 	})
 }

@@ -50,6 +50,10 @@ func TestRunCommandLine(t *testing.T) {
 		{"no targets", []string{"simulate", "--targets", "0"}, exitUsage, "", "--targets must be at least 1"},
 		{"client CA without TLS", []string{"serve", "--exec", "true", "--tls-client-ca", "ca.pem"}, exitUsage, "", "--tls-client-ca needs --tls-cert and --tls-key"},
 		{"fail version alone", []string{"simulate", "--fail-version", "v2"}, exitUsage, "", "--fail-version needs --fail-target"},
+		{"error rate out of range", []string{"simulate", "--error-rate", "v2=1.5"}, exitUsage, "", "--error-rate v2=1.5: the rate must be a number in [0, 1]"},
+		{"error rate without a version", []string{"simulate", "--error-rate", "0.2"}, exitUsage, "", "want VERSION=VALUE"},
+		{"bad version latency", []string{"simulate", "--version-latency", "v2=soon"}, exitUsage, "", "want a duration such as 300ms"},
+		{"negative rps", []string{"simulate", "--rps", "-1"}, exitUsage, "", "--rps must not be negative"},
 		{"unknown fail target", []string{"simulate", "--targets", "2", "--fail-target", "t1,t3"}, exitUsage, "", `--fail-target "t3" is not a target`},
 		{"missing token file", []string{"simulate", "--token-file", missing}, exitError, "", "reading --token-file"},
 		{"port in use or invalid", []string{"simulate", "--listen", "127.0.0.1:99999"}, exitError, "", "listening on 127.0.0.1:99999"},
@@ -69,6 +73,47 @@ func TestRunCommandLine(t *testing.T) {
 				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.wantStderr)
 			}
 		})
+	}
+}
+
+// TestSimulateServesMetrics: with --rps the simulator serves synthetic
+// traffic at /metrics, a bad version's errors included.
+func TestSimulateServesMetrics(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"simulate", "--targets", "2", "--listen", "127.0.0.1:0", "--initial-version", "bad",
+			"--rps", "200", "--error-rate", "bad=1", "--seed", "1"}, outW, &stderr)
+		outW.Close()
+	}()
+	base := firstLine(t, outR)
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	want := `codomyrmex_sim_requests_total{code="500",deployment="",target="t1",version="bad"}`
+	deadline := time.Now().Add(maxWait)
+	for {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never showed %s:\n%s", want, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(maxWait):
+		t.Fatal("simulate did not stop after its context was canceled")
 	}
 }
 

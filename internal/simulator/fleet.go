@@ -170,6 +170,7 @@ type simTarget struct {
 	handler http.Handler
 
 	version     string
+	deployment  string // of the last deploy, for the traffic's labels
 	healthCalls int
 }
 
@@ -503,6 +504,7 @@ func (t *simTarget) Deploy(_ context.Context, req protocol.DeployRequest) error 
 	}
 	f.deploys = append(f.deploys, rec)
 	t.version = req.Version // a repeat of the running version changes nothing
+	t.deployment = req.Deployment
 	return nil
 }
 
