@@ -31,7 +31,7 @@ package provider
 // Environment:
 //
 //	CODOMYRMEX_MODEL_SEEDS  seeds: "1,2,7", a range "1..50", or "count=N"
-//	                        (seeds 1..N); default "38,225,5,10,12,24"
+//	                        (seeds 1..N); default "38,225,5,10,12,24,115,132"
 //	CODOMYRMEX_MODEL_STEPS  random steps after the create; default 12
 //
 // A failure names the seed, the step and every step so far; the same seed
@@ -64,10 +64,11 @@ const (
 // cover the most kinds of step with today's generator (every strategy,
 // re-addressing, renames, values unknown at plan, equivalent edits, saved
 // plans, failed repairs, versionless targets, router and flag service
-// outages); 5, 10, 12 and 24 found bugs (a canary fleet that drifted away
-// from its live version, expect_version = false, feature flags). A change
-// of the generator changes what they cover.
-var defaultModelSeeds = []uint64{38, 225, 5, 10, 12, 24}
+// outages); 5, 10, 12, 24, 115 and 132 found bugs (a canary fleet that
+// drifted away from its live version, expect_version = false, feature
+// flags, a setting unknown at plan, a change of strategy). A change of the
+// generator changes what they cover.
+var defaultModelSeeds = []uint64{38, 225, 5, 10, 12, 24, 115, 132}
 
 // modelSeeds reads CODOMYRMEX_MODEL_SEEDS.
 func modelSeeds(t *testing.T) []uint64 {

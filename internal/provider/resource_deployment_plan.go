@@ -89,6 +89,13 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	if p.Work() {
 		markRolloutUnknown(&plan)
+		if !req.Config.Raw.IsFullyKnown() {
+			// A setting unknown now may decide whether anything is owed
+			// (a flag's initial_rollout): the apply decides.
+			plan.ChangedTargets = types.ListUnknown(types.StringType)
+			resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+			return
+		}
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		r.summarize(spec, p, &resp.Diagnostics)
 		return

@@ -98,12 +98,11 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 		// after a failed top-up: state kept the version).
 		req.TopUp = !p.VersionChanged
 	}
-	switch {
-	case strategy == NameFeatureFlag && prior.Strategy == NameFeatureFlag:
-		// The flag gates a feature, not a version: a failure puts back the
-		// percentage it had, whatever the version.
-		req.PriorTraffic = prior.Traffic
-	case !p.VersionChanged:
+	// The traffic the version has now: what state recorded, when the same
+	// strategy moved it (another strategy set no weight and published no
+	// flag). A feature flag gates a feature, not a version: a failure puts
+	// back the percentage it had, whatever the version.
+	if prior.Strategy == strategy && (!p.VersionChanged || strategy == NameFeatureFlag) {
 		req.PriorTraffic = prior.Traffic
 	}
 	p.Request = req

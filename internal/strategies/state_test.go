@@ -120,8 +120,8 @@ func TestNewPlan(t *testing.T) {
 	t.Parallel()
 	bg := slotted("blue", "blue", "green", "green")
 	rolling := slotted("", "", "", "")
-	prior := func(targets []Target, version string, versions map[string]string, slot string) Prior {
-		return Prior{Version: version, PreviousVersion: "0", Status: StatusCompleted, Traffic: 100, ActiveSlot: slot, Targets: targets, Versions: versions}
+	prior := func(strategy string, targets []Target, version string, versions map[string]string, slot string) Prior {
+		return Prior{Strategy: strategy, Version: version, PreviousVersion: "0", Status: StatusCompleted, Traffic: 100, ActiveSlot: slot, Targets: targets, Versions: versions}
 	}
 	moved := slices.Clone(rolling)
 	moved[1].Address = "http://h/elsewhere"
@@ -137,14 +137,14 @@ func TestNewPlan(t *testing.T) {
 		owed     bool
 	}{
 		{"rolling create deploys every target", NameRolling, "2", rolling, Prior{}, []string{"t1", "t2", "t3", "t4"}, 0, false, false},
-		{"rolling resume", NameRolling, "2", rolling, prior(rolling, "1", map[string]string{"t1": "2", "t2": "2", "t3": "1"}, ""), []string{"t3", "t4"}, 0, false, false},
-		{"address change with the same version", NameRolling, "2", moved, prior(rolling, "2", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}, ""), []string{"t2"}, 100, false, false},
+		{"rolling resume", NameRolling, "2", rolling, prior(NameRolling, rolling, "1", map[string]string{"t1": "2", "t2": "2", "t3": "1"}, ""), []string{"t3", "t4"}, 0, false, false},
+		{"address change with the same version", NameRolling, "2", moved, prior(NameRolling, rolling, "2", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}, ""), []string{"t2"}, 100, false, false},
 		{"blue/green create goes green", NameBlueGreen, "2", bg, Prior{}, []string{"t3", "t4"}, 0, false, false},
-		{"blue/green new version goes to the idle slot", NameBlueGreen, "2", bg, prior(bg, "1", map[string]string{"t1": "1", "t2": "1", "t3": "1", "t4": "1"}, "green"), []string{"t1", "t2"}, 0, false, true},
-		{"blue/green converged plans nothing", NameBlueGreen, "2", bg, prior(bg, "2", map[string]string{"t1": "1", "t2": "1", "t3": "2", "t4": "2"}, "green"), nil, 100, true, false},
-		{"blue/green added target of the active slot is a top-up", NameBlueGreen, "2", bg, prior(bg, "2", map[string]string{"t1": "1", "t2": "1", "t3": "2"}, "green"), []string{"t4"}, 100, true, false},
-		{"canary repair keeps the traffic it has", NameCanary, "2", rolling, prior(rolling, "2", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "1"}, ""), []string{"t4"}, 100, false, false},
-		{"canary that failed after every target owes its weights", NameCanary, "2", rolling, Prior{Version: "2", Status: StatusFailed, Traffic: 50, Targets: rolling, Versions: map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}}, nil, 50, false, true},
+		{"blue/green new version goes to the idle slot", NameBlueGreen, "2", bg, prior(NameBlueGreen, bg, "1", map[string]string{"t1": "1", "t2": "1", "t3": "1", "t4": "1"}, "green"), []string{"t1", "t2"}, 0, false, true},
+		{"blue/green converged plans nothing", NameBlueGreen, "2", bg, prior(NameBlueGreen, bg, "2", map[string]string{"t1": "1", "t2": "1", "t3": "2", "t4": "2"}, "green"), nil, 100, true, false},
+		{"blue/green added target of the active slot is a top-up", NameBlueGreen, "2", bg, prior(NameBlueGreen, bg, "2", map[string]string{"t1": "1", "t2": "1", "t3": "2"}, "green"), []string{"t4"}, 100, true, false},
+		{"canary repair keeps the traffic it has", NameCanary, "2", rolling, prior(NameCanary, rolling, "2", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "1"}, ""), []string{"t4"}, 100, false, false},
+		{"canary that failed after every target owes its weights", NameCanary, "2", rolling, Prior{Strategy: NameCanary, Version: "2", Status: StatusFailed, Traffic: 50, Targets: rolling, Versions: map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}}, nil, 50, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,7 +194,7 @@ func TestFailedRepairKeepsTrafficAndState(t *testing.T) {
 			case NameRolling:
 				want = 75 // a rolling fleet serves in proportion: t4 runs v1 again
 			}
-			prior := Prior{Version: "v2", PreviousVersion: "v1", Status: StatusCompleted, Traffic: traffic, Targets: targets,
+			prior := Prior{Strategy: strategy, Version: "v2", PreviousVersion: "v1", Status: StatusCompleted, Traffic: traffic, Targets: targets,
 				Versions: map[string]string{"t1": "v2", "t2": "v2", "t3": "v2", "t4": "v1"}}
 			cfg := func(c *Config) { c.Canary.Stages = []float64{25, 50, 100}; c.FeatureFlag.InitialRollout = 40 }
 			saved, res := settle(t, f, strategy, cfg, "v2", targets, prior)
@@ -226,7 +226,7 @@ func TestCanaryRepairDoesNotWalkWeightsBack(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 4, "v2")
 	f.versions["t4"] = "v1"
-	prior := Prior{Version: "v2", PreviousVersion: "v1", Status: StatusCompleted, Traffic: 100, Targets: targets,
+	prior := Prior{Strategy: NameCanary, Version: "v2", PreviousVersion: "v1", Status: StatusCompleted, Traffic: 100, Targets: targets,
 		Versions: map[string]string{"t1": "v2", "t2": "v2", "t3": "v2", "t4": "v1"}}
 	saved, res := settle(t, f, NameCanary, func(c *Config) { c.Canary.Stages = []float64{25, 50, 100} }, "v2", targets, prior)
 	if !res.Success || saved.Traffic != 100 {
@@ -249,7 +249,7 @@ func TestFailedTopUpStaysATopUp(t *testing.T) {
 	f, _ := newFleet(t, 5, "v3")
 	f.versions["t3"], f.versions["t4"], f.versions["t5"] = "v2", "v2", "v1"
 	f.deployErr["t5@v3"] = errBoom
-	prior := Prior{Version: "v3", PreviousVersion: "v2", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue, Targets: targets[:4],
+	prior := Prior{Strategy: NameBlueGreen, Version: "v3", PreviousVersion: "v2", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue, Targets: targets[:4],
 		Versions: map[string]string{"t1": "v3", "t2": "v3", "t3": "v2", "t4": "v2"}}
 	saved, res := settle(t, f, NameBlueGreen, nil, "v3", targets, prior)
 	if res.Success || len(f.calls("switch")) != 0 {
@@ -261,7 +261,7 @@ func TestFailedTopUpStaysATopUp(t *testing.T) {
 	if f.versions["t5"] != "v1" {
 		t.Fatalf("t5 runs %q, want v1 (what it ran before)", f.versions["t5"])
 	}
-	next := Prior{Version: saved.Version, PreviousVersion: saved.PreviousVersion, Status: StatusFailed, Traffic: saved.Traffic,
+	next := Prior{Strategy: NameBlueGreen, Version: saved.Version, PreviousVersion: saved.PreviousVersion, Status: StatusFailed, Traffic: saved.Traffic,
 		ActiveSlot: saved.ActiveSlot, Targets: targets, Versions: saved.Versions}
 	if p := NewPlan(NameBlueGreen, DefaultConfig(), "v3", targets, next); !p.Request.TopUp || !slices.Equal(ids(p.Pending), []string{"t5"}) {
 		t.Fatalf("next plan: top-up %v, pending %v; want a top-up of t5", p.Request.TopUp, ids(p.Pending))
@@ -274,7 +274,7 @@ func TestRolledBackCanaryTraffic(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 4, "v3")
 	f.deployErr["t3@v3.1"] = errBoom
-	prior := Prior{Version: "v3", PreviousVersion: "v2", Status: StatusCompleted, Traffic: 100, Targets: targets, Versions: currentAt(targets, "v3")}
+	prior := Prior{Strategy: NameCanary, Version: "v3", PreviousVersion: "v2", Status: StatusCompleted, Traffic: 100, Targets: targets, Versions: currentAt(targets, "v3")}
 	saved, res := settle(t, f, NameCanary, func(c *Config) { c.Canary.Stages = []float64{50, 100} }, "v3.1", targets, prior)
 	if res.Status != StatusRolledBack {
 		t.Fatalf("status %q, want rolled_back: %v", res.Status, res.Errors)
@@ -320,7 +320,7 @@ func TestKnownVersions(t *testing.T) {
 func TestNewPlanReadsUnknownIdleTargets(t *testing.T) {
 	t.Parallel()
 	targets := slotted("blue", "blue", "green", "green")
-	prior := Prior{Version: "2", PreviousVersion: "1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue, Targets: slices.Clone(targets),
+	prior := Prior{Strategy: NameBlueGreen, Version: "2", PreviousVersion: "1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue, Targets: slices.Clone(targets),
 		Versions: map[string]string{"t1": "2", "t2": "2", "t3": "1", "t4": "1"}}
 	targets[2].Address = "http://h/elsewhere"
 	p := NewPlan(NameBlueGreen, DefaultConfig(), "2", targets, prior)
@@ -395,5 +395,21 @@ func TestDestroyReportsTheTrafficItLeft(t *testing.T) {
 		if res.Success || res.TrafficPercentage != want {
 			t.Errorf("publish fails %v: success %v, traffic %v; want a failed destroy at %v%%", publishFails, res.Success, res.TrafficPercentage, want)
 		}
+	}
+}
+
+// TestPriorTrafficIsTheStrategys: a switch of strategy at the same version
+// carries no traffic over: rolling's share of targets is no flag
+// percentage (found by the model-based test, seed 132).
+func TestPriorTrafficIsTheStrategys(t *testing.T) {
+	t.Parallel()
+	targets := slotted("", "")
+	prior := Prior{Strategy: NameRolling, Version: "2", Status: StatusRolledBack, Traffic: 50, Targets: targets, Versions: map[string]string{"t1": "2", "t2": "1"}}
+	if p := NewPlan(NameFeatureFlag, DefaultConfig(), "2", targets, prior); p.Request.PriorTraffic != 0 {
+		t.Fatalf("rolling → feature_flag: prior traffic %v, want 0 (no flag was published)", p.Request.PriorTraffic)
+	}
+	prior.Strategy = NameFeatureFlag
+	if p := NewPlan(NameFeatureFlag, DefaultConfig(), "3", targets, prior); p.Request.PriorTraffic != 50 {
+		t.Fatalf("feature_flag to a new version: prior traffic %v, want the flag's 50", p.Request.PriorTraffic)
 	}
 }
