@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -80,18 +81,8 @@ func TestRunCommandLine(t *testing.T) {
 // traffic at /metrics, a bad version's errors included.
 func TestSimulateServesMetrics(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	outR, outW := io.Pipe()
-	var stderr bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"simulate", "--targets", "2", "--listen", "127.0.0.1:0", "--initial-version", "bad",
-			"--rps", "200", "--error-rate", "bad=1", "--seed", "1"}, outW, &stderr)
-		outW.Close()
-	}()
-	base := firstLine(t, outR)
-	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	base, stop := runInProcess(t, "simulate", "--targets", "2", "--listen", "127.0.0.1:0", "--initial-version", "bad",
+		"--rps", "200", "--error-rate", "bad=1", "--seed", "1")
 	want := `codomyrmex_sim_requests_total{code="500",deployment="",target="t1",version="bad"}`
 	deadline := time.Now().Add(maxWait)
 	for {
@@ -109,12 +100,7 @@ func TestSimulateServesMetrics(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(maxWait):
-		t.Fatal("simulate did not stop after its context was canceled")
-	}
+	stop()
 }
 
 // TestHelpOnStdout: help is read through a pager or grep, so it goes to
@@ -158,18 +144,8 @@ func TestServeMutualTLS(t *testing.T) {
 		}
 		return p
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	outR, outW := io.Pipe()
-	var stderr bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--exec", "true", "--state-file", "",
-			"--tls-cert", write("cert.pem", cert), "--tls-key", write("key.pem", key), "--tls-client-ca", write("ca.pem", clientCA.PEM)}, outW, &stderr)
-		outW.Close()
-	}()
-	base := firstLine(t, outR)
-	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	base, stop := runInProcess(t, "serve", "--listen", "127.0.0.1:0", "--exec", "true", "--state-file", "",
+		"--tls-cert", write("cert.pem", cert), "--tls-key", write("key.pem", key), "--tls-client-ca", write("ca.pem", clientCA.PEM))
 
 	clientCert, clientKey := clientCA.Issue(t, false)
 	strangerCert, strangerKey := testcert.NewCA(t, "stranger").Issue(t, false)
@@ -186,17 +162,12 @@ func TestServeMutualTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = c.Health(ctx, base, "")
+		_, err = c.Health(context.Background(), base, "")
 		if got := err == nil || strings.Contains(err.Error(), "status"); got != tc.wantHealth {
 			t.Errorf("%s: health error %v, want served %v", tc.name, err, tc.wantHealth)
 		}
 	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(maxWait):
-		t.Fatal("serve did not stop after its context was canceled")
-	}
+	stop()
 }
 
 func TestReadToken(t *testing.T) {
@@ -229,18 +200,9 @@ func TestReadToken(t *testing.T) {
 func TestSimulateInProcess(t *testing.T) {
 	t.Parallel()
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	outR, outW := io.Pipe()
-	var stderr bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"simulate", "--targets", "2", "--listen", "127.0.0.1:0", "--initial-version", "v1",
-			"--unhealthy-version", "bad"}, outW, &stderr)
-		outW.Close()
-	}()
-	base := firstLine(t, outR)
-	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	base, stop := runInProcess(t, "simulate", "--targets", "2", "--listen", "127.0.0.1:0", "--initial-version", "v1",
+		"--unhealthy-version", "bad")
+	ctx := context.Background()
 
 	c, err := protocol.NewClient(protocol.ClientConfig{})
 	if err != nil {
@@ -256,15 +218,40 @@ func TestSimulateInProcess(t *testing.T) {
 		t.Errorf("Health of a target running the unhealthy version: %v", err)
 	}
 
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Errorf("exit code %d after cancel, stderr %q", code, stderr.String())
-		}
-	case <-time.After(maxWait):
-		t.Fatal("simulate did not stop after its context was canceled")
+	stop()
+}
+
+// runInProcess runs the agent with args in this process and returns its
+// base URL; stop (also run at cleanup) cancels it and fails the test when
+// it does not exit, or exits with an error.
+func runInProcess(t *testing.T, args ...string) (base string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, args, outW, &stderr)
+		outW.Close()
+	}()
+	base = firstLine(t, outR)
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case code := <-done:
+				if code != exitOK {
+					t.Errorf("%s exited %d after cancel, stderr %q", args[0], code, stderr.String())
+				}
+			case <-time.After(maxWait):
+				t.Errorf("%s did not stop after its context was canceled", args[0])
+			}
+		})
 	}
+	t.Cleanup(stop)
+	return base, stop
 }
 
 var baseURLPattern = regexp.MustCompile(`^https?://127\.0\.0\.1:[0-9]+$`)
