@@ -82,6 +82,9 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 		// Traffic went to this slot before, during and after.
 		r.res.ActiveSlot = slot
 		r.res.TrafficPercentage = 100
+		if res := r.settle(ctx, bakePhase, bakePhase, bakePhase, req.Bake, 100, restore, false); res != nil {
+			return res
+		}
 		return r.complete()
 	}
 
@@ -102,6 +105,14 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 	}
 	r.res.ActiveSlot = slot
 	r.res.TrafficPercentage = 100
+	// A bad bake switches back to the slot that served before.
+	back := req.ActiveSlot != ""
+	restoreSwitched := func(ctx context.Context, targets []Target) bool {
+		return r.restoreBlueGreen(ctx, targets, req.ActiveSlot, back)
+	}
+	if res := r.settle(ctx, bakePhase, bakePhase, bakePhase, req.Bake, 100, restoreSwitched, back); res != nil {
+		return res
+	}
 	return r.complete()
 }
 

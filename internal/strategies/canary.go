@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // CanaryStrategy brings the version to a growing share of the fleet, stage by
@@ -52,11 +53,6 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 	for k := first; k < len(stages); k++ {
 		pct := stages[k]
 		phase := fmt.Sprintf("stage %d (%s%%)", k+1, formatPercent(pct))
-		if k > first && s.cfg.StageInterval > 0 {
-			if err := r.env.Clock.Sleep(ctx, s.cfg.StageInterval); err != nil {
-				return r.cancelled(ctx, phase, restore, trafficMoved)
-			}
-		}
 		if ctx.Err() != nil {
 			return r.cancelled(ctx, phase, restore, trafficMoved)
 		}
@@ -93,6 +89,16 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 			}
 		}
 		r.res.TrafficPercentage = pct
+		// The stage's window: stage_interval, or the bake after the last.
+		window, stage, wait, next := phase, strconv.Itoa(k+1), s.cfg.StageInterval, bakePhase
+		if k == len(stages)-1 {
+			window, stage, wait = bakePhase, bakePhase, req.Bake
+		} else {
+			next = fmt.Sprintf("stage %d (%s%%)", k+2, formatPercent(stages[k+1]))
+		}
+		if res := r.settle(ctx, window, stage, next, wait, pct, restore, trafficMoved); res != nil {
+			return res
+		}
 	}
 	return r.complete()
 }

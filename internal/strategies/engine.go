@@ -206,6 +206,11 @@ func waitHealthy(ctx context.Context, env Env, hc HealthCheck, t Target, version
 		maxPolls = int(min(hc.Timeout/interval, math.MaxInt64-1)) + 1
 	}
 	deadline := env.Clock.Now().Add(hc.Timeout)
+	// healthyPolls counts the healthy polls since the first one; with
+	// min_healthy the target counts as healthy once they span it, on the
+	// clock or in intervals slept (for a clock that does not move).
+	healthyPolls, healthySince := 0, time.Time{}
+	minPolls := int(min(hc.MinHealthy/interval, math.MaxInt64-1))
 	var last error
 	for poll := 1; ; poll++ {
 		v, herr := env.Poll(ctx, t)
@@ -216,7 +221,24 @@ func waitHealthy(ctx context.Context, env Env, hc HealthCheck, t Target, version
 			reported = v
 			last = fmt.Errorf("reports version %q, want %q", v, version)
 		default:
-			return v, nil
+			reported = v
+			if healthyPolls == 0 {
+				healthySince = env.Clock.Now()
+			}
+			healthyPolls++
+			if hc.MinHealthy <= 0 || healthyPolls > minPolls || env.Clock.Now().Sub(healthySince) >= hc.MinHealthy {
+				return v, nil
+			}
+			sleep := func(ctx context.Context) error { return env.Clock.Sleep(ctx, interval) }
+			if serr := env.Limit.Pause(ctx, sleep); serr != nil {
+				return reported, fmt.Errorf("health wait interrupted within min_healthy %s (%w)", hc.MinHealthy, serr)
+			}
+			continue
+		}
+		if healthyPolls > 0 {
+			// Healthy, then not, inside min_healthy: a flapping target.
+			return reported, fmt.Errorf("healthy, then unhealthy %s later, within min_healthy %s: %w",
+				env.Clock.Now().Sub(healthySince).Round(time.Millisecond), hc.MinHealthy, last)
 		}
 		if poll >= maxPolls || !env.Clock.Now().Before(deadline) {
 			return reported, fmt.Errorf("not healthy within %s (%d health checks): %w", hc.Timeout, poll, last)
@@ -495,18 +517,25 @@ func (r *run) finalize() *Result {
 		}
 	}
 	if r.res.Strategy == NameRolling && len(r.req.Targets) > 0 {
-		// A rolling fleet serves the version in proportion to the targets
-		// that run it.
-		at := 0
-		for _, t := range r.req.Targets {
-			if r.res.Outcomes[t.ID].Version == r.req.Version {
-				at++
-			}
-		}
-		r.res.TrafficPercentage = 100 * float64(at) / float64(len(r.req.Targets))
+		r.res.TrafficPercentage = r.fleetShare()
 	}
 	r.res.Duration = r.env.Clock.Now().Sub(r.start)
 	return r.res
+}
+
+// fleetShare is the percentage of the targets that run the version: the
+// share of traffic a rolling fleet gives it.
+func (r *run) fleetShare() float64 {
+	if len(r.req.Targets) == 0 {
+		return 0
+	}
+	at := 0
+	for _, t := range r.req.Targets {
+		if r.res.Outcomes[t.ID].Version == r.req.Version {
+			at++
+		}
+	}
+	return 100 * float64(at) / float64(len(r.req.Targets))
 }
 
 // cancelCause is ctx's cause, or context.Canceled for a context that is not

@@ -3,6 +3,7 @@ package strategies
 import (
 	"context"
 	"fmt"
+	"strconv"
 )
 
 // RollingStrategy deploys the pending targets batch after batch, in list
@@ -54,11 +55,6 @@ func (s *RollingStrategy) Execute(ctx context.Context, req Request, env Env) *Re
 	failures := 0
 	for i, batch := range batches {
 		phase := fmt.Sprintf("batch %d/%d", i+1, len(batches))
-		if i > 0 && s.cfg.BatchDelay > 0 {
-			if err := r.env.Clock.Sleep(ctx, s.cfg.BatchDelay); err != nil {
-				return r.cancelled(ctx, phase, restore, false)
-			}
-		}
 		if ctx.Err() != nil {
 			return r.cancelled(ctx, phase, restore, false)
 		}
@@ -73,6 +69,16 @@ func (s *RollingStrategy) Execute(ctx context.Context, req Request, env Env) *Re
 			cause := fmt.Errorf("%s: %s failed; %d failed targets exceed max_failures (%d)",
 				phase, listIDs(st.failed), failures, s.cfg.MaxFailures)
 			return r.fail(ctx, phase, cause, restore, false)
+		}
+		// The batch's window: batch_delay, or the bake after the last.
+		window, stage, wait, next := phase, strconv.Itoa(i+1), s.cfg.BatchDelay, bakePhase
+		if i == len(batches)-1 {
+			window, stage, wait = bakePhase, bakePhase, req.Bake
+		} else {
+			next = fmt.Sprintf("batch %d/%d", i+2, len(batches))
+		}
+		if res := r.settle(ctx, window, stage, next, wait, r.fleetShare(), restore, false); res != nil {
+			return res
 		}
 	}
 	return r.complete()

@@ -69,6 +69,11 @@ type HealthCheck struct {
 	Interval      time.Duration
 	Timeout       time.Duration
 	ExpectVersion bool
+	// MinHealthy is how long a target must keep answering healthy, from
+	// its first healthy poll, before it counts as healthy; a failed poll
+	// inside that time makes it unhealthy. Timeout bounds the wait for the
+	// first healthy poll only.
+	MinHealthy time.Duration
 }
 
 // Event levels.
@@ -99,6 +104,9 @@ type Env struct {
 	Switch  SwitchFunc      // nil: no router (blue/green still flips active_slot)
 	Weights WeightsFunc     // nil: no router
 	Publish PublishFlagFunc // required by feature_flag
+	// Measure takes one analysis measurement; nil when the request has no
+	// analysis.
+	Measure MeasureFunc
 	Clock   clock.Clock
 	// Limit is shared by every target call of the apply; it bounds how many
 	// targets are being deployed or health-checked at once. A target waiting
@@ -136,6 +144,11 @@ type Request struct {
 	PriorTraffic float64
 	AutoRollback bool
 	HealthCheck  HealthCheck
+	// Bake is waited, measuring the analysis, after the last step: the last
+	// canary stage or rolling batch, the blue/green switch, the flag's
+	// publish.
+	Bake     time.Duration
+	Analysis Analysis
 }
 
 // TargetOutcome is what happened to one target.
@@ -168,6 +181,9 @@ type Result struct {
 	TrafficPercentage float64
 	RolledBack        []string // ids of targets rolled back
 	RollbackErrors    []error
+	// Measurements holds the last measurement of each analysis metric, by
+	// metric index; the zero value for one never measured.
+	Measurements []Measurement
 }
 
 // Strategy runs a rollout and its rollback.
