@@ -161,6 +161,13 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	return c, nil
 }
 
+// RoundTripper sends requests through the client's retries, timeouts and
+// TLS settings, for other HTTP APIs (a metrics provider). It adds neither
+// the token nor the client's headers: those are for the fleet only.
+func (c *Client) RoundTripper() http.RoundTripper {
+	return &retryablehttp.RoundTripper{Client: c.http}
+}
+
 // Deploy asks the target at address to run req.Version.
 func (c *Client) Deploy(ctx context.Context, address string, req DeployRequest) error {
 	u, err := endpointURL(address, deployPath)
