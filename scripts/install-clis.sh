@@ -2,7 +2,9 @@
 # Installs the CLIs the acceptance tests run against into a cache outside the
 # repository, building them from the Go module proxy when they are missing:
 #   OpenTofu 1.12.6 and Terraform 1.8.5 (the oldest Terraform we support);
-#   Prometheus v0.316.0 with "prometheus" (not part of "all" until tests use it).
+#   Prometheus v0.316.0, which the metric analysis tests run (internal/promtest).
+# "all" (the default) builds all three; "tofu", "terraform" or "prometheus"
+# builds one.
 # Prints nothing but progress on stderr; safe to run repeatedly.
 set -euo pipefail
 
@@ -61,6 +63,6 @@ case "${1:-all}" in
   tofu) install_tofu ;;
   terraform) install_terraform ;;
   prometheus) install_prometheus ;;
-  all) install_tofu; install_terraform ;;
+  all) install_tofu; install_terraform; install_prometheus ;;
   *) echo "usage: $0 [tofu|terraform|prometheus|all]" >&2; exit 2 ;;
 esac
