@@ -111,6 +111,9 @@ type providerModel struct {
 type providerData struct {
 	token        string
 	client       *protocol.Client
+	// metrics queries Prometheus and web checks: the same retries and
+	// timeouts, never the token, headers or client certificate.
+	metrics      *protocol.Client
 	flagEndpoint string
 	// limit is shared by every resource of the provider, so that
 	// max_concurrency holds across resources applied in parallel.
@@ -261,9 +264,23 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 		return
 	}
 
+	metrics, err := protocol.NewClient(protocol.ClientConfig{
+		UserAgent:          "terraform-provider-codomyrmex/" + p.version,
+		RequestTimeout:     timeout,
+		Retries:            retries,
+		CACertPEM:          cfg.CACertPEM.ValueString(),
+		InsecureSkipVerify: cfg.InsecureSkipVerify.ValueBool(),
+		Log:                httpLog(),
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid provider configuration", err.Error())
+		return
+	}
+
 	data := &providerData{
 		token:        token,
 		client:       client,
+		metrics:      metrics,
 		flagEndpoint: flagEndpoint,
 		limit:        strategies.NewLimiter(maxConcurrency),
 	}

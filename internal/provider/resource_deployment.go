@@ -53,6 +53,7 @@ func (r *deploymentResource) Configure(_ context.Context, req resource.Configure
 func (r *deploymentResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m deploymentModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	validateAnalysis(ctx, m.Analysis, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() || m.BlueGreen.IsNull() || m.BlueGreen.IsUnknown() || m.Targets.IsUnknown() || m.Targets.IsNull() {
 		return
 	}
@@ -95,6 +96,7 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = maskSecrets(ctx, spec.analysis.secrets())
 	env := r.env(ctx, spec)
 
 	// The fleet's current versions give previous_version, and what each
@@ -155,6 +157,7 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	p := strategies.NewPlan(spec.strategy, spec.config, spec.version, spec.targets, prior)
 	rq := r.request(spec, p.Request)
+	ctx = maskSecrets(ctx, spec.analysis.secrets())
 	env := r.env(ctx, spec)
 	// Targets state knows nothing about (added, or at another address) are
 	// read first: a rollback puts back what they ran.
@@ -177,6 +180,8 @@ func (r *deploymentResource) request(spec *deploymentSpec, rq strategies.Request
 	rq.Deployment = spec.name
 	rq.AutoRollback = spec.autoRollback
 	rq.HealthCheck = spec.health
+	rq.Bake = spec.analysis.bake
+	rq.Analysis = spec.analysis.analysis
 	return rq
 }
 
@@ -213,6 +218,7 @@ func (r *deploymentResource) applyResult(m *deploymentModel, spec *deploymentSpe
 	if spec.strategy == strategies.NameBlueGreen && saved.ActiveSlot != "" {
 		m.ActiveSlot = types.StringValue(saved.ActiveSlot)
 	}
+	m.AnalysisResults = resultsValue(spec, res.LastMeasurements())
 }
 
 func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

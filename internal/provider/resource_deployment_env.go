@@ -89,5 +89,8 @@ func (r *deploymentResource) env(ctx context.Context, s *deploymentSpec) strateg
 			})
 		}
 	}
+	if m, err := r.measurer(s.analysis); err == nil && m != nil {
+		env.Measure = m.Measure
+	}
 	return env
 }

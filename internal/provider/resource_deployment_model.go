@@ -29,6 +29,8 @@ type deploymentModel struct {
 	AutoRollback types.Bool     `tfsdk:"auto_rollback"`
 	OnDestroy    types.String   `tfsdk:"on_destroy"`
 	Timeouts     timeouts.Value `tfsdk:"timeouts"`
+	Bake         types.String   `tfsdk:"bake"`
+	Analysis     types.Object   `tfsdk:"analysis"`
 
 	Strategy          types.String  `tfsdk:"strategy"`
 	Status            types.String  `tfsdk:"status"`
@@ -41,6 +43,7 @@ type deploymentModel struct {
 	DeployedAt        types.String  `tfsdk:"deployed_at"`
 	TargetVersions    types.Map     `tfsdk:"target_versions"`
 	ChangedTargets    types.List    `tfsdk:"changed_targets"`
+	AnalysisResults   types.List    `tfsdk:"analysis_results"`
 }
 
 type targetModel struct {
@@ -80,6 +83,7 @@ type healthCheckModel struct {
 	Interval      types.String `tfsdk:"interval"`
 	Timeout       types.String `tfsdk:"timeout"`
 	ExpectVersion types.Bool   `tfsdk:"expect_version"`
+	MinHealthy    types.String `tfsdk:"min_healthy"`
 }
 
 // deploymentSpec is the configuration translated into engine terms.
@@ -94,6 +98,7 @@ type deploymentSpec struct {
 	health       strategies.HealthCheck
 	healthPath   string
 	autoRollback bool
+	analysis     analysisSpec
 }
 
 // strategyName says which strategy block is set; none means rolling.
@@ -172,7 +177,11 @@ func (r *deploymentResource) spec(ctx context.Context, m *deploymentModel) (*dep
 		Interval:      mustDuration(hc.Interval, defaultHealthInterval),
 		Timeout:       mustDuration(hc.Timeout, defaultHealthTimeout),
 		ExpectVersion: hc.ExpectVersion.IsNull() || hc.ExpectVersion.ValueBool(),
+		MinHealthy:    mustDuration(hc.MinHealthy, zeroSeconds),
 	}
+	as, d := readAnalysis(ctx, m)
+	diags.Append(d...)
+	s.analysis = as
 	s.healthPath = hc.Path.ValueString()
 	if s.healthPath == "" {
 		s.healthPath = protocol.DefaultHealthPath

@@ -60,7 +60,13 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 
+	ctx = maskSecrets(ctx, spec.analysis.secrets())
+
 	if req.State.Raw.IsNull() {
+		r.checkQueries(ctx, spec, "", &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
 		p := strategies.NewPlan(spec.strategy, spec.config, spec.version, spec.targets, strategies.Prior{})
 		plan.ChangedTargets = stringListValue(targetIDs(p.Pending))
 		plan.PreviousVersion = types.StringUnknown()
@@ -81,6 +87,14 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 	p := strategies.NewPlan(spec.strategy, spec.config, spec.version, spec.targets, prior)
+	if p.Work() || !plan.Analysis.Equal(state.Analysis) {
+		// Only a plan that measures, or changes what is measured, asks
+		// Prometheus: an unchanged deployment plans without a call.
+		r.checkQueries(ctx, spec, p.Request.PreviousVersion, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	plan.ChangedTargets = stringListValue(targetIDs(p.Pending))
 	if p.VersionChanged {
 		plan.PreviousVersion = state.Version
@@ -160,6 +174,7 @@ func keepOutcome(plan, state *deploymentModel, spec *deploymentSpec, prior strat
 		plan.TargetVersions = stringMapValue(pruned)
 	}
 	plan.TrafficPercentage = state.TrafficPercentage
+	plan.AnalysisResults = state.AnalysisResults
 	if spec.strategy == strategies.NameBlueGreen {
 		plan.ActiveSlot = state.ActiveSlot
 		if prior.ActiveSlot != "" {
@@ -210,6 +225,10 @@ func markRolloutUnknown(m *deploymentModel) {
 	m.DeployedAt = types.StringUnknown()
 	m.TargetVersions = types.MapUnknown(types.StringType)
 	m.TrafficPercentage = types.Float64Unknown()
+	m.AnalysisResults = types.ListUnknown(analysisResultType)
+	if m.Analysis.IsNull() {
+		m.AnalysisResults = types.ListNull(analysisResultType)
+	}
 	if m.Strategy.ValueString() == strategies.NameBlueGreen {
 		m.ActiveSlot = types.StringUnknown()
 	}

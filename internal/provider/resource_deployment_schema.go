@@ -54,6 +54,7 @@ var healthCheckAttrTypes = map[string]attr.Type{
 	"interval":       types.StringType,
 	"timeout":        types.StringType,
 	"expect_version": types.BoolType,
+	"min_healthy":    types.StringType,
 }
 
 func defaultHealthCheckObject() types.Object {
@@ -63,6 +64,7 @@ func defaultHealthCheckObject() types.Object {
 		"interval":       types.StringValue(defaultHealthInterval),
 		"timeout":        types.StringValue(defaultHealthTimeout),
 		"expect_version": types.BoolValue(true),
+		"min_healthy":    types.StringValue(zeroSeconds),
 	})
 }
 
@@ -272,6 +274,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 						Computed:            true,
 						Default:             booldefault.StaticBool(true),
 					},
+					"min_healthy": minHealthySchema(),
 				},
 			},
 			"auto_rollback": schema.BoolAttribute{
@@ -340,6 +343,9 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				ElementType: types.StringType,
 			},
 		},
+	}
+	for name, a := range analysisSchema() {
+		resp.Schema.Attributes[name] = a
 	}
 }
 
