@@ -109,8 +109,8 @@ type providerModel struct {
 
 // providerData is handed to every resource by Configure.
 type providerData struct {
-	token        string
-	client       *protocol.Client
+	token  string
+	client *protocol.Client
 	// metrics queries Prometheus and web checks: the same retries and
 	// timeouts, never the token, headers or client certificate.
 	metrics      *protocol.Client
