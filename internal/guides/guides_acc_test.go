@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/promtest"
 )
 
 // stepTimeout bounds one shell step.
@@ -43,6 +45,14 @@ func tools(t *testing.T) (bin, rc string) {
 		}
 	}
 	if err := os.Symlink(cli, filepath.Join(bin, "terraform")); err != nil {
+		t.Fatal(err)
+	}
+	// The metrics guide runs the Prometheus that install-clis.sh built.
+	prom, err := promtest.Binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(prom, filepath.Join(bin, "prometheus")); err != nil {
 		t.Fatal(err)
 	}
 	rc = filepath.Join(dir, "cli.tfrc")
@@ -207,7 +217,7 @@ func runStep(t *testing.T, dir string, env []string, script string) (string, int
 	}
 }
 
-var backgroundListen = regexp.MustCompile(`--listen\s+(\S+)[^\n]*&\s*$`)
+var backgroundListen = regexp.MustCompile(`(?:--listen\s+|--web\.listen-address=)(\S+)[^\n]*&\s*$`)
 
 // waitListening waits until the addresses that background commands of the
 // step listen on accept connections, as a person would before the next step.
