@@ -6,7 +6,10 @@
 #      target it touched is rolled back to 2.0.0;
 #   3. destroys the deployment, which rolls the fleet back to 1.0.0;
 #   4. moves a feature flag 10 → 50 → 100 %, one stage per apply, the plan
-#      showing each advance before it happens.
+#      showing each advance before it happens;
+#   5. rolls 2.2.0-errors out as a canary gated on a real Prometheus: every
+#      target is healthy, but Prometheus sees the version answer 20 % 5xx,
+#      so the first stage's analysis fails and the apply rolls back.
 # Everything lives under a temporary directory removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +17,9 @@ root="$PWD"
 
 work="$(mktemp -d)"
 sim_pid=""
+prom_pid=""
 cleanup() {
-  if [[ -n "$sim_pid" ]]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
+  for pid in $sim_pid $prom_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   [[ -n "${DEMO_KEEP:-}" ]] && cp -r "$work" /tmp/demodbg/; rm -rf "$work"
 }
 trap cleanup EXIT
@@ -35,15 +39,18 @@ else
   ./scripts/install-clis.sh tofu
   cli="$CACHE_DIR/tofu-1.12.6"
 fi
+# Act 5's Prometheus, built once (about 7 minutes) when the cache lacks it.
+./scripts/install-clis.sh prometheus
+prometheus="$CACHE_DIR/prometheus-0.316.0"
 
 say "building the provider and codomyrmex-agent"
 go build -o "$work/bin/terraform-provider-codomyrmex" .
 go build -o "$work/bin/codomyrmex-agent" ./cmd/codomyrmex-agent
 
-say "starting a simulated fleet: 10 targets running 1.0.0 (t4 rejects 2.1.0-bad)"
-echo "  \$ codomyrmex-agent simulate --targets 10 --listen 127.0.0.1:0 --initial-version 1.0.0 --latency 20ms --fail-target t4 --fail-version 2.1.0-bad"
+say "starting a simulated fleet: 10 targets running 1.0.0 (t4 rejects 2.1.0-bad; 2.2.0-errors answers 20 % of its traffic with 500)"
+echo "  \$ codomyrmex-agent simulate --targets 10 --listen 127.0.0.1:0 --initial-version 1.0.0 --latency 20ms --fail-target t4 --fail-version 2.1.0-bad --rps 400 --error-rate 2.2.0-errors=0.2"
 "$work/bin/codomyrmex-agent" simulate --targets 10 --listen 127.0.0.1:0 --initial-version 1.0.0 \
-  --latency 20ms --fail-target t4 --fail-version 2.1.0-bad > "$work/sim.out" 2> "$work/sim.err" &
+  --latency 20ms --fail-target t4 --fail-version 2.1.0-bad --rps 400 --error-rate 2.2.0-errors=0.2 > "$work/sim.out" 2> "$work/sim.err" &
 sim_pid=$!
 for _ in $(seq 1 100); do
   [[ -s "$work/sim.out" ]] && break
@@ -125,4 +132,32 @@ for round in 1 2 3; do
   echo "  flag service: $(curl -s "$fleet_url/flags/v1/flags/new-checkout")"
 done
 "$cli" destroy -auto-approve -input=false -no-color -var "fleet_url=$fleet_url" | tail -1
+
+say "and a canary gated on Prometheus: 2.2.0-errors is healthy but serves 20 % errors"
+prom_port="${DEMO_PROMETHEUS_PORT:-9099}"
+cat > "$work/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: fleet
+    static_configs:
+      - targets: ["${fleet_url#http://}"]
+YML
+echo "  \$ prometheus --config.file=prometheus.yml --web.listen-address=127.0.0.1:$prom_port (scraping $fleet_url/metrics every second)"
+"$prometheus" --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prometheus-data" \
+  --web.listen-address="127.0.0.1:$prom_port" > "$work/prometheus.log" 2>&1 &
+prom_pid=$!
+prom_url="http://127.0.0.1:$prom_port"
+for _ in $(seq 1 60); do
+  curl -s "$prom_url/api/v1/targets" | grep -q '"health":"up"' && break
+  kill -0 "$prom_pid" 2>/dev/null || { echo "prometheus exited (port $prom_port busy? set DEMO_PROMETHEUS_PORT)"; tail -5 "$work/prometheus.log"; exit 1; }
+  sleep 1
+done
+cp -r "$root/examples/guides/prometheus-analysis" "$work/analysis"
+cd "$work/analysis"
+echo "  the error-rate metric of docs/guides/prometheus-analysis.md: max 0.05, measured 3s after traffic moved, then every 2s"
+if run apply -var "fleet_url=$fleet_url" -var "prometheus_url=$prom_url" -var app_version=2.2.0-errors; then
+  echo "expected this apply to fail"; exit 1
+fi
+echo "  fleet: $(curl -s "$fleet_url/_sim/state" | grep -o '"targets":{[^}]*}')"
 say "demo finished; cleaning up"

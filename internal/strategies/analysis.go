@@ -168,7 +168,12 @@ func (r *run) measure(ctx context.Context, i int, w Window) Measurement {
 			verdict = "failed (dry_run: ignored)"
 		}
 	}
-	r.info(w.Phase, "%s: metric %s = %s (%s): %s", w.Phase, m.Metric, m.describe(), m.Threshold, verdict)
+	if m.Note != "" {
+		// The note says what was wrong ("above max 0.05", "no data: ...").
+		r.info(w.Phase, "%s: metric %s = %s: %s", w.Phase, m.Metric, m.describe(), verdict)
+	} else {
+		r.info(w.Phase, "%s: metric %s = %s (%s): %s", w.Phase, m.Metric, m.describe(), m.Threshold, verdict)
+	}
 	return m
 }
 
