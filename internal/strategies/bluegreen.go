@@ -91,6 +91,11 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 	if ctx.Err() != nil {
 		return r.cancelled(ctx, "switch", restore, false)
 	}
+	if s.cfg.PauseBeforeSwitch && !req.Gates.Approved {
+		// The idle slot runs the version, healthy; traffic stays where it
+		// is until the version is approved.
+		return r.pause(0, 0, "switch")
+	}
 	if r.env.Switch != nil {
 		r.info("switch", "switching traffic to the %s slot (%s)", slot, req.Version)
 		if err := r.env.Switch(ctx, slot, req.Version); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -35,22 +36,47 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 	}
 
 	stages := s.cfg.Stages
+	// The rollout goes as far as the first closed gate (the last stage
+	// when there is none).
+	until := s.cfg.Until(req)
+	stop := len(stages) - 1
+	if i := slices.Index(stages, until); i >= 0 {
+		stop = i
+	}
 	// Stages at or below the traffic the version already has are behind
-	// it: a repair of drifted targets never walks the weights back.
+	// it: a repair of drifted targets never walks the weights back. At a
+	// gate still closed, its stage is run again (a repair stays there).
 	first := 0
-	for first < len(stages)-1 && stages[first] <= req.PriorTraffic {
+	for first < stop && stages[first] <= req.PriorTraffic {
 		first++
 	}
 	if len(pending) == 0 {
-		// Nothing to deploy: only make sure the router sends everything to
-		// the version (a previous apply may have stopped before that).
-		first = len(stages) - 1
+		// Nothing to deploy: only make sure the router sends the version
+		// its share (a previous apply may have stopped before that).
+		first = stop
 	}
 	n := len(req.Targets)
 	atVersion := n - len(pending)
 	next := 0             // index in pending of the next target to deploy
 	trafficMoved := false // router weights were (maybe) changed with nothing deployed
-	for k := first; k < len(stages); k++ {
+	if req.Gates.Paused && first > 0 && stages[first-1] == req.PriorTraffic {
+		// Resuming past a gate: the paused stage is measured once more
+		// first; a failure rolls back.
+		// That failure condemns the version: every target running it,
+		// deployed by earlier applies, goes back to the previous version
+		// and its traffic to 0.
+		k := first - 1
+		phase := fmt.Sprintf("stage %d (%s%%)", k+1, formatPercent(stages[k]))
+		next := fmt.Sprintf("stage %d (%s%%)", first+1, formatPercent(stages[first]))
+		abandon := func(ctx context.Context, _ []Target) bool {
+			r.toPrevious, r.res.Abandoned = true, true
+			return r.restore(ctx, r.runningVersion(), s.weightsUndo(r))
+		}
+		if res := r.settle(ctx, phase, strconv.Itoa(k+1), next, 0, stages[k], abandon, true); res != nil {
+			return res
+		}
+	}
+	for k := first; k <= stop; k++ {
 		pct := stages[k]
 		phase := fmt.Sprintf("stage %d (%s%%)", k+1, formatPercent(pct))
 		if ctx.Err() != nil {
@@ -91,13 +117,20 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 		r.res.TrafficPercentage = pct
 		// The stage's window: stage_interval, or the bake after the last.
 		window, stage, wait, next := phase, strconv.Itoa(k+1), s.cfg.StageInterval, bakePhase
-		if k == len(stages)-1 {
+		switch {
+		case k == len(stages)-1:
 			window, stage, wait = bakePhase, bakePhase, req.Bake
-		} else {
+		case k == stop:
+			next = "gate"
+		default:
 			next = fmt.Sprintf("stage %d (%s%%)", k+2, formatPercent(stages[k+1]))
 		}
 		if res := r.settle(ctx, window, stage, next, wait, pct, restore, trafficMoved); res != nil {
 			return res
+		}
+		if k == stop && k < len(stages)-1 {
+			g, _ := s.cfg.gateAt(pct)
+			return r.pause(pct, g.Wait, phase)
 		}
 	}
 	return r.complete()

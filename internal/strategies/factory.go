@@ -22,7 +22,11 @@ type RollingConfig struct {
 
 // BlueGreenConfig configures the blue/green strategy. The router is an Env
 // concern (Env.Switch), so there is nothing to set yet.
-type BlueGreenConfig struct{}
+type BlueGreenConfig struct {
+	// PauseBeforeSwitch is a manual gate: the idle slot is deployed and
+	// healthy, and the switch waits for an approval of the version.
+	PauseBeforeSwitch bool
+}
 
 // CanaryConfig configures the canary strategy.
 type CanaryConfig struct {
@@ -34,6 +38,8 @@ type CanaryConfig struct {
 	// SuccessThreshold is the lowest healthy/attempted ratio a stage may
 	// have, in [0, 1].
 	SuccessThreshold float64
+	// Gates pause the rollout after their stage until they open.
+	Gates []Gate
 }
 
 // FeatureFlagConfig configures the feature-flag strategy.
@@ -53,6 +59,8 @@ type Config struct {
 	BlueGreen   BlueGreenConfig
 	Canary      CanaryConfig
 	FeatureFlag FeatureFlagConfig
+	// Approve opens manual gates for one version (nil: no approval).
+	Approve *Approval
 }
 
 // ConfigError reports an invalid setting, named as in the configuration
@@ -118,6 +126,7 @@ func New(name string, cfg Config) (Strategy, error) {
 		c := cfg.Canary
 		// Copy so a caller reusing its slice cannot change a running canary.
 		c.Stages = append([]float64(nil), c.Stages...)
+		c.Gates = append([]Gate(nil), c.Gates...)
 		return &CanaryStrategy{cfg: c}, nil
 	case NameFeatureFlag:
 		if err := cfg.FeatureFlag.validate(); err != nil {
@@ -166,7 +175,7 @@ func (c CanaryConfig) validate() error {
 	if c.StageInterval < 0 {
 		return &ConfigError{"canary.stage_interval", fmt.Sprintf("must not be negative, got %s", c.StageInterval)}
 	}
-	return nil
+	return c.validateGates()
 }
 
 func (c FeatureFlagConfig) validate() error {

@@ -1,11 +1,14 @@
 package strategies
 
+import "time"
+
 // The rules about what the fleet runs and what state may claim about it.
 // The provider translates Terraform values to and from these; every
 // decision is made here, so that plan, apply, refresh and destroy share it
 // and it is tested as plain Go.
 
-// Prior is what state recorded before an apply (zero on create).
+// Prior is what state recorded before an apply (zero on create), and when
+// the plan is made.
 type Prior struct {
 	Strategy        string
 	Version         string
@@ -15,6 +18,11 @@ type Prior struct {
 	ActiveSlot      string  // blue/green
 	Targets         []Target
 	Versions        map[string]string // target_versions
+	// ResumeAt is when the time gate a paused rollout waits at opens.
+	ResumeAt time.Time
+	// Now is the time of the plan: a time gate is due once it passes
+	// ResumeAt, and stays due until the apply.
+	Now time.Time
 }
 
 // Unknown returns the targets of req whose version before the apply Current
@@ -68,6 +76,13 @@ type Plan struct {
 	// address there): the apply reads them, so that state says what they
 	// run.
 	Unread []Target
+	// Revert: version went back to previous_version while the rollout of
+	// the saved one was paused or had failed. The apply takes the
+	// abandoned version's traffic away, then puts version back on Pending
+	// (the targets running the abandoned one): no stages, gates or bakes.
+	// RevertRequest is what it hands to Strategy.Rollback.
+	Revert        bool
+	RevertRequest Request
 }
 
 // Work reports whether the apply calls the fleet at all. When it does not,
@@ -82,21 +97,30 @@ func (p Plan) Work() bool { return len(p.Pending) > 0 || p.TrafficOwed || len(p.
 // Request.Before with what the targets Current does not know report.
 func NewPlan(strategy string, cfg Config, version string, targets []Target, prior Prior) Plan {
 	req := Request{Version: version, Targets: targets}
+	if a := cfg.Approve; a != nil && a.Version == version {
+		req.Gates.Approved, req.Gates.Through = true, a.Through
+	}
 	if !prior.Exists() {
-		return Plan{Request: req, Pending: Pending(strategy, req), VersionChanged: true}
+		return Plan{Request: req, Pending: gated(strategy, cfg, req, Pending(strategy, req)), VersionChanged: true}
 	}
 	p := Plan{VersionChanged: prior.Version != version}
 	req.Current = KnownVersions(prior.Targets, prior.Versions, targets)
+	if revert, ok := revertPlan(strategy, version, targets, req.Current, prior); ok {
+		return revert
+	}
 	req.PreviousVersion = prior.PreviousVersion
 	if p.VersionChanged {
 		req.PreviousVersion = prior.Version
 	}
+	req.Gates.Paused = prior.Status == StatusPaused && !p.VersionChanged && prior.Strategy == strategy
+	req.Gates.Due = req.Gates.Paused && !prior.ResumeAt.IsZero() && !prior.Now.Before(prior.ResumeAt)
 	if strategy == NameBlueGreen && prior.ActiveSlot != "" {
 		req.ActiveSlot = prior.ActiveSlot
 		// A blue/green update that keeps the version only brings the
 		// active slot's new targets up to it; it switches nothing (also
-		// after a failed top-up: state kept the version).
-		req.TopUp = !p.VersionChanged
+		// after a failed top-up: state kept the version). Paused before
+		// its switch, the version is in the idle slot: not a top-up.
+		req.TopUp = !p.VersionChanged && !req.Gates.Paused
 	}
 	// The traffic the version has now: what state recorded, when the same
 	// strategy moved it (another strategy set no weight and published no
@@ -106,7 +130,7 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 		req.PriorTraffic = prior.Traffic
 	}
 	p.Request = req
-	p.Pending = Pending(strategy, req)
+	p.Pending = gated(strategy, cfg, req, Pending(strategy, req))
 	pending := make(map[string]bool, len(p.Pending))
 	for _, t := range p.Pending {
 		pending[t.ID] = true
@@ -124,8 +148,78 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 	p.TrafficOwed = (p.VersionChanged && strategy != NameRolling) ||
 		(prior.Status == StatusFailed && (strategy == NameCanary || strategy == NameFeatureFlag)) ||
 		// A flag not at the configured percentage is published again.
-		(strategy == NameFeatureFlag && (prior.Strategy != NameFeatureFlag || prior.Traffic != cfg.FeatureFlag.InitialRollout))
+		(strategy == NameFeatureFlag && (prior.Strategy != NameFeatureFlag || prior.Traffic != cfg.FeatureFlag.InitialRollout)) ||
+		// A gate the rollout is paused at opened.
+		opened(strategy, cfg, req)
 	return p
+}
+
+// gated cuts a canary's pending targets at the first closed gate: the
+// targets the stages up to it deploy, in rollout order.
+func gated(strategy string, cfg Config, req Request, pending []Target) []Target {
+	if strategy != NameCanary {
+		return pending
+	}
+	until := cfg.Canary.Until(req)
+	if until >= 100 {
+		return pending
+	}
+	n := len(req.Targets)
+	count := min(max(stageGoal(n, until)-(n-len(pending)), 0), len(pending))
+	return pending[:count]
+}
+
+// opened reports whether the gate the rollout is paused at opens in this
+// apply.
+func opened(strategy string, cfg Config, req Request) bool {
+	if !req.Gates.Paused {
+		return false
+	}
+	switch strategy {
+	case NameCanary:
+		return cfg.Canary.Until(req) > req.PriorTraffic
+	case NameBlueGreen:
+		return req.Gates.Approved
+	}
+	return false
+}
+
+// revertPlan is the plan of version set back to the saved
+// previous_version while the rollout of the saved version is paused or has
+// failed (DESIGN §4.3): the abandoned version's traffic goes first, then
+// every target running it gets version back.
+func revertPlan(strategy, version string, targets []Target, current map[string]string, prior Prior) (Plan, bool) {
+	if version != prior.PreviousVersion || version == prior.Version || prior.Strategy != strategy ||
+		(prior.Status != StatusPaused && prior.Status != StatusFailed) {
+		return Plan{}, false
+	}
+	p := Plan{VersionChanged: true, Revert: true}
+	p.Request = Request{Version: version, PreviousVersion: prior.Version, Targets: targets, Current: current}
+	for _, t := range targets {
+		if current[t.ID] == prior.Version {
+			p.Pending = append(p.Pending, t)
+		}
+	}
+	rq := Request{
+		Version:         prior.Version,
+		PreviousVersion: version,
+		Targets:         targets,
+		Current:         current,
+		PriorTraffic:    prior.Traffic,
+		AutoRollback:    true,
+	}
+	if strategy == NameBlueGreen {
+		// Traffic moved to the abandoned version only if its slot serves.
+		for _, t := range ActiveTargets(strategy, targets, prior.ActiveSlot) {
+			if prior.ActiveSlot != "" && current[t.ID] == prior.Version {
+				rq.ActiveSlot = prior.ActiveSlot
+				break
+			}
+		}
+	}
+	p.RevertRequest = rq
+	p.TrafficOwed = strategy != NameRolling
+	return p, true
 }
 
 // Saved is what state records after an apply.
@@ -155,7 +249,7 @@ func Settle(strategy string, req Request, prior Prior, res *Result) Saved {
 	if res.Success {
 		return s
 	}
-	if prior.Exists() && prior.Version == req.Version {
+	if prior.Exists() && prior.Version == req.Version && !res.Abandoned {
 		s.Version, s.PreviousVersion = prior.Version, prior.PreviousVersion
 	} else {
 		s.Version = HonestVersion(req.Version, fleet, ActiveTargets(strategy, req.Targets, slot))
@@ -165,6 +259,34 @@ func Settle(strategy string, req Request, prior Prior, res *Result) Saved {
 		}
 	}
 	if s.Version != req.Version {
+		s.Traffic = trafficOn(strategy, s.Version, req.Targets, fleet, res.TrafficPercentage)
+	}
+	return s
+}
+
+// SettleRevert decides what a revert (Plan.Revert) that ended with res
+// saves: version, once no target runs the abandoned one; otherwise what
+// Settle would save of a failed rollout of version.
+func SettleRevert(strategy string, p Plan, prior Prior, res *Result) Saved {
+	req := p.Request
+	fleet := FleetVersions(req.known(), res)
+	slot := res.ActiveSlot
+	if slot == "" {
+		slot = prior.ActiveSlot
+	}
+	s := Saved{Version: req.Version, PreviousVersion: req.PreviousVersion, Versions: fleet, ActiveSlot: slot}
+	if !res.Success {
+		s.Version = HonestVersion(req.Version, fleet, ActiveTargets(strategy, req.Targets, slot))
+		if s.Version == prior.Version {
+			s.PreviousVersion = prior.PreviousVersion
+		}
+	}
+	switch {
+	case s.Version == prior.Version:
+		s.Traffic = res.TrafficPercentage
+	case strategy == NameFeatureFlag:
+		s.Traffic = res.TrafficPercentage
+	default:
 		s.Traffic = trafficOn(strategy, s.Version, req.Targets, fleet, res.TrafficPercentage)
 	}
 	return s
@@ -281,8 +403,11 @@ func HonestVersion(version string, fleet map[string]string, active []Target) str
 // A canary's router weighs versions: while the saved version has traffic
 // (traffic > 0) it stays, whatever the targets run, so that the next apply
 // treats it as a repair and never takes that traffic away.
-func RefreshedVersion(strategy, version string, traffic float64, fleet map[string]string, active []Target) string {
-	if strategy == NameCanary && traffic > 0 {
+//
+// A rollout paused at a gate keeps its version: the gate is where it
+// stands, with what runs in target_versions (DESIGN §4.3).
+func RefreshedVersion(strategy, version string, status Status, traffic float64, fleet map[string]string, active []Target) string {
+	if (strategy == NameCanary && traffic > 0) || status == StatusPaused {
 		return version
 	}
 	for _, t := range active {
@@ -313,6 +438,16 @@ func Refreshed(targets []Target, known, reported map[string]string, errs map[str
 		}
 	}
 	return out
+}
+
+// DestroySlot is the active slot destroy hands to Rollback: none for a
+// blue/green rollout paused before its switch, whose traffic never moved
+// (Rollback then switches nothing).
+func DestroySlot(strategy string, status Status, activeSlot string) string {
+	if strategy == NameBlueGreen && status == StatusPaused {
+		return ""
+	}
+	return activeSlot
 }
 
 // DestroyTargets are the targets destroy rolls back to previous: blue/green

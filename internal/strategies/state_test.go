@@ -74,7 +74,7 @@ func TestRefreshedVersion(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := RefreshedVersion(NameRolling, "2", 100, tt.fleet, targets); got != tt.want {
+			if got := RefreshedVersion(NameRolling, "2", StatusCompleted, 100, tt.fleet, targets); got != tt.want {
 				t.Fatalf("RefreshedVersion = %q, want %q", got, tt.want)
 			}
 		})
@@ -365,10 +365,10 @@ func TestRefreshedVersionKeepsACanaryWithTraffic(t *testing.T) {
 	t.Parallel()
 	targets := slotted("", "")
 	fleet := map[string]string{"t1": "3", "t2": "3"}
-	if got := RefreshedVersion(NameCanary, "2", 100, fleet, targets); got != "2" {
+	if got := RefreshedVersion(NameCanary, "2", StatusCompleted, 100, fleet, targets); got != "2" {
 		t.Fatalf("canary at 100%%: %q, want 2", got)
 	}
-	if got := RefreshedVersion(NameCanary, "2", 0, fleet, targets); got != "3" {
+	if got := RefreshedVersion(NameCanary, "2", StatusCompleted, 0, fleet, targets); got != "3" {
 		t.Fatalf("canary without traffic: %q, want 3", got)
 	}
 }

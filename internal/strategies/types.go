@@ -35,6 +35,9 @@ const (
 	StatusCompleted  Status = "completed"
 	StatusFailed     Status = "failed"
 	StatusRolledBack Status = "rolled_back"
+	// StatusPaused: the rollout stopped at a closed gate (DESIGN §4.3); a
+	// later apply continues it.
+	StatusPaused Status = "paused"
 )
 
 // Target is one deploy target.
@@ -149,6 +152,8 @@ type Request struct {
 	// publish.
 	Bake     time.Duration
 	Analysis Analysis
+	// Gates says which gates may open in this apply.
+	Gates Opening
 }
 
 // TargetOutcome is what happened to one target.
@@ -184,6 +189,14 @@ type Result struct {
 	// Measurements holds the last measurement of each analysis metric, by
 	// metric index; the zero value for one never measured.
 	Measurements []Measurement
+	// PausedAt is the gate's percentage when Status is StatusPaused
+	// (blue/green: 0, before its switch); ResumeAt when a time gate opens
+	// (zero for a manual gate).
+	PausedAt float64
+	ResumeAt time.Time
+	// Abandoned: the rollback undid the version on targets earlier applies
+	// deployed too (a failed measurement on resuming from a gate).
+	Abandoned bool
 }
 
 // Strategy runs a rollout and its rollback.

@@ -1,0 +1,127 @@
+package strategies
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Gates across applies (DESIGN §4.3). One apply is one run and there is no
+// controller: reaching a closed gate ends the apply successfully with the
+// rollout paused, and a later apply continues once an approval for the
+// version, or the time, opens it.
+
+// Gate stops a canary after the stage at At (one of the stages, below 100)
+// has passed its window and analysis. With Wait it is a time gate: it opens
+// Wait after it was reached. Without, it is manual: it opens when approved.
+type Gate struct {
+	At   float64
+	Wait time.Duration
+}
+
+// Approval opens the manual gates at or below Through for one version
+// (blue/green's pause_before_switch included).
+type Approval struct {
+	Version string
+	Through float64
+}
+
+// Opening says which gates may open in an apply.
+type Opening struct {
+	// Paused: the prior apply paused at Request.PriorTraffic (blue/green:
+	// before its switch).
+	Paused bool
+	// Approved: an approval for the request's version, through Through.
+	Approved bool
+	Through  float64
+	// Due: the time gate the rollout is paused at has waited long enough.
+	Due bool
+}
+
+func (o Opening) opens(g Gate, pausedAt float64) bool {
+	if g.Wait > 0 {
+		return o.Paused && o.Due && g.At == pausedAt
+	}
+	return o.Approved && g.At <= o.Through
+}
+
+// gateAt returns the gate at pct.
+func (c CanaryConfig) gateAt(pct float64) (Gate, bool) {
+	for _, g := range c.Gates {
+		if g.At == pct {
+			return g, true
+		}
+	}
+	return Gate{}, false
+}
+
+// Until is the percentage a canary stops at in this apply: the first gate
+// still closed from where it stands (the gate it is paused at included),
+// or 100 when every gate ahead is open.
+func (c CanaryConfig) Until(req Request) float64 {
+	gates := slices.Clone(c.Gates)
+	slices.SortFunc(gates, func(a, b Gate) int {
+		switch {
+		case a.At < b.At:
+			return -1
+		case a.At > b.At:
+			return 1
+		}
+		return 0
+	})
+	for _, g := range gates {
+		behind := g.At < req.PriorTraffic || (g.At == req.PriorTraffic && !req.Gates.Paused)
+		if behind || req.Gates.opens(g, req.PriorTraffic) {
+			continue
+		}
+		return g.At
+	}
+	return 100
+}
+
+// validateGates checks that every gate stands at a stage below 100, once.
+func (c CanaryConfig) validateGates() error {
+	seen := map[float64]bool{}
+	for i, g := range c.Gates {
+		switch {
+		case g.At >= 100:
+			return &ConfigError{"canary.gates", fmt.Sprintf("gates[%d].at = %s: a gate must stand below 100 (at 100 the rollout is done)", i, formatPercent(g.At))}
+		case !slices.Contains(c.Stages, g.At):
+			return &ConfigError{"canary.gates", fmt.Sprintf("gates[%d].at = %s is not one of the stages", i, formatPercent(g.At))}
+		case seen[g.At]:
+			return &ConfigError{"canary.gates", fmt.Sprintf("gates[%d].at = %s: two gates at one stage", i, formatPercent(g.At))}
+		case g.Wait < 0:
+			return &ConfigError{"canary.gates", fmt.Sprintf("gates[%d].wait must not be negative, got %s", i, g.Wait)}
+		}
+		seen[g.At] = true
+	}
+	return nil
+}
+
+// runningVersion returns the targets that ran the version before this
+// apply.
+func (r *run) runningVersion() []Target {
+	var out []Target
+	for _, t := range r.req.Targets {
+		if r.req.ran(t.ID) == r.req.Version {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// pause ends a rollout at a closed gate: successfully, status paused.
+func (r *run) pause(at float64, wait time.Duration, phase string) *Result {
+	r.res.Success = true
+	r.res.Status = StatusPaused
+	r.res.PausedAt = at
+	if wait > 0 {
+		r.res.ResumeAt = r.env.Clock.Now().Add(wait)
+		r.info(phase, "paused at %s%%: the time gate opens at %s", formatPercent(at), r.res.ResumeAt.UTC().Format(time.RFC3339))
+	} else if r.res.Strategy == NameBlueGreen {
+		r.info(phase, "paused before the switch: waiting for approve = { version = %q }", r.req.Version)
+	} else {
+		r.info(phase, "paused at %s%%: waiting for approve = { version = %q, through = %s }", formatPercent(at), r.req.Version, formatPercent(at))
+	}
+	return r.finalize()
+}

@@ -1,0 +1,294 @@
+package strategies
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+)
+
+// gatedCanary is a canary of 20 targets over [5, 25, 50, 100] with a manual
+// gate at 25 and a time gate (24h) at 50.
+func gatedCanary() Config {
+	cfg := DefaultConfig()
+	cfg.Canary.Stages = []float64{5, 25, 50, 100}
+	cfg.Canary.StageInterval = 0
+	cfg.Canary.Gates = []Gate{{At: 25}, {At: 50, Wait: 24 * time.Hour}}
+	return cfg
+}
+
+// applyPlan runs what p plans, as the provider's Update does, and returns
+// the result and what state saves.
+func applyPlan(t *testing.T, f *fleet, clk *clock.Fake, strategy string, cfg Config, p Plan, prior Prior) (*Result, Saved) {
+	t.Helper()
+	s, err := New(strategy, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := f.env(clk, nil)
+	if p.Revert {
+		res := s.Rollback(context.Background(), p.RevertRequest, env, p.Pending)
+		return res, SettleRevert(strategy, p, prior, res)
+	}
+	req := p.Request
+	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
+	if !prior.Exists() {
+		// The provider's create reads what the fleet runs first.
+		req.PreviousVersion = "v1"
+		req.Before = make(map[string]string, len(f.versions))
+		for id, v := range f.versions {
+			req.Before[id] = v
+		}
+	}
+	res := s.Execute(context.Background(), req, env)
+	return res, Settle(strategy, req, prior, res)
+}
+
+// priorOf is the state saved after res.
+func priorOf(strategy string, targets []Target, saved Saved, res *Result, now time.Time) Prior {
+	return Prior{
+		Strategy: strategy, Version: saved.Version, PreviousVersion: saved.PreviousVersion,
+		Status: res.Status, Traffic: saved.Traffic, ActiveSlot: saved.ActiveSlot,
+		Targets: targets, Versions: saved.Versions, ResumeAt: res.ResumeAt, Now: now,
+	}
+}
+
+func TestCanaryGates(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 20, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := gatedCanary()
+
+	// Create: stops at the manual gate at 25 %, successfully.
+	p := NewPlan(NameCanary, cfg, "v2", targets, Prior{})
+	if got := ids(p.Pending); !slices.Equal(got, idRange(1, 5)) {
+		t.Fatalf("create plans %v, want t1..t5 (up to the gate at 25%%)", got)
+	}
+	res, saved := applyPlan(t, f, clk, NameCanary, cfg, p, Prior{})
+	if !res.Success || res.Status != StatusPaused || res.PausedAt != 25 || !res.ResumeAt.IsZero() || saved.Traffic != 25 || saved.Version != "v2" {
+		t.Fatalf("paused: %+v saved %+v errors %v", res, saved, res.Errors)
+	}
+	if got := f.calls("weights"); !slices.Equal(got, []string{"weights v2 5", "weights v2 25"}) {
+		t.Errorf("weights %v", got)
+	}
+	prior := priorOf(NameCanary, targets, saved, res, clk.Now())
+
+	// Paused: nothing new, or an approval of another version, plans nothing.
+	if p := NewPlan(NameCanary, cfg, "v2", targets, prior); p.Work() {
+		t.Errorf("paused with nothing new: work %+v", p)
+	}
+	other := cfg
+	other.Approve = &Approval{Version: "v9", Through: 100}
+	if p := NewPlan(NameCanary, other, "v2", targets, prior); p.Work() {
+		t.Errorf("an approval of another version opened the gate: %+v", p.Pending)
+	}
+	// A target that drifts is repaired without passing the gate.
+	f.versions["t2"] = "v1"
+	drifted := prior
+	drifted.Versions = withVersion(prior.Versions, "t2", "v1")
+	p = NewPlan(NameCanary, cfg, "v2", targets, drifted)
+	if got := ids(p.Pending); !slices.Equal(got, []string{"t2"}) || p.TrafficOwed {
+		t.Fatalf("repair at the gate plans %v (traffic owed %t), want t2 only", got, p.TrafficOwed)
+	}
+	res, saved = applyPlan(t, f, clk, NameCanary, cfg, p, drifted)
+	if res.Status != StatusPaused || res.PausedAt != 25 || f.version("t2") != "v2" || f.version("t6") != "v1" {
+		t.Fatalf("repair: %+v, t2 %s t6 %s", res, f.version("t2"), f.version("t6"))
+	}
+	if got := f.calls("weights"); slices.Contains(got, "weights v2 50") {
+		t.Errorf("the repair passed the gate: weights %v", got)
+	}
+	prior = priorOf(NameCanary, targets, saved, res, clk.Now())
+
+	// Approved through 25: up to the time gate at 50.
+	approved := cfg
+	approved.Approve = &Approval{Version: "v2", Through: 25}
+	p = NewPlan(NameCanary, approved, "v2", targets, prior)
+	if got := ids(p.Pending); !slices.Equal(got, idRange(6, 10)) || !p.TrafficOwed {
+		t.Fatalf("approved plans %v (owed %t), want t6..t10", got, p.TrafficOwed)
+	}
+	clk.Set(epoch.Add(time.Hour))
+	res, saved = applyPlan(t, f, clk, NameCanary, approved, p, prior)
+	if res.Status != StatusPaused || res.PausedAt != 50 || !res.ResumeAt.Equal(epoch.Add(25*time.Hour)) {
+		t.Fatalf("time gate: %+v errors %v", res, res.Errors)
+	}
+	prior = priorOf(NameCanary, targets, saved, res, epoch.Add(24*time.Hour))
+
+	// Before the wait: nothing. After it: the rest.
+	if p := NewPlan(NameCanary, approved, "v2", targets, prior); p.Work() {
+		t.Errorf("the time gate opened early: %v", ids(p.Pending))
+	}
+	prior.Now = epoch.Add(25 * time.Hour)
+	p = NewPlan(NameCanary, approved, "v2", targets, prior)
+	if got := ids(p.Pending); !slices.Equal(got, idRange(11, 20)) {
+		t.Fatalf("due time gate plans %v, want t11..t20", got)
+	}
+	res, saved = applyPlan(t, f, clk, NameCanary, approved, p, prior)
+	if !res.Success || res.Status != StatusCompleted || saved.Traffic != 100 {
+		t.Fatalf("completion: %+v saved %+v", res, saved)
+	}
+	prior = priorOf(NameCanary, targets, saved, res, clk.Now())
+
+	// The next release stops at the gate again, the old approval ignored.
+	p = NewPlan(NameCanary, approved, "v3", targets, prior)
+	if got := ids(p.Pending); !slices.Equal(got, idRange(1, 5)) {
+		t.Errorf("next release plans %v, want t1..t5", got)
+	}
+}
+
+// withVersion returns a copy of m with id set to v.
+func withVersion(m map[string]string, id, v string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, x := range m {
+		out[k] = x
+	}
+	out[id] = v
+	return out
+}
+
+func TestCanaryResumeMeasuresThePausedStage(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []bool{false, true} {
+		f, targets := newFleet(t, 20, "v1")
+		clk := clock.NewFake(epoch)
+		cfg := gatedCanary()
+		cfg.Canary.Gates = []Gate{{At: 25}}
+		p := NewPlan(NameCanary, cfg, "v2", targets, Prior{})
+		res, saved := applyPlan(t, f, clk, NameCanary, cfg, p, Prior{})
+		prior := priorOf(NameCanary, targets, saved, res, clk.Now())
+
+		cfg.Approve = &Approval{Version: "v2", Through: 25}
+		p = NewPlan(NameCanary, cfg, "v2", targets, prior)
+		req := p.Request
+		req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
+		req.Analysis = Analysis{Metrics: []MetricLimit{{Name: "error-rate"}}}
+		env := f.env(clk, nil)
+		m := newMeter(func(_ int, w Window, _ int) (string, bool) { return "0.2", !bad || w.Phase != "stage 2 (25%)" })
+		env.Measure = m.Measure
+		res = mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(context.Background(), req, env)
+		phases := m.phases()
+		if len(phases) == 0 || phases[0] != "stage 2 (25%)" {
+			t.Fatalf("bad=%t: the resume did not measure the paused stage first: %v", bad, phases)
+		}
+		if bad {
+			if res.Status != StatusRolledBack || len(f.deployed("v2")) != 5 {
+				t.Errorf("a failed resume measurement: %s, t1 %s, deployed %v", res.Status, f.version("t1"), f.deployed("v2"))
+			}
+			if got := f.calls("weights"); got[len(got)-1] != "weights v2 0" {
+				t.Errorf("a failed resume takes the version's traffic away: %v", got)
+			}
+			if saved := Settle(NameCanary, req, prior, res); saved.Version != "v1" || saved.Traffic != 100 {
+				t.Errorf("after a failed resume state saves %+v, want v1 with all the traffic", saved)
+			}
+			for _, id := range idRange(1, 5) {
+				if f.version(id) != "v1" {
+					t.Errorf("%s runs %s after the failed resume", id, f.version(id))
+				}
+			}
+			continue
+		}
+		if !res.Success || res.Status != StatusCompleted || !slices.Equal(phases, []string{"stage 2 (25%)", "stage 3 (50%)", "bake"}) {
+			t.Errorf("resume: %s %v, windows %v", res.Status, res.Errors, phases)
+		}
+	}
+}
+
+func TestBlueGreenPauseBeforeSwitch(t *testing.T) {
+	t.Parallel()
+	f, targets := blueGreenFleet(t, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := DefaultConfig()
+	cfg.BlueGreen.PauseBeforeSwitch = true
+	// The fleet served v1 from blue.
+	prior := Prior{Strategy: NameBlueGreen, Version: "v1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue,
+		Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
+	p := NewPlan(NameBlueGreen, cfg, "v2", targets, prior)
+	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, p, prior)
+	if res.Status != StatusPaused || res.ActiveSlot != SlotBlue || saved.Traffic != 0 || len(f.calls("switch")) != 0 {
+		t.Fatalf("pause before switch: %+v saved %+v switches %v", res, saved, f.calls("switch"))
+	}
+	if f.version("g1") != "v2" || f.version("b1") != "v1" {
+		t.Fatalf("idle slot not deployed: g1 %s b1 %s", f.version("g1"), f.version("b1"))
+	}
+	prior = priorOf(NameBlueGreen, targets, saved, res, epoch)
+	if p := NewPlan(NameBlueGreen, cfg, "v2", targets, prior); p.Work() {
+		t.Errorf("paused before the switch, nothing new plans work: %+v", p)
+	}
+	if v := RefreshedVersion(NameBlueGreen, "v2", StatusPaused, 0, saved.Versions, ActiveTargets(NameBlueGreen, targets, SlotBlue)); v != "v2" {
+		t.Errorf("refresh while paused saves %s, want v2", v)
+	}
+	cfg.Approve = &Approval{Version: "v2"}
+	p = NewPlan(NameBlueGreen, cfg, "v2", targets, prior)
+	if len(p.Pending) != 0 || !p.TrafficOwed || p.Request.TopUp {
+		t.Fatalf("approved: pending %v owed %t top-up %t", ids(p.Pending), p.TrafficOwed, p.Request.TopUp)
+	}
+	res, saved = applyPlan(t, f, clk, NameBlueGreen, cfg, p, prior)
+	if !res.Success || res.Status != StatusCompleted || saved.ActiveSlot != SlotGreen || saved.Traffic != 100 {
+		t.Fatalf("switch after approval: %+v saved %+v", res, saved)
+	}
+	if got := f.calls("switch"); !slices.Equal(got, []string{"switch green v2"}) {
+		t.Errorf("switches %v", got)
+	}
+}
+
+func TestRevertWhilePaused(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 20, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := gatedCanary()
+	prior := Prior{Strategy: NameCanary, Version: "v1", Status: StatusCompleted, Traffic: 100, Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
+	p := NewPlan(NameCanary, cfg, "v2", targets, prior)
+	res, saved := applyPlan(t, f, clk, NameCanary, cfg, p, prior)
+	if res.Status != StatusPaused {
+		t.Fatalf("not paused: %+v", res)
+	}
+	prior = priorOf(NameCanary, targets, saved, res, epoch)
+	mark := len(f.log)
+
+	p = NewPlan(NameCanary, cfg, "v1", targets, prior)
+	if !p.Revert || !slices.Equal(ids(p.Pending), idRange(1, 5)) {
+		t.Fatalf("revert plans %v (revert %t), want t1..t5", ids(p.Pending), p.Revert)
+	}
+	res, saved = applyPlan(t, f, clk, NameCanary, cfg, p, prior)
+	if !res.Success || saved.Version != "v1" || saved.PreviousVersion != "v2" || saved.Traffic != 100 {
+		t.Fatalf("revert: %+v saved %+v", res, saved)
+	}
+	calls := f.log[mark:]
+	if len(calls) == 0 || calls[0] != "weights v2 0" {
+		t.Errorf("the abandoned version's traffic must go first: %v", calls)
+	}
+	for _, c := range calls[1:] {
+		if strings.HasPrefix(c, "weights") {
+			t.Errorf("a revert walks no stages: %v", calls)
+		}
+	}
+	for _, id := range idRange(1, 20) {
+		if f.version(id) != "v1" {
+			t.Errorf("%s runs %s after the revert", id, f.version(id))
+		}
+	}
+}
+
+func TestGateValidation(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		gates []Gate
+		want  string
+	}{
+		{[]Gate{{At: 30}}, "gates[0].at = 30 is not one of the stages"},
+		{[]Gate{{At: 100}}, "must stand below 100"},
+		{[]Gate{{At: 25}, {At: 25}}, "two gates at one stage"},
+		{[]Gate{{At: 25, Wait: -time.Second}}, "must not be negative"},
+	} {
+		cfg := gatedCanary()
+		cfg.Canary.Gates = tc.gates
+		_, err := New(NameCanary, cfg)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Field != "canary.gates" || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("gates %+v: %v, want %q", tc.gates, err, tc.want)
+		}
+	}
+}
