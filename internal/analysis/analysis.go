@@ -184,6 +184,8 @@ func (m *Measurer) Measure(ctx context.Context, i int, w strategies.Window) stra
 	if mt.Prometheus != nil {
 		v, err := m.query(ctx, i, w)
 		switch {
+		case errors.Is(err, errNoSamples):
+			out = mt.noData(out, "the query returned no samples")
 		case err != nil:
 			out.Note = err.Error()
 		case math.IsNaN(v):
@@ -197,8 +199,12 @@ func (m *Measurer) Measure(ctx context.Context, i int, w strategies.Window) stra
 	return m.measureWeb(ctx, mt, w, out)
 }
 
+// errNoSamples is an empty vector: no data, like a NaN, but named as what
+// it is (a series that does not exist is not a division by zero).
+var errNoSamples = errors.New("no samples")
+
 // query runs metric i's query and returns its one value; an empty vector is
-// NaN.
+// errNoSamples.
 func (m *Measurer) query(ctx context.Context, i int, w strategies.Window) (float64, error) {
 	mt := m.metrics[i]
 	q := Expand(mt.Prometheus.Query, w, promQLString)
@@ -212,7 +218,7 @@ func (m *Measurer) query(ctx context.Context, i int, w strategies.Window) (float
 	case model.Vector:
 		switch len(v) {
 		case 0:
-			return math.NaN(), nil
+			return 0, errNoSamples
 		case 1:
 			return float64(v[0].Value), nil
 		default:
