@@ -27,7 +27,7 @@ func TestPrometheusMetric(t *testing.T) {
 		{"scalar under min", Metric{Min: ptr(0.99), Prometheus: &Prometheus{Query: `scalar(vector(0.9))`}}, false, "0.9", "below min 0.99"},
 		{"bounds are inclusive", Metric{Min: ptr(1.0), Max: ptr(1.0), Prometheus: &Prometheus{Query: `vector(1)`}}, true, "1", ""},
 		{"equals as a number", Metric{Equals: ptr("1.0"), Prometheus: &Prometheus{Query: `vector(1)`}}, true, "1", ""},
-		{"empty result, no_data fail", Metric{Max: ptr(1.0), Prometheus: &Prometheus{Query: `absent(vector(1))`}}, false, "", "no data: NaN (no_data = fail)"},
+		{"empty result, no_data fail", Metric{Max: ptr(1.0), Prometheus: &Prometheus{Query: `absent(vector(1))`}}, false, "", "no data: the query returned no samples (no_data = fail)"},
 		{"empty result, no_data pass", Metric{Max: ptr(1.0), NoDataPass: true, Prometheus: &Prometheus{Query: `absent(vector(1))`}}, true, "", "no_data = pass"},
 		{"NaN, no_data fail", Metric{Max: ptr(1.0), Prometheus: &Prometheus{Query: `vector(0) / vector(0)`}}, false, "", "no data: NaN"},
 		{"several samples name the query", Metric{Max: ptr(5.0), Prometheus: &Prometheus{Query: two}}, false, "", "returned 2 samples, want one"},

@@ -252,7 +252,7 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	state.TargetVersions = stringMapValue(fleet)
 	active := strategies.ActiveTargets(spec.strategy, spec.targets, state.ActiveSlot.ValueString())
-	state.Version = types.StringValue(strategies.RefreshedVersion(spec.strategy, spec.version, state.TrafficPercentage.ValueFloat64(), fleet, active))
+	state.Version = types.StringValue(strategies.RefreshedVersion(spec.strategy, spec.version, strategies.Status(state.Status.ValueString()), state.TrafficPercentage.ValueFloat64(), fleet, active))
 	if reported := strategies.HonestVersion(spec.version, fleet, active); reported != spec.version {
 		tflog.Info(ctx, "drift detected", map[string]any{"deployment": spec.name, "version": spec.version, "reported": reported})
 	}
