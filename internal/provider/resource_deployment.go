@@ -54,6 +54,7 @@ func (r *deploymentResource) ValidateConfig(ctx context.Context, req resource.Va
 	var m deploymentModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	validateAnalysis(ctx, m.Analysis, &resp.Diagnostics)
+	validateGates(ctx, m.Canary, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() || m.BlueGreen.IsNull() || m.BlueGreen.IsUnknown() || m.Targets.IsUnknown() || m.Targets.IsNull() {
 		return
 	}
@@ -127,6 +128,7 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 		}
 	}
 	r.warnTolerated(spec, res, &resp.Diagnostics)
+	pausedWarning(spec, res, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -159,6 +161,10 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	rq := r.request(spec, p.Request)
 	ctx = maskSecrets(ctx, spec.analysis.secrets())
 	env := r.env(ctx, spec)
+	if p.Revert {
+		r.revert(ctx, spec, env, p, prior, &plan, resp)
+		return
+	}
 	// Targets state knows nothing about (added, or at another address) are
 	// read first: a rollback puts back what they ran.
 	if unknown := strategies.Unknown(rq); len(unknown) > 0 {
@@ -172,7 +178,29 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, rq.PreviousVersion))
 	}
 	r.warnTolerated(spec, res, &resp.Diagnostics)
+	pausedWarning(spec, res, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// revert sets version back to previous_version at once (DESIGN §4.3): the
+// abandoned version's traffic first, then every target running it, no
+// stages, gates or bakes.
+func (r *deploymentResource) revert(ctx context.Context, spec *deploymentSpec, env strategies.Env, p strategies.Plan, prior strategies.Prior, plan *deploymentModel, resp *resource.UpdateResponse) {
+	strategy, err := strategies.New(spec.strategy, spec.config)
+	if err != nil {
+		resp.Diagnostics.AddError("Deployment failed", err.Error())
+		return
+	}
+	rq := p.RevertRequest
+	rq.Deployment, rq.HealthCheck = spec.name, spec.health
+	tflog.Info(ctx, "reverting", map[string]any{"deployment": spec.name, "abandoned": prior.Version, "version": spec.version, "changed_targets": len(p.Pending)})
+	res := strategy.Rollback(ctx, rq, env, p.Pending)
+	saved := strategies.SettleRevert(spec.strategy, p, prior, res)
+	r.applyResult(plan, spec, res, saved)
+	if !res.Success {
+		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, prior.Version))
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 
 // request completes a planned request with the settings of spec.
@@ -219,6 +247,7 @@ func (r *deploymentResource) applyResult(m *deploymentModel, spec *deploymentSpe
 		m.ActiveSlot = types.StringValue(saved.ActiveSlot)
 	}
 	m.AnalysisResults = resultsValue(spec, res.LastMeasurements())
+	m.PausedAt, m.ResumeAt = pausedValues(res)
 }
 
 func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -292,6 +321,7 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 
 	activeSlot := state.ActiveSlot.ValueString()
 	targets := strategies.DestroyTargets(spec.strategy, spec.targets, fleet, prev, activeSlot)
+	activeSlot = strategies.DestroySlot(spec.strategy, strategies.Status(state.Status.ValueString()), activeSlot)
 	strategy, err := strategies.New(spec.strategy, spec.config)
 	if err != nil {
 		resp.Diagnostics.AddError("Destroy failed", err.Error())

@@ -31,6 +31,7 @@ type deploymentModel struct {
 	Timeouts     timeouts.Value `tfsdk:"timeouts"`
 	Bake         types.String   `tfsdk:"bake"`
 	Analysis     types.Object   `tfsdk:"analysis"`
+	Approve      types.Object   `tfsdk:"approve"`
 
 	Strategy          types.String  `tfsdk:"strategy"`
 	Status            types.String  `tfsdk:"status"`
@@ -44,6 +45,8 @@ type deploymentModel struct {
 	TargetVersions    types.Map     `tfsdk:"target_versions"`
 	ChangedTargets    types.List    `tfsdk:"changed_targets"`
 	AnalysisResults   types.List    `tfsdk:"analysis_results"`
+	PausedAt          types.Float64 `tfsdk:"paused_at"`
+	ResumeAt          types.String  `tfsdk:"resume_at"`
 }
 
 type targetModel struct {
@@ -62,7 +65,8 @@ type rollingModel struct {
 }
 
 type blueGreenModel struct {
-	RouterURL types.String `tfsdk:"router_url"`
+	RouterURL         types.String `tfsdk:"router_url"`
+	PauseBeforeSwitch types.Bool   `tfsdk:"pause_before_switch"`
 }
 
 type canaryModel struct {
@@ -70,6 +74,7 @@ type canaryModel struct {
 	StageInterval    types.String  `tfsdk:"stage_interval"`
 	SuccessThreshold types.Float64 `tfsdk:"success_threshold"`
 	RouterURL        types.String  `tfsdk:"router_url"`
+	Gates            types.List    `tfsdk:"gates"`
 }
 
 type featureFlagModel struct {
@@ -147,6 +152,7 @@ func (r *deploymentResource) spec(ctx context.Context, m *deploymentModel) (*dep
 		var bg blueGreenModel
 		diags.Append(m.BlueGreen.As(ctx, &bg, objectAsOptions)...)
 		s.routerURL = bg.RouterURL.ValueString()
+		s.config.BlueGreen.PauseBeforeSwitch = bg.PauseBeforeSwitch.ValueBool()
 	case strategies.NameCanary:
 		var cm canaryModel
 		diags.Append(m.Canary.As(ctx, &cm, objectAsOptions)...)
@@ -160,6 +166,9 @@ func (r *deploymentResource) spec(ctx context.Context, m *deploymentModel) (*dep
 			s.config.Canary.SuccessThreshold = cm.SuccessThreshold.ValueFloat64()
 		}
 		s.routerURL = cm.RouterURL.ValueString()
+		gates, d := readGates(ctx, cm.Gates)
+		diags.Append(d...)
+		s.config.Canary.Gates = gates
 	case strategies.NameFeatureFlag:
 		var fm featureFlagModel
 		diags.Append(m.FeatureFlag.As(ctx, &fm, objectAsOptions)...)
@@ -182,6 +191,9 @@ func (r *deploymentResource) spec(ctx context.Context, m *deploymentModel) (*dep
 	as, d := readAnalysis(ctx, m)
 	diags.Append(d...)
 	s.analysis = as
+	approve, d := readApprove(ctx, m.Approve)
+	diags.Append(d...)
+	s.config.Approve = approve
 	s.healthPath = hc.Path.ValueString()
 	if s.healthPath == "" {
 		s.healthPath = protocol.DefaultHealthPath
@@ -324,6 +336,8 @@ func (r *deploymentResource) prior(ctx context.Context, state *deploymentModel) 
 		PreviousVersion: state.PreviousVersion.ValueString(),
 		Status:          strategies.Status(state.Status.ValueString()),
 		Traffic:         state.TrafficPercentage.ValueFloat64(),
+		ResumeAt:        resumeAt(state.ResumeAt),
+		Now:             r.clock.Now(),
 	}
 	if state.Strategy.ValueString() == strategies.NameBlueGreen {
 		p.ActiveSlot = state.ActiveSlot.ValueString()

@@ -61,6 +61,7 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 
 	ctx = maskSecrets(ctx, spec.analysis.secrets())
+	warnIgnoredApproval(spec, &resp.Diagnostics)
 
 	if req.State.Raw.IsNull() {
 		r.checkQueries(ctx, spec, "", &resp.Diagnostics)
@@ -175,6 +176,8 @@ func keepOutcome(plan, state *deploymentModel, spec *deploymentSpec, prior strat
 	}
 	plan.TrafficPercentage = state.TrafficPercentage
 	plan.AnalysisResults = state.AnalysisResults
+	plan.PausedAt = state.PausedAt
+	plan.ResumeAt = state.ResumeAt
 	if spec.strategy == strategies.NameBlueGreen {
 		plan.ActiveSlot = state.ActiveSlot
 		if prior.ActiveSlot != "" {
@@ -225,6 +228,8 @@ func markRolloutUnknown(m *deploymentModel) {
 	m.DeployedAt = types.StringUnknown()
 	m.TargetVersions = types.MapUnknown(types.StringType)
 	m.TrafficPercentage = types.Float64Unknown()
+	m.PausedAt = types.Float64Unknown()
+	m.ResumeAt = types.StringUnknown()
 	m.AnalysisResults = types.ListUnknown(analysisResultType)
 	if m.Analysis.IsNull() {
 		m.AnalysisResults = types.ListNull(analysisResultType)

@@ -182,6 +182,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 						Optional:            true,
 						Validators:          []validator.String{addressValidator{}},
 					},
+					"pause_before_switch": pauseBeforeSwitchSchema(),
 				},
 			},
 			"canary": schema.SingleNestedAttribute{
@@ -215,6 +216,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 						Optional:            true,
 						Validators:          []validator.String{addressValidator{}},
 					},
+					"gates": gatesSchema(),
 				},
 			},
 			"feature_flag": schema.SingleNestedAttribute{
@@ -297,7 +299,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Computed:            true,
 			},
 			"status": schema.StringAttribute{
-				MarkdownDescription: "Outcome of the last rollout: `completed`, `failed` or `rolled_back`.",
+				MarkdownDescription: "Outcome of the last rollout: `completed`, `failed`, `rolled_back`, or `paused` at a gate (see `canary.gates`, `blue_green.pause_before_switch`).",
 				Computed:            true,
 			},
 			"previous_version": schema.StringAttribute{
@@ -345,6 +347,9 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 		},
 	}
 	for name, a := range analysisSchema() {
+		resp.Schema.Attributes[name] = a
+	}
+	for name, a := range approveSchema() {
 		resp.Schema.Attributes[name] = a
 	}
 }

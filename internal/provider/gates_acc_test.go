@@ -1,0 +1,256 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+)
+
+// gatedCanaryConfig is a canary of version over 20 targets, stages
+// [5, 25, 50, 100], a manual gate at 25 and a time gate of 24h at 50.
+func gatedCanaryConfig(f *testFleet, version, extra string) string {
+	return deploymentConfig(f, fmt.Sprintf(`
+  version = %q
+  targets = %s
+  canary  = {
+    stages         = [5, 25, 50, 100]
+    stage_interval = "0s"
+    router_url     = "%s/router"
+    gates          = [{ at = 25 }, { at = 50, wait = "24h" }]
+  }
+%s
+`, version, f.targets(20, ""), f.URL, extra))
+}
+
+func stateIs(attr string, v knownvalue.Check) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New(attr), v)
+}
+
+// weightOf checks the router's weight of version.
+func weightOf(f *testFleet, version string, want float64) error {
+	if w := f.Router().Weights[version]; w != want {
+		return fmt.Errorf("router weight of %s = %v, want %v", version, w, want)
+	}
+	return nil
+}
+
+// TestAccGates_canary walks a release through a manual gate and a time
+// gate, with an approval of another version on the way and the next
+// release stopping at the gate again.
+func TestAccGates_canary(t *testing.T) {
+	f := newTestFleet(t, 20, "1.0.0")
+	clk := clock.NewFake(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	approve := func(v string, through int) string {
+		return fmt.Sprintf(`  approve = { version = %q, through = %d }`, v, through)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: providersWithClock(clk),
+		Steps: []resource.TestStep{
+			{
+				// Stops at the manual gate: exit 0, status paused, and the
+				// plan after it is empty (plugin-testing checks that).
+				Config: gatedCanaryConfig(f, "2.0.0", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("paused")),
+					stateIs("paused_at", knownvalue.Float64Exact(25)),
+					stateIs("resume_at", knownvalue.Null()),
+					stateIs("version", knownvalue.StringExact("2.0.0")),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(25)),
+				},
+				Check: fleetCheck(func() error {
+					if err := weightOf(f, "2.0.0", 25); err != nil {
+						return err
+					}
+					return f.expectVersions(versionsMap("2.0.0", ids(5)...))
+				}),
+			},
+			{
+				// Still nothing to do after a refresh.
+				Config:             gatedCanaryConfig(f, "2.0.0", ""),
+				PlanOnly:           true,
+				RefreshState:       false,
+				ExpectNonEmptyPlan: false,
+			},
+			{
+				// An approval of another version opens nothing.
+				Config: gatedCanaryConfig(f, "2.0.0", approve("1.9.0", 100)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					// A change of settings alone: no target changes.
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("paused")),
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
+				}},
+				Check: fleetCheck(func() error { return weightOf(f, "2.0.0", 25) }),
+			},
+			{
+				// Approved through 25: exactly the targets of stage 50, up
+				// to the time gate.
+				Config: gatedCanaryConfig(f, "2.0.0", approve("2.0.0", 25)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t6", "t7", "t8", "t9", "t10")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("paused")),
+					stateIs("paused_at", knownvalue.Float64Exact(50)),
+					stateIs("resume_at", knownvalue.StringExact("2026-12-02T09:00:00Z")),
+				},
+				Check: fleetCheck(func() error { return weightOf(f, "2.0.0", 50) }),
+			},
+			{
+				// Before the wait is over: empty.
+				PreConfig: func() { clk.Advance(23 * time.Hour) },
+				Config:    gatedCanaryConfig(f, "2.0.0", approve("2.0.0", 25)),
+				PlanOnly:  true,
+			},
+			{
+				// The first plan after it continues to the end.
+				PreConfig: func() { clk.Advance(time.Hour) },
+				Config:    gatedCanaryConfig(f, "2.0.0", approve("2.0.0", 25)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(idRangeList(11, 20)...)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("paused_at", knownvalue.Null()),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+				},
+				Check: fleetCheck(func() error { return f.expectAll(20, "2.0.0") }),
+			},
+			{
+				// The next release, the old approval still there, stops at
+				// the gate again.
+				Config: gatedCanaryConfig(f, "3.0.0", approve("2.0.0", 25)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("paused")),
+					stateIs("paused_at", knownvalue.Float64Exact(25)),
+					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
+				},
+				Check: fleetCheck(func() error { return weightOf(f, "3.0.0", 25) }),
+			},
+			{
+				// version back to previous_version while paused: the
+				// abandoned version's traffic goes, its targets come back.
+				Config: gatedCanaryConfig(f, "2.0.0", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("version", knownvalue.StringExact("2.0.0")),
+					stateIs("previous_version", knownvalue.StringExact("3.0.0")),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+				},
+				Check: fleetCheck(func() error {
+					if err := weightOf(f, "3.0.0", 0); err != nil {
+						return err
+					}
+					return f.expectAll(20, "2.0.0")
+				}),
+			},
+		},
+	})
+}
+
+func idRangeList(from, to int) []string {
+	var out []string
+	for i := from; i <= to; i++ {
+		out = append(out, fmt.Sprintf("t%d", i))
+	}
+	return out
+}
+
+func TestAccGates_blueGreenPauseBeforeSwitch(t *testing.T) {
+	f := newTestFleet(t, 4, "1.0.0")
+	config := func(version, extra string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version    = %q
+  targets    = %s
+  blue_green = { router_url = "%s/router", pause_before_switch = true }
+%s
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, extra))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				// The first release switches once approved in the same apply.
+				Config: config("2.0.0", `  approve = { version = "2.0.0" }`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("active_slot", knownvalue.StringExact("green")),
+				},
+			},
+			{
+				// The next one pauses before its switch.
+				Config: config("2.1.0", `  approve = { version = "2.0.0" }`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("paused")),
+					stateIs("paused_at", knownvalue.Float64Exact(0)),
+					stateIs("active_slot", knownvalue.StringExact("green")),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(0)),
+				},
+				Check: fleetCheck(func() error {
+					if r := f.Router(); r.ActiveSlot != "green" || r.Switches != 1 {
+						return fmt.Errorf("router %+v: traffic must stay on green", r)
+					}
+					return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
+				}),
+			},
+			{
+				Config:   config("2.1.0", `  approve = { version = "2.0.0" }`),
+				PlanOnly: true,
+			},
+			{
+				Config: config("2.1.0", `  approve = { version = "2.1.0" }`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("active_slot", knownvalue.StringExact("blue")),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+				},
+				Check: fleetCheck(func() error {
+					if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "2.1.0" {
+						return fmt.Errorf("router %+v, want switched to blue", r)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+func TestAccGates_validation(t *testing.T) {
+	f := newTestFleet(t, 2, "1.0.0")
+	config := func(gates string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  canary  = { stages = [10, 50, 100], gates = %s }
+`, f.targets(2, ""), gates))
+	}
+	var steps []resource.TestStep
+	for _, tc := range []struct{ gates, want string }{
+		{`[{ at = 25 }]`, `canary\.gates\[0\]\.at = 25 must be one of canary\.stages`},
+		{`[{ at = 100 }]`, `canary\.gates\[0\]\.at = 100: a gate must stand below 100`},
+		{`[{ at = 10 }, { at = 10 }]`, `canary\.gates\[1\]\.at = 10: another gate`},
+		{`[{ at = 10, wait = "soon" }]`, `(?s)wait.*Go duration`},
+	} {
+		steps = append(steps, resource.TestStep{Config: config(tc.gates), PlanOnly: true, ExpectError: regexp.MustCompile(tc.want)})
+	}
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProviders, Steps: steps})
+	if n := len(f.Deploys()); n != 0 {
+		t.Errorf("validation made %d deploys", n)
+	}
+}

@@ -1,0 +1,220 @@
+package provider
+
+// Gates across applies (DESIGN §4.3): canary.gates, blue_green's
+// pause_before_switch, approve, and what the plan and the apply say about
+// them.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
+)
+
+type gateModel struct {
+	At   types.Float64 `tfsdk:"at"`
+	Wait types.String  `tfsdk:"wait"`
+}
+
+type approveModel struct {
+	Version types.String  `tfsdk:"version"`
+	Through types.Float64 `tfsdk:"through"`
+}
+
+func gatesSchema() schema.ListNestedAttribute {
+	return schema.ListNestedAttribute{
+		MarkdownDescription: "Gates across applies. Once the stage at `at` is healthy, its `stage_interval` has passed and its analysis too, " +
+			"the apply ends successfully with `status = \"paused\"` and `paused_at = at`. A manual gate (no `wait`) continues when " +
+			"`approve` names the version with `through` at or above `at`; a time gate continues at the first plan `wait` after it " +
+			"was reached (`resume_at`). While paused, a plan with nothing new is empty.",
+		Optional:   true,
+		Validators: []validator.List{listvalidator.SizeAtMost(20)},
+		NestedObject: schema.NestedAttributeObject{
+			Attributes: map[string]schema.Attribute{
+				"at": schema.Float64Attribute{
+					MarkdownDescription: "One of `stages`, below 100.",
+					Required:            true,
+					Validators:          []validator.Float64{float64validator.Between(0, 100)},
+				},
+				"wait": schema.StringAttribute{
+					MarkdownDescription: "Makes it a time gate: how long after reaching it the rollout may continue, a Go duration.",
+					Optional:            true,
+					Validators:          []validator.String{positiveDuration{}},
+				},
+			},
+		},
+	}
+}
+
+func pauseBeforeSwitchSchema() schema.BoolAttribute {
+	return schema.BoolAttribute{
+		MarkdownDescription: "A manual gate before the switch: the idle slot is deployed and healthy, traffic is untouched, and the apply ends " +
+			"with `status = \"paused\"`; `approve = { version = ... }` makes the next apply switch. Defaults to `false`.",
+		Optional: true,
+	}
+}
+
+func approveSchema() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"approve": schema.SingleNestedAttribute{
+			MarkdownDescription: "Opens manual gates for one version: those at or below `through` (canary), and `pause_before_switch`. An approval " +
+				"for another version than `version` is ignored with a warning, so approvals never carry over into the next release.",
+			Optional: true,
+			Attributes: map[string]schema.Attribute{
+				"version": schema.StringAttribute{
+					MarkdownDescription: "The version approved; must equal `version` to open anything.",
+					Required:            true,
+				},
+				"through": schema.Float64Attribute{
+					MarkdownDescription: "Opens the manual gates at or below this percentage. Defaults to 100: every manual gate.",
+					Optional:            true,
+					Validators:          []validator.Float64{float64validator.Between(0, 100)},
+				},
+			},
+		},
+		"paused_at": schema.Float64Attribute{
+			MarkdownDescription: "While `status = \"paused\"`: the percentage of the gate the rollout waits at (blue/green: 0, before the switch). Null otherwise.",
+			Computed:            true,
+		},
+		"resume_at": schema.StringAttribute{
+			MarkdownDescription: "While paused at a time gate: when it opens (RFC 3339); the first plan after it continues. Null otherwise.",
+			Computed:            true,
+		},
+	}
+}
+
+// readGates translates canary.gates.
+func readGates(ctx context.Context, l types.List) ([]strategies.Gate, diag.Diagnostics) {
+	if l.IsNull() || l.IsUnknown() {
+		return nil, nil
+	}
+	var models []gateModel
+	diags := l.ElementsAs(ctx, &models, false)
+	gates := make([]strategies.Gate, 0, len(models))
+	for _, m := range models {
+		gates = append(gates, strategies.Gate{At: m.At.ValueFloat64(), Wait: mustDuration(m.Wait, zeroSeconds)})
+	}
+	return gates, diags
+}
+
+// readApprove translates approve; nil when it is not set.
+func readApprove(ctx context.Context, o types.Object) (*strategies.Approval, diag.Diagnostics) {
+	if o.IsNull() || o.IsUnknown() {
+		return nil, nil
+	}
+	var am approveModel
+	diags := o.As(ctx, &am, objectAsOptions)
+	a := &strategies.Approval{Version: am.Version.ValueString(), Through: 100}
+	if !am.Through.IsNull() && !am.Through.IsUnknown() {
+		a.Through = am.Through.ValueFloat64()
+	}
+	return a, diags
+}
+
+// validateGates checks at plan that every gate stands at one of the stages,
+// below 100, once.
+func validateGates(ctx context.Context, canary types.Object, diags *diag.Diagnostics) {
+	if canary.IsNull() || canary.IsUnknown() {
+		return
+	}
+	var cm canaryModel
+	diags.Append(canary.As(ctx, &cm, objectAsOptions)...)
+	if diags.HasError() || cm.Gates.IsNull() || cm.Gates.IsUnknown() || cm.Stages.IsUnknown() {
+		return
+	}
+	stages := defaultCanaryStages
+	if !cm.Stages.IsNull() {
+		var s []float64
+		if d := cm.Stages.ElementsAs(ctx, &s, false); d.HasError() {
+			return
+		}
+		stages = s
+	}
+	var gates []gateModel
+	diags.Append(cm.Gates.ElementsAs(ctx, &gates, false)...)
+	seen := map[float64]bool{}
+	for i, g := range gates {
+		if g.At.IsUnknown() {
+			continue
+		}
+		at, p := g.At.ValueFloat64(), path.Root("canary").AtName("gates").AtListIndex(i).AtName("at")
+		switch {
+		case at >= 100:
+			diags.AddAttributeError(p, "Gate at 100", fmt.Sprintf("%s = %g: a gate must stand below 100; at 100 the rollout is done.", p, at))
+		case !slices.Contains(stages, at):
+			diags.AddAttributeError(p, "Gate not at a stage", fmt.Sprintf("%s = %g must be one of canary.stages %v.", p, at, stages))
+		case seen[at]:
+			diags.AddAttributeError(p, "Two gates at one stage", fmt.Sprintf("%s = %g: another gate stands at that stage.", p, at))
+		}
+		seen[at] = true
+	}
+}
+
+// warnIgnoredApproval says when approve opens nothing.
+func warnIgnoredApproval(spec *deploymentSpec, diags *diag.Diagnostics) {
+	a := spec.config.Approve
+	if a == nil || a.Version == spec.version {
+		return
+	}
+	diags.AddAttributeWarning(path.Root("approve").AtName("version"), "Approval ignored",
+		fmt.Sprintf("approve.version is %q but deployment %q rolls out %q: the approval opens no gate. Approvals name the version they approve, so they never carry into the next release.",
+			a.Version, spec.name, spec.version))
+}
+
+// pausedWarning says, after an apply that paused, what to set to continue.
+func pausedWarning(spec *deploymentSpec, res *strategies.Result, diags *diag.Diagnostics) {
+	if res.Status != strategies.StatusPaused {
+		return
+	}
+	var what string
+	switch {
+	case !res.ResumeAt.IsZero():
+		what = fmt.Sprintf("at %s%% until the time gate opens at %s: the first plan after that continues the rollout.",
+			percent(res.PausedAt), res.ResumeAt.UTC().Format(time.RFC3339))
+	case spec.strategy == strategies.NameBlueGreen:
+		what = fmt.Sprintf("before the switch: the idle slot runs %q and is healthy, traffic is untouched. To switch, set approve = { version = %q }.",
+			spec.version, spec.version)
+	default:
+		what = fmt.Sprintf("at %s%%: to continue, set approve = { version = %q, through = %s } (or a higher through to pass later gates too). To abandon it, set version back to the previous version.",
+			percent(res.PausedAt), spec.version, percent(res.PausedAt))
+	}
+	diags.AddWarning("Rollout paused", fmt.Sprintf("Deployment %q is paused %s", spec.name, what))
+}
+
+// pausedValues are paused_at and resume_at after an apply.
+func pausedValues(res *strategies.Result) (types.Float64, types.String) {
+	if res.Status != strategies.StatusPaused {
+		return types.Float64Null(), types.StringNull()
+	}
+	resume := types.StringNull()
+	if !res.ResumeAt.IsZero() {
+		resume = types.StringValue(res.ResumeAt.UTC().Format(time.RFC3339))
+	}
+	return types.Float64Value(res.PausedAt), resume
+}
+
+// resumeAt reads resume_at from state.
+func resumeAt(v types.String) time.Time {
+	if v.IsNull() || v.IsUnknown() {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, v.ValueString())
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// percent prints a percentage without trailing zeros: 25, 12.5.
+func percent(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
