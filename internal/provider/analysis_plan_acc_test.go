@@ -24,8 +24,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
@@ -666,4 +669,101 @@ resource "codomyrmex_deployment" "web" {
 		t.Errorf("saved state after SIGINT: %v", err)
 	}
 	w.mustRun(0, nil, "destroy", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0", "-var", "bake=0s")
+}
+
+// TestAccAnalysis_unknownQueryCheckedAtApply: a query or address unknown
+// at plan (computed by another resource) is not run at plan, which neither
+// fails nor warns; the apply measures with the final values.
+func TestAccAnalysis_unknownQueryCheckedAtApply(t *testing.T) {
+	f := newMetricsFleet(t, 2, "1.0.0", nil)
+	promURL, promLog := recordingProxy(t, f.prom.URL)
+	planQueries := -1
+	diags := &planDiagLog{}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: diags.providers(),
+		Steps: []resource.TestStep{{
+			Config: `
+resource "terraform_data" "later" {
+  input = "x"
+}
+` + deploymentConfig(f.testFleet, fmt.Sprintf(`
+  version  = "2.0.0"
+  targets  = %s
+  rolling  = { batch_size = 2, batch_delay = "0s" }
+  analysis = {
+    metrics = [
+      {
+        name       = "unknown-query"
+        equals     = "0"
+        prometheus = { address = %[2]q, query = "vector(${length(terraform_data.later.id) * 0})" }
+      },
+      {
+        name       = "unknown-address"
+        max        = 0
+        prometheus = { address = "%[2]s${substr(terraform_data.later.id, 0, 0)}", query = "vector(0)" }
+      },
+    ]
+  }
+`, f.targets(2, ""), promURL)),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				fleetPlanCheck(func() error { planQueries = promLog.count(); return nil }),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("0")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(1).AtMapKey("value"), knownvalue.StringExact("0")),
+			},
+			Check: fleetCheck(func() error {
+				if planQueries != 0 {
+					return fmt.Errorf("the plan sent %d queries whose query or address it did not know", planQueries)
+				}
+				if d := diags.String(); strings.Contains(d, "prometheus") {
+					return fmt.Errorf("the plan said about a query it did not know: %s", d)
+				}
+				return f.expectAll(2, "2.0.0")
+			}),
+		}},
+	})
+}
+
+// planDiagLog records the diagnostics of every PlanResourceChange of the
+// in-process provider: warnings that plugin-testing does not show.
+type planDiagLog struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (d *planDiagLog) String() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return strings.Join(d.texts, "\n")
+}
+
+func (d *planDiagLog) providers() map[string]func() (tfprotov6.ProviderServer, error) {
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"codomyrmex": func() (tfprotov6.ProviderServer, error) {
+			s, err := providerserver.NewProtocol6WithError(New("test")())()
+			if err != nil {
+				return nil, err
+			}
+			return planDiagServer{ProviderServer: s, log: d}, nil
+		},
+	}
+}
+
+type planDiagServer struct {
+	tfprotov6.ProviderServer
+	log *planDiagLog
+}
+
+func (s planDiagServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	resp, err := s.ProviderServer.PlanResourceChange(ctx, req)
+	if resp != nil {
+		s.log.mu.Lock()
+		for _, d := range resp.Diagnostics {
+			s.log.texts = append(s.log.texts, d.Summary+": "+d.Detail)
+		}
+		s.log.mu.Unlock()
+	}
+	return resp, err
 }
