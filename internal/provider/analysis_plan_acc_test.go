@@ -767,3 +767,96 @@ func (s planDiagServer) PlanResourceChange(ctx context.Context, req *tfprotov6.P
 	}
 	return resp, err
 }
+
+// redirector records every request and answers 307 to target+path (a
+// path of its own when target is ""), or serves next when the path is not
+// in moves.
+func redirector(t *testing.T, moves map[string]string, next http.Handler) (string, *requestLog) {
+	t.Helper()
+	log := &requestLog{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log.add(r)
+		if to, ok := moves[r.URL.Path]; ok {
+			if r.URL.RawQuery != "" {
+				to += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, to, http.StatusTemporaryRedirect)
+			return
+		}
+		next.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, log
+}
+
+// TestAccAnalysis_headersNotRedirectedElsewhere: a metric's headers follow
+// a redirect within their host (scheme, host and port) but not one to
+// another: a Prometheus or web check that redirects elsewhere does not hand
+// over its key.
+func TestAccAnalysis_headersNotRedirectedElsewhere(t *testing.T) {
+	const promKey, webKey = "pk-redirect-0b7f2c", "wk-redirect-93ad1e"
+	f := newMetricsFleet(t, 2, "1.0.0", nil)
+	elsewhere, elsewhereLog := webCheck(t)
+	promElsewhere, promElsewhereLog := recordingProxy(t, f.prom.URL)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"ok": true}`))
+	})
+	web, webLog := redirector(t, map[string]string{"/same": "/ok", "/away": elsewhere + "/ok"}, ok)
+	prom, promLog := redirector(t, map[string]string{"/api/v1/query": promElsewhere + "/api/v1/query"}, http.NotFoundHandler())
+	metric := func(name, url string) string {
+		return fmt.Sprintf(`{
+        name   = %q
+        equals = "true"
+        web    = { url = %q, json_path = "ok", headers = { "X-Web-Key" = %q } }
+      }`, name, url, webKey)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: deploymentConfig(f.testFleet, fmt.Sprintf(`
+  version  = "2.0.0"
+  targets  = %s
+  rolling  = { batch_size = 2, batch_delay = "0s" }
+  analysis = {
+    metrics = [
+      %s,
+      %s,
+      {
+        name       = "errors"
+        max        = 0.05
+        prometheus = { address = %q, query = "vector(0)", headers = { "X-Prom-Key" = %q } }
+      },
+    ]
+  }
+`, f.targets(2, ""), metric("same-host", web+"/same"), metric("other-host", web+"/away"), prom, promKey)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+			},
+			Check: fleetCheck(func() error {
+				var problems []string
+				if webLog.count() == 0 || webLog.withoutHeader("X-Web-Key") > 0 {
+					problems = append(problems, fmt.Sprintf("the web check's own host got X-Web-Key on %d of %d requests, want all",
+						webLog.count()-webLog.withoutHeader("X-Web-Key"), webLog.count()))
+				}
+				if promLog.count() == 0 || promLog.withoutHeader("X-Prom-Key") > 0 {
+					problems = append(problems, fmt.Sprintf("Prometheus's own host got X-Prom-Key on %d of %d requests, want all",
+						promLog.count()-promLog.withoutHeader("X-Prom-Key"), promLog.count()))
+				}
+				if elsewhereLog.count() == 0 || promElsewhereLog.count() == 0 {
+					problems = append(problems, fmt.Sprintf("the redirects were not followed: %d web, %d Prometheus requests elsewhere", elsewhereLog.count(), promElsewhereLog.count()))
+				}
+				if got := elsewhereLog.headerValues("X-Web-Key"); len(got) > 0 {
+					problems = append(problems, fmt.Sprintf("a web check's redirect to another host carried X-Web-Key %q", got))
+				}
+				if got := promElsewhereLog.headerValues("X-Prom-Key"); len(got) > 0 {
+					problems = append(problems, fmt.Sprintf("a Prometheus redirect to another host carried X-Prom-Key %q", got))
+				}
+				if len(problems) > 0 {
+					return errors.New(strings.Join(problems, "; "))
+				}
+				return f.expectAll(2, "2.0.0")
+			}),
+		}},
+	})
+}
