@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -24,6 +25,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/tidwall/gjson"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
@@ -168,7 +170,7 @@ type withHeaders struct {
 
 func (h withHeaders) RoundTrip(req *http.Request) (*http.Response, error) {
 	if len(h.headers) > 0 {
-		req = req.Clone(req.Context())
+		req = req.Clone(protocol.WithOriginOnlyHeaders(req.Context(), slices.Collect(maps.Keys(h.headers))...))
 		for k, v := range h.headers {
 			req.Header.Set(k, v)
 		}
@@ -259,6 +261,8 @@ func (mt Metric) compareNumber(v float64) (bool, string) {
 
 func (m *Measurer) measureWeb(ctx context.Context, mt Metric, w strategies.Window, out strategies.Measurement) strategies.Measurement {
 	u := Expand(mt.Web.URL, w, url.QueryEscape)
+	// The headers are for this URL's origin only, not for where it redirects.
+	ctx = protocol.WithOriginOnlyHeaders(ctx, slices.Collect(maps.Keys(mt.Web.Headers))...)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		out.Note = fmt.Sprintf("web check: %v", err)

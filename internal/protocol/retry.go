@@ -241,23 +241,37 @@ func giveUp(resp *http.Response, err error, numTries int) (*http.Response, error
 	return nil, &gaveUpError{attempts: numTries, status: &StatusError{StatusCode: resp.StatusCode, Body: excerpt(data)}}
 }
 
-// checkRedirect follows at most maxRedirects redirects and drops the token
-// as soon as the chain leaves the origin (scheme, host and port) of the
-// first request. net/http alone compares host names only, so it would hand
-// the token to another port of the same host.
+type originOnlyKey struct{}
+
+// WithOriginOnlyHeaders marks the headers named in calls made with ctx as
+// secrets of the first request's origin: like the token, they are dropped
+// when a redirect leaves it (net/http forwards any other header anywhere).
+func WithOriginOnlyHeaders(ctx context.Context, names ...string) context.Context {
+	if len(names) == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, originOnlyKey{}, names)
+}
+
+// checkRedirect follows at most maxRedirects redirects and drops the token,
+// and the headers of WithOriginOnlyHeaders, as soon as the chain leaves the
+// origin (scheme, host and port) of the first request. net/http alone
+// compares host names only, so it would hand the token to another port of
+// the same host.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > maxRedirects {
 		return errTooManyRedirects
 	}
 	first := origin(via[0].URL)
-	if origin(req.URL) != first {
-		req.Header.Del("Authorization")
-		return nil
-	}
+	left := origin(req.URL) != first
 	for _, prev := range via[1:] {
-		if origin(prev.URL) != first {
-			req.Header.Del("Authorization")
-			return nil
+		left = left || origin(prev.URL) != first
+	}
+	if left {
+		req.Header.Del("Authorization")
+		names, _ := req.Context().Value(originOnlyKey{}).([]string)
+		for _, name := range names {
+			req.Header.Del(name)
 		}
 	}
 	return nil

@@ -447,11 +447,52 @@ func (r *deploymentResource) measurer(s analysisSpec) (*analysis.Measurer, error
 	return analysis.New(s.metrics, rt)
 }
 
+// unknownQueries lists the metrics whose Prometheus address, query or
+// headers are unknown at plan: their query is only known at apply.
+func unknownQueries(ctx context.Context, obj types.Object) map[int]bool {
+	if obj.IsNull() || obj.IsUnknown() {
+		return nil
+	}
+	var am analysisModel
+	if obj.As(ctx, &am, objectAsOptions).HasError() || am.Metrics.IsNull() || am.Metrics.IsUnknown() {
+		return nil
+	}
+	var metrics []metricModel
+	if am.Metrics.ElementsAs(ctx, &metrics, false).HasError() {
+		return nil
+	}
+	unknown := map[int]bool{}
+	for i, m := range metrics {
+		if m.Prometheus.IsNull() || m.Prometheus.IsUnknown() {
+			continue
+		}
+		var pm prometheusModel
+		if m.Prometheus.As(ctx, &pm, objectAsOptions).HasError() || pm.Address.IsUnknown() || pm.Query.IsUnknown() || mapUnknown(pm.Headers) {
+			unknown[i] = true
+		}
+	}
+	return unknown
+}
+
+// mapUnknown reports whether m or one of its values is unknown.
+func mapUnknown(m types.Map) bool {
+	if m.IsUnknown() {
+		return true
+	}
+	for _, v := range m.Elements() {
+		if v.IsUnknown() {
+			return true
+		}
+	}
+	return false
+}
+
 // checkQueries runs each Prometheus query once at plan, placeholders filled
 // as the first window would: a query Prometheus rejects is an error on its
 // attribute; a Prometheus that cannot be asked is a warning (the apply
-// counts its failures as failed measurements).
-func (r *deploymentResource) checkQueries(ctx context.Context, spec *deploymentSpec, previous string, diags *diag.Diagnostics) {
+// counts its failures as failed measurements). Metrics in unknown, whose
+// query is only known at apply, are not checked.
+func (r *deploymentResource) checkQueries(ctx context.Context, spec *deploymentSpec, previous string, unknown map[int]bool, diags *diag.Diagnostics) {
 	if r.data == nil || len(spec.analysis.metrics) == 0 {
 		return
 	}
@@ -466,7 +507,7 @@ func (r *deploymentResource) checkQueries(ctx context.Context, spec *deploymentS
 	}
 	ctx = protocol.WithoutRetries(ctx)
 	for i, met := range spec.analysis.metrics {
-		if met.Prometheus == nil {
+		if met.Prometheus == nil || unknown[i] {
 			continue
 		}
 		at := path.Root("analysis").AtName("metrics").AtListIndex(i).AtName("prometheus").AtName("query")

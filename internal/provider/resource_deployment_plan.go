@@ -64,7 +64,7 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	warnIgnoredApproval(spec, &resp.Diagnostics)
 
 	if req.State.Raw.IsNull() {
-		r.checkQueries(ctx, spec, "", &resp.Diagnostics)
+		r.checkQueries(ctx, spec, "", unknownQueries(ctx, plan.Analysis), &resp.Diagnostics)
 		if resp.Diagnostics.HasError() {
 			return
 		}
@@ -91,7 +91,7 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if p.Work() || !plan.Analysis.Equal(state.Analysis) {
 		// Only a plan that measures, or changes what is measured, asks
 		// Prometheus: an unchanged deployment plans without a call.
-		r.checkQueries(ctx, spec, p.Request.PreviousVersion, &resp.Diagnostics)
+		r.checkQueries(ctx, spec, p.Request.PreviousVersion, unknownQueries(ctx, plan.Analysis), &resp.Diagnostics)
 		if resp.Diagnostics.HasError() {
 			return
 		}
