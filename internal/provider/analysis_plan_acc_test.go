@@ -115,9 +115,9 @@ func recordingProxy(t *testing.T, upstream string) (string, *requestLog) {
 	return srv.URL, log
 }
 
-// webCheck is a web metric's endpoint answering {"ok": true}, recording
+// recordingWebCheck is a web metric's endpoint answering {"ok": true}, recording
 // every request.
-func webCheck(t *testing.T) (string, *requestLog) {
+func recordingWebCheck(t *testing.T) (string, *requestLog) {
 	t.Helper()
 	log := &requestLog{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -299,7 +299,7 @@ func TestAccAnalysis_validation(t *testing.T) {
 	// A web metric without json_path needs no threshold (any 2xx passes):
 	// it plans, without calling the web check or the fleet.
 	t.Run("web without json_path or threshold", func(t *testing.T) {
-		check, log := webCheck(t)
+		check, log := recordingWebCheck(t)
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProviders,
 			Steps: []resource.TestStep{{
@@ -342,7 +342,7 @@ func TestAccAnalysis_secretsStayWithTheirHost(t *testing.T) {
 	f := newMetricsFleet(t, 2, "1.0.0", nil)
 	promURL, promLog := recordingProxy(t, f.prom.URL)
 	fleetURL, fleetLog := recordingProxy(t, f.URL)
-	webURL, webLog := webCheck(t)
+	webURL, webLog := recordingWebCheck(t)
 	viaProxy := &testFleet{Fleet: f.Fleet, URL: fleetURL}
 	w.writeConfig(fmt.Sprintf(`
 provider "codomyrmex" {
@@ -580,7 +580,7 @@ func TestAccAnalysis_sigintDuringBake(t *testing.T) {
 	const n = 3
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, n, "1.0.0")
-	check, checks := webCheck(t)
+	check, checks := recordingWebCheck(t)
 	w.writeConfig(fmt.Sprintf(`
 variable "app_version" {
   type = string
@@ -796,7 +796,7 @@ func redirector(t *testing.T, moves map[string]string, next http.Handler) (strin
 func TestAccAnalysis_headersNotRedirectedElsewhere(t *testing.T) {
 	const promKey, webKey = "pk-redirect-0b7f2c", "wk-redirect-93ad1e"
 	f := newMetricsFleet(t, 2, "1.0.0", nil)
-	elsewhere, elsewhereLog := webCheck(t)
+	elsewhere, elsewhereLog := recordingWebCheck(t)
 	promElsewhere, promElsewhereLog := recordingProxy(t, f.prom.URL)
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
