@@ -9,7 +9,9 @@
 #      showing each advance before it happens;
 #   5. rolls 2.2.0-errors out as a canary gated on a real Prometheus: every
 #      target is healthy, but Prometheus sees the version answer 20 % 5xx,
-#      so the first stage's analysis fails and the apply rolls back.
+#      so the first stage's analysis fails and the apply rolls back;
+#   6. a canary that stops at a manual gate (exit 0, status paused, an empty
+#      plan), then continues once approve names its version.
 # Everything lives under a temporary directory removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -160,4 +162,22 @@ if run apply -var "fleet_url=$fleet_url" -var "prometheus_url=$prom_url" -var ap
   echo "expected this apply to fail"; exit 1
 fi
 echo "  fleet: $(curl -s "$fleet_url/_sim/state" | grep -o '"targets":{[^}]*}')"
+
+say "and a manual gate: the canary stops at 25 % with the apply green, and continues once approved"
+cp -r "$root/examples/guides/manual-promotion" "$work/gate"
+cd "$work/gate"
+gate_apply() {
+  echo "  \$ $(basename "$cli") apply $*"
+  "$cli" apply -auto-approve -input=false -no-color -var "fleet_url=$fleet_url" "$@" > "$work/gate.txt" 2>&1
+  awk '/^Warning: Rollout paused/ {p = 1} /^Apply complete/ {print; p = 0} p && NF' "$work/gate.txt" | sed 's/^/  /'
+  echo "  rollout = $("$cli" output -no-color -json rollout)"
+}
+gate_apply -var app_version=2.0.0
+echo "  \$ $(basename "$cli") plan -detailed-exitcode -var app_version=2.0.0   # paused: nothing to do"
+rc=0
+"$cli" plan -detailed-exitcode -input=false -no-color -var "fleet_url=$fleet_url" -var app_version=2.0.0 > "$work/gate-plan.txt" 2>&1 || rc=$?
+echo "  exit code $rc: $(grep -o 'No changes.*' "$work/gate-plan.txt" | head -1)"
+[[ $rc -eq 0 ]] || { echo "expected an empty plan while paused"; exit 1; }
+gate_apply -var app_version=2.0.0 -var approve_version=2.0.0 -var approve_through=25
+"$cli" destroy -auto-approve -input=false -no-color -var "fleet_url=$fleet_url" -var app_version=2.0.0 | tail -1
 say "demo finished; cleaning up"
