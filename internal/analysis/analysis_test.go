@@ -29,8 +29,8 @@ func TestPlaceholders(t *testing.T) {
 	if err := CheckPlaceholders(`{{version}} {{stage}}`); err != nil {
 		t.Errorf("known placeholders rejected: %v", err)
 	}
-	err := CheckPlaceholders(`rate(x{v="{{verison}}"}[1m])`)
-	if err == nil || !strings.Contains(err.Error(), "{{verison}}") || !strings.Contains(err.Error(), "{{previous_version}}") {
+	err := CheckPlaceholders(`rate(x{v="{{build}}"}[1m])`)
+	if err == nil || !strings.Contains(err.Error(), "{{build}}") || !strings.Contains(err.Error(), "{{previous_version}}") {
 		t.Errorf("CheckPlaceholders = %v, want the unknown name and the allowed ones", err)
 	}
 	quoted := Expand(`{v="{{version}}"}`, strategies.Window{Version: `a"b\c`}, promQLString)

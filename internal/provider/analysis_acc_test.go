@@ -29,7 +29,7 @@ type metricsFleet struct {
 // newMetricsFleet starts n targets at initial serving rps requests per
 // second, versions in errorRates answering that share with 5xx, and a
 // Prometheus scraping them.
-func newMetricsFleet(t *testing.T, n int, initial string, errorRates map[string]float64) *metricsFleet {
+func newMetricsFleet(t *testing.T, n int, initial string, errorRates map[string]float64) *metricsFleet { //nolint:unparam // tests read better with the version spelled out
 	t.Helper()
 	f := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initial})
 	traffic := simulator.NewTraffic(f, simulator.TrafficConfig{RPS: 2000, ErrorRate: errorRates, Seed: 3})
@@ -48,7 +48,7 @@ func newMetricsFleet(t *testing.T, n int, initial string, errorRates map[string]
 
 // errorRateMetric is the usual error-rate metric of the guide: the share of
 // the version's requests over the last 5 s that answered 5xx.
-func (f *metricsFleet) errorRateMetric(max string) string {
+func (f *metricsFleet) errorRateMetric(limit string) string { //nolint:unparam // the threshold is spelled out where the error text quotes it
 	return fmt.Sprintf(`{
         name = "error-rate"
         max  = %s
@@ -56,7 +56,7 @@ func (f *metricsFleet) errorRateMetric(max string) string {
           address = %q
           query   = "(sum(rate(codomyrmex_sim_requests_total{deployment=\"{{deployment}}\",version=\"{{version}}\",code=~\"5..\"}[5s])) or vector(0)) / sum(rate(codomyrmex_sim_requests_total{deployment=\"{{deployment}}\",version=\"{{version}}\"}[5s]))"
         }
-      }`, max, f.prom.URL)
+      }`, limit, f.prom.URL)
 }
 
 // canaryWithAnalysis is a canary of version over 4 targets with the

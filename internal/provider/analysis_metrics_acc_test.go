@@ -85,7 +85,7 @@ func (w *webCheck) metric(failureLimit int) string {
 func always(ok bool) func(int) bool { return func(int) bool { return ok } }
 
 // analysisBlock renders analysis with its timings and metrics.
-func analysisBlock(interval, initialDelay string, metrics ...string) string {
+func analysisBlock(interval, initialDelay string, metrics ...string) string { //nolint:unparam // the interval is spelled out where the window's measurements are counted
 	return fmt.Sprintf(`
   analysis = {
     interval      = %q

@@ -164,7 +164,7 @@ func deploymentAttributes(t *testing.T, raw []byte, name string) (attrs json.Raw
 	return nil, false, false
 }
 
-func (w *cliWorkdir) localState(name string) (deploymentState, bool) {
+func (w *cliWorkdir) localState(name string) (deploymentState, bool) { //nolint:unparam // tests read better with the resource named
 	w.t.Helper()
 	raw, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
 	if errors.Is(err, os.ErrNotExist) {

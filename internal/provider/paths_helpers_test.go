@@ -186,7 +186,7 @@ func (c priorValues) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest
 
 // versionsMap is the fmt.Sprint-comparable form of target_versions with
 // every id at version.
-func versionsMap(version string, ids ...string) map[string]string {
+func versionsMap(version string, ids ...string) map[string]string { //nolint:unparam // tests read better with the version spelled out
 	m := make(map[string]string, len(ids))
 	for _, id := range ids {
 		m[id] = version

@@ -2,6 +2,7 @@ package strategies
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -216,7 +217,7 @@ func (r *run) settle(ctx context.Context, phase, stage, next string, d time.Dura
 	if err == nil {
 		return nil
 	}
-	if _, ok := err.(errWindowCancelled); ok {
+	if errors.As(err, new(errWindowCancelled)) {
 		return r.cancelled(ctx, next, restore, trafficMoved)
 	}
 	return r.fail(ctx, phase, err, restore, trafficMoved)
