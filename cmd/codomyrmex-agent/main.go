@@ -56,6 +56,7 @@ func main() {
 
 const usage = `Usage:
   codomyrmex-agent serve --exec CMD [--listen :8080] [--health-exec CMD] [--state-file PATH]
+                         [--version-exec CMD] [--version-pattern REGEX]
                          [--token-file PATH] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
                          [--exec-timeout 30m] [--shutdown-timeout 30s] [-v]
   codomyrmex-agent simulate [--targets 3] [--listen 127.0.0.1:7070] [--initial-version V] [--latency 0s]
@@ -211,6 +212,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	healthExec := fs.String("health-exec", "", "health command, run with sh -c and "+agent.EnvVersion+
 		" (the running version) in its environment for every health call; a non-zero exit reports status error")
 	stateFile := fs.String("state-file", "codomyrmex-agent.state.json", `file remembering the running version across restarts ("" keeps it in memory)`)
+	versionExec := fs.String("version-exec", "", "command printing the version the host runs (first line of stdout), used until a deploy is recorded: "+
+		"adopts a host whose application was installed without the agent, so the first apply knows what to roll back to")
+	versionPattern := fs.String("version-pattern", "", "regular expression (RE2) a version must match in full, replacing the default rule "+
+		"(at most 256 bytes, no '..' path segment, no leading '-' or '/'); control characters are always refused")
 	tokenFile := fs.String("token-file", "", "file holding the bearer token every call must carry")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate file; serves HTTPS with --tls-key")
 	tlsKey := fs.String("tls-key", "", "PEM private key file for --tls-cert")
@@ -259,10 +264,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	versions, err := agent.NewVersionRule(*versionPattern)
+	if err != nil {
+		return usagef("serve: --version-pattern: %v", err)
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	host, err := agent.NewHost(agent.HostConfig{
 		Exec: *execCmd, HealthExec: *healthExec, StateFile: *stateFile,
 		ExecTimeout: *execTimeout, Logger: logger,
+		VersionExec: *versionExec, Versions: versions,
 	})
 	if err != nil {
 		return err

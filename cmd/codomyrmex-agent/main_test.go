@@ -47,6 +47,7 @@ func TestRunCommandLine(t *testing.T) {
 		{"serve without exec", []string{"serve"}, exitUsage, "", "--exec is required"},
 		{"serve with half TLS", []string{"serve", "--exec", "true", "--tls-cert", "c.pem"}, exitUsage, "", "--tls-cert and --tls-key go together"},
 		{"serve with missing TLS files", []string{"serve", "--exec", "true", "--tls-cert", missing, "--tls-key", missing}, exitError, "", "loading --tls-cert/--tls-key"},
+		{"bad version pattern", []string{"serve", "--exec", "true", "--version-pattern", "("}, exitUsage, "", "serve: --version-pattern: version pattern \"(\""},
 		{"negative targets", []string{"simulate", "--targets", "-1"}, exitUsage, "", "--targets must be at least 1"},
 		{"no targets", []string{"simulate", "--targets", "0"}, exitUsage, "", "--targets must be at least 1"},
 		{"client CA without TLS", []string{"serve", "--exec", "true", "--tls-client-ca", "ca.pem"}, exitUsage, "", "--tls-client-ca needs --tls-cert and --tls-key"},

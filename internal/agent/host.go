@@ -58,8 +58,16 @@ type HostConfig struct {
 	StateFile string
 	// ExecTimeout bounds a deploy command; 0 means no limit.
 	ExecTimeout time.Duration
-	// HealthTimeout bounds a health command (default 10s).
+	// HealthTimeout bounds a health command, and a version command
+	// (default 10s).
 	HealthTimeout time.Duration
+	// VersionExec, when set, is run with "sh -c" while no deploy has been
+	// recorded: the first line of its output is the version the host runs
+	// (a host adopted with its application already installed).
+	VersionExec string
+	// Versions decides which versions a deploy may pass to Exec; the zero
+	// value is the default rule.
+	Versions VersionRule
 	// Logger receives deploy progress; nil discards it.
 	Logger *slog.Logger
 }
@@ -129,6 +137,16 @@ func (h *Host) Version() string {
 // the host half deployed, and its retry finds the version running once
 // the command is done.
 func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
+	if err := h.cfg.Versions.Check(req.Version); err != nil {
+		h.log.Warn("deploy refused", "error", err)
+		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
+	}
+	if req.PreviousVersion != nil && *req.PreviousVersion != "" {
+		if err := h.cfg.Versions.Check(*req.PreviousVersion); err != nil {
+			h.log.Warn("deploy refused", "error", err)
+			return &protocol.RequestError{Msg: "refused, nothing was run: previous_version: " + err.Error()}
+		}
+	}
 	select {
 	case h.deploying <- struct{}{}:
 	case <-ctx.Done():
@@ -136,7 +154,7 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
 	}
 	defer func() { <-h.deploying }()
 
-	running := h.Version()
+	running := h.running(ctx)
 	if req.Version == running {
 		h.log.Info("version already running, nothing to do", "version", running, "deployment", req.Deployment)
 		return nil
@@ -184,6 +202,31 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
 	return nil
 }
 
+// running is the version the host runs: the one last deployed, or, before
+// any deploy, what VersionExec prints ("" when it fails or is not set).
+func (h *Host) running(ctx context.Context) string {
+	if v := h.Version(); v != "" || h.cfg.VersionExec == "" {
+		return v
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.HealthTimeout)
+	defer cancel()
+	// Its standard output only: what it logs to stderr is not a version.
+	cmd := exec.CommandContext(ctx, "sh", "-c", h.cfg.VersionExec)
+	cmd.WaitDelay = waitDelay
+	out, err := cmd.Output()
+	if err != nil {
+		h.log.Warn("version command failed", "error", describeExit(ctx, err, h.cfg.HealthTimeout))
+		return ""
+	}
+	v, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	v = strings.TrimSpace(v)
+	if err := h.cfg.Versions.Check(v); err != nil {
+		h.log.Warn("version command printed no usable version", "error", err)
+		return ""
+	}
+	return v
+}
+
 // Deploying returns the version whose deploy command is running, "" when
 // none is.
 func (h *Host) Deploying() string {
@@ -207,7 +250,7 @@ func (h *Host) Idle(ctx context.Context) error {
 // Health reports the running version, healthy unless the health command
 // fails.
 func (h *Host) Health(ctx context.Context) (protocol.Health, error) {
-	version := h.Version()
+	version := h.running(ctx)
 	health := protocol.Health{Status: protocol.HealthOK, Version: version}
 	if h.cfg.HealthExec == "" {
 		return health, nil

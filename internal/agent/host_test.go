@@ -359,3 +359,93 @@ func TestTailBuffer(t *testing.T) {
 		}
 	}
 }
+
+// A host installed before the agent: until a deploy is recorded, the
+// version command says what runs, so the provider learns previous_version
+// and a deploy of that version is a no-op.
+func TestHostVersionExec(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	current := filepath.Join(dir, "current")
+	if err := os.WriteFile(current, []byte("1.0.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	command, logFile := recordingExec(dir)
+	h, err := NewHost(HostConfig{
+		Exec:        command + `; echo "$CODOMYRMEX_VERSION" > '` + current + `'`,
+		VersionExec: `echo noise >&2; cat '` + current + `'`,
+		StateFile:   filepath.Join(dir, "state.json"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if got, _ := h.Health(ctx); got.Version != "1.0.0" {
+		t.Fatalf("Health before any deploy = %+v, want the version command's 1.0.0", got)
+	}
+	if err := h.Deploy(ctx, protocol.DeployRequest{Deployment: "web", Version: "1.0.0"}); err != nil {
+		t.Fatal(err)
+	}
+	if runs := readRuns(t, logFile); len(runs) != 0 {
+		t.Fatalf("a deploy of the running version ran the command: %v", runs)
+	}
+	if err := h.Deploy(ctx, protocol.DeployRequest{Deployment: "web", Version: "2.0.0"}); err != nil {
+		t.Fatal(err)
+	}
+	if runs := readRuns(t, logFile); len(runs) != 1 || runs[0] != "2.0.0|1.0.0|web|" {
+		t.Errorf("deploy runs %v, want 2.0.0 with previous version 1.0.0", runs)
+	}
+	// Once a deploy is recorded it wins over the command.
+	if err := os.WriteFile(current, []byte("9.9.9\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := h.Health(ctx); got.Version != "2.0.0" {
+		t.Errorf("Health after a deploy = %+v, want the recorded 2.0.0", got)
+	}
+
+	broken, err := NewHost(HostConfig{Exec: "true", VersionExec: "exit 3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := broken.Health(ctx); err != nil || got.Version != "" || got.Status != protocol.HealthOK {
+		t.Errorf("a failing version command: %+v, %v; want healthy with no version", got, err)
+	}
+}
+
+// Versions the rule refuses answer 400 over the protocol and run nothing.
+func TestHostRefusesUnsafeVersions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	command, logFile := recordingExec(dir)
+	h, err := NewHost(HostConfig{Exec: command})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(protocol.NewTargetHandler(h, ""))
+	defer srv.Close()
+	c, err := protocol.NewClient(protocol.ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, req := range []protocol.DeployRequest{
+		{Version: "../../etc/passwd"},
+		{Version: "1.0.0\ntouch /tmp/pwned"},
+		{Version: "-rf"},
+		{Version: "/opt/x"},
+		{Version: strings.Repeat("9", 300)},
+		{Version: "2.0.0", PreviousVersion: ptr("../1.0.0")},
+	} {
+		err := c.Deploy(ctx, srv.URL, req)
+		var se *protocol.StatusError
+		if !errors.As(err, &se) || se.StatusCode != http.StatusBadRequest || !strings.Contains(se.Body, "nothing was run") {
+			t.Errorf("deploy of %q (previous %v): %v, want 400", req.Version, req.PreviousVersion, err)
+		}
+	}
+	if runs := readRuns(t, logFile); len(runs) != 0 {
+		t.Errorf("refused versions ran the command: %v", runs)
+	}
+	if err := c.Deploy(ctx, srv.URL, protocol.DeployRequest{Version: "ghcr.io/org/app:1.2.3"}); err != nil {
+		t.Errorf("an image reference is refused: %v", err)
+	}
+}

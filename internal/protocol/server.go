@@ -40,6 +40,25 @@ type FlagStore interface {
 	Delete(ctx context.Context, name string) error
 }
 
+// RequestError is a request a backend refuses as it stands (a version it
+// does not accept): the handler answers 400 with its message, and nothing
+// was run.
+type RequestError struct{ Msg string }
+
+func (e *RequestError) Error() string { return e.Msg }
+
+// writeBackendError answers a backend's error: 400 with its own message
+// for a RequestError (which says what was refused), 500 with what failed
+// otherwise.
+func writeBackendError(w http.ResponseWriter, what string, err error) {
+	var re *RequestError
+	if errors.As(err, &re) {
+		WriteError(w, http.StatusBadRequest, re.Msg)
+		return
+	}
+	WriteError(w, http.StatusInternalServerError, what+": "+err.Error())
+}
+
 // NewTargetHandler serves PUT /v1/deploy and GET /v1/health relative to
 // its mount point (mount it with http.StripPrefix). When token is not
 // empty every call must carry "Authorization: Bearer <token>". The health
@@ -58,7 +77,7 @@ func NewTargetHandler(b TargetBackend, token string) http.Handler {
 					return
 				}
 				if err := b.Deploy(r.Context(), req); err != nil {
-					WriteError(w, http.StatusInternalServerError, fmt.Sprintf("deploying version %q: %v", req.Version, err))
+					writeBackendError(w, fmt.Sprintf("deploying version %q", req.Version), err)
 					return
 				}
 				WriteJSON(w, http.StatusOK, map[string]string{"version": req.Version})
@@ -96,7 +115,7 @@ func NewRouterHandler(b RouterBackend, token string) http.Handler {
 					return
 				}
 				if err := b.Switch(r.Context(), req); err != nil {
-					WriteError(w, http.StatusInternalServerError, "switching: "+err.Error())
+					writeBackendError(w, "switching", err)
 					return
 				}
 				WriteJSON(w, http.StatusOK, req)
@@ -117,7 +136,7 @@ func NewRouterHandler(b RouterBackend, token string) http.Handler {
 					return
 				}
 				if err := b.SetWeights(r.Context(), req); err != nil {
-					WriteError(w, http.StatusInternalServerError, "setting weights: "+err.Error())
+					writeBackendError(w, "setting weights", err)
 					return
 				}
 				WriteJSON(w, http.StatusOK, req)
