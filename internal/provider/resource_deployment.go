@@ -173,10 +173,12 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	tflog.Info(ctx, "rollout starting", map[string]any{"deployment": spec.name, "version": spec.version, "strategy": spec.strategy, "previous_version": rq.PreviousVersion, "changed_targets": len(p.Pending)})
 	res := r.execute(ctx, spec, env, rq)
 	saved := strategies.Settle(spec.strategy, rq, prior, res)
-	r.applyResult(&plan, spec, res, saved)
 	if !res.Success {
 		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, rq.PreviousVersion))
 	}
+	// A failed resume that left everything as paused is paused again.
+	strategies.BackAtGate(rq, prior, saved, res)
+	r.applyResult(&plan, spec, res, saved)
 	r.warnTolerated(spec, res, &resp.Diagnostics)
 	pausedWarning(spec, res, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

@@ -125,3 +125,28 @@ func (r *run) pause(at float64, wait time.Duration, phase string) *Result {
 	}
 	return r.finalize()
 }
+
+// BackAtGate makes the result of an apply that resumed a paused rollout
+// (req.Gates.Paused) and failed a pause again when the failure left the
+// rollout where it was paused: no version abandoned, no rollback error, and
+// the saved version, traffic, active slot and every target's version those
+// of the pause. The gate then still holds: without an approval of the
+// version (or, for a time gate, once due, as before) the next apply goes
+// no further. Reported as failed instead, the gate would count as passed,
+// and the next apply would continue without the approval, or (blue/green)
+// top up the active slot with a version that was never switched to.
+func BackAtGate(req Request, prior Prior, saved Saved, res *Result) bool {
+	if !req.Gates.Paused || res.Success || res.Abandoned || len(res.RollbackErrors) > 0 ||
+		saved.Version != prior.Version || saved.Traffic != prior.Traffic || saved.ActiveSlot != prior.ActiveSlot {
+		return false
+	}
+	for _, t := range req.Targets {
+		if saved.Versions[t.ID] != req.ran(t.ID) {
+			return false
+		}
+	}
+	res.Status = StatusPaused
+	res.PausedAt = prior.Traffic // a canary's gate; 0 before a blue/green switch
+	res.ResumeAt = prior.ResumeAt
+	return true
+}

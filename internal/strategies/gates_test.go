@@ -292,3 +292,41 @@ func TestGateValidation(t *testing.T) {
 		}
 	}
 }
+
+// A resume that fails after the gate and is rolled back to it leaves the
+// rollout paused there: without the approval the next plan does nothing.
+// One that abandons the version is not a pause.
+func TestBackAtGate(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 20, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := gatedCanary()
+	p := NewPlan(NameCanary, cfg, "v2", targets, Prior{})
+	res, saved := applyPlan(t, f, clk, NameCanary, cfg, p, Prior{})
+	prior := priorOf(NameCanary, targets, saved, res, clk.Now())
+
+	approved := cfg
+	approved.Approve = &Approval{Version: "v2", Through: 25}
+	f.unhealthy["t7@v2"] = true
+	p = NewPlan(NameCanary, approved, "v2", targets, prior)
+	res, saved = applyPlan(t, f, clk, NameCanary, approved, p, prior)
+	if res.Success || res.Status != StatusRolledBack || saved.Traffic != 25 {
+		t.Fatalf("failed stage 50: %+v saved %+v", res, saved)
+	}
+	if !BackAtGate(p.Request, prior, saved, res) || res.Status != StatusPaused || res.PausedAt != 25 || !res.ResumeAt.IsZero() {
+		t.Fatalf("rolled back to the gate, not paused there: %+v", res)
+	}
+	again := priorOf(NameCanary, targets, saved, res, clk.Now())
+	if p := NewPlan(NameCanary, cfg, "v2", targets, again); p.Work() {
+		t.Errorf("the approval withdrawn, the gate opened: %v", ids(p.Pending))
+	}
+	if p := NewPlan(NameCanary, approved, "v2", targets, again); !slices.Equal(ids(p.Pending), idRange(6, 10)) {
+		t.Errorf("approved again plans %v, want t6..t10", ids(p.Pending))
+	}
+
+	// A failed measurement of the paused stage abandons the version.
+	abandoned := &Result{Status: StatusRolledBack, Abandoned: true}
+	if BackAtGate(p.Request, prior, Saved{Version: "v1", Traffic: 100}, abandoned) || abandoned.Status != StatusRolledBack {
+		t.Errorf("an abandoned version is paused: %+v", abandoned)
+	}
+}

@@ -1,0 +1,896 @@
+package provider
+
+// Acceptance tests of gates across applies (DESIGN §4.3) along the paths
+// gates_acc_test.go leaves out: the CLI's exit codes while paused, saved
+// plans around a time gate, drift, destroy, a blue/green revert, a failed
+// resume and SIGINT, against the simulated fleet.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
+)
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+// eventLog records, in the order the fleet received them, the deploys
+// ("deploy t1=1.0.0"), router weights ("weights 2.0.0=25") and switches
+// ("switch green=2.0.0") of a fleet.
+type eventLog struct {
+	mu     sync.Mutex
+	events []string
+	// reject, when set, makes the fleet answer 503 to the calls whose
+	// event it returns true for (they are logged all the same).
+	reject func(event string) bool
+}
+
+func (l *eventLog) add(e string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+	return l.reject != nil && l.reject(e)
+}
+
+// rejectWith sets reject.
+func (l *eventLog) rejectWith(fn func(event string) bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reject = fn
+}
+
+func (l *eventLog) mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.events)
+}
+
+func (l *eventLog) since(mark int) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.events[mark:])
+}
+
+// newEventFleet is newTestFleet(t, n, "1.0.0") behind a handler that logs
+// its deploys, weights and switches.
+func newEventFleet(t *testing.T, n int) (*testFleet, *eventLog) {
+	t.Helper()
+	f := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: "1.0.0"})
+	log := &eventLog{}
+	h := f.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		event := ""
+		if r.Method == http.MethodPut {
+			body, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var b struct {
+				Version    string  `json:"version"`
+				Percentage float64 `json:"percentage"`
+				Slot       string  `json:"slot"`
+			}
+			_ = json.Unmarshal(body, &b)
+			switch p := r.URL.Path; {
+			case p == "/router/v1/weights":
+				event = fmt.Sprintf("weights %s=%s", b.Version, percent(b.Percentage))
+			case p == "/router/v1/switch":
+				event = fmt.Sprintf("switch %s=%s", b.Slot, b.Version)
+			case strings.HasPrefix(p, "/t/") && strings.HasSuffix(p, "/v1/deploy"):
+				id := strings.TrimSuffix(strings.TrimPrefix(p, "/t/"), "/v1/deploy")
+				event = fmt.Sprintf("deploy %s=%s", id, b.Version)
+			}
+		}
+		if event != "" && log.add(event) {
+			http.Error(w, `{"error": "rejected by the test"}`, http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return &testFleet{Fleet: f, URL: srv.URL}, log
+}
+
+// expectRollbackOrder checks events: first the weights of version to 0,
+// then exactly one deploy of previous to each of ids (in any order), and
+// nothing else.
+func expectRollbackOrder(events []string, version, previous string, ids []string) error {
+	want := []string{fmt.Sprintf("weights %s=0", version)}
+	var deploys []string
+	for _, id := range ids {
+		deploys = append(deploys, fmt.Sprintf("deploy %s=%s", id, previous))
+	}
+	if len(events) != len(deploys)+1 || events[0] != want[0] {
+		return fmt.Errorf("fleet calls %v, want %q first, then the deploys %v", events, want[0], deploys)
+	}
+	got := slices.Sorted(slices.Values(events[1:]))
+	if !slices.Equal(got, slices.Sorted(slices.Values(deploys))) {
+		return fmt.Errorf("fleet calls after %q: %v, want the deploys %v", want[0], events[1:], deploys)
+	}
+	return nil
+}
+
+// weightsAbove lists the weights events of version above most.
+func weightsAbove(events []string, version string, most float64) []string {
+	var out []string
+	for _, e := range events {
+		rest, isWeights := strings.CutPrefix(e, "weights "+version+"=")
+		if pct, err := strconv.ParseFloat(rest, 64); isWeights && err == nil && pct > most {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// gatesCLIConfig is a canary deployment "web" of version over the fleet's
+// first 4 targets for the CLI tests; canary is the canary object, extra
+// more arguments.
+func gatesCLIConfig(f *testFleet, version, canary, extra string) string {
+	return fmt.Sprintf(`
+provider "codomyrmex" {
+  request_timeout = "2s"
+  retries         = 0
+}
+
+resource "codomyrmex_deployment" "web" {
+  name         = "web"
+  version      = %q
+  targets      = %s
+  canary       = %s
+  health_check = { interval = "10ms", timeout = "2s" }
+%s
+}
+`, version, f.targets(4, ""), canary, extra)
+}
+
+// cliGateState is what the CLI tests read of the saved deployment beyond
+// deploymentState.
+type cliGateState struct {
+	deploymentState
+	PausedAt          *float64 `json:"paused_at"`
+	ResumeAt          *string  `json:"resume_at"`
+	TrafficPercentage float64  `json:"traffic_percentage"`
+}
+
+// gateState reads the saved deployment "web".
+func (w *cliWorkdir) gateState() cliGateState {
+	w.t.Helper()
+	raw, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	attrs, _, ok := deploymentAttributes(w.t, raw, "web")
+	if !ok {
+		w.t.Fatal("no deployment web in state")
+	}
+	var s cliGateState
+	if err := json.Unmarshal(attrs, &s); err != nil {
+		w.t.Fatal(err)
+	}
+	return s
+}
+
+func (s cliGateState) String() string {
+	pa, ra := "null", "null"
+	if s.PausedAt != nil {
+		pa = percent(*s.PausedAt)
+	}
+	if s.ResumeAt != nil {
+		ra = *s.ResumeAt
+	}
+	return fmt.Sprintf("status %q, version %q, paused_at %s, resume_at %s, traffic %s, target_versions %v",
+		s.Status, s.Version, pa, ra, percent(s.TrafficPercentage), s.TargetVersions)
+}
+
+// expectPaused fails the test unless the saved deployment "web" is
+// paused at at.
+func (w *cliWorkdir) expectPaused(at float64) cliGateState {
+	w.t.Helper()
+	s := w.gateState()
+	if s.Status != "paused" || s.PausedAt == nil || *s.PausedAt != at {
+		w.t.Fatalf("saved %s, want paused at %s", s, percent(at))
+	}
+	return s
+}
+
+// plannedAfter is what `show -json` of a saved plan says the deployment
+// will be.
+type plannedAfter struct {
+	ChangedTargets []string `json:"changed_targets"`
+	Status         string   `json:"status"`
+}
+
+// plannedDeployment reads the planned values of codomyrmex_deployment.web
+// from the saved plan file.
+func plannedDeployment(t *testing.T, w *cliWorkdir, file string) plannedAfter {
+	t.Helper()
+	raw := w.mustRun(0, nil, "show", "-json", file)
+	var shown struct {
+		ResourceChanges []struct {
+			Address string `json:"address"`
+			Change  struct {
+				After plannedAfter `json:"after"`
+			} `json:"change"`
+		} `json:"resource_changes"`
+	}
+	if err := json.Unmarshal([]byte(raw), &shown); err != nil {
+		t.Fatalf("show -json %s: %v\n%s", file, err, tail(raw, 2000))
+	}
+	for _, rc := range shown.ResourceChanges {
+		if rc.Address == "codomyrmex_deployment.web" {
+			return rc.Change.After
+		}
+	}
+	t.Fatalf("the plan %s has no change of codomyrmex_deployment.web:\n%s", file, tail(raw, 2000))
+	return plannedAfter{}
+}
+
+// flat joins the words of a CLI's output with single spaces.
+func flat(out string) string { return strings.Join(strings.Fields(out), " ") }
+
+// ---------------------------------------------------------------------------
+// 1. The CLI's exit codes while paused
+
+// TestAccGates_cliPausedPlanIsEmpty: paused at a manual gate, `plan
+// -detailed-exitcode` exits 0 again and again, also after `refresh` and
+// `apply -refresh-only`; an approval makes it exit 2 with the targets up
+// to the next gate named in the plan.
+func TestAccGates_cliPausedPlanIsEmpty(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorkdir(t)
+	f := newTestFleet(t, 4, "1.0.0")
+	canary := fmt.Sprintf(`{
+    stages         = [25, 50, 100]
+    stage_interval = "0s"
+    router_url     = "%s/router"
+    gates          = [{ at = 25 }, { at = 50 }]
+  }`, f.URL)
+	w.writeConfig(gatesCLIConfig(f, "2.0.0", canary, ""))
+	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	if want := `Deployment "web" is paused at 25%: to continue, set approve = { version = "2.0.0", through = 25 }`; !strings.Contains(flat(out), "Warning: Rollout paused") || !strings.Contains(flat(out), want) {
+		t.Errorf("the paused apply does not warn %q:\n%s", want, tail(out, 3000))
+	}
+	w.expectPaused(25)
+	if err := f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "1.0.0", "t3": "1.0.0", "t4": "1.0.0"}); err != nil {
+		t.Fatal(err)
+	}
+	deploys := len(f.Deploys())
+
+	plan := func(want int, what string) string {
+		t.Helper()
+		out, code := w.run(nil, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+		if code != want {
+			t.Fatalf("plan -detailed-exitcode %s exited %d, want %d:\n%s", what, code, want, tail(out, 4000))
+		}
+		return out
+	}
+	for i := 1; i <= 3; i++ {
+		if out := plan(0, fmt.Sprintf("#%d while paused", i)); !strings.Contains(out, "No changes.") {
+			t.Errorf("plan #%d while paused does not say No changes:\n%s", i, tail(out, 3000))
+		}
+	}
+	w.mustRun(0, nil, "refresh", "-input=false", "-no-color")
+	plan(0, "after refresh")
+	w.mustRun(0, nil, "apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color")
+	plan(0, "after apply -refresh-only")
+	plan(0, "again")
+	w.expectPaused(25)
+	if n := len(f.Deploys()) - deploys; n != 0 {
+		t.Fatalf("plans and refreshes while paused made %d deploys", n)
+	}
+
+	// The approval through 25: exactly the target of stage 50, up to the
+	// next gate, named in the plan.
+	w.writeConfig(gatesCLIConfig(f, "2.0.0", canary, `  approve = { version = "2.0.0", through = 25 }`))
+	out = plan(2, "with the approval")
+	if want := `Deployment "web": this apply deploys "2.0.0" to 1 of 4 targets: t2 (changed_targets`; !strings.Contains(flat(out), "Warning: Rollout planned") || !strings.Contains(flat(out), want) {
+		t.Errorf("the approved plan does not say %q:\n%s", want, tail(out, 3000))
+	}
+	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	w.expectPaused(50)
+	if got := deploysSince(f, deploys); !slices.Equal(got, []string{"t2=2.0.0"}) {
+		t.Errorf("the approved apply deployed %v, want [t2=2.0.0]", got)
+	}
+	if err := weightOf(f, "2.0.0", 50); err != nil {
+		t.Error(err)
+	}
+	plan(0, "paused at the second gate")
+}
+
+// ---------------------------------------------------------------------------
+// 2. Saved plans around a time gate
+
+// TestAccGates_cliSavedPlanTimeGate: a plan saved before a time gate opens
+// is empty, and applying it after the gate opened still does nothing; a
+// plan saved after it shows the rest of the rollout, and applying it a
+// little later does exactly what it showed.
+func TestAccGates_cliSavedPlanTimeGate(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorkdir(t)
+	f := newTestFleet(t, 4, "1.0.0")
+	w.writeConfig(gatesCLIConfig(f, "2.0.0", fmt.Sprintf(`{
+    stages         = [25, 50, 100]
+    stage_interval = "0s"
+    router_url     = "%s/router"
+    gates          = [{ at = 25, wait = "4s" }]
+  }`, f.URL), ""))
+	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	s := w.expectPaused(25)
+	if s.ResumeAt == nil {
+		t.Fatalf("paused at a time gate with no resume_at: %s", s)
+	}
+	if want := "until the time gate opens at " + *s.ResumeAt; !strings.Contains(flat(out), want) {
+		t.Errorf("the paused apply does not say %q:\n%s", want, tail(out, 3000))
+	}
+	resume, err := time.Parse(time.RFC3339, *s.ResumeAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	w.mustRun(0, nil, "plan", "-detailed-exitcode", "-out=early.tfplan", "-input=false", "-no-color")
+	if !time.Now().Before(resume) {
+		t.Fatalf("the early plan ended after resume_at %s: the test needs it before", resume)
+	}
+	time.Sleep(time.Until(resume) + 500*time.Millisecond)
+	deploys := len(f.Deploys())
+	w.mustRun(0, nil, "apply", "-input=false", "-no-color", "early.tfplan")
+	if n := len(f.Deploys()) - deploys; n != 0 {
+		t.Fatalf("applying the plan saved before the gate opened made %d deploys", n)
+	}
+	w.expectPaused(25)
+
+	w.mustRun(2, nil, "plan", "-detailed-exitcode", "-out=late.tfplan", "-input=false", "-no-color")
+	changed := plannedDeployment(t, w, "late.tfplan").ChangedTargets
+	if !slices.Equal(changed, []string{"t2", "t3", "t4"}) {
+		t.Errorf("the late plan's changed_targets = %v, want [t2 t3 t4]", changed)
+	}
+
+	time.Sleep(time.Second)
+	w.mustRun(0, nil, "apply", "-input=false", "-no-color", "late.tfplan")
+	var want []string
+	for _, id := range changed {
+		want = append(want, id+"=2.0.0")
+	}
+	// One stage deploys its targets concurrently.
+	if got := slices.Sorted(slices.Values(deploysSince(f, deploys))); !slices.Equal(got, want) {
+		t.Errorf("applying the late plan deployed %v; it showed %v", got, want)
+	}
+	if s := w.gateState(); s.Status != "completed" || s.PausedAt != nil || s.ResumeAt != nil || s.TrafficPercentage != 100 {
+		t.Errorf("after the late plan: %s, want completed at 100 with paused_at and resume_at null", s)
+	}
+	if err := f.expectAll(4, "2.0.0"); err != nil {
+		t.Error(err)
+	}
+	w.mustRun(0, nil, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+}
+
+// ---------------------------------------------------------------------------
+// 3. Drift at the gate
+
+// TestAccGates_driftAtGate: a target of the paused stage put back by hand
+// is repaired, and the rollout stays at its gate: no weight above it, no
+// target of a later stage.
+func TestAccGates_driftAtGate(t *testing.T) {
+	f, events := newEventFleet(t, 20)
+	mark := 0
+	deploys := 0
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:            gatedCanaryConfig(f, "2.0.0", ""),
+				ConfigStateChecks: []statecheck.StateCheck{stateIs("paused_at", knownvalue.Float64Exact(25))},
+				Check:             fleetCheck(func() error { return weightOf(f, "2.0.0", 25) }),
+			},
+			{
+				PreConfig: func() {
+					f.SetVersion("t2", "1.0.0")
+					mark, deploys = events.mark(), len(f.Deploys())
+				},
+				Config: gatedCanaryConfig(f, "2.0.0", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t2")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("paused")),
+					stateIs("paused_at", knownvalue.Float64Exact(25)),
+					stateIs("resume_at", knownvalue.Null()),
+					stateIs("version", knownvalue.StringExact("2.0.0")),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(25)),
+					stateIs("target_versions", knownvalue.MapExact(func() map[string]knownvalue.Check {
+						m := map[string]knownvalue.Check{}
+						for i, id := range ids(20) {
+							v := "1.0.0"
+							if i < 5 {
+								v = "2.0.0"
+							}
+							m[id] = knownvalue.StringExact(v)
+						}
+						return m
+					}())),
+				},
+				Check: fleetCheck(func() error {
+					if got := deploysSince(f, deploys); !slices.Equal(got, []string{"t2=2.0.0"}) {
+						return fmt.Errorf("the repair deployed %v, want [t2=2.0.0] only", got)
+					}
+					if above := weightsAbove(events.since(mark), "2.0.0", 25); len(above) > 0 {
+						return fmt.Errorf("the repair moved weights past the gate: %v", above)
+					}
+					if err := weightOf(f, "2.0.0", 25); err != nil {
+						return err
+					}
+					return f.expectVersions(versionsMap("2.0.0", ids(5)...))
+				}),
+			},
+			{
+				// Still at the gate: nothing to do.
+				Config:   gatedCanaryConfig(f, "2.0.0", ""),
+				PlanOnly: true,
+			},
+		},
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 4. Destroy while paused
+
+// TestAccGates_destroyWhilePausedRollsBack: on_destroy = "rollback" takes
+// the version's weight to 0 first, then puts the previous version back on
+// exactly the targets that run the paused one.
+func TestAccGates_destroyWhilePausedRollsBack(t *testing.T) {
+	f, events := newEventFleet(t, 20)
+	mark := 0
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy: fleetCheck(func() error {
+			if err := expectRollbackOrder(events.since(mark), "2.0.0", "1.0.0", ids(5)); err != nil {
+				return fmt.Errorf("destroy while paused: %w", err)
+			}
+			if err := weightOf(f, "2.0.0", 0); err != nil {
+				return err
+			}
+			return f.expectAll(20, "1.0.0")
+		}),
+		Steps: []resource.TestStep{
+			{
+				Config: gatedCanaryConfig(f, "2.0.0", `  on_destroy = "rollback"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("paused")),
+					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
+				},
+				Check: fleetCheck(func() error {
+					mark = events.mark()
+					return weightOf(f, "2.0.0", 25)
+				}),
+			},
+		},
+	})
+}
+
+// TestAccGates_destroyWhilePausedNone: on_destroy = "none" forgets the
+// paused deployment with a warning and calls nothing.
+func TestAccGates_destroyWhilePausedNone(t *testing.T) {
+	f, events := newEventFleet(t, 20)
+	diags := &diagLog{}
+	mark, diagMark := 0, 0
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: diags.providers(),
+		CheckDestroy: fleetCheck(func() error {
+			if ev := events.since(mark); len(ev) > 0 {
+				return fmt.Errorf("destroy with on_destroy = \"none\" called the fleet: %v", ev)
+			}
+			if want := `Destroy did not roll back: Deployment "web" has on_destroy = "none"`; !strings.Contains(diags.since(diagMark), want) {
+				return fmt.Errorf("destroy did not warn %q; it said:\n%s", want, diags.since(diagMark))
+			}
+			if err := weightOf(f, "2.0.0", 25); err != nil {
+				return err
+			}
+			return f.expectVersions(versionsMap("2.0.0", ids(5)...))
+		}),
+		Steps: []resource.TestStep{
+			{
+				Config:            gatedCanaryConfig(f, "2.0.0", `  on_destroy = "none"`),
+				ConfigStateChecks: []statecheck.StateCheck{stateIs("status", knownvalue.StringExact("paused"))},
+				Check: fleetCheck(func() error {
+					mark, diagMark = events.mark(), diags.mark()
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 5. Blue/green: back to previous_version while paused before the switch
+
+// TestAccGates_blueGreenPausedRevert: paused before its switch, version set
+// back to previous_version restores the idle slot and switches nothing.
+func TestAccGates_blueGreenPausedRevert(t *testing.T) {
+	f, events := newEventFleet(t, 4)
+	config := func(version string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version    = %q
+  targets    = %s
+  blue_green = { router_url = "%s/router", pause_before_switch = true }
+  approve    = { version = "2.0.0" }
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL))
+	}
+	mark := 0
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:            config("2.0.0"),
+				ConfigStateChecks: []statecheck.StateCheck{stateIs("active_slot", knownvalue.StringExact("green"))},
+			},
+			{
+				Config: config("2.1.0"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("paused")),
+					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
+				},
+				Check: fleetCheck(func() error {
+					mark = events.mark()
+					return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
+				}),
+			},
+			{
+				Config: config("2.0.0"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("version", knownvalue.StringExact("2.0.0")),
+					stateIs("active_slot", knownvalue.StringExact("green")),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+					stateIs("paused_at", knownvalue.Null()),
+					stateIs("target_versions", allAt(4, "2.0.0")),
+				},
+				Check: fleetCheck(func() error {
+					if r := f.Router(); r.ActiveSlot != "green" || r.Switches != 1 || r.Version != "2.0.0" {
+						return fmt.Errorf("router %+v: the revert must not switch (green, 2.0.0, one switch)", r)
+					}
+					got := slices.Sorted(slices.Values(events.since(mark)))
+					if want := []string{"deploy t1=2.0.0", "deploy t2=2.0.0"}; !slices.Equal(got, want) {
+						return fmt.Errorf("the revert called the fleet %v, want exactly %v", got, want)
+					}
+					return f.expectAll(4, "2.0.0")
+				}),
+			},
+			{
+				Config:   config("2.0.0"),
+				PlanOnly: true,
+			},
+		},
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 6. A failed measurement on resume
+
+// TestAccGates_resumeAnalysisFails: the paused stage is measured again on
+// resume; a failure abandons the version: its weight goes to 0 first, then
+// every target that ran it, deployed by the earlier apply, gets the
+// previous version back, and no target of the next stage is started.
+func TestAccGates_resumeAnalysisFails(t *testing.T) {
+	f, events := newEventFleet(t, 20)
+	wc := newWebCheck(t, always(true))
+	analysis := analysisBlock("1s", "0s", wc.metric(0))
+	approved := analysis + "\n" + `  approve = { version = "2.0.0", through = 25 }`
+	mark := 0
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: gatedCanaryConfig(f, "2.0.0", analysis),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("paused")),
+					stateIs("paused_at", knownvalue.Float64Exact(25)),
+				},
+				Check: fleetCheck(func() error {
+					// One measurement in each stage's window: 5 and 25.
+					if err := wc.expectRequests(2, "2.0.0"); err != nil {
+						return err
+					}
+					return f.expectVersions(versionsMap("2.0.0", ids(5)...))
+				}),
+			},
+			{
+				PreConfig: func() {
+					wc.reset(always(false))
+					mark = events.mark()
+				},
+				Config: gatedCanaryConfig(f, "2.0.0", approved),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t6", "t7", "t8", "t9", "t10")),
+				}},
+				ExpectError: errorPattern(`stage 2 \(25%\): analysis failed: metric "smoke"`),
+			},
+			{
+				Config:   gatedCanaryConfig(f, "1.0.0", approved),
+				PlanOnly: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
+					savedState{f: f, version: "1.0.0", targets: ids(20)},
+					priorValues{deploymentAddr, map[string]any{"status": "rolled_back"}},
+					fleetPlanCheck(func() error {
+						if err := wc.expectRequests(1, "2.0.0"); err != nil {
+							return fmt.Errorf("on resume: %w", err)
+						}
+						if err := expectRollbackOrder(events.since(mark), "2.0.0", "1.0.0", ids(5)); err != nil {
+							return fmt.Errorf("the failed resume: %w", err)
+						}
+						if err := weightOf(f, "2.0.0", 0); err != nil {
+							return err
+						}
+						return f.expectAll(20, "1.0.0")
+					}),
+				}},
+			},
+		},
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 7. SIGINT before and after a gate
+
+// startGateApply starts `apply` in the background and returns once the
+// router gives version pct: the stage's targets are deployed and its
+// window has begun.
+func startGateApply(t *testing.T, w *cliWorkdir, f *testFleet, version string, pct float64) (*exec.Cmd, *syncBuffer, <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
+	t.Cleanup(cancel)
+	out := &syncBuffer{}
+	cmd := w.command(ctx, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(time.Minute)
+	for f.Router().Weights[version] != pct {
+		select {
+		case err := <-done:
+			t.Fatalf("apply ended (%v) before the weight of %s reached %s:\n%s", err, version, percent(pct), tail(out.String(), 4000))
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the weight of %s did not reach %s within a minute:\n%s", version, percent(pct), tail(out.String(), 4000))
+		}
+	}
+	// Let the weights call return: the signal comes in the window.
+	time.Sleep(200 * time.Millisecond)
+	return cmd, out, done
+}
+
+// interruptGate sends SIGINT to the CLI's process group and waits for a
+// failed exit that says the rollout was cancelled.
+func interruptGate(t *testing.T, cmd *exec.Cmd, out *syncBuffer, done <-chan error) {
+	t.Helper()
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := waitExit(t, done, "apply after SIGINT")
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+		t.Fatalf("apply after SIGINT: %v, want a failure\n%s", err, tail(out.String(), 4000))
+	}
+	if want := "rollout cancelled, no further target started"; !errorPattern(want).MatchString(out.String()) {
+		t.Errorf("the interrupted apply does not say %q:\n%s", want, tail(out.String(), 4000))
+	}
+}
+
+// TestAccGates_sigintAtGate interrupts a canary in the window of the stage
+// its gate stands at, and again in the window of the stage after the gate
+// once approved: each time the stage's targets go back, the weight goes
+// back to what it was, no further target starts, and the saved state
+// matches the fleet. Interrupted after the gate, the rollout is paused at
+// the gate again: the approval withdrawn, nothing moves; approved again,
+// it continues.
+func TestAccGates_sigintAtGate(t *testing.T) {
+	t.Parallel()
+	const n = 4
+	w := newCLIWorkdir(t)
+	f, events := newEventFleet(t, n)
+	canary := func(interval string) string {
+		return fmt.Sprintf(`{
+    stages         = [25, 50, 100]
+    stage_interval = %q
+    router_url     = "%s/router"
+    gates          = [{ at = 25 }]
+  }`, interval, f.URL)
+	}
+	config := func(version, interval, extra string) {
+		w.writeConfig(gatesCLIConfig(f, version, canary(interval), extra))
+	}
+	config("2.0.0", "0s", `  approve = { version = "2.0.0" }`)
+	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	if err := f.expectAll(n, "2.0.0"); err != nil {
+		t.Fatal(err)
+	}
+
+	// In the window of the gate's stage, before the pause.
+	config("3.0.0", "30s", "")
+	mark := events.mark()
+	cmd, out, done := startGateApply(t, w, f, "3.0.0", 25)
+	interruptGate(t, cmd, out, done)
+	if got := events.since(mark); !slices.Equal(got, []string{"deploy t1=3.0.0", "weights 3.0.0=25", "weights 3.0.0=0", "deploy t1=2.0.0"}) {
+		t.Errorf("the interrupted apply called the fleet %v, want t1 deployed, 25%%, then 0%% and t1 back", got)
+	}
+	if err := f.expectAll(n, "2.0.0"); err != nil {
+		t.Error(err)
+	}
+	if err := weightOf(f, "3.0.0", 0); err != nil {
+		t.Error(err)
+	}
+	d, ok := w.localState("web")
+	if !ok {
+		t.Fatal("the interrupted update left no deployment in state")
+	}
+	if err := stateMatchesFleet(d, f, n, "3.0.0"); err != nil {
+		t.Errorf("saved state after SIGINT at the gate: %v", err)
+	}
+	if d.Status == "paused" {
+		t.Errorf("saved status %q after SIGINT before the gate was reached", d.Status)
+	}
+
+	// Reach the gate, then interrupt the resumed rollout in the next
+	// stage's window.
+	config("3.0.0", "0s", "")
+	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	w.expectPaused(25)
+	config("3.0.0", "30s", `  approve = { version = "3.0.0", through = 25 }`)
+	mark = events.mark()
+	cmd, out, done = startGateApply(t, w, f, "3.0.0", 50)
+	interruptGate(t, cmd, out, done)
+	if got := events.since(mark); !slices.Equal(got, []string{"deploy t2=3.0.0", "weights 3.0.0=50", "weights 3.0.0=25", "deploy t2=2.0.0"}) {
+		t.Errorf("the interrupted resume called the fleet %v, want t2 deployed, 50%%, then 25%% and t2 back", got)
+	}
+	want := map[string]string{"t1": "3.0.0", "t2": "2.0.0", "t3": "2.0.0", "t4": "2.0.0"}
+	if err := f.expectVersions(want); err != nil {
+		t.Error(err)
+	}
+	if err := weightOf(f, "3.0.0", 25); err != nil {
+		t.Error(err)
+	}
+	s := w.gateState()
+	if !maps.Equal(s.TargetVersions, want) || s.TrafficPercentage != 25 || s.Version != "3.0.0" {
+		t.Errorf("saved %s after SIGINT past the gate, want the fleet %v, 3.0.0 at 25%%", s, want)
+	}
+	// Back where it was paused: the gate holds until approved again.
+	w.expectPaused(25)
+	config("3.0.0", "0s", "")
+	for _, refresh := range []string{"-refresh=false", "-refresh=true"} {
+		w.mustRun(0, nil, "plan", refresh, "-out=held.tfplan", "-input=false", "-no-color")
+		if after := plannedDeployment(t, w, "held.tfplan"); len(after.ChangedTargets) != 0 || after.Status != "paused" {
+			t.Errorf("plan %s with the approval withdrawn: changed_targets %v, status %q; want none, still paused", refresh, after.ChangedTargets, after.Status)
+		}
+	}
+	mark = events.mark()
+	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	if got := events.since(mark); len(got) > 0 {
+		t.Errorf("the apply with the approval withdrawn called the fleet: %v", got)
+	}
+	w.expectPaused(25)
+	w.mustRun(0, nil, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	config("3.0.0", "0s", `  approve = { version = "3.0.0", through = 25 }`)
+	mark = events.mark()
+	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	if got := slices.Sorted(slices.Values(events.since(mark))); !slices.Equal(got, []string{"deploy t2=3.0.0", "deploy t3=3.0.0", "deploy t4=3.0.0", "weights 3.0.0=100", "weights 3.0.0=50"}) {
+		t.Errorf("the approved apply after the interrupted one called the fleet %v", events.since(mark))
+	}
+	if err := f.expectAll(n, "3.0.0"); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestAccGates_blueGreenFailedSwitchStaysPaused: approved, the switch
+// fails and traffic stays on the active slot: the rollout is paused before
+// its switch again. Planned without refresh it deploys nothing (the active
+// slot, which serves traffic, is not "topped up" with the version), and the
+// next approved apply only switches.
+func TestAccGates_blueGreenFailedSwitchStaysPaused(t *testing.T) {
+	f, events := newEventFleet(t, 4)
+	config := func(version, approve string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version    = %q
+  targets    = %s
+  blue_green = { router_url = "%s/router", pause_before_switch = true }
+  approve    = { version = %q }
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, approve))
+	}
+	mark := 0
+	pausedAgain := []plancheck.PlanCheck{
+		priorValues{deploymentAddr, map[string]any{"status": "paused", "paused_at": 0, "active_slot": "green", "version": "2.1.0"}},
+		plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: config("2.0.0", "2.0.0")},
+			{
+				Config:            config("2.1.0", "2.0.0"),
+				ConfigStateChecks: []statecheck.StateCheck{stateIs("status", knownvalue.StringExact("paused"))},
+			},
+			{
+				PreConfig: func() {
+					mark = events.mark()
+					events.rejectWith(func(e string) bool { return e == "switch blue=2.1.0" })
+				},
+				Config:      config("2.1.0", "2.1.0"),
+				ExpectError: errorPattern(`switch`),
+			},
+			{
+				// Without refresh and with it: the pause, nothing to deploy.
+				PreConfig:          func() { events.rejectWith(nil) },
+				Config:             config("2.1.0", "2.1.0"),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPreRefresh: append(pausedAgain, fleetPlanCheck(func() error {
+						return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
+					})),
+					PostApplyPostRefresh: pausedAgain,
+				},
+			},
+			{
+				// The approval withdrawn: the pause holds.
+				Config:           config("2.1.0", "2.0.0"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: pausedAgain},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("paused")),
+					stateIs("active_slot", knownvalue.StringExact("green")),
+				},
+			},
+			{
+				Config: config("2.1.0", "2.1.0"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("active_slot", knownvalue.StringExact("blue")),
+				},
+				Check: fleetCheck(func() error {
+					// The failed switch (retried, then back to green), then
+					// the one that worked: no deploy.
+					got := events.since(mark)
+					for _, e := range got {
+						if strings.HasPrefix(e, "deploy ") {
+							return fmt.Errorf("fleet calls since the pause %v: a deploy", got)
+						}
+					}
+					if len(got) < 2 || got[0] != "switch blue=2.1.0" || got[len(got)-1] != "switch blue=2.1.0" {
+						return fmt.Errorf("fleet calls since the pause %v, want the failed switch to blue first and the last", got)
+					}
+					return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
+				}),
+			},
+		},
+	})
+}
