@@ -97,10 +97,11 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		}
 	}
 	plan.ChangedTargets = stringListValue(targetIDs(p.Pending))
-	if p.VersionChanged {
-		plan.PreviousVersion = state.Version
-	} else {
-		plan.PreviousVersion = state.PreviousVersion
+	// The version a rollback would go to: the saved version after a change
+	// of version, null after a revert to previous_version.
+	plan.PreviousVersion = types.StringNull()
+	if pv := p.Request.PreviousVersion; pv != "" {
+		plan.PreviousVersion = types.StringValue(pv)
 	}
 	if p.Work() {
 		markRolloutUnknown(&plan)

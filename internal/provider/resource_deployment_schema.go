@@ -303,7 +303,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Computed:            true,
 			},
 			"previous_version": schema.StringAttribute{
-				MarkdownDescription: "The version rolled back to on failure and destroy. On create, the version every reachable target agreed on; null when they did not agree. On update, the prior `version`.",
+				MarkdownDescription: "The version rolled back to on failure and destroy. On create, the version every reachable target agreed on; null when they did not agree. On update, the prior `version`. Null after `version` was set back to `previous_version` while paused or failed (or a resume's measurement rolled the version back): the version before it is not known, so destroy does not roll back.",
 				Computed:            true,
 			},
 			"active_slot": schema.StringAttribute{

@@ -180,8 +180,8 @@ func TestCanaryResumeMeasuresThePausedStage(t *testing.T) {
 			if got := f.calls("weights"); got[len(got)-1] != "weights v2 0" {
 				t.Errorf("a failed resume takes the version's traffic away: %v", got)
 			}
-			if saved := Settle(NameCanary, req, prior, res); saved.Version != "v1" || saved.Traffic != 100 {
-				t.Errorf("after a failed resume state saves %+v, want v1 with all the traffic", saved)
+			if saved := Settle(NameCanary, req, prior, res); saved.Version != "v1" || saved.Traffic != 100 || saved.PreviousVersion != "" {
+				t.Errorf("after a failed resume state saves %+v, want v1 with all the traffic and no previous version", saved)
 			}
 			for _, id := range idRange(1, 5) {
 				if f.version(id) != "v1" {
@@ -253,7 +253,7 @@ func TestRevertWhilePaused(t *testing.T) {
 		t.Fatalf("revert plans %v (revert %t), want t1..t5", ids(p.Pending), p.Revert)
 	}
 	res, saved = applyPlan(t, f, clk, NameCanary, cfg, p, prior)
-	if !res.Success || saved.Version != "v1" || saved.PreviousVersion != "v2" || saved.Traffic != 100 {
+	if !res.Success || saved.Version != "v1" || saved.PreviousVersion != "" || saved.Traffic != 100 {
 		t.Fatalf("revert: %+v saved %+v", res, saved)
 	}
 	calls := f.log[mark:]

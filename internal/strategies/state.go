@@ -194,7 +194,10 @@ func revertPlan(strategy, version string, targets []Target, current map[string]s
 		return Plan{}, false
 	}
 	p := Plan{VersionChanged: true, Revert: true}
-	p.Request = Request{Version: version, PreviousVersion: prior.Version, Targets: targets, Current: current}
+	// The version before the one restored is not known: previous_version
+	// becomes null, so that destroy never deploys the abandoned version
+	// (nor the live one) again.
+	p.Request = Request{Version: version, Targets: targets, Current: current}
 	for _, t := range targets {
 		if current[t.ID] == prior.Version {
 			p.Pending = append(p.Pending, t)
@@ -253,9 +256,15 @@ func Settle(strategy string, req Request, prior Prior, res *Result) Saved {
 		s.Version, s.PreviousVersion = prior.Version, prior.PreviousVersion
 	} else {
 		s.Version = HonestVersion(req.Version, fleet, ActiveTargets(strategy, req.Targets, slot))
-		if prior.Exists() && s.Version == prior.Version {
+		switch {
+		case prior.Exists() && s.Version == prior.Version:
 			// The fleet is back where it was: so is the version to roll back to.
 			s.PreviousVersion = prior.PreviousVersion
+		case res.Abandoned:
+			// The version was rolled back everywhere, earlier applies
+			// included: the fleet runs what was previous_version, and
+			// what came before that is not known.
+			s.PreviousVersion = ""
 		}
 	}
 	if s.Version != req.Version {
