@@ -100,7 +100,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"version": schema.StringAttribute{
-				MarkdownDescription: "The version to roll out.",
+				MarkdownDescription: "The version to roll out: any non-empty string, passed to the targets as is. `codomyrmex-agent serve` refuses, by default, versions with control characters, a `..` path segment, a leading `-` or `/`, or over 256 bytes (see the guide [Running the agent on a host](../guides/running-the-agent)).",
 				Required:            true,
 				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
