@@ -180,8 +180,9 @@ func pausedWarning(spec *deploymentSpec, res *strategies.Result, diags *diag.Dia
 	var what string
 	switch {
 	case !res.ResumeAt.IsZero():
+		_, resume := pausedValues(res)
 		what = fmt.Sprintf("at %s%% until the time gate opens at %s: the first plan after that continues the rollout.",
-			percent(res.PausedAt), res.ResumeAt.UTC().Format(time.RFC3339))
+			percent(res.PausedAt), resume.ValueString())
 	case spec.strategy == strategies.NameBlueGreen:
 		what = fmt.Sprintf("before the switch: the idle slot runs %q and is healthy, traffic is untouched. To switch, set approve = { version = %q }.",
 			spec.version, spec.version)
@@ -199,7 +200,13 @@ func pausedValues(res *strategies.Result) (types.Float64, types.String) {
 	}
 	resume := types.StringNull()
 	if !res.ResumeAt.IsZero() {
-		resume = types.StringValue(res.ResumeAt.UTC().Format(time.RFC3339))
+		// RFC 3339 in whole seconds, rounded up: a time gate never opens
+		// before its wait is over.
+		at := res.ResumeAt.UTC()
+		if t := at.Truncate(time.Second); !t.Equal(at) {
+			at = t.Add(time.Second)
+		}
+		resume = types.StringValue(at.Format(time.RFC3339))
 	}
 	return types.Float64Value(res.PausedAt), resume
 }

@@ -94,3 +94,22 @@ func TestHealthFailureTellsAnswersFromSilence(t *testing.T) {
 		t.Errorf("describeVersions = %q, want %q", got, all)
 	}
 }
+
+// resume_at is saved in whole seconds, rounded up, so that a time gate
+// never opens before its wait is over.
+func TestPausedValuesRoundResumeAtUp(t *testing.T) {
+	t.Parallel()
+	for at, want := range map[time.Time]string{
+		time.Date(2026, 12, 2, 9, 0, 0, 1, time.UTC):           "2026-12-02T09:00:01Z",
+		time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC):           "2026-12-02T09:00:00Z",
+		time.Date(2026, 12, 2, 9, 59, 59, 999999999, time.UTC): "2026-12-02T10:00:00Z",
+	} {
+		pausedAt, resume := pausedValues(&strategies.Result{Status: strategies.StatusPaused, PausedAt: 50, ResumeAt: at})
+		if resume.ValueString() != want || pausedAt.ValueFloat64() != 50 {
+			t.Errorf("resume_at for %s = %s (paused_at %s), want %s", at, resume, pausedAt, want)
+		}
+	}
+	if p, r := pausedValues(&strategies.Result{Status: strategies.StatusCompleted}); !p.IsNull() || !r.IsNull() {
+		t.Errorf("not paused: %s %s, want nulls", p, r)
+	}
+}
