@@ -62,9 +62,11 @@ const usage = `Usage:
   codomyrmex-agent simulate [--targets 3] [--listen 127.0.0.1:7070] [--initial-version V] [--latency 0s]
                             [--seed 0] [--token-file PATH] [--fail-target IDS [--fail-version V]]
                             [--unhealthy-version V] [--rps 0] [--error-rate V=RATE] [--version-latency V=D] [-v]
+  codomyrmex-agent flags --data-dir DIR [--listen :7077] [--token-file PATH] [--ofrep-token-file PATH]
+                         [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--shutdown-timeout 30s] [-v]
   codomyrmex-agent --version
 
-Run "codomyrmex-agent serve -h" or "codomyrmex-agent simulate -h" for the flags.
+Run "codomyrmex-agent serve -h", "codomyrmex-agent simulate -h" or "codomyrmex-agent flags -h" for the flags.
 `
 
 // wantsHelp reports whether args ask for help, which then goes to stdout:
@@ -151,6 +153,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, rest, stdout, stderr)
 	case "simulate":
 		err = simulate(ctx, rest, stdout, stderr)
+	case "flags":
+		err = flagsCommand(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "codomyrmex-agent", version)
 	default:

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
@@ -146,7 +145,8 @@ func NewRouterHandler(b RouterBackend, token string) http.Handler {
 }
 
 // NewFlagHandler serves PUT, GET and DELETE /v1/flags/{name} relative to
-// its mount point. GET of a missing flag answers 404; DELETE answers 204
+// its mount point. A PUT stores the document only when ValidateFlag accepts
+// it (400 otherwise). GET of a missing flag answers 404; DELETE answers 204
 // whether or not the flag existed.
 func NewFlagHandler(s FlagStore, token string) http.Handler {
 	return newProtocolMux(token, []endpoint{
@@ -164,12 +164,8 @@ func NewFlagHandler(s FlagStore, token string) http.Handler {
 					WriteError(w, http.StatusBadRequest, fmt.Sprintf("document is for flag %q but the path names %q", f.Flag, name))
 					return
 				}
-				if !slices.Contains(rollout.States(), rollout.State(f.State)) {
-					WriteError(w, http.StatusBadRequest, fmt.Sprintf("state must be one of %v, got %q", rollout.States(), f.State))
-					return
-				}
-				if !(f.Percentage >= 0 && f.Percentage <= 100) {
-					WriteError(w, http.StatusBadRequest, fmt.Sprintf("percentage must be in [0, 100], got %v", f.Percentage))
+				if err := ValidateFlag(f); err != nil {
+					WriteError(w, http.StatusBadRequest, err.Error())
 					return
 				}
 				if err := s.Put(r.Context(), f); err != nil {
