@@ -6,7 +6,8 @@
 #      target it touched is rolled back to 2.0.0;
 #   3. destroys the deployment, which rolls the fleet back to 1.0.0;
 #   4. moves a feature flag 10 → 50 → 100 %, one stage per apply, the plan
-#      showing each advance before it happens;
+#      showing each advance before it happens, on `codomyrmex-agent flags`,
+#      with an OFREP evaluation of a few users after each apply;
 #   5. rolls 2.2.0-errors out as a canary gated on a real Prometheus: every
 #      target is healthy, but Prometheus sees the version answer 20 % 5xx,
 #      so the first stage's analysis fails and the apply rolls back;
@@ -20,8 +21,9 @@ root="$PWD"
 work="$(mktemp -d)"
 sim_pid=""
 prom_pid=""
+flags_pid=""
 cleanup() {
-  for pid in $sim_pid $prom_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  for pid in $sim_pid $prom_pid $flags_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   [[ -n "${DEMO_KEEP:-}" ]] && cp -r "$work" /tmp/demodbg/; rm -rf "$work"
 }
 trap cleanup EXIT
@@ -119,21 +121,42 @@ say "3/3 destroy rolls the fleet back to 1.0.0"
 run destroy -var "fleet_url=$fleet_url" -var app_version=2.0.0
 curl -s "$fleet_url/t/t1/v1/health"; echo
 
-say "and a feature flag rolled out one stage per apply (stage_delay = 3s)"
+say "and a feature flag rolled out one stage per apply (stage_delay = 3s), served by codomyrmex-agent flags"
+echo "  \$ codomyrmex-agent flags --listen 127.0.0.1:0 --data-dir flags-data"
+"$work/bin/codomyrmex-agent" flags --listen 127.0.0.1:0 --data-dir "$work/flags-data" > "$work/flags.out" 2> "$work/flags.err" &
+flags_pid=$!
+for _ in $(seq 1 100); do
+  [[ -s "$work/flags.out" ]] && break
+  sleep 0.1
+done
+flags_url="$(head -1 "$work/flags.out")"
+[[ "$flags_url" == http* ]] || { echo "codomyrmex-agent flags did not print its address"; cat "$work/flags.err"; exit 1; }
+# What an application sees: an OFREP evaluation of the flag for a few users.
+ofrep() {
+  local line="  OFREP says new-checkout is on for:"
+  for user in user-1 user-2 user-3 user-4 user-5 user-6; do
+    if curl -s -X POST "$flags_url/ofrep/v1/evaluate/flags/new-checkout" -H 'Content-Type: application/json' \
+      -d "{\"context\": {\"targetingKey\": \"$user\"}}" | grep -q '"value":true'; then
+      line+=" $user"
+    fi
+  done
+  echo "$line"
+}
 cp -r "$root/examples/demo-rollout" "$work/rollout"
 cd "$work/rollout"
-echo "  \$ $(basename "$cli") apply -var fleet_url=$fleet_url"
-"$cli" apply -auto-approve -input=false -no-color -var "fleet_url=$fleet_url" | sed -n '/^Outputs:/,$p'
+echo "  \$ $(basename "$cli") apply -var flag_endpoint=$flags_url"
+"$cli" apply -auto-approve -input=false -no-color -var "flag_endpoint=$flags_url" | sed -n '/^Outputs:/,$p' | sed 's/^/  /'
+ofrep
 for round in 1 2 3; do
   sleep 3
   echo "  after stage_delay, plan $round shows the advance before it happens:"
-  echo "  \$ $(basename "$cli") plan -out=rollout.tfplan -var fleet_url=$fleet_url && $(basename "$cli") apply rollout.tfplan"
-  "$cli" plan -input=false -no-color -var "fleet_url=$fleet_url" -out="$work/rollout.tfplan" |
+  echo "  \$ $(basename "$cli") plan -out=rollout.tfplan -var flag_endpoint=$flags_url && $(basename "$cli") apply rollout.tfplan"
+  "$cli" plan -input=false -no-color -var "flag_endpoint=$flags_url" -out="$work/rollout.tfplan" |
     grep -E '^ +[~+-] (current_stage|percentage|state) ' | sed 's/^/  /'
   "$cli" apply -input=false -no-color "$work/rollout.tfplan" | sed -n '/^Outputs:/,$p' | sed 's/^/  /'
-  echo "  flag service: $(curl -s "$fleet_url/flags/v1/flags/new-checkout")"
+  ofrep
 done
-"$cli" destroy -auto-approve -input=false -no-color -var "fleet_url=$fleet_url" | tail -1
+"$cli" destroy -auto-approve -input=false -no-color -var "flag_endpoint=$flags_url" | tail -1
 
 say "and a canary gated on Prometheus: 2.2.0-errors is healthy but serves 20 % errors"
 prom_port="${DEMO_PROMETHEUS_PORT:-9099}"

@@ -1,6 +1,7 @@
 # The second part of `make demo`: a feature flag rolled out in stages, one
-# stage per apply once stage_delay has passed. scripts/demo.sh passes the
-# simulated fleet's URL, whose /flags path is a flag service.
+# stage per apply once stage_delay has passed. scripts/demo.sh passes the URL
+# of `codomyrmex-agent flags`, a durable flag service that applications ask
+# through OFREP.
 
 terraform {
   required_providers {
@@ -10,12 +11,13 @@ terraform {
   }
 }
 
-variable "fleet_url" {
-  type = string
+variable "flag_endpoint" {
+  description = "Base URL of the flag service (`codomyrmex-agent flags`)."
+  type        = string
 }
 
 provider "codomyrmex" {
-  flag_endpoint = "${var.fleet_url}/flags"
+  flag_endpoint = var.flag_endpoint
 }
 
 resource "codomyrmex_feature_rollout" "checkout" {
