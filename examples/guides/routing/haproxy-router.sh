@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # haproxy-router.sh: the --exec command of `codomyrmex-agent router` for
 # HAProxy, through its runtime API (`set server BACKEND/SERVER weight N`).
-# NOT TESTED by this repository's tests (caddy-router.sh is): read it, try it
+# NOT TESTED by this repository's tests (caddy-router.sh is; this one was
+# tried by hand once, on Debian 12): read it, try it
 # on a staging HAProxy, then use it. Needs bash, curl, awk, sed and socat.
 #
 # Same rules as caddy-router.sh: the servers running CODOMYRMEX_VERSION get
@@ -17,7 +18,8 @@
 #                      web           web1                   blue  https://10.0.0.1:9090
 #   AGENT_TOKEN_FILE the agents' bearer token, when they have one
 #
-# HAProxy weights go from 0 to 256: shares are rounded to fit. Weights are
+# HAProxy weights go from 0 to 256: shares that need larger integers are
+# rounded to fit. Weights are
 # set one server at a time, each at once, and the runtime API does not
 # survive a reload of HAProxy: keep haproxy.cfg (or a server-state-file) in
 # step, or send the last call again after a reload (GET /v1/state of the
@@ -93,13 +95,21 @@ case "$action" in
   *) fail "unknown CODOMYRMEX_ACTION $action" ;;
 esac
 
-# Scale into HAProxy's 1..256, keeping 0 at 0 and every other weight at least 1.
-top=0
-for w in "${weights[@]}"; do ((w > top)) && top=$w; done
+# Smallest integers in the same proportions; when they exceed HAProxy's 256,
+# scaled into 1..256 (rounded), keeping 0 at 0.
+gcd() { local a=$1 b=$2; while ((b)); do set -- "$b" $((a % b)); a=$1 b=$2; done; echo "$a"; }
+g=0 top=0
+for w in "${weights[@]}"; do g="$(gcd "$g" "$w")"; done
 for i in "${!weights[@]}"; do
-  w=${weights[$i]}
-  ((w == 0)) || weights[i]=$(((w * 256 + top / 2) / top > 0 ? (w * 256 + top / 2) / top : 1))
+  weights[i]=$((weights[i] / g))
+  ((weights[i] > top)) && top=${weights[i]}
 done
+if ((top > 256)); then
+  for i in "${!weights[@]}"; do
+    w=${weights[$i]}
+    ((w == 0)) || weights[i]=$(((w * 256 + top / 2) / top > 0 ? (w * 256 + top / 2) / top : 1))
+  done
+fi
 
 # Raise before lowering, so that no moment has every server at 0.
 for pass in up down; do

@@ -2,7 +2,8 @@
 # nginx-router.sh: the --exec command of `codomyrmex-agent router` for nginx:
 # renders the deployment's upstream block with weights, checks the
 # configuration and reloads nginx.
-# NOT TESTED by this repository's tests (caddy-router.sh is): read it, try it
+# NOT TESTED by this repository's tests (caddy-router.sh is; this one was
+# tried by hand once, on Debian 12): read it, try it
 # on a staging nginx, then use it. Needs bash, curl, awk, sed and nginx.
 #
 # Same rules as caddy-router.sh: the servers running CODOMYRMEX_VERSION get
