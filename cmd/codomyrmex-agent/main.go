@@ -63,7 +63,7 @@ const usage = `Usage:
                          [--exec-timeout 30m] [--shutdown-timeout 30s] [-v]
   codomyrmex-agent router --exec CMD [--listen :7070] [--state-file PATH] [--version-pattern REGEX]
                           [--token-file PATH] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
-                          [--exec-timeout 1m] [--shutdown-timeout 30s] [-v]
+                          [--exec-timeout 1m] [--reapply-interval 0] [--shutdown-timeout 30s] [-v]
   codomyrmex-agent simulate [--targets 3] [--listen 127.0.0.1:7070] [--initial-version V] [--latency 0s]
                             [--seed 0] [--token-file PATH] [--fail-target IDS [--fail-version V]]
                             [--unhealthy-version V] [--rps 0] [--error-rate V=RATE] [--version-latency V=D] [-v]

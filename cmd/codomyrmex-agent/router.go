@@ -43,6 +43,8 @@ func router(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	tlsClientCA := fs.String("tls-client-ca", "", "PEM CA certificate file: with --tls-cert, every caller must present a client certificate it signed (mutual TLS)")
 	execTimeout := fs.Duration("exec-timeout", time.Minute, "longest a command may run (0 = no limit); "+
 		"keep commands well within the provider's request_timeout (10s by default), after which it calls again")
+	reapply := fs.Duration("reapply-interval", 0, "every so often, run the command again for what was last applied to each deployment (0 = never): "+
+		"restores weights a load balancer lost on a restart, and gives traffic back to hosts a rollback restored after their weight went to 0")
 	shutdown := fs.Duration("shutdown-timeout", shutdownTimeout,
 		"on SIGTERM, how long calls in flight get to finish; a command in progress is always seen through (signal again to stop at once)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
@@ -54,6 +56,9 @@ func router(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *shutdown < 0 {
 		return usagef("router: --shutdown-timeout must not be negative")
+	}
+	if *reapply < 0 {
+		return usagef("router: --reapply-interval must not be negative")
 	}
 	tlsCfg, err := serverTLS("router", *tlsCert, *tlsKey, *tlsClientCA)
 	if err != nil {
@@ -78,11 +83,30 @@ func router(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *verbose {
 		handler = logRequests(handler, logger)
 	}
+	if *reapply > 0 {
+		go reapplyEvery(ctx, r, *reapply, logger)
+	}
 	srv := server{addr: *listen, handler: handler, tls: tlsCfg, grace: *shutdown, host: r, logger: logger}
 	return srv.run(ctx, stdout, func(base string) {
 		logger.Info("serving the router calls", "url", base, "deployments", len(r.State().Deployments),
 			"state", base+"/v1/state", "token_required", token != "")
 	})
+}
+
+// reapplyEvery runs r.Reapply every interval until ctx is done.
+func reapplyEvery(ctx context.Context, r *agent.Router, interval time.Duration, logger *slog.Logger) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if err := r.Reapply(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("applying the last routes again failed", "error", err)
+			}
+		}
+	}
 }
 
 // serverTLS reads the --tls-cert, --tls-key and --tls-client-ca of

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
 )
@@ -26,6 +27,7 @@ func TestRouterCommandLine(t *testing.T) {
 		{"client CA without TLS", []string{"router", "--exec", "true", "--tls-client-ca", "ca.pem"}, exitUsage, "router: --tls-client-ca needs --tls-cert and --tls-key"},
 		{"missing TLS files", []string{"router", "--exec", "true", "--tls-cert", missing, "--tls-key", missing}, exitError, "loading --tls-cert/--tls-key"},
 		{"bad version pattern", []string{"router", "--exec", "true", "--version-pattern", "("}, exitUsage, `router: --version-pattern: version pattern "("`},
+		{"negative reapply interval", []string{"router", "--exec", "true", "--reapply-interval", "-1s"}, exitUsage, "--reapply-interval must not be negative"},
 		{"negative shutdown timeout", []string{"router", "--exec", "true", "--shutdown-timeout", "-1s"}, exitUsage, "must not be negative"},
 		{"missing token file", []string{"router", "--exec", "true", "--token-file", missing}, exitError, "reading --token-file"},
 		{"stray argument", []string{"router", "--exec", "true", "now"}, exitUsage, `router: unexpected argument "now"`},
@@ -151,4 +153,33 @@ func TestRouterBinaryStopsAfterTheCallInProgress(t *testing.T) {
 	if data, err := os.ReadFile(state); err != nil || !strings.Contains(string(data), `"slot": "green"`) {
 		t.Errorf("state file = %q, %v; want the switch recorded", data, err)
 	}
+}
+
+// TestRouterReapplyInterval: with --reapply-interval the last route is
+// applied again and again, with the same environment.
+func TestRouterReapplyInterval(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	runs := filepath.Join(dir, "runs.log")
+	base, stop := runInProcess(t, "router", "--listen", "127.0.0.1:0", "--state-file", "", "--reapply-interval", "20ms",
+		"--exec", `echo "$CODOMYRMEX_ACTION $CODOMYRMEX_VERSION $CODOMYRMEX_PERCENTAGE" >> '`+runs+`'`)
+	if code := call(t, "PUT", base+"/v1/weights", "", `{"deployment":"web","version":"2.0.0","percentage":0}`, nil); code != 200 {
+		t.Fatalf("weights = %d", code)
+	}
+	for deadline := time.Now().Add(maxWait); ; time.Sleep(20 * time.Millisecond) {
+		data, _ := os.ReadFile(runs)
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		if len(lines) >= 3 {
+			for _, l := range lines {
+				if l != "weights 2.0.0 0" {
+					t.Errorf("run %q, want the same call again", l)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the route was not applied again: runs %q", data)
+		}
+	}
+	stop()
 }

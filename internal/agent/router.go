@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,68 +125,158 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	return r, nil
 }
 
+// routerCall is one run of the command: for a switch or weights call, or
+// to apply a recorded route again.
+type routerCall struct {
+	deployment string
+	route      Route
+}
+
+func (c routerCall) version() string {
+	if c.route.Slot != "" {
+		return c.route.Version
+	}
+	for v := range c.route.Weights {
+		return v
+	}
+	return ""
+}
+
+// describe names the call in logs and errors.
+func (c routerCall) describe() string {
+	if c.route.Slot != "" {
+		return fmt.Sprintf("switch of %q to the %s slot (%s)", c.deployment, c.route.Slot, c.route.Version)
+	}
+	v := c.version()
+	return fmt.Sprintf("weights of %q: %s%% to %s", c.deployment, formatPercentage(c.route.Weights[v]), v)
+}
+
+// env is the command's environment for the call.
+func (c routerCall) env() []string {
+	env := []string{EnvDeployment + "=" + c.deployment, EnvVersion + "=" + c.version()}
+	if c.route.Slot != "" {
+		return append(env, EnvAction+"="+ActionSwitch, EnvSlot+"="+c.route.Slot)
+	}
+	return append(env, EnvAction+"="+ActionWeights, EnvPercentage+"="+formatPercentage(c.route.Weights[c.version()]))
+}
+
+// formatPercentage is CODOMYRMEX_PERCENTAGE: "25", "2.5", never an
+// exponent.
+func formatPercentage(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
+
 // Switch runs the command with CODOMYRMEX_ACTION=switch and records the
 // slot once it succeeded.
 func (r *Router) Switch(ctx context.Context, req protocol.SwitchRequest) error {
-	return r.apply(ctx, req.Deployment, req.Version, fmt.Sprintf("switch of %q to the %s slot (%s)", req.Deployment, req.Slot, req.Version),
-		[]string{EnvAction + "=" + ActionSwitch, EnvSlot + "=" + req.Slot},
-		Route{Slot: req.Slot, Version: req.Version})
+	return r.apply(ctx, routerCall{deployment: req.Deployment, route: Route{Slot: req.Slot, Version: req.Version}})
 }
 
 // SetWeights runs the command with CODOMYRMEX_ACTION=weights and records
 // the weights once it succeeded.
 func (r *Router) SetWeights(ctx context.Context, req protocol.WeightsRequest) error {
-	pct := strconv.FormatFloat(req.Percentage, 'f', -1, 64)
-	return r.apply(ctx, req.Deployment, req.Version, fmt.Sprintf("weights of %q: %s%% to %s", req.Deployment, pct, req.Version),
-		[]string{EnvAction + "=" + ActionWeights, EnvPercentage + "=" + pct},
-		Route{Weights: map[string]float64{req.Version: req.Percentage}})
+	return r.apply(ctx, routerCall{deployment: req.Deployment, route: Route{Weights: map[string]float64{req.Version: req.Percentage}}})
 }
 
-// apply runs the command for one call, one call at a time. Like a deploy,
-// the command is not tied to ctx: a caller that gives up must not leave
-// the load balancer half configured, and its retry runs the command again
-// once this one is done.
-func (r *Router) apply(ctx context.Context, deployment, version, what string, env []string, route Route) error {
-	if err := checkDeployment(deployment); err != nil {
+// apply runs the command for one call, one call at a time, and records its
+// route once it succeeded.
+func (r *Router) apply(ctx context.Context, c routerCall) error {
+	if err := checkDeployment(c.deployment); err != nil {
 		r.log.Warn("call refused", "error", err)
 		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
 	}
-	if err := r.cfg.Versions.Check(version); err != nil {
+	if err := r.cfg.Versions.Check(c.version()); err != nil {
 		r.log.Warn("call refused", "error", err)
 		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
 	}
+	if err := r.acquire(ctx); err != nil {
+		return err
+	}
+	defer r.release()
+	if err := r.run(ctx, c); err != nil {
+		return err
+	}
+	c.route.UpdatedAt = time.Now().UTC()
+	r.mu.Lock()
+	r.routes[c.deployment] = c.route
+	st := r.stateLocked()
+	r.mu.Unlock()
+	if err := r.saveState(st); err != nil {
+		return fmt.Errorf("the %s is applied but a restart would forget it: %w", c.describe(), err)
+	}
+	return nil
+}
+
+// Reapply runs the command again for the route recorded for each
+// deployment, one at a time and in turn with the calls: the load balancer
+// gets again what the router last applied, computed from what the targets
+// run now. That restores weights a load balancer lost (a restart or reload
+// that forgets runtime changes), and gives traffic back to hosts that a
+// rollback put back on the previous version after their weight went to 0.
+// The routes are not changed; failures are logged and returned together.
+// It stops between deployments once ctx is done.
+func (r *Router) Reapply(ctx context.Context) error {
+	r.mu.RLock()
+	deployments := slices.Sorted(maps.Keys(r.routes))
+	r.mu.RUnlock()
+	var errs []error
+	for _, d := range deployments {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		if err := r.acquire(ctx); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		// Read under the token: a call that ran while this one waited
+		// recorded the route to apply.
+		r.mu.RLock()
+		c := routerCall{deployment: d, route: r.routes[d]}
+		r.mu.RUnlock()
+		err := r.cfg.Versions.Check(c.version())
+		if err != nil {
+			err = fmt.Errorf("not applying the %s again: %w", c.describe(), err)
+		} else {
+			err = r.run(ctx, c)
+		}
+		r.release()
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Router) acquire(ctx context.Context) error {
 	select {
 	case r.busy <- struct{}{}:
+		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for the router call in progress: %w", ctx.Err())
 	}
-	defer func() { <-r.busy }()
+}
 
+func (r *Router) release() { <-r.busy }
+
+// run runs the command for c; the caller holds the token. Like a deploy,
+// the command is not tied to ctx: a caller that gives up must not leave
+// the load balancer half configured, and its retry runs the command again
+// once this one is done.
+func (r *Router) run(ctx context.Context, c routerCall) error {
 	execCtx := context.WithoutCancel(ctx)
 	if r.cfg.ExecTimeout > 0 {
 		var cancel context.CancelFunc
 		execCtx, cancel = context.WithTimeout(execCtx, r.cfg.ExecTimeout)
 		defer cancel()
 	}
+	what := c.describe()
 	r.setInProgress(what)
 	defer r.setInProgress("")
 	r.log.Info("applying", "call", what)
 	start := time.Now()
-	out, err := runShell(execCtx, r.cfg.Exec, append(env, EnvDeployment+"="+deployment, EnvVersion+"="+version))
+	out, err := runShell(execCtx, r.cfg.Exec, c.env())
 	if err != nil {
 		r.log.Error("router command failed", "call", what, "error", err)
 		return fmt.Errorf("router command for the %s %s%s", what, describeExit(execCtx, err, r.cfg.ExecTimeout), out.lastLines(outputTailLines))
 	}
 	r.log.Info("applied", "call", what, "duration", time.Since(start).Round(time.Millisecond))
-
-	route.UpdatedAt = time.Now().UTC()
-	r.mu.Lock()
-	r.routes[deployment] = route
-	st := r.stateLocked()
-	r.mu.Unlock()
-	if err := r.saveState(st); err != nil {
-		return fmt.Errorf("the %s is applied but a restart would forget it: %w", what, err)
-	}
 	return nil
 }
 

@@ -372,3 +372,75 @@ func TestRouterOverHTTP(t *testing.T) {
 		t.Errorf("state = %d %s (%v)", code, body, err)
 	}
 }
+
+// TestRouterReapply: the recorded routes are applied again with the same
+// environment, in turn with the calls, without changing them; failures
+// are reported together, and a cancelled context runs nothing.
+func TestRouterReapply(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	command, logFile, fail := recordingRouterExec(dir)
+	r, err := NewRouter(RouterConfig{Exec: command, StateFile: filepath.Join(dir, "router.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := r.Reapply(ctx); err != nil {
+		t.Errorf("Reapply with no route: %v", err)
+	}
+	if err := r.SetWeights(ctx, protocol.WeightsRequest{Deployment: "web", Version: "3.0.0", Percentage: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Switch(ctx, protocol.SwitchRequest{Deployment: "shop", Slot: "green", Version: "1.1.0"}); err != nil {
+		t.Fatal(err)
+	}
+	before := r.State()
+	if err := r.Reapply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"weights|web|3.0.0|unset|0", "switch|shop|1.1.0|green|unset", "switch|shop|1.1.0|green|unset", "weights|web|3.0.0|unset|0"}
+	if got := readRuns(t, logFile); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("runs = %q, want %q", got, want)
+	}
+	if after := r.State(); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("Reapply changed the state from %+v to %+v", before, after)
+	}
+
+	if err := os.WriteFile(fail, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = r.Reapply(ctx)
+	for _, w := range []string{`switch of "shop" to the green slot (1.1.0) exited with status 3`, `weights of "web": 0% to 3.0.0 exited with status 3`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("failed Reapply: %v, want it to say %q", err, w)
+		}
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := os.Remove(fail); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reapply(cancelled); !errors.Is(err, context.Canceled) {
+		t.Errorf("Reapply with a cancelled context: %v", err)
+	}
+	if n := len(readRuns(t, logFile)); n != 4 {
+		t.Errorf("%d runs after the failed and cancelled Reapply, want still 4", n)
+	}
+
+	// A route the version rule no longer accepts (a narrower
+	// --version-pattern after a restart) is not applied again.
+	narrow, err := NewVersionRule(`1\..*`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := NewRouter(RouterConfig{Exec: command, StateFile: filepath.Join(dir, "router.json"), Versions: narrow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Reapply(ctx); err == nil || !strings.Contains(err.Error(), `not applying the weights of "web": 0% to 3.0.0 again`) {
+		t.Errorf("Reapply of a refused version: %v", err)
+	}
+	if n := len(readRuns(t, logFile)); n != 5 {
+		t.Errorf("%d runs, want 5 (shop only)", n)
+	}
+}

@@ -263,6 +263,20 @@ resource "codomyrmex_deployment" "test" {
 					if err := f.share("2.0.0", 100); err != nil {
 						t.Errorf("after the failed canary: %v", err)
 					}
+					// h1 and h2 run 2.0.0 again but kept the weight 0 of
+					// 3.0.0-bad; applying the last route again (what
+					// router --reapply-interval does) gives them traffic.
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					defer cancel()
+					if w, err := f.caddy.Weights(ctx); err != nil || fmt.Sprint(w) != "[0 0 1 1 1]" {
+						t.Errorf("Caddy's weights after the failed canary: %v, %v; want h1 and h2 at 0", w, err)
+					}
+					if err := f.router.Reapply(ctx); err != nil {
+						t.Error(err)
+					}
+					if w, err := f.caddy.Weights(ctx); err != nil || fmt.Sprint(w) != "[1 1 1 1 1]" {
+						t.Errorf("Caddy's weights after Reapply: %v, %v; want every host at 1", w, err)
+					}
 				},
 				// The live version is 2.0.0; going back to it applies.
 				Config: config("2.0.0", ""),
