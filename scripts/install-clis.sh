@@ -2,9 +2,10 @@
 # Installs the CLIs the acceptance tests run against into a cache outside the
 # repository, building them from the Go module proxy when they are missing:
 #   OpenTofu 1.12.6 and Terraform 1.8.5 (the oldest Terraform we support);
-#   Prometheus v0.316.0, which the metric analysis tests run (internal/promtest).
-# "all" (the default) builds all three; "tofu", "terraform" or "prometheus"
-# builds one.
+#   Prometheus v0.316.0, which the metric analysis tests run (internal/promtest);
+#   Caddy 2.11.9, the load balancer of the routing tests and guide (internal/caddytest).
+# "all" (the default) builds all four; "tofu", "terraform", "prometheus" or
+# "caddy" builds one.
 # Prints nothing but progress on stderr; safe to run repeatedly.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ CACHE_DIR="${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bi
 TOFU_VERSION="${TOFU_VERSION:-1.12.6}"
 TERRAFORM_VERSION="${TERRAFORM_VERSION:-1.8.5}"
 PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-0.316.0}"
+CADDY_VERSION="${CADDY_VERSION:-2.11.9}"
 mkdir -p "$CACHE_DIR"
 
 log() { echo "install-clis: $*" >&2; }
@@ -59,10 +61,24 @@ install_prometheus() {
   rm -rf "$gobin"
 }
 
+# Caddy 2 with its standard modules, for the routing tests and guide.
+install_caddy() {
+  local bin="$CACHE_DIR/caddy-$CADDY_VERSION"
+  if [[ -x "$bin" ]]; then return; fi
+  log "building Caddy v$CADDY_VERSION into $bin (about 3 minutes on 2 cores)"
+  local gobin
+  gobin="$(mktemp -d)"
+  GOBIN="$gobin" GOFLAGS='' CGO_ENABLED=0 go install -trimpath \
+    "github.com/caddyserver/caddy/v2/cmd/caddy@v$CADDY_VERSION"
+  mv "$gobin/caddy" "$bin"
+  rm -rf "$gobin"
+}
+
 case "${1:-all}" in
   tofu) install_tofu ;;
   terraform) install_terraform ;;
   prometheus) install_prometheus ;;
-  all) install_tofu; install_terraform; install_prometheus ;;
-  *) echo "usage: $0 [tofu|terraform|prometheus|all]" >&2; exit 2 ;;
+  caddy) install_caddy ;;
+  all) install_tofu; install_terraform; install_prometheus; install_caddy ;;
+  *) echo "usage: $0 [tofu|terraform|prometheus|caddy|all]" >&2; exit 2 ;;
 esac

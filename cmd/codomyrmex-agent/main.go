@@ -1,12 +1,14 @@
 // Command codomyrmex-agent is the target side of the codomyrmex provider.
 //
 //	codomyrmex-agent serve --listen :8080 --exec 'deploy.sh'
+//	codomyrmex-agent router --listen :7070 --exec 'set-weights.sh'
 //	codomyrmex-agent simulate --targets 50 --listen 127.0.0.1:7070
 //
-// serve runs a deploy command on the machine it runs on; simulate serves an
-// in-memory fleet, router and flag service for demos, tests and
-// benchmarks. Both print their base URL as the first line of stdout and
-// shut down gracefully on SIGINT or SIGTERM.
+// serve runs a deploy command on the machine it runs on; router runs a
+// command that drives a load balancer for every switch and weights call;
+// simulate serves an in-memory fleet, router and flag service for demos,
+// tests and benchmarks. All print their base URL as the first line of
+// stdout and shut down gracefully on SIGINT or SIGTERM.
 package main
 
 import (
@@ -59,6 +61,9 @@ const usage = `Usage:
                          [--version-exec CMD] [--version-pattern REGEX]
                          [--token-file PATH] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
                          [--exec-timeout 30m] [--shutdown-timeout 30s] [-v]
+  codomyrmex-agent router --exec CMD [--listen :7070] [--state-file PATH] [--version-pattern REGEX]
+                          [--token-file PATH] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+                          [--exec-timeout 1m] [--reapply-interval 0] [--shutdown-timeout 30s] [-v]
   codomyrmex-agent simulate [--targets 3] [--listen 127.0.0.1:7070] [--initial-version V] [--latency 0s]
                             [--seed 0] [--token-file PATH] [--fail-target IDS [--fail-version V]]
                             [--unhealthy-version V] [--rps 0] [--error-rate V=RATE] [--version-latency V=D] [-v]
@@ -66,7 +71,7 @@ const usage = `Usage:
                          [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--shutdown-timeout 30s] [-v]
   codomyrmex-agent --version
 
-Run "codomyrmex-agent serve -h", "codomyrmex-agent simulate -h" or "codomyrmex-agent flags -h" for the flags.
+Run "codomyrmex-agent serve -h" (or router -h, flags -h, simulate -h) for the flags.
 `
 
 // wantsHelp reports whether args ask for help, which then goes to stdout:
@@ -151,6 +156,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch cmd, rest := top.Arg(0), top.Args()[1:]; cmd {
 	case "serve":
 		err = serve(ctx, rest, stdout, stderr)
+	case "router":
+		err = router(ctx, rest, stdout, stderr)
 	case "simulate":
 		err = simulate(ctx, rest, stdout, stderr)
 	case "flags":
@@ -405,10 +412,10 @@ type server struct {
 	tls     *tls.Config
 	// grace is how long calls in flight get once the context is done.
 	grace time.Duration
-	// host, when set, is waited for: a deploy in progress finishes and
-	// records its version before the process exits, however long it takes,
-	// unless a second signal says to stop at once.
-	host   *agent.Host
+	// host, when set, is waited for: a deploy (or router command) in
+	// progress finishes and is recorded before the process exits, however
+	// long it takes, unless a second signal says to stop at once.
+	host   busyBackend
 	logger *slog.Logger
 }
 

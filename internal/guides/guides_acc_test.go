@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/caddytest"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/promtest"
 )
 
@@ -53,6 +54,14 @@ func tools(t *testing.T) (bin, rc string) {
 		t.Fatal(err)
 	}
 	if err := os.Symlink(prom, filepath.Join(bin, "prometheus")); err != nil {
+		t.Fatal(err)
+	}
+	// The routing guide runs the Caddy that install-clis.sh built.
+	caddy, err := caddytest.Binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(caddy, filepath.Join(bin, "caddy")); err != nil {
 		t.Fatal(err)
 	}
 	rc = filepath.Join(dir, "cli.tfrc")

@@ -14,6 +14,7 @@ const (
 	deployPath        = "/v1/deploy"
 	switchPath        = "/v1/switch"
 	weightsPath       = "/v1/weights"
+	routerStatePath   = "/v1/state"
 	flagsPath         = "/v1/flags/"
 )
 

@@ -30,6 +30,13 @@ type RouterBackend interface {
 	SetWeights(ctx context.Context, req WeightsRequest) error
 }
 
+// RouterStateReader is a RouterBackend that can tell what it last applied:
+// NewRouterHandler then also serves GET /v1/state with that document, for
+// people and scripts (the provider never reads it).
+type RouterStateReader interface {
+	RouterState(ctx context.Context) (any, error)
+}
+
 // FlagStore keeps flag documents by name.
 type FlagStore interface {
 	Put(ctx context.Context, f Flag) error
@@ -96,9 +103,9 @@ func NewTargetHandler(b TargetBackend, token string) http.Handler {
 }
 
 // NewRouterHandler serves PUT /v1/switch and PUT /v1/weights relative to
-// its mount point.
+// its mount point, and GET /v1/state when b is a RouterStateReader.
 func NewRouterHandler(b RouterBackend, token string) http.Handler {
-	return newProtocolMux(token, []endpoint{
+	endpoints := []endpoint{
 		{path: switchPath, methods: map[string]http.HandlerFunc{
 			http.MethodPut: func(w http.ResponseWriter, r *http.Request) {
 				var req SwitchRequest
@@ -141,7 +148,20 @@ func NewRouterHandler(b RouterBackend, token string) http.Handler {
 				WriteJSON(w, http.StatusOK, req)
 			},
 		}},
-	})
+	}
+	if sr, ok := b.(RouterStateReader); ok {
+		endpoints = append(endpoints, endpoint{path: routerStatePath, methods: map[string]http.HandlerFunc{
+			http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
+				st, err := sr.RouterState(r.Context())
+				if err != nil {
+					WriteError(w, http.StatusInternalServerError, "reading the router state: "+err.Error())
+					return
+				}
+				WriteJSON(w, http.StatusOK, st)
+			},
+		}})
+	}
+	return newProtocolMux(token, endpoints)
 }
 
 // NewFlagHandler serves PUT, GET and DELETE /v1/flags/{name} relative to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -212,6 +213,56 @@ func TestRouterHandler(t *testing.T) {
 				t.Errorf("status %d but the backend got %d calls", code, calls)
 			}
 		})
+	}
+}
+
+// statefulRouter is a memRouter that tells what it was last told.
+type statefulRouter struct {
+	memRouter
+	fail bool
+}
+
+func (s *statefulRouter) RouterState(context.Context) (any, error) {
+	if s.fail {
+		return nil, errors.New("disk on fire")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return map[string]int{"switches": len(s.switches), "weights": len(s.weights)}, nil
+}
+
+// TestRouterStateEndpoint: GET /v1/state is served only for a backend that
+// has a state, behind the same token and method rules as the calls.
+func TestRouterStateEndpoint(t *testing.T) {
+	t.Parallel()
+	r := &statefulRouter{}
+	h := NewRouterHandler(r, "tok")
+	const bearer = "Bearer tok"
+	if code, _, doc := raw(t, h, "PUT", "/v1/weights", bearer, `{"deployment":"web","version":"v2","percentage":25}`); code != 200 {
+		t.Fatalf("weights = %d %v", code, doc)
+	}
+	code, _, doc := raw(t, h, "GET", "/v1/state", bearer, "")
+	if code != 200 || doc["weights"] != float64(1) || doc["switches"] != float64(0) {
+		t.Errorf("state = %d %v", code, doc)
+	}
+	for _, tt := range []struct {
+		method, auth string
+		want         int
+	}{
+		{"GET", "", 401},
+		{"PUT", bearer, 405},
+	} {
+		if code, _, doc := raw(t, h, tt.method, "/v1/state", tt.auth, ""); code != tt.want {
+			t.Errorf("%s /v1/state (auth %q) = %d %v, want %d", tt.method, tt.auth, code, doc, tt.want)
+		}
+	}
+	r.fail = true
+	if code, _, doc := raw(t, h, "GET", "/v1/state", bearer, ""); code != 500 || !strings.Contains(fmt.Sprint(doc["error"]), "disk on fire") {
+		t.Errorf("failing state = %d %v", code, doc)
+	}
+	// A router without a state (the simulator's) has no such endpoint.
+	if code, _, _ := raw(t, NewRouterHandler(&memRouter{}, ""), "GET", "/v1/state", "", ""); code != 404 {
+		t.Errorf("state of a stateless router = %d, want 404", code)
 	}
 }
 

@@ -1,0 +1,351 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+)
+
+// Environment variables a router command receives, besides EnvDeployment
+// and EnvVersion.
+const (
+	// EnvAction is ActionSwitch or ActionWeights.
+	EnvAction = "CODOMYRMEX_ACTION"
+	// EnvSlot is the slot a switch sends traffic to: blue or green.
+	EnvSlot = "CODOMYRMEX_SLOT"
+	// EnvPercentage is the share of traffic, in [0, 100], that weights
+	// send to the version ("25", "2.5").
+	EnvPercentage = "CODOMYRMEX_PERCENTAGE"
+)
+
+// Router actions, the values of EnvAction.
+const (
+	ActionSwitch  = "switch"
+	ActionWeights = "weights"
+)
+
+// RouterEnv names the variables a router command gets.
+func RouterEnv() []string {
+	return []string{EnvAction, EnvDeployment, EnvVersion, EnvSlot, EnvPercentage}
+}
+
+// RouterConfig configures a Router.
+type RouterConfig struct {
+	// Exec is the command that moves traffic, run with "sh -c" for every
+	// switch and weights call.
+	Exec string
+	// StateFile remembers what was last applied to each deployment across
+	// restarts; "" keeps it in memory only.
+	StateFile string
+	// ExecTimeout bounds a command; 0 means no limit.
+	ExecTimeout time.Duration
+	// Versions decides which versions a call may pass to Exec; the zero
+	// value is the default rule.
+	Versions VersionRule
+	// Logger receives what the router does; nil discards it.
+	Logger *slog.Logger
+}
+
+// Route is what a router last applied to one deployment: a switch (Slot
+// and Version) or weights (Weights).
+type Route struct {
+	Slot    string `json:"slot,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Weights maps the version of the last weights call to its share of
+	// the deployment's traffic, in percent; the rest goes to the targets
+	// that run another version.
+	Weights   map[string]float64 `json:"weights,omitempty"`
+	UpdatedAt time.Time          `json:"updated_at"`
+}
+
+// RouterState is the state file's content and the answer of GET /v1/state.
+type RouterState struct {
+	Deployments map[string]Route `json:"deployments"`
+}
+
+// Router is the protocol.RouterBackend that runs a command of the
+// operator's (which drives a load balancer) for every call.
+type Router struct {
+	cfg RouterConfig
+	log *slog.Logger
+	// busy holds one token while a command runs: one call at a time, and a
+	// waiting caller can still give up with its context.
+	busy chan struct{}
+
+	mu         sync.RWMutex
+	routes     map[string]Route
+	inProgress string // the call whose command runs, "" when none
+}
+
+var (
+	_ protocol.RouterBackend     = (*Router)(nil)
+	_ protocol.RouterStateReader = (*Router)(nil)
+)
+
+// NewRouter returns a Router that remembers the routes recorded in
+// cfg.StateFile, or none when the file does not exist yet.
+func NewRouter(cfg RouterConfig) (*Router, error) {
+	if strings.TrimSpace(cfg.Exec) == "" {
+		return nil, errors.New("a router command (exec) is required")
+	}
+	r := &Router{cfg: cfg, log: cfg.Logger, busy: make(chan struct{}, 1), routes: map[string]Route{}}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.StateFile == "" {
+		return r, nil
+	}
+	data, err := os.ReadFile(cfg.StateFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return r, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading state file: %w", err)
+	}
+	var st RouterState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("state file %s is not valid (remove it to start with no routes): %w", cfg.StateFile, err)
+	}
+	if st.Deployments != nil {
+		r.routes = st.Deployments
+	}
+	return r, nil
+}
+
+// routerCall is one run of the command: for a switch or weights call, or
+// to apply a recorded route again.
+type routerCall struct {
+	deployment string
+	route      Route
+}
+
+func (c routerCall) version() string {
+	if c.route.Slot != "" {
+		return c.route.Version
+	}
+	for v := range c.route.Weights {
+		return v
+	}
+	return ""
+}
+
+// describe names the call in logs and errors.
+func (c routerCall) describe() string {
+	if c.route.Slot != "" {
+		return fmt.Sprintf("switch of %q to the %s slot (%s)", c.deployment, c.route.Slot, c.route.Version)
+	}
+	v := c.version()
+	return fmt.Sprintf("weights of %q: %s%% to %s", c.deployment, formatPercentage(c.route.Weights[v]), v)
+}
+
+// env is the command's environment for the call.
+func (c routerCall) env() []string {
+	env := []string{EnvDeployment + "=" + c.deployment, EnvVersion + "=" + c.version()}
+	if c.route.Slot != "" {
+		return append(env, EnvAction+"="+ActionSwitch, EnvSlot+"="+c.route.Slot)
+	}
+	return append(env, EnvAction+"="+ActionWeights, EnvPercentage+"="+formatPercentage(c.route.Weights[c.version()]))
+}
+
+// formatPercentage is CODOMYRMEX_PERCENTAGE: "25", "2.5", never an
+// exponent.
+func formatPercentage(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
+
+// Switch runs the command with CODOMYRMEX_ACTION=switch and records the
+// slot once it succeeded.
+func (r *Router) Switch(ctx context.Context, req protocol.SwitchRequest) error {
+	return r.apply(ctx, routerCall{deployment: req.Deployment, route: Route{Slot: req.Slot, Version: req.Version}})
+}
+
+// SetWeights runs the command with CODOMYRMEX_ACTION=weights and records
+// the weights once it succeeded.
+func (r *Router) SetWeights(ctx context.Context, req protocol.WeightsRequest) error {
+	return r.apply(ctx, routerCall{deployment: req.Deployment, route: Route{Weights: map[string]float64{req.Version: req.Percentage}}})
+}
+
+// apply runs the command for one call, one call at a time, and records its
+// route once it succeeded.
+func (r *Router) apply(ctx context.Context, c routerCall) error {
+	if err := checkDeployment(c.deployment); err != nil {
+		r.log.Warn("call refused", "error", err)
+		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
+	}
+	if err := r.cfg.Versions.Check(c.version()); err != nil {
+		r.log.Warn("call refused", "error", err)
+		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
+	}
+	if err := r.acquire(ctx); err != nil {
+		return err
+	}
+	defer r.release()
+	if err := r.run(ctx, c); err != nil {
+		return err
+	}
+	c.route.UpdatedAt = time.Now().UTC()
+	r.mu.Lock()
+	r.routes[c.deployment] = c.route
+	st := r.stateLocked()
+	r.mu.Unlock()
+	if err := r.saveState(st); err != nil {
+		return fmt.Errorf("the %s is applied but a restart would forget it: %w", c.describe(), err)
+	}
+	return nil
+}
+
+// Reapply runs the command again for the route recorded for each
+// deployment, one at a time and in turn with the calls: the load balancer
+// gets again what the router last applied, computed from what the targets
+// run now. That restores weights a load balancer lost (a restart or reload
+// that forgets runtime changes), and gives traffic back to hosts that a
+// rollback put back on the previous version after their weight went to 0.
+// The routes are not changed; failures are logged and returned together.
+// It stops between deployments once ctx is done.
+func (r *Router) Reapply(ctx context.Context) error {
+	r.mu.RLock()
+	deployments := slices.Sorted(maps.Keys(r.routes))
+	r.mu.RUnlock()
+	var errs []error
+	for _, d := range deployments {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		if err := r.acquire(ctx); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		// Read under the token: a call that ran while this one waited
+		// recorded the route to apply.
+		r.mu.RLock()
+		c := routerCall{deployment: d, route: r.routes[d]}
+		r.mu.RUnlock()
+		err := r.cfg.Versions.Check(c.version())
+		if err != nil {
+			err = fmt.Errorf("not applying the %s again: %w", c.describe(), err)
+		} else {
+			err = r.run(ctx, c)
+		}
+		r.release()
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Router) acquire(ctx context.Context) error {
+	select {
+	case r.busy <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the router call in progress: %w", ctx.Err())
+	}
+}
+
+func (r *Router) release() { <-r.busy }
+
+// run runs the command for c; the caller holds the token. Like a deploy,
+// the command is not tied to ctx: a caller that gives up must not leave
+// the load balancer half configured, and its retry runs the command again
+// once this one is done.
+func (r *Router) run(ctx context.Context, c routerCall) error {
+	execCtx := context.WithoutCancel(ctx)
+	if r.cfg.ExecTimeout > 0 {
+		var cancel context.CancelFunc
+		execCtx, cancel = context.WithTimeout(execCtx, r.cfg.ExecTimeout)
+		defer cancel()
+	}
+	what := c.describe()
+	r.setInProgress(what)
+	defer r.setInProgress("")
+	r.log.Info("applying", "call", what)
+	start := time.Now()
+	out, err := runShell(execCtx, r.cfg.Exec, c.env())
+	if err != nil {
+		r.log.Error("router command failed", "call", what, "error", err)
+		return fmt.Errorf("router command for the %s %s%s", what, describeExit(execCtx, err, r.cfg.ExecTimeout), out.lastLines(outputTailLines))
+	}
+	r.log.Info("applied", "call", what, "duration", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// checkDeployment refuses a deployment name no command should get.
+func checkDeployment(d string) error {
+	switch {
+	case d == "":
+		return errors.New("deployment is required")
+	case strings.ContainsFunc(d, unicode.IsControl):
+		return fmt.Errorf("deployment %q holds a control character", d)
+	}
+	return nil
+}
+
+func (r *Router) setInProgress(what string) {
+	r.mu.Lock()
+	r.inProgress = what
+	r.mu.Unlock()
+}
+
+// Deploying describes the call whose command is running, "" when none is
+// (the name matches Host's: the agent's shutdown waits for either).
+func (r *Router) Deploying() string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.inProgress
+}
+
+// Idle waits until no command runs (its route recorded), or until ctx is
+// done.
+func (r *Router) Idle(ctx context.Context) error {
+	select {
+	case r.busy <- struct{}{}:
+		<-r.busy
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// State returns a copy of what was last applied to each deployment.
+func (r *Router) State() RouterState {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.stateLocked()
+}
+
+// RouterState is State for GET /v1/state.
+func (r *Router) RouterState(context.Context) (any, error) {
+	return r.State(), nil
+}
+
+// stateLocked copies the routes; r.mu must be held.
+func (r *Router) stateLocked() RouterState {
+	st := RouterState{Deployments: make(map[string]Route, len(r.routes))}
+	for d, route := range r.routes {
+		route.Weights = maps.Clone(route.Weights)
+		st.Deployments[d] = route
+	}
+	return st
+}
+
+func (r *Router) saveState(st RouterState) error {
+	if r.cfg.StateFile == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(r.cfg.StateFile, append(data, '\n'))
+}
