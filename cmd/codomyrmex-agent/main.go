@@ -2,10 +2,12 @@
 //
 //	codomyrmex-agent serve --listen :8080 --exec 'deploy.sh'
 //	codomyrmex-agent router --listen :7070 --exec 'set-weights.sh'
+//	codomyrmex-agent flags --listen :7077 --data-dir /var/lib/codomyrmex/flags
 //	codomyrmex-agent simulate --targets 50 --listen 127.0.0.1:7070
 //
 // serve runs a deploy command on the machine it runs on; router runs a
-// command that drives a load balancer for every switch and weights call;
+// command for every traffic call, in front of a load balancer; flags is a
+// durable flag service that also answers OpenFeature remote evaluations;
 // simulate serves an in-memory fleet, router and flag service for demos,
 // tests and benchmarks. All print their base URL as the first line of
 // stdout and shut down gracefully on SIGINT or SIGTERM.
