@@ -328,5 +328,35 @@ func TestBackAtGate(t *testing.T) {
 	abandoned := &Result{Status: StatusRolledBack, Abandoned: true}
 	if BackAtGate(p.Request, prior, Saved{Version: "v1", Traffic: 100}, abandoned) || abandoned.Status != StatusRolledBack {
 		t.Errorf("an abandoned version is paused: %+v", abandoned)
+
+// TestBlueGreenPauseTurnedOffSwitches: a blue/green paused before its
+// switch whose pause_before_switch is turned off switches at the next
+// apply, as a canary whose gates are removed goes on (found by the
+// model-based test, seeds 27, 35 and 36: the plan stayed empty).
+func TestBlueGreenPauseTurnedOffSwitches(t *testing.T) {
+	t.Parallel()
+	f, targets := blueGreenFleet(t, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := DefaultConfig()
+	cfg.BlueGreen.PauseBeforeSwitch = true
+	prior := Prior{Strategy: NameBlueGreen, Version: "v1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue,
+		Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
+	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, prior), prior)
+	if res.Status != StatusPaused {
+		t.Fatalf("not paused: %+v", res)
+	}
+	prior = priorOf(NameBlueGreen, targets, saved, res, epoch)
+
+	cfg.BlueGreen.PauseBeforeSwitch = false
+	p := NewPlan(NameBlueGreen, cfg, "v2", targets, prior)
+	if !p.Work() || p.Request.TopUp {
+		t.Fatalf("pause_before_switch off: work %t (pending %v, owed %t), top-up %t; want the switch owed", p.Work(), ids(p.Pending), p.TrafficOwed, p.Request.TopUp)
+	}
+	res, saved = applyPlan(t, f, clk, NameBlueGreen, cfg, p, prior)
+	if !res.Success || res.Status != StatusCompleted || saved.ActiveSlot != SlotGreen || saved.Traffic != 100 {
+		t.Fatalf("after pause_before_switch off: %+v saved %+v", res, saved)
+	}
+	if got := f.calls("switch"); !slices.Equal(got, []string{"switch green v2"}) {
+		t.Errorf("switches %v", got)
 	}
 }

@@ -170,7 +170,7 @@ func gated(strategy string, cfg Config, req Request, pending []Target) []Target 
 }
 
 // opened reports whether the gate the rollout is paused at opens in this
-// apply.
+// apply: approved, due, or no longer configured.
 func opened(strategy string, cfg Config, req Request) bool {
 	if !req.Gates.Paused {
 		return false
@@ -179,7 +179,7 @@ func opened(strategy string, cfg Config, req Request) bool {
 	case NameCanary:
 		return cfg.Canary.Until(req) > req.PriorTraffic
 	case NameBlueGreen:
-		return req.Gates.Approved
+		return req.Gates.Approved || !cfg.BlueGreen.PauseBeforeSwitch
 	}
 	return false
 }
