@@ -360,3 +360,47 @@ func TestBlueGreenPauseTurnedOffSwitches(t *testing.T) {
 		t.Errorf("switches %v", got)
 	}
 }
+
+// TestBlueGreenFailedRepairWhilePausedIsNoTopUp: a blue/green paused
+// before its switch whose repair of the idle slot fails is still before its
+// switch: the next apply deploys the idle slot and pauses again; it must
+// not take the version for the serving one and deploy it to the active
+// slot as a top-up (found by the model-based test, seed 318).
+func TestBlueGreenFailedRepairWhilePausedIsNoTopUp(t *testing.T) {
+	t.Parallel()
+	f, targets := blueGreenFleet(t, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := DefaultConfig()
+	cfg.BlueGreen.PauseBeforeSwitch = true
+	prior := Prior{Strategy: NameBlueGreen, Version: "v1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue,
+		Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
+	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, prior), prior)
+	if res.Status != StatusPaused {
+		t.Fatalf("not paused: %+v", res)
+	}
+	prior = priorOf(NameBlueGreen, targets, saved, res, epoch)
+
+	// An idle target drifts, and its repair fails.
+	f.versions["g1"], prior.Versions["g1"] = "v0", "v0"
+	f.deployErr["g1@v2"] = errBoom
+	res, saved = applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, prior), prior)
+	if res.Success || saved.Version != "v2" {
+		t.Fatalf("failed repair: %+v saved %+v", res, saved)
+	}
+	prior = priorOf(NameBlueGreen, targets, saved, res, epoch)
+	delete(f.deployErr, "g1@v2")
+
+	p := NewPlan(NameBlueGreen, cfg, "v2", targets, prior)
+	if p.Request.TopUp || !slices.Equal(ids(p.Pending), []string{"g1"}) {
+		t.Fatalf("after the failed repair: top-up %t, pending %v; want g1 of the idle slot", p.Request.TopUp, ids(p.Pending))
+	}
+	res, _ = applyPlan(t, f, clk, NameBlueGreen, cfg, p, prior)
+	if res.Status != StatusPaused || len(f.calls("switch")) != 0 {
+		t.Fatalf("after the failed repair: %s, switches %v; want paused before the switch again", res.Status, f.calls("switch"))
+	}
+	for _, id := range []string{"b1", "b2", "b3"} {
+		if f.version(id) != "v1" {
+			t.Errorf("%s of the serving slot runs %s", id, f.version(id))
+		}
+	}
+}

@@ -119,8 +119,10 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 		// A blue/green update that keeps the version only brings the
 		// active slot's new targets up to it; it switches nothing (also
 		// after a failed top-up: state kept the version). Paused before
-		// its switch, the version is in the idle slot: not a top-up.
-		req.TopUp = !p.VersionChanged && !req.Gates.Paused
+		// its switch, the version is in the idle slot: not a top-up; nor
+		// after a failed repair of that pause, when the version still has
+		// no traffic.
+		req.TopUp = !p.VersionChanged && !req.Gates.Paused && prior.Traffic > 0
 	}
 	// The traffic the version has now: what state recorded, when the same
 	// strategy moved it (another strategy set no weight and published no
