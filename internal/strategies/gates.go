@@ -56,8 +56,9 @@ func (c CanaryConfig) gateAt(pct float64) (Gate, bool) {
 }
 
 // Until is the percentage a canary stops at in this apply: the first gate
-// still closed from where it stands (the gate it is paused at included),
-// or 100 when every gate ahead is open.
+// still closed from where it stands (the gate at its traffic included,
+// paused there or not: a failed repair of a pause leaves it there with
+// another status), or 100 when every gate ahead is open.
 func (c CanaryConfig) Until(req Request) float64 {
 	gates := slices.Clone(c.Gates)
 	slices.SortFunc(gates, func(a, b Gate) int {
@@ -70,7 +71,7 @@ func (c CanaryConfig) Until(req Request) float64 {
 		return 0
 	})
 	for _, g := range gates {
-		behind := g.At < req.PriorTraffic || (g.At == req.PriorTraffic && !req.Gates.Paused)
+		behind := g.At < req.PriorTraffic
 		if behind || req.Gates.opens(g, req.PriorTraffic) {
 			continue
 		}

@@ -404,3 +404,44 @@ func TestBlueGreenFailedRepairWhilePausedIsNoTopUp(t *testing.T) {
 		}
 	}
 }
+
+// TestCanaryFailedRepairWhilePausedKeepsTheGate: a canary paused at a
+// manual gate whose repair of a drifted target fails stands at the gate,
+// with status rolled_back: the next apply, not approved, repairs and pauses
+// there again; it must not take the gate for one already passed (found by
+// the model-based test, seeds 306, 391 and 416).
+func TestCanaryFailedRepairWhilePausedKeepsTheGate(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 20, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := gatedCanary()
+	res, saved := applyPlan(t, f, clk, NameCanary, cfg, NewPlan(NameCanary, cfg, "v2", targets, Prior{}), Prior{})
+	if res.Status != StatusPaused || res.PausedAt != 25 {
+		t.Fatalf("not paused at 25: %+v", res)
+	}
+	prior := priorOf(NameCanary, targets, saved, res, clk.Now())
+
+	// t1 drifts, and its repair fails.
+	f.versions["t1"], prior.Versions["t1"] = "v0", "v0"
+	f.deployErr["t1@v2"] = errBoom
+	res, saved = applyPlan(t, f, clk, NameCanary, cfg, NewPlan(NameCanary, cfg, "v2", targets, prior), prior)
+	if res.Success || saved.Version != "v2" || saved.Traffic != 25 {
+		t.Fatalf("failed repair: %+v saved %+v", res, saved)
+	}
+	prior = priorOf(NameCanary, targets, saved, res, clk.Now())
+	delete(f.deployErr, "t1@v2")
+
+	p := NewPlan(NameCanary, cfg, "v2", targets, prior)
+	if got := ids(p.Pending); !slices.Equal(got, []string{"t1"}) {
+		t.Fatalf("after the failed repair the plan deploys %v, want t1 alone (the gate at 25%% is not approved)", got)
+	}
+	res, _ = applyPlan(t, f, clk, NameCanary, cfg, p, prior)
+	if !res.Success || res.Status != StatusPaused || res.PausedAt != 25 {
+		t.Fatalf("after the failed repair: %s at %v, want paused at 25 again", res.Status, res.PausedAt)
+	}
+	for _, w := range f.calls("weights") {
+		if w == "weights v2 50" || w == "weights v2 100" {
+			t.Errorf("traffic went past the gate: %v", f.calls("weights"))
+		}
+	}
+}
