@@ -328,6 +328,8 @@ func TestBackAtGate(t *testing.T) {
 	abandoned := &Result{Status: StatusRolledBack, Abandoned: true}
 	if BackAtGate(p.Request, prior, Saved{Version: "v1", Traffic: 100}, abandoned) || abandoned.Status != StatusRolledBack {
 		t.Errorf("an abandoned version is paused: %+v", abandoned)
+	}
+}
 
 // TestBlueGreenPauseTurnedOffSwitches: a blue/green paused before its
 // switch whose pause_before_switch is turned off switches at the next
