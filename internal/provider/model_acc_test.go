@@ -26,12 +26,29 @@ package provider
 //	   name = "", an unknown-at-plan value equal to the old one) on a
 //	   converged deployment makes no target, router or flag call and keeps
 //	   every computed value;
-//	f) with no fault injected and every service up, an apply succeeds.
+//	f) with no fault injected and every service up, an apply succeeds;
+//	g) gates (DESIGN §4.3): a successful canary apply stops at the first
+//	   gate ahead that is closed (paused there, traffic_percentage and the
+//	   router's weight of the version = paused_at, the stage's targets
+//	   and no more run it: ceil(N × paused_at / 100), at least 1), and
+//	   completes when none is; it never moves the version's traffic past
+//	   a manual gate not approved for it, past a time gate it did not wait
+//	   at, or past the gate it was paused at before that gate opened; a
+//	   blue/green with pause_before_switch pauses before its switch (paused_at
+//	   0, traffic untouched) until approved, and never deploys to the
+//	   serving slot meanwhile; an approval of another version changes
+//	   nothing that runs (like e); after a time gate's wait the plan is
+//	   not empty; version set back to previous_version while paused
+//	   reverts at once (the abandoned version's weight 0, every target
+//	   that ran it back); destroy while paused rolls back to
+//	   previous_version without switching a blue/green that never
+//	   switched. Invariant d holds while paused too, unless a time gate
+//	   opened before the plan.
 //
 // Environment:
 //
 //	CODOMYRMEX_MODEL_SEEDS  seeds: "1,2,7", a range "1..50", or "count=N"
-//	                        (seeds 1..N); default "38,225,5,10,12,24,115,132"
+//	                        (seeds 1..N); default "416,318,2,29,41,36,7,25"
 //	CODOMYRMEX_MODEL_STEPS  random steps after the create; default 12
 //
 // A failure names the seed, the step and every step so far; the same seed
@@ -60,15 +77,20 @@ const (
 	modelStateAddr    = "web"
 )
 
-// defaultModelSeeds are two fixed seeds whose 12-step sequences together
-// cover the most kinds of step with today's generator (every strategy,
+// defaultModelSeeds are fixed seeds whose 12-step sequences together cover
+// the most kinds of step with today's generator: every strategy, gates
+// (manual, short and long time gates, pause_before_switch), approvals of
+// the version and of another one, a time gate's wait, reverts while paused
+// (and a failed one), failed repairs while paused, destroy while paused,
 // re-addressing, renames, values unknown at plan, equivalent edits, saved
-// plans, failed repairs, versionless targets, router and flag service
-// outages); 5, 10, 12, 24, 115 and 132 found bugs (a canary fleet that
-// drifted away from its live version, expect_version = false, feature
-// flags, a setting unknown at plan, a change of strategy). A change of the
-// generator changes what they cover.
-var defaultModelSeeds = []uint64{38, 225, 5, 10, 12, 24, 115, 132}
+// plans, versionless targets and a router outage. 416, 318 and 36 found
+// bugs (a canary that went on past the gate it was paused at after a
+// failed repair; a blue/green paused before its switch that deployed to
+// the serving slot after one; pause_before_switch turned off while paused
+// that never switched). A change of the generator changes what they cover
+// (the seeds that found earlier bugs, 5, 10, 12, 24, 115 and 132, no
+// longer replay those sequences since gates joined the generator).
+var defaultModelSeeds = []uint64{416, 318, 2, 29, 41, 36, 7, 25}
 
 // modelSeeds reads CODOMYRMEX_MODEL_SEEDS.
 func modelSeeds(t *testing.T) []uint64 {
@@ -147,11 +169,31 @@ type modelRun struct {
 	// converged: the last step ended with an empty plan and nothing
 	// happened since.
 	converged bool
+	// hold: the gate the rollout last paused at (invariant g).
+	hold *gateHold
+	// partialRevert: the version the last apply reverted to while some
+	// configured targets ran neither it nor the abandoned one. Contract
+	// question: previous_version is the prior version (a rollout that
+	// never completed, when a new version replaced a paused or failed
+	// one), and a revert to it puts it back only where the abandoned
+	// version ran, saving traffic_percentage 100: the next plan is not
+	// empty (d), and the apply after it rolls the version out to the rest
+	// with every gate behind it (g). Both are excused for that apply only.
+	partialRevert string
 
 	lastOut    string   // output of the last CLI run
 	log        []string // human-readable steps so far
 	step       int
 	violations []modelViolation
+}
+
+// gateHold is a gate the rollout of version paused at (blue/green: before
+// its switch); opened once an apply started there with the gate open.
+type gateHold struct {
+	version string
+	at      float64
+	bg      bool
+	opened  bool
 }
 
 type modelViolation struct {
@@ -368,6 +410,9 @@ type modelState struct {
 	PreviousVersion  *string           `json:"previous_version"`
 	Status           string            `json:"status"`
 	Strategy         string            `json:"strategy"`
+	Traffic          *float64          `json:"traffic_percentage"`
+	PausedAt         *float64          `json:"paused_at"`
+	ResumeAt         *string           `json:"resume_at"`
 	ActiveSlot       *string           `json:"active_slot"`
 	TargetVersions   map[string]string `json:"target_versions"`
 	Targets          []struct {
@@ -376,6 +421,40 @@ type modelState struct {
 		Slot    *string `json:"slot"`
 	} `json:"targets"`
 	raw map[string]json.RawMessage
+}
+
+func (s modelState) paused() bool { return s.present && s.Status == "paused" }
+
+// resumeAt is resume_at (zero when null).
+func (s modelState) resumeAt() time.Time {
+	if s.ResumeAt == nil {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, *s.ResumeAt)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// due: paused at a time gate whose wait is over.
+func (s modelState) due() bool {
+	ra := s.resumeAt()
+	return s.paused() && !ra.IsZero() && !time.Now().Before(ra)
+}
+
+func (s modelState) pausedAt() float64 {
+	if s.PausedAt == nil {
+		return -1
+	}
+	return *s.PausedAt
+}
+
+func (s modelState) traffic() float64 {
+	if s.Traffic == nil {
+		return -1
+	}
+	return *s.Traffic
 }
 
 func (m *modelRun) state() modelState {
@@ -433,6 +512,8 @@ func strp(p *string) string {
 
 func (m *modelRun) runStep(s mStep) {
 	m.logf("%s", s)
+	m.waitTimeGate()
+	start := m.state()
 	for _, a := range s.World {
 		m.act(a)
 	}
@@ -445,6 +526,9 @@ func (m *modelRun) runStep(s mStep) {
 
 	switch s.CLI {
 	case cliApply:
+		if s.WaitGate {
+			m.checkTimeGatePlan()
+		}
 		m.apply(s, []string{"apply", "-auto-approve"}, nil)
 	case cliPlanfile:
 		out, code := m.cli("plan", "-out=tfplan")
@@ -459,15 +543,25 @@ func (m *modelRun) runStep(s mStep) {
 		}
 		m.converged = false
 	case cliDestroy:
-		if _, code := m.cli("destroy", "-auto-approve"); code == 0 {
+		prior, pre := m.state(), m.snap()
+		faultFree := len(m.faults) == 0 && !m.routerDown && !m.flagsDown && len(m.stale) == 0
+		if out, code := m.cli("destroy", "-auto-approve"); code == 0 {
 			clear(m.stale)
+			if faultFree {
+				m.checkDestroyPaused(out, prior, pre, m.snap())
+			}
 		}
 		m.converged = false
 	}
 	if m.routerDown || m.flagsDown {
 		m.servicesUp()
 	}
+	for _, a := range s.After {
+		m.act(a)
+	}
 	m.checkStateMatchesFleet()
+	m.checkPaused(start)
+	m.updateHold()
 }
 
 // apply runs an apply (between: world actions after a saved plan was made)
@@ -488,6 +582,11 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 	faultFree := len(m.faults) == 0 && !m.routerDown && !m.flagsDown
 	prior := m.state()
 	pre := m.snap()
+	due := prior.due()
+	m.openHold(prior, due)
+	if m.partialRevert != m.cfg.Version {
+		m.partialRevert = ""
+	}
 
 	out, code := m.cli(args...)
 	flat := flatten(out)
@@ -530,6 +629,31 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 		m.logf("    (checking that nothing changed: invariant e)")
 		m.checkNothingChanged(out, prior, after, pre, post)
 	}
+	if s.NoOp && wasConverged && faultFree {
+		m.logf("    (checking that the approval of another version changed nothing: invariant g)")
+		m.checkNoOp(out, flat, prior, after, pre, post)
+	}
+	// A successful apply that saves rolled_back reverted (DESIGN §4.3);
+	// one that changed only settings kept the last outcome.
+	reverted := after.Status == "rolled_back" && (prior.Status != "rolled_back" || post.deploys != pre.deploys ||
+		m.routerCalls(pre, post) || canonicalJSON(prior.raw["deployed_at"]) != canonicalJSON(after.raw["deployed_at"]))
+	afterPartial := m.partialRevert != "" && !reverted
+	m.partialRevert = ""
+	m.checkGates(out, prior, after, pre, post, due, faultFree && len(m.stale) == 0, between != nil, afterPartial)
+	if reverted {
+		var rest []string
+		for _, t := range m.cfg.Targets {
+			if v := post.versions[t.Fleet]; v != m.cfg.Version && !m.stale[t.Fleet] {
+				if f, faulted := m.faults[t.Fleet]; !faulted || (f.FailVersion != "" && f.FailVersion != m.cfg.Version) {
+					rest = append(rest, t.Fleet+"="+v)
+				}
+			}
+		}
+		if len(rest) > 0 {
+			m.partialRevert = m.cfg.Version
+			m.logf("    (contract question: reverted to %s, which %s do not run: the revert leaves them)", m.cfg.Version, strings.Join(rest, ", "))
+		}
+	}
 
 	// d: a successful apply on an unchanged fleet plans nothing next.
 	m.converged = false
@@ -541,6 +665,17 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 	case 0:
 		m.converged = true
 	case 2:
+		if st := m.state(); st.due() {
+			// The wait of the time gate it paused at was over before the
+			// plan: the plan continues the rollout.
+			m.logf("    (a time gate opened before this plan: it continues the rollout)")
+			break
+		}
+		if reverted && m.partialRevert == m.cfg.Version {
+			// Contract question (reported): see partialRevert.
+			m.logf("    (the revert left targets that never ran %s: the plan rolls it out to them)", m.cfg.Version)
+			break
+		}
 		m.violate("d: plan not empty after a successful apply", pout, "plan -detailed-exitcode exited 2 after a successful apply on an unchanged fleet:\n%s", planDiff(pout))
 	default:
 		m.violate("d: plan failed after a successful apply", pout, "plan -detailed-exitcode exited %d: %s", pcode, firstError(pout))
@@ -555,6 +690,22 @@ func (m *modelRun) checkFailedApply(out, flat string, prior, after modelState, p
 		// A tainted deployment was replaced: its destroy rolled back on
 		// purpose.
 		m.logf("    (replacement: fleet check c skipped)")
+		return
+	}
+	if m.isRevert(prior) {
+		// A revert (DESIGN §4.3) is a rollback, not a rollout: the
+		// abandoned version's traffic goes first, what it did not undo
+		// stays, and state says what runs (invariant b).
+		m.logf("    (a failed revert: check c does not apply)")
+		return
+	}
+	if prior.paused() && prior.Strategy == "canary" && m.cfg.Strategy == "canary" && prior.Version == cfgVersion && after.present && after.Version != cfgVersion {
+		// Resuming past a gate measures the paused stage once more; its
+		// failure condemns the version (DESIGN §4.3): every target running
+		// it goes back to previous_version and its weight to 0, including
+		// what earlier applies did.
+		m.logf("    (a failed resume abandoned %s: checking that it was taken away)", cfgVersion)
+		m.checkAbandoned(out, prior, pre, post)
 		return
 	}
 
@@ -658,13 +809,14 @@ var rolledBackTo = regexp.MustCompile(`(?:rolled back to|rollback to) ([^\s:;,]+
 
 // someActiveRuns: before the apply, some target of the state's active set
 // ran version, so the refresh kept it as the state's version and the apply
-// was a repair.
+// was a repair. A target whose health answers are faulted may have been
+// read as running another version (one reporting 9.9.9): it does not count.
 func (m *modelRun) someActiveRuns(st modelState, fleet map[string]string, version string) bool {
 	for _, t := range st.Targets {
 		if st.Strategy == "blue_green" && st.ActiveSlot != nil && (t.Slot == nil || *t.Slot != *st.ActiveSlot) {
 			continue
 		}
-		if x := m.fleetID(t.Address); x != "" && fleet[x] == version {
+		if x := m.fleetID(t.Address); x != "" && fleet[x] == version && !m.healthFaulted(x, version) {
 			return true
 		}
 	}
@@ -761,8 +913,12 @@ func stateSummary(s modelState) string {
 	if s.tainted {
 		taint = " (tainted)"
 	}
-	return fmt.Sprintf("state version=%s previous=%s status=%s%s target_versions={%s}",
-		s.Version, strp(s.PreviousVersion), s.Status, taint, strings.Join(tv, " "))
+	paused := ""
+	if s.paused() {
+		paused = fmt.Sprintf(" paused_at=%v resume_at=%s", s.pausedAt(), strp(s.ResumeAt))
+	}
+	return fmt.Sprintf("state version=%s previous=%s status=%s%s traffic=%v%s target_versions={%s}",
+		s.Version, strp(s.PreviousVersion), s.Status, paused, s.traffic(), taint, strings.Join(tv, " "))
 }
 
 var (

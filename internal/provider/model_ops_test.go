@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -50,6 +51,33 @@ var (
 	modelRollouts      = []string{"", "0", "10", "50"}
 )
 
+// Gates (DESIGN §4.3). A time gate's wait is short (the driver sleeps
+// until it is over before the next step, so that every step after a pause
+// at one sees it open: the real clock of the CLI decides, and this keeps a
+// seed's outcomes the same from run to run) or long (it never opens during
+// a sequence: only an approval of nothing, a revert or a new version get
+// past it). The two spellings of the short wait are the same duration.
+var (
+	modelShortWaits = []string{"2s", "2000ms"}
+	modelLongWait   = "1h"
+)
+
+// mGate is one element of canary.gates: At is one of the stages below 100;
+// Wait "" is a manual gate.
+type mGate struct {
+	At   int
+	Wait string
+}
+
+func (g mGate) short() bool { return g.Wait != "" && g.Wait != modelLongWait }
+
+func (g mGate) String() string {
+	if g.Wait == "" {
+		return fmt.Sprintf("%d", g.At)
+	}
+	return fmt.Sprintf("%d(wait %s)", g.At, g.Wait)
+}
+
 // mTarget is one element of targets: its id, the simulated fleet target its
 // address points at, its slot (rendered only with blue_green) and whether
 // it says name = "".
@@ -76,6 +104,14 @@ type mConfig struct {
 	Threshold      int // canary: index into modelThresholds (0 and 1 are the same)
 	Rollout        int // feature_flag: index into modelRollouts (0 and 1 are the same)
 
+	// Gates (canary), in the order they are written; PauseBeforeSwitch
+	// (blue_green). Approve: approve = { version = ApproveVersion, through =
+	// ApproveThrough } when ApproveVersion is set; ApproveThrough "" leaves
+	// through out (100).
+	Gates                          []mGate
+	PauseBeforeSwitch              bool
+	ApproveVersion, ApproveThrough string
+
 	// Values routed through terraform_data.gen.output: any change of them,
 	// or of Token (triggers_replace), makes them unknown at plan time.
 	FeedVersion, FeedIDs, FeedSetting bool
@@ -84,7 +120,87 @@ type mConfig struct {
 
 func (c mConfig) clone() mConfig {
 	c.Targets = slices.Clone(c.Targets)
+	c.Gates = slices.Clone(c.Gates)
 	return c
+}
+
+// stageList is canary.stages as numbers.
+func (c *mConfig) stageList() []int {
+	switch c.Stages % len(modelStages) {
+	case 2:
+		return []int{50, 100}
+	case 3:
+		return []int{34, 100}
+	default:
+		return []int{10, 25, 50, 100}
+	}
+}
+
+// hasGates: the configuration stops a rollout of its strategy somewhere.
+func (c *mConfig) hasGates() bool {
+	return (c.Strategy == "canary" && len(c.Gates) > 0) || (c.Strategy == "blue_green" && c.PauseBeforeSwitch)
+}
+
+// hasShortGate: a canary time gate that opens during a sequence.
+func (c *mConfig) hasShortGate() bool {
+	if c.Strategy != "canary" {
+		return false
+	}
+	for _, g := range c.Gates {
+		if g.short() {
+			return true
+		}
+	}
+	return false
+}
+
+// approveThrough is the through of approve (100 when left out).
+func (c *mConfig) approveThrough() float64 {
+	if c.ApproveThrough == "" {
+		return 100
+	}
+	n, _ := strconv.ParseFloat(c.ApproveThrough, 64)
+	return n
+}
+
+// approves: approve names the configured version and opens the manual
+// gates at or below at.
+func (c *mConfig) approves(at float64) bool {
+	return c.ApproveVersion == c.Version && at <= c.approveThrough()
+}
+
+// gateAt is the configured canary gate at pct.
+func (c *mConfig) gateAt(pct float64) (mGate, bool) {
+	for _, g := range c.Gates {
+		if float64(g.At) == pct {
+			return g, true
+		}
+	}
+	return mGate{}, false
+}
+
+// canaryStop is where a canary rollout of the configured version stops
+// (DESIGN §4.3): at the first gate ahead that is still closed, 100 when
+// none is. from is the traffic the version has (a gate there is ahead);
+// paused: the rollout is paused at from; due: the time gate there has
+// waited long enough.
+func (c *mConfig) canaryStop(from float64, paused, due bool) float64 {
+	gates := slices.Clone(c.Gates)
+	slices.SortFunc(gates, func(a, b mGate) int { return a.At - b.At })
+	for _, g := range gates {
+		at := float64(g.At)
+		if at < from {
+			continue
+		}
+		if g.Wait != "" && paused && due && at == from {
+			continue
+		}
+		if g.Wait == "" && c.approves(at) {
+			continue
+		}
+		return at
+	}
+	return 100
 }
 
 func (c *mConfig) delayLiteral() string {
@@ -170,6 +286,13 @@ resource "codomyrmex_deployment" "web" {
 		hc += ", expect_version = true"
 	}
 	fmt.Fprintf(&b, "  health_check = { %s }\n", hc)
+	if c.ApproveVersion != "" {
+		a := fmt.Sprintf("version = %q", c.ApproveVersion)
+		if c.ApproveThrough != "" {
+			a += ", through = " + c.ApproveThrough
+		}
+		fmt.Fprintf(&b, "  approve = { %s }\n", a)
+	}
 	b.WriteString("  targets = [\n")
 	for _, t := range c.Targets {
 		id := fmt.Sprintf("%q", t.ID)
@@ -205,7 +328,11 @@ resource "codomyrmex_deployment" "web" {
 		if c.FeedSetting {
 			router = fed
 		}
-		fmt.Fprintf(&b, "  blue_green = { router_url = %s }\n", router)
+		pause := ""
+		if c.PauseBeforeSwitch {
+			pause = ", pause_before_switch = true"
+		}
+		fmt.Fprintf(&b, "  blue_green = { router_url = %s%s }\n", router, pause)
 	case "canary":
 		if s := modelStages[c.Stages%len(modelStages)]; s != "" {
 			attrs = append(attrs, "stages = "+s)
@@ -219,6 +346,17 @@ resource "codomyrmex_deployment" "web" {
 			attrs = append(attrs, "success_threshold = "+th)
 		}
 		attrs = append(attrs, fmt.Sprintf("router_url = %q", url+"/router"))
+		if len(c.Gates) > 0 {
+			var gs []string
+			for _, g := range c.Gates {
+				if g.Wait == "" {
+					gs = append(gs, fmt.Sprintf("{ at = %d }", g.At))
+				} else {
+					gs = append(gs, fmt.Sprintf("{ at = %d, wait = %q }", g.At, g.Wait))
+				}
+			}
+			attrs = append(attrs, "gates = ["+strings.Join(gs, ", ")+"]")
+		}
 		fmt.Fprintf(&b, "  canary = { %s }\n", strings.Join(attrs, ", "))
 	case "feature_flag":
 		attrs = append(attrs, fmt.Sprintf("flag_name = %q", modelFlag))
@@ -244,7 +382,11 @@ func (c *mConfig) summary() string {
 		}
 		s = append(s, fmt.Sprintf("rolling{batch=%d delay=%s mf=%v}", c.BatchSize, d, c.MaxFailuresSet))
 	case "blue_green":
-		s = append(s, "blue_green{router}")
+		if c.PauseBeforeSwitch {
+			s = append(s, "blue_green{router pause_before_switch}")
+		} else {
+			s = append(s, "blue_green{router}")
+		}
 	case "canary":
 		st := modelStages[c.Stages%len(modelStages)]
 		if st == "" {
@@ -254,7 +396,15 @@ func (c *mConfig) summary() string {
 		if th == "" {
 			th = "(0.95)"
 		}
-		s = append(s, fmt.Sprintf("canary{stages=%s interval=%s threshold=%s router}", st, modelZeroDurations[c.Interval%len(modelZeroDurations)], th))
+		gates := ""
+		if len(c.Gates) > 0 {
+			var gs []string
+			for _, g := range c.Gates {
+				gs = append(gs, g.String())
+			}
+			gates = " gates=[" + strings.Join(gs, " ") + "]"
+		}
+		s = append(s, fmt.Sprintf("canary{stages=%s interval=%s threshold=%s router%s}", st, modelZeroDurations[c.Interval%len(modelZeroDurations)], th, gates))
 	case "feature_flag":
 		r := modelRollouts[c.Rollout%len(modelRollouts)]
 		if r == "" {
@@ -272,6 +422,13 @@ func (c *mConfig) summary() string {
 		ev = "(true)"
 	}
 	s = append(s, "auto_rollback="+ar, "expect_version="+ev)
+	if c.ApproveVersion != "" {
+		th := c.ApproveThrough
+		if th == "" {
+			th = "(100)"
+		}
+		s = append(s, fmt.Sprintf("approve={%s through %s}", c.ApproveVersion, th))
+	}
 	var ts []string
 	for _, t := range c.Targets {
 		x := t.ID + "@" + t.Fleet
@@ -367,9 +524,16 @@ type mStep struct {
 	World   []mAction // before the CLI
 	CLI     string
 	Between []mAction // cliPlanfile: after the plan, before its apply
+	After   []mAction // after the CLI (a fault that passes)
 	// Equivalent: the configuration changed only in ways that do not
 	// change what runs (or only went through an unknown-at-plan value).
 	Equivalent bool
+	// NoOp: the configuration changed a setting that opens nothing (an
+	// approval of another version): no target, router or flag call.
+	NoOp bool
+	// WaitGate: time passed a time gate's wait; the driver first checks
+	// that the plan continues the rollout.
+	WaitGate bool
 }
 
 func (s mStep) String() string {
@@ -383,6 +547,9 @@ func (s mStep) String() string {
 	}
 	if len(s.Between) > 0 {
 		p = append(p, "between plan and apply: "+joinActions(s.Between))
+	}
+	if len(s.After) > 0 {
+		p = append(p, "after it: "+joinActions(s.After))
 	}
 	return strings.Join(p, "; ")
 }
@@ -402,6 +569,9 @@ type modelGen struct {
 	r     *rand.Rand
 	cfg   mConfig
 	fresh int // counter for new target ids
+	// prev is the version configured before the last change of version:
+	// previous_version in state unless a failure or a destroy changed it.
+	prev string
 }
 
 func newModelGen(seed uint64) *modelGen {
@@ -432,6 +602,7 @@ func (g *modelGen) initial() mStep {
 		c.Targets = append(c.Targets, mTarget{ID: id, Fleet: id, Slot: []string{"blue", "green"}[i%2]})
 	}
 	g.cfg = c
+	g.prev = modelInitial
 	g.setStrategy(pick(g, modelStrategies))
 	g.cfg.FeedVersion = g.chance(0.2)
 	return mStep{Op: "create", Desc: "first apply", Cfg: g.cfg.clone(), CLI: cliApply}
@@ -449,6 +620,50 @@ func (g *modelGen) setStrategy(s string) {
 	c.Threshold = g.r.IntN(len(modelThresholds))
 	c.Rollout = g.r.IntN(len(modelRollouts))
 	g.fixSlots()
+	c.Gates, c.PauseBeforeSwitch = nil, false
+	switch s {
+	case "canary":
+		if g.chance(0.5) {
+			c.Gates = g.randomGates()
+		}
+	case "blue_green":
+		c.PauseBeforeSwitch = g.chance(0.5)
+	}
+}
+
+// randomGates are one or two gates at stages below 100, manual, short or
+// long, written in a random order.
+func (g *modelGen) randomGates() []mGate {
+	stages := g.cfg.stageList()
+	cands := stages[:len(stages)-1]
+	k := 1
+	if len(cands) > 1 && g.chance(0.4) {
+		k = 2
+	}
+	var out []mGate
+	for _, i := range g.r.Perm(len(cands))[:k] {
+		out = append(out, mGate{At: cands[i], Wait: g.randomWait()})
+	}
+	return out
+}
+
+func (g *modelGen) randomWait() string {
+	switch n := g.r.Float64(); {
+	case n < 0.55:
+		return ""
+	case n < 0.85:
+		return pick(g, modelShortWaits)
+	default:
+		return modelLongWait
+	}
+}
+
+// fixGates drops the gates that no longer stand at a stage.
+func (g *modelGen) fixGates() {
+	stages := g.cfg.stageList()
+	g.cfg.Gates = slices.DeleteFunc(g.cfg.Gates, func(x mGate) bool {
+		return !slices.Contains(stages[:len(stages)-1], x.At)
+	})
 }
 
 // fixSlots keeps both slots in use (blue_green requires it): when every
@@ -544,6 +759,11 @@ var modelOps = []modelOp{
 	{"destroy", 1, (*modelGen).opDestroy},
 	{"clear-faults", 2, (*modelGen).opClear},
 	{"unknown", 2, (*modelGen).opUnknown},
+	{"gates", 4, (*modelGen).opGates},
+	{"approve", 5, (*modelGen).opApprove},
+	{"approve-other", 2, (*modelGen).opApproveOther},
+	{"revert", 3, (*modelGen).opRevert},
+	{"wait-gate", 2, (*modelGen).opWaitGate},
 }
 
 func (g *modelGen) next() mStep {
@@ -563,6 +783,9 @@ func (g *modelGen) next() mStep {
 				}
 				s.Op = op.name
 				s.Cfg = g.cfg.clone()
+				if before.Version != g.cfg.Version {
+					g.prev = before.Version
+				}
 				return s
 			}
 		}
@@ -620,6 +843,7 @@ func (g *modelGen) realSetting() string {
 				}
 			}
 			c.Stages = pick(g, alt)
+			g.fixGates()
 			return "stages → " + modelStages[c.Stages]
 		}
 		if c.Threshold == 2 {
@@ -715,6 +939,34 @@ func (g *modelGen) equivalentEdit() string {
 			})
 		}
 	}
+	if c.Strategy == "canary" && len(c.Gates) > 1 {
+		edits = append(edits, func() string {
+			slices.Reverse(c.Gates)
+			return "gates written in the other order"
+		})
+	}
+	if c.Strategy == "canary" {
+		for i, gt := range c.Gates {
+			if gt.short() {
+				edits = append(edits, func() string {
+					old := gt.Wait
+					c.Gates[i].Wait = modelShortWaits[1-slices.Index(modelShortWaits, old)]
+					return fmt.Sprintf("gate at %d: wait %q → %q", gt.At, old, c.Gates[i].Wait)
+				})
+				break
+			}
+		}
+	}
+	if c.ApproveVersion != "" && (c.ApproveThrough == "" || c.ApproveThrough == "100") {
+		edits = append(edits, func() string {
+			if c.ApproveThrough == "" {
+				c.ApproveThrough = "100"
+			} else {
+				c.ApproveThrough = ""
+			}
+			return fmt.Sprintf("approve.through = 100 written out: %v", c.ApproveThrough != "")
+		})
+	}
 	return pick(g, edits)()
 }
 
@@ -806,13 +1058,24 @@ func (g *modelGen) opFailVersion() (mStep, bool) {
 }
 
 // opFailRepair: targets drift, and redeploying the configured version to
-// them fails: an apply that only repairs, and fails.
+// them fails: an apply that only repairs, and fails. With gates the faults
+// often pass after it, so that the next apply starts from the failed
+// repair of a paused rollout.
 func (g *modelGen) opFailRepair() (mStep, bool) {
 	world := g.drift(1 + g.r.IntN(2))
+	if c := &g.cfg; c.Strategy == "canary" && len(c.Gates) > 0 && g.chance(0.6) {
+		// The first target runs the version of a paused canary: a repair
+		// redeploys it.
+		world = []mAction{{Kind: "drift", Target: c.Targets[0].Fleet, Version: pick(g, modelDriftVersions)}}
+	}
 	for _, a := range world[:1+g.r.IntN(len(world))] {
 		world = append(world, mAction{Kind: "fault", Target: a.Target, Fault: g.versionFault(g.cfg.Version)})
 	}
-	return mStep{Desc: "drifted targets cannot be brought back to " + g.cfg.Version, World: world, CLI: cliApply}, true
+	s := mStep{Desc: "drifted targets cannot be brought back to " + g.cfg.Version, World: world, CLI: cliApply}
+	if g.cfg.hasGates() && g.chance(0.6) {
+		s.After = []mAction{{Kind: "clear"}}
+	}
+	return s, true
 }
 
 func (g *modelGen) opHealthFault() (mStep, bool) {
@@ -898,6 +1161,114 @@ func (g *modelGen) opSavedPlan() (mStep, bool) {
 	return mStep{Desc: desc + ", saved plan applied after the world changed", CLI: cliPlanfile, Between: between}, true
 }
 
+// opGates changes the gates: new ones on a canary, pause_before_switch
+// toggled on a blue/green, or a switch to one of them with gates; often
+// with a new version that meets them.
+func (g *modelGen) opGates() (mStep, bool) {
+	c := &g.cfg
+	var desc string
+	switch c.Strategy {
+	case "canary":
+		switch n := g.r.Float64(); {
+		case n < 0.2 && len(c.Gates) > 0:
+			c.Gates = nil
+			desc = "gates removed"
+		case n < 0.45 && len(c.Gates) > 0:
+			i := g.r.IntN(len(c.Gates))
+			old := c.Gates[i]
+			kind := func(w string) int {
+				switch w {
+				case "":
+					return 0
+				case modelLongWait:
+					return 2
+				}
+				return 1
+			}
+			for kind(c.Gates[i].Wait) == kind(old.Wait) {
+				c.Gates[i].Wait = g.randomWait()
+			}
+			desc = fmt.Sprintf("gate %s → %s", old, c.Gates[i])
+		default:
+			c.Gates = g.randomGates()
+			desc = "gates → " + fmt.Sprint(c.Gates)
+		}
+	case "blue_green":
+		c.PauseBeforeSwitch = !c.PauseBeforeSwitch
+		desc = fmt.Sprintf("pause_before_switch → %v", c.PauseBeforeSwitch)
+	default:
+		from := c.Strategy
+		g.setStrategy(pick(g, []string{"canary", "blue_green"}))
+		if c.Strategy == "canary" && len(c.Gates) == 0 {
+			c.Gates = g.randomGates()
+		}
+		c.PauseBeforeSwitch = c.Strategy == "blue_green"
+		desc = fmt.Sprintf("strategy %s → %s with gates", from, c.Strategy)
+	}
+	if g.chance(0.6) {
+		c.Version = g.newVersion()
+		desc += ", version → " + c.Version
+	}
+	return mStep{Desc: desc, CLI: cliApply}, true
+}
+
+// opApprove approves the configured version, through one of the gates, a
+// percentage between them, or every manual gate.
+func (g *modelGen) opApprove() (mStep, bool) {
+	c := &g.cfg
+	if !c.hasGates() {
+		return mStep{}, false
+	}
+	c.ApproveVersion = c.Version
+	throughs := []string{"", "", "100"}
+	if c.Strategy == "canary" {
+		for _, gt := range c.Gates {
+			throughs = append(throughs, strconv.Itoa(gt.At), strconv.Itoa(gt.At))
+		}
+		throughs = append(throughs, "30")
+	}
+	c.ApproveThrough = pick(g, throughs)
+	th := c.ApproveThrough
+	if th == "" {
+		th = "(100)"
+	}
+	return mStep{Desc: fmt.Sprintf("approve %s through %s", c.Version, th), CLI: cliApply}, true
+}
+
+// opApproveOther approves another version: it opens nothing.
+func (g *modelGen) opApproveOther() (mStep, bool) {
+	c := &g.cfg
+	var vs []string
+	for _, v := range append(slices.Clone(modelVersions), "9.9.9") {
+		if v != c.Version && v != c.ApproveVersion {
+			vs = append(vs, v)
+		}
+	}
+	c.ApproveVersion = pick(g, vs)
+	c.ApproveThrough = pick(g, []string{"", "100", "50"})
+	return mStep{Desc: "approve another version: " + c.ApproveVersion, CLI: cliApply, NoOp: true}, true
+}
+
+// opRevert sets version back to the one configured before: a revert when
+// the rollout is paused.
+func (g *modelGen) opRevert() (mStep, bool) {
+	c := &g.cfg
+	if !c.hasGates() || g.prev == "" || g.prev == c.Version {
+		return mStep{}, false
+	}
+	c.Version = g.prev
+	return mStep{Desc: "version back to " + c.Version + " (a revert if paused)", CLI: cliApply}, true
+}
+
+// opWaitGate: a short time gate's wait is over; the plan, then the apply,
+// of the unchanged configuration continue the rollout.
+func (g *modelGen) opWaitGate() (mStep, bool) {
+	if !g.cfg.hasShortGate() {
+		return mStep{}, false
+	}
+	return mStep{Desc: "time passes a time gate's wait; plan, then apply unchanged", CLI: cliApply, WaitGate: true}, true
+}
+
 func (g *modelGen) opRefresh() (mStep, bool) {
 	return mStep{Desc: "refresh only", CLI: cliRefresh}, true
 }
@@ -970,6 +1341,13 @@ func TestModelSequence_deterministic(t *testing.T) {
 			}
 			if !slots["blue"] || !slots["green"] {
 				t.Fatalf("seed %d step %d: not both slots used: %s", seed, i, cfg.summary())
+			}
+			stages, at := cfg.stageList(), map[int]bool{}
+			for _, gt := range cfg.Gates {
+				if at[gt.At] || !slices.Contains(stages[:len(stages)-1], gt.At) {
+					t.Fatalf("seed %d step %d: gate %s not at a stage below 100, once: %s", seed, i, gt, cfg.summary())
+				}
+				at[gt.At] = true
 			}
 		}
 	}
