@@ -339,8 +339,10 @@ func (m *modelRun) checkRevert(out string, prior, after modelState, pre, post wo
 	v, abandoned := c.Version, prior.Version
 	m.logf("    (a revert from %s: checking it)", abandoned)
 	var problems []string
-	if after.Version != v || strp(after.PreviousVersion) != fmt.Sprintf("%q", abandoned) {
-		problems = append(problems, fmt.Sprintf("state version %q previous_version %s, want %q and %q", after.Version, strp(after.PreviousVersion), v, abandoned))
+	// previous_version is null after a revert: the version before v is not
+	// known, and destroy must not deploy the abandoned one again.
+	if after.Version != v || after.PreviousVersion != nil {
+		problems = append(problems, fmt.Sprintf("state version %q previous_version %s, want %q and null", after.Version, strp(after.PreviousVersion), v))
 	}
 	if c.ExpectVersion && !m.healthFaultOnTargets() && len(m.stale) == 0 {
 		for _, t := range c.Targets {
