@@ -73,7 +73,8 @@ const usage = `Usage:
                          [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--shutdown-timeout 30s] [-v]
   codomyrmex-agent --version
 
-Run "codomyrmex-agent serve -h" (or router -h, flags -h, simulate -h) for the flags.
+Run "codomyrmex-agent serve -h", "codomyrmex-agent router -h", "codomyrmex-agent flags -h" or
+"codomyrmex-agent simulate -h" for the flags.
 `
 
 // wantsHelp reports whether args ask for help, which then goes to stdout:
