@@ -2,14 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"strings"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/flags"
 )
@@ -34,11 +28,9 @@ func flagsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *dataDir == "" {
 		return usagef("flags: --data-dir is required")
 	}
-	if (*tlsCert == "") != (*tlsKey == "") {
-		return usagef("flags: --tls-cert and --tls-key go together")
-	}
-	if *tlsClientCA != "" && *tlsCert == "" {
-		return usagef("flags: --tls-client-ca needs --tls-cert and --tls-key")
+	tlsCfg, err := serverTLS("flags", *tlsCert, *tlsKey, *tlsClientCA)
+	if err != nil {
+		return err
 	}
 	if *shutdown < 0 {
 		return usagef("flags: --shutdown-timeout must not be negative")
@@ -48,10 +40,6 @@ func flagsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	ofrepToken, err := readTokenFlag("--ofrep-token-file", *ofrepTokenFile)
-	if err != nil {
-		return err
-	}
-	tlsCfg, err := loadTLS(*tlsCert, *tlsKey, *tlsClientCA)
 	if err != nil {
 		return err
 	}
@@ -80,50 +68,4 @@ func flagsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		logger.Info("serving flags", "url", base, "flags", base+"/v1/flags/", "ofrep", base+"/ofrep/v1/evaluate/flags",
 			"data_dir", *dataDir, "stored", len(count), "token_required", token != "", "ofrep_token_required", ofrepToken != "")
 	})
-}
-
-// readTokenFlag is readToken for a token file flag of another name.
-func readTokenFlag(flagName, path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", flagName, err)
-	}
-	token := strings.TrimSpace(string(data))
-	if token == "" {
-		return "", fmt.Errorf("%s %s is empty", flagName, path)
-	}
-	if strings.ContainsAny(token, "\r\n") {
-		return "", fmt.Errorf("%s %s holds more than one line", flagName, path)
-	}
-	return token, nil
-}
-
-// loadTLS reads --tls-cert, --tls-key and --tls-client-ca; nil without a
-// certificate.
-func loadTLS(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
-	if certFile == "" {
-		return nil, nil
-	}
-	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("loading --tls-cert/--tls-key: %w", err)
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
-	if clientCAFile == "" {
-		return cfg, nil
-	}
-	pemCA, err := os.ReadFile(clientCAFile)
-	if err != nil {
-		return nil, fmt.Errorf("reading --tls-client-ca: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemCA) {
-		return nil, errors.New("--tls-client-ca " + clientCAFile + " holds no PEM certificate")
-	}
-	cfg.ClientCAs = pool
-	cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	return cfg, nil
 }

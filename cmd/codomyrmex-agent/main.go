@@ -244,11 +244,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if strings.TrimSpace(*execCmd) == "" {
 		return usagef("serve: --exec is required")
 	}
-	if (*tlsCert == "") != (*tlsKey == "") {
-		return usagef("serve: --tls-cert and --tls-key go together")
-	}
-	if *tlsClientCA != "" && *tlsCert == "" {
-		return usagef("serve: --tls-client-ca needs --tls-cert and --tls-key")
+	tlsCfg, err := serverTLS("serve", *tlsCert, *tlsKey, *tlsClientCA)
+	if err != nil {
+		return err
 	}
 	if *shutdown < 0 {
 		return usagef("serve: --shutdown-timeout must not be negative")
@@ -257,27 +255,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var tlsCfg *tls.Config
-	if *tlsCert != "" {
-		pair, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
-		if err != nil {
-			return fmt.Errorf("loading --tls-cert/--tls-key: %w", err)
-		}
-		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
-		if *tlsClientCA != "" {
-			pemCA, err := os.ReadFile(*tlsClientCA)
-			if err != nil {
-				return fmt.Errorf("reading --tls-client-ca: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pemCA) {
-				return fmt.Errorf("--tls-client-ca %s holds no PEM certificate", *tlsClientCA)
-			}
-			tlsCfg.ClientCAs = pool
-			tlsCfg.ClientAuth = tls.RequireAndVerifyClientCert
-		}
-	}
-
 	versions, err := agent.NewVersionRule(*versionPattern)
 	if err != nil {
 		return usagef("serve: --version-pattern: %v", err)
@@ -389,23 +366,59 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 }
 
-// readToken reads a bearer token file; "" means no token.
-func readToken(path string) (string, error) {
+// readToken reads the bearer token file of --token-file; "" means no token.
+func readToken(path string) (string, error) { return readTokenFlag("--token-file", path) }
+
+// readTokenFlag reads the bearer token file a flag names; "" means no token.
+func readTokenFlag(flagName, path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("reading --token-file: %w", err)
+		return "", fmt.Errorf("reading %s: %w", flagName, err)
 	}
 	token := strings.TrimSpace(string(data))
 	if token == "" {
-		return "", fmt.Errorf("--token-file %s is empty", path)
+		return "", fmt.Errorf("%s %s is empty", flagName, path)
 	}
 	if strings.ContainsAny(token, "\r\n") {
-		return "", fmt.Errorf("--token-file %s holds more than one line", path)
+		return "", fmt.Errorf("%s %s holds more than one line", flagName, path)
 	}
 	return token, nil
+}
+
+// serverTLS reads the --tls-cert, --tls-key and --tls-client-ca of
+// command: nil when there is no certificate.
+func serverTLS(command, cert, key, clientCA string) (*tls.Config, error) {
+	if (cert == "") != (key == "") {
+		return nil, usagef("%s: --tls-cert and --tls-key go together", command)
+	}
+	if clientCA != "" && cert == "" {
+		return nil, usagef("%s: --tls-client-ca needs --tls-cert and --tls-key", command)
+	}
+	if cert == "" {
+		return nil, nil
+	}
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		return nil, fmt.Errorf("loading --tls-cert/--tls-key: %w", err)
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
+	if clientCA == "" {
+		return cfg, nil
+	}
+	pemCA, err := os.ReadFile(clientCA)
+	if err != nil {
+		return nil, fmt.Errorf("reading --tls-client-ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemCA) {
+		return nil, fmt.Errorf("--tls-client-ca %s holds no PEM certificate", clientCA)
+	}
+	cfg.ClientCAs = pool
+	cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	return cfg, nil
 }
 
 // server serves a handler until its context is done, then shuts down.

@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -107,37 +103,4 @@ func reapplyEvery(ctx context.Context, r *agent.Router, interval time.Duration, 
 			}
 		}
 	}
-}
-
-// serverTLS reads the --tls-cert, --tls-key and --tls-client-ca of
-// command: nil when there is no certificate.
-func serverTLS(command, cert, key, clientCA string) (*tls.Config, error) {
-	if (cert == "") != (key == "") {
-		return nil, usagef("%s: --tls-cert and --tls-key go together", command)
-	}
-	if clientCA != "" && cert == "" {
-		return nil, usagef("%s: --tls-client-ca needs --tls-cert and --tls-key", command)
-	}
-	if cert == "" {
-		return nil, nil
-	}
-	pair, err := tls.LoadX509KeyPair(cert, key)
-	if err != nil {
-		return nil, fmt.Errorf("loading --tls-cert/--tls-key: %w", err)
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
-	if clientCA == "" {
-		return cfg, nil
-	}
-	pemCA, err := os.ReadFile(clientCA)
-	if err != nil {
-		return nil, fmt.Errorf("reading --tls-client-ca: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemCA) {
-		return nil, fmt.Errorf("--tls-client-ca %s holds no PEM certificate", clientCA)
-	}
-	cfg.ClientCAs = pool
-	cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	return cfg, nil
 }
