@@ -33,45 +33,40 @@ install_tofu() {
   rm -rf "$work"
 }
 
-install_terraform() {
-  local bin="$CACHE_DIR/terraform-$TERRAFORM_VERSION"
+# go_install BIN PACKAGE@VERSION [GO INSTALL FLAGS...]: builds the package's
+# command with `go install` into BIN, when BIN is not there yet.
+go_install() {
+  local bin="$1" pkg="$2"
+  shift 2
   if [[ -x "$bin" ]]; then return; fi
-  log "building Terraform $TERRAFORM_VERSION into $bin (about 6 minutes on 2 cores)"
   local gobin
   gobin="$(mktemp -d)"
-  GOBIN="$gobin" GOFLAGS='' CGO_ENABLED=0 go install -trimpath \
-    -ldflags "-X github.com/hashicorp/terraform/version.dev=no" \
-    "github.com/hashicorp/terraform@v$TERRAFORM_VERSION"
-  mv "$gobin/terraform" "$bin"
+  GOBIN="$gobin" GOFLAGS='' CGO_ENABLED=0 go install -trimpath "$@" "$pkg"
+  mv "$gobin/$(basename "${pkg%@*}")" "$bin"
   rm -rf "$gobin"
 }
 
+install_terraform() {
+  local bin="$CACHE_DIR/terraform-$TERRAFORM_VERSION"
+  [[ -x "$bin" ]] || log "building Terraform $TERRAFORM_VERSION into $bin (about 6 minutes on 2 cores)"
+  go_install "$bin" "github.com/hashicorp/terraform@v$TERRAFORM_VERSION" \
+    -ldflags "-X github.com/hashicorp/terraform/version.dev=no"
+}
+
 # Prometheus 3.x for the metric analysis tests, without the service-discovery
-# plugins (static scrape configs are all the tests use): about 7 minutes cold
+# plugins (static scrape configs are all the tests use): 3 to 7 minutes cold
 # instead of well over 20.
 install_prometheus() {
   local bin="$CACHE_DIR/prometheus-$PROMETHEUS_VERSION"
-  if [[ -x "$bin" ]]; then return; fi
-  log "building Prometheus v$PROMETHEUS_VERSION into $bin (about 7 minutes on 2 cores)"
-  local gobin
-  gobin="$(mktemp -d)"
-  GOBIN="$gobin" GOFLAGS='' CGO_ENABLED=0 go install -trimpath -tags remove_all_sd \
-    "github.com/prometheus/prometheus/cmd/prometheus@v$PROMETHEUS_VERSION"
-  mv "$gobin/prometheus" "$bin"
-  rm -rf "$gobin"
+  [[ -x "$bin" ]] || log "building Prometheus v$PROMETHEUS_VERSION into $bin (3 to 7 minutes on 2 cores)"
+  go_install "$bin" "github.com/prometheus/prometheus/cmd/prometheus@v$PROMETHEUS_VERSION" -tags remove_all_sd
 }
 
 # Caddy 2 with its standard modules, for the routing tests and guide.
 install_caddy() {
   local bin="$CACHE_DIR/caddy-$CADDY_VERSION"
-  if [[ -x "$bin" ]]; then return; fi
-  log "building Caddy v$CADDY_VERSION into $bin (about 3 minutes on 2 cores)"
-  local gobin
-  gobin="$(mktemp -d)"
-  GOBIN="$gobin" GOFLAGS='' CGO_ENABLED=0 go install -trimpath \
-    "github.com/caddyserver/caddy/v2/cmd/caddy@v$CADDY_VERSION"
-  mv "$gobin/caddy" "$bin"
-  rm -rf "$gobin"
+  [[ -x "$bin" ]] || log "building Caddy v$CADDY_VERSION into $bin (about 3 minutes on 2 cores)"
+  go_install "$bin" "github.com/caddyserver/caddy/v2/cmd/caddy@v$CADDY_VERSION"
 }
 
 case "${1:-all}" in
