@@ -378,6 +378,59 @@ func TestMinHealthy(t *testing.T) {
 			t.Fatalf("err = %v, want a flap within min_healthy", r.err)
 		}
 	})
+	// min_healthy shorter than one interval, or not a multiple of it: the
+	// check that completes it is taken at min_healthy, not at the next
+	// interval (nor one interval early).
+	for _, c := range []struct {
+		name       string
+		minHealthy time.Duration
+		sleeps     []time.Duration
+	}{
+		{"below one interval", 500 * time.Millisecond, []time.Duration{500 * time.Millisecond}},
+		{"between two intervals", 1500 * time.Millisecond, []time.Duration{time.Second, 500 * time.Millisecond}},
+		{"one interval", time.Second, []time.Duration{time.Second}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f, targets := newFleet(t, 1, "v1")
+			clk := clock.NewFake(epoch)
+			env := holdSlot(t, f.env(clk, nil).withDefaults())
+			hc := base
+			hc.MinHealthy = c.minHealthy
+			r := deployAndWait(context.Background(), env, hc, targets[0], "v2", "v1")
+			if r.err != nil {
+				t.Fatalf("err = %v", r.err)
+			}
+			if got := clk.Sleeps(); !slices.Equal(got, c.sleeps) {
+				t.Errorf("slept %v between health checks, want %v", got, c.sleeps)
+			}
+			if got, want := f.healthCalls["t1"], len(c.sleeps)+1; got != want {
+				t.Errorf("%d health calls, want %d", got, want)
+			}
+		})
+		t.Run(c.name+": a failure at the last check is unhealthy", func(t *testing.T) {
+			t.Parallel()
+			f, targets := newFleet(t, 1, "v1")
+			env := holdSlot(t, f.env(clock.NewFake(epoch), nil).withDefaults())
+			health := env.Poll
+			n := 0
+			env.Poll = func(ctx context.Context, tg Target) (string, error) {
+				if n++; n%2 == 0 {
+					return "", fmt.Errorf("connection refused")
+				}
+				return health(ctx, tg)
+			}
+			hc := base
+			hc.MinHealthy = c.minHealthy
+			r := deployAndWait(context.Background(), env, hc, targets[0], "v2", "v1")
+			if r.err == nil {
+				t.Fatalf("a target alternating healthy and unhealthy counted as healthy with min_healthy %s", c.minHealthy)
+			}
+			if strings.Contains(r.err.Error(), "within min_healthy") && len(c.sleeps) == 1 && c.sleeps[0] == c.minHealthy {
+				t.Errorf("err = %v: the failed check was the one at min_healthy, not within it", r.err)
+			}
+		})
+	}
 	t.Run("timeout counts to the first healthy poll only", func(t *testing.T) {
 		t.Parallel()
 		f, targets := newFleet(t, 1, "v1")

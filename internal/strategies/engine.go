@@ -206,11 +206,13 @@ func waitHealthy(ctx context.Context, env Env, hc HealthCheck, t Target, version
 		maxPolls = int(min(hc.Timeout/interval, math.MaxInt64-1)) + 1
 	}
 	deadline := env.Clock.Now().Add(hc.Timeout)
-	// healthyPolls counts the healthy polls since the first one; with
-	// min_healthy the target counts as healthy once they span it, on the
-	// clock or in intervals slept (for a clock that does not move).
-	healthyPolls, healthySince := 0, time.Time{}
-	minPolls := int(min(hc.MinHealthy/interval, math.MaxInt64-1))
+	// With min_healthy the target counts as healthy once a healthy check
+	// comes at least MinHealthy after its first healthy one, with no
+	// failure in between: the checks in that time come every interval, the
+	// last one exactly at MinHealthy. held is measured on the clock or in
+	// time slept, whichever is longer (a clock that does not move).
+	healthy, healthySince, slept := false, time.Time{}, time.Duration(0)
+	held := func() time.Duration { return max(env.Clock.Now().Sub(healthySince), slept) }
 	var last error
 	for poll := 1; ; poll++ {
 		v, herr := env.Poll(ctx, t)
@@ -222,23 +224,29 @@ func waitHealthy(ctx context.Context, env Env, hc HealthCheck, t Target, version
 			last = fmt.Errorf("reports version %q, want %q", v, version)
 		default:
 			reported = v
-			if healthyPolls == 0 {
-				healthySince = env.Clock.Now()
+			if !healthy {
+				healthy, healthySince, slept = true, env.Clock.Now(), 0
 			}
-			healthyPolls++
-			if hc.MinHealthy <= 0 || healthyPolls > minPolls || env.Clock.Now().Sub(healthySince) >= hc.MinHealthy {
+			h := held()
+			if h >= hc.MinHealthy {
 				return v, nil
 			}
-			sleep := func(ctx context.Context) error { return env.Clock.Sleep(ctx, interval) }
+			wait := min(interval, hc.MinHealthy-h)
+			sleep := func(ctx context.Context) error { return env.Clock.Sleep(ctx, wait) }
 			if serr := env.Limit.Pause(ctx, sleep); serr != nil {
 				return reported, fmt.Errorf("health wait interrupted within min_healthy %s (%w)", hc.MinHealthy, serr)
 			}
+			slept += wait
 			continue
 		}
-		if healthyPolls > 0 {
-			// Healthy, then not, inside min_healthy: a flapping target.
-			return reported, fmt.Errorf("healthy, then unhealthy %s later, within min_healthy %s: %w",
-				env.Clock.Now().Sub(healthySince).Round(time.Millisecond), hc.MinHealthy, last)
+		if healthy {
+			// Healthy, then not, before min_healthy was complete: a
+			// flapping target.
+			h := held().Round(time.Millisecond)
+			if h >= hc.MinHealthy {
+				return reported, fmt.Errorf("healthy, then unhealthy at the check %s later that was to complete min_healthy %s: %w", h, hc.MinHealthy, last)
+			}
+			return reported, fmt.Errorf("healthy, then unhealthy %s later, within min_healthy %s: %w", h, hc.MinHealthy, last)
 		}
 		if poll >= maxPolls || !env.Clock.Now().Before(deadline) {
 			return reported, fmt.Errorf("not healthy within %s (%d health checks): %w", hc.Timeout, poll, last)
