@@ -30,6 +30,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
@@ -858,5 +859,53 @@ func TestAccAnalysis_headersNotRedirectedElsewhere(t *testing.T) {
 				return f.expectAll(2, "2.0.0")
 			}),
 		}},
+	})
+}
+
+// TestAccAnalysis_removedAnalysisClearsResults: removing analysis makes
+// analysis_results null in the plan that removes it, and in state; the
+// update deploys nothing.
+func TestAccAnalysis_removedAnalysisClearsResults(t *testing.T) {
+	f := newTestFleet(t, 2, "1.0.0")
+	check, _ := recordingWebCheck(t)
+	body := func(analysis string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  rolling = { batch_size = 2, batch_delay = "0s" }
+%s
+`, f.targets(2, ""), analysis))
+	}
+	var deploys int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: body(fmt.Sprintf(`  analysis = { metrics = [{ name = "up", web = { url = %q } }] }`, check)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.ListSizeExact(1)),
+				},
+			},
+			{
+				PreConfig: func() { deploys = len(f.Deploys()) },
+				Config:    body(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.Null()),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+				},
+				Check: func(*terraform.State) error {
+					if got := deploysSince(f, deploys); len(got) > 0 {
+						return fmt.Errorf("removing analysis deployed %v", got)
+					}
+					return nil
+				},
+			},
+		},
 	})
 }

@@ -177,6 +177,10 @@ func keepOutcome(plan, state *deploymentModel, spec *deploymentSpec, prior strat
 	}
 	plan.TrafficPercentage = state.TrafficPercentage
 	plan.AnalysisResults = state.AnalysisResults
+	if plan.Analysis.IsNull() {
+		// Without analysis there are no results (removed in this plan).
+		plan.AnalysisResults = types.ListNull(analysisResultType)
+	}
 	plan.PausedAt = state.PausedAt
 	plan.ResumeAt = state.ResumeAt
 	if spec.strategy == strategies.NameBlueGreen {
