@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
@@ -157,5 +158,47 @@ func TestWebMetricRequest(t *testing.T) {
 	}
 	if r.Header.Get("X-Check-Key") != "k3y" || r.Header.Get("Authorization") != "" {
 		t.Errorf("headers %v: want the metric's header and no Authorization", r.Header)
+	}
+}
+
+// TestUserAgent: measurements go out with the provider's User-Agent, the
+// one the client behind the round tripper sends to the fleet, to
+// Prometheus and to web checks alike; a User-Agent among a metric's own
+// headers wins.
+func TestUserAgent(t *testing.T) {
+	t.Parallel()
+	srv := newWebServer(t, map[string]struct {
+		status int
+		body   string
+	}{
+		"/smoke":        {200, `{}`},
+		"/api/v1/query": {200, `{"status":"success","data":{"resultType":"scalar","result":[0,"0.5"]}}`},
+	})
+	client, err := protocol.NewClient(protocol.ClientConfig{UserAgent: "terraform-provider-codomyrmex/9.9.9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New([]Metric{
+		{Name: "smoke", Web: &Web{URL: srv.URL + "/smoke"}},
+		{Name: "rate", Prometheus: &Prometheus{Address: srv.URL, Query: "vector(0.5)"}},
+		{Name: "own", Web: &Web{URL: srv.URL + "/smoke", Headers: map[string]string{"User-Agent": "checks/1"}}},
+	}, client.RoundTripper())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if got := m.Measure(context.Background(), i, window); !got.Passed {
+			t.Fatalf("metric %d: %+v", i, got)
+		}
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.requests) != 3 {
+		t.Fatalf("%d requests, want 3", len(srv.requests))
+	}
+	for i, want := range []string{"terraform-provider-codomyrmex/9.9.9", "terraform-provider-codomyrmex/9.9.9", "checks/1"} {
+		if r := srv.requests[i]; r.UserAgent() != want {
+			t.Errorf("%s %s: User-Agent %q, want %q", r.Method, r.URL.Path, r.UserAgent(), want)
+		}
 	}
 }

@@ -162,10 +162,25 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 }
 
 // RoundTripper sends requests through the client's retries, timeouts and
-// TLS settings, for other HTTP APIs (a metrics provider). It adds neither
-// the token nor the client's headers: those are for the fleet only.
+// TLS settings, for other HTTP APIs (a metrics provider), with the client's
+// User-Agent unless the request has one of its own. It adds neither the
+// token nor the client's headers: those are for the fleet only.
 func (c *Client) RoundTripper() http.RoundTripper {
-	return &retryablehttp.RoundTripper{Client: c.http}
+	return userAgent{rt: &retryablehttp.RoundTripper{Client: c.http}, value: c.userAgent}
+}
+
+// userAgent sets the User-Agent of requests that have none.
+type userAgent struct {
+	rt    http.RoundTripper
+	value string
+}
+
+func (u userAgent) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("User-Agent") == "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("User-Agent", u.value)
+	}
+	return u.rt.RoundTrip(req)
 }
 
 // Deploy asks the target at address to run req.Version.

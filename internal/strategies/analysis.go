@@ -186,15 +186,17 @@ func (r *run) analysisFailure(phase string, limit MetricLimit, failed []Measurem
 	for i, m := range failed {
 		values[i] = m.describe()
 	}
+	// The targets running the version now, deployed in this apply or an
+	// earlier one (a resume measures a stage earlier applies deployed).
 	var at []string
-	for _, id := range r.res.Order {
-		if o := r.res.Outcomes[id]; o.Healthy {
-			at = append(at, id)
+	for _, t := range r.req.Targets {
+		if o := r.res.Outcomes[t.ID]; o != nil && o.Version == r.req.Version && (o.Healthy || !o.Attempted) {
+			at = append(at, t.ID)
 		}
 	}
 	return fmt.Errorf("%s: analysis failed: metric %q failed %d measurements (failure_limit %d): %s; required %s; targets running %s: %s",
 		phase, limit.Name, len(failed), limit.FailureLimit, strings.Join(values, ", "), failed[0].Threshold,
-		r.req.Version, describeIDs(at, "none deployed in this apply"))
+		r.req.Version, describeIDs(at, "none"))
 }
 
 // LastMeasurements returns the last measurement of each metric that was

@@ -177,6 +177,9 @@ func TestCanaryResumeMeasuresThePausedStage(t *testing.T) {
 			if res.Status != StatusRolledBack || len(f.deployed("v2")) != 5 {
 				t.Errorf("a failed resume measurement: %s, t1 %s, deployed %v", res.Status, f.version("t1"), f.deployed("v2"))
 			}
+			if msg := errors.Join(res.Errors...).Error(); !strings.Contains(msg, "targets running v2: t1, t2, t3, t4, t5") {
+				t.Errorf("the failure does not name the targets that ran v2 from earlier applies: %s", msg)
+			}
 			if got := f.calls("weights"); got[len(got)-1] != "weights v2 0" {
 				t.Errorf("a failed resume takes the version's traffic away: %v", got)
 			}
