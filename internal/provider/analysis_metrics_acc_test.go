@@ -491,3 +491,58 @@ func TestAccAnalysis_prometheusDown(t *testing.T) {
 		},
 	})
 }
+
+// TestAccAnalysis_blueGreenBakeFailsSwitchBackRefused: a blue/green bake
+// fails after the switch and the router refuses the switch back. The
+// version that failed keeps the traffic, and the error says so and what to
+// do, instead of promising a plan that would repair it: the next plan is
+// empty, and setting version back to previous_version switches back.
+func TestAccAnalysis_blueGreenBakeFailsSwitchBackRefused(t *testing.T) {
+	f, events := newEventFleet(t, 4)
+	wc := newWebCheck(t, always(true))
+	config := func(version string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version    = %q
+  targets    = %s
+  blue_green = { router_url = "%s/router" }
+  bake       = "0s"
+%s
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, analysisBlock("1s", "0s", wc.metric(0))))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: config("1.0.0"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("active_slot", knownvalue.StringExact("green")),
+				},
+			},
+			{
+				PreConfig: func() {
+					wc.reset(always(false))
+					events.rejectWith(func(e string) bool { return e == "switch green=1.0.0" })
+				},
+				Config:      config("2.0.0"),
+				ExpectError: errorPattern(`switching traffic back to green.*The next plan proposes no change: "2\.0\.0" runs on the blue slot with 100% of the traffic, as state records\. To take the traffic off it, set version back to "1\.0\.0"\.`),
+			},
+			{
+				Config:   config("2.0.0"),
+				PlanOnly: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
+					priorValues{deploymentAddr, map[string]any{"status": "failed", "version": "2.0.0", "active_slot": "blue", "traffic_percentage": 100}},
+				}},
+			},
+			{
+				PreConfig: func() { events.rejectWith(nil) },
+				Config:    config("1.0.0"),
+				Check: fleetCheck(func() error {
+					if sw := f.Router().ActiveSlot; sw != "green" {
+						return fmt.Errorf("router on %q after the revert, want green", sw)
+					}
+					return f.expectAll(4, "1.0.0")
+				}),
+			},
+		},
+	})
+}

@@ -894,3 +894,116 @@ func TestAccGates_blueGreenFailedSwitchStaysPaused(t *testing.T) {
 		},
 	})
 }
+
+// startResumeApply starts `apply` in the background and returns once the
+// CLI has begun modifying the deployment: a resume then waits for the
+// measurement of the paused stage, calling nothing.
+func startResumeApply(t *testing.T, w *cliWorkdir) (*exec.Cmd, *syncBuffer, <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
+	t.Cleanup(cancel)
+	out := &syncBuffer{}
+	cmd := w.command(ctx, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(out.String(), "codomyrmex_deployment.web: Modifying") {
+		select {
+		case err := <-done:
+			t.Fatalf("apply ended (%v) before modifying the deployment:\n%s", err, tail(out.String(), 4000))
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("apply did not start modifying the deployment within a minute:\n%s", tail(out.String(), 4000))
+		}
+	}
+	time.Sleep(time.Second)
+	return cmd, out, done
+}
+
+// TestAccGates_interruptedResumeStaysPaused: an approved apply resumes a
+// canary paused at 25 % and is stopped during the measurement of the
+// paused stage, by SIGINT and by timeouts.update. Only a failed
+// measurement abandons a release: the fleet, the weight and the pause
+// stay as they were, and the message says so. Approved again, the
+// rollout continues.
+func TestAccGates_interruptedResumeStaysPaused(t *testing.T) {
+	t.Parallel()
+	const n = 4
+	w := newCLIWorkdir(t)
+	f, events := newEventFleet(t, n)
+	wc := newWebCheck(t, always(true))
+	canary := fmt.Sprintf(`{
+    stages         = [25, 50, 100]
+    stage_interval = "0s"
+    router_url     = "%s/router"
+    gates          = [{ at = 25 }]
+  }`, f.URL)
+	config := func(initialDelay, extra string) {
+		w.writeConfig(gatesCLIConfig(f, "2.0.0", canary, analysisBlock("1s", initialDelay, wc.metric(0))+"\n"+extra))
+	}
+	config("0s", "")
+	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	w.expectPaused(25)
+	paused := map[string]string{"t1": "2.0.0", "t2": "1.0.0", "t3": "1.0.0", "t4": "1.0.0"}
+
+	for _, stop := range []struct {
+		name, extra string
+		signal      bool
+		says        string
+	}{
+		{"SIGINT", "", true, "rollout cancelled while measuring the paused stage, before resuming: context canceled"},
+		{"timeouts.update", `  timeouts = { update = "3s" }`, false, `timeouts.update (3s) expired`},
+	} {
+		config("20s", `  approve = { version = "2.0.0", through = 25 }`+"\n"+stop.extra)
+		mark := events.mark()
+		cmd, out, done := startResumeApply(t, w)
+		if stop.signal {
+			if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := waitExit(t, done, "the interrupted resume")
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+			t.Fatalf("%s: apply %v, want a failure\n%s", stop.name, err, tail(out.String(), 4000))
+		}
+		output := flat(out.String())
+		for _, want := range []string{stop.says, "stays paused at 25%"} {
+			if !strings.Contains(output, want) {
+				t.Errorf("%s: the apply does not say %q:\n%s", stop.name, want, tail(out.String(), 4000))
+			}
+		}
+		for _, wrong := range []string{"stage 2 (50%)", "rolled back to"} {
+			if strings.Contains(output, wrong) {
+				t.Errorf("%s: the apply says %q:\n%s", stop.name, wrong, tail(out.String(), 4000))
+			}
+		}
+		if got := events.since(mark); len(got) > 0 {
+			t.Errorf("%s: the interrupted resume called the fleet: %v", stop.name, got)
+		}
+		if err := f.expectVersions(paused); err != nil {
+			t.Errorf("%s: %v", stop.name, err)
+		}
+		if err := weightOf(f, "2.0.0", 25); err != nil {
+			t.Errorf("%s: %v", stop.name, err)
+		}
+		s := w.expectPaused(25)
+		if s.Version != "2.0.0" || strp(s.PreviousVersion) != `"1.0.0"` || s.TrafficPercentage != 25 || !maps.Equal(s.TargetVersions, paused) {
+			t.Errorf("%s: saved %s, previous_version %s; want 2.0.0 paused as before", stop.name, s, strp(s.PreviousVersion))
+		}
+	}
+
+	config("0s", `  approve = { version = "2.0.0", through = 25 }`)
+	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	if err := f.expectAll(n, "2.0.0"); err != nil {
+		t.Error(err)
+	}
+	if s := w.gateState(); s.Status != "completed" || s.TrafficPercentage != 100 {
+		t.Errorf("approved again: saved %s, want completed", s)
+	}
+}

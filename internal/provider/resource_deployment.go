@@ -120,7 +120,8 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 	saved := strategies.Settle(spec.strategy, rq, strategies.Prior{}, res)
 	r.applyResult(&plan, spec, res, saved)
 	if !res.Success {
-		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, rq.PreviousVersion))
+		next := nextAfterFailure(spec, res, saved, res.Status != strategies.StatusRolledBack)
+		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, rq.PreviousVersion, next))
 		if res.Status == strategies.StatusRolledBack {
 			// Everything this apply touched runs what it ran before: save no
 			// state, so the next apply starts afresh.
@@ -173,11 +174,11 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	tflog.Info(ctx, "rollout starting", map[string]any{"deployment": spec.name, "version": spec.version, "strategy": spec.strategy, "previous_version": rq.PreviousVersion, "changed_targets": len(p.Pending)})
 	res := r.execute(ctx, spec, env, rq)
 	saved := strategies.Settle(spec.strategy, rq, prior, res)
-	if !res.Success {
-		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, rq.PreviousVersion))
-	}
 	// A failed resume that left everything as paused is paused again.
 	strategies.BackAtGate(rq, prior, saved, res)
+	if !res.Success {
+		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, rq.PreviousVersion, nextAfterFailure(spec, res, saved, true)))
+	}
 	r.applyResult(&plan, spec, res, saved)
 	r.warnTolerated(spec, res, &resp.Diagnostics)
 	pausedWarning(spec, res, &resp.Diagnostics)
@@ -200,7 +201,7 @@ func (r *deploymentResource) revert(ctx context.Context, spec *deploymentSpec, e
 	saved := strategies.SettleRevert(spec.strategy, p, prior, res)
 	r.applyResult(plan, spec, res, saved)
 	if !res.Success {
-		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, prior.Version))
+		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, prior.Version, nextAfterFailure(spec, res, saved, true)))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }

@@ -35,8 +35,8 @@ func failedIDs(spec *deploymentSpec, res *strategies.Result) []string {
 }
 
 // failureMessage names the targets, where the rollout stopped, and what was
-// rolled back.
-func failureMessage(spec *deploymentSpec, res *strategies.Result, previous string) string {
+// rolled back; next says what the next plan does (nextAfterFailure).
+func failureMessage(spec *deploymentSpec, res *strategies.Result, previous, next string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Rolling out %q to deployment %q (%s) failed", spec.version, spec.name, spec.strategy)
 	if res.StoppedAt != "" {
@@ -66,8 +66,41 @@ func failureMessage(spec *deploymentSpec, res *strategies.Result, previous strin
 	for _, err := range res.RollbackErrors {
 		fmt.Fprintf(&b, "  rollback: %s\n", err)
 	}
-	b.WriteString("\nState records only what the targets report, so the next plan proposes the rollout again.")
+	b.WriteString("\n" + next)
 	return b.String()
+}
+
+// nextAfterFailure says what is true after a failed apply that saved saved
+// (nothing when stateSaved is false: a create rolled back), as the next
+// plan will see it, and what to do.
+func nextAfterFailure(spec *deploymentSpec, res *strategies.Result, saved strategies.Saved, stateSaved bool) string {
+	abandon := ""
+	if saved.PreviousVersion != "" {
+		abandon = fmt.Sprintf(" To abandon it, set version back to %q.", saved.PreviousVersion)
+	}
+	if res.Status == strategies.StatusPaused {
+		where := fmt.Sprintf("at %s%%", percent(res.PausedAt))
+		if spec.strategy == strategies.NameBlueGreen {
+			where = "before its switch"
+		}
+		return fmt.Sprintf("The rollout of %q stays paused %s, as it was before this apply; the next apply takes it up from there.%s", saved.Version, where, abandon)
+	}
+	prior := strategies.Prior{}
+	if stateSaved {
+		prior = strategies.Prior{
+			Strategy: spec.strategy, Version: saved.Version, PreviousVersion: saved.PreviousVersion, Status: res.Status,
+			Traffic: saved.Traffic, ActiveSlot: saved.ActiveSlot, Targets: spec.targets, Versions: saved.Versions,
+		}
+	}
+	if strategies.NewPlan(spec.strategy, spec.config, spec.version, spec.targets, prior).Work() {
+		return "State records only what the targets report, so the next plan proposes the rollout again."
+	}
+	where := "the fleet"
+	if spec.strategy == strategies.NameBlueGreen && saved.ActiveSlot != "" {
+		where = "the " + saved.ActiveSlot + " slot"
+	}
+	return fmt.Sprintf("The next plan proposes no change: %q runs on %s with %s%% of the traffic, as state records.%s",
+		saved.Version, where, percent(saved.Traffic), strings.Replace(abandon, "abandon it", "take the traffic off it", 1))
 }
 
 // restoredOwn lists "id (version)" for every rolled-back target, when some

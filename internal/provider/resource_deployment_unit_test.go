@@ -30,7 +30,7 @@ func TestFailureMessageNamesTargetsPhaseAndRollback(t *testing.T) {
 		Outcomes:   map[string]*strategies.TargetOutcome{"t1": {ID: "t1", RestoredTo: "1"}, "t2": {ID: "t2", Err: errString("HTTP 500"), RestoredTo: "1"}, "t3": {ID: "t3"}},
 		RolledBack: []string{"t1", "t2"},
 	}
-	msg := failureMessage(spec, res, "1")
+	msg := failureMessage(spec, res, "1", "")
 	for _, want := range []string{`"web"`, "batch 2/3", "Failed targets: t2", "Rolled back to previous_version: t1, t2"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("failure message lacks %q:\n%s", want, msg)
@@ -38,7 +38,7 @@ func TestFailureMessageNamesTargetsPhaseAndRollback(t *testing.T) {
 	}
 	// A failed repair puts a drifted target back on what it ran.
 	res.Outcomes["t2"].RestoredTo = "0.9"
-	if msg := failureMessage(spec, res, "1"); !strings.Contains(msg, "Restored to the version each ran before: t1 (1), t2 (0.9)") {
+	if msg := failureMessage(spec, res, "1", ""); !strings.Contains(msg, "Restored to the version each ran before: t1 (1), t2 (0.9)") {
 		t.Errorf("failure message does not name what each target got back:\n%s", msg)
 	}
 }

@@ -2,6 +2,7 @@ package strategies
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -60,19 +61,7 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 	next := 0             // index in pending of the next target to deploy
 	trafficMoved := false // router weights were (maybe) changed with nothing deployed
 	if req.Gates.Paused && first > 0 && stages[first-1] == req.PriorTraffic {
-		// Resuming past a gate: the paused stage is measured once more
-		// first; a failure rolls back.
-		// That failure condemns the version: every target running it,
-		// deployed by earlier applies, goes back to the previous version
-		// and its traffic to 0.
-		k := first - 1
-		phase := fmt.Sprintf("stage %d (%s%%)", k+1, formatPercent(stages[k]))
-		next := fmt.Sprintf("stage %d (%s%%)", first+1, formatPercent(stages[first]))
-		abandon := func(ctx context.Context, _ []Target) bool {
-			r.toPrevious, r.res.Abandoned = true, true
-			return r.restore(ctx, r.runningVersion(), s.weightsUndo(r))
-		}
-		if res := r.settle(ctx, phase, strconv.Itoa(k+1), next, 0, stages[k], abandon, true); res != nil {
+		if res := s.resume(ctx, r, first-1); res != nil {
 			return res
 		}
 	}
@@ -134,6 +123,30 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 		}
 	}
 	return r.complete()
+}
+
+// resume measures the stage at index k, where the rollout was paused, once
+// more before it goes past the gate. A failed measurement condemns the
+// version: every target running it, deployed by earlier applies, goes back
+// to the previous version and its traffic to 0. Cancelled (Ctrl-C, a
+// timeout) before the measurement was taken, nothing was done: the rollout
+// stays paused as it was.
+func (s *CanaryStrategy) resume(ctx context.Context, r *run, k int) *Result {
+	stages := s.cfg.Stages
+	phase := fmt.Sprintf("stage %d (%s%%)", k+1, formatPercent(stages[k]))
+	err := r.window(ctx, phase, strconv.Itoa(k+1), 0, stages[k])
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, new(errWindowCancelled)):
+		cause := fmt.Errorf("%s: rollout cancelled while measuring the paused stage, before resuming: %w", phase, cancelCause(ctx))
+		return r.fail(ctx, phase+" (cancelled)", cause, nil, false)
+	}
+	abandon := func(ctx context.Context, _ []Target) bool {
+		r.toPrevious, r.res.Abandoned = true, true
+		return r.restore(ctx, r.runningVersion(), s.weightsUndo(r))
+	}
+	return r.fail(ctx, phase, err, abandon, true)
 }
 
 // weightsUndo gives the version back the traffic it had before the apply:

@@ -450,3 +450,48 @@ func TestCanaryFailedRepairWhilePausedKeepsTheGate(t *testing.T) {
 		}
 	}
 }
+
+// TestCanaryResumeCancelledStaysPaused: cancelled while measuring the
+// paused stage on resume, the rollout abandons nothing: no call, the
+// targets and weight of the pause stay, and it is paused again.
+func TestCanaryResumeCancelledStaysPaused(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 20, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := gatedCanary()
+	cfg.Canary.Gates = []Gate{{At: 25}}
+	p := NewPlan(NameCanary, cfg, "v2", targets, Prior{})
+	res, saved := applyPlan(t, f, clk, NameCanary, cfg, p, Prior{})
+	prior := priorOf(NameCanary, targets, saved, res, clk.Now())
+	weights, deploys := len(f.calls("weights")), len(f.deployed("v1"))+len(f.deployed("v2"))
+
+	cfg.Approve = &Approval{Version: "v2", Through: 25}
+	p = NewPlan(NameCanary, cfg, "v2", targets, prior)
+	req := p.Request
+	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
+	req.Analysis = Analysis{InitialDelay: time.Minute, Metrics: []MetricLimit{{Name: "error-rate"}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clk.OnSleep = func(d time.Duration) {
+		if d == time.Minute {
+			cancel()
+		}
+	}
+	env := f.env(clk, nil)
+	m := newMeter(func(int, Window, int) (string, bool) { return "0", true })
+	env.Measure = m.Measure
+	res = mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(ctx, req, env)
+	if res.Success || res.Abandoned || len(m.phases()) != 0 {
+		t.Fatalf("cancelled resume: success %t abandoned %t measured %v", res.Success, res.Abandoned, m.phases())
+	}
+	if got := f.calls("weights"); len(got) != weights {
+		t.Errorf("the cancelled resume set weights: %v", got[weights:])
+	}
+	if got := len(f.deployed("v1")) + len(f.deployed("v2")); got != deploys {
+		t.Errorf("the cancelled resume deployed %d targets", got-deploys)
+	}
+	saved = Settle(NameCanary, req, prior, res)
+	if !BackAtGate(req, prior, saved, res) || res.PausedAt != 25 || saved.Traffic != 25 || saved.Version != "v2" || saved.PreviousVersion != "v1" {
+		t.Errorf("after the cancelled resume: status %s at %g, saved %+v; want paused at 25 as before", res.Status, res.PausedAt, saved)
+	}
+}
