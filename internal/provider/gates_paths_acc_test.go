@@ -1007,3 +1007,66 @@ func TestAccGates_interruptedResumeStaysPaused(t *testing.T) {
 		t.Errorf("approved again: saved %s, want completed", s)
 	}
 }
+
+// ---------------------------------------------------------------------------
+// Values unknown at plan
+
+// TestAccGates_unknownAtPlan: a gate, an approval or a wait that another
+// resource computes in the same apply leaves changed_targets, status and
+// traffic_percentage unknown at plan, and the apply decides them, on
+// create and while paused, with no inconsistent plan.
+func TestAccGates_unknownAtPlan(t *testing.T) {
+	f := newTestFleet(t, 4, "1.0.0")
+	// value is an HCL expression; with unknown set it goes through a
+	// terraform_data created in the same apply (replaced when key moves).
+	config := func(key, gates, approve string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  canary  = {
+    stages         = [25, 50, 100]
+    stage_interval = "0s"
+    router_url     = "%s/router"
+    gates          = %s
+  }
+  health_check = { interval = "10ms", timeout = "2s" }
+%s
+}
+
+resource "terraform_data" "later" {
+  input            = { at = 25, version = "2.0.0", wait = "2s" }
+  triggers_replace = [%q]
+`, f.targets(4, ""), f.URL, gates, approve, key))
+	}
+	unknown := []plancheck.PlanCheck{
+		changedTargetsUnknown{},
+		plancheck.ExpectUnknownValue(deploymentAddr, tfjsonpath.New("status")),
+		plancheck.ExpectUnknownValue(deploymentAddr, tfjsonpath.New("traffic_percentage")),
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				// A gate at a stage computed in the same apply, on create.
+				Config:           config("a", `[{ at = terraform_data.later.output.at }]`, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: unknown},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("paused")),
+					stateIs("paused_at", knownvalue.Float64Exact(25)),
+					stateIs("changed_targets", idList("t1")),
+				},
+				Check: fleetCheck(func() error { return f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "1.0.0"}) }),
+			},
+			{
+				// An approval of a version computed in the same apply,
+				// while paused.
+				Config:           config("b", `[{ at = terraform_data.later.output.at }]`, `  approve = { version = terraform_data.later.output.version }`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: unknown},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("completed")),
+				},
+				Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") }),
+			},
+		},
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -41,7 +42,7 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 
 	// Whatever decides changed_targets that is unknown now makes it
 	// unknown: the apply computes it.
-	if plan.Targets.IsUnknown() || plan.Version.IsUnknown() || targetIdentityUnknown(plan.Targets) || strategyUnknown(&plan) {
+	if plan.Targets.IsUnknown() || plan.Version.IsUnknown() || targetIdentityUnknown(plan.Targets) || strategyUnknown(&plan) || rolloutSettingsUnknown(ctx, &plan) {
 		if strategyUnknown(&plan) {
 			plan.Strategy = types.StringUnknown()
 			plan.ActiveSlot = types.StringUnknown()
@@ -212,6 +213,26 @@ func targetIdentityUnknown(l types.List) bool {
 		}
 	}
 	return false
+}
+
+// rolloutSettingsUnknown reports whether a setting of the strategy that
+// runs, or the approval, is unknown: stages, gates and their waits,
+// pause_before_switch and approve decide which targets the apply deploys
+// and where it stops.
+func rolloutSettingsUnknown(ctx context.Context, m *deploymentModel) bool {
+	block := map[string]attr.Value{
+		strategies.NameRolling:     m.Rolling,
+		strategies.NameBlueGreen:   m.BlueGreen,
+		strategies.NameCanary:      m.Canary,
+		strategies.NameFeatureFlag: m.FeatureFlag,
+	}[strategyName(m)]
+	return !fullyKnown(ctx, block) || !fullyKnown(ctx, m.Approve)
+}
+
+// fullyKnown reports whether v and everything inside it is known.
+func fullyKnown(ctx context.Context, v attr.Value) bool {
+	tv, err := v.ToTerraformValue(ctx)
+	return err == nil && tv.IsFullyKnown()
 }
 
 // strategyUnknown reports whether which strategy runs is unknown.
