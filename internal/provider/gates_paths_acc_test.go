@@ -1070,3 +1070,161 @@ resource "terraform_data" "later" {
 		},
 	})
 }
+
+// TestAccGates_unknownWaitWhilePaused: paused at a manual gate, the gate
+// becomes a time gate whose wait another resource computes in the same
+// apply: the plan leaves what the apply does unknown, and the apply saves
+// resume_at from the gate's wait.
+func TestAccGates_unknownWaitWhilePaused(t *testing.T) {
+	f := newTestFleet(t, 4, "1.0.0")
+	config := func(key, gate string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  canary  = {
+    stages         = [25, 50, 100]
+    stage_interval = "0s"
+    router_url     = "%s/router"
+    gates          = [%s]
+  }
+  health_check = { interval = "10ms", timeout = "2s" }
+}
+
+resource "terraform_data" "later" {
+  input            = "1h"
+  triggers_replace = [%q]
+`, f.targets(4, ""), f.URL, gate, key))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:            config("a", `{ at = 25 }`),
+				ConfigStateChecks: []statecheck.StateCheck{stateIs("resume_at", knownvalue.Null())},
+			},
+			{
+				Config: config("b", `{ at = 25, wait = terraform_data.later.output }`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectUnknownValue(deploymentAddr, tfjsonpath.New("status")),
+					plancheck.ExpectUnknownValue(deploymentAddr, tfjsonpath.New("resume_at")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("paused")),
+					stateIs("resume_at", knownvalue.NotNull()),
+				},
+				Check: fleetCheck(func() error { return f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "1.0.0"}) }),
+			},
+		},
+	})
+}
+
+// TestAccGates_cliPlanDecidesTheTimeGate: the plan decides a time gate,
+// never the apply's clock. Paused at a time gate, a plan saved before
+// resume_at with another change (on_destroy) applied after resume_at, and
+// an interactive apply answered "yes" after resume_at, both apply as
+// paused, with no inconsistent plan; the next plan opens the gate. The
+// wait edited in between moves resume_at.
+func TestAccGates_cliPlanDecidesTheTimeGate(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorkdir(t)
+	f := newTestFleet(t, 4, "1.0.0")
+	config := func(wait, onDestroy string) {
+		w.writeConfig(gatesCLIConfig(f, "2.0.0", fmt.Sprintf(`{
+    stages         = [25, 50, 100]
+    stage_interval = "0s"
+    router_url     = "%s/router"
+    gates          = [{ at = 25, wait = %q }]
+  }`, f.URL, wait), fmt.Sprintf("  on_destroy = %q", onDestroy)))
+	}
+	config("5s", "rollback")
+	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	s := w.expectPaused(25)
+	resume := parseResumeAt(t, s)
+	deploys := len(f.Deploys())
+
+	// A saved plan with another change, applied after resume_at.
+	config("5s", "none")
+	w.mustRun(2, nil, "plan", "-detailed-exitcode", "-out=early.tfplan", "-input=false", "-no-color")
+	if !time.Now().Before(resume) {
+		t.Fatalf("the early plan ended after resume_at %s: the test needs it before", resume)
+	}
+	if after := plannedDeployment(t, w, "early.tfplan"); after.Status != "paused" || len(after.ChangedTargets) != 0 {
+		t.Errorf("the early plan: status %q, changed_targets %v; want paused, none", after.Status, after.ChangedTargets)
+	}
+	time.Sleep(time.Until(resume) + 500*time.Millisecond)
+	out := w.mustRun(0, nil, "apply", "-input=false", "-no-color", "early.tfplan")
+	if n := len(f.Deploys()) - deploys; n != 0 {
+		t.Errorf("applying the plan saved before resume_at made %d deploys:\n%s", n, tail(out, 3000))
+	}
+	if s := w.expectPaused(25); strp(s.ResumeAt) != strconv.Quote(resume.UTC().Format(time.RFC3339)) {
+		t.Errorf("resume_at moved: %s", s)
+	}
+
+	// The wait lengthened from 5 s to 16 s: resume_at moves by 11 s, and an
+	// interactive apply (another change) answered after it stays paused.
+	config("16s", "rollback")
+	longer := resume.Add(11 * time.Second)
+	out = w.mustRun(2, nil, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	if !strings.Contains(flat(out), longer.UTC().Format(time.RFC3339)) {
+		t.Errorf("the plan does not move resume_at to %s:\n%s", longer.UTC().Format(time.RFC3339), tail(out, 3000))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
+	defer cancel()
+	buf := &syncBuffer{}
+	cmd := w.command(ctx, nil, "apply", "-no-color")
+	cmd.Stdout, cmd.Stderr = buf, buf
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for !strings.Contains(buf.String(), "Enter a value:") {
+		select {
+		case err := <-done:
+			t.Fatalf("apply ended (%v) before asking:\n%s", err, tail(buf.String(), 3000))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if !time.Now().Before(longer) {
+		t.Fatalf("the interactive apply asked after resume_at %s: the test needs it before", longer)
+	}
+	time.Sleep(time.Until(longer) + 500*time.Millisecond)
+	if _, err := io.WriteString(stdin, "yes\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitExit(t, done, "the interactive apply"); err != nil {
+		t.Fatalf("the interactive apply answered late: %v\n%s", err, tail(buf.String(), 3000))
+	}
+	if n := len(f.Deploys()) - deploys; n != 0 {
+		t.Errorf("the apply answered after resume_at made %d deploys", n)
+	}
+	if s := w.expectPaused(25); strp(s.ResumeAt) != strconv.Quote(longer.UTC().Format(time.RFC3339)) {
+		t.Errorf("saved %s, want resume_at %s", s, longer.UTC().Format(time.RFC3339))
+	}
+
+	// The next plan, with nothing new, opens the gate.
+	w.mustRun(2, nil, "plan", "-detailed-exitcode", "-out=late.tfplan", "-input=false", "-no-color")
+	if changed := plannedDeployment(t, w, "late.tfplan").ChangedTargets; !slices.Equal(changed, []string{"t2", "t3", "t4"}) {
+		t.Errorf("the plan after resume_at: changed_targets %v, want [t2 t3 t4]", changed)
+	}
+	w.mustRun(0, nil, "apply", "-input=false", "-no-color", "late.tfplan")
+	if err := f.expectAll(4, "2.0.0"); err != nil {
+		t.Error(err)
+	}
+}
+
+func parseResumeAt(t *testing.T, s cliGateState) time.Time {
+	t.Helper()
+	if s.ResumeAt == nil {
+		t.Fatalf("paused at a time gate with no resume_at: %s", s)
+	}
+	at, err := time.Parse(time.RFC3339, *s.ResumeAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
+}

@@ -130,6 +130,7 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	r.warnTolerated(spec, res, &resp.Diagnostics)
 	pausedWarning(spec, res, &resp.Diagnostics)
+	resp.Diagnostics.Append(r.applied(res).write(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -143,6 +144,9 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	if !plan.Status.IsUnknown() {
 		// The plan deploys nothing and already holds the outcome (ModifyPlan
 		// leaves status unknown exactly when the apply calls the fleet).
+		priv := readDeploymentPrivate(ctx, req.Private)
+		priv.asOf = r.clock.Now()
+		resp.Diagnostics.Append(priv.write(ctx, resp.Private)...)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
@@ -153,7 +157,8 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 
 	spec, d := r.spec(ctx, &plan)
 	resp.Diagnostics.Append(d...)
-	prior, d := r.prior(ctx, &state)
+	priv := readDeploymentPrivate(ctx, req.Private)
+	prior, d := r.prior(ctx, &state, priv)
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -182,7 +187,17 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	r.applyResult(&plan, spec, res, saved)
 	r.warnTolerated(spec, res, &resp.Diagnostics)
 	pausedWarning(spec, res, &resp.Diagnostics)
+	resp.Diagnostics.Append(r.applied(res).write(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// applied is the private state an apply that ended with res saves.
+func (r *deploymentResource) applied(res *strategies.Result) deploymentPrivate {
+	p := deploymentPrivate{asOf: r.clock.Now()}
+	if res.Status == strategies.StatusPaused {
+		p.pausedSince = res.PausedSince
+	}
+	return p
 }
 
 // revert sets version back to previous_version at once (DESIGN §4.3): the
@@ -203,6 +218,7 @@ func (r *deploymentResource) revert(ctx context.Context, spec *deploymentSpec, e
 	if !res.Success {
 		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, prior.Version, nextAfterFailure(spec, res, saved, true)))
 	}
+	resp.Diagnostics.Append(r.applied(res).write(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 
@@ -288,6 +304,9 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	if reported := strategies.HonestVersion(spec.version, fleet, active); reported != spec.version {
 		tflog.Info(ctx, "drift detected", map[string]any{"deployment": spec.name, "version": spec.version, "reported": reported})
 	}
+	priv := readDeploymentPrivate(ctx, req.Private)
+	priv.asOf = r.clock.Now()
+	resp.Diagnostics.Append(priv.write(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 

@@ -36,8 +36,10 @@ func gatesSchema() schema.ListNestedAttribute {
 	return schema.ListNestedAttribute{
 		MarkdownDescription: "Gates across applies. Once the stage at `at` is healthy, its `stage_interval` has passed and its analysis too, " +
 			"the apply ends successfully with `status = \"paused\"` and `paused_at = at`. A manual gate (no `wait`) continues when " +
-			"`approve` names the version with `through` at or above `at`; a time gate continues at the first plan `wait` after it " +
-			"was reached (`resume_at`). While paused, a plan with nothing new is empty.",
+			"`approve` names the version with `through` at or above `at`. A time gate opens `wait` after it was reached (`resume_at`, " +
+			"which follows `wait` if you change it while paused): plan and apply again after that, from a scheduled job for instance. " +
+			"The plan decides: a plan made before `resume_at` applies as paused even if applied later, and a plan with " +
+			"`-refresh=false` decides as of the last refresh or apply. While paused, a plan with nothing new is empty.",
 		Optional:   true,
 		Validators: []validator.List{listvalidator.SizeAtMost(20)},
 		NestedObject: schema.NestedAttributeObject{
@@ -88,8 +90,9 @@ func approveSchema() map[string]schema.Attribute {
 			Computed:            true,
 		},
 		"resume_at": schema.StringAttribute{
-			MarkdownDescription: "While paused at a time gate: when it opens (RFC 3339); the first plan after it continues. Null otherwise.",
-			Computed:            true,
+			MarkdownDescription: "While paused at a time gate: when it opens (RFC 3339), the time the gate was reached plus its current `wait`; " +
+				"a plan and apply after it continue. Null otherwise.",
+			Computed: true,
 		},
 	}
 }
@@ -181,7 +184,7 @@ func pausedWarning(spec *deploymentSpec, res *strategies.Result, diags *diag.Dia
 	switch {
 	case !res.ResumeAt.IsZero():
 		_, resume := pausedValues(res)
-		what = fmt.Sprintf("at %s%% until the time gate opens at %s: the first plan after that continues the rollout.",
+		what = fmt.Sprintf("at %s%% until the time gate opens at %s: plan and apply again after that to continue the rollout. To abandon it, set version back to the previous version.",
 			percent(res.PausedAt), resume.ValueString())
 	case spec.strategy == strategies.NameBlueGreen:
 		what = fmt.Sprintf("before the switch: the idle slot runs %q and is healthy, traffic is untouched. To switch, set approve = { version = %q }.",
@@ -198,29 +201,16 @@ func pausedValues(res *strategies.Result) (types.Float64, types.String) {
 	if res.Status != strategies.StatusPaused {
 		return types.Float64Null(), types.StringNull()
 	}
-	resume := types.StringNull()
-	if !res.ResumeAt.IsZero() {
-		// RFC 3339 in whole seconds, rounded up: a time gate never opens
-		// before its wait is over.
-		at := res.ResumeAt.UTC()
-		if t := at.Truncate(time.Second); !t.Equal(at) {
-			at = t.Add(time.Second)
-		}
-		resume = types.StringValue(at.Format(time.RFC3339))
-	}
-	return types.Float64Value(res.PausedAt), resume
+	return types.Float64Value(res.PausedAt), resumeValue(res.ResumeAt)
 }
 
-// resumeAt reads resume_at from state.
-func resumeAt(v types.String) time.Time {
-	if v.IsNull() || v.IsUnknown() {
-		return time.Time{}
+// resumeValue is resume_at: RFC 3339 (the engine rounds it up to the
+// second), null for none.
+func resumeValue(t time.Time) types.String {
+	if t.IsZero() {
+		return types.StringNull()
 	}
-	t, err := time.Parse(time.RFC3339, v.ValueString())
-	if err != nil {
-		return time.Time{}
-	}
-	return t
+	return types.StringValue(t.UTC().Format(time.RFC3339))
 }
 
 // percent prints a percentage without trailing zeros: 25, 12.5.

@@ -327,17 +327,32 @@ func targetIDs(targets []strategies.Target) []string {
 	return ids
 }
 
-// prior translates the saved state into the engine's terms.
-func (r *deploymentResource) prior(ctx context.Context, state *deploymentModel) (strategies.Prior, diag.Diagnostics) {
+// prior translates the saved state and its private state into the
+// engine's terms. The time a plan decides at is the private as_of: the
+// last refresh's or apply's, the same in the plan, in the plan remade
+// during the apply and in the apply. A state written before as_of was
+// kept decides at its deployed_at (the last apply), and was paused since
+// then.
+func (r *deploymentResource) prior(ctx context.Context, state *deploymentModel, priv deploymentPrivate) (strategies.Prior, diag.Diagnostics) {
 	var diags diag.Diagnostics
+	deployed, err := time.Parse(time.RFC3339, state.DeployedAt.ValueString())
+	if err != nil {
+		deployed = r.clock.Now()
+	}
 	p := strategies.Prior{
 		Strategy:        state.Strategy.ValueString(),
 		Version:         state.Version.ValueString(),
 		PreviousVersion: state.PreviousVersion.ValueString(),
 		Status:          strategies.Status(state.Status.ValueString()),
 		Traffic:         state.TrafficPercentage.ValueFloat64(),
-		ResumeAt:        resumeAt(state.ResumeAt),
-		Now:             r.clock.Now(),
+		PausedSince:     priv.pausedSince,
+		Now:             priv.asOf,
+	}
+	if p.Now.IsZero() {
+		p.Now = deployed
+	}
+	if p.PausedSince.IsZero() && p.Status == strategies.StatusPaused {
+		p.PausedSince = deployed
 	}
 	if state.Strategy.ValueString() == strategies.NameBlueGreen {
 		p.ActiveSlot = state.ActiveSlot.ValueString()

@@ -83,7 +83,7 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	prior, d := r.prior(ctx, &state)
+	prior, d := r.prior(ctx, &state, readDeploymentPrivate(ctx, req.Private))
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -120,7 +120,7 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 
 	// Nothing to deploy: a change of settings alone keeps the last
 	// rollout's outcome, and the apply makes no target call.
-	keepOutcome(&plan, &state, spec, prior, p.VersionChanged)
+	keepOutcome(&plan, &state, spec, prior, p)
 	// changed_targets describes the last apply; keep it while nothing
 	// else changes, so a converged deployment plans no change. When
 	// settings change, the update changes no target: say so. A setting
@@ -165,7 +165,7 @@ func listForPlan(ids []string) string {
 
 // keepOutcome copies the last rollout's outcome into a plan that deploys
 // nothing.
-func keepOutcome(plan, state *deploymentModel, spec *deploymentSpec, prior strategies.Prior, versionChanged bool) {
+func keepOutcome(plan, state *deploymentModel, spec *deploymentSpec, prior strategies.Prior, p strategies.Plan) {
 	plan.Status = state.Status
 	plan.TargetsUpdated = state.TargetsUpdated
 	plan.TargetsFailed = state.TargetsFailed
@@ -184,13 +184,18 @@ func keepOutcome(plan, state *deploymentModel, spec *deploymentSpec, prior strat
 	}
 	plan.PausedAt = state.PausedAt
 	plan.ResumeAt = state.ResumeAt
+	if g := p.Request.Gates; g.Paused {
+		// Still paused: the gate's wait as configured now decides when it
+		// opens.
+		plan.ResumeAt = resumeValue(g.ResumeAt)
+	}
 	if spec.strategy == strategies.NameBlueGreen {
 		plan.ActiveSlot = state.ActiveSlot
 		if prior.ActiveSlot != "" {
 			plan.ActiveSlot = types.StringValue(prior.ActiveSlot)
 		}
 	}
-	if versionChanged {
+	if p.VersionChanged {
 		plan.Status = types.StringValue(string(strategies.StatusCompleted))
 	}
 }

@@ -3,6 +3,7 @@ package strategies
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // BlueGreenStrategy deploys the new version to the idle slot and, once every
@@ -94,7 +95,7 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 	if s.cfg.PauseBeforeSwitch && !req.Gates.Approved {
 		// The idle slot runs the version, healthy; traffic stays where it
 		// is until the version is approved.
-		return r.pause(0, 0, "switch")
+		return r.pause(0, func(time.Time) time.Time { return time.Time{} }, "switch")
 	}
 	if r.env.Switch != nil {
 		r.info("switch", "switching traffic to the %s slot (%s)", slot, req.Version)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // CanaryStrategy brings the version to a growing share of the fleet, stage by
@@ -118,8 +119,7 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 			return res
 		}
 		if k == stop && k < len(stages)-1 {
-			g, _ := s.cfg.gateAt(pct)
-			return r.pause(pct, g.Wait, phase)
+			return r.pause(pct, func(since time.Time) time.Time { return s.cfg.resumeAt(pct, since) }, phase)
 		}
 	}
 	return r.complete()

@@ -36,6 +36,11 @@ type Opening struct {
 	Through  float64
 	// Due: the time gate the rollout is paused at has waited long enough.
 	Due bool
+	// Since is when the gate the rollout is paused at was reached;
+	// ResumeAt is when it opens by the configuration now (zero for a
+	// manual gate): Since plus the gate's current wait.
+	Since    time.Time
+	ResumeAt time.Time
 }
 
 func (o Opening) opens(g Gate, pausedAt float64) bool {
@@ -43,6 +48,22 @@ func (o Opening) opens(g Gate, pausedAt float64) bool {
 		return o.Paused && o.Due && g.At == pausedAt
 	}
 	return o.Approved && g.At <= o.Through
+}
+
+// resumeAt is when the time gate at pct, reached at since, opens: since
+// plus its wait, rounded up to the second (the time state shows, so a time
+// gate never opens before its wait is over); zero for a manual gate or
+// none.
+func (c CanaryConfig) resumeAt(pct float64, since time.Time) time.Time {
+	g, ok := c.gateAt(pct)
+	if !ok || g.Wait <= 0 || since.IsZero() {
+		return time.Time{}
+	}
+	at := since.Add(g.Wait)
+	if t := at.Truncate(time.Second); !t.Equal(at) {
+		at = t.Add(time.Second)
+	}
+	return at
 }
 
 // gateAt returns the gate at pct.
@@ -111,13 +132,18 @@ func (r *run) runningVersion() []Target {
 	return out
 }
 
-// pause ends a rollout at a closed gate: successfully, status paused.
-func (r *run) pause(at float64, wait time.Duration, phase string) *Result {
+// pause ends a rollout at a closed gate: successfully, status paused. The
+// gate counts as reached now, unless the apply started paused at it (a
+// repair at the gate): it keeps the time it was first reached.
+func (r *run) pause(at float64, resume func(since time.Time) time.Time, phase string) *Result {
 	r.res.Success = true
 	r.res.Status = StatusPaused
 	r.res.PausedAt = at
-	if wait > 0 {
-		r.res.ResumeAt = r.env.Clock.Now().Add(wait)
+	r.res.PausedSince = r.env.Clock.Now()
+	if g := r.req.Gates; g.Paused && at == r.req.PriorTraffic && !g.Since.IsZero() {
+		r.res.PausedSince = g.Since
+	}
+	if r.res.ResumeAt = resume(r.res.PausedSince); !r.res.ResumeAt.IsZero() {
 		r.info(phase, "paused at %s%%: the time gate opens at %s", formatPercent(at), r.res.ResumeAt.UTC().Format(time.RFC3339))
 	} else if r.res.Strategy == NameBlueGreen {
 		r.info(phase, "paused before the switch: waiting for approve = { version = %q }", r.req.Version)
@@ -148,6 +174,6 @@ func BackAtGate(req Request, prior Prior, saved Saved, res *Result) bool {
 	}
 	res.Status = StatusPaused
 	res.PausedAt = prior.Traffic // a canary's gate; 0 before a blue/green switch
-	res.ResumeAt = prior.ResumeAt
+	res.PausedSince, res.ResumeAt = req.Gates.Since, req.Gates.ResumeAt
 	return true
 }

@@ -53,7 +53,7 @@ func priorOf(strategy string, targets []Target, saved Saved, res *Result, now ti
 	return Prior{
 		Strategy: strategy, Version: saved.Version, PreviousVersion: saved.PreviousVersion,
 		Status: res.Status, Traffic: saved.Traffic, ActiveSlot: saved.ActiveSlot,
-		Targets: targets, Versions: saved.Versions, ResumeAt: res.ResumeAt, Now: now,
+		Targets: targets, Versions: saved.Versions, PausedSince: res.PausedSince, Now: now,
 	}
 }
 
@@ -493,5 +493,70 @@ func TestCanaryResumeCancelledStaysPaused(t *testing.T) {
 	saved = Settle(NameCanary, req, prior, res)
 	if !BackAtGate(req, prior, saved, res) || res.PausedAt != 25 || saved.Traffic != 25 || saved.Version != "v2" || saved.PreviousVersion != "v1" {
 		t.Errorf("after the cancelled resume: status %s at %g, saved %+v; want paused at 25 as before", res.Status, res.PausedAt, saved)
+	}
+}
+
+// TestResumeAtFollowsTheConfiguration: paused at a gate, resume_at is the
+// time it was reached plus the gate's wait as configured now. Lengthened
+// or shortened, the wait moves it; a manual gate given a wait gets one; a
+// time gate made manual loses it and only an approval opens it; a gate
+// removed is open. A repair at the gate keeps the time it was reached.
+func TestResumeAtFollowsTheConfiguration(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 20, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := gatedCanary()
+	cfg.Canary.Gates = []Gate{{At: 25, Wait: time.Hour}}
+	res, saved := applyPlan(t, f, clk, NameCanary, cfg, NewPlan(NameCanary, cfg, "v2", targets, Prior{}), Prior{})
+	if res.Status != StatusPaused || !res.PausedSince.Equal(epoch) || !res.ResumeAt.Equal(epoch.Add(time.Hour)) {
+		t.Fatalf("paused: %+v", res)
+	}
+	prior := priorOf(NameCanary, targets, saved, res, epoch.Add(30*time.Minute))
+
+	with := func(gates ...Gate) Config {
+		c := cfg
+		c.Canary.Gates = gates
+		return c
+	}
+	for _, tc := range []struct {
+		name     string
+		cfg      Config
+		resumeAt time.Time // zero: manual
+		opens    bool      // at 30 minutes past the pause
+	}{
+		{"unchanged", cfg, epoch.Add(time.Hour), false},
+		{"lengthened", with(Gate{At: 25, Wait: 24 * time.Hour}), epoch.Add(24 * time.Hour), false},
+		{"shortened", with(Gate{At: 25, Wait: 10 * time.Minute}), epoch.Add(10 * time.Minute), true},
+		{"not whole seconds", with(Gate{At: 25, Wait: 1500 * time.Millisecond}), epoch.Add(2 * time.Second), true},
+		{"made manual", with(Gate{At: 25}), time.Time{}, false},
+		{"removed", with(), time.Time{}, true},
+		{"moved to 50", with(Gate{At: 50}), time.Time{}, true},
+	} {
+		p := NewPlan(NameCanary, tc.cfg, "v2", targets, prior)
+		if !p.Request.Gates.ResumeAt.Equal(tc.resumeAt) || p.Work() != tc.opens {
+			t.Errorf("%s: resume_at %v, work %t (pending %v); want %v, %t", tc.name, p.Request.Gates.ResumeAt, p.Work(), ids(p.Pending), tc.resumeAt, tc.opens)
+		}
+	}
+	// A manual gate given a wait while paused there gets a resume time from
+	// when it was reached.
+	manual := with(Gate{At: 25})
+	res, saved = applyPlan(t, f, clk, NameCanary, manual, NewPlan(NameCanary, manual, "v3", targets, Prior{}), Prior{})
+	if res.Status != StatusPaused || !res.ResumeAt.IsZero() {
+		t.Fatalf("paused at the manual gate: %+v", res)
+	}
+	prior = priorOf(NameCanary, targets, saved, res, epoch.Add(3*time.Second))
+	timed := with(Gate{At: 25, Wait: 2 * time.Second})
+	if p := NewPlan(NameCanary, timed, "v3", targets, prior); !p.Request.Gates.ResumeAt.Equal(epoch.Add(2*time.Second)) || !p.Work() {
+		t.Errorf("manual made a time gate: resume_at %v, work %t; want %v and open", p.Request.Gates.ResumeAt, p.Work(), epoch.Add(2*time.Second))
+	}
+	// A repair at the gate (t2 drifted) pauses there again, reached when it
+	// first was.
+	clk.Set(epoch.Add(time.Hour))
+	f.versions["t2"], prior.Versions = "v1", withVersion(prior.Versions, "t2", "v1")
+	long := with(Gate{At: 25, Wait: 24 * time.Hour})
+	p := NewPlan(NameCanary, long, "v3", targets, prior)
+	res, _ = applyPlan(t, f, clk, NameCanary, long, p, prior)
+	if res.Status != StatusPaused || !res.PausedSince.Equal(epoch) || !res.ResumeAt.Equal(epoch.Add(24*time.Hour)) || f.version("t2") != "v3" {
+		t.Errorf("repair at the gate: %s since %v resume %v, t2 %s; want paused since %v until %v", res.Status, res.PausedSince, res.ResumeAt, f.version("t2"), epoch, epoch.Add(24*time.Hour))
 	}
 }

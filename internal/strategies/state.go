@@ -18,10 +18,12 @@ type Prior struct {
 	ActiveSlot      string  // blue/green
 	Targets         []Target
 	Versions        map[string]string // target_versions
-	// ResumeAt is when the time gate a paused rollout waits at opens.
-	ResumeAt time.Time
-	// Now is the time of the plan: a time gate is due once it passes
-	// ResumeAt, and stays due until the apply.
+	// PausedSince is when the gate a paused rollout waits at was reached:
+	// a time gate opens its current wait later.
+	PausedSince time.Time
+	// Now is the time the plan decides at: the time of the refresh it was
+	// made from (or of the last apply), never the apply's clock, so that a
+	// saved plan applied later does what it showed.
 	Now time.Time
 }
 
@@ -113,7 +115,13 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 		req.PreviousVersion = prior.Version
 	}
 	req.Gates.Paused = prior.Status == StatusPaused && !p.VersionChanged && prior.Strategy == strategy
-	req.Gates.Due = req.Gates.Paused && !prior.ResumeAt.IsZero() && !prior.Now.Before(prior.ResumeAt)
+	if req.Gates.Paused {
+		req.Gates.Since = prior.PausedSince
+		if strategy == NameCanary {
+			req.Gates.ResumeAt = cfg.Canary.resumeAt(prior.Traffic, prior.PausedSince)
+		}
+		req.Gates.Due = !req.Gates.ResumeAt.IsZero() && !prior.Now.Before(req.Gates.ResumeAt)
+	}
 	if strategy == NameBlueGreen && prior.ActiveSlot != "" {
 		req.ActiveSlot = prior.ActiveSlot
 		// A blue/green update that keeps the version only brings the

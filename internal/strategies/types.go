@@ -194,6 +194,8 @@ type Result struct {
 	// (zero for a manual gate).
 	PausedAt float64
 	ResumeAt time.Time
+	// PausedSince is when the gate it is paused at was reached.
+	PausedSince time.Time
 	// Abandoned: the rollback undid the version on targets earlier applies
 	// deployed too (a failed measurement on resuming from a gate).
 	Abandoned bool
