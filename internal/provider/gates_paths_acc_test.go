@@ -1228,3 +1228,82 @@ func parseResumeAt(t *testing.T, s cliGateState) time.Time {
 	}
 	return at
 }
+
+// TestAccGates_revertToAPausedRelease: 2.0.0 paused at its manual gate at
+// 25 % (never approved), 3.0.0 rolled out on top (paused at 50 % with an
+// approval through 25), then version set back to 2.0.0: 2.0.0 comes back as
+// it was, on t1 alone with its 25 % and paused at 25 with previous_version
+// 1.0.0; t2, which only 3.0.0 had reached, gets 1.0.0 back. The next plan
+// is empty: no release passes a gate not approved for it. Approved, 2.0.0
+// goes on.
+func TestAccGates_revertToAPausedRelease(t *testing.T) {
+	f, events := newEventFleet(t, 4)
+	config := func(version, approve string) string {
+		return deploymentConfig(f, fmt.Sprintf(`
+  version = %q
+  targets = %s
+  canary  = {
+    stages         = [25, 50, 100]
+    stage_interval = "0s"
+    router_url     = "%s/router"
+    gates          = [{ at = 25 }, { at = 50 }]
+  }
+%s
+`, version, f.targets(4, ""), f.URL, approve))
+	}
+	mark := 0
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:            config("2.0.0", ""),
+				ConfigStateChecks: []statecheck.StateCheck{stateIs("paused_at", knownvalue.Float64Exact(25))},
+			},
+			{
+				Config: config("3.0.0", `  approve = { version = "3.0.0", through = 25 }`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("paused_at", knownvalue.Float64Exact(50)),
+					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
+				},
+				Check: fleetCheck(func() error {
+					mark = events.mark()
+					return f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "1.0.0", "t4": "1.0.0"})
+				}),
+			},
+			{
+				Config: config("2.0.0", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1")),
+					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("status", knownvalue.StringExact("paused")),
+					stateIs("paused_at", knownvalue.Float64Exact(25)),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(25)),
+					stateIs("version", knownvalue.StringExact("2.0.0")),
+					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
+				},
+				Check: fleetCheck(func() error {
+					got := events.since(mark)
+					if len(got) < 4 || got[0] != "weights 3.0.0=0" || got[len(got)-1] != "weights 2.0.0=25" {
+						return fmt.Errorf("revert called %v: want 3.0.0's weight to 0 first, 2.0.0's back to 25 last", got)
+					}
+					if deploys := slices.Sorted(slices.Values(got[1 : len(got)-1])); !slices.Equal(deploys, []string{"deploy t1=2.0.0", "deploy t2=1.0.0"}) {
+						return fmt.Errorf("revert deployed %v, want t1=2.0.0 and t2=1.0.0", deploys)
+					}
+					return f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "1.0.0", "t3": "1.0.0", "t4": "1.0.0"})
+				}),
+			},
+			{
+				// Paused at its gate, not approved: nothing to do.
+				Config:   config("2.0.0", ""),
+				PlanOnly: true,
+			},
+			{
+				Config:            config("2.0.0", `  approve = { version = "2.0.0" }`),
+				ConfigStateChecks: []statecheck.StateCheck{stateIs("status", knownvalue.StringExact("completed"))},
+				Check:             fleetCheck(func() error { return f.expectAll(4, "2.0.0") }),
+			},
+		},
+	})
+}

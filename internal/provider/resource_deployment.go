@@ -130,7 +130,7 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	r.warnTolerated(spec, res, &resp.Diagnostics)
 	pausedWarning(spec, res, &resp.Diagnostics)
-	resp.Diagnostics.Append(r.applied(res).write(ctx, resp.Private)...)
+	resp.Diagnostics.Append(r.applied(res, saved).write(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -179,21 +179,23 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	tflog.Info(ctx, "rollout starting", map[string]any{"deployment": spec.name, "version": spec.version, "strategy": spec.strategy, "previous_version": rq.PreviousVersion, "changed_targets": len(p.Pending)})
 	res := r.execute(ctx, spec, env, rq)
 	saved := strategies.Settle(spec.strategy, rq, prior, res)
-	// A failed resume that left everything as paused is paused again.
-	strategies.BackAtGate(rq, prior, saved, res)
+	// A failure that left everything as a paused rollout had it is paused
+	// again.
+	saved, _ = strategies.BackAtGate(rq, prior, saved, res)
 	if !res.Success {
 		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, rq.PreviousVersion, nextAfterFailure(spec, res, saved, true)))
 	}
 	r.applyResult(&plan, spec, res, saved)
 	r.warnTolerated(spec, res, &resp.Diagnostics)
 	pausedWarning(spec, res, &resp.Diagnostics)
-	resp.Diagnostics.Append(r.applied(res).write(ctx, resp.Private)...)
+	resp.Diagnostics.Append(r.applied(res, saved).write(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// applied is the private state an apply that ended with res saves.
-func (r *deploymentResource) applied(res *strategies.Result) deploymentPrivate {
-	p := deploymentPrivate{asOf: r.clock.Now()}
+// applied is the private state an apply that ended with res, saving
+// saved, keeps.
+func (r *deploymentResource) applied(res *strategies.Result, saved strategies.Saved) deploymentPrivate {
+	p := deploymentPrivate{asOf: r.clock.Now(), superseded: saved.Superseded}
 	if res.Status == strategies.StatusPaused {
 		p.pausedSince = res.PausedSince
 	}
@@ -211,14 +213,15 @@ func (r *deploymentResource) revert(ctx context.Context, spec *deploymentSpec, e
 	}
 	rq := p.RevertRequest
 	rq.Deployment, rq.HealthCheck = spec.name, spec.health
-	tflog.Info(ctx, "reverting", map[string]any{"deployment": spec.name, "abandoned": prior.Version, "version": spec.version, "changed_targets": len(p.Pending)})
-	res := strategy.Rollback(ctx, rq, env, p.Pending)
+	tflog.Info(ctx, "reverting", map[string]any{"deployment": spec.name, "abandoned": prior.Version, "version": spec.version, "changed_targets": len(p.Pending), "targets": len(p.RevertTargets)})
+	res := strategy.Rollback(ctx, rq, env, p.RevertTargets)
 	saved := strategies.SettleRevert(spec.strategy, p, prior, res)
 	r.applyResult(plan, spec, res, saved)
 	if !res.Success {
 		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, prior.Version, nextAfterFailure(spec, res, saved, true)))
 	}
-	resp.Diagnostics.Append(r.applied(res).write(ctx, resp.Private)...)
+	pausedWarning(spec, res, &resp.Diagnostics)
+	resp.Diagnostics.Append(r.applied(res, saved).write(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 

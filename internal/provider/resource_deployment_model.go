@@ -345,7 +345,9 @@ func (r *deploymentResource) prior(ctx context.Context, state *deploymentModel, 
 		PreviousVersion: state.PreviousVersion.ValueString(),
 		Status:          strategies.Status(state.Status.ValueString()),
 		Traffic:         state.TrafficPercentage.ValueFloat64(),
+		PausedAt:        state.PausedAt.ValueFloat64(),
 		PausedSince:     priv.pausedSince,
+		Superseded:      priv.superseded,
 		Now:             priv.asOf,
 	}
 	if p.Now.IsZero() {

@@ -147,6 +147,21 @@ func (r *deploymentResource) summarize(spec *deploymentSpec, p strategies.Plan, 
 	switch {
 	case len(ids) == 0 && len(p.Unread) > 0:
 		what = fmt.Sprintf("deploys no target; it reads what %s run, which state does not know", listForPlan(targetIDs(p.Unread)))
+	case p.Revert:
+		what = fmt.Sprintf("reverts to %q: it takes %q's traffic away, then deploys %q to %d of %d targets: %s",
+			spec.version, p.RevertRequest.Version, spec.version, len(ids), len(spec.targets), listForPlan(ids))
+		if rel := p.RevertRequest.Reinstate; rel != nil {
+			var others []string
+			for _, t := range p.RevertTargets {
+				if v := rel.RestoreTo(t.ID); v != spec.version {
+					others = append(others, t.ID+" ("+v+")")
+				}
+			}
+			if len(others) > 0 {
+				what += "; and gives back what they ran before to " + listForPlan(others)
+			}
+			what += fmt.Sprintf("; %q was paused at a gate and stays paused there (paused_at = %s)", spec.version, percent(rel.PausedAt))
+		}
 	case len(ids) == 0:
 		what = fmt.Sprintf("deploys no target: every target already runs %q; it completes the %s traffic step", spec.version, spec.strategy)
 	}

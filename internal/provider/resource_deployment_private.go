@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
 // Keys of a deployment's private state.
@@ -21,12 +23,16 @@ const (
 	// deploymentPausedSince is when the gate the rollout is paused at was
 	// reached: resume_at is that time plus the gate's current wait.
 	deploymentPausedSince = "paused_since"
+	// deploymentSuperseded are the paused releases newer versions were
+	// rolled out on top of: a revert to one restores it as it was.
+	deploymentSuperseded = "superseded"
 )
 
 // deploymentPrivate is a deployment's private state.
 type deploymentPrivate struct {
 	asOf        time.Time
 	pausedSince time.Time
+	superseded  []strategies.Release
 }
 
 // readDeploymentPrivate reads what it can: anything unreadable counts as
@@ -38,6 +44,12 @@ func readDeploymentPrivate(ctx context.Context, r privateReader) deploymentPriva
 	}
 	p.asOf = privateTime(ctx, r, deploymentAsOf)
 	p.pausedSince = privateTime(ctx, r, deploymentPausedSince)
+	if raw, diags := r.GetKey(ctx, deploymentSuperseded); !diags.HasError() && len(raw) > 0 {
+		var rels []strategies.Release
+		if json.Unmarshal(raw, &rels) == nil {
+			p.superseded = rels
+		}
+	}
 	return p
 }
 
@@ -64,5 +76,10 @@ func (p deploymentPrivate) write(ctx context.Context, w privateWriter) diag.Diag
 		}
 		diags.Append(w.SetKey(ctx, key, raw)...)
 	}
+	var raw []byte
+	if len(p.superseded) > 0 {
+		raw, _ = json.Marshal(p.superseded)
+	}
+	diags.Append(w.SetKey(ctx, deploymentSuperseded, raw)...)
 	return diags
 }

@@ -145,8 +145,9 @@ func (r *run) restoreBlueGreen(ctx context.Context, targets []Target, back strin
 		case !ok:
 			why = fmt.Errorf("traffic not switched back to %s: its targets did not all come back at %s", back, prev)
 		case r.env.Switch != nil:
-			r.info("rollback", "switching traffic back to the %s slot (%s)", back, prev)
-			if err := r.env.Switch(ctx, back, prev); err != nil {
+			version := r.slotVersion(back, prev)
+			r.info("rollback", "switching traffic back to the %s slot (%s)", back, version)
+			if err := r.env.Switch(ctx, back, version); err != nil {
 				why = fmt.Errorf("switching traffic back to %s: %w", back, err)
 			}
 		}
@@ -161,6 +162,26 @@ func (r *run) restoreBlueGreen(ctx context.Context, targets []Target, back strin
 		r.res.TrafficPercentage = 0
 	}
 	return r.restoreTargets(ctx, rest) && ok
+}
+
+// slotVersion is the version every target of slot runs now, or def when
+// they do not agree (or the slot has none).
+func (r *run) slotVersion(slot, def string) string {
+	version := ""
+	for _, t := range r.req.Targets {
+		if t.Slot != slot {
+			continue
+		}
+		v := r.outcome(t).Version
+		if version != "" && v != version {
+			return def
+		}
+		version = v
+	}
+	if version == "" {
+		return def
+	}
+	return version
 }
 
 // Rollback switches traffic from req.ActiveSlot back to the other slot and

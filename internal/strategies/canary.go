@@ -34,7 +34,7 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 	pending := Pending(NameCanary, req)
 	r.markSkipped(pending)
 	restore := func(ctx context.Context, targets []Target) bool {
-		return r.restore(ctx, targets, s.weightsUndo(r))
+		return r.restore(ctx, targets, s.weightsUndo(r)) && s.reinstate(ctx, r)
 	}
 
 	stages := s.cfg.Stages
@@ -163,11 +163,26 @@ func (s *CanaryStrategy) weightsUndo(r *run) *trafficUndo {
 	return u
 }
 
+// reinstate gives the paused release the version was rolled out on top of
+// its traffic share back, once its targets are restored: the router sent
+// the version's share to the rest of the fleet meanwhile.
+func (s *CanaryStrategy) reinstate(ctx context.Context, r *run) bool {
+	rel := r.req.Reinstate
+	if rel == nil || rel.Traffic <= 0 || r.env.Weights == nil {
+		return true
+	}
+	undo := &trafficUndo{
+		what: fmt.Sprintf("set router weights of %s back to %s%%", rel.Version, formatPercent(rel.Traffic)),
+		call: func(ctx context.Context) error { return r.env.Weights(ctx, rel.Version, rel.Traffic) },
+	}
+	return r.undoTraffic(ctx, undo) == nil
+}
+
 // Rollback sets the router weights of req.Version to req.PriorTraffic (0
-// on destroy), then redeploys
-// req.PreviousVersion to targets.
+// on destroy), then redeploys req.PreviousVersion to targets (a revert to
+// a paused release: what each ran then, and its weight back).
 func (s *CanaryStrategy) Rollback(ctx context.Context, req Request, env Env, targets []Target) *Result {
 	return rollbackOnly(ctx, NameCanary, req, env, targets, func(r *run, ctx context.Context) bool {
-		return r.restore(ctx, targets, s.weightsUndo(r))
+		return r.restore(ctx, targets, s.weightsUndo(r)) && s.reinstate(ctx, r)
 	})
 }

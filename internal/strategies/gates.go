@@ -153,27 +153,47 @@ func (r *run) pause(at float64, resume func(since time.Time) time.Time, phase st
 	return r.finalize()
 }
 
-// BackAtGate makes the result of an apply that resumed a paused rollout
-// (req.Gates.Paused) and failed a pause again when the failure left the
-// rollout where it was paused: no version abandoned, no rollback error, and
-// the saved version, traffic, active slot and every target's version those
-// of the pause. The gate then still holds: without an approval of the
-// version (or, for a time gate, once due, as before) the next apply goes
-// no further. Reported as failed instead, the gate would count as passed,
-// and the next apply would continue without the approval, or (blue/green)
-// top up the active slot with a version that was never switched to.
-func BackAtGate(req Request, prior Prior, saved Saved, res *Result) bool {
-	if !req.Gates.Paused || res.Success || res.Abandoned || len(res.RollbackErrors) > 0 ||
-		saved.Version != prior.Version || saved.Traffic != prior.Traffic || saved.ActiveSlot != prior.ActiveSlot {
-		return false
+// BackAtGate makes an apply that failed and left the rollout exactly where
+// a paused one was before it a pause again, and returns what state then
+// saves. That is a failed resume of the paused version (req.Gates.Paused),
+// or a newer version rolled out on top of a paused release
+// (req.Reinstate), when the failure abandoned nothing and restored every
+// target and the traffic: the saved version, previous version, traffic,
+// active slot and every target's version are those of the pause. The gate
+// then still holds: without an approval of the version (or, for a time
+// gate, once due) the next apply goes no further. Reported as failed
+// instead, the gate would count as passed, and the next apply would
+// continue without the approval, or (blue/green) top up the active slot
+// with a version that was never switched to.
+func BackAtGate(req Request, prior Prior, saved Saved, res *Result) (Saved, bool) {
+	if res.Success || res.Abandoned || len(res.RollbackErrors) > 0 || prior.Status != StatusPaused {
+		return saved, false
+	}
+	switch {
+	case req.Gates.Paused:
+		if saved.Version != prior.Version || saved.Traffic != prior.Traffic || saved.ActiveSlot != prior.ActiveSlot {
+			return saved, false
+		}
+	case req.Reinstate != nil:
+		if res.TrafficPercentage != req.PriorTraffic || saved.ActiveSlot != prior.ActiveSlot {
+			return saved, false
+		}
+	default:
+		return saved, false
 	}
 	for _, t := range req.Targets {
 		if saved.Versions[t.ID] != req.ran(t.ID) {
-			return false
+			return saved, false
 		}
 	}
 	res.Status = StatusPaused
-	res.PausedAt = prior.Traffic // a canary's gate; 0 before a blue/green switch
-	res.PausedSince, res.ResumeAt = req.Gates.Since, req.Gates.ResumeAt
-	return true
+	res.PausedAt = prior.PausedAt // a canary's gate; 0 before a blue/green switch
+	res.PausedSince, res.ResumeAt = prior.PausedSince, req.Gates.ResumeAt
+	if rel := req.Reinstate; rel != nil {
+		res.ResumeAt = rel.ResumeAt
+	}
+	return Saved{
+		Version: prior.Version, PreviousVersion: prior.PreviousVersion, Traffic: prior.Traffic,
+		Versions: saved.Versions, ActiveSlot: prior.ActiveSlot, Superseded: prior.Superseded,
+	}, true
 }

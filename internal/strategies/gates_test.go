@@ -31,7 +31,7 @@ func applyPlan(t *testing.T, f *fleet, clk *clock.Fake, strategy string, cfg Con
 	}
 	env := f.env(clk, nil)
 	if p.Revert {
-		res := s.Rollback(context.Background(), p.RevertRequest, env, p.Pending)
+		res := s.Rollback(context.Background(), p.RevertRequest, env, p.RevertTargets)
 		return res, SettleRevert(strategy, p, prior, res)
 	}
 	req := p.Request
@@ -53,7 +53,8 @@ func priorOf(strategy string, targets []Target, saved Saved, res *Result, now ti
 	return Prior{
 		Strategy: strategy, Version: saved.Version, PreviousVersion: saved.PreviousVersion,
 		Status: res.Status, Traffic: saved.Traffic, ActiveSlot: saved.ActiveSlot,
-		Targets: targets, Versions: saved.Versions, PausedSince: res.PausedSince, Now: now,
+		Targets: targets, Versions: saved.Versions, PausedAt: res.PausedAt, PausedSince: res.PausedSince, Now: now,
+		Superseded: saved.Superseded,
 	}
 }
 
@@ -316,7 +317,7 @@ func TestBackAtGate(t *testing.T) {
 	if res.Success || res.Status != StatusRolledBack || saved.Traffic != 25 {
 		t.Fatalf("failed stage 50: %+v saved %+v", res, saved)
 	}
-	if !BackAtGate(p.Request, prior, saved, res) || res.Status != StatusPaused || res.PausedAt != 25 || !res.ResumeAt.IsZero() {
+	if saved, back := BackAtGate(p.Request, prior, saved, res); !back || saved.Traffic != 25 || res.Status != StatusPaused || res.PausedAt != 25 || !res.ResumeAt.IsZero() {
 		t.Fatalf("rolled back to the gate, not paused there: %+v", res)
 	}
 	again := priorOf(NameCanary, targets, saved, res, clk.Now())
@@ -329,7 +330,7 @@ func TestBackAtGate(t *testing.T) {
 
 	// A failed measurement of the paused stage abandons the version.
 	abandoned := &Result{Status: StatusRolledBack, Abandoned: true}
-	if BackAtGate(p.Request, prior, Saved{Version: "v1", Traffic: 100}, abandoned) || abandoned.Status != StatusRolledBack {
+	if _, back := BackAtGate(p.Request, prior, Saved{Version: "v1", Traffic: 100}, abandoned); back || abandoned.Status != StatusRolledBack {
 		t.Errorf("an abandoned version is paused: %+v", abandoned)
 	}
 }
@@ -491,7 +492,8 @@ func TestCanaryResumeCancelledStaysPaused(t *testing.T) {
 		t.Errorf("the cancelled resume deployed %d targets", got-deploys)
 	}
 	saved = Settle(NameCanary, req, prior, res)
-	if !BackAtGate(req, prior, saved, res) || res.PausedAt != 25 || saved.Traffic != 25 || saved.Version != "v2" || saved.PreviousVersion != "v1" {
+	saved, back := BackAtGate(req, prior, saved, res)
+	if !back || res.PausedAt != 25 || saved.Traffic != 25 || saved.Version != "v2" || saved.PreviousVersion != "v1" {
 		t.Errorf("after the cancelled resume: status %s at %g, saved %+v; want paused at 25 as before", res.Status, res.PausedAt, saved)
 	}
 }
@@ -558,5 +560,97 @@ func TestResumeAtFollowsTheConfiguration(t *testing.T) {
 	res, _ = applyPlan(t, f, clk, NameCanary, long, p, prior)
 	if res.Status != StatusPaused || !res.PausedSince.Equal(epoch) || !res.ResumeAt.Equal(epoch.Add(24*time.Hour)) || f.version("t2") != "v3" {
 		t.Errorf("repair at the gate: %s since %v resume %v, t2 %s; want paused since %v until %v", res.Status, res.PausedSince, res.ResumeAt, f.version("t2"), epoch, epoch.Add(24*time.Hour))
+	}
+}
+
+// TestRevertToAPausedRelease: v2 paused at its manual gate at 25 %, then
+// v3 on top of it, paused at 50 %. Setting version back to v2 restores v2
+// as it was: its targets (t1..t5), the others back to what they ran before
+// v3 (v1), its weight of 25 % and its pause at 25. Without an approval of
+// v2 nothing moves on; approved, it continues.
+func TestRevertToAPausedRelease(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 20, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := gatedCanary()
+	cfg.Canary.Gates = []Gate{{At: 25}, {At: 50}}
+	prior := Prior{Strategy: NameCanary, Version: "v1", Status: StatusCompleted, Traffic: 100, Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
+	res, saved := applyPlan(t, f, clk, NameCanary, cfg, NewPlan(NameCanary, cfg, "v2", targets, prior), prior)
+	if res.Status != StatusPaused || res.PausedAt != 25 {
+		t.Fatalf("v2 not paused at 25: %+v", res)
+	}
+	prior = priorOf(NameCanary, targets, saved, res, epoch)
+	since := res.PausedSince
+
+	clk.Set(epoch.Add(time.Hour))
+	v3 := cfg
+	v3.Approve = &Approval{Version: "v3", Through: 25}
+	res, saved = applyPlan(t, f, clk, NameCanary, v3, NewPlan(NameCanary, v3, "v3", targets, prior), prior)
+	if res.Status != StatusPaused || res.PausedAt != 50 || saved.PreviousVersion != "v2" || len(f.deployed("v3")) != 10 {
+		t.Fatalf("v3 not paused at 50 on top of v2: %+v saved %+v, v3 on %v", res, saved, f.deployed("v3"))
+	}
+	prior = priorOf(NameCanary, targets, saved, res, clk.Now())
+	mark := len(f.log)
+
+	p := NewPlan(NameCanary, cfg, "v2", targets, prior)
+	if !p.Revert || !slices.Equal(ids(p.Pending), idRange(1, 5)) || !slices.Equal(ids(p.RevertTargets), idRange(1, 10)) {
+		t.Fatalf("revert plans v2 on %v, restores %v (revert %t); want t1..t5, t1..t10", ids(p.Pending), ids(p.RevertTargets), p.Revert)
+	}
+	if p.Request.PreviousVersion != "v1" {
+		t.Errorf("the revert plans previous_version %q, want v1 (v2's own)", p.Request.PreviousVersion)
+	}
+	res, saved = applyPlan(t, f, clk, NameCanary, cfg, p, prior)
+	if !res.Success || res.Status != StatusPaused || res.PausedAt != 25 || !res.PausedSince.Equal(since) {
+		t.Fatalf("revert: %s at %g since %v, errors %v; want paused at 25 since %v", res.Status, res.PausedAt, res.PausedSince, res.Errors, since)
+	}
+	if saved.Version != "v2" || saved.PreviousVersion != "v1" || saved.Traffic != 25 || len(saved.Superseded) != 0 {
+		t.Errorf("revert saves %+v, want v2 (previous v1) at 25%% with nothing superseded", saved)
+	}
+	if calls := f.log[mark:]; len(calls) == 0 || calls[0] != "weights v3 0" || calls[len(calls)-1] != "weights v2 25" {
+		t.Errorf("revert calls %v: want v3's weight to 0 first and v2's back to 25 last", calls)
+	}
+	for _, id := range idRange(1, 20) {
+		want := "v1"
+		if slices.Contains(idRange(1, 5), id) {
+			want = "v2"
+		}
+		if f.version(id) != want {
+			t.Errorf("%s runs %s after the revert, want %s", id, f.version(id), want)
+		}
+	}
+	prior = priorOf(NameCanary, targets, saved, res, clk.Now())
+	if p := NewPlan(NameCanary, cfg, "v2", targets, prior); p.Work() {
+		t.Errorf("v2 restored at its gate went on unapproved: %v", ids(p.Pending))
+	}
+	approved := cfg
+	approved.Approve = &Approval{Version: "v2", Through: 25}
+	if p := NewPlan(NameCanary, approved, "v2", targets, prior); !slices.Equal(ids(p.Pending), idRange(6, 10)) {
+		t.Errorf("v2 approved through 25 plans %v, want t6..t10 (up to its gate at 50)", ids(p.Pending))
+	}
+}
+
+// TestFailedReleaseOnAPausedOneLeavesThePause: v3 fails on top of v2
+// paused at 25 % and rolls everything back: v2 is paused at 25 % as
+// before, with its weight.
+func TestFailedReleaseOnAPausedOneLeavesThePause(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 20, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := gatedCanary()
+	cfg.Canary.Gates = []Gate{{At: 25}}
+	prior := Prior{Strategy: NameCanary, Version: "v1", Status: StatusCompleted, Traffic: 100, Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
+	res, saved := applyPlan(t, f, clk, NameCanary, cfg, NewPlan(NameCanary, cfg, "v2", targets, prior), prior)
+	prior = priorOf(NameCanary, targets, saved, res, epoch)
+	f.deployErr["t3@v3"] = errBoom
+	p := NewPlan(NameCanary, cfg, "v3", targets, prior)
+	req := p.Request
+	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
+	res = mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(context.Background(), req, f.env(clk, nil))
+	saved, back := BackAtGate(req, prior, Settle(NameCanary, req, prior, res), res)
+	if !back || res.Status != StatusPaused || res.PausedAt != 25 || saved.Version != "v2" || saved.PreviousVersion != "v1" || saved.Traffic != 25 {
+		t.Fatalf("v3 failed on paused v2: back %t, %s at %g, saved %+v; want v2 paused at 25 as before", back, res.Status, res.PausedAt, saved)
+	}
+	if got := f.calls("weights"); got[len(got)-1] != "weights v2 25" {
+		t.Errorf("weights %v: want v2's share put back last", got)
 	}
 }

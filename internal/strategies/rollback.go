@@ -67,6 +67,9 @@ func (r *run) restoreTo(t Target) string {
 	if v := r.req.ran(t.ID); v != "" && !r.toPrevious {
 		return v
 	}
+	if rel := r.req.Reinstate; rel != nil && r.toPrevious {
+		return rel.RestoreTo(t.ID)
+	}
 	return r.req.PreviousVersion
 }
 

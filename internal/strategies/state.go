@@ -1,6 +1,9 @@
 package strategies
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // The rules about what the fleet runs and what state may claim about it.
 // The provider translates Terraform values to and from these; every
@@ -18,13 +21,79 @@ type Prior struct {
 	ActiveSlot      string  // blue/green
 	Targets         []Target
 	Versions        map[string]string // target_versions
-	// PausedSince is when the gate a paused rollout waits at was reached:
-	// a time gate opens its current wait later.
+	// PausedAt is the gate a paused rollout waits at (paused_at), and
+	// PausedSince when it was reached: a time gate opens its current wait
+	// later.
+	PausedAt    float64
 	PausedSince time.Time
+	// Superseded are the paused releases newer versions were rolled out on
+	// top of, the most recent last: a revert to one restores it.
+	Superseded []Release
 	// Now is the time the plan decides at: the time of the refresh it was
 	// made from (or of the last apply), never the apply's clock, so that a
 	// saved plan applied later does what it showed.
 	Now time.Time
+}
+
+// Release is a rollout paused at a gate that a newer version was rolled
+// out on top of: what a revert to it, or a failure of the newer version,
+// restores.
+type Release struct {
+	Version         string    `json:"version"`
+	PreviousVersion string    `json:"previous_version,omitempty"`
+	PausedAt        float64   `json:"paused_at"`
+	Traffic         float64   `json:"traffic"`
+	Since           time.Time `json:"paused_since"`
+	ActiveSlot      string    `json:"active_slot,omitempty"`
+	// Versions are what the targets that did not run PreviousVersion ran
+	// (by id), the release's own targets among them.
+	Versions map[string]string `json:"versions,omitempty"`
+	// ResumeAt is when its gate opens by the configuration now (zero for a
+	// manual gate); the plan computes it.
+	ResumeAt time.Time `json:"-"`
+}
+
+// maxSuperseded bounds the paused releases state remembers.
+const maxSuperseded = 5
+
+// release is the paused rollout prior describes, as a Release.
+func (p Prior) release() Release {
+	rel := Release{
+		Version: p.Version, PreviousVersion: p.PreviousVersion, PausedAt: p.PausedAt, Traffic: p.Traffic,
+		Since: p.PausedSince, ActiveSlot: p.ActiveSlot, Versions: map[string]string{},
+	}
+	for _, t := range p.Targets {
+		if v := p.Versions[t.ID]; v != "" && v != p.PreviousVersion {
+			rel.Versions[t.ID] = v
+		}
+	}
+	return rel
+}
+
+// RestoreTo is what a revert to rel puts back on target id: what it ran
+// when rel was superseded, or rel's previous version (rel itself when that
+// is unknown).
+func (rel *Release) RestoreTo(id string) string {
+	if v, ok := rel.Versions[id]; ok {
+		return v
+	}
+	if rel.PreviousVersion != "" {
+		return rel.PreviousVersion
+	}
+	return rel.Version
+}
+
+// superseding is the stack of paused releases after a rollout on top of
+// prior that pushed rel (nil: none), at most maxSuperseded, oldest first.
+func superseding(stack []Release, rel *Release) []Release {
+	if rel == nil {
+		return stack
+	}
+	out := append(slices.Clone(stack), *rel)
+	if len(out) > maxSuperseded {
+		out = out[len(out)-maxSuperseded:]
+	}
+	return out
 }
 
 // Unknown returns the targets of req whose version before the apply Current
@@ -82,9 +151,14 @@ type Plan struct {
 	// the saved one was paused or had failed. The apply takes the
 	// abandoned version's traffic away, then puts version back on Pending
 	// (the targets running the abandoned one): no stages, gates or bakes.
-	// RevertRequest is what it hands to Strategy.Rollback.
+	// RevertRequest is what it hands to Strategy.Rollback, with
+	// RevertTargets: every target running the abandoned version. Pending
+	// are those of them that get version back; when version was itself a
+	// paused release (RevertRequest.Reinstate) the others get back what
+	// they ran before.
 	Revert        bool
 	RevertRequest Request
+	RevertTargets []Target
 }
 
 // Work reports whether the apply calls the fleet at all. When it does not,
@@ -107,7 +181,7 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 	}
 	p := Plan{VersionChanged: prior.Version != version}
 	req.Current = KnownVersions(prior.Targets, prior.Versions, targets)
-	if revert, ok := revertPlan(strategy, version, targets, req.Current, prior); ok {
+	if revert, ok := revertPlan(strategy, cfg, version, targets, req.Current, prior); ok {
 		return revert
 	}
 	req.PreviousVersion = prior.PreviousVersion
@@ -117,10 +191,14 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 	req.Gates.Paused = prior.Status == StatusPaused && !p.VersionChanged && prior.Strategy == strategy
 	if req.Gates.Paused {
 		req.Gates.Since = prior.PausedSince
-		if strategy == NameCanary {
-			req.Gates.ResumeAt = cfg.Canary.resumeAt(prior.Traffic, prior.PausedSince)
-		}
+		req.Gates.ResumeAt = resumeAt(strategy, cfg, prior.release())
 		req.Gates.Due = !req.Gates.ResumeAt.IsZero() && !prior.Now.Before(req.Gates.ResumeAt)
+	}
+	if p.VersionChanged && prior.Status == StatusPaused && prior.Strategy == strategy {
+		// On top of a paused release: a failure puts it back as it was.
+		rel := prior.release()
+		rel.ResumeAt = resumeAt(strategy, cfg, rel)
+		req.Reinstate = &rel
 	}
 	if strategy == NameBlueGreen && prior.ActiveSlot != "" {
 		req.ActiveSlot = prior.ActiveSlot
@@ -164,6 +242,15 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 	return p
 }
 
+// resumeAt is when the gate rel is paused at opens by cfg (zero for a
+// manual gate): only a canary has time gates.
+func resumeAt(strategy string, cfg Config, rel Release) time.Time {
+	if strategy != NameCanary {
+		return time.Time{}
+	}
+	return cfg.Canary.resumeAt(rel.PausedAt, rel.Since)
+}
+
 // gated cuts a canary's pending targets at the first closed gate: the
 // targets the stages up to it deploy, in rollout order.
 func gated(strategy string, cfg Config, req Request, pending []Target) []Target {
@@ -196,20 +283,36 @@ func opened(strategy string, cfg Config, req Request) bool {
 
 // revertPlan is the plan of version set back to the saved
 // previous_version while the rollout of the saved version is paused or has
-// failed (DESIGN §4.3): the abandoned version's traffic goes first, then
-// every target running it gets version back.
-func revertPlan(strategy, version string, targets []Target, current map[string]string, prior Prior) (Plan, bool) {
+// failed: the abandoned version's traffic goes first, then every target
+// running it gets back what it ran. When version was itself a paused
+// release that the saved one was rolled out on top of, it is restored as
+// it was (its targets, its traffic share, its pause and previous_version);
+// otherwise version goes on every target running the abandoned one.
+func revertPlan(strategy string, cfg Config, version string, targets []Target, current map[string]string, prior Prior) (Plan, bool) {
 	if version != prior.PreviousVersion || version == prior.Version || prior.Strategy != strategy ||
 		(prior.Status != StatusPaused && prior.Status != StatusFailed) {
 		return Plan{}, false
 	}
+	var rel *Release
+	if n := len(prior.Superseded); n > 0 && prior.Superseded[n-1].Version == version {
+		r := prior.Superseded[n-1]
+		r.ResumeAt = resumeAt(strategy, cfg, r)
+		rel = &r
+	}
 	p := Plan{VersionChanged: true, Revert: true}
-	// The version before the one restored is not known: previous_version
-	// becomes null, so that destroy never deploys the abandoned version
-	// (nor the live one) again.
+	// Without a paused release to restore, the version before the one
+	// restored is not known: previous_version becomes null, so that
+	// destroy never deploys the abandoned version (nor the live one) again.
 	p.Request = Request{Version: version, Targets: targets, Current: current}
+	if rel != nil {
+		p.Request.PreviousVersion = rel.PreviousVersion
+	}
 	for _, t := range targets {
-		if current[t.ID] == prior.Version {
+		if current[t.ID] != prior.Version {
+			continue
+		}
+		p.RevertTargets = append(p.RevertTargets, t)
+		if rel == nil || rel.RestoreTo(t.ID) == version {
 			p.Pending = append(p.Pending, t)
 		}
 	}
@@ -220,6 +323,7 @@ func revertPlan(strategy, version string, targets []Target, current map[string]s
 		Current:         current,
 		PriorTraffic:    prior.Traffic,
 		AutoRollback:    true,
+		Reinstate:       rel,
 	}
 	if strategy == NameBlueGreen {
 		// Traffic moved to the abandoned version only if its slot serves.
@@ -248,6 +352,8 @@ type Saved struct {
 	// Versions is target_versions: what each listed target reports.
 	Versions   map[string]string
 	ActiveSlot string
+	// Superseded: Prior.Superseded after the apply.
+	Superseded []Release
 }
 
 // Settle decides what an apply of req (strategy, on top of prior) that
@@ -259,6 +365,11 @@ func Settle(strategy string, req Request, prior Prior, res *Result) Saved {
 		slot = req.ActiveSlot
 	}
 	s := Saved{Version: req.Version, PreviousVersion: req.PreviousVersion, Traffic: res.TrafficPercentage, Versions: fleet, ActiveSlot: slot}
+	// A paused release stays below the version until it completes.
+	s.Superseded = superseding(prior.Superseded, req.Reinstate)
+	if res.Status == StatusCompleted {
+		s.Superseded = nil
+	}
 	if res.Success {
 		return s
 	}
@@ -293,7 +404,16 @@ func SettleRevert(strategy string, p Plan, prior Prior, res *Result) Saved {
 	if slot == "" {
 		slot = prior.ActiveSlot
 	}
-	s := Saved{Version: req.Version, PreviousVersion: req.PreviousVersion, Versions: fleet, ActiveSlot: slot}
+	s := Saved{Version: req.Version, PreviousVersion: req.PreviousVersion, Versions: fleet, ActiveSlot: slot, Superseded: prior.Superseded}
+	if rel := p.RevertRequest.Reinstate; rel != nil && res.Success {
+		// The paused release is back as it was.
+		s.Traffic, s.Superseded = rel.Traffic, prior.Superseded[:len(prior.Superseded)-1]
+		if rel.ActiveSlot != "" {
+			s.ActiveSlot = rel.ActiveSlot
+		}
+		res.Status, res.PausedAt, res.PausedSince, res.ResumeAt = StatusPaused, rel.PausedAt, rel.Since, rel.ResumeAt
+		return s
+	}
 	if !res.Success {
 		s.Version = HonestVersion(req.Version, fleet, ActiveTargets(strategy, req.Targets, slot))
 		if s.Version == prior.Version {

@@ -154,6 +154,10 @@ type Request struct {
 	Analysis Analysis
 	// Gates says which gates may open in this apply.
 	Gates Opening
+	// Reinstate is the paused release Version was rolled out on top of:
+	// a revert to it (Rollback) puts back on each target what it ran then,
+	// and a failure or a revert gives it back its traffic share.
+	Reinstate *Release
 }
 
 // TargetOutcome is what happened to one target.
