@@ -171,17 +171,7 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 		r.revert(ctx, spec, env, p, prior, &plan, resp)
 		return
 	}
-	// Targets state knows nothing about (added, or at another address) are
-	// read first: a rollback puts back what they ran.
-	if unknown := strategies.Unknown(rq); len(unknown) > 0 {
-		rq.Before, _ = strategies.ReadVersions(ctx, unknown, env)
-	}
-	tflog.Info(ctx, "rollout starting", map[string]any{"deployment": spec.name, "version": spec.version, "strategy": spec.strategy, "previous_version": rq.PreviousVersion, "changed_targets": len(p.Pending)})
-	res := r.execute(ctx, spec, env, rq)
-	saved := strategies.Settle(spec.strategy, rq, prior, res)
-	// A failure that left everything as a paused rollout had it is paused
-	// again.
-	saved, _ = strategies.BackAtGate(rq, prior, saved, res)
+	res, saved := r.rollout(ctx, spec, env, rq, prior, len(p.Pending))
 	if !res.Success {
 		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, rq.PreviousVersion, nextAfterFailure(spec, res, saved, true)))
 	}
@@ -190,6 +180,23 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	pausedWarning(spec, res, &resp.Diagnostics)
 	resp.Diagnostics.Append(r.applied(res, saved).write(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// rollout runs the planned request rq on top of prior and returns the
+// result and what state saves.
+func (r *deploymentResource) rollout(ctx context.Context, spec *deploymentSpec, env strategies.Env, rq strategies.Request, prior strategies.Prior, changed int) (*strategies.Result, strategies.Saved) {
+	// Targets state knows nothing about (added, or at another address) are
+	// read first: a rollback puts back what they ran.
+	if unknown := strategies.Unknown(rq); len(unknown) > 0 {
+		rq.Before, _ = strategies.ReadVersions(ctx, unknown, env)
+	}
+	tflog.Info(ctx, "rollout starting", map[string]any{"deployment": spec.name, "version": spec.version, "strategy": spec.strategy, "previous_version": rq.PreviousVersion, "changed_targets": changed})
+	res := r.execute(ctx, spec, env, rq)
+	saved := strategies.Settle(spec.strategy, rq, prior, res)
+	// A failure that left everything as a paused rollout had it is paused
+	// again.
+	saved, _ = strategies.BackAtGate(rq, prior, saved, res)
+	return res, saved
 }
 
 // applied is the private state an apply that ended with res, saving
@@ -216,9 +223,18 @@ func (r *deploymentResource) revert(ctx context.Context, spec *deploymentSpec, e
 	tflog.Info(ctx, "reverting", map[string]any{"deployment": spec.name, "abandoned": prior.Version, "version": spec.version, "changed_targets": len(p.Pending), "targets": len(p.RevertTargets)})
 	res := strategy.Rollback(ctx, rq, env, p.RevertTargets)
 	saved := strategies.SettleRevert(spec.strategy, p, prior, res)
+	abandoned := prior.Version
+	if res.Success && p.FollowUp != nil {
+		// What the next plan would do on the reverted fleet (targets added
+		// in this apply, a restored pause's repair), done now.
+		after := strategies.PriorAfter(spec.strategy, spec.targets, saved, res, prior.Now)
+		follow := strategies.NewPlan(spec.strategy, spec.config, spec.version, spec.targets, after)
+		res, saved = r.rollout(ctx, spec, env, r.request(spec, follow.Request), after, len(follow.Pending))
+		abandoned = follow.Request.PreviousVersion
+	}
 	r.applyResult(plan, spec, res, saved)
 	if !res.Success {
-		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, prior.Version, nextAfterFailure(spec, res, saved, true)))
+		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, abandoned, nextAfterFailure(spec, res, saved, true)))
 	}
 	pausedWarning(spec, res, &resp.Diagnostics)
 	resp.Diagnostics.Append(r.applied(res, saved).write(ctx, resp.Private)...)

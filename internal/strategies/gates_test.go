@@ -32,7 +32,13 @@ func applyPlan(t *testing.T, f *fleet, clk *clock.Fake, strategy string, cfg Con
 	env := f.env(clk, nil)
 	if p.Revert {
 		res := s.Rollback(context.Background(), p.RevertRequest, env, p.RevertTargets)
-		return res, SettleRevert(strategy, p, prior, res)
+		saved := SettleRevert(strategy, p, prior, res)
+		if !res.Success || p.FollowUp == nil {
+			return res, saved
+		}
+		// As the provider does: then what the next plan would do.
+		after := PriorAfter(strategy, p.Request.Targets, saved, res, prior.Now)
+		return applyPlan(t, f, clk, strategy, cfg, NewPlan(strategy, cfg, p.Request.Version, p.Request.Targets, after), after)
 	}
 	req := p.Request
 	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
@@ -652,5 +658,44 @@ func TestFailedReleaseOnAPausedOneLeavesThePause(t *testing.T) {
 	}
 	if got := f.calls("weights"); got[len(got)-1] != "weights v2 25" {
 		t.Errorf("weights %v: want v2's share put back last", got)
+	}
+}
+
+// TestRevertDeploysTargetsAddedWithIt: a blue/green paused before its
+// switch, a newer version on top of it, then version set back together
+// with a target added to the idle slot: the revert restores the paused
+// release and deploys it to the new target too, so the next plan is
+// empty.
+func TestRevertDeploysTargetsAddedWithIt(t *testing.T) {
+	t.Parallel()
+	f, all := newFleet(t, 6, "v1")
+	for i := range all {
+		all[i].Slot = SlotGreen
+		if i%2 == 1 {
+			all[i].Slot = SlotBlue
+		}
+	}
+	targets := all[1:]
+	clk := clock.NewFake(epoch)
+	cfg := DefaultConfig()
+	cfg.BlueGreen.PauseBeforeSwitch = true
+	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, Prior{}), Prior{})
+	prior := priorOf(NameBlueGreen, targets, saved, res, epoch)
+	res, saved = applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v3", targets, prior), prior)
+	if res.Status != StatusPaused || len(saved.Superseded) != 1 {
+		t.Fatalf("v3 on top of paused v2: %s, superseded %v", res.Status, saved.Superseded)
+	}
+	prior = priorOf(NameBlueGreen, targets, saved, res, epoch)
+
+	p := NewPlan(NameBlueGreen, cfg, "v2", all, prior)
+	if !p.Revert || p.FollowUp == nil || !slices.Contains(ids(p.Pending), all[0].ID) {
+		t.Fatalf("revert with a new idle target: revert %t, follow-up %t, pending %v", p.Revert, p.FollowUp != nil, ids(p.Pending))
+	}
+	res, saved = applyPlan(t, f, clk, NameBlueGreen, cfg, p, prior)
+	if !res.Success || res.Status != StatusPaused || saved.Version != "v2" || f.version(all[0].ID) != "v2" {
+		t.Fatalf("revert: %s %v, saved %+v, %s runs %s", res.Status, res.Errors, saved, all[0].ID, f.version(all[0].ID))
+	}
+	if p := NewPlan(NameBlueGreen, cfg, "v2", all, priorOf(NameBlueGreen, all, saved, res, epoch)); p.Work() {
+		t.Errorf("after the revert the plan still deploys %v", ids(p.Pending))
 	}
 }

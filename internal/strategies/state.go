@@ -1,6 +1,7 @@
 package strategies
 
 import (
+	"maps"
 	"slices"
 	"time"
 )
@@ -159,6 +160,11 @@ type Plan struct {
 	Revert        bool
 	RevertRequest Request
 	RevertTargets []Target
+	// FollowUp is what the apply does once the revert succeeded, when the
+	// next plan would do something on the fleet the revert leaves: deploy
+	// targets added in the same apply, repair a restored paused release at
+	// its gate. Its pending targets are in Pending too.
+	FollowUp *Plan
 }
 
 // Work reports whether the apply calls the fleet at all. When it does not,
@@ -182,6 +188,16 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 	p := Plan{VersionChanged: prior.Version != version}
 	req.Current = KnownVersions(prior.Targets, prior.Versions, targets)
 	if revert, ok := revertPlan(strategy, cfg, version, targets, req.Current, prior); ok {
+		follow := NewPlan(strategy, cfg, version, targets, afterRevert(strategy, revert, prior))
+		if follow.Work() {
+			revert.FollowUp = &follow
+			for _, t := range follow.Pending {
+				if !slices.ContainsFunc(revert.Pending, func(p Target) bool { return p.ID == t.ID }) {
+					revert.Pending = append(revert.Pending, t)
+				}
+			}
+			revert.Unread = follow.Unread
+		}
 		return revert
 	}
 	req.PreviousVersion = prior.PreviousVersion
@@ -337,6 +353,46 @@ func revertPlan(strategy string, cfg Config, version string, targets []Target, c
 	p.RevertRequest = rq
 	p.TrafficOwed = strategy != NameRolling
 	return p, true
+}
+
+// afterRevert is the state a successful revert p of prior leaves: what the
+// apply plans its follow-up on.
+func afterRevert(strategy string, p Plan, prior Prior) Prior {
+	rq := p.RevertRequest
+	versions := maps.Clone(p.Request.Current)
+	for _, t := range p.RevertTargets {
+		versions[t.ID] = p.Request.Version
+		if rq.Reinstate != nil {
+			versions[t.ID] = rq.Reinstate.RestoreTo(t.ID)
+		}
+	}
+	saved := Saved{Version: p.Request.Version, PreviousVersion: p.Request.PreviousVersion, Versions: versions, ActiveSlot: prior.ActiveSlot}
+	res := &Result{Success: true, Status: StatusRolledBack}
+	if rq.ActiveSlot != "" {
+		// The abandoned version's slot served: the revert switched back.
+		saved.ActiveSlot = IdleSlot(rq.ActiveSlot)
+	}
+	if rel := rq.Reinstate; rel != nil {
+		saved.Traffic, saved.Superseded = rel.Traffic, prior.Superseded[:len(prior.Superseded)-1]
+		if rel.ActiveSlot != "" {
+			saved.ActiveSlot = rel.ActiveSlot
+		}
+		res.Status, res.PausedAt, res.PausedSince = StatusPaused, rel.PausedAt, rel.Since
+	} else {
+		saved.Superseded = prior.Superseded
+		saved.Traffic = trafficOn(strategy, saved.Version, p.Request.Targets, versions, 0)
+	}
+	return PriorAfter(strategy, p.Request.Targets, saved, res, prior.Now)
+}
+
+// PriorAfter is the state an apply that ended with res and saved saved
+// leaves, as the next plan (made at now) sees it.
+func PriorAfter(strategy string, targets []Target, saved Saved, res *Result, now time.Time) Prior {
+	return Prior{
+		Strategy: strategy, Version: saved.Version, PreviousVersion: saved.PreviousVersion, Status: res.Status,
+		Traffic: saved.Traffic, ActiveSlot: saved.ActiveSlot, Targets: targets, Versions: saved.Versions,
+		PausedAt: res.PausedAt, PausedSince: res.PausedSince, Superseded: saved.Superseded, Now: now,
+	}
 }
 
 // Saved is what state records after an apply.
