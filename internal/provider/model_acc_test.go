@@ -64,7 +64,10 @@ package provider
 //	   abandoned version), restores those it deployed (auto_rollback), and
 //	   leaves a pause as it was (version, paused_at, previous_version,
 //	   traffic_percentage);
-//	i) without analysis, a successful apply saves analysis_results null.
+//	i) without analysis, a successful apply saves analysis_results null;
+//	j) when the plan after a successful apply is empty and the rollout is
+//	   not paused, every configured target (blue/green: of the serving
+//	   slot) without a fault runs the configured version.
 //
 // The driver controls the web check analysis measures (passing, failing
 // for a version, or slow) and how long deploys of a version take, and
@@ -767,6 +770,7 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 	switch pcode {
 	case 0:
 		m.converged = true
+		m.checkRuns(pout, m.state())
 		if st := m.state(); st.due() && m.timeGateAt(st) {
 			m.violate("g: plan empty after a time gate's wait", pout, "paused at %v%% with resume_at %s, now %s: the first plan after resume_at continues the rollout",
 				st.pausedAt(), *st.ResumeAt, time.Now().UTC().Format(time.RFC3339))
@@ -781,10 +785,53 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 		kind := "d: plan not empty after a successful apply"
 		if revert {
 			kind = "d: plan not empty after a revert"
+			if left := m.leftAlone(pre, post); len(left) > 0 && m.pauses[m.cfg.Version] == nil {
+				kind += " that left targets running neither version"
+				m.logf("    (the revert left %s alone)", strings.Join(left, ", "))
+			}
 		}
 		m.violate(kind, pout, "plan -detailed-exitcode exited 2 after a successful apply on an unchanged fleet:\n%s", planDiff(pout))
 	default:
 		m.violate("d: plan failed after a successful apply", pout, "plan -detailed-exitcode exited %d: %s", pcode, firstError(pout))
+	}
+}
+
+// leftAlone lists the configured targets that ran neither the version
+// reverted to nor the abandoned one (a revert leaves them alone) and do
+// not run the version after it.
+func (m *modelRun) leftAlone(pre, post worldSnap) []string {
+	var out []string
+	for _, t := range m.cfg.Targets {
+		if v := post.versions[t.Fleet]; v != m.cfg.Version && pre.versions[t.Fleet] == v && !m.stale[t.Fleet] {
+			if _, faulted := m.faults[t.Fleet]; !faulted {
+				out = append(out, t.Fleet+"="+v)
+			}
+		}
+	}
+	return out
+}
+
+// checkRuns is invariant j: when the plan after a successful apply is
+// empty and the rollout is not paused, every configured target (blue/green:
+// of the serving slot) runs the configured version, but those a fault
+// keeps from it.
+func (m *modelRun) checkRuns(out string, st modelState) {
+	c := &m.cfg
+	if !st.present || st.paused() || !c.ExpectVersion || len(m.stale) > 0 {
+		return
+	}
+	fleet := m.f.Versions()
+	var off []string
+	for _, t := range c.Targets {
+		if c.Strategy == "blue_green" && (st.ActiveSlot == nil || t.Slot != *st.ActiveSlot) {
+			continue
+		}
+		if _, faulted := m.faults[t.Fleet]; !faulted && fleet[t.Fleet] != c.Version {
+			off = append(off, t.Fleet+" runs "+fleet[t.Fleet])
+		}
+	}
+	if len(off) > 0 {
+		m.violate("j: plan empty while targets do not run the version", out, "%s of %s, %s: %s", c.Strategy, c.Version, stateSummary(st), strings.Join(off, ", "))
 	}
 }
 

@@ -84,7 +84,27 @@ func (g *modelGen) opInterrupt() (mStep, bool) {
 	if c.hasGates() && g.prev != "" && g.prev != c.Version {
 		points = append(points, "revert", "revert")
 	}
-	in := &mInterrupt{Point: pick(g, points), Signal: g.chance(0.65), Nth: 1}
+	point := pick(g, points)
+	if point == "resume" && g.chance(0.6) {
+		return g.pauseFirst("interrupt", func() mStep { return g.interruptAt(point) }), true
+	}
+	return g.interruptAt(point), true
+}
+
+// pauseFirst is a step that rolls out a new version without approval (it
+// pauses at its first gate), then is the op's step.
+func (g *modelGen) pauseFirst(op string, then func() mStep) mStep {
+	c := &g.cfg
+	c.ApproveVersion, c.ApproveThrough = "", ""
+	c.Version = g.newVersion()
+	g.pending = append(g.pending, pendingStep{op, then})
+	return mStep{Variant: "pause first", Desc: "version → " + c.Version + ", no approval (it pauses at its first gate)", CLI: cliApply}
+}
+
+// interruptAt is opInterrupt's step at point.
+func (g *modelGen) interruptAt(point string) mStep {
+	c := &g.cfg
+	in := &mInterrupt{Point: point, Signal: g.chance(0.65), Nth: 1}
 	hang := modelSignalHang
 	if !in.Signal {
 		hang = modelTimeoutHang
@@ -133,7 +153,7 @@ func (g *modelGen) opInterrupt() (mStep, bool) {
 	if in.Signal {
 		how = "sigint"
 	}
-	return mStep{Variant: in.Point + "/" + how, Desc: desc, World: world, CLI: cliApply, Interrupt: in, After: []mAction{{Kind: "calm"}}}, true
+	return mStep{Variant: in.Point + "/" + how, Desc: desc, World: world, CLI: cliApply, Interrupt: in, After: []mAction{{Kind: "calm"}}}
 }
 
 // opEditGate edits the canary's gates without a new version: while the
@@ -144,6 +164,15 @@ func (g *modelGen) opEditGate() (mStep, bool) {
 	if c.Strategy != "canary" || len(c.Gates) == 0 {
 		return mStep{}, false
 	}
+	if g.chance(0.5) {
+		return g.pauseFirst("edit-gate", g.editGate), true
+	}
+	return g.editGate(), true
+}
+
+// editGate is opEditGate's edit.
+func (g *modelGen) editGate() mStep {
+	c := &g.cfg
 	stages := c.stageList()
 	var free []int
 	for _, st := range stages[:len(stages)-1] {
@@ -196,7 +225,7 @@ func (g *modelGen) opEditGate() (mStep, bool) {
 	if desc == "" {
 		desc = fmt.Sprintf("gate %s → %s", old, c.Gates[i])
 	}
-	return mStep{Variant: kind, Desc: desc + " (version unchanged)", CLI: cliApply}, true
+	return mStep{Variant: kind, Desc: desc + " (version unchanged)", CLI: cliApply}
 }
 
 // opUnknownGates routes the gates, their waits or approve.version through
@@ -345,6 +374,18 @@ func (g *modelGen) opGatePlan() (mStep, bool) {
 	first := c.clone()
 	c.Gates[0].Wait = modelPlanWaits[1]
 	desc = append(desc, fmt.Sprintf("version → %s pausing at %s; saved plan with its wait → %s", c.Version, first.Gates[0], c.Gates[0].Wait))
+	// Then the wait is shortened, so that later pauses at the gate do not
+	// keep the driver waiting for it.
+	g.pending = append(g.pending, pendingStep{"edit-gate", func() mStep {
+		c := &g.cfg
+		i := slices.IndexFunc(c.Gates, func(x mGate) bool { return x.Wait == modelPlanWaits[1] })
+		if i < 0 {
+			return mStep{Variant: "shorter", Desc: "configuration unchanged", CLI: cliApply}
+		}
+		old := c.Gates[i]
+		c.Gates[i].Wait = modelShortWaits[0]
+		return mStep{Variant: "shorter", Desc: fmt.Sprintf("gate %s → %s (version unchanged)", old, c.Gates[i]), CLI: cliApply}
+	}})
 	return mStep{Desc: strings.Join(desc, ", "), World: []mAction{{Kind: "clear"}}, CLI: cliPlanAcross, First: &first}, true
 }
 
