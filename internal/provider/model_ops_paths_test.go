@@ -29,7 +29,11 @@ const (
 func (g *modelGen) opAnalysis() (mStep, bool) {
 	c := &g.cfg
 	var desc string
-	if c.Analysis && g.chance(0.5) {
+	variant := "add"
+	if c.Analysis {
+		variant = pick(g, []string{"remove", "remove", "change"})
+	}
+	if variant == "remove" {
 		c.Analysis, c.AnalysisDelay = false, false
 		c.Bake = g.chance(0.3)
 		desc = fmt.Sprintf("analysis removed, bake %v", c.Bake)
@@ -37,11 +41,11 @@ func (g *modelGen) opAnalysis() (mStep, bool) {
 		c.Analysis, c.AnalysisDelay, c.Bake = true, g.chance(0.4), g.chance(0.5)
 		desc = fmt.Sprintf("analysis (initial_delay 300ms: %v), bake %v", c.AnalysisDelay, c.Bake)
 	}
-	if g.chance(0.5) {
+	if g.chance(0.4) {
 		c.Version = g.newVersion()
 		desc += ", version → " + c.Version
 	}
-	return mStep{Desc: desc, CLI: cliApply}, true
+	return mStep{Variant: variant, Desc: desc, CLI: cliApply}, true
 }
 
 // opFailAnalysis: a new version whose analysis fails, or the version of a
@@ -400,7 +404,7 @@ func modelCoverage() []string {
 	for _, p := range []string{"deploy", "window", "bake", "resume", "revert"} {
 		want = append(want, "interrupt at "+p)
 	}
-	return append(want, "interrupt by sigint", "interrupt by timeout", "revert-chain A→B→A", "revert-chain A→B→C→B→A")
+	return append(want, "interrupt by sigint", "interrupt by timeout", "revert-chain A→B→A", "revert-chain A→B→C→B→A", "analysis remove")
 }
 
 // stepCovers names what a step exercises (see modelCoverage).
