@@ -121,7 +121,10 @@ func (m *modelRun) checkInterrupted(out, flat string, prior, after modelState, p
 			m.violate("h: an interrupted apply left traffic on its version", out, "the router's weight of %s went %v → %v", c.Version, b, a)
 		}
 	}
-	if pre.router.ActiveSlot != post.router.ActiveSlot && !(revert && pre.router.Version == prior.Version) {
+	// A revert switches back a blue/green that switched to the abandoned
+	// version.
+	switchedBack := revert && pre.router.Version == prior.Version
+	if pre.router.ActiveSlot != post.router.ActiveSlot && !switchedBack {
 		m.violate("h: an interrupted apply moved the router's active slot", out, "active slot %q → %q", pre.router.ActiveSlot, post.router.ActiveSlot)
 	}
 	if pre.flagOK && post.flagPct < pre.flagPct {

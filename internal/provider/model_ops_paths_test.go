@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -41,7 +42,7 @@ func (g *modelGen) opAnalysis() (mStep, bool) {
 		c.Analysis, c.AnalysisDelay, c.Bake = true, g.chance(0.4), g.chance(0.5)
 		desc = fmt.Sprintf("analysis (initial_delay 300ms: %v), bake %v", c.AnalysisDelay, c.Bake)
 	}
-	if g.chance(0.4) {
+	if variant != "remove" && g.chance(0.4) {
 		c.Version = g.newVersion()
 		desc += ", version → " + c.Version
 	}
@@ -90,19 +91,23 @@ func (g *modelGen) opInterrupt() (mStep, bool) {
 	}
 	point := pick(g, points)
 	if point == "resume" && g.chance(0.6) {
+		// A manual gate first, so that the approval opens where it pauses.
+		lowest := slices.MinFunc(c.Gates, func(a, b mGate) int { return a.At - b.At })
+		c.Gates[slices.Index(c.Gates, lowest)].Wait = ""
 		return g.pauseFirst("interrupt", func() mStep { return g.interruptAt(point) }), true
 	}
 	return g.interruptAt(point), true
 }
 
 // pauseFirst is a step that rolls out a new version without approval (it
-// pauses at its first gate), then is the op's step.
+// pauses at its first gate), then comes the op's step.
 func (g *modelGen) pauseFirst(op string, then func() mStep) mStep {
 	c := &g.cfg
 	c.ApproveVersion, c.ApproveThrough = "", ""
-	c.Version = g.newVersion()
+	c.Version = g.otherVersion(c.Version, g.prev) // not a revert
 	g.pending = append(g.pending, pendingStep{op, then})
-	return mStep{Variant: "pause first", Desc: "version → " + c.Version + ", no approval (it pauses at its first gate)", CLI: cliApply}
+	return mStep{Variant: "pause first", Desc: "version → " + c.Version + ", no approval (it pauses at its first gate)",
+		World: []mAction{{Kind: "clear"}}, CLI: cliApply}
 }
 
 // interruptAt is opInterrupt's step at point.
@@ -294,11 +299,14 @@ func (g *modelGen) opRevertChain() (mStep, bool) {
 		desc = append(desc, fmt.Sprintf("a manual gate at %d", at))
 	}
 	c.ApproveVersion, c.ApproveThrough, c.FeedApprove = "", "", false
-	a := g.newVersion()
+	// Each version differs from the one it goes on top of and from that
+	// one's previous version (going there would be a revert).
+	before := c.Version
+	a := g.otherVersion(before, g.prev) // not a revert
 	c.Version = a
 	desc = append(desc, "version → "+a+" (pauses)")
 
-	b := g.otherVersion(a)
+	b := g.otherVersion(a, before)
 	chain := []string{b}
 	if g.chance(0.4) {
 		chain = append(chain, g.otherVersion(a, b))
@@ -374,7 +382,7 @@ func (g *modelGen) opGatePlan() (mStep, bool) {
 	}
 	c.Gates = []mGate{{At: c.stageList()[0], Wait: modelPlanWaits[0]}}
 	c.ApproveVersion, c.ApproveThrough, c.FeedApprove, c.FeedGates = "", "", false, 0
-	c.Version = g.newVersion()
+	c.Version = g.otherVersion(c.Version, g.prev) // not a revert
 	first := c.clone()
 	c.Gates[0].Wait = modelPlanWaits[1]
 	desc = append(desc, fmt.Sprintf("version → %s pausing at %s; saved plan with its wait → %s", c.Version, first.Gates[0], c.Gates[0].Wait))
@@ -394,8 +402,9 @@ func (g *modelGen) opGatePlan() (mStep, bool) {
 }
 
 // modelCoverage are the kinds of step the default seeds must generate:
-// every op, every point an apply is interrupted at, both ways to
-// interrupt it, both revert chains.
+// every strategy, every op, every point an apply is interrupted at and both ways to
+// interrupt it, the resume measurement and a gate edited right after a
+// pause, both revert chains whole, analysis removed.
 func modelCoverage() []string {
 	var want []string
 	for _, op := range modelOps {
@@ -404,18 +413,64 @@ func modelCoverage() []string {
 	for _, p := range []string{"deploy", "window", "bake", "resume", "revert"} {
 		want = append(want, "interrupt at "+p)
 	}
-	return append(want, "interrupt by sigint", "interrupt by timeout", "revert-chain A→B→A", "revert-chain A→B→C→B→A", "analysis remove")
+	for _, st := range modelStrategies {
+		want = append(want, "strategy "+st)
+	}
+	return append(want, "blue_green pause_before_switch", "interrupt by sigint", "interrupt by timeout", "interrupt resume/sigint after a pause",
+		"interrupt resume/timeout after a pause", "edit-gate after a pause", "revert-chain A→B→A", "revert-chain A→B→C→B→A",
+		"analysis remove")
 }
 
-// stepCovers names what a step exercises (see modelCoverage).
-func stepCovers(s mStep) []string {
-	out := []string{s.Op}
-	switch {
-	case s.Interrupt != nil:
+// sequenceCovers names what the steps of a sequence exercise (see
+// modelCoverage).
+func sequenceCovers(seq []mStep) map[string]bool {
+	out := map[string]bool{}
+	for i, s := range seq {
+		out[s.Op] = true
+		if s.CLI != cliNone {
+			out["strategy "+s.Cfg.Strategy] = true
+			if s.Cfg.Strategy == "blue_green" && s.Cfg.PauseBeforeSwitch {
+				out["blue_green pause_before_switch"] = true
+			}
+		}
 		point, how, _ := strings.Cut(s.Variant, "/")
-		out = append(out, "interrupt at "+point, "interrupt by "+how)
-	case s.Variant != "":
-		out = append(out, s.Op+" "+s.Variant)
+		switch {
+		case s.Interrupt != nil:
+			out["interrupt at "+point] = true
+			out["interrupt by "+how] = true
+		case strings.HasPrefix(s.Variant, "A→"):
+			// A chain takes a step per arrow, then the approval.
+			if i+strings.Count(s.Variant, "→")+1 < len(seq) {
+				out[s.Op+" "+s.Variant] = true
+			}
+		case s.Variant != "":
+			out[s.Op+" "+s.Variant] = true
+		}
+		if i > 0 && seq[i-1].Variant == "pause first" && s.Variant != "pause first" {
+			if s.Op == "edit-gate" {
+				out["edit-gate after a pause"] = true
+			} else {
+				out[s.Op+" "+s.Variant+" after a pause"] = true
+			}
+		}
 	}
 	return out
+}
+
+// TestModelSequence_defaultSeedsCover: the default seeds generate every
+// kind of step in modelCoverage (a change of the generator changes what a
+// seed generates: pick seeds that do, see defaultModelSeeds).
+func TestModelSequence_defaultSeedsCover(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, seed := range defaultModelSeeds {
+		for k := range sequenceCovers(modelSequence(seed, defaultModelSteps)) {
+			seen[k] = true
+		}
+	}
+	for _, want := range modelCoverage() {
+		if !seen[want] {
+			t.Errorf("no default seed (%v) generates %q in %d steps", defaultModelSeeds, want, defaultModelSteps)
+		}
+	}
 }
