@@ -223,11 +223,10 @@ type modelRun struct {
 	// ran with; planRun: the run whose plan decided the last apply.
 	lastRun, lastApply, planRun cliRun
 	appliedCfg                  string
-	// Of this step: whether an apply was interrupted (SIGINT sent, or its
-	// timeouts.update expired) or failed, the version it reverted to, the
-	// release a failed resume abandoned.
-	interrupted, applyFailed bool
-	revertedTo, abandoned    string
+	// Of this step: whether an apply failed, the version it reverted to,
+	// the release a failed resume abandoned.
+	applyFailed           bool
+	revertedTo, abandoned string
 	// signalled: the last CLI run got a SIGINT.
 	signalled bool
 
@@ -248,7 +247,7 @@ type cliRun struct {
 // gateHold is a gate the rollout of version paused at (blue/green: before
 // its switch); opened once an apply started there with the gate open.
 // The gate was reached between reachedLo and reachedHi; prev is the
-// previous_version saved with the pause, running the configured fleet
+// previous_version saved with the pause; running are the configured fleet
 // targets that ran the version then.
 type gateHold struct {
 	version              string
@@ -607,7 +606,7 @@ func (m *modelRun) runStep(s mStep) {
 	m.logf("%s", s)
 	m.waitTimeGate()
 	start := m.state()
-	m.interrupted, m.applyFailed, m.revertedTo, m.abandoned = false, false, "", ""
+	m.applyFailed, m.revertedTo, m.abandoned = false, "", ""
 	for _, a := range s.World {
 		m.act(a)
 	}
@@ -700,7 +699,7 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 
 	out, code := m.cliWith(s.Interrupt, args...)
 	run := m.lastRun
-	if args[1] != "tfplan" {
+	if !slices.Contains(args, "tfplan") {
 		m.planRun = run // the apply made its own plan
 	}
 	flat := flatten(out)
@@ -740,7 +739,6 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 		m.applyFailed = true
 		switch {
 		case interrupted:
-			m.interrupted = true
 			m.checkInterrupted(out, flat, prior, after, pre, post, run)
 		default:
 			if faultFree {

@@ -70,8 +70,8 @@ func (m *modelRun) timeGateAt(st modelState) bool {
 // gateDue: the time gate prior is paused at was due for the plan that the
 // CLI run made (its refresh came between the run's start and end): the
 // gate was reached, plus the configured wait, before the refresh (the
-// plan decides, from the configuration, never the apply's clock). sure is false when it
-// became due while the plan ran.
+// plan decides, from the configuration, never the apply's clock). sure is
+// false when it became due while the plan ran.
 func (m *modelRun) gateDue(prior modelState, run cliRun) (due, sure bool) {
 	if !m.timeGateAt(prior) {
 		return false, true
