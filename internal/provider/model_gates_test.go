@@ -1,8 +1,7 @@
 package provider
 
 // Invariant g of TestAccModel_randomSequences (model_acc_test.go): gates
-// across applies, checked against the simulated fleet and
-// router.
+// across applies, checked against the simulated fleet and router.
 
 import (
 	"fmt"
