@@ -248,12 +248,13 @@ type cliRun struct {
 // its switch); opened once an apply started there with the gate open.
 // The gate was reached between reachedLo and reachedHi; prev is the
 // previous_version saved with the pause; running are the configured fleet
-// targets that ran the version then.
+// targets that ran the version then; lapsed: the state stopped saying
+// paused since, the version still at the gate (after a failed resume).
 type gateHold struct {
 	version              string
 	at                   float64
 	bg                   bool
-	opened               bool
+	opened, lapsed       bool
 	reachedLo, reachedHi time.Time
 	prev                 *string
 	running              map[string]bool

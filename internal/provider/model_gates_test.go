@@ -135,12 +135,16 @@ func (m *modelRun) updateHold() {
 		bg := st.Strategy == "blue_green"
 		h := m.holdOf(st)
 		switch {
+		case h != nil && h.lapsed:
+			// Not paused in between (a failed resume): the gate is reached
+			// anew.
+			h = m.newHold(st, bg)
 		case h != nil && m.applyFailed:
 			h.opened = false // back at the gate: it has to open again
 		case h != nil:
 		case m.revertedTo == st.Version && m.pauses[st.Version] != nil && m.pauses[st.Version].at == *st.PausedAt && m.pauses[st.Version].bg == bg:
 			h = m.pauses[st.Version] // a revert restored the release's pause
-			h.opened = false
+			h.opened, h.lapsed = false, false
 		default:
 			h = m.newHold(st, bg)
 		}
@@ -159,6 +163,8 @@ func (m *modelRun) updateHold() {
 		m.hold = nil // switched
 	case !m.hold.bg && (r.Weights[m.hold.version] > m.hold.at || r.Weights[m.hold.version] == 0):
 		m.hold = nil // past the gate, or its traffic taken away
+	default:
+		m.hold.lapsed = true // still at the gate, no longer paused there
 	}
 }
 
