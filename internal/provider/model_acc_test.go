@@ -4,7 +4,8 @@ package provider
 // generates random sequences of what users and the world do to a
 // codomyrmex_deployment (model_ops_test.go), drives the real CLI
 // (TF_ACC_TERRAFORM_PATH) as a process against an in-process simulated
-// fleet, and checks the invariants of DESIGN.md §4.1 after every step:
+// fleet, and checks the contract of docs/resources/deployment.md (its
+// lifecycle; analysis, bake and gates) after every step:
 //
 //	a) no CLI output says "inconsistent result after apply", "inconsistent
 //	   final plan", "produced an invalid …", "panic:" or "Plugin did not
@@ -13,7 +14,7 @@ package provider
 //	   equals what the fleet target at that target's configured address
 //	   runs (targets whose health is faulted, or that changed behind the
 //	   provider's back since the last refresh, are skipped), and no entry
-//	   is "" (§4.1.4);
+//	   is "";
 //	c) a failed apply with auto_rollback and a previous version leaves every
 //	   fleet target at the version it ran before, the router's active slot
 //	   as it was, the live version's weight not lower and the failed
@@ -27,28 +28,55 @@ package provider
 //	   converged deployment makes no target, router or flag call and keeps
 //	   every computed value;
 //	f) with no fault injected and every service up, an apply succeeds;
-//	g) gates (DESIGN §4.3): a successful canary apply stops at the first
-//	   gate ahead that is closed (paused there, traffic_percentage and the
-//	   router's weight of the version = paused_at, the stage's targets
-//	   and no more run it: ceil(N × paused_at / 100), at least 1), and
-//	   completes when none is; it never moves the version's traffic past
-//	   a manual gate not approved for it, past a time gate it did not wait
-//	   at, or past the gate it was paused at before that gate opened; a
-//	   blue/green with pause_before_switch pauses before its switch (paused_at
-//	   0, traffic untouched) until approved, and never deploys to the
-//	   serving slot meanwhile; an approval of another version changes
-//	   nothing that runs (like e); after a time gate's wait the plan is
-//	   not empty; version set back to previous_version while paused
-//	   reverts at once (the abandoned version's weight 0, every target
-//	   that ran it back); destroy while paused rolls back to
-//	   previous_version without switching a blue/green that never
-//	   switched. Invariant d holds while paused too, unless a time gate
-//	   opened before the plan.
+//	g) gates across applies: a successful canary apply stops at the first
+//	   gate ahead that its plan found closed (paused there,
+//	   traffic_percentage and the router's weight of the version =
+//	   paused_at, the stage's targets and no more run it: ceil(N ×
+//	   paused_at / 100), at least 1), and completes when none is; a time
+//	   gate is due when the time it was reached plus its configured wait
+//	   came before the plan's refresh; no release passes a manual gate not
+//	   approved for it, a time gate it did not wait at, or the gate it was
+//	   paused at before that gate opened (also after a revert to it); a
+//	   blue/green with pause_before_switch pauses before its switch
+//	   (paused_at 0, traffic untouched) until approved, and never deploys
+//	   to the serving slot meanwhile; an approval of another version
+//	   changes nothing that runs (like e); after a time gate's wait the
+//	   plan is not empty; resume_at is the time the gate was reached plus
+//	   the gate's configured wait (null at a manual gate), whatever was
+//	   edited since; a saved plan that found a time gate closed applies as
+//	   paused after it is due, and a plan without refresh decides as of the
+//	   last refresh or apply; version set back to previous_version while
+//	   paused reverts at once (the abandoned version's weight 0, every
+//	   target that ran it back), and to a release that was itself paused
+//	   restores that release as it was (paused at the same gate, its
+//	   previous_version, its share of traffic, the targets that ran it);
+//	   a new version that failed on top of a paused release and was rolled
+//	   back leaves that pause as it was; destroy while paused rolls back to
+//	   previous_version without switching a blue/green that never switched.
+//	   Invariant d holds while paused too, unless a time gate opened before
+//	   the plan;
+//	h) an apply interrupted by Ctrl-C (SIGINT to the CLI's process group)
+//	   or by its timeouts.update, at a stage's deploy, in a window or the
+//	   bake, in the resume measurement of an approved pause, or in a
+//	   revert's deploys: it never lowers the saved version's traffic,
+//	   moves the router's active slot or lowers the flag, never changes a
+//	   target it did not deploy itself (a revert: one that did not run the
+//	   abandoned version), restores those it deployed (auto_rollback), and
+//	   leaves a pause as it was (version, paused_at, previous_version,
+//	   traffic_percentage);
+//	i) without analysis, a successful apply saves analysis_results null;
+//	j) when the plan after a successful apply is empty and the rollout is
+//	   not paused, every configured target (blue/green: of the serving
+//	   slot) without a fault runs the configured version.
+//
+// The driver controls the web check analysis measures (passing, failing
+// for a version, or slow) and how long deploys of a version take, and
+// interrupts an apply once the world saw the call it aims at.
 //
 // Environment:
 //
 //	CODOMYRMEX_MODEL_SEEDS  seeds: "1,2,7", a range "1..50", or "count=N"
-//	                        (seeds 1..N); default "416,318,2,29,41,36,7,25"
+//	                        (seeds 1..N); default defaultModelSeeds
 //	CODOMYRMEX_MODEL_STEPS  random steps after the create; default 12
 //
 // A failure names the seed, the step and every step so far; the same seed
@@ -77,20 +105,31 @@ const (
 	modelStateAddr    = "web"
 )
 
-// defaultModelSeeds are fixed seeds whose 12-step sequences together cover
-// the most kinds of step with today's generator: every strategy, gates
-// (manual, short and long time gates, pause_before_switch), approvals of
-// the version and of another one, a time gate's wait, reverts while paused
-// (and a failed one), failed repairs while paused, destroy while paused,
-// re-addressing, renames, values unknown at plan, equivalent edits, saved
-// plans, versionless targets and a router outage. 416, 318 and 36 found
-// bugs (a canary that went on past the gate it was paused at after a
-// failed repair; a blue/green paused before its switch that deployed to
-// the serving slot after one; pause_before_switch turned off while paused
-// that never switched). A change of the generator changes what they cover
-// (the seeds that found earlier bugs, 5, 10, 12, 24, 115 and 132, no
-// longer replay those sequences since gates joined the generator).
-var defaultModelSeeds = []uint64{416, 318, 2, 29, 41, 36, 7, 25}
+// defaultModelSeeds are fixed seeds whose 12-step sequences together
+// generate every strategy and every op (TestModelSequence_defaultSeedsCover
+// checks it):
+//
+//	1786   rolling, then blue/green with pause_before_switch: Ctrl-C in a
+//	       revert's deploys; analysis failing for a version, then removed;
+//	       a failed repair; target ids unknown at plan; refresh-only
+//	1481   feature flag, then canary: a revert chain A → B → A and the
+//	       approval of A; timeouts.update expiring in the resume
+//	       measurement of an approved pause; a manual gate made a time gate
+//	       right after a pause; a revert
+//	7818   blue/green, rolling, canary: approve.version unknown at plan;
+//	       timeouts.update expiring in a deploy; destroy; a router outage
+//	19906  canary: a plan saved before a time gate is due and applied after
+//	       it (and plans without refresh); a wait shortened while paused;
+//	       timeouts.update in a window; a revert chain A → B → C → B → A
+//	22853  blue/green, then canary: Ctrl-C in a deploy, in a bake, and in
+//	       the resume measurement of an approved pause; timeouts.update in
+//	       another
+//
+// with analysis (passing, failing, slow), bake, and the faults, drift,
+// re-addressing and equivalent edits of the other ops. A change of the
+// generator changes what they generate: pick seeds again when that test
+// fails.
+var defaultModelSeeds = []uint64{1786, 1481, 7818, 19906, 22853}
 
 // modelSeeds reads CODOMYRMEX_MODEL_SEEDS.
 func modelSeeds(t *testing.T) []uint64 {
@@ -159,10 +198,14 @@ type modelRun struct {
 	f    *testFleet
 	seed uint64
 
+	world *modelWorld
+
 	cfg        mConfig
 	faults     map[string]simulator.Fault // by fleet target id
 	routerDown bool
 	flagsDown  bool
+	// checkFail: the versions whose web check (analysis) fails.
+	checkFail []string
 	// stale: fleet targets whose version may have changed (drift, a fault
 	// cleared) since the state last refreshed them.
 	stale map[string]bool
@@ -171,29 +214,50 @@ type modelRun struct {
 	converged bool
 	// hold: the gate the rollout last paused at (invariant g).
 	hold *gateHold
-	// partialRevert: the version the last apply reverted to while some
-	// configured targets ran neither it nor the abandoned one. Contract
-	// question: previous_version is the prior version (a rollout that
-	// never completed, when a new version replaced a paused or failed
-	// one), and a revert to it puts it back only where the abandoned
-	// version ran, saving traffic_percentage 100: the next plan is not
-	// empty (d), and the apply after it rolls the version out to the rest
-	// with every gate behind it (g). Both are excused for that apply only.
-	partialRevert string
+	// pauses: the last pause of each release a revert may go back to (the
+	// saved version and previous_version), by version.
+	pauses map[string]*gateHold
+
+	// lastRun: the last CLI run; lastApply: the last apply that got as far
+	// as the deployment (its state was saved), with the configuration it
+	// ran with; planRun: the run whose plan decided the last apply.
+	lastRun, lastApply, planRun cliRun
+	appliedCfg                  string
+	// Of this step: whether an apply failed, the version it reverted to,
+	// the release a failed resume abandoned.
+	applyFailed           bool
+	revertedTo, abandoned string
+	// signalled: the last CLI run got a SIGINT.
+	signalled bool
 
 	lastOut    string   // output of the last CLI run
+	lastCode   int      // its exit code
 	log        []string // human-readable steps so far
 	step       int
 	violations []modelViolation
 }
 
+// cliRun is when a CLI run started and ended, and how many world events
+// there were when it started.
+type cliRun struct {
+	start, end time.Time
+	mark       int
+}
+
 // gateHold is a gate the rollout of version paused at (blue/green: before
 // its switch); opened once an apply started there with the gate open.
+// The gate was reached between reachedLo and reachedHi; prev is the
+// previous_version saved with the pause; running are the configured fleet
+// targets that ran the version then; lapsed: the state stopped saying
+// paused since, the version still at the gate (after a failed resume).
 type gateHold struct {
-	version string
-	at      float64
-	bg      bool
-	opened  bool
+	version              string
+	at                   float64
+	bg                   bool
+	opened, lapsed       bool
+	reachedLo, reachedHi time.Time
+	prev                 *string
+	running              map[string]bool
 }
 
 type modelViolation struct {
@@ -205,11 +269,12 @@ type modelViolation struct {
 
 func runModel(t *testing.T, w *cliWorkdir, seed uint64, n int) {
 	start := time.Now()
+	f, world := newModelFleet(t, modelFleetSize, modelInitial)
 	m := &modelRun{
-		t: t, w: w, seed: seed,
-		f:      newTestFleet(t, modelFleetSize, modelInitial),
+		t: t, w: w, seed: seed, f: f, world: world,
 		faults: map[string]simulator.Fault{},
 		stale:  map[string]bool{},
+		pauses: map[string]*gateHold{},
 	}
 	seq := modelSequence(seed, n)
 	for i, s := range seq {
@@ -217,6 +282,8 @@ func runModel(t *testing.T, w *cliWorkdir, seed uint64, n int) {
 		m.runStep(s)
 	}
 	// Leave nothing behind: faults off, one last destroy (not checked).
+	m.world.setCheck(nil, 0)
+	m.world.calm()
 	m.f.ClearFaults()
 	m.f.SetRouterDown(false)
 	m.f.SetFlagsDown(false)
@@ -254,10 +321,26 @@ func (m *modelRun) violate(kind, out, format string, args ...any) {
 // cli runs the CLI and checks its output for invariant a.
 func (m *modelRun) cli(args ...string) (string, int) {
 	m.t.Helper()
+	return m.cliWith(nil, args...)
+}
+
+// cliWith runs the CLI, interrupting it at in when set, and checks its
+// output for invariant a.
+func (m *modelRun) cliWith(in *mInterrupt, args ...string) (string, int) {
+	m.t.Helper()
 	// Options go before a positional argument (the saved plan).
 	args = append([]string{args[0], "-input=false", "-no-color"}, args[1:]...)
-	out, code := m.w.run(nil, args...)
-	m.lastOut = out
+	run := cliRun{start: time.Now(), mark: m.world.mark()}
+	m.signalled = false
+	var out string
+	var code int
+	if in != nil && in.Signal {
+		out, code = m.runInterrupted(in, args)
+	} else {
+		out, code = m.w.run(nil, args...)
+	}
+	run.end = time.Now()
+	m.lastRun, m.lastOut, m.lastCode = run, out, code
 	m.logf("    $ terraform %s → exit %d", strings.Join(args, " "), code)
 	if bad := badOutput(out); bad != "" {
 		kind := "a: " + bad
@@ -324,6 +407,16 @@ func (m *modelRun) act(a mAction) []string {
 		m.f.SetRouterDown(false)
 		m.f.SetFlagsDown(false)
 		m.routerDown, m.flagsDown = false, false
+		m.checkFail = nil
+		m.world.setCheck(nil, 0)
+		m.world.calm()
+	case "check":
+		m.checkFail = slices.Clone(a.Versions)
+		m.world.setCheck(a.Versions, a.Hang)
+	case "hang":
+		m.world.setDeployHang(a.Version, a.Hang)
+	case "calm":
+		m.world.calm()
 	case "router":
 		m.f.SetRouterDown(a.Down)
 		m.routerDown = a.Down
@@ -358,7 +451,7 @@ func (m *modelRun) healthFaulted(x, running string) bool {
 // successful apply non-empty: a target whose health is faulted, or one
 // that does not run the version and cannot get it (a canary stage
 // tolerates failures up to success_threshold). A target without a version,
-// or reporting another one, with expect_version = false must not (§4.1.4).
+// or reporting another one, with expect_version = false must not.
 func (m *modelRun) faultExcusesDiff(fleet map[string]string) bool {
 	for _, t := range m.cfg.Targets {
 		f, ok := m.faults[t.Fleet]
@@ -514,14 +607,14 @@ func (m *modelRun) runStep(s mStep) {
 	m.logf("%s", s)
 	m.waitTimeGate()
 	start := m.state()
+	m.applyFailed, m.revertedTo, m.abandoned = false, "", ""
 	for _, a := range s.World {
 		m.act(a)
 	}
-	changedCfg := s.Cfg.render("") != m.cfg.render("")
-	m.cfg = s.Cfg.clone()
-	m.w.writeConfig(m.cfg.render(m.f.URL))
-	if changedCfg {
-		m.logf("    config: %s", m.cfg.summary())
+	if s.First != nil {
+		m.setConfig(*s.First)
+	} else {
+		m.setConfig(s.Cfg)
 	}
 
 	switch s.CLI {
@@ -536,7 +629,10 @@ func (m *modelRun) runStep(s mStep) {
 			m.logf("    the plan failed: %s", firstError(out))
 			break
 		}
+		m.planRun = m.lastRun
 		m.apply(s, []string{"apply", "tfplan"}, s.Between)
+	case cliPlanAcross:
+		m.planAcross(s)
 	case cliRefresh:
 		if _, code := m.cli("apply", "-refresh-only", "-auto-approve"); code == 0 {
 			clear(m.stale)
@@ -544,7 +640,7 @@ func (m *modelRun) runStep(s mStep) {
 		m.converged = false
 	case cliDestroy:
 		prior, pre := m.state(), m.snap()
-		faultFree := len(m.faults) == 0 && !m.routerDown && !m.flagsDown && len(m.stale) == 0
+		faultFree := m.faultFree() && len(m.stale) == 0
 		if out, code := m.cli("destroy", "-auto-approve"); code == 0 {
 			clear(m.stale)
 			if faultFree {
@@ -560,12 +656,30 @@ func (m *modelRun) runStep(s mStep) {
 		m.act(a)
 	}
 	m.checkStateMatchesFleet()
-	m.checkPaused(start)
 	m.updateHold()
+	m.checkPaused(start)
 }
 
+// setConfig makes c the configuration in main.tf.
+func (m *modelRun) setConfig(c mConfig) {
+	changed := c.render("") != m.cfg.render("")
+	m.cfg = c.clone()
+	m.w.writeConfig(m.cfg.render(m.f.URL))
+	if changed {
+		m.logf("    config: %s", m.cfg.summary())
+	}
+}
+
+// faultFree: no fault injected, every service up, no analysis failing.
+func (m *modelRun) faultFree() bool {
+	return len(m.faults) == 0 && !m.routerDown && !m.flagsDown && len(m.checkFail) == 0
+}
+
+// timedOut matches what an apply says when its timeouts.update expired.
+var timedOut = regexp.MustCompile(`(?i)deadline exceeded|timed out|timeout`)
+
 // apply runs an apply (between: world actions after a saved plan was made)
-// and checks invariants c to f.
+// and checks invariants c to i.
 func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 	wasConverged := m.converged
 	var staleAfterPlan map[string]bool
@@ -579,19 +693,20 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 			}
 		}
 	}
-	faultFree := len(m.faults) == 0 && !m.routerDown && !m.flagsDown
+	faultFree := m.faultFree()
 	prior := m.state()
 	pre := m.snap()
-	due := prior.due()
-	m.openHold(prior, due)
-	if m.partialRevert != m.cfg.Version {
-		m.partialRevert = ""
-	}
+	revert := m.isRevert(prior)
 
-	out, code := m.cli(args...)
+	out, code := m.cliWith(s.Interrupt, args...)
+	run := m.lastRun
+	if !slices.Contains(args, "tfplan") {
+		m.planRun = run // the apply made its own plan
+	}
 	flat := flatten(out)
 	post := m.snap()
 	after := m.state()
+	interrupted := code != 0 && s.Interrupt != nil && (m.signalled || (!s.Interrupt.Signal && timedOut.MatchString(flat)))
 	if code == 0 {
 		m.logf("    ok: %s", stateSummary(after))
 	} else {
@@ -614,14 +729,24 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 		} else {
 			clear(m.stale)
 		}
+		m.lastApply, m.appliedCfg = run, m.cfg.render("")
 	}
+	// Where the plan found a time gate the rollout was paused at.
+	due, sure := m.gateDue(prior, m.planRun)
+	m.openHold(prior, due)
 
 	if code != 0 {
 		m.converged = false
-		if faultFree {
-			m.violate("f: apply failed with no fault injected", out, "%s exited %d: %s", strings.Join(args, " "), code, firstError(out))
+		m.applyFailed = true
+		switch {
+		case interrupted:
+			m.checkInterrupted(out, flat, prior, after, pre, post, run)
+		default:
+			if faultFree {
+				m.violate("f: apply failed with no fault injected", out, "%s exited %d: %s", strings.Join(args, " "), code, firstError(out))
+			}
+			m.checkFailedApply(out, flat, prior, after, pre, post)
 		}
-		m.checkFailedApply(out, flat, prior, after, pre, post)
 		return
 	}
 
@@ -633,52 +758,90 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 		m.logf("    (checking that the approval of another version changed nothing: invariant g)")
 		m.checkNoOp(out, flat, prior, after, pre, post)
 	}
-	// A successful apply that saves rolled_back reverted (DESIGN §4.3);
-	// one that changed only settings kept the last outcome.
-	reverted := after.Status == "rolled_back" && (prior.Status != "rolled_back" || post.deploys != pre.deploys ||
-		m.routerCalls(pre, post) || canonicalJSON(prior.raw["deployed_at"]) != canonicalJSON(after.raw["deployed_at"]))
-	afterPartial := m.partialRevert != "" && !reverted
-	m.partialRevert = ""
-	m.checkGates(out, prior, after, pre, post, due, faultFree && len(m.stale) == 0, between != nil, afterPartial)
-	if reverted {
-		var rest []string
-		for _, t := range m.cfg.Targets {
-			if v := post.versions[t.Fleet]; v != m.cfg.Version && !m.stale[t.Fleet] {
-				if f, faulted := m.faults[t.Fleet]; !faulted || (f.FailVersion != "" && f.FailVersion != m.cfg.Version) {
-					rest = append(rest, t.Fleet+"="+v)
-				}
-			}
-		}
-		if len(rest) > 0 {
-			m.partialRevert = m.cfg.Version
-			m.logf("    (contract question: reverted to %s, which %s do not run: the revert leaves them)", m.cfg.Version, strings.Join(rest, ", "))
+	if !m.cfg.Analysis && after.present {
+		if r := canonicalJSON(after.raw["analysis_results"]); r != "null" && r != "absent" {
+			m.violate("i: analysis_results kept without analysis", out, "analysis is not configured and analysis_results = %s", r)
 		}
 	}
+	if revert {
+		m.revertedTo = m.cfg.Version
+	}
+	if !sure {
+		m.logf("    (the time gate at %v%% was due around the plan: where the rollout stops is not checked)", prior.pausedAt())
+	}
+	m.checkGates(out, prior, after, pre, post, due, sure, faultFree && len(m.stale) == 0, between != nil)
 
 	// d: a successful apply on an unchanged fleet plans nothing next.
 	m.converged = false
-	if len(m.stale) > 0 || m.routerDown || m.flagsDown || m.faultExcusesDiff(post.versions) {
+	if s.noPlanCheck || len(m.stale) > 0 || m.routerDown || m.flagsDown || m.faultExcusesDiff(post.versions) {
 		return
 	}
 	pout, pcode := m.cli("plan", "-detailed-exitcode")
 	switch pcode {
 	case 0:
 		m.converged = true
+		m.checkRuns(pout, m.state())
+		if st := m.state(); st.due() && m.timeGateAt(st) {
+			m.violate("g: plan empty after a time gate's wait", pout, "paused at %v%% with resume_at %s, now %s: the first plan after resume_at continues the rollout",
+				st.pausedAt(), *st.ResumeAt, time.Now().UTC().Format(time.RFC3339))
+		}
 	case 2:
-		if st := m.state(); st.due() {
+		if st := m.state(); st.due() || m.dueNow(st) {
 			// The wait of the time gate it paused at was over before the
 			// plan: the plan continues the rollout.
 			m.logf("    (a time gate opened before this plan: it continues the rollout)")
 			break
 		}
-		if reverted && m.partialRevert == m.cfg.Version {
-			// Contract question (reported): see partialRevert.
-			m.logf("    (the revert left targets that never ran %s: the plan rolls it out to them)", m.cfg.Version)
-			break
+		kind := "d: plan not empty after a successful apply"
+		if revert {
+			kind = "d: plan not empty after a revert"
+			if left := m.leftAlone(pre, post); len(left) > 0 && m.pauses[m.cfg.Version] == nil {
+				kind += " that left targets running neither version"
+				m.logf("    (the revert left %s alone)", strings.Join(left, ", "))
+			}
 		}
-		m.violate("d: plan not empty after a successful apply", pout, "plan -detailed-exitcode exited 2 after a successful apply on an unchanged fleet:\n%s", planDiff(pout))
+		m.violate(kind, pout, "plan -detailed-exitcode exited 2 after a successful apply on an unchanged fleet:\n%s", planDiff(pout))
 	default:
 		m.violate("d: plan failed after a successful apply", pout, "plan -detailed-exitcode exited %d: %s", pcode, firstError(pout))
+	}
+}
+
+// leftAlone lists the configured targets that ran neither the version
+// reverted to nor the abandoned one (a revert leaves them alone) and do
+// not run the version after it.
+func (m *modelRun) leftAlone(pre, post worldSnap) []string {
+	var out []string
+	for _, t := range m.cfg.Targets {
+		if v := post.versions[t.Fleet]; v != m.cfg.Version && pre.versions[t.Fleet] == v && !m.stale[t.Fleet] {
+			if _, faulted := m.faults[t.Fleet]; !faulted {
+				out = append(out, t.Fleet+"="+v)
+			}
+		}
+	}
+	return out
+}
+
+// checkRuns is invariant j: when the plan after a successful apply is
+// empty and the rollout is not paused, every configured target (blue/green:
+// of the serving slot) runs the configured version, but those a fault
+// keeps from it.
+func (m *modelRun) checkRuns(out string, st modelState) {
+	c := &m.cfg
+	if !st.present || st.paused() || !c.ExpectVersion || len(m.stale) > 0 {
+		return
+	}
+	fleet := m.f.Versions()
+	var off []string
+	for _, t := range c.Targets {
+		if c.Strategy == "blue_green" && (st.ActiveSlot == nil || t.Slot != *st.ActiveSlot) {
+			continue
+		}
+		if _, faulted := m.faults[t.Fleet]; !faulted && fleet[t.Fleet] != c.Version {
+			off = append(off, t.Fleet+" runs "+fleet[t.Fleet])
+		}
+	}
+	if len(off) > 0 {
+		m.violate("j: plan empty while targets do not run the version", out, "%s of %s, %s: %s", c.Strategy, c.Version, stateSummary(st), strings.Join(off, ", "))
 	}
 }
 
@@ -693,7 +856,7 @@ func (m *modelRun) checkFailedApply(out, flat string, prior, after modelState, p
 		return
 	}
 	if m.isRevert(prior) {
-		// A revert (DESIGN §4.3) is a rollback, not a rollout: the
+		// A revert is a rollback, not a rollout: the
 		// abandoned version's traffic goes first, what it did not undo
 		// stays, and state says what runs (invariant b).
 		m.logf("    (a failed revert: check c does not apply)")
@@ -701,15 +864,16 @@ func (m *modelRun) checkFailedApply(out, flat string, prior, after modelState, p
 	}
 	if prior.paused() && prior.Strategy == "canary" && m.cfg.Strategy == "canary" && prior.Version == cfgVersion && after.present && after.Version != cfgVersion {
 		// Resuming past a gate measures the paused stage once more; its
-		// failure condemns the version (DESIGN §4.3): every target running
+		// failure condemns the version: every target running
 		// it goes back to previous_version and its weight to 0, including
 		// what earlier applies did.
 		m.logf("    (a failed resume abandoned %s: checking that it was taken away)", cfgVersion)
 		m.checkAbandoned(out, prior, pre, post)
+		m.abandoned = cfgVersion
 		return
 	}
 
-	// A failed repair keeps version and previous_version (§4.1.2).
+	// A failed repair keeps version and previous_version.
 	if prior.present && prior.Version == cfgVersion && m.someActiveRuns(prior, pre.versions, cfgVersion) {
 		if !after.present {
 			m.violate("c: failed repair removed the deployment from state", out, "the state had version %q", prior.Version)
@@ -782,6 +946,12 @@ func (m *modelRun) checkFailedApply(out, flat string, prior, after modelState, p
 		m.violate("c: failed apply did not restore the fleet: "+how, out,
 			"failed apply of %q (%s, auto_rollback on, previous version known): %s",
 			cfgVersion, m.cfg.Strategy, strings.Join(diffs[how], ", "))
+	}
+	// A new version that failed on top of a paused release and was rolled
+	// back everywhere leaves that release's pause as it was.
+	if prior.paused() && prior.Version != cfgVersion && maps.Equal(pre.versions, post.versions) &&
+		post.router.Weights[prior.Version] == pre.router.Weights[prior.Version] && pre.router.ActiveSlot == post.router.ActiveSlot {
+		m.checkPauseKept("c: a failed apply on top of a paused release did not keep its pause", out, prior, after)
 	}
 
 	// Traffic: the router's active slot, the live version's weight, the

@@ -1,8 +1,7 @@
 package provider
 
 // Invariant g of TestAccModel_randomSequences (model_acc_test.go): gates
-// across applies (DESIGN §4.3), checked against the simulated fleet and
-// router.
+// across applies, checked against the simulated fleet and router.
 
 import (
 	"fmt"
@@ -51,6 +50,53 @@ func (m *modelRun) checkTimeGatePlan() {
 	}
 }
 
+// holdOf is the hold of the pause st is in (nil if the model has none).
+func (m *modelRun) holdOf(st modelState) *gateHold {
+	h := m.hold
+	if h == nil || !st.paused() || h.version != st.Version || h.at != st.pausedAt() || h.bg != (st.Strategy == "blue_green") {
+		return nil
+	}
+	return h
+}
+
+// timeGateAt: st is paused at a canary gate the configuration makes a
+// time gate.
+func (m *modelRun) timeGateAt(st modelState) bool {
+	g, ok := m.cfg.gateAt(st.pausedAt())
+	return st.paused() && st.Strategy == "canary" && m.cfg.Strategy == "canary" && ok && g.Wait != ""
+}
+
+// gateDue: the time gate prior is paused at was due for the plan that the
+// CLI run made (its refresh came between the run's start and end): the
+// gate was reached, plus the configured wait, before the refresh (the
+// plan decides, from the configuration, never the apply's clock). sure is
+// false when it became due while the plan ran.
+func (m *modelRun) gateDue(prior modelState, run cliRun) (due, sure bool) {
+	if !m.timeGateAt(prior) {
+		return false, true
+	}
+	g, _ := m.cfg.gateAt(prior.pausedAt())
+	h := m.holdOf(prior)
+	if h == nil {
+		return prior.due(), false
+	}
+	lo, hi := h.reachedLo.Add(g.waitDuration()), h.reachedHi.Add(g.waitDuration())
+	switch {
+	case !hi.After(run.start):
+		return true, true
+	case lo.After(run.end):
+		return false, true
+	}
+	return true, false
+}
+
+// dueNow: the time gate st is paused at may be due now.
+func (m *modelRun) dueNow(st modelState) bool {
+	now := time.Now()
+	due, sure := m.gateDue(st, cliRun{start: now, end: now})
+	return due || !sure
+}
+
 // openHold records that an apply starts at the gate the rollout is paused
 // at while that gate is open.
 func (m *modelRun) openHold(prior modelState, due bool) {
@@ -76,18 +122,40 @@ func (m *modelRun) openHold(prior modelState, due bool) {
 	}
 }
 
-// updateHold follows the gate the rollout is paused at, after a step.
+// updateHold follows the gate the rollout is paused at, and the pauses of
+// the releases a revert may go back to, after a step.
 func (m *modelRun) updateHold() {
 	st := m.state()
 	r := m.f.Router()
+	defer m.prunePauses(st)
 	switch {
 	case !st.present:
 		m.hold = nil
 	case st.paused() && st.PausedAt != nil:
 		bg := st.Strategy == "blue_green"
-		if h := m.hold; h == nil || h.version != st.Version || h.at != *st.PausedAt || h.bg != bg {
-			m.hold = &gateHold{version: st.Version, at: *st.PausedAt, bg: bg}
+		h := m.holdOf(st)
+		switch {
+		case h != nil && h.lapsed:
+			// Not paused in between (a failed resume): the gate is reached
+			// anew.
+			h = m.newHold(st, bg)
+		case h != nil && m.applyFailed:
+			h.opened = false // back at the gate: it has to open again
+		case h != nil:
+		case m.revertedTo == st.Version && m.pauses[st.Version] != nil && m.pauses[st.Version].at == *st.PausedAt && m.pauses[st.Version].bg == bg:
+			h = m.pauses[st.Version] // a revert restored the release's pause
+			h.opened, h.lapsed = false, false
+		default:
+			h = m.newHold(st, bg)
 		}
+		m.hold = h
+		m.pauses[st.Version] = h
+	case m.revertedTo == st.Version && m.pauses[st.Version] != nil:
+		// The release reverted to stands at its gate (the contract: its
+		// pause restored), whatever the state says, until an apply finds
+		// the gate open.
+		m.hold = m.pauses[st.Version]
+		m.hold.opened = false
 	case m.hold == nil:
 	case st.Version != m.hold.version:
 		m.hold = nil // moved on: abandoned, reverted or another version
@@ -95,11 +163,75 @@ func (m *modelRun) updateHold() {
 		m.hold = nil // switched
 	case !m.hold.bg && (r.Weights[m.hold.version] > m.hold.at || r.Weights[m.hold.version] == 0):
 		m.hold = nil // past the gate, or its traffic taken away
+	default:
+		m.hold.lapsed = true // still at the gate, no longer paused there
 	}
 }
 
-// checkPaused: what state says of a paused rollout agrees with the router.
-// start is the state before the step.
+// newHold is the pause st is in, reached during the last apply: after the
+// last call it made to the world, and, at a time gate, wait before
+// resume_at (whole seconds).
+func (m *modelRun) newHold(st modelState, bg bool) *gateHold {
+	h := &gateHold{version: st.Version, at: *st.PausedAt, bg: bg, running: map[string]bool{},
+		reachedLo: m.lastApply.start, reachedHi: m.lastApply.end}
+	if st.PreviousVersion != nil {
+		p := *st.PreviousVersion
+		h.prev = &p
+	}
+	for _, e := range m.world.since(m.lastApply.mark) {
+		if e.At.After(h.reachedLo) && e.At.Before(h.reachedHi) {
+			h.reachedLo = e.At
+		}
+	}
+	fleet := m.f.Versions()
+	for _, t := range m.cfg.Targets {
+		if fleet[t.Fleet] == st.Version {
+			h.running[t.Fleet] = true
+		}
+	}
+	if g, ok := m.cfg.gateAt(h.at); ok && !bg && g.Wait != "" && m.appliedCfg == m.cfg.render("") {
+		if ra := st.resumeAt(); !ra.IsZero() {
+			lo, hi := ra.Add(-g.waitDuration()-time.Second), ra.Add(-g.waitDuration()+time.Second)
+			if lo.Before(h.reachedHi) && hi.After(h.reachedLo) {
+				h.reachedLo, h.reachedHi = maxTime(lo, h.reachedLo), minTime(hi, h.reachedHi)
+			}
+		}
+	}
+	return h
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// prunePauses keeps the pauses of the releases a revert may go back to:
+// the saved version and previous_version, until one completes.
+func (m *modelRun) prunePauses(st modelState) {
+	if !st.present || st.Status == "completed" {
+		clear(m.pauses)
+		return
+	}
+	delete(m.pauses, m.abandoned)
+	for v := range m.pauses {
+		if v != st.Version && (st.PreviousVersion == nil || *st.PreviousVersion != v) {
+			delete(m.pauses, v)
+		}
+	}
+}
+
+// checkPaused: what state says of a paused rollout agrees with the router,
+// and resume_at with the configuration (start is the state before the
+// step).
 func (m *modelRun) checkPaused(start modelState) {
 	st := m.state()
 	if !st.paused() {
@@ -118,23 +250,7 @@ func (m *modelRun) checkPaused(start modelState) {
 		if w := r.Weights[st.Version]; w != at {
 			problems = append(problems, fmt.Sprintf("the router's weight of %s is %v, paused_at %v", st.Version, w, at))
 		}
-		if g, ok := m.cfg.gateAt(at); ok && m.cfg.Strategy == "canary" && (g.Wait == "") != (st.ResumeAt == nil) {
-			kept := start.paused() && start.Version == st.Version && start.pausedAt() == at && strp(start.ResumeAt) == strp(st.ResumeAt) &&
-				canonicalJSON(start.raw["deployed_at"]) == canonicalJSON(st.raw["deployed_at"])
-			if kept {
-				// Contract question (reported): the gate the rollout is
-				// paused at changed kind since it paused, and resume_at
-				// stays what the pause set. A manual gate made a time gate
-				// has no resume_at and never opens by itself (only an
-				// approval of nothing, a revert, a new version or removing
-				// the gate get past it).
-				m.logf("    (contract question: the gate at %v%% is now %s, resume_at stays %s)", at, g, strp(st.ResumeAt))
-			} else {
-				// A time gate without resume_at never opens; a manual one
-				// with it would look as if it opened by itself.
-				problems = append(problems, fmt.Sprintf("paused at the gate %s with resume_at %s", g, strp(st.ResumeAt)))
-			}
-		}
+		m.checkResumeAt(st)
 	case st.Strategy == "blue_green":
 		// A blue/green that never switched (no active_slot) whose version
 		// already ran everywhere keeps the traffic_percentage the previous
@@ -149,7 +265,41 @@ func (m *modelRun) checkPaused(start modelState) {
 		problems = append(problems, "paused with strategy "+st.Strategy)
 	}
 	if len(problems) > 0 {
-		m.violate("g: a paused state disagrees with the router", m.lastOut, "%s", strings.Join(problems, "; "))
+		m.violate("g: a paused state disagrees with the router", m.lastOut, "%s (state before the step: %s)", strings.Join(problems, "; "), stateSummary(start))
+	}
+}
+
+// checkResumeAt: paused at a canary gate, resume_at is the time the gate
+// was reached plus the gate's configured wait (null for a manual gate),
+// once an apply ran with the configuration.
+func (m *modelRun) checkResumeAt(st modelState) {
+	if m.appliedCfg != m.cfg.render("") || m.cfg.Strategy != "canary" {
+		return
+	}
+	g, ok := m.cfg.gateAt(st.pausedAt())
+	if !ok {
+		return // a removed gate is open: where the apply stopped is g's
+	}
+	kind := "g: resume_at is not the time the gate was reached + its wait"
+	if m.applyFailed {
+		kind += " (after a failed apply)"
+	}
+	switch {
+	case g.Wait == "" && st.ResumeAt != nil:
+		m.violate(kind, m.lastOut, "paused at the manual gate %s with resume_at %s", g, *st.ResumeAt)
+	case g.Wait != "" && st.ResumeAt == nil:
+		m.violate(kind, m.lastOut, "paused at the time gate %s with resume_at null: it never opens", g)
+	case g.Wait != "":
+		h := m.holdOf(st)
+		if h == nil {
+			return
+		}
+		ra, w := st.resumeAt(), g.waitDuration()
+		lo, hi := h.reachedLo.Add(w-time.Second), h.reachedHi.Add(w+time.Second)
+		if ra.Before(lo) || ra.After(hi) {
+			m.violate(kind, m.lastOut, "paused at the gate %s with resume_at %s; the gate was reached between %s and %s",
+				g, *st.ResumeAt, h.reachedLo.UTC().Format(time.RFC3339Nano), h.reachedHi.UTC().Format(time.RFC3339Nano))
+		}
 	}
 }
 
@@ -201,29 +351,33 @@ func (m *modelRun) routerCalls(pre, post worldSnap) bool {
 
 // isRevert: the configuration sets version back to the saved
 // previous_version while the rollout of the saved version is paused or has
-// failed: the apply reverts (DESIGN §4.3).
+// failed: the apply reverts.
 func (m *modelRun) isRevert(prior modelState) bool {
 	c := &m.cfg
 	return prior.present && (prior.Status == "paused" || prior.Status == "failed") && prior.Strategy == c.Strategy &&
 		prior.PreviousVersion != nil && *prior.PreviousVersion == c.Version && prior.Version != c.Version
 }
 
-// checkGates is invariant g after a successful apply. clean: no fault, no
-// service down, nothing stale; savedPlan: the world changed after the plan;
-// afterPartial: the apply after a revert that left targets (partialRevert).
-func (m *modelRun) checkGates(out string, prior, after modelState, pre, post worldSnap, due, clean, savedPlan, afterPartial bool) {
+// checkGates is invariant g after a successful apply. due: the plan found
+// the time gate the rollout was paused at due; sure: not in doubt; clean:
+// no fault, no service down, nothing stale; savedPlan: the world changed
+// after the plan.
+func (m *modelRun) checkGates(out string, prior, after modelState, pre, post worldSnap, due, sure, clean, savedPlan bool) {
 	c := &m.cfg
 	v := c.Version
 	if !after.present || (c.Strategy != "canary" && c.Strategy != "blue_green") {
 		return
 	}
-	if after.Status == "rolled_back" {
-		// A revert (no rollout ends rolled_back successfully), or
-		// settings changed after one.
-		if m.isRevert(prior) && prior.paused() {
+	if m.isRevert(prior) {
+		if rec := m.pauses[v]; rec != nil {
+			m.checkRevertToPaused(out, prior, after, pre, post, rec, clean)
+		} else if prior.paused() {
 			m.checkRevert(out, prior, after, pre, post)
 		}
 		return
+	}
+	if after.Status == "rolled_back" {
+		return // settings changed after a revert or a failure
 	}
 	work := post.deploys != pre.deploys || m.routerCalls(pre, post)
 	continuation := prior.paused() && prior.Strategy == c.Strategy && prior.Version == v
@@ -233,8 +387,10 @@ func (m *modelRun) checkGates(out string, prior, after modelState, pre, post wor
 	want := ""
 	var wantAt float64
 	switch {
+	case !sure:
+		wantAt = -1
 	case c.Strategy == "canary" && continuation:
-		wantAt = c.canaryStop(prior.traffic(), true, due)
+		wantAt = c.canaryStop(prior.pausedAt(), true, due)
 	case c.Strategy == "canary" && fresh && work:
 		wantAt = c.canaryStop(0, false, false)
 	case c.Strategy == "blue_green" && (continuation || (fresh && work && c.PauseBeforeSwitch)):
@@ -287,11 +443,6 @@ func (m *modelRun) checkGates(out string, prior, after modelState, pre, post wor
 	}
 
 	// Never past a closed gate.
-	if afterPartial {
-		// Contract question (reported): see partialRevert.
-		m.logf("    (after a revert to %s that left targets: gate checks excused)", v)
-		return
-	}
 	switch c.Strategy {
 	case "canary":
 		// The share the version had: traffic_percentage when state saved
@@ -307,10 +458,15 @@ func (m *modelRun) checkGates(out string, prior, after modelState, pre, post wor
 				m.violate("g: a canary passed a closed gate", out, "the router's weight of %s went %v → %v past the gate %s (approve %q through %v)", v, t0, t1, g, c.ApproveVersion, c.approveThrough())
 			}
 		}
-		if h := m.hold; h != nil && !h.bg && !h.opened && h.version == v && t0 == h.at && t1 > h.at {
-			if _, ok := c.gateAt(h.at); ok {
+		if h := m.hold; h != nil && !h.bg && !h.opened && h.version == v && sure {
+			w0, w1 := pre.router.Weights[v], post.router.Weights[v]
+			n0, n1 := m.runningOf(pre, v), m.runningOf(post, v)
+			goal := modelStageGoal(len(c.Targets), h.at)
+			beyond := (w1 > h.at && w1 > w0) || (clean && c.ExpectVersion && n1 > max(goal, n0))
+			if _, ok := c.gateAt(h.at); ok && beyond {
 				m.violate("g: a canary went on from the gate it was paused at, which never opened", out,
-					"paused at %v%% earlier; the router's weight of %s went %v → %v (state before: %s)", h.at, v, t0, t1, stateSummary(prior))
+					"paused at %v%% earlier; the router's weight of %s went %v → %v, the targets running it %d → %d (state before: %s)",
+					h.at, v, w0, w1, n0, n1, stateSummary(prior))
 			}
 		}
 	case "blue_green":
@@ -369,6 +525,84 @@ func (m *modelRun) checkRevert(out string, prior, after modelState, pre, post wo
 	}
 	if len(problems) > 0 {
 		m.violate("g: a revert while paused did not take the abandoned version away", out, "%s", strings.Join(problems, "; "))
+	}
+}
+
+// runningOf counts the configured targets running v in w.
+func (m *modelRun) runningOf(w worldSnap, v string) int {
+	n := 0
+	for _, t := range m.cfg.Targets {
+		if w.versions[t.Fleet] == v {
+			n++
+		}
+	}
+	return n
+}
+
+// checkRevertToPaused: version set back to a release that was itself
+// paused (never completed) restores that release as it was:
+// paused at the same gate with its previous_version and traffic share,
+// the targets that ran it running it again, the others that run the
+// abandoned version back at its previous_version.
+func (m *modelRun) checkRevertToPaused(out string, prior, after modelState, pre, post worldSnap, rec *gateHold, clean bool) {
+	c := &m.cfg
+	v, abandoned := c.Version, prior.Version
+	m.logf("    (a revert from %s to %s, itself paused at %v%%: checking that it is restored)", abandoned, v, rec.at)
+	var problems []string
+	_, gate := c.gateAt(rec.at)
+	if rec.bg {
+		gate = c.PauseBeforeSwitch
+	}
+	if !gate {
+		// The gate is gone from the configuration: the release is restored
+		// at a gate that is open.
+		m.logf("    (no gate at %v%% any more: the pause is not checked)", rec.at)
+	} else if !after.paused() || after.Version != v || after.pausedAt() != rec.at {
+		problems = append(problems, fmt.Sprintf("state %s, want %s paused at %v", stateSummary(after), v, rec.at))
+	}
+	if strp(after.PreviousVersion) != strp(rec.prev) {
+		problems = append(problems, fmt.Sprintf("previous_version %s, want %s (the paused release's)", strp(after.PreviousVersion), strp(rec.prev)))
+	}
+	switch {
+	case !gate:
+	case rec.bg:
+		if post.router.ActiveSlot != pre.router.ActiveSlot && pre.router.Version != abandoned {
+			problems = append(problems, fmt.Sprintf("the router switched %q → %q though %s never served", pre.router.ActiveSlot, post.router.ActiveSlot, abandoned))
+		}
+	default:
+		if after.traffic() != rec.at {
+			problems = append(problems, fmt.Sprintf("traffic_percentage %v, want its share %v", after.traffic(), rec.at))
+		}
+		if w := post.router.Weights[v]; w != rec.at {
+			problems = append(problems, fmt.Sprintf("the router's weight of %s is %v, want %v", v, w, rec.at))
+		}
+	}
+	if w := post.router.Weights[abandoned]; !rec.bg && w != 0 {
+		problems = append(problems, fmt.Sprintf("the router's weight of %s is %v", abandoned, w))
+	}
+	if clean && c.ExpectVersion && !m.healthFaultOnTargets() {
+		var wrong []string
+		for _, t := range c.Targets {
+			x := t.Fleet
+			want := pre.versions[x]
+			switch {
+			case rec.running[x] && (want == abandoned || want == v):
+				want = v
+			case rec.running[x] && post.versions[x] == v:
+				want = v // it ran the release, and got it back
+			case want == abandoned && rec.prev != nil:
+				want = *rec.prev
+			}
+			if post.versions[x] != want {
+				wrong = append(wrong, fmt.Sprintf("%s %s→%s, want %s", x, pre.versions[x], post.versions[x], want))
+			}
+		}
+		if len(wrong) > 0 {
+			problems = append(problems, "targets: "+strings.Join(wrong, ", "))
+		}
+	}
+	if len(problems) > 0 {
+		m.violate("g: a revert to a paused release did not restore it", out, "%s", strings.Join(problems, "; "))
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
@@ -51,7 +52,7 @@ var (
 	modelRollouts      = []string{"", "0", "10", "50"}
 )
 
-// Gates (DESIGN §4.3). A time gate's wait is short (the driver sleeps
+// Gates. A time gate's wait is short (the driver sleeps
 // until it is over before the next step, so that every step after a pause
 // at one sees it open: the real clock of the CLI decides, and this keeps a
 // seed's outcomes the same from run to run) or long (it never opens during
@@ -60,6 +61,11 @@ var (
 var (
 	modelShortWaits = []string{"2s", "2000ms"}
 	modelLongWait   = "1h"
+	// modelPlanWaits are the wait of the gate a saved plan is made at
+	// before it is due, and the longer wait that plan sets (opGatePlan):
+	// long enough for a plan to finish before the gate is due on a busy
+	// machine.
+	modelPlanWaits = []string{"8s", "10s"}
 )
 
 // mGate is one element of canary.gates: At is one of the stages below 100;
@@ -70,6 +76,12 @@ type mGate struct {
 }
 
 func (g mGate) short() bool { return g.Wait != "" && g.Wait != modelLongWait }
+
+// waitDuration is the gate's wait (0 for a manual gate).
+func (g mGate) waitDuration() time.Duration {
+	d, _ := time.ParseDuration(g.Wait)
+	return d
+}
 
 func (g mGate) String() string {
 	if g.Wait == "" {
@@ -112,10 +124,21 @@ type mConfig struct {
 	PauseBeforeSwitch              bool
 	ApproveVersion, ApproveThrough string
 
+	// Analysis: a web check of the driver's (modelWorld) measured in
+	// every window; AnalysisDelay: its initial_delay is 300ms; Bake: bake
+	// is 1s.
+	Analysis, AnalysisDelay, Bake bool
+
+	// UpdateTimeout is timeouts.update, set for one step only (an apply
+	// that times out).
+	UpdateTimeout string
+
 	// Values routed through terraform_data.gen.output: any change of them,
 	// or of Token (triggers_replace), makes them unknown at plan time.
-	FeedVersion, FeedIDs, FeedSetting bool
-	Token                             int
+	// FeedGates: 1 the whole canary.gates list, 2 each gate's wait.
+	FeedVersion, FeedIDs, FeedSetting, FeedApprove bool
+	FeedGates                                      int
+	Token                                          int
 }
 
 func (c mConfig) clone() mConfig {
@@ -179,11 +202,11 @@ func (c *mConfig) gateAt(pct float64) (mGate, bool) {
 	return mGate{}, false
 }
 
-// canaryStop is where a canary rollout of the configured version stops
-// (DESIGN §4.3): at the first gate ahead that is still closed, 100 when
-// none is. from is the traffic the version has (a gate there is ahead);
-// paused: the rollout is paused at from; due: the time gate there has
-// waited long enough.
+// canaryStop is where a canary rollout of the configured version stops:
+// at the first gate ahead that is still closed, 100 when none is. from is
+// the traffic the version has (a gate there is ahead); paused: the
+// rollout is paused at from; due: the time gate there has waited long
+// enough.
 func (c *mConfig) canaryStop(from float64, paused, due bool) float64 {
 	gates := slices.Clone(c.Gates)
 	slices.SortFunc(gates, func(a, b mGate) int { return a.At - b.At })
@@ -239,7 +262,7 @@ func (c *mConfig) render(url string) string {
 	fmt.Fprintf(&b, `
 provider "codomyrmex" {
   flag_endpoint   = "%s/flags"
-  request_timeout = "1s"
+  request_timeout = "5s"
   retries         = 1
 }
 
@@ -259,6 +282,25 @@ resource "terraform_data" "gen" {
 	}
 	if c.FeedSetting {
 		fmt.Fprintf(&b, "    setting = %s\n", c.settingLiteral(url))
+	}
+	if c.FeedApprove && c.ApproveVersion != "" {
+		fmt.Fprintf(&b, "    approve = %q\n", c.ApproveVersion)
+	}
+	if c.feedsGates() {
+		var gs, ws []string
+		for _, g := range c.Gates {
+			w := "null"
+			if g.Wait != "" {
+				w = fmt.Sprintf("%q", g.Wait)
+			}
+			gs = append(gs, fmt.Sprintf("{ at = %d, wait = %s }", g.At, w))
+			ws = append(ws, fmt.Sprintf("g%d = %s", g.At, w))
+		}
+		if c.FeedGates == 1 {
+			fmt.Fprintf(&b, "    gates = [%s]\n", strings.Join(gs, ", "))
+		} else {
+			fmt.Fprintf(&b, "    waits = { %s }\n", strings.Join(ws, ", "))
+		}
 	}
 	fmt.Fprintf(&b, `  }
   triggers_replace = "token-%d"
@@ -288,6 +330,9 @@ resource "codomyrmex_deployment" "web" {
 	fmt.Fprintf(&b, "  health_check = { %s }\n", hc)
 	if c.ApproveVersion != "" {
 		a := fmt.Sprintf("version = %q", c.ApproveVersion)
+		if c.FeedApprove {
+			a = "version = terraform_data.gen.output.approve"
+		}
 		if c.ApproveThrough != "" {
 			a += ", through = " + c.ApproveThrough
 		}
@@ -346,12 +391,18 @@ resource "codomyrmex_deployment" "web" {
 			attrs = append(attrs, "success_threshold = "+th)
 		}
 		attrs = append(attrs, fmt.Sprintf("router_url = %q", url+"/router"))
-		if len(c.Gates) > 0 {
+		switch {
+		case c.feedsGates() && c.FeedGates == 1:
+			attrs = append(attrs, "gates = terraform_data.gen.output.gates")
+		case len(c.Gates) > 0:
 			var gs []string
 			for _, g := range c.Gates {
-				if g.Wait == "" {
+				switch {
+				case c.feedsGates():
+					gs = append(gs, fmt.Sprintf("{ at = %d, wait = terraform_data.gen.output.waits.g%d }", g.At, g.At))
+				case g.Wait == "":
 					gs = append(gs, fmt.Sprintf("{ at = %d }", g.At))
-				} else {
+				default:
 					gs = append(gs, fmt.Sprintf("{ at = %d, wait = %q }", g.At, g.Wait))
 				}
 			}
@@ -367,8 +418,31 @@ resource "codomyrmex_deployment" "web" {
 		}
 		fmt.Fprintf(&b, "  feature_flag = { %s }\n", strings.Join(attrs, ", "))
 	}
+	if c.Analysis {
+		delay := ""
+		if c.AnalysisDelay {
+			delay = `, initial_delay = "300ms"`
+		}
+		fmt.Fprintf(&b, `  analysis = {
+    interval = "500ms"%s
+    metrics  = [{ name = "smoke", equals = "true", web = { url = "%s%s?v={{version}}&stage={{stage}}", json_path = "ok" } }]
+  }
+`, delay, url, modelCheckPath)
+	}
+	if c.Bake {
+		b.WriteString("  bake = \"1s\"\n")
+	}
+	if c.UpdateTimeout != "" {
+		fmt.Fprintf(&b, "  timeouts = { update = %q }\n", c.UpdateTimeout)
+	}
 	b.WriteString("}\n")
 	return b.String()
+}
+
+// feedsGates: canary.gates go through terraform_data (an empty list is
+// left out instead).
+func (c *mConfig) feedsGates() bool {
+	return c.FeedGates != 0 && c.Strategy == "canary" && len(c.Gates) > 0
 }
 
 // summary is a one-line human-readable form of the configuration.
@@ -441,6 +515,19 @@ func (c *mConfig) summary() string {
 		ts = append(ts, x)
 	}
 	s = append(s, "targets=["+strings.Join(ts, " ")+"]")
+	if c.Analysis {
+		a := "analysis"
+		if c.AnalysisDelay {
+			a += "(initial_delay 300ms)"
+		}
+		s = append(s, a)
+	}
+	if c.Bake {
+		s = append(s, "bake=1s")
+	}
+	if c.UpdateTimeout != "" {
+		s = append(s, "timeouts.update="+c.UpdateTimeout)
+	}
 	var fed []string
 	if c.FeedVersion {
 		fed = append(fed, "version")
@@ -451,6 +538,16 @@ func (c *mConfig) summary() string {
 	if c.FeedSetting {
 		fed = append(fed, "setting")
 	}
+	if c.FeedApprove && c.ApproveVersion != "" {
+		fed = append(fed, "approve")
+	}
+	switch {
+	case !c.feedsGates():
+	case c.FeedGates == 1:
+		fed = append(fed, "gates")
+	default:
+		fed = append(fed, "gate waits")
+	}
 	if len(fed) > 0 {
 		s = append(s, "via terraform_data: "+strings.Join(fed, ","))
 	}
@@ -458,13 +555,20 @@ func (c *mConfig) summary() string {
 	return strings.Join(s, " ")
 }
 
-// mAction is something the world does: drift, a fault, a service outage.
+// mAction is something the world does: drift, a fault, a service outage,
+// the web check failing or slow, deploys slow.
 type mAction struct {
-	Kind    string // "drift", "fault", "clear", "router", "flags"
-	Target  string // fleet target id
-	Version string // drift: the version the target now runs
-	Fault   simulator.Fault
-	Down    bool // router, flags
+	// "drift", "fault", "clear", "router", "flags"; "check": the web check
+	// fails for Versions and answers after Hang; "hang": deploys of Version
+	// reach the fleet after Hang; "calm": no check or deploy is slow any
+	// more (a failing check still fails).
+	Kind     string
+	Target   string // fleet target id
+	Version  string // drift: the version the target now runs; hang
+	Versions []string
+	Fault    simulator.Fault
+	Down     bool // router, flags
+	Hang     time.Duration
 }
 
 func (a mAction) String() string {
@@ -475,6 +579,19 @@ func (a mAction) String() string {
 		return fmt.Sprintf("fault %s{%s}", a.Target, describeFault(a.Fault))
 	case "clear":
 		return "clear faults"
+	case "check":
+		s := "web check"
+		if len(a.Versions) > 0 {
+			s += " fails for " + strings.Join(a.Versions, ",")
+		}
+		if a.Hang > 0 {
+			s += fmt.Sprintf(" answers after %s", a.Hang)
+		}
+		return s
+	case "hang":
+		return fmt.Sprintf("deploys of %s take %s", a.Version, a.Hang)
+	case "calm":
+		return "nothing slow"
 	default:
 		if a.Down {
 			return a.Kind + " down"
@@ -513,12 +630,46 @@ const (
 	cliPlanfile = "plan -out, then apply the saved plan"
 	cliRefresh  = "apply -refresh-only"
 	cliDestroy  = "destroy"
+	// cliPlanAcross: apply First (a rollout that pauses at a time gate),
+	// then plan -out with Cfg before the gate is due, wait until it is due,
+	// and apply the saved plan.
+	cliPlanAcross = "apply, plan -out before a time gate is due, apply the saved plan after it"
 )
+
+// mInterrupt says where the driver interrupts an apply: SIGINT once the
+// world saw the Nth deploy of Version ("deploy", "revert") or a web check
+// of it (in Stage, when set: "window", "bake", "resume"); or, without
+// Signal, timeouts.update expires while such a call is slow.
+type mInterrupt struct {
+	Point   string
+	Signal  bool
+	Version string
+	Stage   string
+	Nth     int
+}
+
+func (in mInterrupt) String() string {
+	how := "timeouts.update expires"
+	if in.Signal {
+		how = "Ctrl-C"
+	}
+	what := fmt.Sprintf("deploy #%d of %s", in.Nth, in.Version)
+	if in.Point != "deploy" && in.Point != "revert" {
+		what = "a web check of " + in.Version
+		if in.Stage != "" {
+			what += " in " + in.Stage
+		}
+	}
+	return fmt.Sprintf("%s at the %s (%s)", how, in.Point, what)
+}
 
 // mStep is one step of a sequence: the world changes, the configuration
 // becomes Cfg, the CLI runs.
 type mStep struct {
-	Op      string
+	Op string
+	// Variant: which kind of its op the step is (an edit-gate's edit, an
+	// interrupt's point), for the coverage of the default seeds.
+	Variant string
 	Desc    string
 	Cfg     mConfig
 	World   []mAction // before the CLI
@@ -534,6 +685,13 @@ type mStep struct {
 	// WaitGate: time passed a time gate's wait; the driver first checks
 	// that the plan continues the rollout.
 	WaitGate bool
+	// Interrupt: the apply is interrupted (or times out) at a point.
+	Interrupt *mInterrupt
+	// First: cliPlanAcross's first configuration.
+	First *mConfig
+	// noPlanCheck: the driver leaves out the plan after a successful apply
+	// (invariant d), as the step goes on.
+	noPlanCheck bool
 }
 
 func (s mStep) String() string {
@@ -547,6 +705,9 @@ func (s mStep) String() string {
 	}
 	if len(s.Between) > 0 {
 		p = append(p, "between plan and apply: "+joinActions(s.Between))
+	}
+	if s.Interrupt != nil {
+		p = append(p, "interrupt: "+s.Interrupt.String())
 	}
 	if len(s.After) > 0 {
 		p = append(p, "after it: "+joinActions(s.After))
@@ -572,6 +733,14 @@ type modelGen struct {
 	// prev is the version configured before the last change of version:
 	// previous_version in state unless a failure or a destroy changed it.
 	prev string
+	// pending are the next steps of an op that spans several (a revert
+	// chain), generated when their turn comes.
+	pending []pendingStep
+}
+
+type pendingStep struct {
+	op  string
+	gen func() mStep
 }
 
 func newModelGen(seed uint64) *modelGen {
@@ -605,6 +774,7 @@ func (g *modelGen) initial() mStep {
 	g.prev = modelInitial
 	g.setStrategy(pick(g, modelStrategies))
 	g.cfg.FeedVersion = g.chance(0.2)
+	g.cfg.Analysis = g.chance(0.25)
 	return mStep{Op: "create", Desc: "first apply", Cfg: g.cfg.clone(), CLI: cliApply}
 }
 
@@ -764,9 +934,23 @@ var modelOps = []modelOp{
 	{"approve-other", 2, (*modelGen).opApproveOther},
 	{"revert", 3, (*modelGen).opRevert},
 	{"wait-gate", 2, (*modelGen).opWaitGate},
+	{"analysis", 2, (*modelGen).opAnalysis},
+	{"fail-analysis", 2, (*modelGen).opFailAnalysis},
+	{"interrupt", 6, (*modelGen).opInterrupt},
+	{"edit-gate", 4, (*modelGen).opEditGate},
+	{"unknown-gates", 2, (*modelGen).opUnknownGates},
+	{"revert-chain", 2, (*modelGen).opRevertChain},
+	{"gate-plan", 2, (*modelGen).opGatePlan},
 }
 
 func (g *modelGen) next() mStep {
+	if len(g.pending) > 0 {
+		p := g.pending[0]
+		g.pending = g.pending[1:]
+		before := g.cfg.Version
+		s := p.gen()
+		return g.finish(s, p.op, before)
+	}
 	total := 0
 	for _, op := range modelOps {
 		total += op.weight
@@ -779,17 +963,25 @@ func (g *modelGen) next() mStep {
 				s, ok := op.gen(g)
 				if !ok {
 					g.cfg = before
+					g.pending = nil
 					break
 				}
-				s.Op = op.name
-				s.Cfg = g.cfg.clone()
-				if before.Version != g.cfg.Version {
-					g.prev = before.Version
-				}
-				return s
+				return g.finish(s, op.name, before.Version)
 			}
 		}
 	}
+}
+
+// finish names the step and gives it the configuration; what holds for
+// one step only (timeouts.update) is not kept for the next.
+func (g *modelGen) finish(s mStep, op, before string) mStep {
+	s.Op = op
+	s.Cfg = g.cfg.clone()
+	g.cfg.UpdateTimeout = ""
+	if before != g.cfg.Version {
+		g.prev = before
+	}
+	return s
 }
 
 func (g *modelGen) opVersion() (mStep, bool) {
@@ -947,7 +1139,7 @@ func (g *modelGen) equivalentEdit() string {
 	}
 	if c.Strategy == "canary" {
 		for i, gt := range c.Gates {
-			if gt.short() {
+			if slices.Contains(modelShortWaits, gt.Wait) {
 				edits = append(edits, func() string {
 					old := gt.Wait
 					c.Gates[i].Wait = modelShortWaits[1-slices.Index(modelShortWaits, old)]
