@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Limits on a list of stages (1–20 values) and on LinearStages.
@@ -21,11 +23,16 @@ const bucketCount = 10000
 // decimals: SHA-256 of flagName+":"+key, the first 8 bytes read as a
 // big-endian unsigned integer n, and (n mod 10000) / 100.
 //
+// Both strings are normalised to Unicode NFC first. Terraform normalises
+// every string to NFC, so in_rollout sees "José" however it was typed; an
+// application that sends the decomposed "Jose\u0301" to the flag service
+// (or calls this package) must land in the same bucket.
+//
 // Because the result is k/100 computed in float64, it is the float64 nearest
 // to the decimal k/100, the same value a parser gives for the literal
 // "12.34"; comparing it with a percentage of at most two decimals is exact.
 func Bucket(flagName, key string) float64 {
-	sum := sha256.Sum256([]byte(flagName + ":" + key))
+	sum := sha256.Sum256([]byte(norm.NFC.String(flagName) + ":" + norm.NFC.String(key)))
 	n := binary.BigEndian.Uint64(sum[:8])
 	return float64(n%bucketCount) / 100
 }

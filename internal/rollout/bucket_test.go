@@ -383,3 +383,30 @@ func FuzzLinearStages(f *testing.F) {
 		checkLinearStages(t, got, initial, maxSteps)
 	})
 }
+
+// Keys and flag names are normalised to Unicode NFC before hashing, as
+// Terraform normalises every string: an application sending a decomposed
+// "Jose\u0301" gets the bucket in_rollout computes for "José".
+func TestBucket_normalisesToNFC(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ flagA, keyA, flagB, keyB string }{
+		{"new-checkout", "Jose\u0301", "new-checkout", "Jos\u00e9"},
+		{"cafe\u0301", "user-1", "caf\u00e9", "user-1"},
+		{"f", "A\u030angstro\u0308m", "f", "\u00c5ngstr\u00f6m"},
+		{"f", "\u212b", "f", "\u00c5"}, // ANGSTROM SIGN is canonically Å
+	}
+	for _, tt := range tests {
+		if a, b := Bucket(tt.flagA, tt.keyA), Bucket(tt.flagB, tt.keyB); a != b {
+			t.Errorf("Bucket(%+q, %+q) = %v, Bucket(%+q, %+q) = %v: want equal", tt.flagA, tt.keyA, a, tt.flagB, tt.keyB, b)
+		}
+		// The hash is of the NFC bytes.
+		if got, want := Bucket(tt.flagA, tt.keyA), float64(bucketUnits(tt.flagB, tt.keyB))/100; got != want {
+			t.Errorf("Bucket(%+q, %+q) = %v, want the bucket of the NFC form %v", tt.flagA, tt.keyA, got, want)
+		}
+	}
+	// The two forms hash apart without normalisation, or this test would
+	// prove nothing.
+	if bucketUnits("new-checkout", "Jose\u0301") == bucketUnits("new-checkout", "Jos\u00e9") {
+		t.Fatal("the decomposed and composed keys share a bucket by chance; pick another example")
+	}
+}
