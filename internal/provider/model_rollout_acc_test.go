@@ -799,7 +799,7 @@ func (m *rolloutModel) afterApply(e roExpectation, out string, code int, planTim
 	}
 	m.checkPublishes(out, marks)
 	serviceChecked := false
-	if s.endpoint != "" && !m.outage && !(m.drift && !e.refresh) {
+	if s.endpoint != "" && !m.outage && (!m.drift || e.refresh) {
 		serviceChecked = true
 		fl, ok := m.service(s.endpoint).fleet.Flag("checkout")
 		switch {

@@ -220,7 +220,6 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 	if !cfg.Token.IsNull() && !cfg.Token.IsUnknown() {
 		token = cfg.Token.ValueString()
 	}
-	ctx = maskToken(ctx, token)
 
 	flagEndpoint := p.getenv(EnvFlagEndpoint)
 	switch v := cfg.FlagEndpoint; {

@@ -71,13 +71,13 @@ func rolloutAttributes(t *testing.T, raw []byte, name string) map[string]any {
 	return nil
 }
 
-// expectSaved checks attributes of the saved rollout; values compare by
-// their fmt.Sprint form (JSON numbers are float64).
-func (w *reattachWorkdir) expectSaved(name string, want map[string]any) {
+// expectSaved checks attributes of the saved rollout "r"; values compare
+// by their fmt.Sprint form (JSON numbers are float64).
+func (w *reattachWorkdir) expectSaved(want map[string]any) {
 	w.t.Helper()
-	got := w.rolloutAttrs(name)
+	got := w.rolloutAttrs("r")
 	if got == nil {
-		w.t.Fatalf("state holds no codomyrmex_feature_rollout.%s", name)
+		w.t.Fatal("state holds no codomyrmex_feature_rollout.r")
 	}
 	for k, v := range want {
 		if fmt.Sprint(got[k]) != fmt.Sprint(v) {
@@ -86,9 +86,11 @@ func (w *reattachWorkdir) expectSaved(name string, want map[string]any) {
 	}
 }
 
-// expectFlagDoc checks what the fleet's flag service holds for name.
-func expectFlagDoc(t *testing.T, f *testFleet, name, state string, stage int, pct float64) {
+// expectFlagDoc checks what the fleet's flag service holds for the flag
+// "checkout".
+func expectFlagDoc(t *testing.T, f *testFleet, state string, stage int, pct float64) {
 	t.Helper()
+	const name = "checkout"
 	fl, ok := f.Flag(name)
 	if !ok {
 		t.Fatalf("flag %q is not published", name)
@@ -140,9 +142,9 @@ func TestAccRolloutCLI_savedRefreshFalsePlanAppliedLate(t *testing.T) {
 	w.tf(0, "plan", "-refresh=false", "-out=late.tfplan")
 	clk.Advance(2 * time.Hour)
 	w.tf(0, "apply", "late.tfplan")
-	w.expectSaved("r", map[string]any{"current_stage": 0, "percentage": 5, "state": "active", "on_destroy": "retain",
+	w.expectSaved(map[string]any{"current_stage": 0, "percentage": 5, "state": "active", "on_destroy": "retain",
 		"updated_at": rfc(testEpoch), "next_advance_at": rfc(testEpoch.Add(time.Hour))})
-	expectFlagDoc(t, f, "checkout", "active", 0, 5)
+	expectFlagDoc(t, f, "active", 0, 5)
 
 	// The advance that became due waits for the next plan, which shows it.
 	out := w.tf(2, "plan", "-refresh=false", "-detailed-exitcode")
@@ -164,14 +166,14 @@ func TestAccRolloutCLI_applyRefreshFalseAdvances(t *testing.T) {
 	w.tf(0, "apply", "-auto-approve") // refreshes, changes nothing, saves the refresh
 	clk.Advance(time.Hour)
 	w.tf(0, "apply", "-auto-approve", "-refresh=false")
-	w.expectSaved("r", map[string]any{"current_stage": 1, "percentage": 25, "state": "active",
+	w.expectSaved(map[string]any{"current_stage": 1, "percentage": 25, "state": "active",
 		"updated_at": rfc(testEpoch.Add(90 * time.Minute))})
-	expectFlagDoc(t, f, "checkout", "active", 1, 25)
+	expectFlagDoc(t, f, "active", 1, 25)
 	clk.Advance(59 * time.Minute)
 	w.tf(0, "plan", "-refresh=false", "-detailed-exitcode")
 	clk.Advance(time.Minute)
 	w.tf(0, "apply", "-auto-approve", "-refresh=false")
-	w.expectSaved("r", map[string]any{"current_stage": 2, "percentage": 50})
+	w.expectSaved(map[string]any{"current_stage": 2, "percentage": 50})
 }
 
 // A saved plan that advances, applied 8 minutes after it was made: the
@@ -189,7 +191,7 @@ func TestAccRolloutCLI_lateApplyStampsItsOwnTime(t *testing.T) {
 	clk.Advance(8 * time.Minute)
 	w.tf(0, "apply", "advance.tfplan")
 	published := testEpoch.Add(68 * time.Minute)
-	w.expectSaved("r", map[string]any{"current_stage": 1, "percentage": 25,
+	w.expectSaved(map[string]any{"current_stage": 1, "percentage": 25,
 		"updated_at": rfc(published), "next_advance_at": rfc(published.Add(time.Hour))})
 	if fl, _ := f.Flag("checkout"); fl.UpdatedAt != rfc(published) {
 		t.Errorf("published updated_at = %s, want %s", fl.UpdatedAt, rfc(published))
@@ -222,14 +224,14 @@ func TestAccRolloutCLI_replacementKeepsTheNewFlag(t *testing.T) {
 			w.tf(0, "apply", "-auto-approve")
 			w.writeConfig(rolloutCLIConfig(ep, true, lifecycle+"  aborted = true"))
 			w.tf(0, "apply", "-auto-approve")
-			expectFlagDoc(t, f, "checkout", "aborted", 1, 0)
+			expectFlagDoc(t, f, "aborted", 1, 0)
 			w.writeConfig(rolloutCLIConfig(ep, true, lifecycle+"  aborted = false"))
 			out := w.tf(0, "apply", "-auto-approve")
 			if !strings.Contains(out, "1 added, 0 changed, 1 destroyed") {
 				t.Fatalf("not a replacement:\n%s", out)
 			}
-			w.expectSaved("r", map[string]any{"current_stage": 0, "percentage": 5, "state": "active"})
-			expectFlagDoc(t, f, "checkout", "active", 0, 5)
+			w.expectSaved(map[string]any{"current_stage": 0, "percentage": 5, "state": "active"})
+			expectFlagDoc(t, f, "active", 0, 5)
 			w.tf(0, "plan", "-detailed-exitcode")
 			w.tf(0, "destroy", "-auto-approve")
 			if _, ok := f.Flag("checkout"); ok {
@@ -253,8 +255,8 @@ func TestAccRolloutCLI_endpointKeptInState(t *testing.T) {
 		w.setEnv(EnvFlagEndpoint, ep)
 		w.writeConfig(rolloutCLIConfig("", false, ""))
 		w.tf(0, "apply", "-auto-approve")
-		w.expectSaved("r", map[string]any{"endpoint": ep})
-		expectFlagDoc(t, f, "checkout", "active", 0, 5)
+		w.expectSaved(map[string]any{"endpoint": ep})
+		expectFlagDoc(t, f, "active", 0, 5)
 
 		w.setEnv(EnvFlagEndpoint, "")
 		w.writeConfig(rolloutCLIConfig("", false, "  aborted = true"))
@@ -262,8 +264,8 @@ func TestAccRolloutCLI_endpointKeptInState(t *testing.T) {
 		if !strings.Contains(flatten(out), "saved endpoint") {
 			t.Errorf("no warning about the saved endpoint:\n%s", out)
 		}
-		w.expectSaved("r", map[string]any{"state": "aborted", "percentage": 0, "endpoint": ep})
-		expectFlagDoc(t, f, "checkout", "aborted", 0, 0)
+		w.expectSaved(map[string]any{"state": "aborted", "percentage": 0, "endpoint": ep})
+		expectFlagDoc(t, f, "aborted", 0, 0)
 
 		// Turning aborted off replaces the rollout; Terraform plans the new
 		// one without the old one's state, so the plan asks for an endpoint
@@ -274,7 +276,7 @@ func TestAccRolloutCLI_endpointKeptInState(t *testing.T) {
 		if !errorPattern(`No endpoint for the replacement.*published to ` + ep).MatchString(flatten(out)) {
 			t.Errorf("the plan does not ask for an endpoint:\n%s", out)
 		}
-		expectFlagDoc(t, f, "checkout", "aborted", 0, 0)
+		expectFlagDoc(t, f, "aborted", 0, 0)
 		w.writeConfig(rolloutCLIConfig("", false, "  aborted = true"))
 
 		out = w.tf(0, "destroy", "-auto-approve")
@@ -295,7 +297,7 @@ func TestAccRolloutCLI_endpointKeptInState(t *testing.T) {
 		w.tf(0, "apply", "-auto-approve")
 		clk.Advance(time.Hour)
 		w.tf(0, "apply", "-auto-approve")
-		expectFlagDoc(t, f1, "checkout", "active", 1, 25)
+		expectFlagDoc(t, f1, "active", 1, 25)
 
 		// The same endpoint through the provider instead: nothing changes.
 		w.writeConfig(rolloutCLIConfig(f1.URL+"/flags", true, ""))
@@ -309,7 +311,7 @@ func TestAccRolloutCLI_endpointKeptInState(t *testing.T) {
 		if _, ok := f1.Flag("checkout"); ok {
 			t.Error("the old endpoint still serves the flag")
 		}
-		expectFlagDoc(t, f2, "checkout", "active", 0, 5)
-		w.expectSaved("r", map[string]any{"endpoint": f2.URL + "/flags", "current_stage": 0})
+		expectFlagDoc(t, f2, "active", 0, 5)
+		w.expectSaved(map[string]any{"endpoint": f2.URL + "/flags", "current_stage": 0})
 	})
 }
