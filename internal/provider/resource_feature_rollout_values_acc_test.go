@@ -17,6 +17,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
@@ -158,9 +159,10 @@ func (h *headerFleet) seenTeams() []string {
 func TestAccFeatureRollout_unknownProviderSettings(t *testing.T) {
 	f := newHeaderFleet(t)
 	clk := clock.NewFake(testEpoch)
-	cfg := fmt.Sprintf(`
+	cfgFor := func(team string) string {
+		return fmt.Sprintf(`
 resource "terraform_data" "settings" {
-  input = { team = "payments", token = "s3cret-token", endpoint = "%s/flags" }
+  input = { team = %q, token = "s3cret-token", endpoint = "%s/flags" }
 }
 
 provider "codomyrmex" {
@@ -174,12 +176,13 @@ resource "codomyrmex_feature_rollout" "test" {
   flag_name   = "checkout"
   stage_delay = "1h"
 }
-`, f.URL)
+`, team, f.URL)
+	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
 			{
-				Config:            cfg,
+				Config:            cfgFor("payments"),
 				ConfigStateChecks: append(expectStageSaved(0, 5, "active"), statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("endpoint"), knownvalue.StringExact(f.URL+"/flags"))),
 				Check: resource.ComposeTestCheckFunc(
 					f.expectFlag("checkout", "active", 0, 5),
@@ -189,6 +192,26 @@ resource "codomyrmex_feature_rollout" "test" {
 						}
 						if got := f.SeenAuthorization(); !slices.Equal(got, []string{"Bearer s3cret-token"}) {
 							return fmt.Errorf("Authorization headers seen: %d distinct, want the token's only", len(got))
+						}
+						return nil
+					}),
+				),
+			},
+			{
+				// A new team makes the whole object, the flag endpoint too,
+				// unknown at plan: an endpoint unknown until apply counts as
+				// a new one, so the rollout is replaced and starts again.
+				PreConfig: func() { clk.Advance(time.Hour) },
+				Config:    cfgFor("platform"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				ConfigStateChecks: expectStageSaved(0, 5, "active"),
+				Check: resource.ComposeTestCheckFunc(
+					f.expectFlag("checkout", "active", 0, 5),
+					fleetCheck(func() error {
+						if got := f.seenTeams(); !slices.Contains(got, "platform") {
+							return fmt.Errorf("X-Team headers seen: %q, want platform among them", got)
 						}
 						return nil
 					}),
