@@ -315,3 +315,34 @@ func TestAccRolloutCLI_endpointKeptInState(t *testing.T) {
 		w.expectSaved(map[string]any{"endpoint": f2.URL + "/flags", "current_stage": 0})
 	})
 }
+
+// Destroy removes only what the rollout published: a document published
+// since by someone else (a later updated_at) is left, with a warning; one
+// changed by hand without a later updated_at is the rollout's drift and is
+// deleted.
+func TestAccRolloutCLI_destroyLeavesAFlagPublishedSince(t *testing.T) {
+	t.Parallel()
+	for name, later := range map[string]bool{"published_since": true, "drift": false} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newTestFleet(t, 1, "1.0.0")
+			clk := clock.NewFake(testEpoch)
+			w := newReattachWorkdir(t, clk)
+			w.writeConfig(rolloutCLIConfig(f.URL+"/flags", true, ""))
+			w.tf(0, "apply", "-auto-approve")
+			updated := testEpoch
+			if later {
+				updated = testEpoch.Add(time.Minute)
+			}
+			publishFlagDirect(t, f, fmt.Sprintf(`{"flag":"checkout","state":"active","stage":3,"percentage":100,"stages":[5,25,50,100],"updated_at":%q}`, rfc(updated)))
+			out := w.tf(0, "destroy", "-auto-approve")
+			_, kept := f.Flag("checkout")
+			if kept != later {
+				t.Fatalf("flag kept = %v, want %v:\n%s", kept, later, out)
+			}
+			if warned := strings.Contains(flatten(out), "Flag left in place"); warned != later {
+				t.Errorf("warning = %v, want %v:\n%s", warned, later, out)
+			}
+		})
+	}
+}
