@@ -210,12 +210,6 @@ func (c roConfig) clone() roConfig {
 	return c
 }
 
-func (c roConfig) equal(o roConfig) bool {
-	return c.stages.hcl == o.stages.hcl && c.delay == o.delay && c.paused == o.paused && c.aborted == o.aborted &&
-		reflect.DeepEqual(c.maxStage, o.maxStage) && reflect.DeepEqual(c.startAt, o.startAt) &&
-		c.retain == o.retain && c.endpoint == o.endpoint && c.cbd == o.cbd
-}
-
 func (c roConfig) String() string {
 	var parts []string
 	if c.stages.hcl != "" {
@@ -662,7 +656,7 @@ func (m *rolloutModel) foreignEdit() {
 		doc.UpdatedAt = rfc(m.clk.Now().Add(time.Second)) // published since by someone else
 	}
 	s.foreign(m.t, http.MethodPut, &doc)
-	m.drift = true
+	m.drift, m.deleted = true, false
 	m.logf("foreign edit: %s stage %d %g%% updated %s", doc.State, doc.Stage, doc.Percentage, doc.UpdatedAt)
 }
 
@@ -691,6 +685,7 @@ func (m *rolloutModel) apply(flavor string, lateBy time.Duration, edited bool) {
 	planTime := m.clk.Now()
 	marks := [2]int{m.svc[0].mark(), m.svc[1].mark()}
 	exp := m.expectation(refresh)
+	before, hadBefore := m.docBefore()
 	switch flavor {
 	case "saved":
 		args := []string{"plan", "-out=late.tfplan"}
@@ -710,7 +705,7 @@ func (m *rolloutModel) apply(flavor string, lateBy time.Duration, edited bool) {
 	default:
 		out, code = m.cli("apply", "-auto-approve")
 	}
-	m.afterApply(exp, out, code, planTime, marks, edited)
+	m.afterApply(exp, out, code, planTime, marks, edited, before, hadBefore)
 }
 
 // roExpectation is what the model predicts before an apply.
@@ -744,7 +739,26 @@ func (m *rolloutModel) expectation(refresh bool) roExpectation {
 	return e
 }
 
-func (m *rolloutModel) afterApply(e roExpectation, out string, code int, planTime time.Time, marks [2]int, edited bool) {
+// publishedAfter reports whether doc carries an updated_at later than the
+// rollout's own: published since by someone else (destroy leaves it).
+func publishedAfter(doc protocol.Flag, own *roSnap) bool {
+	theirs, err1 := time.Parse(time.RFC3339, doc.UpdatedAt)
+	ours, err2 := time.Parse(time.RFC3339, own.updatedAt)
+	return err1 == nil && err2 == nil && theirs.After(ours)
+}
+
+// docBefore is the flag at the rollout's saved endpoint before a step.
+func (m *rolloutModel) docBefore() (protocol.Flag, bool) {
+	if m.own == nil {
+		return protocol.Flag{}, false
+	}
+	if s := m.service(m.own.endpoint); s != nil {
+		return s.fleet.Flag("checkout")
+	}
+	return protocol.Flag{}, false
+}
+
+func (m *rolloutModel) afterApply(e roExpectation, out string, code int, planTime time.Time, marks [2]int, edited bool, before protocol.Flag, hadBefore bool) {
 	flat := flatten(out)
 	if e.exposure || e.noEndpt {
 		want := "Stages would raise exposure"
@@ -792,7 +806,8 @@ func (m *rolloutModel) afterApply(e roExpectation, out string, code int, planTim
 	if !created && prev != nil && !e.creating {
 		m.checkStep(out, prev, s, planTime, edited)
 	}
-	if created && prev != nil && prev.endpoint != "" && prev.endpoint != s.endpoint && !m.applied.retain && !m.drift && !m.outage {
+	if created && prev != nil && prev.endpoint != "" && prev.endpoint != s.endpoint && !m.applied.retain && !m.outage &&
+		!(hadBefore && publishedAfter(before, prev)) {
 		if _, ok := m.service(prev.endpoint).fleet.Flag("checkout"); ok {
 			m.violate("h: the replaced rollout's flag is left at its old endpoint", out, "old endpoint %s, new %s", prev.endpoint, s.endpoint)
 		}
@@ -807,14 +822,17 @@ func (m *rolloutModel) afterApply(e roExpectation, out string, code int, planTim
 			m.violate("b: state != service", out, "state %s, the service holds no flag", s)
 		case fl.State != s.state || fl.Stage != s.stage || fl.Percentage != s.pct:
 			m.violate("b: state != service", out, "state %s, service %s stage %d %g%% updated %s", s, fl.State, fl.Stage, fl.Percentage, fl.UpdatedAt)
-		case fl.UpdatedAt != s.updatedAt && !m.drift:
-			// A foreign write with the rollout's own state, stage and
-			// percentage is no drift: only its updated_at may differ.
-			m.violate("b: state != service", out, "state %s, service updated_at %s", s, fl.UpdatedAt)
+		case reflect.DeepEqual(fl, m.lastPub[s.endpoint]) && fl.UpdatedAt != s.updatedAt:
+			// The service holds what the provider published last (a
+			// foreign write with the rollout's own state, stage and
+			// percentage is no drift, and may carry another updated_at).
+			m.violate("b: state != service", out, "state %s, published updated_at %s", s, fl.UpdatedAt)
 		}
 	}
 	m.own, m.exists, m.applied = s, true, m.cfg.clone()
-	if serviceChecked || e.refresh {
+	if serviceChecked || (e.refresh && !m.outage) {
+		// The flag was read back (a refresh while the service was down
+		// reads nothing).
 		m.drift, m.deleted = false, false
 	}
 	if !m.outage && !m.drift && m.chance(0.5) {
@@ -836,7 +854,7 @@ func (m *rolloutModel) checkStep(out string, prev, s *roSnap, planTime time.Time
 			m.violate("c: advanced before stage_delay", out, "from %s to %s, planned at %s (stage_delay %s)", prev, s, rfc(planTime), m.cfg.delay)
 		}
 	}
-	if !edited || m.cfg.equal(m.applied) {
+	if !edited || !m.argumentsChanged() {
 		return
 	}
 	if s.pct > prev.pct {
@@ -848,6 +866,23 @@ func (m *rolloutModel) checkStep(out string, prev, s *roSnap, planTime time.Time
 	if prev.state == "pending" && s.state != "pending" && s.state != "aborted" {
 		m.violate("e: an edit started a pending rollout", out, "from %s to %s with %s", prev, s, m.cfg)
 	}
+}
+
+// argumentsChanged reports whether the edit changed an argument of the
+// rollout as the provider sees it: not the lifecycle block, nor the way
+// the same endpoint is given (attribute, provider, environment, or the
+// saved one), nor stages spelled out as the default.
+func (m *rolloutModel) argumentsChanged() bool {
+	a, c := m.applied, m.cfg
+	endpoint := func(cfg roConfig) string {
+		if ep := m.effective(cfg); ep != "" || m.own == nil {
+			return ep
+		}
+		return m.own.endpoint
+	}
+	return !slices.Equal(a.stages.list(), c.stages.list()) || a.delay != c.delay || a.paused != c.paused ||
+		a.aborted != c.aborted || !reflect.DeepEqual(a.maxStage, c.maxStage) || !reflect.DeepEqual(a.startAt, c.startAt) ||
+		a.retain != c.retain || endpoint(a) != endpoint(c)
 }
 
 // checkPublishes checks invariant d on the publishes made during a step.
@@ -963,9 +998,7 @@ func (m *rolloutModel) destroy() {
 	}
 	if m.exists && m.own != nil && svc != nil && !m.outage {
 		after, has := svc.fleet.Flag("checkout")
-		theirs, err1 := time.Parse(time.RFC3339, before.UpdatedAt)
-		ours, err2 := time.Parse(time.RFC3339, m.own.updatedAt)
-		newer := had && err1 == nil && err2 == nil && theirs.After(ours)
+		newer := had && publishedAfter(before, m.own)
 		switch {
 		case m.applied.retain || newer:
 			if has != had || !reflect.DeepEqual(after, before) {

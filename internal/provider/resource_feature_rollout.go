@@ -234,13 +234,10 @@ func (r *featureRolloutResource) ModifyPlan(ctx context.Context, req resource.Mo
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	priv := readRolloutPrivate(ctx, req.Private)
 	if req.Plan.Raw.IsNull() {
-		if state != nil {
-			resp.Diagnostics.Append(r.destroyEndpointWarning(state, priv)...)
-		}
-		return
+		return // destroy: Delete says where it disables the flag
 	}
+	priv := readRolloutPrivate(ctx, req.Private)
 	var plan, config featureRolloutModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
