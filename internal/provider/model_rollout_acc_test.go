@@ -816,7 +816,7 @@ func (m *rolloutModel) afterApply(e roExpectation, out string, code int, planTim
 		m.checkStep(out, prev, s, planTime, edited)
 	}
 	if created && prev != nil && prev.endpoint != "" && prev.endpoint != s.endpoint && !m.applied.retain && !m.outage &&
-		!(hadBefore && publishedAfter(before, prev)) {
+		(!hadBefore || !publishedAfter(before, prev)) {
 		if _, ok := m.service(prev.endpoint).fleet.Flag("checkout"); ok {
 			m.violate("h: the replaced rollout's flag is left at its old endpoint", out, "old endpoint %s, new %s", prev.endpoint, s.endpoint)
 		}
