@@ -54,7 +54,9 @@ type Evaluation struct {
 // off for everybody (reason DISABLED); otherwise (active, paused,
 // completed) the key is in when rollout.InRollout(f.Flag, targetingKey,
 // f.Percentage), the bucketing of the rollout_bucket and in_rollout
-// functions (reason SPLIT). Variants are "on" and "off".
+// functions (reason SPLIT). Variants are "on" and "off". The key is used
+// as sent: rollout.InRollout normalises it to Unicode NFC, as Terraform
+// normalises every string, so "Jose\u0301" is answered as "José".
 func Evaluate(f protocol.Flag, targetingKey string) Evaluation {
 	e := Evaluation{
 		Key: f.Flag, Reason: ReasonSplit, Variant: VariantOff,

@@ -2,6 +2,8 @@ package flags
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -556,5 +558,33 @@ func TestHandlerRejectsBadDocuments(t *testing.T) {
 	}
 	if code, _, _ := do(t, http.MethodGet, s.URL+"/v1/flags/x", ""); code != http.StatusNotFound {
 		t.Errorf("GET x = %d, want 404", code)
+	}
+}
+
+// TestOFREPNormalisesKeysToNFC: an application that sends the decomposed
+// "Jose\u0301" as its targetingKey gets the answer in_rollout gives for
+// "José" (Terraform normalises every string to NFC). The percentage lies
+// between the buckets of the two byte sequences, so hashing the bytes as
+// sent would give the other answer.
+func TestOFREPNormalisesKeysToNFC(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, HandlerConfig{})
+	const flag, composed, decomposed = "new-checkout", "Jos\u00e9", "Jose\u0301"
+	rawBucket := func(key string) float64 {
+		sum := sha256.Sum256([]byte(flag + ":" + key))
+		return float64(binary.BigEndian.Uint64(sum[:8])%10000) / 100
+	}
+	pct := max(rawBucket(composed), rawBucket(decomposed))
+	if rawBucket(composed) == rawBucket(decomposed) {
+		t.Fatal("the two forms share a bucket by chance; pick another key")
+	}
+	s.put(t, doc(flag, 1, pct))
+	code, body := s.evaluate(t, flag, decomposed)
+	if code != http.StatusOK {
+		t.Fatalf("status %d %s", code, body)
+	}
+	_, got := checkSuccess(t, body)
+	if want := rollout.InRollout(flag, composed, pct); got != want {
+		t.Errorf("OFREP for %+q at %v %% = %v, in_rollout for %+q = %v", decomposed, pct, got, composed, want)
 	}
 }

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"math/big"
 
 	"github.com/hashicorp/terraform-plugin-framework/function"
 
@@ -25,10 +26,10 @@ func (f *inRolloutFunction) Definition(_ context.Context, _ function.DefinitionR
 		Summary: "Whether a key is exposed by a feature flag rolled out to a percentage",
 		Description: "Returns true when rollout_bucket(flag_name, key) < percentage. " +
 			"Raising the percentage only ever adds keys: a key that is in at 10 stays in at 25. " +
-			"0 exposes no key and 100 every key.",
+			"0 exposes no key and 100 every key. Like rollout_bucket, it normalises flag_name and key to Unicode NFC.",
 		MarkdownDescription: "Returns `true` when `rollout_bucket(flag_name, key) < percentage`. " +
 			"Raising the percentage only ever adds keys: a key that is in at 10 stays in at 25. " +
-			"`0` exposes no key and `100` every key.",
+			"`0` exposes no key and `100` every key. Like `rollout_bucket`, it normalises `flag_name` and `key` to Unicode NFC.",
 		Parameters: []function.Parameter{
 			function.StringParameter{
 				Name:                "flag_name",
@@ -40,12 +41,12 @@ func (f *inRolloutFunction) Definition(_ context.Context, _ function.DefinitionR
 				Description:         "Stable identifier of the subject, such as a user or tenant id.",
 				MarkdownDescription: "Stable identifier of the subject, such as a user or tenant id.",
 			},
-			function.Float64Parameter{
+			function.NumberParameter{
 				Name: "percentage",
 				Description: "Share of keys exposed, from 0 to 100, such as the percentage attribute " +
-					"of a codomyrmex_feature_rollout.",
+					"of a codomyrmex_feature_rollout. Any number in range, used as the nearest 64-bit float (100/3 is 33.333333333333336).",
 				MarkdownDescription: "Share of keys exposed, from `0` to `100`, such as the `percentage` attribute " +
-					"of a `codomyrmex_feature_rollout`.",
+					"of a `codomyrmex_feature_rollout`. Any number in range, used as the nearest 64-bit float (`100/3` is 33.333333333333336).",
 			},
 		},
 		Return: function.BoolReturn{},
@@ -54,16 +55,17 @@ func (f *inRolloutFunction) Definition(_ context.Context, _ function.DefinitionR
 
 func (f *inRolloutFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
 	var flagName, key string
-	var percentage float64
+	var percentage *big.Float
 	resp.Error = req.Arguments.Get(ctx, &flagName, &key, &percentage)
 	if resp.Error != nil {
 		return
 	}
 	// Outside [0, 100] the answer would still be defined (nobody or
 	// everybody), but such a value is almost certainly a mistake.
-	if !(percentage >= 0 && percentage <= 100) {
-		resp.Error = function.NewArgumentFuncError(2, fmt.Sprintf("percentage must be between 0 and 100, got %g", percentage))
+	if percentage.Sign() < 0 || percentage.Cmp(big.NewFloat(100)) > 0 {
+		resp.Error = function.NewArgumentFuncError(2, fmt.Sprintf("percentage must be between 0 and 100, got %s", percentage.Text('g', 10)))
 		return
 	}
-	resp.Error = resp.Result.Set(ctx, rollout.InRollout(flagName, key, percentage))
+	p, _ := percentage.Float64()
+	resp.Error = resp.Result.Set(ctx, rollout.InRollout(flagName, key, p))
 }

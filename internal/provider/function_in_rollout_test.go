@@ -33,7 +33,7 @@ func TestInRolloutFunction_run(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, funcErr := runProviderFunction(t, NewInRolloutFunction(),
-				types.StringValue("new-checkout"), types.StringValue("user-1"), types.Float64Value(tt.percentage))
+				types.StringValue("new-checkout"), types.StringValue("user-1"), numberValue(tt.percentage))
 			if funcErr != nil {
 				t.Fatalf("Run: %v", funcErr)
 			}
@@ -51,7 +51,7 @@ func TestInRolloutFunction_agreesWithBucket(t *testing.T) {
 	for i := range 200 {
 		key := fmt.Sprintf("user-%d", i)
 		got, funcErr := runProviderFunction(t, NewInRolloutFunction(),
-			types.StringValue("search"), types.StringValue(key), types.Float64Value(30))
+			types.StringValue("search"), types.StringValue(key), numberValue(30))
 		if funcErr != nil {
 			t.Fatalf("Run: %v", funcErr)
 		}
@@ -67,7 +67,7 @@ func TestInRolloutFunction_invalidPercentage(t *testing.T) {
 		t.Run(fmt.Sprint(pct), func(t *testing.T) {
 			t.Parallel()
 			_, funcErr := runProviderFunction(t, NewInRolloutFunction(),
-				types.StringValue("f"), types.StringValue("k"), types.Float64Value(pct))
+				types.StringValue("f"), types.StringValue("k"), numberValue(pct))
 			if funcErr == nil {
 				t.Fatalf("in_rollout(f, k, %v): no error", pct)
 			}
@@ -78,5 +78,20 @@ func TestInRolloutFunction_invalidPercentage(t *testing.T) {
 				t.Errorf("error %q does not say what is allowed", funcErr.Text)
 			}
 		})
+	}
+}
+
+// A percentage that is not exact in binary (100/3 as Terraform holds it)
+// is used as its nearest float64, never refused.
+func TestInRolloutFunction_percentageNotExactInBinary(t *testing.T) {
+	t.Parallel()
+	for _, key := range []string{"acme", "user-1", "user-2", "globex"} {
+		got, funcErr := runProviderFunction(t, NewInRolloutFunction(), types.StringValue("new-checkout"), types.StringValue(key), thirdOf100())
+		if funcErr != nil {
+			t.Fatalf("in_rollout(new-checkout, %s, 100/3): %v", key, funcErr)
+		}
+		if want := rollout.InRollout("new-checkout", key, 100.0/3); !got.Equal(types.BoolValue(want)) {
+			t.Errorf("in_rollout(new-checkout, %s, 100/3) = %v, want %v", key, got, want)
+		}
 	}
 }

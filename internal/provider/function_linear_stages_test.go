@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"math"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -42,7 +43,7 @@ func TestLinearStagesFunction_run(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, funcErr := runProviderFunction(t, NewLinearStagesFunction(),
-				types.Float64Value(tt.initial), types.Float64Value(tt.step), types.Int64Value(tt.maxSteps))
+				numberValue(tt.initial), numberValue(tt.step), numberValue(float64(tt.maxSteps)))
 			if funcErr != nil {
 				t.Fatalf("Run: %v", funcErr)
 			}
@@ -75,7 +76,7 @@ func TestLinearStagesFunction_errors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, funcErr := runProviderFunction(t, NewLinearStagesFunction(),
-				types.Float64Value(tt.initial), types.Float64Value(tt.step), types.Int64Value(tt.maxSteps))
+				numberValue(tt.initial), numberValue(tt.step), numberValue(float64(tt.maxSteps)))
 			if funcErr == nil {
 				t.Fatalf("linear_stages(%v, %v, %d): no error", tt.initial, tt.step, tt.maxSteps)
 			}
@@ -86,5 +87,55 @@ func TestLinearStagesFunction_errors(t *testing.T) {
 				t.Errorf("error %q, want it to contain %q", funcErr.Text, tt.wantText)
 			}
 		})
+	}
+}
+
+// numberValue is a function argument holding v.
+func numberValue(v float64) types.Number { return types.NumberValue(big.NewFloat(v)) }
+
+// thirdOf100 is 100/3 as Terraform computes it: a 512-bit float, not the
+// float64 33.333333333333336.
+func thirdOf100() types.Number {
+	q := new(big.Float).SetPrec(512).Quo(new(big.Float).SetPrec(512).SetInt64(100), new(big.Float).SetPrec(512).SetInt64(3))
+	return types.NumberValue(q)
+}
+
+// max_steps counts stages: a whole number however it is written (2.0),
+// and a fraction is refused naming the argument, never a conversion error.
+func TestLinearStagesFunction_maxStepsMustBeWhole(t *testing.T) {
+	t.Parallel()
+	got, funcErr := runProviderFunction(t, NewLinearStagesFunction(), numberValue(10), numberValue(10), numberValue(2.0))
+	if funcErr != nil {
+		t.Fatalf("linear_stages(10, 10, 2.0): %v", funcErr)
+	}
+	if want := float64ListValue(t, 10, 20, 100); !got.Equal(want) {
+		t.Errorf("linear_stages(10, 10, 2.0) = %v, want %v", got, want)
+	}
+	for _, bad := range []types.Number{numberValue(2.5), thirdOf100()} {
+		_, funcErr := runProviderFunction(t, NewLinearStagesFunction(), numberValue(10), numberValue(10), bad)
+		if funcErr == nil || funcErr.FunctionArgument == nil || *funcErr.FunctionArgument != 2 ||
+			!strings.Contains(funcErr.Text, "max_steps must be a whole number from 1 to 100, got ") {
+			t.Errorf("linear_stages(10, 10, %v) error = %v, want one on max_steps saying it must be whole", bad, funcErr)
+		}
+	}
+}
+
+// initial and step may be any number; each stage is rounded to their
+// decimals as written.
+func TestLinearStagesFunction_numbersUsersWrite(t *testing.T) {
+	t.Parallel()
+	got, funcErr := runProviderFunction(t, NewLinearStagesFunction(), numberValue(0.1), numberValue(0.2), numberValue(5))
+	if funcErr != nil {
+		t.Fatal(funcErr)
+	}
+	if want := float64ListValue(t, 0.1, 0.3, 0.5, 0.7, 0.9, 100); !got.Equal(want) {
+		t.Errorf("linear_stages(0.1, 0.2, 5) = %v, want %v", got, want)
+	}
+	got, funcErr = runProviderFunction(t, NewLinearStagesFunction(), thirdOf100(), thirdOf100(), numberValue(5))
+	if funcErr != nil {
+		t.Fatal(funcErr)
+	}
+	if want := float64ListValue(t, 100.0/3, 200.0/3, 100); !got.Equal(want) {
+		t.Errorf("linear_stages(100/3, 100/3, 5) = %v, want %v", got, want)
 	}
 }

@@ -23,13 +23,13 @@ func (f *rolloutBucketFunction) Definition(_ context.Context, _ function.Definit
 	resp.Definition = function.Definition{
 		Summary: "Deterministic bucket of a key for a feature flag, in [0, 100)",
 		Description: "Returns the bucket of key for flag_name, a number in [0, 100) with two decimals: " +
-			"the SHA-256 of flag_name + \":\" + key, its first 8 bytes read as a big-endian unsigned integer n, " +
-			"and (n mod 10000) / 100. A key is in a rollout at percentage P when its bucket is below P, " +
-			"so an application that computes the same bucket agrees with in_rollout.",
+			"the SHA-256 of flag_name + \":\" + key (both normalised to Unicode NFC), its first 8 bytes read as a " +
+			"big-endian unsigned integer n, and (n mod 10000) / 100. A key is in a rollout at percentage P when its " +
+			"bucket is below P, so an application that computes the same bucket agrees with in_rollout.",
 		MarkdownDescription: "Returns the bucket of `key` for `flag_name`, a number in `[0, 100)` with two decimals: " +
-			"the SHA-256 of `flag_name + \":\" + key`, its first 8 bytes read as a big-endian unsigned integer `n`, " +
-			"and `(n mod 10000) / 100`. A key is in a rollout at percentage `P` when its bucket is below `P`, " +
-			"so an application that computes the same bucket agrees with `in_rollout`.",
+			"the SHA-256 of `flag_name + \":\" + key` (both normalised to Unicode NFC), its first 8 bytes read as a " +
+			"big-endian unsigned integer `n`, and `(n mod 10000) / 100`. A key is in a rollout at percentage `P` when its " +
+			"bucket is below `P`, so an application that computes the same bucket agrees with `in_rollout`.",
 		Parameters: []function.Parameter{
 			function.StringParameter{
 				Name:                "flag_name",

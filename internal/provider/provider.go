@@ -47,7 +47,7 @@ var (
 // New returns the provider factory for providerserver.Serve.
 func New(version string) func() provider.Provider {
 	return func() provider.Provider {
-		return &codomyrmexProvider{version: version, clock: clock.Real()}
+		return &codomyrmexProvider{version: version, clock: clock.Real(), getenv: os.Getenv}
 	}
 }
 
@@ -85,13 +85,17 @@ func providerLogsUnread() bool {
 // behaviour.
 func newWithClock(version string, c clock.Clock) func() provider.Provider {
 	return func() provider.Provider {
-		return &codomyrmexProvider{version: version, clock: c}
+		return &codomyrmexProvider{version: version, clock: c, getenv: os.Getenv}
 	}
 }
 
 type codomyrmexProvider struct {
 	version string
 	clock   clock.Clock
+	// getenv reads CODOMYRMEX_TOKEN and CODOMYRMEX_FLAG_ENDPOINT: os.Getenv,
+	// or a test's own environment when the provider is served from the
+	// test process.
+	getenv func(string) string
 }
 
 type providerModel struct {
@@ -115,6 +119,12 @@ type providerData struct {
 	// timeouts, never the token, headers or client certificate.
 	metrics      *protocol.Client
 	flagEndpoint string
+	// flagEndpointUnknown: flag_endpoint is unknown until apply.
+	flagEndpointUnknown bool
+	// unknown names the settings unknown until apply (see Configure).
+	unknown []string
+	// published records the flags published in this run, for Delete.
+	published *publishedFlags
 	// limit is shared by every resource of the provider, so that
 	// max_concurrency holds across resources applied in parallel.
 	limit *strategies.Limiter
@@ -199,17 +209,25 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// A plan whose provider block depends on values known only at apply
+	// configures the provider with those values unknown. Nothing is sent
+	// with them: the settings that are known make the client, and the
+	// resources leave the services alone until the apply configures the
+	// provider again with every value.
+	unknown := cfg.unknownSettings()
 
-	token := os.Getenv(EnvToken)
+	token := p.getenv(EnvToken)
 	if !cfg.Token.IsNull() && !cfg.Token.IsUnknown() {
 		token = cfg.Token.ValueString()
 	}
-	ctx = maskToken(ctx, token)
 
-	flagEndpoint := os.Getenv(EnvFlagEndpoint)
-	if v := cfg.FlagEndpoint.ValueString(); v != "" {
-		flagEndpoint = v
-	} else if flagEndpoint != "" {
+	flagEndpoint := p.getenv(EnvFlagEndpoint)
+	switch v := cfg.FlagEndpoint; {
+	case v.IsUnknown():
+		flagEndpoint = ""
+	case v.ValueString() != "":
+		flagEndpoint = v.ValueString()
+	case flagEndpoint != "":
 		if _, err := protocol.ParseAddress(flagEndpoint); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("flag_endpoint"), "Invalid flag endpoint",
 				fmt.Sprintf("The %s environment variable is not a valid base URL: %s", EnvFlagEndpoint, err))
@@ -218,9 +236,10 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 	}
 
 	headers := map[string]string{}
-	resp.Diagnostics.Append(cfg.Headers.ElementsAs(ctx, &headers, false)...)
-	if resp.Diagnostics.HasError() {
-		return
+	for k, v := range cfg.Headers.Elements() {
+		if s, ok := v.(types.String); ok && !s.IsUnknown() && !s.IsNull() {
+			headers[k] = s.ValueString()
+		}
 	}
 
 	timeout := defaultRequestTimeout
@@ -278,11 +297,14 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 	}
 
 	data := &providerData{
-		token:        token,
-		client:       client,
-		metrics:      metrics,
-		flagEndpoint: flagEndpoint,
-		limit:        strategies.NewLimiter(maxConcurrency),
+		token:               token,
+		client:              client,
+		metrics:             metrics,
+		flagEndpoint:        flagEndpoint,
+		flagEndpointUnknown: cfg.FlagEndpoint.IsUnknown(),
+		unknown:             unknown,
+		limit:               strategies.NewLimiter(maxConcurrency),
+		published:           &publishedFlags{},
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data

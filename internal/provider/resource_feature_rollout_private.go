@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 )
@@ -13,9 +12,14 @@ const (
 	// privateOwn holds the rollout's own state and stage while the flag
 	// service reports something else (refresh records what it reports).
 	privateOwn = "own"
-	// privateAsOf is when the last refresh ran: plans decide advances at
-	// that time, so the plan remade during apply agrees with the one shown.
-	privateAsOf = "as_of"
+	// privateEndpointFrom says where the saved endpoint came from:
+	// endpointFromAttribute or endpointFromProvider.
+	privateEndpointFrom = "endpoint_from"
+)
+
+const (
+	endpointFromAttribute = "attribute"
+	endpointFromProvider  = "provider"
 )
 
 type ownRollout struct {
@@ -25,16 +29,8 @@ type ownRollout struct {
 
 // rolloutPrivate is a feature rollout's private state.
 type rolloutPrivate struct {
-	own  *ownRollout
-	asOf time.Time
-}
-
-// at is the time a plan decides advances at: the last refresh's, or now.
-func (p rolloutPrivate) at(now time.Time) time.Time {
-	if p.asOf.IsZero() {
-		return now
-	}
-	return p.asOf
+	own          *ownRollout
+	endpointFrom string
 }
 
 type privateReader interface {
@@ -58,16 +54,17 @@ func readRolloutPrivate(ctx context.Context, r privateReader) rolloutPrivate {
 			p.own = &own
 		}
 	}
-	if raw, diags := r.GetKey(ctx, privateAsOf); !diags.HasError() && len(raw) > 0 {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			p.asOf, _ = time.Parse(time.RFC3339, s)
-		}
+	if raw, diags := r.GetKey(ctx, privateEndpointFrom); !diags.HasError() && len(raw) > 0 {
+		_ = json.Unmarshal(raw, &p.endpointFrom)
 	}
 	return p
 }
 
+// setRolloutPrivate sets key to v, or removes it when v is nil.
 func setRolloutPrivate(ctx context.Context, w privateWriter, key string, v any) diag.Diagnostics {
+	if v == nil {
+		return w.SetKey(ctx, key, nil)
+	}
 	raw, err := json.Marshal(v)
 	if err != nil {
 		var diags diag.Diagnostics

@@ -4,6 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Limits on a list of stages (1–20 values) and on LinearStages.
@@ -21,11 +26,16 @@ const bucketCount = 10000
 // decimals: SHA-256 of flagName+":"+key, the first 8 bytes read as a
 // big-endian unsigned integer n, and (n mod 10000) / 100.
 //
+// Both strings are normalised to Unicode NFC first. Terraform normalises
+// every string to NFC, so in_rollout sees "José" however it was typed; an
+// application that sends the decomposed "Jose\u0301" to the flag service
+// (or calls this package) must land in the same bucket.
+//
 // Because the result is k/100 computed in float64, it is the float64 nearest
 // to the decimal k/100, the same value a parser gives for the literal
 // "12.34"; comparing it with a percentage of at most two decimals is exact.
 func Bucket(flagName, key string) float64 {
-	sum := sha256.Sum256([]byte(flagName + ":" + key))
+	sum := sha256.Sum256([]byte(norm.NFC.String(flagName) + ":" + norm.NFC.String(key)))
 	n := binary.BigEndian.Uint64(sum[:8])
 	return float64(n%bucketCount) / 100
 }
@@ -55,6 +65,10 @@ func (e *ArgumentError) Error() string { return e.Name + " " + e.Reason }
 // with 100, which is never repeated. LinearStages(10, 20, 5) is
 // [10 30 50 70 90 100].
 //
+// Each value is rounded to the decimals of initial and step as they are
+// written (their shortest decimal form), so LinearStages(0.1, 0.2, 5) is
+// [0.1 0.3 0.5 0.7 0.9 100], not 0.30000000000000004 for the second.
+//
 // The result is strictly ascending: a value that does not exceed the one
 // before it (a step below the resolution of float64 at that magnitude) is
 // left out.
@@ -69,13 +83,14 @@ func LinearStages(initial, step float64, maxSteps int) ([]float64, error) {
 		return nil, &ArgumentError{Index: 2, Name: "max_steps", Reason: fmt.Sprintf("must be between 1 and %d, got %d", MaxLinearSteps, maxSteps)}
 	}
 
+	places := max(decimalPlaces(initial), decimalPlaces(step))
 	stages := make([]float64, 0, min(maxSteps+1, MaxLinearSteps+1))
 	for i := range maxSteps {
 		v := initial
 		if i > 0 {
 			// Multiplying rather than accumulating keeps rounding errors from
 			// adding up; an infinite step stays +Inf here, never NaN.
-			v = initial + float64(i)*step
+			v = roundTo(initial+float64(i)*step, places)
 		}
 		if v >= 100 {
 			break
@@ -86,6 +101,29 @@ func LinearStages(initial, step float64, maxSteps int) ([]float64, error) {
 		stages = append(stages, v)
 	}
 	return append(stages, 100), nil
+}
+
+// decimalPlaces is the number of digits after the point in the shortest
+// decimal form of v: 1 for 0.1, 0 for 10, 15 for 100/3.
+func decimalPlaces(v float64) int {
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		return len(s) - i - 1
+	}
+	return 0
+}
+
+// roundTo rounds v to places decimals, as a decimal: through its decimal
+// form, so that 0.30000000000000004 at one place is the float64 of "0.3".
+func roundTo(v float64, places int) float64 {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return v
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'f', places, 64), 64)
+	if err != nil {
+		return v
+	}
+	return r
 }
 
 // ValidateStages checks a list of rollout stages: 1 to MaxStages values, each

@@ -191,6 +191,10 @@ func TestLinearStages(t *testing.T) {
 		{name: "infinite step", initial: 1, step: math.Inf(1), maxSteps: 5, want: []float64{1, 100}},
 		{name: "step below float resolution", initial: 50, step: 1e-20, maxSteps: 5, want: []float64{50, 100}},
 		{name: "fractions", initial: 0.5, step: 0.25, maxSteps: 3, want: []float64{0.5, 0.75, 1, 100}},
+		{name: "tenths as written", initial: 0.1, step: 0.2, maxSteps: 5, want: []float64{0.1, 0.3, 0.5, 0.7, 0.9, 100}},
+		{name: "hundredths as written", initial: 0.07, step: 0.01, maxSteps: 4, want: []float64{0.07, 0.08, 0.09, 0.1, 100}},
+		{name: "mixed precision", initial: 1.5, step: 0.05, maxSteps: 3, want: []float64{1.5, 1.55, 1.6, 100}},
+		{name: "thirds", initial: 100.0 / 3, step: 100.0 / 3, maxSteps: 5, want: []float64{100.0 / 3, 200.0 / 3, 100}},
 		{name: "max steps limit", initial: 0.01, step: 0.01, maxSteps: MaxLinearSteps, want: nil},
 		{name: "initial 0", initial: 0, step: 10, maxSteps: 5, wantArg: "initial"},
 		{name: "initial negative", initial: -1, step: 10, maxSteps: 5, wantArg: "initial"},
@@ -382,4 +386,31 @@ func FuzzLinearStages(f *testing.F) {
 		}
 		checkLinearStages(t, got, initial, maxSteps)
 	})
+}
+
+// Keys and flag names are normalised to Unicode NFC before hashing, as
+// Terraform normalises every string: an application sending a decomposed
+// "Jose\u0301" gets the bucket in_rollout computes for "José".
+func TestBucket_normalisesToNFC(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ flagA, keyA, flagB, keyB string }{
+		{"new-checkout", "Jose\u0301", "new-checkout", "Jos\u00e9"},
+		{"cafe\u0301", "user-1", "caf\u00e9", "user-1"},
+		{"f", "A\u030angstro\u0308m", "f", "\u00c5ngstr\u00f6m"},
+		{"f", "\u212b", "f", "\u00c5"}, // ANGSTROM SIGN is canonically Å
+	}
+	for _, tt := range tests {
+		if a, b := Bucket(tt.flagA, tt.keyA), Bucket(tt.flagB, tt.keyB); a != b {
+			t.Errorf("Bucket(%+q, %+q) = %v, Bucket(%+q, %+q) = %v: want equal", tt.flagA, tt.keyA, a, tt.flagB, tt.keyB, b)
+		}
+		// The hash is of the NFC bytes.
+		if got, want := Bucket(tt.flagA, tt.keyA), float64(bucketUnits(tt.flagB, tt.keyB))/100; got != want {
+			t.Errorf("Bucket(%+q, %+q) = %v, want the bucket of the NFC form %v", tt.flagA, tt.keyA, got, want)
+		}
+	}
+	// The two forms hash apart without normalisation, or this test would
+	// prove nothing.
+	if bucketUnits("new-checkout", "Jose\u0301") == bucketUnits("new-checkout", "Jos\u00e9") {
+		t.Fatal("the decomposed and composed keys share a bucket by chance; pick another example")
+	}
 }

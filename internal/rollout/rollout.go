@@ -175,16 +175,15 @@ func Start(flag string, cfg Config, now time.Time) (Rollout, error) {
 // plan calls it to show the next state, and apply publishes exactly that.
 // The rules, applied in this order:
 //
-//  1. Abort: an aborted rollout never changes again (later changes of
-//     stages, pause or start_at are ignored); Aborted moves any other state
-//     to aborted.
-//  2. A change of Stages never raises exposure: Stage becomes the highest new
-//     index whose percentage is <= the current percentage, or 0 if there is
-//     none. That fallback is the one case where exposure can rise, to the
-//     new first stage, the least a started rollout can expose; we prefer it
-//     to inventing a percentage that is not in the configured list. A
-//     completed rollout that is no longer at the last stage becomes active
-//     again, so it can reach the new end.
+//  1. Stages: a change of Stages never raises exposure. Stage becomes the
+//     highest new index whose percentage is <= the stage's current
+//     percentage; when there is none, a rollout that exposes keys (active,
+//     paused, completed) is refused with an *ExposureError, and a pending
+//     or aborted one (0 %) takes index 0. A completed rollout that is no
+//     longer at the last stage becomes active again, so it can reach the
+//     new end.
+//  2. Abort: an aborted rollout stays aborted (only rule 1 still applies to
+//     it); Aborted moves any other state to aborted.
 //  3. Pause and resume: Paused moves active to paused, and !Paused moves
 //     paused to active. Pending and completed rollouts are not affected.
 //  4. Start: pending becomes active (or paused, when Paused) once now >=
@@ -201,16 +200,32 @@ func Reconcile(prior Rollout, cfg Config, now time.Time) (Rollout, error) {
 	return reconcile(prior, cfg, now, true)
 }
 
-// Settle is Reconcile without the advance (rule 5): it applies what the
-// configuration asks for (abort, stages, pause, start) and nothing that
-// elapsed time alone would do. The provider settles when the configuration
-// changed, so that the plan made before apply and the plan re-made during
-// apply agree whatever time passed between them.
+// Settle is Reconcile without what elapsed time alone does (the start of
+// rule 4 and the advance of rule 5): it applies what the configuration asks
+// for (stages, abort, pause) and its State, Stage and Stages do not depend
+// on now. The provider settles when the configuration changed, so that the
+// plan made before apply and the plan remade during apply agree whatever
+// time passed between them; the start or advance that became due waits for
+// the next plan.
 func Settle(prior Rollout, cfg Config, now time.Time) (Rollout, error) {
 	return reconcile(prior, cfg, now, false)
 }
 
-func reconcile(prior Rollout, cfg Config, now time.Time, allowAdvance bool) (Rollout, error) {
+// ExposureError is a change of stages refused because no new stage is at
+// or below the percentage the rollout exposes.
+type ExposureError struct {
+	Flag  string
+	State State
+	// Current is the exposed percentage, FirstNew the lowest new stage.
+	Current, FirstNew float64
+}
+
+func (e *ExposureError) Error() string {
+	return fmt.Sprintf("stages: the rollout is %s and exposes %g %%, and the first new stage is %g %%: a change of stages never raises exposure, so the new stages must include one at or below %g %%",
+		e.State, e.Current, e.FirstNew, e.Current)
+}
+
+func reconcile(prior Rollout, cfg Config, now time.Time, withTime bool) (Rollout, error) {
 	if err := cfg.Validate(); err != nil {
 		return prior, fmt.Errorf("reconciling rollout of flag %q: %w", prior.Flag, err)
 	}
@@ -219,36 +234,27 @@ func reconcile(prior Rollout, cfg Config, now time.Time, allowAdvance bool) (Rol
 	}
 
 	next := prior.clone()
-	if next.State == StateAborted {
-		return next, nil
-	}
-	if cfg.Aborted {
-		next.State, next.UpdatedAt = StateAborted, now
-		return next, nil
-	}
-
 	changed := false
 	if !slices.Equal(next.Stages, cfg.Stages) {
-		if next.State != StatePending {
-			next.Stage = stageAtOrBelow(cfg.Stages, next.Percentage())
-		} else {
-			next.Stage = 0
-		}
-		next.Stages = slices.Clone(cfg.Stages)
-		if next.State == StateCompleted && next.Stage < len(next.Stages)-1 {
-			next.State = StateActive
+		// Aborting in the same change drops exposure to 0 %, so no stage
+		// list can raise it.
+		if err := next.restage(cfg.Stages, !cfg.Aborted); err != nil {
+			return prior, fmt.Errorf("reconciling rollout of flag %q: %w", prior.Flag, err)
 		}
 		changed = true
 	}
 
 	switch {
+	case next.State == StateAborted:
+	case cfg.Aborted:
+		next.State, changed = StateAborted, true
 	case next.State == StateActive && cfg.Paused:
 		next.State, changed = StatePaused, true
 	case next.State == StatePaused && !cfg.Paused:
 		next.State, changed = StateActive, true
 	}
 
-	if next.State == StatePending && (cfg.StartAt == nil || !now.Before(*cfg.StartAt)) {
+	if withTime && next.State == StatePending && (cfg.StartAt == nil || !now.Before(*cfg.StartAt)) {
 		next.State, next.StartedAt, changed = StateActive, now, true
 		if cfg.Paused {
 			next.State = StatePaused
@@ -257,7 +263,7 @@ func reconcile(prior Rollout, cfg Config, now time.Time, allowAdvance bool) (Rol
 
 	// A change above restarted the delay (UpdatedAt becomes now), so one
 	// apply never both changes the rollout and advances it.
-	if allowAdvance && !changed && next.State == StateActive && !next.heldBy(cfg) && !now.Before(next.UpdatedAt.Add(cfg.StageDelay)) {
+	if withTime && !changed && next.State == StateActive && !next.heldBy(cfg) && !now.Before(next.UpdatedAt.Add(cfg.StageDelay)) {
 		next.advance()
 		changed = true
 	}
@@ -266,6 +272,25 @@ func reconcile(prior Rollout, cfg Config, now time.Time, allowAdvance bool) (Rol
 		next.UpdatedAt = now
 	}
 	return next, nil
+}
+
+// restage moves r onto stages (rule 1 of Reconcile). guard refuses a list
+// that would raise the exposure of a rollout that exposes keys.
+func (r *Rollout) restage(stages []float64, guard bool) error {
+	idx := 0
+	if r.State != StatePending {
+		var ok bool
+		idx, ok = stageAtOrBelow(stages, r.Stages[r.Stage])
+		exposes := r.State == StateActive || r.State == StatePaused || r.State == StateCompleted
+		if !ok && exposes && guard {
+			return &ExposureError{Flag: r.Flag, State: r.State, Current: r.Percentage(), FirstNew: stages[0]}
+		}
+	}
+	r.Stage, r.Stages = idx, slices.Clone(stages)
+	if r.State == StateCompleted && r.Stage < len(r.Stages)-1 {
+		r.State = StateActive
+	}
+	return nil
 }
 
 // advance moves an active rollout one stage on, or completes it at the last
@@ -278,14 +303,13 @@ func (r *Rollout) advance() {
 	r.State = StateCompleted
 }
 
-// stageAtOrBelow is the highest index of stages whose percentage is <= pct,
-// or 0 when every stage is above pct.
-func stageAtOrBelow(stages []float64, pct float64) int {
-	idx := 0
+// stageAtOrBelow is the highest index of stages whose percentage is <= pct;
+// ok is false (and the index 0) when every stage is above pct.
+func stageAtOrBelow(stages []float64, pct float64) (idx int, ok bool) {
 	for i, s := range stages {
 		if s <= pct {
-			idx = i
+			idx, ok = i, true
 		}
 	}
-	return idx
+	return idx, ok
 }

@@ -267,11 +267,6 @@ func reconcileCases() []reconcileCase {
 			want: rollout(StateActive, 2, at(10*time.Minute)).with(func(r *Rollout) { r.Stages = []float64{1, 5, 25, 75, 100} }),
 		},
 		{
-			name:  "stages change with every stage above: stage 0 (may exceed the old percentage)",
-			prior: rollout(StateActive, 0, t0), cfg: config(withStages(10, 50, 100)), now: at(10 * time.Minute),
-			want: rollout(StateActive, 0, at(10*time.Minute)).with(func(r *Rollout) { r.Stages = []float64{10, 50, 100} }),
-		},
-		{
 			name:  "stages change does not advance in the same reconcile",
 			prior: rollout(StateActive, 1, t0), cfg: config(withStages(5, 25, 60, 100)), now: at(10 * hour),
 			want: rollout(StateActive, 1, at(10*hour)).with(func(r *Rollout) { r.Stages = []float64{5, 25, 60, 100} }),
@@ -324,9 +319,24 @@ func reconcileCases() []reconcileCase {
 			want: rollout(StateAborted, 1, t0),
 		},
 		{
-			name:  "aborted ignores a stages change",
+			name:  "aborted takes a stages change, its index following the stage's percentage",
 			prior: rollout(StateAborted, 1, t0), cfg: config(aborted, withStages(1, 2)), now: at(10 * hour),
-			want: rollout(StateAborted, 1, t0),
+			want: rollout(StateAborted, 1, at(10*hour)).with(func(r *Rollout) { r.Stages = []float64{1, 2} }),
+		},
+		{
+			name:  "aborted below every new stage: index 0, still 0 %",
+			prior: rollout(StateAborted, 1, t0), cfg: config(aborted, withStages(50)), now: at(10 * hour),
+			want: rollout(StateAborted, 0, at(10*hour)).with(func(r *Rollout) { r.Stages = []float64{50} }),
+		},
+		{
+			name:  "aborted stays aborted when a stages change comes with aborted off",
+			prior: rollout(StateAborted, 3, t0), cfg: config(withStages(10, 100)), now: at(hour),
+			want: rollout(StateAborted, 1, at(hour)).with(func(r *Rollout) { r.Stages = []float64{10, 100} }),
+		},
+		{
+			name:  "pending below every new stage: index 0, still 0 %",
+			prior: rollout(StatePending, 0, t0), cfg: config(withStages(60, 100), withStartAt(at(hour))), now: at(time.Minute),
+			want: rollout(StatePending, 0, at(time.Minute)).with(func(r *Rollout) { r.Stages = []float64{60, 100} }),
 		},
 	}
 }
@@ -347,11 +357,12 @@ func TestReconcile(t *testing.T) {
 			if !reflect.DeepEqual(tt.prior, prior) {
 				t.Errorf("Reconcile modified its input: %+v, was %+v", tt.prior, prior)
 			}
-			// A stages change raises exposure only through the documented
-			// fallback: every new stage is above the old percentage.
-			if !reflect.DeepEqual(tt.prior.Stages, tt.cfg.Stages) && tt.prior.State != StatePending &&
-				got.Percentage() > tt.prior.Percentage() && !(got.Stage == 0 && got.Stages[0] > tt.prior.Percentage()) {
+			// A stages change never raises exposure.
+			if !reflect.DeepEqual(tt.prior.Stages, tt.cfg.Stages) && got.Percentage() > tt.prior.Percentage() {
 				t.Errorf("stages change raised exposure from %v to %v", tt.prior.Percentage(), got.Percentage())
+			}
+			if got.Stage < 0 || got.Stage >= len(got.Stages) {
+				t.Errorf("stage %d is no index of %v", got.Stage, got.Stages)
 			}
 		})
 	}
