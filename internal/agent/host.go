@@ -13,11 +13,11 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/atomicfile"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
@@ -83,6 +83,9 @@ type Host struct {
 	mu         sync.RWMutex
 	version    string
 	inProgress string // the version whose deploy command runs, "" when none
+
+	// trace, when a test sets it, is told each step of a state file write.
+	trace func(step, path string)
 }
 
 var _ protocol.TargetBackend = (*Host)(nil)
@@ -265,6 +268,15 @@ func (h *Host) Health(ctx context.Context) (protocol.Health, error) {
 	return health, nil
 }
 
+// writeState replaces a state file durably: a crash, even a power loss,
+// leaves the old state or the new one.
+func writeState(path string, data []byte, trace func(step, path string)) error {
+	if _, err := atomicfile.Write(path, data, atomicfile.Options{Trace: trace}); err != nil {
+		return fmt.Errorf("writing the state file: %w", err)
+	}
+	return nil
+}
+
 func (h *Host) saveState(st hostState) error {
 	if h.cfg.StateFile == "" {
 		return nil
@@ -273,35 +285,7 @@ func (h *Host) saveState(st hostState) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(h.cfg.StateFile, append(data, '\n'))
-}
-
-// writeFileAtomic replaces path with data so that a crash leaves either the
-// old or the new content, never a torn file.
-func writeFileAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing state file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("writing state file %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("syncing state file %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("closing state file %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replacing state file: %w", err)
-	}
-	return nil
+	return writeState(h.cfg.StateFile, append(data, '\n'), h.trace)
 }
 
 // runShell runs command with sh -c and extra environment, keeping the tail

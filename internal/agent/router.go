@@ -88,6 +88,9 @@ type Router struct {
 	mu         sync.RWMutex
 	routes     map[string]Route
 	inProgress string // the call whose command runs, "" when none
+
+	// trace, when a test sets it, is told each step of a state file write.
+	trace func(step, path string)
 }
 
 var (
@@ -347,5 +350,5 @@ func (r *Router) saveState(st RouterState) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(r.cfg.StateFile, append(data, '\n'))
+	return writeState(r.cfg.StateFile, append(data, '\n'), r.trace)
 }
