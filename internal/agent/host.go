@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"time"
@@ -41,9 +40,6 @@ const (
 	// output contributes to the error the provider shows.
 	outputTailBytes = 64 << 10
 	outputTailLines = 20
-	// waitDelay bounds how long a finished or killed command may keep its
-	// output pipes open through background children.
-	waitDelay = 5 * time.Second
 )
 
 // HostConfig configures a Host.
@@ -70,6 +66,9 @@ type HostConfig struct {
 	Versions VersionRule
 	// Logger receives deploy progress; nil discards it.
 	Logger *slog.Logger
+	// KillGrace is how long a stopped or failed command's processes get
+	// between SIGTERM and SIGKILL (default and at most KillGrace).
+	KillGrace time.Duration
 }
 
 // Host is the protocol.TargetBackend of a real machine.
@@ -79,6 +78,7 @@ type Host struct {
 	// deploying holds one token while a deploy runs: one deploy at a time,
 	// and a waiting caller can still give up with its context.
 	deploying chan struct{}
+	stopper
 
 	mu         sync.RWMutex
 	version    string
@@ -106,7 +106,7 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if cfg.HealthTimeout <= 0 {
 		cfg.HealthTimeout = defaultHealthTimeout
 	}
-	h := &Host{cfg: cfg, log: cfg.Logger, deploying: make(chan struct{}, 1)}
+	h := &Host{cfg: cfg, log: cfg.Logger, deploying: make(chan struct{}, 1), stopper: newStopper()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -138,7 +138,7 @@ func (h *Host) Version() string {
 // Deploy runs the deploy command for req.Version unless it already runs.
 // The command is not tied to ctx: a caller that times out must not leave
 // the host half deployed, and its retry finds the version running once
-// the command is done.
+// the command is done. The command is stopped at its timeout and by Stop.
 func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
 	if err := h.cfg.Versions.Check(req.Version); err != nil {
 		h.log.Warn("deploy refused", "error", err)
@@ -167,12 +167,11 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
 		previous = *req.PreviousVersion
 	}
 
-	execCtx := context.WithoutCancel(ctx)
-	if h.cfg.ExecTimeout > 0 {
-		var cancel context.CancelFunc
-		execCtx, cancel = context.WithTimeout(execCtx, h.cfg.ExecTimeout)
-		defer cancel()
+	if err := h.stopped(); err != nil {
+		return fmt.Errorf("not deploying version %q: %w", req.Version, err)
 	}
+	execCtx, cancel := commandContext(ctx, h.stopping, true, h.cfg.ExecTimeout)
+	defer cancel()
 	h.log.Info("deploying", "version", req.Version, "previous_version", previous, "deployment", req.Deployment)
 	h.mu.Lock()
 	h.inProgress = req.Version
@@ -183,16 +182,17 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
 		h.mu.Unlock()
 	}()
 	start := time.Now()
-	out, err := runShell(execCtx, h.cfg.Exec, []string{
+	res := command{line: h.cfg.Exec, grace: h.cfg.KillGrace, env: []string{
 		EnvVersion + "=" + req.Version,
 		EnvPreviousVersion + "=" + previous,
 		EnvDeployment + "=" + req.Deployment,
 		EnvTargetID + "=" + req.TargetID,
 		EnvStrategy + "=" + req.Strategy,
-	})
-	if err != nil {
-		h.log.Error("deploy failed", "version", req.Version, "error", err)
-		return fmt.Errorf("deploy command for version %q %s%s", req.Version, describeExit(execCtx, err, h.cfg.ExecTimeout), out.lastLines(outputTailLines))
+	}}.run(execCtx)
+	if res.err != nil {
+		how := res.describe(execCtx, h.cfg.ExecTimeout)
+		h.log.Error("deploy failed", "version", req.Version, "error", how)
+		return fmt.Errorf("deploy command for version %q %s%s", req.Version, how, res.out.lastLines(outputTailLines))
 	}
 
 	h.mu.Lock()
@@ -211,17 +211,16 @@ func (h *Host) running(ctx context.Context) string {
 	if v := h.Version(); v != "" || h.cfg.VersionExec == "" {
 		return v
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.HealthTimeout)
+	ctx, cancel := commandContext(ctx, h.stopping, false, h.cfg.HealthTimeout)
 	defer cancel()
 	// Its standard output only: what it logs to stderr is not a version.
-	cmd := exec.CommandContext(ctx, "sh", "-c", h.cfg.VersionExec)
-	cmd.WaitDelay = waitDelay
-	out, err := cmd.Output()
-	if err != nil {
-		h.log.Warn("version command failed", "error", describeExit(ctx, err, h.cfg.HealthTimeout))
+	stdout := &tailBuffer{max: outputTailBytes}
+	res := command{line: h.cfg.VersionExec, stdout: stdout, grace: h.cfg.KillGrace}.run(ctx)
+	if res.err != nil {
+		h.log.Warn("version command failed", "error", res.describe(ctx, h.cfg.HealthTimeout)+res.out.lastLines(outputTailLines))
 		return ""
 	}
-	v, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	v, _, _ := strings.Cut(strings.TrimSpace(string(stdout.tail())), "\n")
 	v = strings.TrimSpace(v)
 	if err := h.cfg.Versions.Check(v); err != nil {
 		h.log.Warn("version command printed no usable version", "error", err)
@@ -258,11 +257,11 @@ func (h *Host) Health(ctx context.Context) (protocol.Health, error) {
 	if h.cfg.HealthExec == "" {
 		return health, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.HealthTimeout)
+	ctx, cancel := commandContext(ctx, h.stopping, false, h.cfg.HealthTimeout)
 	defer cancel()
-	if out, err := runShell(ctx, h.cfg.HealthExec, []string{EnvVersion + "=" + version}); err != nil {
+	if res := (command{line: h.cfg.HealthExec, env: []string{EnvVersion + "=" + version}, grace: h.cfg.KillGrace}).run(ctx); res.err != nil {
 		h.log.Warn("health command failed", "version", version,
-			"error", describeExit(ctx, err, h.cfg.HealthTimeout)+out.lastLines(outputTailLines))
+			"error", res.describe(ctx, h.cfg.HealthTimeout)+res.out.lastLines(outputTailLines))
 		health.Status = protocol.HealthError
 	}
 	return health, nil
@@ -286,34 +285,6 @@ func (h *Host) saveState(st hostState) error {
 		return err
 	}
 	return writeState(h.cfg.StateFile, append(data, '\n'), h.trace)
-}
-
-// runShell runs command with sh -c and extra environment, keeping the tail
-// of its combined output.
-func runShell(ctx context.Context, command string, env []string) (*tailBuffer, error) {
-	out := &tailBuffer{max: outputTailBytes}
-	cmd := exec.CommandContext(ctx, "sh", "-c", command)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdin = nil
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.WaitDelay = waitDelay
-	return out, cmd.Run()
-}
-
-// describeExit says how a command ended: its exit status, a timeout, or
-// why it could not start.
-func describeExit(ctx context.Context, err error, timeout time.Duration) string {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Sprintf("timed out after %s", timeout)
-	}
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		if code := exitErr.ExitCode(); code >= 0 {
-			return fmt.Sprintf("exited with status %d", code)
-		}
-		return "was stopped: " + exitErr.String()
-	}
-	return "could not run: " + err.Error()
 }
 
 // tailBuffer keeps the last max bytes written to it. exec.Cmd serialises

@@ -57,6 +57,9 @@ type RouterConfig struct {
 	Versions VersionRule
 	// Logger receives what the router does; nil discards it.
 	Logger *slog.Logger
+	// KillGrace is how long a stopped or failed command's processes get
+	// between SIGTERM and SIGKILL (default and at most KillGrace).
+	KillGrace time.Duration
 }
 
 // Route is what a router last applied to one deployment: a switch (Slot
@@ -84,6 +87,7 @@ type Router struct {
 	// busy holds one token while a command runs: one call at a time, and a
 	// waiting caller can still give up with its context.
 	busy chan struct{}
+	stopper
 
 	mu         sync.RWMutex
 	routes     map[string]Route
@@ -104,7 +108,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	if strings.TrimSpace(cfg.Exec) == "" {
 		return nil, errors.New("a router command (exec) is required")
 	}
-	r := &Router{cfg: cfg, log: cfg.Logger, busy: make(chan struct{}, 1), routes: map[string]Route{}}
+	r := &Router{cfg: cfg, log: cfg.Logger, busy: make(chan struct{}, 1), routes: map[string]Route{}, stopper: newStopper()}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -261,23 +265,23 @@ func (r *Router) release() { <-r.busy }
 // run runs the command for c; the caller holds the token. Like a deploy,
 // the command is not tied to ctx: a caller that gives up must not leave
 // the load balancer half configured, and its retry runs the command again
-// once this one is done.
+// once this one is done. It is stopped at its timeout and by Stop.
 func (r *Router) run(ctx context.Context, c routerCall) error {
-	execCtx := context.WithoutCancel(ctx)
-	if r.cfg.ExecTimeout > 0 {
-		var cancel context.CancelFunc
-		execCtx, cancel = context.WithTimeout(execCtx, r.cfg.ExecTimeout)
-		defer cancel()
-	}
 	what := c.describe()
+	if err := r.stopped(); err != nil {
+		return fmt.Errorf("not running the %s: %w", what, err)
+	}
+	execCtx, cancel := commandContext(ctx, r.stopping, true, r.cfg.ExecTimeout)
+	defer cancel()
 	r.setInProgress(what)
 	defer r.setInProgress("")
 	r.log.Info("applying", "call", what)
 	start := time.Now()
-	out, err := runShell(execCtx, r.cfg.Exec, c.env())
-	if err != nil {
-		r.log.Error("router command failed", "call", what, "error", err)
-		return fmt.Errorf("router command for the %s %s%s", what, describeExit(execCtx, err, r.cfg.ExecTimeout), out.lastLines(outputTailLines))
+	res := command{line: r.cfg.Exec, env: c.env(), grace: r.cfg.KillGrace}.run(execCtx)
+	if res.err != nil {
+		how := res.describe(execCtx, r.cfg.ExecTimeout)
+		r.log.Error("router command failed", "call", what, "error", how)
+		return fmt.Errorf("router command for the %s %s%s", what, how, res.out.lastLines(outputTailLines))
 	}
 	r.log.Info("applied", "call", what, "duration", time.Since(start).Round(time.Millisecond))
 	return nil
