@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"os"
@@ -127,6 +128,30 @@ func TestHelpOnStdout(t *testing.T) {
 			if !strings.Contains(stdout.String(), w) {
 				t.Errorf("%v: help lacks %q:\n%s", tt.args, w, stdout.String())
 			}
+		}
+	}
+}
+
+// TestUsageNamesEveryFlag: the top-level help is generated from the
+// modes' flag sets, so it names every flag of every mode, and only those.
+func TestUsageNamesEveryFlag(t *testing.T) {
+	t.Parallel()
+	help := usage()
+	for _, m := range modes {
+		fs := flag.NewFlagSet(m.name, flag.ContinueOnError)
+		m.define(fs)
+		fs.VisitAll(func(f *flag.Flag) {
+			if !strings.Contains(help, "--"+f.Name+" ") && !strings.Contains(help, "--"+f.Name+"]") {
+				t.Errorf("usage lacks --%s of %s:\n%s", f.Name, m.name, help)
+			}
+		})
+		if !strings.Contains(help, "codomyrmex-agent "+m.name+" ") {
+			t.Errorf("usage lacks the %s mode", m.name)
+		}
+	}
+	for _, line := range strings.Split(help, "\n") {
+		if len(line) > usageWidth {
+			t.Errorf("usage line longer than %d: %q", usageWidth, line)
 		}
 	}
 }

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+)
+
+// versionPatternHelp is the help of --version-pattern (serve and router).
+const versionPatternHelp = "regular expression (RE2) a version must match in full, replacing the default rule " +
+	"(at most 256 bytes, no '..' path segment, no leading '-' or '/'); control characters are always refused"
+
+// defineServe declares the flags of serve: the target protocol on the
+// host it runs on, through a deploy command.
+func defineServe(fs *flag.FlagSet) runFunc {
+	shared := defineServerFlags(fs, "serve", ":8080")
+	execCmd := fs.String("exec", "", "deploy `CMD` (required), run with sh -c and "+strings.Join(agent.DeployEnv(), ", ")+
+		" in its environment; a non-zero exit fails the deploy")
+	healthExec := fs.String("health-exec", "", "health `CMD`, run with sh -c and "+agent.EnvVersion+
+		" (the running version) in its environment for every health call; a non-zero exit reports status error")
+	stateFile := fs.String("state-file", "codomyrmex-agent.state.json", "`PATH` of the file remembering the running version across restarts (\"\" keeps it in memory)")
+	versionExec := fs.String("version-exec", "", "`CMD` printing the version the host runs (first line of stdout), used until a deploy is recorded: "+
+		"adopts a host whose application was installed without the agent, so the first apply knows what to roll back to")
+	versionPattern := fs.String("version-pattern", "", "`REGEX`, a "+versionPatternHelp)
+	execTimeout := fs.Duration("exec-timeout", 30*time.Minute, "longest a deploy command may run (0 = no limit)")
+	return func(ctx context.Context, stdout, stderr io.Writer) error {
+		if strings.TrimSpace(*execCmd) == "" {
+			return usagef("serve: --exec is required")
+		}
+		if err := shared.check(); err != nil {
+			return err
+		}
+		tlsCfg, err := shared.tlsConfig()
+		if err != nil {
+			return err
+		}
+		token, err := readToken(shared.tokenFile)
+		if err != nil {
+			return err
+		}
+		versions, err := agent.NewVersionRule(*versionPattern)
+		if err != nil {
+			return usagef("serve: --version-pattern: %v", err)
+		}
+		logger := slog.New(slog.NewTextHandler(stderr, nil))
+		host, err := agent.NewHost(agent.HostConfig{
+			Exec: *execCmd, HealthExec: *healthExec, StateFile: *stateFile,
+			ExecTimeout: *execTimeout, Logger: logger,
+			VersionExec: *versionExec, Versions: versions,
+		})
+		if err != nil {
+			return err
+		}
+		handler := protocol.NewTargetHandler(host, token)
+		if shared.verbose {
+			handler = logRequests(handler, logger)
+		}
+		srv := server{addr: shared.listen, handler: handler, tls: tlsCfg, grace: shared.shutdown, host: host, logger: logger}
+		return srv.run(ctx, stdout, func(base string) {
+			logger.Info("serving the target protocol", "url", base, "running_version", host.Version(), "token_required", token != "")
+		})
+	}
+}
