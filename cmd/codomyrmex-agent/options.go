@@ -35,7 +35,8 @@ func defineServerFlags(fs *flag.FlagSet, mode, listen string) *serverFlags {
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate `FILE`; serves HTTPS with --tls-key")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key `FILE` for --tls-cert")
 	fs.StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM CA certificate `FILE`: with --tls-cert, every caller must present a client certificate it signed (mutual TLS)")
-	fs.DurationVar(&f.shutdown, "shutdown-timeout", shutdownTimeout, "on SIGTERM, how long calls in flight get to finish; a command in progress (serve, router) is always seen through (signal again to stop at once)")
+	fs.DurationVar(&f.shutdown, "shutdown-timeout", shutdownTimeout, "on SIGTERM, how long calls in flight get to finish; a command still running then (serve, router) is ended, "+
+		"SIGTERM to its process group and SIGKILL 5s later, and its call answered as failed (a second signal ends it at once)")
 	fs.BoolVar(&f.verbose, "v", false, "log every request to stderr")
 	return f
 }

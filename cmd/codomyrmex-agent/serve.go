@@ -29,6 +29,7 @@ func defineServe(fs *flag.FlagSet) runFunc {
 		"adopts a host whose application was installed without the agent, so the first apply knows what to roll back to")
 	versionPattern := fs.String("version-pattern", "", "`REGEX`, a "+versionPatternHelp)
 	execTimeout := fs.Duration("exec-timeout", 30*time.Minute, "longest a deploy command may run (0 = no limit)")
+	healthTimeout := fs.Duration("health-timeout", 10*time.Second, "longest a --health-exec or --version-exec command may run")
 	return func(ctx context.Context, stdout, stderr io.Writer) error {
 		if strings.TrimSpace(*execCmd) == "" {
 			return usagef("serve: --exec is required")
@@ -44,6 +45,9 @@ func defineServe(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
+		if *healthTimeout <= 0 {
+			return usagef("serve: --health-timeout must be positive")
+		}
 		versions, err := agent.NewVersionRule(*versionPattern)
 		if err != nil {
 			return usagef("serve: --version-pattern: %v", err)
@@ -51,7 +55,7 @@ func defineServe(fs *flag.FlagSet) runFunc {
 		logger := slog.New(slog.NewTextHandler(stderr, nil))
 		host, err := agent.NewHost(agent.HostConfig{
 			Exec: *execCmd, HealthExec: *healthExec, StateFile: *stateFile,
-			ExecTimeout: *execTimeout, Logger: logger,
+			ExecTimeout: *execTimeout, HealthTimeout: *healthTimeout, Logger: logger,
 			VersionExec: *versionExec, Versions: versions,
 		})
 		if err != nil {
@@ -61,9 +65,19 @@ func defineServe(fs *flag.FlagSet) runFunc {
 		if shared.verbose {
 			handler = logRequests(handler, logger)
 		}
-		srv := server{addr: shared.listen, handler: handler, tls: tlsCfg, grace: shared.shutdown, host: host, logger: logger}
+		srv := server{addr: shared.listen, handler: handler, tls: tlsCfg, grace: shared.shutdown, host: deployingHost{host}, logger: logger}
 		return srv.run(ctx, stdout, func(base string) {
 			logger.Info("serving the target protocol", "url", base, "running_version", host.Version(), "token_required", token != "")
 		})
 	}
+}
+
+// deployingHost names a host's deploy in progress for the shutdown.
+type deployingHost struct{ *agent.Host }
+
+func (h deployingHost) Deploying() string {
+	if v := h.Host.Deploying(); v != "" {
+		return "deploy of " + v
+	}
+	return ""
 }

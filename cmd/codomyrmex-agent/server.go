@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
 )
 
 const readHeaderTimeout = 10 * time.Second
@@ -23,6 +25,8 @@ type busyBackend interface {
 	Deploying() string
 	// Idle waits until nothing runs.
 	Idle(ctx context.Context) error
+	// Stop ends the commands in progress and refuses new ones.
+	Stop()
 }
 
 // server serves a handler until its context is done, then shuts down.
@@ -33,8 +37,8 @@ type server struct {
 	// grace is how long calls in flight get once the context is done.
 	grace time.Duration
 	// host, when set, is waited for: a deploy (or router command) in
-	// progress finishes and is recorded before the process exits, however
-	// long it takes, unless a second signal says to stop at once.
+	// progress gets grace to finish and be recorded; then, or at a second
+	// signal, its command is ended and its call answered as failed.
 	host   busyBackend
 	logger *slog.Logger
 }
@@ -72,28 +76,43 @@ func (s server) run(ctx context.Context, stdout io.Writer, started func(base str
 	now, stopNow := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stopNow()
 	if s.host != nil {
-		if v := s.host.Deploying(); v != "" {
-			s.logger.Info("stopping once the deploy in progress is done; signal again to stop now", "version", v)
+		if what := s.host.Deploying(); what != "" {
+			s.logger.Info("stopping once the command in progress is done, or at --shutdown-timeout; signal again to stop it now",
+				"running", what, "shutdown_timeout", s.grace)
 		}
 	}
 	graceCtx, cancel := context.WithTimeout(now, s.grace)
 	defer cancel()
 	err = srv.Shutdown(graceCtx)
+	// A router's reapply runs outside any call.
+	idle := s.host == nil || s.host.Idle(graceCtx) == nil
+	if err == nil && idle {
+		return nil
+	}
+
+	// The grace is over, or a second signal came: the commands still
+	// running are ended, and the calls waiting for them answered.
+	var stopped string
 	if s.host != nil {
-		if idleErr := s.host.Idle(now); idleErr != nil {
-			v := s.host.Deploying()
-			srv.Close()
-			return fmt.Errorf("stopped during the deploy of %q: the state file may not record it", v)
+		stopped = s.host.Deploying()
+		if stopped != "" {
+			s.logger.Warn("stopping the command in progress: SIGTERM to its process group, SIGKILL if it outlives the grace",
+				"running", stopped, "grace", agent.KillGrace)
 		}
-		if err != nil {
-			// The deploy's own call may still be writing its answer.
-			finalCtx, cancel := context.WithTimeout(now, time.Second)
-			defer cancel()
-			err = srv.Shutdown(finalCtx)
-		}
+		s.host.Stop()
+	}
+	finalCtx, cancelFinal := context.WithTimeout(context.Background(), agent.KillGrace+2*time.Second)
+	defer cancelFinal()
+	if s.host != nil {
+		_ = s.host.Idle(finalCtx)
+	}
+	if err = srv.Shutdown(finalCtx); err != nil {
+		srv.Close()
+	}
+	if stopped != "" {
+		return fmt.Errorf("stopped before the %s was done: its command was ended and its call answered as failed", stopped)
 	}
 	if err != nil {
-		srv.Close()
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil

@@ -90,6 +90,9 @@ func (c command) run(ctx context.Context) commandResult {
 		start, res.canceled = time.Unix(0, ns), true
 	}
 	res.stopped = endGroup(cmd.Process.Pid, start.Add(grace), grace)
+	if res.stopped == "" && res.canceled {
+		res.stopped = "its processes ended on SIGTERM"
+	}
 	return res
 }
 
