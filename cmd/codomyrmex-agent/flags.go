@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"io"
-	"log/slog"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/flags"
 )
@@ -13,25 +12,19 @@ import (
 // protocol v1 (PUT/GET/DELETE /v1/flags/{name}) that also answers OFREP
 // evaluations (/ofrep/v1/evaluate/flags[/{key}]).
 func defineFlags(fs *flag.FlagSet) runFunc {
-	shared := defineServerFlags(fs, "flags", ":7077")
+	shared := defineServerFlags(fs, "flags", listenDefault{port: "7077"})
 	dataDir := fs.String("data-dir", "", "`DIR` holding the flags (required; created when missing); every acknowledged write is on disk there")
-	ofrepTokenFile := fs.String("ofrep-token-file", "", "`PATH` of a file holding the token OFREP evaluations must carry, as a bearer token or X-API-Key (default: evaluations need no token)")
+	ofrepTokenFile := fs.String("ofrep-token-file", "", "`PATH` of a file of tokens, one a line, readable by its owner only: OFREP evaluations must carry one, "+
+		"as a bearer token or X-API-Key (default: evaluations need no token); SIGHUP reads it again")
 	return func(ctx context.Context, stdout, stderr io.Writer) (err error) {
 		if *dataDir == "" {
 			return usagef("flags: --data-dir is required")
 		}
-		if err := shared.check(); err != nil {
-			return err
-		}
-		tlsCfg, err := shared.tlsConfig()
+		ofrepTokens, err := loadTokenFile("--ofrep-token-file", *ofrepTokenFile)
 		if err != nil {
 			return err
 		}
-		token, err := readToken(shared.tokenFile)
-		if err != nil {
-			return err
-		}
-		ofrepToken, err := readTokenFlag("--ofrep-token-file", *ofrepTokenFile)
+		srv, tokens, err := shared.prepare(stderr, ofrepTokens)
 		if err != nil {
 			return err
 		}
@@ -50,15 +43,14 @@ func defineFlags(fs *flag.FlagSet) runFunc {
 			return err
 		}
 
-		logger := slog.New(slog.NewTextHandler(stderr, nil))
-		handler := flags.NewHandler(store, flags.HandlerConfig{Token: token, OFREPToken: ofrepToken})
+		srv.handler = flags.NewService(store, flags.ServiceConfig{Tokens: tokens, OFREPTokens: ofrepTokens.tokens})
 		if shared.verbose {
-			handler = logRequests(handler, logger)
+			srv.handler = logRequests(srv.handler, srv.logger)
 		}
-		srv := server{addr: shared.listen, handler: handler, tls: tlsCfg, grace: shared.shutdown, logger: logger}
-		return srv.run(ctx, stdout, func(base string) {
-			logger.Info("serving flags", "url", base, "flags", base+"/v1/flags/", "ofrep", base+"/ofrep/v1/evaluate/flags",
-				"data_dir", *dataDir, "stored", len(count), "token_required", token != "", "ofrep_token_required", ofrepToken != "")
-		})
+		srv.started = func(base string) (string, []any) {
+			return "serving flags", []any{"flags", base + "/v1/flags/", "ofrep", base + "/ofrep/v1/evaluate/flags",
+				"data_dir", *dataDir, "stored", len(count), "ofrep_token_required", ofrepTokens.tokens.Required()}
+		}
+		return srv.run(ctx, stdout)
 	}
 }

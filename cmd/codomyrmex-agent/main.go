@@ -180,7 +180,7 @@ const usageWidth = 100
 // flags every mode shares are listed once, after the modes.
 func usage() string {
 	shared := flag.NewFlagSet("", flag.ContinueOnError)
-	defineServerFlags(shared, "", "")
+	defineServerFlags(shared, "", listenDefault{})
 	var b strings.Builder
 	b.WriteString("Usage:\n")
 	var helps []string

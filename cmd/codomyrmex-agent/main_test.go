@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -197,28 +198,61 @@ func TestServeMutualTLS(t *testing.T) {
 	stop()
 }
 
-func TestReadToken(t *testing.T) {
+// TestReadTokens: a token file holds one token a line (rotation), must be
+// its owner's alone, and no error quotes its content.
+func TestReadTokens(t *testing.T) {
 	t.Parallel()
-
 	dir := t.TempDir()
-	write := func(name, content string) string {
+	write := func(name, content string, mode os.FileMode) string {
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil { // whatever the umask
 			t.Fatal(err)
 		}
 		return p
 	}
-	if tok, err := readToken(write("ok", "  abc123\n")); err != nil || tok != "abc123" {
-		t.Errorf("readToken = %q, %v", tok, err)
+	for _, tc := range []struct {
+		name, content string
+		mode          os.FileMode
+		want          []string
+		wantErr       []string
+	}{
+		{"one token", "  abc123\n", 0o600, []string{"abc123"}, nil},
+		{"two tokens and blank lines", "old-token\n\n  new-token  \r\n", 0o400, []string{"old-token", "new-token"}, nil},
+		{"empty", "\n \n", 0o600, nil, []string{"is empty"}},
+		{"readable by others", "secret-1\n", 0o644, nil, []string{"has mode 0644", "its group or others", "chmod 600"}},
+		{"readable by the group", "secret-2\n", 0o640, nil, []string{"has mode 0640"}},
+		{"writable by the group", "secret-3\n", 0o620, nil, []string{"has mode 0620"}},
+		{"space inside a token", "secret 4\n", 0o600, nil, []string{"line 1 holds white space"}},
+	} {
+		path := write(strings.ReplaceAll(tc.name, " ", "-"), tc.content, tc.mode)
+		got, err := readTokens("--token-file", path)
+		if tc.wantErr == nil {
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Errorf("%s: %q, %v; want %q", tc.name, got, err, tc.want)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s: %q accepted", tc.name, got)
+			continue
+		}
+		for _, w := range append(tc.wantErr, "--token-file "+path) {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q lacks %q", tc.name, err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: error %q quotes the file", tc.name, err)
+		}
 	}
-	if _, err := readToken(write("empty", "\n")); err == nil || !strings.Contains(err.Error(), "is empty") {
-		t.Errorf("empty token file: %v", err)
+	if _, err := readTokens("--token-file", dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a directory: %v", err)
 	}
-	if _, err := readToken(write("two", "a\nb\n")); err == nil || strings.Contains(err.Error(), "a\nb") {
-		t.Errorf("two-line token file: %v (must fail without echoing the content)", err)
-	}
-	if tok, err := readToken(""); tok != "" || err != nil {
-		t.Errorf(`readToken("") = %q, %v`, tok, err)
+	if _, err := readTokens("--token-file", filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "reading --token-file") {
+		t.Errorf("a missing file: %v", err)
 	}
 }
 

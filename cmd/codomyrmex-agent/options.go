@@ -1,38 +1,60 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
+	"io"
+	"log/slog"
+	"net"
 	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
 // shutdownTimeout is the default of --shutdown-timeout.
 const shutdownTimeout = 30 * time.Second
 
+// listenDefault is where a mode listens when --listen is not given.
+type listenDefault struct {
+	port string
+	// loopback keeps the default on 127.0.0.1 even with a token (simulate,
+	// a tool for one machine).
+	loopback bool
+}
+
 // serverFlags are the flags every mode takes, declared once here: where it
 // listens, the tokens callers must carry, TLS, shutdown and logs.
 type serverFlags struct {
-	mode        string
-	listen      string
-	tokenFile   string
-	tlsCert     string
-	tlsKey      string
-	tlsClientCA string
-	shutdown    time.Duration
-	verbose     bool
+	mode                 string
+	defaults             listenDefault
+	listen               string
+	allowUnauthenticated bool
+	tokenFile            string
+	tlsCert              string
+	tlsKey               string
+	tlsClientCA          string
+	shutdown             time.Duration
+	verbose              bool
 }
 
-// defineServerFlags declares the shared flags on fs for mode, listening on
-// listen by default.
-func defineServerFlags(fs *flag.FlagSet, mode, listen string) *serverFlags {
-	f := &serverFlags{mode: mode}
-	fs.StringVar(&f.listen, "listen", listen, "`ADDR` to listen on, host:port (port 0 picks a free one)")
-	fs.StringVar(&f.tokenFile, "token-file", "", "`PATH` of a file holding the bearer token every protocol call must carry")
-	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate `FILE`; serves HTTPS with --tls-key")
+// defineServerFlags declares the shared flags on fs for mode.
+func defineServerFlags(fs *flag.FlagSet, mode string, defaults listenDefault) *serverFlags {
+	f := &serverFlags{mode: mode, defaults: defaults}
+	listenHelp := "`ADDR` to listen on, host:port (port 0 picks a free one)"
+	switch {
+	case defaults.port == "":
+	case defaults.loopback:
+		listenHelp += "; default 127.0.0.1:" + defaults.port
+	default:
+		listenHelp += fmt.Sprintf("; default :%[1]s (every interface) with --token-file or --allow-unauthenticated, "+
+			"127.0.0.1:%[1]s (loopback) without: without a token only loopback may be served unless --allow-unauthenticated is set", defaults.port)
+	}
+	fs.StringVar(&f.listen, "listen", "", listenHelp)
+	fs.BoolVar(&f.allowUnauthenticated, "allow-unauthenticated", false,
+		"serve other machines without --token-file: anyone who can reach the address may call it (the agent warns at start)")
+	fs.StringVar(&f.tokenFile, "token-file", "", "`PATH` of a file of bearer tokens, one a line, readable by its owner only (mode 0600): "+
+		"every protocol call must carry one of them; SIGHUP reads it again")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate `FILE`; serves HTTPS with --tls-key (SIGHUP reads both again)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key `FILE` for --tls-cert")
 	fs.StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM CA certificate `FILE`: with --tls-cert, every caller must present a client certificate it signed (mutual TLS)")
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", shutdownTimeout, "on SIGTERM, how long calls in flight get to finish; a command still running then (serve, router) is ended, "+
@@ -55,51 +77,78 @@ func (f *serverFlags) check() error {
 	return nil
 }
 
-// tlsConfig reads --tls-cert, --tls-key and --tls-client-ca: nil when
-// there is no certificate.
-func (f *serverFlags) tlsConfig() (*tls.Config, error) {
+// tls reads the TLS files: nil when there is no certificate.
+func (f *serverFlags) tls() (*tlsSource, error) {
 	if f.tlsCert == "" {
 		return nil, nil
 	}
-	pair, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
-	if err != nil {
-		return nil, fmt.Errorf("loading --tls-cert/--tls-key: %w", err)
+	s := &tlsSource{cert: f.tlsCert, key: f.tlsKey, clientCA: f.tlsClientCA}
+	if err := s.load(); err != nil {
+		return nil, err
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
-	if f.tlsClientCA == "" {
-		return cfg, nil
-	}
-	pemCA, err := os.ReadFile(f.tlsClientCA)
-	if err != nil {
-		return nil, fmt.Errorf("reading --tls-client-ca: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemCA) {
-		return nil, fmt.Errorf("--tls-client-ca %s holds no PEM certificate", f.tlsClientCA)
-	}
-	cfg.ClientCAs = pool
-	cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	return cfg, nil
+	return s, nil
 }
 
-// readToken reads the bearer token file of --token-file; "" means no token.
-func readToken(path string) (string, error) { return readTokenFlag("--token-file", path) }
+// address is where to listen. Without a token (authenticated false) only
+// a loopback address may be served, unless --allow-unauthenticated says
+// otherwise: the default is then loopback, and another address given is
+// refused.
+func (f *serverFlags) address(authenticated bool) (string, error) {
+	open := authenticated || f.allowUnauthenticated
+	if f.listen == "" {
+		if open && !f.defaults.loopback {
+			return ":" + f.defaults.port, nil
+		}
+		return net.JoinHostPort("127.0.0.1", f.defaults.port), nil
+	}
+	if !open && !isLoopback(f.listen) {
+		return "", usagef("%s: --listen %s lets other machines call the agent, and without --token-file anyone of them could: "+
+			"give --token-file, listen on 127.0.0.1, or pass --allow-unauthenticated", f.mode, f.listen)
+	}
+	return f.listen, nil
+}
 
-// readTokenFlag reads the bearer token file a flag names; "" means no token.
-func readTokenFlag(flagName, path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	data, err := os.ReadFile(path)
+// isLoopback reports whether a listen address (host:port) or a bound
+// address serves this machine only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", flagName, err)
+		return false
 	}
-	token := strings.TrimSpace(string(data))
-	if token == "" {
-		return "", fmt.Errorf("%s %s is empty", flagName, path)
+	if host == "localhost" {
+		return true
 	}
-	if strings.ContainsAny(token, "\r\n") {
-		return "", fmt.Errorf("%s %s holds more than one line", flagName, path)
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// prepare reads what the shared flags name (the TLS files, --token-file,
+// and the mode's other token files) and returns the mode's server, without
+// its handler and first log line, and the tokens of --token-file.
+func (f *serverFlags) prepare(stderr io.Writer, others ...*tokenFile) (server, *protocol.Tokens, error) {
+	if err := f.check(); err != nil {
+		return server{}, nil, err
 	}
-	return token, nil
+	tlsFiles, err := f.tls()
+	if err != nil {
+		return server{}, nil, err
+	}
+	tokens, err := loadTokenFile("--token-file", f.tokenFile)
+	if err != nil {
+		return server{}, nil, err
+	}
+	authenticated := tokens.tokens.Required()
+	addr, err := f.address(authenticated)
+	if err != nil {
+		return server{}, nil, err
+	}
+	return server{
+		addr:            addr,
+		tls:             tlsFiles,
+		creds:           credentials{tokenFiles: append([]*tokenFile{tokens}, others...), tls: tlsFiles},
+		authenticated:   authenticated,
+		unauthenticated: f.allowUnauthenticated,
+		grace:           f.shutdown,
+		logger:          slog.New(slog.NewTextHandler(stderr, nil)),
+	}, tokens.tokens, nil
 }

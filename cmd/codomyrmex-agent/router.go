@@ -16,7 +16,7 @@ import (
 // v1, served by running a command that drives the operator's load
 // balancer.
 func defineRouter(fs *flag.FlagSet) runFunc {
-	shared := defineServerFlags(fs, "router", ":7070")
+	shared := defineServerFlags(fs, "router", listenDefault{port: "7070"})
 	execCmd := fs.String("exec", "", "`CMD` that moves traffic (required), run with sh -c for every call, with "+
 		strings.Join(agent.RouterEnv(), ", ")+" in its environment ("+agent.EnvAction+" is "+agent.ActionSwitch+
 		" with "+agent.EnvSlot+", or "+agent.ActionWeights+" with "+agent.EnvPercentage+
@@ -32,43 +32,35 @@ func defineRouter(fs *flag.FlagSet) runFunc {
 		if strings.TrimSpace(*execCmd) == "" {
 			return usagef("router: --exec is required")
 		}
-		if err := shared.check(); err != nil {
-			return err
-		}
 		if *reapply < 0 {
 			return usagef("router: --reapply-interval must not be negative")
-		}
-		tlsCfg, err := shared.tlsConfig()
-		if err != nil {
-			return err
-		}
-		token, err := readToken(shared.tokenFile)
-		if err != nil {
-			return err
 		}
 		versions, err := agent.NewVersionRule(*versionPattern)
 		if err != nil {
 			return usagef("router: --version-pattern: %v", err)
 		}
-		logger := slog.New(slog.NewTextHandler(stderr, nil))
+		srv, tokens, err := shared.prepare(stderr)
+		if err != nil {
+			return err
+		}
 		r, err := agent.NewRouter(agent.RouterConfig{
-			Exec: *execCmd, StateFile: *stateFile, ExecTimeout: *execTimeout, Versions: versions, Logger: logger,
+			Exec: *execCmd, StateFile: *stateFile, ExecTimeout: *execTimeout, Versions: versions, Logger: srv.logger,
 		})
 		if err != nil {
 			return err
 		}
-		handler := protocol.NewRouterHandler(r, token)
+		srv.handler = protocol.NewRouterHandlerWithTokens(r, tokens)
 		if shared.verbose {
-			handler = logRequests(handler, logger)
+			srv.handler = logRequests(srv.handler, srv.logger)
 		}
 		if *reapply > 0 {
-			go reapplyEvery(ctx, r, *reapply, logger)
+			go reapplyEvery(ctx, r, *reapply, srv.logger)
 		}
-		srv := server{addr: shared.listen, handler: handler, tls: tlsCfg, grace: shared.shutdown, host: r, logger: logger}
-		return srv.run(ctx, stdout, func(base string) {
-			logger.Info("serving the router calls", "url", base, "deployments", len(r.State().Deployments),
-				"state", base+"/v1/state", "token_required", token != "")
-		})
+		srv.host = r
+		srv.started = func(base string) (string, []any) {
+			return "serving the router calls", []any{"deployments", len(r.State().Deployments), "state", base + "/v1/state"}
+		}
+		return srv.run(ctx, stdout)
 	}
 }
 

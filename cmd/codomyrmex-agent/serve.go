@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"io"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -19,7 +18,7 @@ const versionPatternHelp = "regular expression (RE2) a version must match in ful
 // defineServe declares the flags of serve: the target protocol on the
 // host it runs on, through a deploy command.
 func defineServe(fs *flag.FlagSet) runFunc {
-	shared := defineServerFlags(fs, "serve", ":8080")
+	shared := defineServerFlags(fs, "serve", listenDefault{port: "8080"})
 	execCmd := fs.String("exec", "", "deploy `CMD` (required), run with sh -c and "+strings.Join(agent.DeployEnv(), ", ")+
 		" in its environment; a non-zero exit fails the deploy")
 	healthExec := fs.String("health-exec", "", "health `CMD`, run with sh -c and "+agent.EnvVersion+
@@ -34,17 +33,6 @@ func defineServe(fs *flag.FlagSet) runFunc {
 		if strings.TrimSpace(*execCmd) == "" {
 			return usagef("serve: --exec is required")
 		}
-		if err := shared.check(); err != nil {
-			return err
-		}
-		tlsCfg, err := shared.tlsConfig()
-		if err != nil {
-			return err
-		}
-		token, err := readToken(shared.tokenFile)
-		if err != nil {
-			return err
-		}
 		if *healthTimeout <= 0 {
 			return usagef("serve: --health-timeout must be positive")
 		}
@@ -52,23 +40,27 @@ func defineServe(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return usagef("serve: --version-pattern: %v", err)
 		}
-		logger := slog.New(slog.NewTextHandler(stderr, nil))
+		srv, tokens, err := shared.prepare(stderr)
+		if err != nil {
+			return err
+		}
 		host, err := agent.NewHost(agent.HostConfig{
 			Exec: *execCmd, HealthExec: *healthExec, StateFile: *stateFile,
-			ExecTimeout: *execTimeout, HealthTimeout: *healthTimeout, Logger: logger,
+			ExecTimeout: *execTimeout, HealthTimeout: *healthTimeout, Logger: srv.logger,
 			VersionExec: *versionExec, Versions: versions,
 		})
 		if err != nil {
 			return err
 		}
-		handler := protocol.NewTargetHandler(host, token)
+		srv.handler = protocol.NewTargetHandlerWithTokens(host, tokens)
 		if shared.verbose {
-			handler = logRequests(handler, logger)
+			srv.handler = logRequests(srv.handler, srv.logger)
 		}
-		srv := server{addr: shared.listen, handler: handler, tls: tlsCfg, grace: shared.shutdown, host: deployingHost{host}, logger: logger}
-		return srv.run(ctx, stdout, func(base string) {
-			logger.Info("serving the target protocol", "url", base, "running_version", host.Version(), "token_required", token != "")
-		})
+		srv.host = deployingHost{host}
+		srv.started = func(string) (string, []any) {
+			return "serving the target protocol", []any{"running_version", host.Version()}
+		}
+		return srv.run(ctx, stdout)
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,11 +28,19 @@ type busyBackend interface {
 	Stop()
 }
 
-// server serves a handler until its context is done, then shuts down.
+// server serves a mode's handler until its context is done, then shuts
+// down.
 type server struct {
 	addr    string
 	handler http.Handler
-	tls     *tls.Config
+	tls     *tlsSource
+	// creds are read again on SIGHUP.
+	creds credentials
+	// authenticated says whether calls need a token.
+	authenticated bool
+	// unauthenticated is --allow-unauthenticated: warned about at start
+	// when no token is required.
+	unauthenticated bool
 	// grace is how long calls in flight get once the context is done.
 	grace time.Duration
 	// host, when set, is waited for: a deploy (or router command) in
@@ -41,23 +48,38 @@ type server struct {
 	// signal, its command is ended and its call answered as failed.
 	host   busyBackend
 	logger *slog.Logger
+	// started is the first log line: what the mode serves at base.
+	started func(base string) (msg string, attrs []any)
 }
 
-// run prints the base URL as the first line of stdout, serves until ctx is
-// done, then shuts down gracefully.
-func (s server) run(ctx context.Context, stdout io.Writer, started func(base string)) error {
+// run prints the base URL as the first line of stdout and logs the
+// address it bound as the first log line, serves until ctx is done
+// (reloading the credentials on SIGHUP), then shuts down gracefully.
+func (s server) run(ctx context.Context, stdout io.Writer) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.addr, err)
 	}
+	bound := ln.Addr().String()
 	base := baseURL(ln.Addr(), s.tls != nil)
 	if _, err := fmt.Fprintln(stdout, base); err != nil {
 		ln.Close()
 		return fmt.Errorf("printing the listen address: %w", err)
 	}
-	started(base)
+	msg, attrs := s.started(base)
+	s.logger.Info(msg, append([]any{"address", bound, "url", base, "token_required", s.authenticated}, attrs...)...)
+	if !s.authenticated && (s.unauthenticated || !isLoopback(bound)) {
+		s.logger.Warn("serving without a token (--allow-unauthenticated): anyone who can reach the address may call the agent", "address", bound)
+	}
 
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: readHeaderTimeout, TLSConfig: s.tls}
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: readHeaderTimeout}
+	if s.tls != nil {
+		srv.TLSConfig = s.tls.config()
+	}
 	served := make(chan error, 1)
 	go func() {
 		if s.tls != nil {
@@ -66,10 +88,16 @@ func (s server) run(ctx context.Context, stdout io.Writer, started func(base str
 			served <- srv.Serve(ln)
 		}
 	}()
-	select {
-	case err := <-served:
-		return fmt.Errorf("serving on %s: %w", base, err)
-	case <-ctx.Done():
+serving:
+	for {
+		select {
+		case err := <-served:
+			return fmt.Errorf("serving on %s: %w", base, err)
+		case <-hup:
+			s.reload()
+		case <-ctx.Done():
+			break serving
+		}
 	}
 
 	// From here a second signal means: stop now.
@@ -116,6 +144,17 @@ func (s server) run(ctx context.Context, stdout io.Writer, started func(base str
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
+}
+
+// reload reads the token files and the TLS files again (SIGHUP). The
+// connections open stay open.
+func (s server) reload() {
+	attrs, err := s.creds.reload()
+	if err != nil {
+		s.logger.Error("reloading the credentials failed; a file that failed keeps its previous content", append(attrs, "error", err)...)
+		return
+	}
+	s.logger.Info("reloaded the credentials", attrs...)
 }
 
 // baseURL is the URL clients use: an unspecified listen address (":7070")

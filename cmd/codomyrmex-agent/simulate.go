@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,7 +16,7 @@ import (
 // defineSimulate declares the flags of simulate: an in-memory fleet,
 // router and flag service for demos, tests and benchmarks.
 func defineSimulate(fs *flag.FlagSet) runFunc {
-	shared := defineServerFlags(fs, "simulate", "127.0.0.1:7070")
+	shared := defineServerFlags(fs, "simulate", listenDefault{port: "7070", loopback: true})
 	targets := fs.Int("targets", 3, "number of simulated targets, t1 … tN (at least 1)")
 	initialVersion := fs.String("initial-version", "", "`VERSION` every target runs at the start")
 	latency := fs.Duration("latency", 0, "delay added to every target call")
@@ -40,20 +39,13 @@ func defineSimulate(fs *flag.FlagSet) runFunc {
 		if *failVersion != "" && *failTargets == "" {
 			return usagef("simulate: --fail-version needs --fail-target")
 		}
-		if err := shared.check(); err != nil {
-			return err
-		}
-		tlsCfg, err := shared.tlsConfig()
-		if err != nil {
-			return err
-		}
-		token, err := readToken(shared.tokenFile)
+		srv, tokens, err := shared.prepare(stderr)
 		if err != nil {
 			return err
 		}
 
 		fleet := simulator.NewFleet(simulator.FleetConfig{
-			Targets: *targets, InitialVersion: *initialVersion, Latency: *latency, Token: token, Seed: *seed,
+			Targets: *targets, InitialVersion: *initialVersion, Latency: *latency, Tokens: tokens, Seed: *seed,
 		})
 		if *unhealthyVersion != "" {
 			fleet.SetFault("*", simulator.Fault{Unhealthy: true, FailVersion: *unhealthyVersion})
@@ -86,24 +78,19 @@ func defineSimulate(fs *flag.FlagSet) runFunc {
 		load := simulator.NewTraffic(fleet, traffic)
 		go load.Run(ctx, 100*time.Millisecond)
 
-		logger := slog.New(slog.NewTextHandler(stderr, nil))
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", load.Handler())
 		mux.Handle("/", fleet.Handler())
-		var handler http.Handler = mux
+		srv.handler = mux
 		if shared.verbose {
-			handler = logRequests(handler, logger)
+			srv.handler = logRequests(srv.handler, srv.logger)
 		}
-		srv := server{addr: shared.listen, handler: handler, tls: tlsCfg, grace: shared.shutdown, logger: logger}
-		return srv.run(ctx, stdout, func(base string) {
-			last := "none"
-			if *targets > 0 {
-				last = base + "/t/t" + strconv.Itoa(*targets)
-			}
-			logger.Info("simulating a fleet", "targets", *targets, "first", base+"/t/t1", "last", last,
-				"router", base+"/router", "flags", base+"/flags", "state", base+"/_sim/state", "metrics", base+"/metrics",
-				"initial_version", *initialVersion, "token_required", token != "")
-		})
+		srv.started = func(base string) (string, []any) {
+			return "simulating a fleet", []any{"targets", *targets, "first", base + "/t/t1", "last", base + "/t/t" + strconv.Itoa(*targets),
+				"router", base + "/router", "flags", base + "/flags", "state", base + "/_sim/state", "metrics", base + "/metrics",
+				"initial_version", *initialVersion}
+		}
+		return srv.run(ctx, stdout)
 	}
 }
 
