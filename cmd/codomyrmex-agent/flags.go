@@ -43,7 +43,9 @@ func defineFlags(fs *flag.FlagSet) runFunc {
 			return err
 		}
 
-		srv.handler = flags.NewService(store, flags.ServiceConfig{Tokens: tokens, OFREPTokens: ofrepTokens.tokens})
+		srv.handler = observe(flags.NewService(store, flags.ServiceConfig{
+			Tokens: tokens, OFREPTokens: ofrepTokens.tokens, Metrics: flags.NewMetrics(srv.metrics, store),
+		}), srv.logger, nil)
 		if shared.verbose {
 			srv.handler = logRequests(srv.handler, srv.logger)
 		}

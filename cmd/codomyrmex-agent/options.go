@@ -34,6 +34,7 @@ type serverFlags struct {
 	tlsKey               string
 	tlsClientCA          string
 	shutdown             time.Duration
+	metricsListen        string
 	verbose              bool
 }
 
@@ -59,6 +60,8 @@ func defineServerFlags(fs *flag.FlagSet, mode string, defaults listenDefault) *s
 	fs.StringVar(&f.tlsClientCA, "tls-client-ca", "", "PEM CA certificate `FILE`: with --tls-cert, every caller must present a client certificate it signed (mutual TLS)")
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", shutdownTimeout, "on SIGTERM, how long calls in flight get to finish; a command still running then (serve, router) is ended, "+
 		"SIGTERM to its process group and SIGKILL 5s later, and its call answered as failed (a second signal ends it at once)")
+	fs.StringVar(&f.metricsListen, "metrics-listen", "", "`ADDR` of a second listener, plain HTTP, for GET /metrics, /healthz and /readyz "+
+		"without a token (on the main listener /metrics needs the token; /healthz and /readyz never do)")
 	fs.BoolVar(&f.verbose, "v", false, "log every request to stderr")
 	return f
 }
@@ -125,24 +128,24 @@ func isLoopback(addr string) bool {
 // prepare reads what the shared flags name (the TLS files, --token-file,
 // and the mode's other token files) and returns the mode's server, without
 // its handler and first log line, and the tokens of --token-file.
-func (f *serverFlags) prepare(stderr io.Writer, others ...*tokenFile) (server, *protocol.Tokens, error) {
+func (f *serverFlags) prepare(stderr io.Writer, others ...*tokenFile) (*server, *protocol.Tokens, error) {
 	if err := f.check(); err != nil {
-		return server{}, nil, err
+		return nil, nil, err
 	}
 	tlsFiles, err := f.tls()
 	if err != nil {
-		return server{}, nil, err
+		return nil, nil, err
 	}
 	tokens, err := loadTokenFile("--token-file", f.tokenFile)
 	if err != nil {
-		return server{}, nil, err
+		return nil, nil, err
 	}
 	authenticated := tokens.tokens.Required()
 	addr, err := f.address(authenticated)
 	if err != nil {
-		return server{}, nil, err
+		return nil, nil, err
 	}
-	return server{
+	return &server{
 		addr:            addr,
 		tls:             tlsFiles,
 		creds:           credentials{tokenFiles: append([]*tokenFile{tokens}, others...), tls: tlsFiles},
@@ -150,5 +153,8 @@ func (f *serverFlags) prepare(stderr io.Writer, others ...*tokenFile) (server, *
 		unauthenticated: f.allowUnauthenticated,
 		grace:           f.shutdown,
 		logger:          slog.New(slog.NewTextHandler(stderr, nil)),
+		metrics:         newRegistry(),
+		tokens:          tokens.tokens,
+		metricsAddr:     f.metricsListen,
 	}, tokens.tokens, nil
 }

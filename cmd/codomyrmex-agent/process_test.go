@@ -50,7 +50,14 @@ type agentProcess struct {
 // startProcess starts the binary and waits for its base URL.
 func startProcess(t *testing.T, bin string, args ...string) *agentProcess {
 	t.Helper()
+	return startProcessIn(t, "", bin, args...)
+}
+
+// startProcessIn is startProcess in working directory dir.
+func startProcessIn(t *testing.T, dir, bin string, args ...string) *agentProcess {
+	t.Helper()
 	p := &agentProcess{t: t, cmd: exec.Command(bin, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p.cmd.Dir = dir
 	outR, outW := io.Pipe()
 	p.cmd.Stdout = io.MultiWriter(outW, p.stdout)
 	p.cmd.Stderr = p.stderr

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -43,13 +44,25 @@ func defineRouter(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
+		metrics := agent.NewRouterMetrics(srv.metrics)
 		r, err := agent.NewRouter(agent.RouterConfig{
 			Exec: *execCmd, StateFile: *stateFile, ExecTimeout: *execTimeout, Versions: versions, Logger: srv.logger,
+			Metrics: metrics,
 		})
 		if err != nil {
 			return err
 		}
-		srv.handler = protocol.NewRouterHandlerWithTokens(r, tokens)
+		srv.handler = observe(protocol.NewRouterHandlerWithTokens(r, tokens), srv.logger, func(req *http.Request) {
+			if req.Method != http.MethodPut {
+				return
+			}
+			switch req.URL.Path {
+			case "/v1/switch":
+				metrics.Refused(agent.ActionSwitch)
+			case "/v1/weights":
+				metrics.Refused(agent.ActionWeights)
+			}
+		})
 		if shared.verbose {
 			srv.handler = logRequests(srv.handler, srv.logger)
 		}

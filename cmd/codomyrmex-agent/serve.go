@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -44,15 +45,20 @@ func defineServe(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
+		metrics := agent.NewDeployMetrics(srv.metrics)
 		host, err := agent.NewHost(agent.HostConfig{
 			Exec: *execCmd, HealthExec: *healthExec, StateFile: *stateFile,
 			ExecTimeout: *execTimeout, HealthTimeout: *healthTimeout, Logger: srv.logger,
-			VersionExec: *versionExec, Versions: versions,
+			VersionExec: *versionExec, Versions: versions, Metrics: metrics,
 		})
 		if err != nil {
 			return err
 		}
-		srv.handler = protocol.NewTargetHandlerWithTokens(host, tokens)
+		srv.handler = observe(protocol.NewTargetHandlerWithTokens(host, tokens), srv.logger, func(r *http.Request) {
+			if r.Method == http.MethodPut && r.URL.Path == "/v1/deploy" {
+				metrics.Refused()
+			}
+		})
 		if shared.verbose {
 			srv.handler = logRequests(srv.handler, srv.logger)
 		}

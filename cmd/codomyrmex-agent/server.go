@@ -9,10 +9,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
 const readHeaderTimeout = 10 * time.Second
@@ -50,12 +56,29 @@ type server struct {
 	logger *slog.Logger
 	// started is the first log line: what the mode serves at base.
 	started func(base string) (msg string, attrs []any)
+
+	// metrics is where the mode registers its metrics, next to the Go
+	// and process collectors; gatherer, when set, is served instead.
+	metrics  *prometheus.Registry
+	gatherer prometheus.Gatherer
+	// tokens protect /metrics and the mode's extra endpoints on the main
+	// listener, as the protocol calls.
+	tokens *protocol.Tokens
+	// openMetrics serves /metrics on the main listener without a token.
+	openMetrics bool
+	// extra are the mode's endpoints besides its protocol handler (GET
+	// /v1/history), behind tokens.
+	extra map[string]http.Handler
+	// metricsAddr, when set, is a listener of its own for /metrics,
+	// /healthz and /readyz, without a token.
+	metricsAddr string
+	ready       atomic.Bool
 }
 
 // run prints the base URL as the first line of stdout and logs the
 // address it bound as the first log line, serves until ctx is done
 // (reloading the credentials on SIGHUP), then shuts down gracefully.
-func (s server) run(ctx context.Context, stdout io.Writer) error {
+func (s *server) run(ctx context.Context, stdout io.Writer) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -64,6 +87,13 @@ func (s server) run(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.addr, err)
 	}
+	var metricsLn net.Listener
+	if s.metricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", s.metricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listening on --metrics-listen %s: %w", s.metricsAddr, err)
+		}
+	}
 	bound := ln.Addr().String()
 	base := baseURL(ln.Addr(), s.tls != nil)
 	if _, err := fmt.Fprintln(stdout, base); err != nil {
@@ -71,16 +101,20 @@ func (s server) run(ctx context.Context, stdout io.Writer) error {
 		return fmt.Errorf("printing the listen address: %w", err)
 	}
 	msg, attrs := s.started(base)
-	s.logger.Info(msg, append([]any{"address", bound, "url", base, "token_required", s.authenticated}, attrs...)...)
+	first := []any{"address", bound, "url", base, "token_required", s.authenticated}
+	if metricsLn != nil {
+		first = append(first, "metrics_address", metricsLn.Addr().String())
+	}
+	s.logger.Info(msg, append(first, attrs...)...)
 	if !s.authenticated && (s.unauthenticated || !isLoopback(bound)) {
 		s.logger.Warn("serving without a token (--allow-unauthenticated): anyone who can reach the address may call the agent", "address", bound)
 	}
 
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: readHeaderTimeout}
+	srv := &http.Server{Handler: s.mux(), ReadHeaderTimeout: readHeaderTimeout}
 	if s.tls != nil {
 		srv.TLSConfig = s.tls.config()
 	}
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() {
 		if s.tls != nil {
 			served <- srv.ServeTLS(ln, "", "")
@@ -88,6 +122,13 @@ func (s server) run(ctx context.Context, stdout io.Writer) error {
 			served <- srv.Serve(ln)
 		}
 	}()
+	if metricsLn != nil {
+		metricsSrv := &http.Server{Handler: s.metricsMux(), ReadHeaderTimeout: readHeaderTimeout}
+		go func() { served <- metricsSrv.Serve(metricsLn) }()
+		// Last to stop: /readyz says the agent is stopping while it drains.
+		defer metricsSrv.Close()
+	}
+	s.ready.Store(true)
 serving:
 	for {
 		select {
@@ -100,6 +141,7 @@ serving:
 		}
 	}
 
+	s.ready.Store(false)
 	// From here a second signal means: stop now.
 	now, stopNow := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stopNow()
@@ -148,13 +190,84 @@ serving:
 
 // reload reads the token files and the TLS files again (SIGHUP). The
 // connections open stay open.
-func (s server) reload() {
+func (s *server) reload() {
 	attrs, err := s.creds.reload()
 	if err != nil {
 		s.logger.Error("reloading the credentials failed; a file that failed keeps its previous content", append(attrs, "error", err)...)
 		return
 	}
 	s.logger.Info("reloaded the credentials", attrs...)
+}
+
+// mux serves the agent's own endpoints next to the mode's handler:
+// /healthz and /readyz (no token, no command run), /metrics and the
+// extra endpoints (behind the tokens, unless openMetrics).
+func (s *server) mux() http.Handler {
+	mux := http.NewServeMux()
+	s.handleHealth(mux)
+	metrics := s.metricsHandler()
+	if !s.openMetrics {
+		metrics = requireTokens(s.tokens, metrics)
+	}
+	mux.Handle("GET /metrics", metrics)
+	for pattern, h := range s.extra {
+		mux.Handle(pattern, requireTokens(s.tokens, h))
+	}
+	mux.Handle("/", s.handler)
+	return mux
+}
+
+// metricsMux is the --metrics-listen listener's: /metrics, /healthz and
+// /readyz, without a token.
+func (s *server) metricsMux() http.Handler {
+	mux := http.NewServeMux()
+	s.handleHealth(mux)
+	mux.Handle("GET /metrics", s.metricsHandler())
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		protocol.WriteError(w, http.StatusNotFound, fmt.Sprintf("the metrics listener serves /metrics, /healthz and /readyz, not %q", r.URL.Path))
+	})
+	return mux
+}
+
+// handleHealth serves /healthz (the process serves) and /readyz (its
+// state is loaded and it is not stopping).
+func (s *server) handleHealth(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		protocol.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.ready.Load() {
+			protocol.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "stopping"})
+			return
+		}
+		protocol.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}
+
+func (s *server) metricsHandler() http.Handler {
+	g := s.gatherer
+	if g == nil {
+		g = s.metrics
+	}
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError)})
+}
+
+// requireTokens answers 401 to a call without one of tokens.
+func requireTokens(tokens *protocol.Tokens, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !tokens.Authorized(r) {
+			protocol.WriteUnauthorized(w)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// newRegistry is a registry with the Go and process collectors.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
 
 // baseURL is the URL clients use: an unspecified listen address (":7070")
@@ -173,30 +286,3 @@ func baseURL(addr net.Addr, https bool) string {
 	}
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
-
-// logRequests logs one line per request: never headers, so never the token.
-func logRequests(h http.Handler, logger *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		defer func() {
-			logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-				"duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr)
-		}()
-		h.ServeHTTP(rec, r)
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the connection (hijacking for
-// the simulator's CloseConnection fault).
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
@@ -78,10 +80,10 @@ func defineSimulate(fs *flag.FlagSet) runFunc {
 		load := simulator.NewTraffic(fleet, traffic)
 		go load.Run(ctx, 100*time.Millisecond)
 
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", load.Handler())
-		mux.Handle("/", fleet.Handler())
-		srv.handler = mux
+		srv.handler = fleet.Handler()
+		srv.gatherer = prometheus.Gatherers{srv.metrics, load.Gatherer()}
+		// The synthetic traffic is for anyone to scrape, as before.
+		srv.openMetrics = true
 		if shared.verbose {
 			srv.handler = logRequests(srv.handler, srv.logger)
 		}

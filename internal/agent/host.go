@@ -69,6 +69,8 @@ type HostConfig struct {
 	// KillGrace is how long a stopped or failed command's processes get
 	// between SIGTERM and SIGKILL (default and at most KillGrace).
 	KillGrace time.Duration
+	// Metrics, when set, count the deploys and show the running version.
+	Metrics *DeployMetrics
 }
 
 // Host is the protocol.TargetBackend of a real machine.
@@ -125,6 +127,7 @@ func NewHost(cfg HostConfig) (*Host, error) {
 		return nil, fmt.Errorf("state file %s is not valid (remove it to start with no version): %w", cfg.StateFile, err)
 	}
 	h.version = st.Version
+	cfg.Metrics.setRunning(h.version)
 	return h, nil
 }
 
@@ -139,7 +142,11 @@ func (h *Host) Version() string {
 // The command is not tied to ctx: a caller that times out must not leave
 // the host half deployed, and its retry finds the version running once
 // the command is done. The command is stopped at its timeout and by Stop.
-func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
+func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) (err error) {
+	defer func() {
+		h.cfg.Metrics.count(resultOf(err))
+		protocol.MarkLogged(ctx)
+	}()
 	if err := h.cfg.Versions.Check(req.Version); err != nil {
 		h.log.Warn("deploy refused", "error", err)
 		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
@@ -189,6 +196,7 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
 		EnvTargetID + "=" + req.TargetID,
 		EnvStrategy + "=" + req.Strategy,
 	}}.run(execCtx)
+	h.cfg.Metrics.ran(time.Since(start))
 	if res.err != nil {
 		how := res.describe(execCtx, h.cfg.ExecTimeout)
 		h.log.Error("deploy failed", "version", req.Version, "error", how)
@@ -198,6 +206,7 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
 	h.mu.Lock()
 	h.version = req.Version
 	h.mu.Unlock()
+	h.cfg.Metrics.setRunning(req.Version)
 	h.log.Info("deployed", "version", req.Version, "duration", time.Since(start).Round(time.Millisecond))
 	if err := h.saveState(hostState{Version: req.Version, Deployment: req.Deployment, DeployedAt: time.Now().UTC()}); err != nil {
 		return fmt.Errorf("version %q is deployed but a restart would forget it: %w", req.Version, err)
@@ -226,6 +235,13 @@ func (h *Host) running(ctx context.Context) string {
 		h.log.Warn("version command printed no usable version", "error", err)
 		return ""
 	}
+	// Until a deploy is recorded, what the version command says is what
+	// the host runs; a deploy that ran meanwhile has the last word.
+	h.mu.RLock()
+	if h.version == "" {
+		h.cfg.Metrics.setRunning(v)
+	}
+	h.mu.RUnlock()
 	return v
 }
 

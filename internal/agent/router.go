@@ -60,6 +60,8 @@ type RouterConfig struct {
 	// KillGrace is how long a stopped or failed command's processes get
 	// between SIGTERM and SIGKILL (default and at most KillGrace).
 	KillGrace time.Duration
+	// Metrics, when set, count the calls and show the weights applied.
+	Metrics *RouterMetrics
 }
 
 // Route is what a router last applied to one deployment: a switch (Slot
@@ -129,6 +131,9 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	if st.Deployments != nil {
 		r.routes = st.Deployments
 	}
+	for d, route := range r.routes {
+		cfg.Metrics.setRoute(d, route)
+	}
 	return r, nil
 }
 
@@ -147,6 +152,14 @@ func (c routerCall) version() string {
 		return v
 	}
 	return ""
+}
+
+// action is ActionSwitch or ActionWeights.
+func (c routerCall) action() string {
+	if c.route.Slot != "" {
+		return ActionSwitch
+	}
+	return ActionWeights
 }
 
 // describe names the call in logs and errors.
@@ -185,7 +198,11 @@ func (r *Router) SetWeights(ctx context.Context, req protocol.WeightsRequest) er
 
 // apply runs the command for one call, one call at a time, and records its
 // route once it succeeded.
-func (r *Router) apply(ctx context.Context, c routerCall) error {
+func (r *Router) apply(ctx context.Context, c routerCall) (err error) {
+	defer func() {
+		r.cfg.Metrics.count(c.action(), resultOf(err))
+		protocol.MarkLogged(ctx)
+	}()
 	if err := checkDeployment(c.deployment); err != nil {
 		r.log.Warn("call refused", "error", err)
 		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
@@ -206,6 +223,7 @@ func (r *Router) apply(ctx context.Context, c routerCall) error {
 	r.routes[c.deployment] = c.route
 	st := r.stateLocked()
 	r.mu.Unlock()
+	r.cfg.Metrics.setRoute(c.deployment, c.route)
 	if err := r.saveState(st); err != nil {
 		return fmt.Errorf("the %s is applied but a restart would forget it: %w", c.describe(), err)
 	}
@@ -242,6 +260,7 @@ func (r *Router) Reapply(ctx context.Context) error {
 			err = fmt.Errorf("not applying the %s again: %w", c.describe(), err)
 		} else {
 			err = r.run(ctx, c)
+			r.cfg.Metrics.count(c.action(), resultOf(err))
 		}
 		r.release()
 		if err != nil {

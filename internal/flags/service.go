@@ -15,6 +15,8 @@ type ServiceConfig struct {
 	// OFREPTokens are the tokens OFREP callers may present, as a bearer
 	// token or X-API-Key; empty leaves evaluations open.
 	OFREPTokens *protocol.Tokens
+	// Metrics, when set, count the writes and the evaluations.
+	Metrics *Metrics
 }
 
 // NewService is codomyrmex-agent flags: protocol v1's flag calls at
@@ -23,9 +25,45 @@ type ServiceConfig struct {
 // NewHandler does.
 func NewService(s *Store, cfg ServiceConfig) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/ofrep/", ofrepTokens(NewOFREPHandler(s, ""), cfg.OFREPTokens))
-	mux.Handle("/", protocol.NewFlagHandlerWithTokens(s, cfg.Tokens))
+	var src Source = s
+	if cfg.Metrics != nil {
+		src = countedSource{s, cfg.Metrics}
+	}
+	mux.Handle("/ofrep/", ofrepTokens(NewOFREPHandler(src, ""), cfg.OFREPTokens))
+	mux.Handle("/", observeWrites(protocol.NewFlagHandlerWithTokens(s, cfg.Tokens), cfg))
 	return mux
+}
+
+// observeWrites counts each write (PUT or DELETE of a flag) by its answer:
+// 2xx succeeded, 4xx refused (nothing was stored), otherwise failed.
+func observeWrites(h http.Handler, cfg ServiceConfig) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method != http.MethodPut && r.Method != http.MethodDelete) || !strings.HasPrefix(r.URL.Path, "/v1/flags/") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		switch {
+		case rec.status < 300:
+			cfg.Metrics.write(WriteSucceeded)
+		case rec.status < 500:
+			cfg.Metrics.write(WriteRefused)
+		default:
+			cfg.Metrics.write(WriteFailed)
+		}
+	})
+}
+
+// statusWriter records the status of an answer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }
 
 // ofrepTokens puts the OFREP token check in front of an open OFREP
