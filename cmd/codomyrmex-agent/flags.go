@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"io"
+	"net/http"
+	"strings"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/flags"
 )
@@ -43,9 +45,14 @@ func defineFlags(fs *flag.FlagSet) runFunc {
 			return err
 		}
 
+		metrics := flags.NewMetrics(srv.metrics, store)
 		srv.handler = observe(flags.NewService(store, flags.ServiceConfig{
-			Tokens: tokens, OFREPTokens: ofrepTokens.tokens, Metrics: flags.NewMetrics(srv.metrics, store),
-		}), srv.logger, nil)
+			Tokens: tokens, OFREPTokens: ofrepTokens.tokens, Metrics: metrics, Logger: srv.logger,
+		}), srv.logger, func(r *http.Request) {
+			if (r.Method == http.MethodPut || r.Method == http.MethodDelete) && strings.HasPrefix(r.URL.Path, "/v1/flags/") {
+				metrics.RefusedWrite()
+			}
+		})
 		if shared.verbose {
 			srv.handler = logRequests(srv.handler, srv.logger)
 		}

@@ -35,6 +35,8 @@ type serverFlags struct {
 	tlsClientCA          string
 	shutdown             time.Duration
 	metricsListen        string
+	logFormat            string
+	logLevel             string
 	verbose              bool
 }
 
@@ -62,8 +64,26 @@ func defineServerFlags(fs *flag.FlagSet, mode string, defaults listenDefault) *s
 		"SIGTERM to its process group and SIGKILL 5s later, and its call answered as failed (a second signal ends it at once)")
 	fs.StringVar(&f.metricsListen, "metrics-listen", "", "`ADDR` of a second listener, plain HTTP, for GET /metrics, /healthz and /readyz "+
 		"without a token (on the main listener /metrics needs the token; /healthz and /readyz never do)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "`FORMAT` of the log lines on stderr: text (key=value) or json (one object a line)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "`LEVEL` of the least severe line logged: debug, info, warn or error")
 	fs.BoolVar(&f.verbose, "v", false, "log every request to stderr")
 	return f
+}
+
+// newLogger is the logger --log-format and --log-level ask for, on w.
+func (f *serverFlags) newLogger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, usagef("%s: --log-level %q: want debug, info, warn or error", f.mode, f.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch f.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usagef("%s: --log-format %q: want text or json", f.mode, f.logFormat)
 }
 
 // check validates the shared flags.
@@ -132,6 +152,10 @@ func (f *serverFlags) prepare(stderr io.Writer, others ...*tokenFile) (*server, 
 	if err := f.check(); err != nil {
 		return nil, nil, err
 	}
+	logger, err := f.newLogger(stderr)
+	if err != nil {
+		return nil, nil, err
+	}
 	tlsFiles, err := f.tls()
 	if err != nil {
 		return nil, nil, err
@@ -152,7 +176,7 @@ func (f *serverFlags) prepare(stderr io.Writer, others ...*tokenFile) (*server, 
 		authenticated:   authenticated,
 		unauthenticated: f.allowUnauthenticated,
 		grace:           f.shutdown,
-		logger:          slog.New(slog.NewTextHandler(stderr, nil)),
+		logger:          logger,
 		metrics:         newRegistry(),
 		tokens:          tokens.tokens,
 		metricsAddr:     f.metricsListen,

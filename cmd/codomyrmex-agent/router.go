@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -67,7 +66,7 @@ func defineRouter(fs *flag.FlagSet) runFunc {
 			srv.handler = logRequests(srv.handler, srv.logger)
 		}
 		if *reapply > 0 {
-			go reapplyEvery(ctx, r, *reapply, srv.logger)
+			go reapplyEvery(ctx, r, *reapply)
 		}
 		srv.host = r
 		srv.started = func(base string) (string, []any) {
@@ -77,8 +76,9 @@ func defineRouter(fs *flag.FlagSet) runFunc {
 	}
 }
 
-// reapplyEvery runs r.Reapply every interval until ctx is done.
-func reapplyEvery(ctx context.Context, r *agent.Router, interval time.Duration, logger *slog.Logger) {
+// reapplyEvery runs r.Reapply every interval until ctx is done; the
+// router logs and counts each run.
+func reapplyEvery(ctx context.Context, r *agent.Router, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -86,9 +86,7 @@ func reapplyEvery(ctx context.Context, r *agent.Router, interval time.Duration, 
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if err := r.Reapply(ctx); err != nil && ctx.Err() == nil {
-				logger.Warn("applying the last routes again failed", "error", err)
-			}
+			_ = r.Reapply(ctx)
 		}
 	}
 }

@@ -80,7 +80,7 @@ func defineSimulate(fs *flag.FlagSet) runFunc {
 		load := simulator.NewTraffic(fleet, traffic)
 		go load.Run(ctx, 100*time.Millisecond)
 
-		srv.handler = fleet.Handler()
+		srv.handler = observe(fleet.Handler(), srv.logger, nil)
 		srv.gatherer = prometheus.Gatherers{srv.metrics, load.Gatherer()}
 		// The synthetic traffic is for anyone to scrape, as before.
 		srv.openMetrics = true

@@ -40,6 +40,9 @@ const (
 	// output contributes to the error the provider shows.
 	outputTailBytes = 64 << 10
 	outputTailLines = 20
+	// logTailLines and logTailBytes bound the output a log line carries.
+	logTailLines = 10
+	logTailBytes = 2 << 10
 )
 
 // HostConfig configures a Host.
@@ -142,18 +145,18 @@ func (h *Host) Version() string {
 // The command is not tied to ctx: a caller that times out must not leave
 // the host half deployed, and its retry finds the version running once
 // the command is done. The command is stopped at its timeout and by Stop.
+// Every call is counted and logged once, with the caller ctx names.
 func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) (err error) {
-	defer func() {
-		h.cfg.Metrics.count(resultOf(err))
-		protocol.MarkLogged(ctx)
-	}()
+	rec := deployRecord{req: req, start: time.Now()}
+	if req.PreviousVersion != nil {
+		rec.previous = *req.PreviousVersion
+	}
+	defer func() { h.finish(ctx, &rec, err) }()
 	if err := h.cfg.Versions.Check(req.Version); err != nil {
-		h.log.Warn("deploy refused", "error", err)
 		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
 	}
 	if req.PreviousVersion != nil && *req.PreviousVersion != "" {
 		if err := h.cfg.Versions.Check(*req.PreviousVersion); err != nil {
-			h.log.Warn("deploy refused", "error", err)
 			return &protocol.RequestError{Msg: "refused, nothing was run: previous_version: " + err.Error()}
 		}
 	}
@@ -165,13 +168,12 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) (err erro
 	defer func() { <-h.deploying }()
 
 	running := h.running(ctx)
-	if req.Version == running {
-		h.log.Info("version already running, nothing to do", "version", running, "deployment", req.Deployment)
-		return nil
+	if req.PreviousVersion == nil {
+		rec.previous = running
 	}
-	previous := running
-	if req.PreviousVersion != nil {
-		previous = *req.PreviousVersion
+	if req.Version == running {
+		rec.unchanged = true
+		return nil
 	}
 
 	if err := h.stopped(); err != nil {
@@ -179,7 +181,7 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) (err erro
 	}
 	execCtx, cancel := commandContext(ctx, h.stopping, true, h.cfg.ExecTimeout)
 	defer cancel()
-	h.log.Info("deploying", "version", req.Version, "previous_version", previous, "deployment", req.Deployment)
+	h.log.Debug("deploy started", rec.attrs(ctx)...)
 	h.mu.Lock()
 	h.inProgress = req.Version
 	h.mu.Unlock()
@@ -188,18 +190,17 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) (err erro
 		h.inProgress = ""
 		h.mu.Unlock()
 	}()
-	start := time.Now()
 	res := command{line: h.cfg.Exec, grace: h.cfg.KillGrace, env: []string{
 		EnvVersion + "=" + req.Version,
-		EnvPreviousVersion + "=" + previous,
+		EnvPreviousVersion + "=" + rec.previous,
 		EnvDeployment + "=" + req.Deployment,
 		EnvTargetID + "=" + req.TargetID,
 		EnvStrategy + "=" + req.Strategy,
 	}}.run(execCtx)
-	h.cfg.Metrics.ran(time.Since(start))
+	h.cfg.Metrics.ran(time.Since(rec.start))
 	if res.err != nil {
 		how := res.describe(execCtx, h.cfg.ExecTimeout)
-		h.log.Error("deploy failed", "version", req.Version, "error", how)
+		rec.output = res.out.logTail()
 		return fmt.Errorf("deploy command for version %q %s%s", req.Version, how, res.out.lastLines(outputTailLines))
 	}
 
@@ -207,11 +208,59 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) (err erro
 	h.version = req.Version
 	h.mu.Unlock()
 	h.cfg.Metrics.setRunning(req.Version)
-	h.log.Info("deployed", "version", req.Version, "duration", time.Since(start).Round(time.Millisecond))
 	if err := h.saveState(hostState{Version: req.Version, Deployment: req.Deployment, DeployedAt: time.Now().UTC()}); err != nil {
 		return fmt.Errorf("version %q is deployed but a restart would forget it: %w", req.Version, err)
 	}
 	return nil
+}
+
+// deployRecord is what the log line of a deploy call says.
+type deployRecord struct {
+	req      protocol.DeployRequest
+	previous string
+	start    time.Time
+	// unchanged: the version already ran, nothing was run.
+	unchanged bool
+	// output is the tail of a failed command's output.
+	output string
+}
+
+func (r *deployRecord) attrs(ctx context.Context) []any {
+	return []any{
+		"deployment", r.req.Deployment, "target_id", r.req.TargetID, "version", r.req.Version,
+		"previous_version", r.previous, "strategy", r.req.Strategy, "caller", protocol.CallerOf(ctx),
+	}
+}
+
+// finish counts and logs a deploy call: one line each, INFO when it
+// succeeded, WARN when it was refused, ERROR when it failed (with the tail
+// of the command's output).
+func (h *Host) finish(ctx context.Context, rec *deployRecord, err error) {
+	result := resultOf(err)
+	h.cfg.Metrics.count(result)
+	protocol.MarkLogged(ctx)
+	attrs := append(rec.attrs(ctx), "result", result, "duration", time.Since(rec.start).Round(time.Millisecond))
+	switch result {
+	case ResultSucceeded:
+		if rec.unchanged {
+			attrs = append(attrs, "unchanged", true)
+		}
+		h.log.Info("deploy", attrs...)
+	case ResultRefused:
+		h.log.Warn("deploy", append(attrs, "error", err.Error())...)
+	default:
+		attrs = append(attrs, "error", firstLine(err.Error()))
+		if rec.output != "" {
+			attrs = append(attrs, "output", rec.output)
+		}
+		h.log.Error("deploy", attrs...)
+	}
+}
+
+// firstLine is an error message without the output tail that follows it.
+func firstLine(msg string) string {
+	first, _, _ := strings.Cut(msg, "; last output:")
+	return first
 }
 
 // running is the version the host runs: the one last deployed, or, before
@@ -226,7 +275,7 @@ func (h *Host) running(ctx context.Context) string {
 	stdout := &tailBuffer{max: outputTailBytes}
 	res := command{line: h.cfg.VersionExec, stdout: stdout, grace: h.cfg.KillGrace}.run(ctx)
 	if res.err != nil {
-		h.log.Warn("version command failed", "error", res.describe(ctx, h.cfg.HealthTimeout)+res.out.lastLines(outputTailLines))
+		h.log.Warn("version command failed", "error", res.describe(ctx, h.cfg.HealthTimeout), "output", res.out.logTail())
 		return ""
 	}
 	v, _, _ := strings.Cut(strings.TrimSpace(string(stdout.tail())), "\n")
@@ -277,7 +326,7 @@ func (h *Host) Health(ctx context.Context) (protocol.Health, error) {
 	defer cancel()
 	if res := (command{line: h.cfg.HealthExec, env: []string{EnvVersion + "=" + version}, grace: h.cfg.KillGrace}).run(ctx); res.err != nil {
 		h.log.Warn("health command failed", "version", version,
-			"error", res.describe(ctx, h.cfg.HealthTimeout)+res.out.lastLines(outputTailLines))
+			"error", res.describe(ctx, h.cfg.HealthTimeout), "output", res.out.logTail())
 		health.Status = protocol.HealthError
 	}
 	return health, nil
@@ -333,15 +382,35 @@ func (b *tailBuffer) tail() []byte {
 	return b.buf[max(0, len(b.buf)-b.max):]
 }
 
-// lastLines formats the last n non-empty lines for an error message, or ""
-// when there was no output.
-func (b *tailBuffer) lastLines(n int) string {
+// logTail is the bounded tail of the output for a log line: the last
+// logTailLines non-empty lines, at most logTailBytes, "" when there was no
+// output.
+func (b *tailBuffer) logTail() string {
+	lines := b.nonEmptyLines()
+	lines = lines[max(0, len(lines)-logTailLines):]
+	s := strings.Join(lines, "\n")
+	if len(s) > logTailBytes {
+		s = "…" + strings.ToValidUTF8(s[len(s)-logTailBytes:], "")
+	}
+	return s
+}
+
+// nonEmptyLines are the output's lines, trailing white space removed,
+// empty ones skipped.
+func (b *tailBuffer) nonEmptyLines() []string {
 	var lines []string
 	for _, l := range strings.Split(strings.ToValidUTF8(string(b.tail()), "?"), "\n") {
 		if l = strings.TrimRight(l, "\r \t"); l != "" {
 			lines = append(lines, l)
 		}
 	}
+	return lines
+}
+
+// lastLines formats the last n non-empty lines for an error message, or ""
+// when there was no output.
+func (b *tailBuffer) lastLines(n int) string {
+	lines := b.nonEmptyLines()
 	if len(lines) == 0 {
 		return " (no output)"
 	}

@@ -197,25 +197,26 @@ func (r *Router) SetWeights(ctx context.Context, req protocol.WeightsRequest) er
 }
 
 // apply runs the command for one call, one call at a time, and records its
-// route once it succeeded.
+// route once it succeeded. Every call is counted and logged once, with the
+// caller ctx names.
 func (r *Router) apply(ctx context.Context, c routerCall) (err error) {
+	start := time.Now()
+	var output string
 	defer func() {
-		r.cfg.Metrics.count(c.action(), resultOf(err))
 		protocol.MarkLogged(ctx)
+		r.finish(ctx, "router call", c, start, output, err)
 	}()
 	if err := checkDeployment(c.deployment); err != nil {
-		r.log.Warn("call refused", "error", err)
 		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
 	}
 	if err := r.cfg.Versions.Check(c.version()); err != nil {
-		r.log.Warn("call refused", "error", err)
 		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
 	}
 	if err := r.acquire(ctx); err != nil {
 		return err
 	}
 	defer r.release()
-	if err := r.run(ctx, c); err != nil {
+	if output, err = r.run(ctx, c); err != nil {
 		return err
 	}
 	c.route.UpdatedAt = time.Now().UTC()
@@ -228,6 +229,33 @@ func (r *Router) apply(ctx context.Context, c routerCall) (err error) {
 		return fmt.Errorf("the %s is applied but a restart would forget it: %w", c.describe(), err)
 	}
 	return nil
+}
+
+// finish counts and logs one run of the command (or its refusal): INFO
+// when it succeeded, WARN when it was refused, ERROR when it failed (with
+// the tail of the command's output).
+func (r *Router) finish(ctx context.Context, msg string, c routerCall, start time.Time, output string, err error) {
+	result := resultOf(err)
+	r.cfg.Metrics.count(c.action(), result)
+	attrs := []any{"action", c.action(), "deployment", c.deployment, "version", c.version()}
+	if c.route.Slot != "" {
+		attrs = append(attrs, "slot", c.route.Slot)
+	} else {
+		attrs = append(attrs, "percentage", c.route.Weights[c.version()])
+	}
+	attrs = append(attrs, "result", result, "duration", time.Since(start).Round(time.Millisecond), "caller", protocol.CallerOf(ctx))
+	switch result {
+	case ResultSucceeded:
+		r.log.Info(msg, attrs...)
+	case ResultRefused:
+		r.log.Warn(msg, append(attrs, "error", err.Error())...)
+	default:
+		attrs = append(attrs, "error", firstLine(err.Error()))
+		if output != "" {
+			attrs = append(attrs, "output", output)
+		}
+		r.log.Error(msg, attrs...)
+	}
 }
 
 // Reapply runs the command again for the route recorded for each
@@ -255,13 +283,15 @@ func (r *Router) Reapply(ctx context.Context) error {
 		r.mu.RLock()
 		c := routerCall{deployment: d, route: r.routes[d]}
 		r.mu.RUnlock()
+		start := time.Now()
+		var output string
 		err := r.cfg.Versions.Check(c.version())
 		if err != nil {
 			err = fmt.Errorf("not applying the %s again: %w", c.describe(), err)
 		} else {
-			err = r.run(ctx, c)
-			r.cfg.Metrics.count(c.action(), resultOf(err))
+			output, err = r.run(ctx, c)
 		}
+		r.finish(ctx, "router reapply", c, start, output, err)
 		r.release()
 		if err != nil {
 			errs = append(errs, err)
@@ -284,26 +314,24 @@ func (r *Router) release() { <-r.busy }
 // run runs the command for c; the caller holds the token. Like a deploy,
 // the command is not tied to ctx: a caller that gives up must not leave
 // the load balancer half configured, and its retry runs the command again
-// once this one is done. It is stopped at its timeout and by Stop.
-func (r *Router) run(ctx context.Context, c routerCall) error {
+// once this one is done. It is stopped at its timeout and by Stop. A
+// failed command's output tail comes back for the log line.
+func (r *Router) run(ctx context.Context, c routerCall) (string, error) {
 	what := c.describe()
 	if err := r.stopped(); err != nil {
-		return fmt.Errorf("not running the %s: %w", what, err)
+		return "", fmt.Errorf("not running the %s: %w", what, err)
 	}
 	execCtx, cancel := commandContext(ctx, r.stopping, true, r.cfg.ExecTimeout)
 	defer cancel()
 	r.setInProgress(what)
 	defer r.setInProgress("")
-	r.log.Info("applying", "call", what)
-	start := time.Now()
+	r.log.Debug("router command started", "call", what)
 	res := command{line: r.cfg.Exec, env: c.env(), grace: r.cfg.KillGrace}.run(execCtx)
 	if res.err != nil {
 		how := res.describe(execCtx, r.cfg.ExecTimeout)
-		r.log.Error("router command failed", "call", what, "error", how)
-		return fmt.Errorf("router command for the %s %s%s", what, how, res.out.lastLines(outputTailLines))
+		return res.out.logTail(), fmt.Errorf("router command for the %s %s%s", what, how, res.out.lastLines(outputTailLines))
 	}
-	r.log.Info("applied", "call", what, "duration", time.Since(start).Round(time.Millisecond))
-	return nil
+	return "", nil
 }
 
 // checkDeployment refuses a deployment name no command should get.

@@ -55,6 +55,10 @@ func NewMetrics(reg prometheus.Registerer, s *Store) *Metrics {
 	return m
 }
 
+// RefusedWrite counts a write refused before it reached the store (a
+// missing or wrong token, a document ValidateFlag rejects).
+func (m *Metrics) RefusedWrite() { m.write(WriteRefused) }
+
 func (m *Metrics) write(result string) {
 	if m != nil {
 		m.writes.WithLabelValues(result).Inc()

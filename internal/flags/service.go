@@ -1,8 +1,11 @@
 package flags
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
@@ -17,6 +20,8 @@ type ServiceConfig struct {
 	OFREPTokens *protocol.Tokens
 	// Metrics, when set, count the writes and the evaluations.
 	Metrics *Metrics
+	// Logger gets one line per write or delete; nil discards them.
+	Logger *slog.Logger
 }
 
 // NewService is codomyrmex-agent flags: protocol v1's flag calls at
@@ -30,40 +35,49 @@ func NewService(s *Store, cfg ServiceConfig) http.Handler {
 		src = countedSource{s, cfg.Metrics}
 	}
 	mux.Handle("/ofrep/", ofrepTokens(NewOFREPHandler(src, ""), cfg.OFREPTokens))
-	mux.Handle("/", observeWrites(protocol.NewFlagHandlerWithTokens(s, cfg.Tokens), cfg))
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	mux.Handle("/", protocol.NewFlagHandlerWithTokens(observedStore{Store: s, m: cfg.Metrics, log: logger}, cfg.Tokens))
 	return mux
 }
 
-// observeWrites counts each write (PUT or DELETE of a flag) by its answer:
-// 2xx succeeded, 4xx refused (nothing was stored), otherwise failed.
-func observeWrites(h http.Handler, cfg ServiceConfig) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method != http.MethodPut && r.Method != http.MethodDelete) || !strings.HasPrefix(r.URL.Path, "/v1/flags/") {
-			h.ServeHTTP(w, r)
-			return
-		}
-		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(rec, r)
-		switch {
-		case rec.status < 300:
-			cfg.Metrics.write(WriteSucceeded)
-		case rec.status < 500:
-			cfg.Metrics.write(WriteRefused)
-		default:
-			cfg.Metrics.write(WriteFailed)
-		}
-	})
+// observedStore counts and logs the writes that reach the store: one line
+// per write or delete, with the caller the context names. Refused writes
+// (a missing token, a bad document) never reach it: the server counts
+// them with Metrics.RefusedWrite and logs them.
+type observedStore struct {
+	*Store
+	m   *Metrics
+	log *slog.Logger
 }
 
-// statusWriter records the status of an answer.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
+func (o observedStore) Put(ctx context.Context, f protocol.Flag) error {
+	start := time.Now()
+	err := o.Store.Put(ctx, f)
+	o.record(ctx, "flag write", f.Flag, start, err, "state", f.State, "stage", f.Stage, "percentage", f.Percentage)
+	return err
 }
 
-func (s *statusWriter) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
+func (o observedStore) Delete(ctx context.Context, name string) error {
+	start := time.Now()
+	err := o.Store.Delete(ctx, name)
+	o.record(ctx, "flag delete", name, start, err)
+	return err
+}
+
+func (o observedStore) record(ctx context.Context, msg, name string, start time.Time, err error, attrs ...any) {
+	protocol.MarkLogged(ctx)
+	attrs = append([]any{"flag", name}, attrs...)
+	attrs = append(attrs, "duration", time.Since(start).Round(time.Millisecond), "caller", protocol.CallerOf(ctx))
+	if err != nil {
+		o.m.write(WriteFailed)
+		o.log.Error(msg, append(attrs, "result", WriteFailed, "error", err.Error())...)
+		return
+	}
+	o.m.write(WriteSucceeded)
+	o.log.Info(msg, append(attrs, "result", WriteSucceeded)...)
 }
 
 // ofrepTokens puts the OFREP token check in front of an open OFREP
