@@ -207,3 +207,64 @@ func TestBinaryLogsJSON(t *testing.T) {
 		}
 	})
 }
+
+// TestBinaryHistory: serve and router answer their last calls at GET
+// /v1/history behind the token, after a restart too; a call refused for
+// want of a token is not among them.
+func TestBinaryHistory(t *testing.T) {
+	t.Parallel()
+	bin := buildAgent(t)
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte("history-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		mode  string
+		args  []string
+		path  string
+		calls []string
+	}{
+		{"serve", []string{"serve", "--exec", `test "$CODOMYRMEX_VERSION" != bad`}, "/v1/deploy",
+			[]string{`{"deployment":"web","version":"1.0.0"}`, `{"deployment":"web","version":"bad"}`}},
+		{"router", []string{"router", "--exec", `test "$CODOMYRMEX_VERSION" != bad`}, "/v1/weights",
+			[]string{`{"deployment":"web","version":"1.0.0","percentage":10}`, `{"deployment":"web","version":"bad","percentage":20}`}},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			args := append(tc.args, "--listen", "127.0.0.1:0", "--token-file", tokenFile, "--state-file", filepath.Join(dir, tc.mode+".json"))
+			p := startProcess(t, bin, args...)
+			for _, body := range tc.calls {
+				do("PUT", p.base+tc.path, "history-token", body)
+			}
+			do("PUT", p.base+tc.path, "", tc.calls[0])
+			p.signal(syscall.SIGTERM)
+			p.wait()
+
+			p = startProcess(t, bin, args...)
+			if got := do("GET", p.base+"/v1/history", "", ""); got.status != 401 {
+				t.Errorf("history without the token: %d", got.status)
+			}
+			got := do("GET", p.base+"/v1/history", "history-token", "")
+			var h struct {
+				Calls []struct {
+					Time, Caller, Deployment, Version, Result string
+				} `json:"calls"`
+			}
+			if err := json.Unmarshal([]byte(got.body), &h); err != nil || got.status != 200 {
+				t.Fatalf("history: %d %q, %v", got.status, got.body, err)
+			}
+			if len(h.Calls) != 2 || h.Calls[0].Version != "1.0.0" || h.Calls[0].Result != "succeeded" ||
+				h.Calls[1].Version != "bad" || h.Calls[1].Result != "failed" {
+				t.Errorf("history after a restart: %+v", h.Calls)
+			}
+			for _, c := range h.Calls {
+				if c.Time == "" || !strings.HasPrefix(c.Caller, "127.0.0.1:") || c.Deployment != "web" {
+					t.Errorf("call %+v lacks its time, caller or deployment", c)
+				}
+			}
+			p.signal(syscall.SIGTERM)
+			p.wait()
+		})
+	}
+}

@@ -69,6 +69,7 @@ func defineRouter(fs *flag.FlagSet) runFunc {
 			go reapplyEvery(ctx, r, *reapply)
 		}
 		srv.host = r
+		srv.extra = map[string]http.Handler{"GET /v1/history": historyHandler(r.History)}
 		srv.started = func(base string) (string, []any) {
 			return "serving the router calls", []any{"deployments", len(r.State().Deployments), "state", base + "/v1/state"}
 		}

@@ -63,6 +63,7 @@ func defineServe(fs *flag.FlagSet) runFunc {
 			srv.handler = logRequests(srv.handler, srv.logger)
 		}
 		srv.host = deployingHost{host}
+		srv.extra = map[string]http.Handler{"GET /v1/history": historyHandler(host.History)}
 		srv.started = func(string) (string, []any) {
 			return "serving the target protocol", []any{"running_version", host.Version()}
 		}

@@ -110,7 +110,9 @@ func (s *server) run(ctx context.Context, stdout io.Writer) error {
 		s.logger.Warn("serving without a token (--allow-unauthenticated): anyone who can reach the address may call the agent", "address", bound)
 	}
 
-	srv := &http.Server{Handler: s.mux(), ReadHeaderTimeout: readHeaderTimeout}
+	// What net/http logs (a TLS handshake that failed) goes to the logger.
+	errorLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)
+	srv := &http.Server{Handler: s.mux(), ReadHeaderTimeout: readHeaderTimeout, ErrorLog: errorLog}
 	if s.tls != nil {
 		srv.TLSConfig = s.tls.config()
 	}
@@ -123,7 +125,7 @@ func (s *server) run(ctx context.Context, stdout io.Writer) error {
 		}
 	}()
 	if metricsLn != nil {
-		metricsSrv := &http.Server{Handler: s.metricsMux(), ReadHeaderTimeout: readHeaderTimeout}
+		metricsSrv := &http.Server{Handler: s.metricsMux(), ReadHeaderTimeout: readHeaderTimeout, ErrorLog: errorLog}
 		go func() { served <- metricsSrv.Serve(metricsLn) }()
 		// Last to stop: /readyz says the agent is stopping while it drains.
 		defer metricsSrv.Close()
@@ -250,6 +252,13 @@ func (s *server) metricsHandler() http.Handler {
 		g = s.metrics
 	}
 	return promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError)})
+}
+
+// historyHandler answers GET /v1/history with the last calls.
+func historyHandler(history func() agent.History) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		protocol.WriteJSON(w, http.StatusOK, history())
+	})
 }
 
 // requireTokens answers 401 to a call without one of tokens.

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -85,8 +86,12 @@ type Host struct {
 	deploying chan struct{}
 	stopper
 
+	// saveMu orders the state file's writes: each writes the state as it
+	// is when it takes the lock, so the last write has the latest state.
+	saveMu sync.Mutex
+
 	mu         sync.RWMutex
-	version    string
+	state      hostState
 	inProgress string // the version whose deploy command runs, "" when none
 
 	// trace, when a test sets it, is told each step of a state file write.
@@ -95,11 +100,13 @@ type Host struct {
 
 var _ protocol.TargetBackend = (*Host)(nil)
 
-// hostState is the state file's content.
+// hostState is the state file's content: the running version, and the
+// last calls.
 type hostState struct {
-	Version    string    `json:"version"`
-	Deployment string    `json:"deployment,omitempty"`
-	DeployedAt time.Time `json:"deployed_at"`
+	Version    string       `json:"version"`
+	Deployment string       `json:"deployment,omitempty"`
+	DeployedAt time.Time    `json:"deployed_at"`
+	History    []CallRecord `json:"history,omitempty"`
 }
 
 // NewHost returns a Host running the version recorded in cfg.StateFile, or
@@ -129,8 +136,8 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("state file %s is not valid (remove it to start with no version): %w", cfg.StateFile, err)
 	}
-	h.version = st.Version
-	cfg.Metrics.setRunning(h.version)
+	h.state = st
+	cfg.Metrics.setRunning(st.Version)
 	return h, nil
 }
 
@@ -138,7 +145,14 @@ func NewHost(cfg HostConfig) (*Host, error) {
 func (h *Host) Version() string {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return h.version
+	return h.state.Version
+}
+
+// History returns the last calls, oldest first.
+func (h *Host) History() History {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return History{Calls: slices.Clone(h.state.History)}
 }
 
 // Deploy runs the deploy command for req.Version unless it already runs.
@@ -151,7 +165,15 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) (err erro
 	if req.PreviousVersion != nil {
 		rec.previous = *req.PreviousVersion
 	}
-	defer func() { h.finish(ctx, &rec, err) }()
+	// The deploy lock is released once the call is recorded: Idle then
+	// means the state file is written.
+	held := false
+	defer func() {
+		err = h.finish(ctx, &rec, err)
+		if held {
+			<-h.deploying
+		}
+	}()
 	if err := h.cfg.Versions.Check(req.Version); err != nil {
 		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
 	}
@@ -162,10 +184,10 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) (err erro
 	}
 	select {
 	case h.deploying <- struct{}{}:
+		held = true
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for the deploy in progress: %w", ctx.Err())
 	}
-	defer func() { <-h.deploying }()
 
 	running := h.running(ctx)
 	if req.PreviousVersion == nil {
@@ -205,12 +227,10 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) (err erro
 	}
 
 	h.mu.Lock()
-	h.version = req.Version
+	h.state.Version, h.state.Deployment, h.state.DeployedAt = req.Version, req.Deployment, time.Now().UTC()
 	h.mu.Unlock()
 	h.cfg.Metrics.setRunning(req.Version)
-	if err := h.saveState(hostState{Version: req.Version, Deployment: req.Deployment, DeployedAt: time.Now().UTC()}); err != nil {
-		return fmt.Errorf("version %q is deployed but a restart would forget it: %w", req.Version, err)
-	}
+	rec.deployed = true
 	return nil
 }
 
@@ -221,6 +241,8 @@ type deployRecord struct {
 	start    time.Time
 	// unchanged: the version already ran, nothing was run.
 	unchanged bool
+	// deployed: the command succeeded and the host runs the version.
+	deployed bool
 	// output is the tail of a failed command's output.
 	output string
 }
@@ -232,10 +254,26 @@ func (r *deployRecord) attrs(ctx context.Context) []any {
 	}
 }
 
-// finish counts and logs a deploy call: one line each, INFO when it
-// succeeded, WARN when it was refused, ERROR when it failed (with the tail
-// of the command's output).
-func (h *Host) finish(ctx context.Context, rec *deployRecord, err error) {
+// finish records a deploy call in the history and the state file, then
+// counts and logs it: one line each, INFO when it succeeded, WARN when it
+// was refused, ERROR when it failed (with the tail of the command's
+// output). It returns the call's error: a deploy the state file cannot
+// record fails, since a restart would forget it.
+func (h *Host) finish(ctx context.Context, rec *deployRecord, err error) error {
+	call := newCallRecord(ctx, "deploy", rec.req.Deployment, rec.req.Version, rec.start, err)
+	call.PreviousVersion, call.TargetID, call.Unchanged = rec.previous, rec.req.TargetID, rec.unchanged
+	if saveErr := h.record(call); saveErr != nil {
+		if err == nil {
+			err = fmt.Errorf("version %q is deployed but a restart would forget it: %w", rec.req.Version, saveErr)
+			h.mu.Lock()
+			last := &h.state.History[len(h.state.History)-1]
+			last.Result, last.Error = ResultFailed, firstLine(err.Error())
+			h.mu.Unlock()
+		} else {
+			h.log.Error("the state file does not record the last call", "error", saveErr)
+		}
+	}
+
 	result := resultOf(err)
 	h.cfg.Metrics.count(result)
 	protocol.MarkLogged(ctx)
@@ -255,6 +293,15 @@ func (h *Host) finish(ctx context.Context, rec *deployRecord, err error) {
 		}
 		h.log.Error("deploy", attrs...)
 	}
+	return err
+}
+
+// record adds a call to the history and writes the state file.
+func (h *Host) record(call CallRecord) error {
+	h.mu.Lock()
+	h.state.History = appendHistory(h.state.History, call)
+	h.mu.Unlock()
+	return h.saveState()
 }
 
 // firstLine is an error message without the output tail that follows it.
@@ -287,7 +334,7 @@ func (h *Host) running(ctx context.Context) string {
 	// Until a deploy is recorded, what the version command says is what
 	// the host runs; a deploy that ran meanwhile has the last word.
 	h.mu.RLock()
-	if h.version == "" {
+	if h.state.Version == "" {
 		h.cfg.Metrics.setRunning(v)
 	}
 	h.mu.RUnlock()
@@ -341,11 +388,16 @@ func writeState(path string, data []byte, trace func(step, path string)) error {
 	return nil
 }
 
-func (h *Host) saveState(st hostState) error {
+// saveState writes the state as it is now.
+func (h *Host) saveState() error {
 	if h.cfg.StateFile == "" {
 		return nil
 	}
-	data, err := json.MarshalIndent(st, "", "  ")
+	h.saveMu.Lock()
+	defer h.saveMu.Unlock()
+	h.mu.RLock()
+	data, err := json.MarshalIndent(h.state, "", "  ")
+	h.mu.RUnlock()
 	if err != nil {
 		return err
 	}

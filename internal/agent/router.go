@@ -76,9 +76,15 @@ type Route struct {
 	UpdatedAt time.Time          `json:"updated_at"`
 }
 
-// RouterState is the state file's content and the answer of GET /v1/state.
+// RouterState is the answer of GET /v1/state.
 type RouterState struct {
 	Deployments map[string]Route `json:"deployments"`
+}
+
+// routerFile is the state file's content: the routes, and the last calls.
+type routerFile struct {
+	Deployments map[string]Route `json:"deployments"`
+	History     []CallRecord     `json:"history,omitempty"`
 }
 
 // Router is the protocol.RouterBackend that runs a command of the
@@ -91,8 +97,13 @@ type Router struct {
 	busy chan struct{}
 	stopper
 
+	// saveMu orders the state file's writes: each writes the state as it
+	// is when it takes the lock, so the last write has the latest state.
+	saveMu sync.Mutex
+
 	mu         sync.RWMutex
 	routes     map[string]Route
+	history    []CallRecord
 	inProgress string // the call whose command runs, "" when none
 
 	// trace, when a test sets it, is told each step of a state file write.
@@ -124,13 +135,14 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	case err != nil:
 		return nil, fmt.Errorf("reading state file: %w", err)
 	}
-	var st RouterState
+	var st routerFile
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("state file %s is not valid (remove it to start with no routes): %w", cfg.StateFile, err)
 	}
 	if st.Deployments != nil {
 		r.routes = st.Deployments
 	}
+	r.history = st.History
 	for d, route := range r.routes {
 		cfg.Metrics.setRoute(d, route)
 	}
@@ -197,14 +209,19 @@ func (r *Router) SetWeights(ctx context.Context, req protocol.WeightsRequest) er
 }
 
 // apply runs the command for one call, one call at a time, and records its
-// route once it succeeded. Every call is counted and logged once, with the
-// caller ctx names.
+// route once it succeeded. Every call is recorded in the history, counted
+// and logged once, with the caller ctx names.
 func (r *Router) apply(ctx context.Context, c routerCall) (err error) {
 	start := time.Now()
 	var output string
+	// The call lock is released once the call is recorded: Idle then means
+	// the state file is written.
+	held := false
 	defer func() {
-		protocol.MarkLogged(ctx)
-		r.finish(ctx, "router call", c, start, output, err)
+		err = r.finish(ctx, "router call", c, start, output, err, true)
+		if held {
+			r.release()
+		}
 	}()
 	if err := checkDeployment(c.deployment); err != nil {
 		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
@@ -215,26 +232,45 @@ func (r *Router) apply(ctx context.Context, c routerCall) (err error) {
 	if err := r.acquire(ctx); err != nil {
 		return err
 	}
-	defer r.release()
+	held = true
 	if output, err = r.run(ctx, c); err != nil {
 		return err
 	}
 	c.route.UpdatedAt = time.Now().UTC()
 	r.mu.Lock()
 	r.routes[c.deployment] = c.route
-	st := r.stateLocked()
 	r.mu.Unlock()
 	r.cfg.Metrics.setRoute(c.deployment, c.route)
-	if err := r.saveState(st); err != nil {
-		return fmt.Errorf("the %s is applied but a restart would forget it: %w", c.describe(), err)
-	}
 	return nil
 }
 
-// finish counts and logs one run of the command (or its refusal): INFO
+// finish records a call in the history and the state file (when record is
+// set: the runs of Reapply are not calls), then counts and logs it: INFO
 // when it succeeded, WARN when it was refused, ERROR when it failed (with
-// the tail of the command's output).
-func (r *Router) finish(ctx context.Context, msg string, c routerCall, start time.Time, output string, err error) {
+// the tail of the command's output). It returns the call's error: a route
+// the state file cannot record fails, since a restart would forget it.
+func (r *Router) finish(ctx context.Context, msg string, c routerCall, start time.Time, output string, err error, record bool) error {
+	if record {
+		call := newCallRecord(ctx, c.action(), c.deployment, c.version(), start, err)
+		if c.route.Slot != "" {
+			call.Slot = c.route.Slot
+		} else {
+			p := c.route.Weights[c.version()]
+			call.Percentage = &p
+		}
+		if saveErr := r.record(call); saveErr != nil {
+			if err == nil {
+				err = fmt.Errorf("the %s is applied but a restart would forget it: %w", c.describe(), saveErr)
+				r.mu.Lock()
+				last := &r.history[len(r.history)-1]
+				last.Result, last.Error = ResultFailed, firstLine(err.Error())
+				r.mu.Unlock()
+			} else {
+				r.log.Error("the state file does not record the last call", "error", saveErr)
+			}
+		}
+	}
+
 	result := resultOf(err)
 	r.cfg.Metrics.count(c.action(), result)
 	attrs := []any{"action", c.action(), "deployment", c.deployment, "version", c.version()}
@@ -256,6 +292,22 @@ func (r *Router) finish(ctx context.Context, msg string, c routerCall, start tim
 		}
 		r.log.Error(msg, attrs...)
 	}
+	return err
+}
+
+// record adds a call to the history and writes the state file.
+func (r *Router) record(call CallRecord) error {
+	r.mu.Lock()
+	r.history = appendHistory(r.history, call)
+	r.mu.Unlock()
+	return r.saveState()
+}
+
+// History returns the last calls, oldest first.
+func (r *Router) History() History {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return History{Calls: slices.Clone(r.history)}
 }
 
 // Reapply runs the command again for the route recorded for each
@@ -291,7 +343,7 @@ func (r *Router) Reapply(ctx context.Context) error {
 		} else {
 			output, err = r.run(ctx, c)
 		}
-		r.finish(ctx, "router reapply", c, start, output, err)
+		err = r.finish(ctx, "router reapply", c, start, output, err, false)
 		r.release()
 		if err != nil {
 			errs = append(errs, err)
@@ -393,11 +445,16 @@ func (r *Router) stateLocked() RouterState {
 	return st
 }
 
-func (r *Router) saveState(st RouterState) error {
+// saveState writes the routes and the history as they are now.
+func (r *Router) saveState() error {
 	if r.cfg.StateFile == "" {
 		return nil
 	}
-	data, err := json.MarshalIndent(st, "", "  ")
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
+	r.mu.RLock()
+	data, err := json.MarshalIndent(routerFile{Deployments: r.stateLocked().Deployments, History: r.history}, "", "  ")
+	r.mu.RUnlock()
 	if err != nil {
 		return err
 	}
