@@ -98,6 +98,9 @@ func (s *server) run(ctx context.Context, stdout io.Writer) error {
 	base := baseURL(ln.Addr(), s.tls != nil)
 	if _, err := fmt.Fprintln(stdout, base); err != nil {
 		ln.Close()
+		if metricsLn != nil {
+			metricsLn.Close()
+		}
 		return fmt.Errorf("printing the listen address: %w", err)
 	}
 	msg, attrs := s.started(base)
