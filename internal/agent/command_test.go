@@ -67,9 +67,9 @@ func TestCommandsEndWithTheirProcessGroup(t *testing.T) {
 		late    = 1500 * time.Millisecond
 		slack   = 1500 * time.Millisecond
 	)
-	type run func(t *testing.T, script string) (error, string)
+	type run func(t *testing.T, script string) (string, error)
 	deploy := func(stop bool) run {
-		return func(t *testing.T, script string) (error, string) {
+		return func(t *testing.T, script string) (string, error) {
 			cfg := HostConfig{Exec: script, ExecTimeout: timeout, KillGrace: grace}
 			if stop {
 				cfg.ExecTimeout = 0
@@ -82,11 +82,11 @@ func TestCommandsEndWithTheirProcessGroup(t *testing.T) {
 				time.AfterFunc(timeout, h.Stop)
 			}
 			err = h.Deploy(context.Background(), protocol.DeployRequest{Deployment: "web", Version: "3.0.0"})
-			return err, h.Version()
+			return h.Version(), err
 		}
 	}
 	router := func(stop bool) run {
-		return func(t *testing.T, script string) (error, string) {
+		return func(t *testing.T, script string) (string, error) {
 			cfg := RouterConfig{Exec: script, ExecTimeout: timeout, KillGrace: grace}
 			if stop {
 				cfg.ExecTimeout = 0
@@ -99,10 +99,10 @@ func TestCommandsEndWithTheirProcessGroup(t *testing.T) {
 				time.AfterFunc(timeout, r.Stop)
 			}
 			err = r.SetWeights(context.Background(), protocol.WeightsRequest{Deployment: "web", Version: "3.0.0", Percentage: 10})
-			return err, fmt.Sprint(r.State().Deployments)
+			return fmt.Sprint(r.State().Deployments), err
 		}
 	}
-	health := func(t *testing.T, script string) (error, string) {
+	health := func(t *testing.T, script string) (string, error) {
 		h, err := NewHost(HostConfig{Exec: "true", HealthExec: script, HealthTimeout: timeout, KillGrace: grace})
 		if err != nil {
 			t.Fatal(err)
@@ -112,11 +112,11 @@ func TestCommandsEndWithTheirProcessGroup(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.Status != protocol.HealthError {
-			return nil, "healthy"
+			return "healthy", nil
 		}
-		return fmt.Errorf("status %s", got.Status), ""
+		return "", fmt.Errorf("status %s", got.Status)
 	}
-	version := func(t *testing.T, script string) (error, string) {
+	version := func(t *testing.T, script string) (string, error) {
 		h, err := NewHost(HostConfig{Exec: "true", VersionExec: script, HealthTimeout: timeout, KillGrace: grace})
 		if err != nil {
 			t.Fatal(err)
@@ -126,9 +126,9 @@ func TestCommandsEndWithTheirProcessGroup(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.Version != "" {
-			return nil, got.Version
+			return got.Version, nil
 		}
-		return fmt.Errorf("no version"), ""
+		return "", fmt.Errorf("no version")
 	}
 
 	for _, tc := range []struct {
@@ -154,7 +154,7 @@ func TestCommandsEndWithTheirProcessGroup(t *testing.T) {
 			t.Parallel()
 			script, pgidFile, mark := forkingScript(t.TempDir(), late, tc.ignoreTERM, tc.tail)
 			start := time.Now()
-			err, state := tc.run(t, script)
+			state, err := tc.run(t, script)
 			took := time.Since(start)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("error %v, want %q", err, tc.wantErr)
