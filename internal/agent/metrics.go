@@ -12,6 +12,10 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
+// The metric names and labels here are relied on by users' dashboards and
+// alerts, and by examples/monitoring (docs/guides/running-the-agent.md
+// lists them): do not rename them.
+
 // Results of a call, the result label of the agent's counters.
 const (
 	ResultSucceeded = "succeeded"

@@ -6,6 +6,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// The metric names and labels here are relied on by users' dashboards and
+// alerts, and by examples/monitoring (docs/guides/running-the-agent.md
+// lists them): do not rename them.
+
 // Results of a flag write, the result label of codomyrmex_flags_writes_total.
 const (
 	WriteSucceeded = "succeeded"
