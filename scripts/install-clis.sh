@@ -2,10 +2,12 @@
 # Installs the CLIs the acceptance tests run against into a cache outside the
 # repository, building them from the Go module proxy when they are missing:
 #   OpenTofu 1.12.6 and Terraform 1.8.5 (the oldest Terraform we support);
-#   Prometheus v0.316.0, which the metric analysis tests run (internal/promtest);
+#   Prometheus v0.316.0, which the metric analysis tests run (internal/promtest),
+#   and its promtool, which checks the agent's alerting rules (make monitoring);
 #   Caddy 2.11.9, the load balancer of the routing tests and guide (internal/caddytest).
-# "all" (the default) builds all four; "tofu", "terraform", "prometheus" or
-# "caddy" builds one.
+# "all" (the default) builds all five; "tofu", "terraform", "prometheus",
+# "promtool" or "caddy" builds one; "path NAME" builds it when missing and
+# prints its path.
 # Prints nothing but progress on stderr; safe to run repeatedly.
 set -euo pipefail
 
@@ -62,6 +64,15 @@ install_prometheus() {
   go_install "$bin" "github.com/prometheus/prometheus/cmd/prometheus@v$PROMETHEUS_VERSION" -tags remove_all_sd
 }
 
+# promtool from the same module, version and tags as Prometheus: `check
+# rules` and `test rules` of examples/monitoring/ (most of its packages are
+# Prometheus's own, already compiled by install_prometheus).
+install_promtool() {
+  local bin="$CACHE_DIR/promtool-$PROMETHEUS_VERSION"
+  [[ -x "$bin" ]] || log "building promtool v$PROMETHEUS_VERSION into $bin (1 to 5 minutes on 2 cores)"
+  go_install "$bin" "github.com/prometheus/prometheus/cmd/promtool@v$PROMETHEUS_VERSION" -tags remove_all_sd
+}
+
 # Caddy 2 with its standard modules, for the routing tests and guide.
 install_caddy() {
   local bin="$CACHE_DIR/caddy-$CADDY_VERSION"
@@ -69,11 +80,27 @@ install_caddy() {
   go_install "$bin" "github.com/caddyserver/caddy/v2/cmd/caddy@v$CADDY_VERSION"
 }
 
+# bin_path NAME is where NAME is cached.
+bin_path() {
+  case "$1" in
+    tofu) echo "$CACHE_DIR/tofu-$TOFU_VERSION" ;;
+    terraform) echo "$CACHE_DIR/terraform-$TERRAFORM_VERSION" ;;
+    prometheus) echo "$CACHE_DIR/prometheus-$PROMETHEUS_VERSION" ;;
+    promtool) echo "$CACHE_DIR/promtool-$PROMETHEUS_VERSION" ;;
+    caddy) echo "$CACHE_DIR/caddy-$CADDY_VERSION" ;;
+    *) return 1 ;;
+  esac
+}
+
+usage() { echo "usage: $0 [tofu|terraform|prometheus|promtool|caddy|all | path NAME]" >&2; exit 2; }
+
 case "${1:-all}" in
-  tofu) install_tofu ;;
-  terraform) install_terraform ;;
-  prometheus) install_prometheus ;;
-  caddy) install_caddy ;;
-  all) install_tofu; install_terraform; install_prometheus; install_caddy ;;
-  *) echo "usage: $0 [tofu|terraform|prometheus|caddy|all]" >&2; exit 2 ;;
+  tofu | terraform | prometheus | promtool | caddy) "install_$1" ;;
+  all) install_tofu; install_terraform; install_prometheus; install_promtool; install_caddy ;;
+  path)
+    [[ $# -eq 2 ]] && bin_path "$2" >/dev/null || usage
+    "install_$2"
+    bin_path "$2"
+    ;;
+  *) usage ;;
 esac

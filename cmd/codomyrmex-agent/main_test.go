@@ -6,12 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -48,6 +50,7 @@ func TestRunCommandLine(t *testing.T) {
 		{"serve with half TLS", []string{"serve", "--exec", "true", "--tls-cert", "c.pem"}, exitUsage, "", "--tls-cert and --tls-key go together"},
 		{"serve with missing TLS files", []string{"serve", "--exec", "true", "--tls-cert", missing, "--tls-key", missing}, exitError, "", "loading --tls-cert/--tls-key"},
 		{"bad version pattern", []string{"serve", "--exec", "true", "--version-pattern", "("}, exitUsage, "", "serve: --version-pattern: version pattern \"(\""},
+		{"zero health timeout", []string{"serve", "--exec", "true", "--health-timeout", "0s"}, exitUsage, "", "serve: --health-timeout must be positive"},
 		{"negative targets", []string{"simulate", "--targets", "-1"}, exitUsage, "", "--targets must be at least 1"},
 		{"no targets", []string{"simulate", "--targets", "0"}, exitUsage, "", "--targets must be at least 1"},
 		{"client CA without TLS", []string{"serve", "--exec", "true", "--tls-client-ca", "ca.pem"}, exitUsage, "", "--tls-client-ca needs --tls-cert and --tls-key"},
@@ -131,6 +134,30 @@ func TestHelpOnStdout(t *testing.T) {
 	}
 }
 
+// TestUsageNamesEveryFlag: the top-level help is generated from the
+// modes' flag sets, so it names every flag of every mode, and only those.
+func TestUsageNamesEveryFlag(t *testing.T) {
+	t.Parallel()
+	help := usage()
+	for _, m := range modes {
+		fs := flag.NewFlagSet(m.name, flag.ContinueOnError)
+		m.define(fs)
+		fs.VisitAll(func(f *flag.Flag) {
+			if !strings.Contains(help, "--"+f.Name+" ") && !strings.Contains(help, "--"+f.Name+"]") {
+				t.Errorf("usage lacks --%s of %s:\n%s", f.Name, m.name, help)
+			}
+		})
+		if !strings.Contains(help, "codomyrmex-agent "+m.name+" ") {
+			t.Errorf("usage lacks the %s mode", m.name)
+		}
+	}
+	for _, line := range strings.Split(help, "\n") {
+		if len(line) > usageWidth {
+			t.Errorf("usage line longer than %d: %q", usageWidth, line)
+		}
+	}
+}
+
 // TestServeMutualTLS: with --tls-client-ca, a caller without a certificate
 // signed by that CA is refused at the handshake; one with it is served.
 func TestServeMutualTLS(t *testing.T) {
@@ -171,28 +198,61 @@ func TestServeMutualTLS(t *testing.T) {
 	stop()
 }
 
-func TestReadToken(t *testing.T) {
+// TestReadTokens: a token file holds one token a line (rotation), must be
+// its owner's alone, and no error quotes its content.
+func TestReadTokens(t *testing.T) {
 	t.Parallel()
-
 	dir := t.TempDir()
-	write := func(name, content string) string {
+	write := func(name, content string, mode os.FileMode) string {
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil { // whatever the umask
 			t.Fatal(err)
 		}
 		return p
 	}
-	if tok, err := readToken(write("ok", "  abc123\n")); err != nil || tok != "abc123" {
-		t.Errorf("readToken = %q, %v", tok, err)
+	for _, tc := range []struct {
+		name, content string
+		mode          os.FileMode
+		want          []string
+		wantErr       []string
+	}{
+		{"one token", "  abc123\n", 0o600, []string{"abc123"}, nil},
+		{"two tokens and blank lines", "old-token\n\n  new-token  \r\n", 0o400, []string{"old-token", "new-token"}, nil},
+		{"empty", "\n \n", 0o600, nil, []string{"is empty"}},
+		{"readable by others", "secret-1\n", 0o644, nil, []string{"has mode 0644", "its group or others", "chmod 600"}},
+		{"readable by the group", "secret-2\n", 0o640, nil, []string{"has mode 0640"}},
+		{"writable by the group", "secret-3\n", 0o620, nil, []string{"has mode 0620"}},
+		{"space inside a token", "secret 4\n", 0o600, nil, []string{"line 1 holds white space"}},
+	} {
+		path := write(strings.ReplaceAll(tc.name, " ", "-"), tc.content, tc.mode)
+		got, err := readTokens("--token-file", path)
+		if tc.wantErr == nil {
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Errorf("%s: %q, %v; want %q", tc.name, got, err, tc.want)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s: %q accepted", tc.name, got)
+			continue
+		}
+		for _, w := range append(tc.wantErr, "--token-file "+path) {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q lacks %q", tc.name, err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: error %q quotes the file", tc.name, err)
+		}
 	}
-	if _, err := readToken(write("empty", "\n")); err == nil || !strings.Contains(err.Error(), "is empty") {
-		t.Errorf("empty token file: %v", err)
+	if _, err := readTokens("--token-file", dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a directory: %v", err)
 	}
-	if _, err := readToken(write("two", "a\nb\n")); err == nil || strings.Contains(err.Error(), "a\nb") {
-		t.Errorf("two-line token file: %v (must fail without echoing the content)", err)
-	}
-	if tok, err := readToken(""); tok != "" || err != nil {
-		t.Errorf(`readToken("") = %q, %v`, tok, err)
+	if _, err := readTokens("--token-file", filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "reading --token-file") {
+		t.Errorf("a missing file: %v", err)
 	}
 }
 
@@ -448,60 +508,6 @@ func TestBinary(t *testing.T) {
 		}
 		if data, err := os.ReadFile(runs); err != nil || string(data) != "v5 web\n" {
 			t.Errorf("deploy command runs = %q, %v", data, err)
-		}
-	})
-
-	// SIGTERM during a deploy that outlasts --shutdown-timeout: the agent
-	// sees the deploy through, answers it and records the version before
-	// it exits (it used to exit at the timeout, the command orphaned and
-	// the state file not written). A second SIGTERM stops it at once.
-	t.Run("serve stops after the deploy in progress", func(t *testing.T) {
-		for _, again := range []bool{false, true} {
-			sub := t.TempDir()
-			started, state := filepath.Join(sub, "started"), filepath.Join(sub, "state.json")
-			base, signal := startAgentSignal(t, bin, "serve", "--listen", "127.0.0.1:0", "--token-file", tokenFile,
-				"--state-file", state, "--shutdown-timeout", "50ms",
-				"--exec", "touch '"+started+"'; sleep 1")
-			answered := make(chan int, 1)
-			go func() {
-				// Not call: the stopped agent may hang up, and only the test
-				// goroutine may fail the test.
-				req, _ := http.NewRequest(http.MethodPut, base+"/v1/deploy", strings.NewReader(`{"deployment":"web","version":"v6"}`))
-				req.Header.Set("Authorization", "Bearer bin-token")
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					answered <- -1
-					return
-				}
-				resp.Body.Close()
-				answered <- resp.StatusCode
-			}()
-			waitForFile(t, started)
-			var code int
-			if again {
-				signal(false)
-				time.Sleep(100 * time.Millisecond) // past the 50ms grace: the agent now waits for the deploy only
-			}
-			code = signal(true)
-			data, err := os.ReadFile(state)
-			if again {
-				if code == 0 {
-					t.Errorf("second SIGTERM: exit code 0, want a failure")
-				}
-				if err == nil {
-					t.Errorf("second SIGTERM: state file written: %s", data)
-				}
-				continue
-			}
-			if code != 0 {
-				t.Errorf("exit code %d, want 0", code)
-			}
-			if got := <-answered; got != 200 {
-				t.Errorf("deploy answered %d, want 200", got)
-			}
-			if err != nil || !strings.Contains(string(data), `"version": "v6"`) {
-				t.Errorf("state file = %q, %v; want v6 recorded", data, err)
-			}
 		}
 	})
 }

@@ -122,39 +122,6 @@ echo "$CODOMYRMEX_ACTION $CODOMYRMEX_DEPLOYMENT $CODOMYRMEX_VERSION ${CODOMYRMEX
 	stop()
 }
 
-// TestRouterBinaryStopsAfterTheCallInProgress: SIGTERM during a command
-// that outlasts --shutdown-timeout: the router sees it through, answers
-// and records it before it exits.
-func TestRouterBinaryStopsAfterTheCallInProgress(t *testing.T) {
-	t.Parallel()
-	bin := buildAgent(t)
-	dir := t.TempDir()
-	started, state := filepath.Join(dir, "started"), filepath.Join(dir, "router.json")
-	base, signal := startAgentSignal(t, bin, "router", "--listen", "127.0.0.1:0", "--state-file", state,
-		"--shutdown-timeout", "50ms", "--exec", "touch '"+started+"'; sleep 1")
-	answered := make(chan int, 1)
-	go func() {
-		req, _ := http.NewRequest(http.MethodPut, base+"/v1/switch", strings.NewReader(`{"deployment":"shop","slot":"green","version":"2.0.0"}`))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			answered <- -1
-			return
-		}
-		resp.Body.Close()
-		answered <- resp.StatusCode
-	}()
-	waitForFile(t, started)
-	if code := signal(true); code != 0 {
-		t.Errorf("exit code %d, want 0", code)
-	}
-	if got := <-answered; got != 200 {
-		t.Errorf("switch answered %d, want 200", got)
-	}
-	if data, err := os.ReadFile(state); err != nil || !strings.Contains(string(data), `"slot": "green"`) {
-		t.Errorf("state file = %q, %v; want the switch recorded", data, err)
-	}
-}
-
 // TestRouterReapplyInterval: with --reapply-interval the last route is
 // applied again and again, with the same environment.
 func TestRouterReapplyInterval(t *testing.T) {

@@ -12,12 +12,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"os/exec"
-	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/atomicfile"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
@@ -41,9 +41,9 @@ const (
 	// output contributes to the error the provider shows.
 	outputTailBytes = 64 << 10
 	outputTailLines = 20
-	// waitDelay bounds how long a finished or killed command may keep its
-	// output pipes open through background children.
-	waitDelay = 5 * time.Second
+	// logTailLines and logTailBytes bound the output a log line carries.
+	logTailLines = 10
+	logTailBytes = 2 << 10
 )
 
 // HostConfig configures a Host.
@@ -70,6 +70,11 @@ type HostConfig struct {
 	Versions VersionRule
 	// Logger receives deploy progress; nil discards it.
 	Logger *slog.Logger
+	// KillGrace is how long a stopped or failed command's processes get
+	// between SIGTERM and SIGKILL (default and at most KillGrace).
+	KillGrace time.Duration
+	// Metrics, when set, count the deploys and show the running version.
+	Metrics *DeployMetrics
 }
 
 // Host is the protocol.TargetBackend of a real machine.
@@ -79,19 +84,29 @@ type Host struct {
 	// deploying holds one token while a deploy runs: one deploy at a time,
 	// and a waiting caller can still give up with its context.
 	deploying chan struct{}
+	stopper
+
+	// saveMu orders the state file's writes: each writes the state as it
+	// is when it takes the lock, so the last write has the latest state.
+	saveMu sync.Mutex
 
 	mu         sync.RWMutex
-	version    string
+	state      hostState
 	inProgress string // the version whose deploy command runs, "" when none
+
+	// trace, when a test sets it, is told each step of a state file write.
+	trace func(step, path string)
 }
 
 var _ protocol.TargetBackend = (*Host)(nil)
 
-// hostState is the state file's content.
+// hostState is the state file's content: the running version, and the
+// last calls.
 type hostState struct {
-	Version    string    `json:"version"`
-	Deployment string    `json:"deployment,omitempty"`
-	DeployedAt time.Time `json:"deployed_at"`
+	Version    string       `json:"version"`
+	Deployment string       `json:"deployment,omitempty"`
+	DeployedAt time.Time    `json:"deployed_at"`
+	History    []CallRecord `json:"history,omitempty"`
 }
 
 // NewHost returns a Host running the version recorded in cfg.StateFile, or
@@ -103,7 +118,7 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if cfg.HealthTimeout <= 0 {
 		cfg.HealthTimeout = defaultHealthTimeout
 	}
-	h := &Host{cfg: cfg, log: cfg.Logger, deploying: make(chan struct{}, 1)}
+	h := &Host{cfg: cfg, log: cfg.Logger, deploying: make(chan struct{}, 1), stopper: newStopper()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -121,7 +136,8 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("state file %s is not valid (remove it to start with no version): %w", cfg.StateFile, err)
 	}
-	h.version = st.Version
+	h.state = st
+	cfg.Metrics.setRunning(st.Version)
 	return h, nil
 }
 
@@ -129,48 +145,65 @@ func NewHost(cfg HostConfig) (*Host, error) {
 func (h *Host) Version() string {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return h.version
+	return h.state.Version
+}
+
+// History returns the last calls, oldest first.
+func (h *Host) History() History {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return History{Calls: slices.Clone(h.state.History)}
 }
 
 // Deploy runs the deploy command for req.Version unless it already runs.
 // The command is not tied to ctx: a caller that times out must not leave
 // the host half deployed, and its retry finds the version running once
-// the command is done.
-func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
+// the command is done. The command is stopped at its timeout and by Stop.
+// Every call is counted and logged once, with the caller ctx names.
+func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) (err error) {
+	rec := deployRecord{req: req, start: time.Now()}
+	if req.PreviousVersion != nil {
+		rec.previous = *req.PreviousVersion
+	}
+	// The deploy lock is released once the call is recorded: Idle then
+	// means the state file is written.
+	held := false
+	defer func() {
+		err = h.finish(ctx, &rec, err)
+		if held {
+			<-h.deploying
+		}
+	}()
 	if err := h.cfg.Versions.Check(req.Version); err != nil {
-		h.log.Warn("deploy refused", "error", err)
 		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
 	}
 	if req.PreviousVersion != nil && *req.PreviousVersion != "" {
 		if err := h.cfg.Versions.Check(*req.PreviousVersion); err != nil {
-			h.log.Warn("deploy refused", "error", err)
 			return &protocol.RequestError{Msg: "refused, nothing was run: previous_version: " + err.Error()}
 		}
 	}
 	select {
 	case h.deploying <- struct{}{}:
+		held = true
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for the deploy in progress: %w", ctx.Err())
 	}
-	defer func() { <-h.deploying }()
 
 	running := h.running(ctx)
+	if req.PreviousVersion == nil {
+		rec.previous = running
+	}
 	if req.Version == running {
-		h.log.Info("version already running, nothing to do", "version", running, "deployment", req.Deployment)
+		rec.unchanged = true
 		return nil
 	}
-	previous := running
-	if req.PreviousVersion != nil {
-		previous = *req.PreviousVersion
-	}
 
-	execCtx := context.WithoutCancel(ctx)
-	if h.cfg.ExecTimeout > 0 {
-		var cancel context.CancelFunc
-		execCtx, cancel = context.WithTimeout(execCtx, h.cfg.ExecTimeout)
-		defer cancel()
+	if err := h.stopped(); err != nil {
+		return fmt.Errorf("not deploying version %q: %w", req.Version, err)
 	}
-	h.log.Info("deploying", "version", req.Version, "previous_version", previous, "deployment", req.Deployment)
+	execCtx, cancel := commandContext(ctx, h.stopping, true, h.cfg.ExecTimeout)
+	defer cancel()
+	h.log.Debug("deploy started", rec.attrs(ctx)...)
 	h.mu.Lock()
 	h.inProgress = req.Version
 	h.mu.Unlock()
@@ -179,27 +212,102 @@ func (h *Host) Deploy(ctx context.Context, req protocol.DeployRequest) error {
 		h.inProgress = ""
 		h.mu.Unlock()
 	}()
-	start := time.Now()
-	out, err := runShell(execCtx, h.cfg.Exec, []string{
+	res := command{line: h.cfg.Exec, grace: h.cfg.KillGrace, env: []string{
 		EnvVersion + "=" + req.Version,
-		EnvPreviousVersion + "=" + previous,
+		EnvPreviousVersion + "=" + rec.previous,
 		EnvDeployment + "=" + req.Deployment,
 		EnvTargetID + "=" + req.TargetID,
 		EnvStrategy + "=" + req.Strategy,
-	})
-	if err != nil {
-		h.log.Error("deploy failed", "version", req.Version, "error", err)
-		return fmt.Errorf("deploy command for version %q %s%s", req.Version, describeExit(execCtx, err, h.cfg.ExecTimeout), out.lastLines(outputTailLines))
+	}}.run(execCtx)
+	h.cfg.Metrics.ran(time.Since(rec.start))
+	if res.err != nil {
+		how := res.describe(execCtx, h.cfg.ExecTimeout)
+		rec.output = res.out.logTail()
+		return fmt.Errorf("deploy command for version %q %s%s", req.Version, how, res.out.lastLines(outputTailLines))
 	}
 
 	h.mu.Lock()
-	h.version = req.Version
+	h.state.Version, h.state.Deployment, h.state.DeployedAt = req.Version, req.Deployment, time.Now().UTC()
 	h.mu.Unlock()
-	h.log.Info("deployed", "version", req.Version, "duration", time.Since(start).Round(time.Millisecond))
-	if err := h.saveState(hostState{Version: req.Version, Deployment: req.Deployment, DeployedAt: time.Now().UTC()}); err != nil {
-		return fmt.Errorf("version %q is deployed but a restart would forget it: %w", req.Version, err)
-	}
+	h.cfg.Metrics.setRunning(req.Version)
+	rec.deployed = true
 	return nil
+}
+
+// deployRecord is what the log line of a deploy call says.
+type deployRecord struct {
+	req      protocol.DeployRequest
+	previous string
+	start    time.Time
+	// unchanged: the version already ran, nothing was run.
+	unchanged bool
+	// deployed: the command succeeded and the host runs the version.
+	deployed bool
+	// output is the tail of a failed command's output.
+	output string
+}
+
+func (r *deployRecord) attrs(ctx context.Context) []any {
+	return []any{
+		"deployment", r.req.Deployment, "target_id", r.req.TargetID, "version", r.req.Version,
+		"previous_version", r.previous, "strategy", r.req.Strategy, "caller", protocol.CallerOf(ctx),
+	}
+}
+
+// finish records a deploy call in the history and the state file, then
+// counts and logs it: one line each, INFO when it succeeded, WARN when it
+// was refused, ERROR when it failed (with the tail of the command's
+// output). It returns the call's error: a deploy the state file cannot
+// record fails, since a restart would forget it.
+func (h *Host) finish(ctx context.Context, rec *deployRecord, err error) error {
+	call := newCallRecord(ctx, "deploy", rec.req.Deployment, rec.req.Version, rec.start, err)
+	call.PreviousVersion, call.TargetID, call.Unchanged = rec.previous, rec.req.TargetID, rec.unchanged
+	if saveErr := h.record(call); saveErr != nil {
+		if err == nil {
+			err = fmt.Errorf("version %q is deployed but a restart would forget it: %w", rec.req.Version, saveErr)
+			h.mu.Lock()
+			last := &h.state.History[len(h.state.History)-1]
+			last.Result, last.Error = ResultFailed, firstLine(err.Error())
+			h.mu.Unlock()
+		} else {
+			h.log.Error("the state file does not record the last call", "error", saveErr)
+		}
+	}
+
+	result := resultOf(err)
+	h.cfg.Metrics.count(result)
+	protocol.MarkLogged(ctx)
+	attrs := append(rec.attrs(ctx), "result", result, "duration", time.Since(rec.start).Round(time.Millisecond))
+	switch result {
+	case ResultSucceeded:
+		if rec.unchanged {
+			attrs = append(attrs, "unchanged", true)
+		}
+		h.log.Info("deploy", attrs...)
+	case ResultRefused:
+		h.log.Warn("deploy", append(attrs, "error", err.Error())...)
+	default:
+		attrs = append(attrs, "error", firstLine(err.Error()))
+		if rec.output != "" {
+			attrs = append(attrs, "output", rec.output)
+		}
+		h.log.Error("deploy", attrs...)
+	}
+	return err
+}
+
+// record adds a call to the history and writes the state file.
+func (h *Host) record(call CallRecord) error {
+	h.mu.Lock()
+	h.state.History = appendHistory(h.state.History, call)
+	h.mu.Unlock()
+	return h.saveState()
+}
+
+// firstLine is an error message without the output tail that follows it.
+func firstLine(msg string) string {
+	first, _, _ := strings.Cut(msg, "; last output:")
+	return first
 }
 
 // running is the version the host runs: the one last deployed, or, before
@@ -208,22 +316,28 @@ func (h *Host) running(ctx context.Context) string {
 	if v := h.Version(); v != "" || h.cfg.VersionExec == "" {
 		return v
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.HealthTimeout)
+	ctx, cancel := commandContext(ctx, h.stopping, false, h.cfg.HealthTimeout)
 	defer cancel()
 	// Its standard output only: what it logs to stderr is not a version.
-	cmd := exec.CommandContext(ctx, "sh", "-c", h.cfg.VersionExec)
-	cmd.WaitDelay = waitDelay
-	out, err := cmd.Output()
-	if err != nil {
-		h.log.Warn("version command failed", "error", describeExit(ctx, err, h.cfg.HealthTimeout))
+	stdout := &tailBuffer{max: outputTailBytes}
+	res := command{line: h.cfg.VersionExec, stdout: stdout, grace: h.cfg.KillGrace}.run(ctx)
+	if res.err != nil {
+		h.log.Warn("version command failed", "error", res.describe(ctx, h.cfg.HealthTimeout), "output", res.out.logTail())
 		return ""
 	}
-	v, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	v, _, _ := strings.Cut(strings.TrimSpace(string(stdout.tail())), "\n")
 	v = strings.TrimSpace(v)
 	if err := h.cfg.Versions.Check(v); err != nil {
 		h.log.Warn("version command printed no usable version", "error", err)
 		return ""
 	}
+	// Until a deploy is recorded, what the version command says is what
+	// the host runs; a deploy that ran meanwhile has the last word.
+	h.mu.RLock()
+	if h.state.Version == "" {
+		h.cfg.Metrics.setRunning(v)
+	}
+	h.mu.RUnlock()
 	return v
 }
 
@@ -255,81 +369,39 @@ func (h *Host) Health(ctx context.Context) (protocol.Health, error) {
 	if h.cfg.HealthExec == "" {
 		return health, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.HealthTimeout)
+	ctx, cancel := commandContext(ctx, h.stopping, false, h.cfg.HealthTimeout)
 	defer cancel()
-	if out, err := runShell(ctx, h.cfg.HealthExec, []string{EnvVersion + "=" + version}); err != nil {
+	if res := (command{line: h.cfg.HealthExec, env: []string{EnvVersion + "=" + version}, grace: h.cfg.KillGrace}).run(ctx); res.err != nil {
 		h.log.Warn("health command failed", "version", version,
-			"error", describeExit(ctx, err, h.cfg.HealthTimeout)+out.lastLines(outputTailLines))
+			"error", res.describe(ctx, h.cfg.HealthTimeout), "output", res.out.logTail())
 		health.Status = protocol.HealthError
 	}
 	return health, nil
 }
 
-func (h *Host) saveState(st hostState) error {
-	if h.cfg.StateFile == "" {
-		return nil
-	}
-	data, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(h.cfg.StateFile, append(data, '\n'))
-}
-
-// writeFileAtomic replaces path with data so that a crash leaves either the
-// old or the new content, never a torn file.
-func writeFileAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing state file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("writing state file %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("syncing state file %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("closing state file %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replacing state file: %w", err)
+// writeState replaces a state file durably: a crash, even a power loss,
+// leaves the old state or the new one.
+func writeState(path string, data []byte, trace func(step, path string)) error {
+	if _, err := atomicfile.Write(path, data, atomicfile.Options{Trace: trace}); err != nil {
+		return fmt.Errorf("writing the state file: %w", err)
 	}
 	return nil
 }
 
-// runShell runs command with sh -c and extra environment, keeping the tail
-// of its combined output.
-func runShell(ctx context.Context, command string, env []string) (*tailBuffer, error) {
-	out := &tailBuffer{max: outputTailBytes}
-	cmd := exec.CommandContext(ctx, "sh", "-c", command)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdin = nil
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.WaitDelay = waitDelay
-	return out, cmd.Run()
-}
-
-// describeExit says how a command ended: its exit status, a timeout, or
-// why it could not start.
-func describeExit(ctx context.Context, err error, timeout time.Duration) string {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Sprintf("timed out after %s", timeout)
+// saveState writes the state as it is now.
+func (h *Host) saveState() error {
+	if h.cfg.StateFile == "" {
+		return nil
 	}
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		if code := exitErr.ExitCode(); code >= 0 {
-			return fmt.Sprintf("exited with status %d", code)
-		}
-		return "was stopped: " + exitErr.String()
+	h.saveMu.Lock()
+	defer h.saveMu.Unlock()
+	h.mu.RLock()
+	data, err := json.MarshalIndent(h.state, "", "  ")
+	h.mu.RUnlock()
+	if err != nil {
+		return err
 	}
-	return "could not run: " + err.Error()
+	return writeState(h.cfg.StateFile, append(data, '\n'), h.trace)
 }
 
 // tailBuffer keeps the last max bytes written to it. exec.Cmd serialises
@@ -362,15 +434,35 @@ func (b *tailBuffer) tail() []byte {
 	return b.buf[max(0, len(b.buf)-b.max):]
 }
 
-// lastLines formats the last n non-empty lines for an error message, or ""
-// when there was no output.
-func (b *tailBuffer) lastLines(n int) string {
+// logTail is the bounded tail of the output for a log line: the last
+// logTailLines non-empty lines, at most logTailBytes, "" when there was no
+// output.
+func (b *tailBuffer) logTail() string {
+	lines := b.nonEmptyLines()
+	lines = lines[max(0, len(lines)-logTailLines):]
+	s := strings.Join(lines, "\n")
+	if len(s) > logTailBytes {
+		s = "…" + strings.ToValidUTF8(s[len(s)-logTailBytes:], "")
+	}
+	return s
+}
+
+// nonEmptyLines are the output's lines, trailing white space removed,
+// empty ones skipped.
+func (b *tailBuffer) nonEmptyLines() []string {
 	var lines []string
 	for _, l := range strings.Split(strings.ToValidUTF8(string(b.tail()), "?"), "\n") {
 		if l = strings.TrimRight(l, "\r \t"); l != "" {
 			lines = append(lines, l)
 		}
 	}
+	return lines
+}
+
+// lastLines formats the last n non-empty lines for an error message, or ""
+// when there was no output.
+func (b *tailBuffer) lastLines(n int) string {
+	lines := b.nonEmptyLines()
 	if len(lines) == 0 {
 		return " (no output)"
 	}

@@ -57,6 +57,11 @@ type RouterConfig struct {
 	Versions VersionRule
 	// Logger receives what the router does; nil discards it.
 	Logger *slog.Logger
+	// KillGrace is how long a stopped or failed command's processes get
+	// between SIGTERM and SIGKILL (default and at most KillGrace).
+	KillGrace time.Duration
+	// Metrics, when set, count the calls and show the weights applied.
+	Metrics *RouterMetrics
 }
 
 // Route is what a router last applied to one deployment: a switch (Slot
@@ -71,9 +76,15 @@ type Route struct {
 	UpdatedAt time.Time          `json:"updated_at"`
 }
 
-// RouterState is the state file's content and the answer of GET /v1/state.
+// RouterState is the answer of GET /v1/state.
 type RouterState struct {
 	Deployments map[string]Route `json:"deployments"`
+}
+
+// routerFile is the state file's content: the routes, and the last calls.
+type routerFile struct {
+	Deployments map[string]Route `json:"deployments"`
+	History     []CallRecord     `json:"history,omitempty"`
 }
 
 // Router is the protocol.RouterBackend that runs a command of the
@@ -84,10 +95,19 @@ type Router struct {
 	// busy holds one token while a command runs: one call at a time, and a
 	// waiting caller can still give up with its context.
 	busy chan struct{}
+	stopper
+
+	// saveMu orders the state file's writes: each writes the state as it
+	// is when it takes the lock, so the last write has the latest state.
+	saveMu sync.Mutex
 
 	mu         sync.RWMutex
 	routes     map[string]Route
+	history    []CallRecord
 	inProgress string // the call whose command runs, "" when none
+
+	// trace, when a test sets it, is told each step of a state file write.
+	trace func(step, path string)
 }
 
 var (
@@ -101,7 +121,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	if strings.TrimSpace(cfg.Exec) == "" {
 		return nil, errors.New("a router command (exec) is required")
 	}
-	r := &Router{cfg: cfg, log: cfg.Logger, busy: make(chan struct{}, 1), routes: map[string]Route{}}
+	r := &Router{cfg: cfg, log: cfg.Logger, busy: make(chan struct{}, 1), routes: map[string]Route{}, stopper: newStopper()}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -115,12 +135,16 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	case err != nil:
 		return nil, fmt.Errorf("reading state file: %w", err)
 	}
-	var st RouterState
+	var st routerFile
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("state file %s is not valid (remove it to start with no routes): %w", cfg.StateFile, err)
 	}
 	if st.Deployments != nil {
 		r.routes = st.Deployments
+	}
+	r.history = st.History
+	for d, route := range r.routes {
+		cfg.Metrics.setRoute(d, route)
 	}
 	return r, nil
 }
@@ -140,6 +164,14 @@ func (c routerCall) version() string {
 		return v
 	}
 	return ""
+}
+
+// action is ActionSwitch or ActionWeights.
+func (c routerCall) action() string {
+	if c.route.Slot != "" {
+		return ActionSwitch
+	}
+	return ActionWeights
 }
 
 // describe names the call in logs and errors.
@@ -177,32 +209,105 @@ func (r *Router) SetWeights(ctx context.Context, req protocol.WeightsRequest) er
 }
 
 // apply runs the command for one call, one call at a time, and records its
-// route once it succeeded.
-func (r *Router) apply(ctx context.Context, c routerCall) error {
+// route once it succeeded. Every call is recorded in the history, counted
+// and logged once, with the caller ctx names.
+func (r *Router) apply(ctx context.Context, c routerCall) (err error) {
+	start := time.Now()
+	var output string
+	// The call lock is released once the call is recorded: Idle then means
+	// the state file is written.
+	held := false
+	defer func() {
+		err = r.finish(ctx, "router call", c, start, output, err, true)
+		if held {
+			r.release()
+		}
+	}()
 	if err := checkDeployment(c.deployment); err != nil {
-		r.log.Warn("call refused", "error", err)
 		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
 	}
 	if err := r.cfg.Versions.Check(c.version()); err != nil {
-		r.log.Warn("call refused", "error", err)
 		return &protocol.RequestError{Msg: "refused, nothing was run: " + err.Error()}
 	}
 	if err := r.acquire(ctx); err != nil {
 		return err
 	}
-	defer r.release()
-	if err := r.run(ctx, c); err != nil {
+	held = true
+	if output, err = r.run(ctx, c); err != nil {
 		return err
 	}
 	c.route.UpdatedAt = time.Now().UTC()
 	r.mu.Lock()
 	r.routes[c.deployment] = c.route
-	st := r.stateLocked()
 	r.mu.Unlock()
-	if err := r.saveState(st); err != nil {
-		return fmt.Errorf("the %s is applied but a restart would forget it: %w", c.describe(), err)
-	}
+	r.cfg.Metrics.setRoute(c.deployment, c.route)
 	return nil
+}
+
+// finish records a call in the history and the state file (when record is
+// set: the runs of Reapply are not calls), then counts and logs it: INFO
+// when it succeeded, WARN when it was refused, ERROR when it failed (with
+// the tail of the command's output). It returns the call's error: a route
+// the state file cannot record fails, since a restart would forget it.
+func (r *Router) finish(ctx context.Context, msg string, c routerCall, start time.Time, output string, err error, record bool) error {
+	if record {
+		call := newCallRecord(ctx, c.action(), c.deployment, c.version(), start, err)
+		if c.route.Slot != "" {
+			call.Slot = c.route.Slot
+		} else {
+			p := c.route.Weights[c.version()]
+			call.Percentage = &p
+		}
+		if saveErr := r.record(call); saveErr != nil {
+			if err == nil {
+				err = fmt.Errorf("the %s is applied but a restart would forget it: %w", c.describe(), saveErr)
+				r.mu.Lock()
+				last := &r.history[len(r.history)-1]
+				last.Result, last.Error = ResultFailed, firstLine(err.Error())
+				r.mu.Unlock()
+			} else {
+				r.log.Error("the state file does not record the last call", "error", saveErr)
+			}
+		}
+	}
+
+	result := resultOf(err)
+	r.cfg.Metrics.count(c.action(), result)
+	attrs := []any{"action", c.action(), "deployment", c.deployment, "version", c.version()}
+	if c.route.Slot != "" {
+		attrs = append(attrs, "slot", c.route.Slot)
+	} else {
+		attrs = append(attrs, "percentage", c.route.Weights[c.version()])
+	}
+	attrs = append(attrs, "result", result, "duration", time.Since(start).Round(time.Millisecond), "caller", protocol.CallerOf(ctx))
+	switch result {
+	case ResultSucceeded:
+		r.log.Info(msg, attrs...)
+	case ResultRefused:
+		r.log.Warn(msg, append(attrs, "error", err.Error())...)
+	default:
+		attrs = append(attrs, "error", firstLine(err.Error()))
+		if output != "" {
+			attrs = append(attrs, "output", output)
+		}
+		r.log.Error(msg, attrs...)
+	}
+	return err
+}
+
+// record adds a call to the history and writes the state file.
+func (r *Router) record(call CallRecord) error {
+	r.mu.Lock()
+	r.history = appendHistory(r.history, call)
+	r.mu.Unlock()
+	return r.saveState()
+}
+
+// History returns the last calls, oldest first.
+func (r *Router) History() History {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return History{Calls: slices.Clone(r.history)}
 }
 
 // Reapply runs the command again for the route recorded for each
@@ -230,12 +335,15 @@ func (r *Router) Reapply(ctx context.Context) error {
 		r.mu.RLock()
 		c := routerCall{deployment: d, route: r.routes[d]}
 		r.mu.RUnlock()
+		start := time.Now()
+		var output string
 		err := r.cfg.Versions.Check(c.version())
 		if err != nil {
 			err = fmt.Errorf("not applying the %s again: %w", c.describe(), err)
 		} else {
-			err = r.run(ctx, c)
+			output, err = r.run(ctx, c)
 		}
+		err = r.finish(ctx, "router reapply", c, start, output, err, false)
 		r.release()
 		if err != nil {
 			errs = append(errs, err)
@@ -258,26 +366,24 @@ func (r *Router) release() { <-r.busy }
 // run runs the command for c; the caller holds the token. Like a deploy,
 // the command is not tied to ctx: a caller that gives up must not leave
 // the load balancer half configured, and its retry runs the command again
-// once this one is done.
-func (r *Router) run(ctx context.Context, c routerCall) error {
-	execCtx := context.WithoutCancel(ctx)
-	if r.cfg.ExecTimeout > 0 {
-		var cancel context.CancelFunc
-		execCtx, cancel = context.WithTimeout(execCtx, r.cfg.ExecTimeout)
-		defer cancel()
-	}
+// once this one is done. It is stopped at its timeout and by Stop. A
+// failed command's output tail comes back for the log line.
+func (r *Router) run(ctx context.Context, c routerCall) (string, error) {
 	what := c.describe()
+	if err := r.stopped(); err != nil {
+		return "", fmt.Errorf("not running the %s: %w", what, err)
+	}
+	execCtx, cancel := commandContext(ctx, r.stopping, true, r.cfg.ExecTimeout)
+	defer cancel()
 	r.setInProgress(what)
 	defer r.setInProgress("")
-	r.log.Info("applying", "call", what)
-	start := time.Now()
-	out, err := runShell(execCtx, r.cfg.Exec, c.env())
-	if err != nil {
-		r.log.Error("router command failed", "call", what, "error", err)
-		return fmt.Errorf("router command for the %s %s%s", what, describeExit(execCtx, err, r.cfg.ExecTimeout), out.lastLines(outputTailLines))
+	r.log.Debug("router command started", "call", what)
+	res := command{line: r.cfg.Exec, env: c.env(), grace: r.cfg.KillGrace}.run(execCtx)
+	if res.err != nil {
+		how := res.describe(execCtx, r.cfg.ExecTimeout)
+		return res.out.logTail(), fmt.Errorf("router command for the %s %s%s", what, how, res.out.lastLines(outputTailLines))
 	}
-	r.log.Info("applied", "call", what, "duration", time.Since(start).Round(time.Millisecond))
-	return nil
+	return "", nil
 }
 
 // checkDeployment refuses a deployment name no command should get.
@@ -339,13 +445,18 @@ func (r *Router) stateLocked() RouterState {
 	return st
 }
 
-func (r *Router) saveState(st RouterState) error {
+// saveState writes the routes and the history as they are now.
+func (r *Router) saveState() error {
 	if r.cfg.StateFile == "" {
 		return nil
 	}
-	data, err := json.MarshalIndent(st, "", "  ")
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
+	r.mu.RLock()
+	data, err := json.MarshalIndent(routerFile{Deployments: r.stateLocked().Deployments, History: r.history}, "", "  ")
+	r.mu.RUnlock()
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(r.cfg.StateFile, append(data, '\n'))
+	return writeState(r.cfg.StateFile, append(data, '\n'), r.trace)
 }

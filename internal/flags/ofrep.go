@@ -121,6 +121,7 @@ func NewOFREPHandler(src Source, token string) http.Handler {
 		key := r.PathValue("key")
 		targetingKey, fail := readContext(w, r)
 		if fail != nil {
+			countEvaluation(src, ReasonError)
 			fail.Key = key
 			protocol.WriteJSON(w, http.StatusBadRequest, fail)
 			return
@@ -128,27 +129,35 @@ func NewOFREPHandler(src Source, token string) http.Handler {
 		f, ok, err := src.Get(r.Context(), key)
 		switch {
 		case err != nil:
+			countEvaluation(src, ReasonError)
 			protocol.WriteJSON(w, http.StatusInternalServerError, generalError{fmt.Sprintf("reading flag %q: %v", key, err)})
 		case !ok:
+			countEvaluation(src, ReasonError)
 			protocol.WriteJSON(w, http.StatusNotFound, evaluationFailure{Key: key, ErrorCode: ErrorFlagNotFound, ErrorDetails: fmt.Sprintf("flag %q was not found", key)})
 		default:
-			protocol.WriteJSON(w, http.StatusOK, Evaluate(f, targetingKey))
+			e := Evaluate(f, targetingKey)
+			countEvaluation(src, e.Reason)
+			protocol.WriteJSON(w, http.StatusOK, e)
 		}
 	})
 	mux.HandleFunc(http.MethodPost+" "+OFREPBulkPath, func(w http.ResponseWriter, r *http.Request) {
 		targetingKey, fail := readContext(w, r)
 		if fail != nil {
+			countEvaluation(src, ReasonError)
 			protocol.WriteJSON(w, http.StatusBadRequest, fail)
 			return
 		}
 		flags, err := src.List(r.Context())
 		if err != nil {
+			countEvaluation(src, ReasonError)
 			protocol.WriteJSON(w, http.StatusInternalServerError, generalError{"listing the flags: " + err.Error()})
 			return
 		}
 		bulk := bulkEvaluation{Flags: make([]Evaluation, 0, len(flags))}
 		for _, f := range flags {
-			bulk.Flags = append(bulk.Flags, Evaluate(f, targetingKey))
+			e := Evaluate(f, targetingKey)
+			countEvaluation(src, e.Reason)
+			bulk.Flags = append(bulk.Flags, e)
 		}
 		body, err := json.Marshal(bulk)
 		if err != nil {

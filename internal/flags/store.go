@@ -6,7 +6,8 @@
 //
 // The store keeps all flags in one file, DIR/flags.json, rewritten whole on
 // every change: written to a temporary file in DIR, fsynced, renamed over
-// flags.json, and DIR fsynced, before the write is acknowledged. One file
+// flags.json, and DIR fsynced (package atomicfile), before the write is
+// acknowledged. One file
 // rather than one per flag because
 //
 //   - one rename commits one consistent set of flags: a bulk evaluation
@@ -31,6 +32,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/atomicfile"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
@@ -39,7 +41,7 @@ const FileName = "flags.json"
 
 // tempPrefix starts the name of a file being written; Open deletes any such
 // file a crash left behind (its write was never acknowledged).
-const tempPrefix = "." + FileName + ".tmp-"
+var tempPrefix = atomicfile.TempPrefix(FileName)
 
 // formatVersion is the version of the file's layout.
 const formatVersion = 1
@@ -229,7 +231,7 @@ func (s *Store) update(ctx context.Context, change func(map[string]protocol.Flag
 	if err != nil {
 		return fmt.Errorf("encoding the flags: %w", err)
 	}
-	renamed, err := commit(s.dir, s.path(), append(data, '\n'), s.trace)
+	renamed, err := atomicfile.Write(s.path(), append(data, '\n'), atomicfile.Options{Trace: s.trace})
 	if renamed {
 		// flags.json now holds next, even if the directory's fsync failed:
 		// what is served follows what a restart would read.
@@ -238,60 +240,6 @@ func (s *Store) update(ctx context.Context, change func(map[string]protocol.Flag
 		s.mu.Unlock()
 	}
 	return err
-}
-
-// commit replaces path with data durably: a temporary file in dir is
-// written and fsynced, renamed over path, and dir is fsynced so that the
-// rename itself survives a power loss. renamed reports whether path was
-// replaced (the directory's fsync may still have failed).
-func commit(dir, path string, data []byte, trace func(step, path string)) (renamed bool, err error) {
-	if trace == nil {
-		trace = func(string, string) {}
-	}
-	tmp, err := os.CreateTemp(dir, tempPrefix+"*")
-	if err != nil {
-		return false, fmt.Errorf("writing the flags: %w", err)
-	}
-	defer func() {
-		if !renamed {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	trace("write", tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		return false, fmt.Errorf("writing the flags: %w", err)
-	}
-	trace("fsync", tmp.Name())
-	if err := tmp.Sync(); err != nil {
-		return false, fmt.Errorf("syncing the flags: %w", err)
-	}
-	trace("close", tmp.Name())
-	if err := tmp.Close(); err != nil {
-		return false, fmt.Errorf("closing the flags: %w", err)
-	}
-	trace("rename", path)
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return false, fmt.Errorf("replacing the flags: %w", err)
-	}
-	trace("fsync-dir", dir)
-	if err := syncDir(dir); err != nil {
-		return true, fmt.Errorf("syncing the data directory: %w", err)
-	}
-	return true, nil
-}
-
-// syncDir fsyncs a directory, making a rename in it durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		d.Close()
-		return err
-	}
-	return d.Close()
 }
 
 func cloneFlag(f protocol.Flag) protocol.Flag {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
@@ -71,7 +72,13 @@ func writeBackendError(w http.ResponseWriter, what string, err error) {
 // answer is always 200 with the backend's document: its status says
 // whether the target is healthy.
 func NewTargetHandler(b TargetBackend, token string) http.Handler {
-	return newProtocolMux(token, []endpoint{
+	return NewTargetHandlerWithTokens(b, NewTokens(token))
+}
+
+// NewTargetHandlerWithTokens is NewTargetHandler accepting any of tokens,
+// which may change while it serves.
+func NewTargetHandlerWithTokens(b TargetBackend, tokens *Tokens) http.Handler {
+	return newProtocolMux(tokens, []endpoint{
 		{path: deployPath, methods: map[string]http.HandlerFunc{
 			http.MethodPut: func(w http.ResponseWriter, r *http.Request) {
 				var req DeployRequest
@@ -105,6 +112,12 @@ func NewTargetHandler(b TargetBackend, token string) http.Handler {
 // NewRouterHandler serves PUT /v1/switch and PUT /v1/weights relative to
 // its mount point, and GET /v1/state when b is a RouterStateReader.
 func NewRouterHandler(b RouterBackend, token string) http.Handler {
+	return NewRouterHandlerWithTokens(b, NewTokens(token))
+}
+
+// NewRouterHandlerWithTokens is NewRouterHandler accepting any of tokens,
+// which may change while it serves.
+func NewRouterHandlerWithTokens(b RouterBackend, tokens *Tokens) http.Handler {
 	endpoints := []endpoint{
 		{path: switchPath, methods: map[string]http.HandlerFunc{
 			http.MethodPut: func(w http.ResponseWriter, r *http.Request) {
@@ -161,7 +174,7 @@ func NewRouterHandler(b RouterBackend, token string) http.Handler {
 			},
 		}})
 	}
-	return newProtocolMux(token, endpoints)
+	return newProtocolMux(tokens, endpoints)
 }
 
 // NewFlagHandler serves PUT, GET and DELETE /v1/flags/{name} relative to
@@ -169,7 +182,13 @@ func NewRouterHandler(b RouterBackend, token string) http.Handler {
 // it (400 otherwise). GET of a missing flag answers 404; DELETE answers 204
 // whether or not the flag existed.
 func NewFlagHandler(s FlagStore, token string) http.Handler {
-	return newProtocolMux(token, []endpoint{
+	return NewFlagHandlerWithTokens(s, NewTokens(token))
+}
+
+// NewFlagHandlerWithTokens is NewFlagHandler accepting any of tokens,
+// which may change while it serves.
+func NewFlagHandlerWithTokens(s FlagStore, tokens *Tokens) http.Handler {
+	return newProtocolMux(tokens, []endpoint{
 		{path: flagsPath + "{name}", methods: map[string]http.HandlerFunc{
 			http.MethodPut: func(w http.ResponseWriter, r *http.Request) {
 				name := flagName(r)
@@ -235,7 +254,7 @@ type endpoint struct {
 // learns the path layout, which is public, and nothing else), then a method
 // the endpoint does not serve 405 with Allow. Every error is a JSON
 // document {"error": "..."}.
-func newProtocolMux(token string, endpoints []endpoint) http.Handler {
+func newProtocolMux(tokens *Tokens, endpoints []endpoint) http.Handler {
 	mux := http.NewServeMux()
 	for _, e := range endpoints {
 		allowed := slices.Sorted(maps.Keys(e.methods))
@@ -252,25 +271,112 @@ func newProtocolMux(token string, endpoints []endpoint) http.Handler {
 		WriteError(w, http.StatusNotFound, fmt.Sprintf("no protocol endpoint at %q", r.URL.Path))
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != unknown && !authorized(r, token) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="codomyrmex"`)
-			WriteError(w, http.StatusUnauthorized, "missing or invalid bearer token")
+		if _, pattern := mux.Handler(r); pattern != unknown && !tokens.Authorized(r) {
+			WriteUnauthorized(w)
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
 }
 
-func authorized(r *http.Request, token string) bool {
-	if token == "" {
+// WriteUnauthorized answers 401 for a missing or wrong bearer token.
+func WriteUnauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="codomyrmex"`)
+	WriteError(w, http.StatusUnauthorized, "missing or invalid bearer token")
+}
+
+// Tokens is the set of bearer tokens a handler accepts: several at once
+// let a token be replaced without downtime (the new one is added, the
+// clients move to it, the old one is removed), and the set may be replaced
+// while the handler serves. An empty set, or a nil *Tokens, accepts every
+// call.
+type Tokens struct {
+	set atomic.Pointer[[]string]
+}
+
+// NewTokens returns the set of the non-empty tokens given.
+func NewTokens(tokens ...string) *Tokens {
+	t := &Tokens{}
+	t.Replace(tokens...)
+	return t
+}
+
+// Replace makes the non-empty tokens given the accepted ones.
+func (t *Tokens) Replace(tokens ...string) {
+	set := make([]string, 0, len(tokens))
+	for _, tok := range tokens {
+		if tok != "" {
+			set = append(set, tok)
+		}
+	}
+	t.set.Store(&set)
+}
+
+// Required reports whether a call must carry a token.
+func (t *Tokens) Required() bool { return t != nil && len(*t.set.Load()) > 0 }
+
+// Accepts reports whether token is one of the set (or the set is empty).
+// Every token of the set is compared, in constant time for its content.
+func (t *Tokens) Accepts(token string) bool {
+	if !t.Required() {
+		return true
+	}
+	match := 0
+	for _, want := range *t.set.Load() {
+		match |= subtle.ConstantTimeCompare([]byte(token), []byte(want))
+	}
+	return match == 1
+}
+
+// Authorized reports whether r carries "Authorization: Bearer <token>"
+// with a token of the set (or the set is empty).
+func (t *Tokens) Authorized(r *http.Request) bool {
+	if !t.Required() {
 		return true
 	}
 	scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+	return ok && strings.EqualFold(scheme, "Bearer") && t.Accepts(got)
 }
+
+// Call is what a server knows of the call a backend serves: who made it,
+// for the backend's log line and history, and whether a backend already
+// logged it (the server logs the calls none did, refused ones included).
+type Call struct {
+	// Caller is the caller's address (host:port).
+	Caller string
+	logged atomic.Bool
+}
+
+type serverCallKey struct{}
+
+// WithCall returns ctx carrying c.
+func WithCall(ctx context.Context, c *Call) context.Context {
+	return context.WithValue(ctx, serverCallKey{}, c)
+}
+
+// CallFrom returns the Call ctx carries, or nil.
+func CallFrom(ctx context.Context) *Call {
+	c, _ := ctx.Value(serverCallKey{}).(*Call)
+	return c
+}
+
+// CallerOf is the caller's address of the call ctx carries, "" without one.
+func CallerOf(ctx context.Context) string {
+	if c := CallFrom(ctx); c != nil {
+		return c.Caller
+	}
+	return ""
+}
+
+// MarkLogged records that a backend logged the call ctx carries.
+func MarkLogged(ctx context.Context) {
+	if c := CallFrom(ctx); c != nil {
+		c.logged.Store(true)
+	}
+}
+
+// Logged reports whether a backend logged the call.
+func (c *Call) Logged() bool { return c != nil && c.logged.Load() }
 
 // ReadJSON reads one JSON object of at most MaxBodyBytes into v, or answers
 // 400/413 and returns false. With strict, a field v does not have is an

@@ -44,6 +44,10 @@ type FleetConfig struct {
 	// Token, when set, is required as a bearer token by every protocol
 	// call (not by the /_sim endpoints).
 	Token string
+	// Tokens, when set, replaces Token: any of them is accepted, and the
+	// set may change while the fleet serves (codomyrmex-agent simulate
+	// reloads its token file on SIGHUP).
+	Tokens *protocol.Tokens
 	// Seed, when not zero, adds up to ±10 % of deterministic jitter to
 	// Latency.
 	Seed int64
@@ -189,17 +193,21 @@ func NewFleet(cfg FleetConfig) *Fleet {
 	if cfg.Seed != 0 {
 		f.rng = rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)>>32))
 	}
+	tokens := cfg.Tokens
+	if tokens == nil {
+		tokens = protocol.NewTokens(cfg.Token)
+	}
 	for i := 1; i <= cfg.Targets; i++ {
 		t := &simTarget{fleet: f, id: "t" + strconv.Itoa(i), version: cfg.InitialVersion}
-		t.handler = protocol.NewTargetHandler(t, cfg.Token)
+		t.handler = protocol.NewTargetHandlerWithTokens(t, tokens)
 		f.ids = append(f.ids, t.id)
 		f.targets[t.id] = t
 	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/t/", f.serveTarget)
-	mux.Handle("/router/", f.service("/router", &f.routerDown, "router", protocol.NewRouterHandler(simRouter{f}, cfg.Token)))
-	mux.Handle("/flags/", f.service("/flags", &f.flagsDown, "flag service", protocol.NewFlagHandler(simFlags{f}, cfg.Token)))
+	mux.Handle("/router/", f.service("/router", &f.routerDown, "router", protocol.NewRouterHandlerWithTokens(simRouter{f}, tokens)))
+	mux.Handle("/flags/", f.service("/flags", &f.flagsDown, "flag service", protocol.NewFlagHandlerWithTokens(simFlags{f}, tokens)))
 	mux.HandleFunc("GET /_sim/state", f.serveState)
 	mux.HandleFunc("POST /_sim/fault", f.serveFault)
 	mux.HandleFunc("POST /_sim/version", f.serveVersion)

@@ -71,6 +71,9 @@ func NewTraffic(f *Fleet, cfg TrafficConfig) *Traffic {
 	return tr
 }
 
+// Gatherer gathers the traffic's metrics, to be served with others.
+func (tr *Traffic) Gatherer() prometheus.Gatherer { return tr.reg }
+
 // Handler serves the metrics in the Prometheus text format.
 func (tr *Traffic) Handler() http.Handler {
 	return promhttp.HandlerFor(tr.reg, promhttp.HandlerOpts{})

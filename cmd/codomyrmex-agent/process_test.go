@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/procfs"
+)
+
+// syncBuffer is a bytes.Buffer a process writes while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// agentProcess is the agent binary running in the background; it is
+// killed at the end of the test if still running.
+type agentProcess struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	base   string
+	stdout *syncBuffer
+	stderr *syncBuffer
+	exited chan struct{}
+}
+
+// startProcess starts the binary and waits for its base URL.
+func startProcess(t *testing.T, bin string, args ...string) *agentProcess {
+	t.Helper()
+	return startProcessIn(t, "", bin, args...)
+}
+
+// startProcessIn is startProcess in working directory dir.
+func startProcessIn(t *testing.T, dir, bin string, args ...string) *agentProcess {
+	t.Helper()
+	p := &agentProcess{t: t, cmd: exec.Command(bin, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p.cmd.Dir = dir
+	outR, outW := io.Pipe()
+	p.cmd.Stdout = io.MultiWriter(outW, p.stdout)
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		outW.Close()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	deadline := time.Now().Add(maxWait)
+	for {
+		if line, _, ok := strings.Cut(p.stdout.String(), "\n"); ok {
+			if !baseURLPattern.MatchString(line) {
+				t.Fatalf("first stdout line %q is not a base URL; stderr:\n%s", line, p.stderr)
+			}
+			p.base = line
+			return p
+		}
+		select {
+		case <-p.exited:
+			t.Fatalf("%v exited before printing its address: %s; stderr:\n%s", args, p.cmd.ProcessState, p.stderr)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v printed no address within %s; stderr:\n%s", args, maxWait, p.stderr)
+		}
+	}
+}
+
+func (p *agentProcess) signal(sig syscall.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("sending %s: %v", sig, err)
+	}
+}
+
+// wait waits for the process to exit and returns its exit code.
+func (p *agentProcess) wait() int {
+	p.t.Helper()
+	select {
+	case <-p.exited:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(maxWait):
+		p.t.Fatalf("no exit within %s; stderr:\n%s", maxWait, p.stderr)
+		return -1
+	}
+}
+
+// waitLog waits until stderr holds want and returns stderr.
+func (p *agentProcess) waitLog(want string) string {
+	p.t.Helper()
+	deadline := time.Now().Add(maxWait)
+	for {
+		s := p.stderr.String()
+		if strings.Contains(s, want) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("stderr never showed %q:\n%s", want, s)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// answer is an HTTP call's outcome, made off the test goroutine.
+type answer struct {
+	status int
+	body   string
+	err    error
+	at     time.Time
+}
+
+// do makes one call; it never fails the test (it may run in a goroutine).
+func do(method, url, token, body string) answer {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return answer{err: err, at: time.Now()}
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: maxWait}).Do(req)
+	if err != nil {
+		return answer{err: err, at: time.Now()}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, body: string(b), err: err, at: time.Now()}
+}
+
+// forkingCommand is a command that records its process group in dir/pgid,
+// starts a background grandchild that appends to dir/late.log after late,
+// then runs tail. With ignoreTERM the grandchild ignores SIGTERM.
+func forkingCommand(dir string, late time.Duration, ignoreTERM bool, tail string) string {
+	trap := ""
+	if ignoreTERM {
+		trap = "trap '' TERM; "
+	}
+	return fmt.Sprintf(`echo $$ > '%[1]s/pgid.tmp' && mv '%[1]s/pgid.tmp' '%[1]s/pgid'
+( %[2]ssleep %[3]g; echo "${CODOMYRMEX_VERSION:-} written late" >> '%[1]s/late.log' ) &
+%[4]s`, dir, trap, late.Seconds(), tail)
+}
+
+// groupOf reads the process group a forkingCommand recorded in dir.
+func groupOf(t *testing.T, dir string) int {
+	t.Helper()
+	waitForFile(t, filepath.Join(dir, "pgid"))
+	data, err := os.ReadFile(filepath.Join(dir, "pgid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pgid
+}
+
+// liveInGroup lists the processes of group pgid that are alive (not
+// zombies: those can no longer run or write).
+func liveInGroup(t *testing.T, pgid int) []string {
+	t.Helper()
+	procs, err := procfs.AllProcs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live []string
+	for _, p := range procs {
+		st, err := p.Stat()
+		if err != nil {
+			continue
+		}
+		if st.PGRP == pgid && st.State != "Z" && st.State != "X" {
+			live = append(live, fmt.Sprintf("%d %s (%s)", st.PID, st.Comm, st.State))
+		}
+	}
+	return live
+}
+
+// checkGroupEnded fails the test when a process of the command's group
+// is alive once its failure is answered, or when the grandchild writes,
+// even after it was due.
+func checkGroupEnded(t *testing.T, dir string, pgid int, due time.Time) {
+	t.Helper()
+	if live := liveInGroup(t, pgid); len(live) > 0 {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		t.Errorf("processes of the command's group alive after its failure was answered: %v", live)
+	}
+	time.Sleep(time.Until(due) + 300*time.Millisecond)
+	if data, err := os.ReadFile(filepath.Join(dir, "late.log")); err == nil {
+		t.Errorf("the command's grandchild wrote after the failure was answered: %q", data)
+	}
+}

@@ -1,0 +1,206 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+)
+
+// forkingScript is a command that records its process group, starts a
+// background grandchild that writes mark after late, and then runs tail.
+// With ignoreTERM the grandchild ignores SIGTERM (only SIGKILL ends it).
+func forkingScript(dir string, late time.Duration, ignoreTERM bool, tail string) (script, pgidFile, mark string) {
+	pgidFile, mark = filepath.Join(dir, "pgid"), filepath.Join(dir, "late.log")
+	trap := ""
+	if ignoreTERM {
+		trap = "trap '' TERM; "
+	}
+	script = fmt.Sprintf(`echo $$ > '%s'
+( %ssleep %g; echo "$CODOMYRMEX_VERSION written late" >> '%s' ) &
+echo "the grandchild runs"
+%s`, pgidFile, trap, late.Seconds(), mark, tail)
+	return script, pgidFile, mark
+}
+
+// checkGroupEnded fails the test when a process of the command's group is
+// still alive, or when the grandchild writes its mark, even once it was
+// due.
+func checkGroupEnded(t *testing.T, pgidFile, mark string, due time.Time) {
+	t.Helper()
+	data, err := os.ReadFile(pgidFile)
+	if err != nil {
+		t.Fatalf("the command did not record its process group: %v", err)
+	}
+	pgid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if groupAlive(pgid) {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		t.Fatalf("process group %d still has live processes after the failure was answered", pgid)
+	}
+	// Dead processes write nothing; wait until the grandchild's write
+	// would have happened to show it.
+	time.Sleep(time.Until(due) + 100*time.Millisecond)
+	if data, err := os.ReadFile(mark); err == nil {
+		t.Errorf("the grandchild wrote after the failure was answered: %q", data)
+	}
+}
+
+// TestCommandsEndWithTheirProcessGroup: every command the agent runs
+// (deploy, router, health and version commands) that times out, fails or
+// is stopped at shutdown ends with everything it started in the
+// background, within its timeout plus the grace, before it is answered.
+func TestCommandsEndWithTheirProcessGroup(t *testing.T) {
+	t.Parallel()
+	const (
+		timeout = 300 * time.Millisecond
+		grace   = 400 * time.Millisecond
+		late    = 1500 * time.Millisecond
+		slack   = 1500 * time.Millisecond
+	)
+	type run func(t *testing.T, script string) (string, error)
+	deploy := func(stop bool) run {
+		return func(t *testing.T, script string) (string, error) {
+			cfg := HostConfig{Exec: script, ExecTimeout: timeout, KillGrace: grace}
+			if stop {
+				cfg.ExecTimeout = 0
+			}
+			h, err := NewHost(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stop {
+				time.AfterFunc(timeout, h.Stop)
+			}
+			err = h.Deploy(context.Background(), protocol.DeployRequest{Deployment: "web", Version: "3.0.0"})
+			return h.Version(), err
+		}
+	}
+	router := func(stop bool) run {
+		return func(t *testing.T, script string) (string, error) {
+			cfg := RouterConfig{Exec: script, ExecTimeout: timeout, KillGrace: grace}
+			if stop {
+				cfg.ExecTimeout = 0
+			}
+			r, err := NewRouter(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stop {
+				time.AfterFunc(timeout, r.Stop)
+			}
+			err = r.SetWeights(context.Background(), protocol.WeightsRequest{Deployment: "web", Version: "3.0.0", Percentage: 10})
+			return fmt.Sprint(r.State().Deployments), err
+		}
+	}
+	health := func(t *testing.T, script string) (string, error) {
+		h, err := NewHost(HostConfig{Exec: "true", HealthExec: script, HealthTimeout: timeout, KillGrace: grace})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.Health(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != protocol.HealthError {
+			return "healthy", nil
+		}
+		return "", fmt.Errorf("status %s", got.Status)
+	}
+	version := func(t *testing.T, script string) (string, error) {
+		h, err := NewHost(HostConfig{Exec: "true", VersionExec: script, HealthTimeout: timeout, KillGrace: grace})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.Health(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Version != "" {
+			return got.Version, nil
+		}
+		return "", fmt.Errorf("no version")
+	}
+
+	for _, tc := range []struct {
+		name       string
+		run        run
+		tail       string
+		ignoreTERM bool
+		wantErr    string
+		wantState  string
+	}{
+		{"deploy timeout", deploy(false), "sleep 30", false, "timed out after 300ms", ""},
+		{"deploy timeout, grandchild ignores SIGTERM", deploy(false), "sleep 30", true, "SIGKILL 400ms after SIGTERM", ""},
+		{"deploy fails", deploy(false), "exit 4", false, "exited with status 4", ""},
+		{"deploy stopped at shutdown", deploy(true), "sleep 30", false, "the agent is shutting down", ""},
+		{"router timeout", router(false), "sleep 30", false, "timed out after 300ms", "map[]"},
+		{"router fails, grandchild ignores SIGTERM", router(false), "exit 5", true, "exited with status 5", "map[]"},
+		{"router stopped at shutdown", router(true), "sleep 30", false, "the agent is shutting down", "map[]"},
+		{"health timeout", health, "sleep 30", false, "status error", ""},
+		{"health fails", health, "exit 1", true, "status error", ""},
+		{"version timeout", version, "sleep 30; echo 9.9.9", false, "no version", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			script, pgidFile, mark := forkingScript(t.TempDir(), late, tc.ignoreTERM, tc.tail)
+			start := time.Now()
+			state, err := tc.run(t, script)
+			took := time.Since(start)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %v, want %q", err, tc.wantErr)
+			}
+			if state != tc.wantState {
+				t.Errorf("state after the failure %q, want %q", state, tc.wantState)
+			}
+			if took > timeout+grace+slack {
+				t.Errorf("answered after %s, more than the timeout %s + grace %s (+%s)", took, timeout, grace, slack)
+			}
+			checkGroupEnded(t, pgidFile, mark, start.Add(late))
+		})
+	}
+}
+
+// TestCommandOutputPastTheGrace: a command that succeeds but leaves a
+// process holding its output is answered after the grace, as a failure,
+// with that process ended; a daemon that does not hold the output is left
+// running.
+func TestCommandOutputPastTheGrace(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const grace = 300 * time.Millisecond
+	script, pgidFile, mark := forkingScript(dir, time.Second, false, "exit 0")
+	start := time.Now()
+	res := command{line: script, grace: grace}.run(context.Background())
+	if took := time.Since(start); took > grace+time.Second {
+		t.Errorf("answered after %s", took)
+	}
+	if got := res.describe(context.Background(), 0); !strings.Contains(got, "kept its output open") || !strings.Contains(got, "ended on SIGTERM") {
+		t.Errorf("describe = %q", got)
+	}
+	checkGroupEnded(t, pgidFile, mark, start.Add(time.Second))
+
+	pidFile := filepath.Join(dir, "daemon.pid")
+	res = command{line: "sleep 30 >/dev/null 2>&1 & echo $! > '" + pidFile + "'", grace: grace}.run(context.Background())
+	if res.err != nil || res.stopped != "" {
+		t.Fatalf("daemon start: %v %q", res.err, res.stopped)
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Errorf("the daemon a successful command started is gone: %v", err)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+}
