@@ -1,5 +1,5 @@
 // Package analysis takes the measurements that decide whether a new version
-// is good (DESIGN §4.2): instant queries to Prometheus through its official
+// is good (docs/guides/prometheus-analysis.md): instant queries to Prometheus through its official
 // Go client, and web checks read with a JSON path, each compared with its
 // thresholds. The engine (internal/strategies) decides when to measure and
 // what a failed measurement does; this package only measures.

@@ -1,6 +1,6 @@
 package provider
 
-// Acceptance tests of analysis (DESIGN §4.2) through the real CLIs: the
+// Acceptance tests of analysis (docs/guides/prometheus-analysis.md) through the real CLIs: the
 // windows of every strategy, no_data, several samples, dry_run,
 // failure_limit and an unreachable Prometheus, against the simulated fleet
 // under synthetic traffic and a real Prometheus (or a web check of the

@@ -1,6 +1,6 @@
 package provider
 
-// Acceptance tests of gates across applies (DESIGN §4.3) along the paths
+// Acceptance tests of gates across applies (docs/resources/deployment.md, "Analysis, bake and gates") along the paths
 // gates_acc_test.go leaves out: the CLI's exit codes while paused, saved
 // plans around a time gate, drift, destroy, a blue/green revert, a failed
 // resume and SIGINT, against the simulated fleet.

@@ -209,7 +209,7 @@ func (r *deploymentResource) applied(res *strategies.Result, saved strategies.Sa
 	return p
 }
 
-// revert sets version back to previous_version at once (DESIGN §4.3): the
+// revert sets version back to previous_version at once (docs/resources/deployment.md, "Analysis, bake and gates"): the
 // abandoned version's traffic first, then every target running it, no
 // stages, gates or bakes.
 func (r *deploymentResource) revert(ctx context.Context, spec *deploymentSpec, env strategies.Env, p strategies.Plan, prior strategies.Prior, plan *deploymentModel, resp *resource.UpdateResponse) {

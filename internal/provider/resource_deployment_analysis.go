@@ -1,6 +1,6 @@
 package provider
 
-// Analysis and bake (DESIGN §4.2): their schema, their translation into
+// Analysis and bake (docs/guides/prometheus-analysis.md): their schema, their translation into
 // engine and analysis terms, their validation, and the plan's check of each
 // Prometheus query.
 

@@ -1,6 +1,6 @@
 package provider
 
-// Gates across applies (DESIGN §4.3): canary.gates, blue_green's
+// Gates across applies (docs/resources/deployment.md, "Analysis, bake and gates"): canary.gates, blue_green's
 // pause_before_switch, approve, and what the plan and the apply say about
 // them.
 

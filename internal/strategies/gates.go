@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Gates across applies (DESIGN §4.3). One apply is one run and there is no
+// Gates across applies (docs/resources/deployment.md, "Analysis, bake and gates"). One apply is one run and there is no
 // controller: reaching a closed gate ends the apply successfully with the
 // rollout paused, and a later apply continues once an approval for the
 // version, or the time, opens it.

@@ -600,7 +600,7 @@ func HonestVersion(version string, fleet map[string]string, active []Target) str
 // treats it as a repair and never takes that traffic away.
 //
 // A rollout paused at a gate keeps its version: the gate is where it
-// stands, with what runs in target_versions (DESIGN §4.3).
+// stands, with what runs in target_versions (docs/resources/deployment.md, "Analysis, bake and gates").
 func RefreshedVersion(strategy, version string, status Status, traffic float64, fleet map[string]string, active []Target) string {
 	if (strategy == NameCanary && traffic > 0) || status == StatusPaused {
 		return version

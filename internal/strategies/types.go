@@ -35,7 +35,7 @@ const (
 	StatusCompleted  Status = "completed"
 	StatusFailed     Status = "failed"
 	StatusRolledBack Status = "rolled_back"
-	// StatusPaused: the rollout stopped at a closed gate (DESIGN §4.3); a
+	// StatusPaused: the rollout stopped at a closed gate (docs/resources/deployment.md, "Analysis, bake and gates"); a
 	// later apply continues it.
 	StatusPaused Status = "paused"
 )
