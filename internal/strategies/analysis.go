@@ -138,6 +138,11 @@ func (r *run) window(ctx context.Context, phase, stage string, d time.Duration, 
 			if m.Passed {
 				continue
 			}
+			if ctx.Err() != nil {
+				// Cut short by the apply's end (Ctrl-C, timeouts): a
+				// cancellation, not a reading of the version.
+				return errWindowCancelled{cancelCause(ctx)}
+			}
 			failed[i] = append(failed[i], m)
 			if len(failed[i]) > limit.FailureLimit && !a.DryRun {
 				return r.analysisFailure(phase, limit, failed[i])

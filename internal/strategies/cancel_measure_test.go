@@ -1,0 +1,50 @@
+package strategies
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+)
+
+// A measurement cut short by Ctrl-C or timeouts.update (the web check or
+// query fails with the context) is a cancellation, not a failed metric: an
+// approved resume stays paused as it was, and nothing is rolled back.
+func TestCanaryResumeCancelledInAMeasurementStaysPaused(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 20, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := gatedCanary()
+	cfg.Canary.Gates = []Gate{{At: 25}}
+	p := NewPlan(NameCanary, cfg, "v2", targets, Prior{})
+	res, saved := applyPlan(t, f, clk, NameCanary, cfg, p, Prior{})
+	prior := priorOf(NameCanary, targets, saved, res, clk.Now())
+	weights, deploys := len(f.calls("weights")), len(f.deployed("v1"))+len(f.deployed("v2"))
+
+	cfg.Approve = &Approval{Version: "v2", Through: 25}
+	req := NewPlan(NameCanary, cfg, "v2", targets, prior).Request
+	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
+	req.Analysis = Analysis{InitialDelay: time.Minute, Metrics: []MetricLimit{{Name: "smoke"}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env := f.env(clk, nil)
+	env.Measure = func(context.Context, int, Window) Measurement {
+		cancel() // the check was in flight when the apply was interrupted
+		return Measurement{Note: "web check unreachable or failed: context canceled"}
+	}
+	res = mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(ctx, req, env)
+	if res.Success || res.Abandoned {
+		t.Fatalf("resume cancelled in a measurement: success %t abandoned %t (%v)", res.Success, res.Abandoned, res.Errors)
+	}
+	if got := f.calls("weights"); len(got) != weights {
+		t.Errorf("the cancelled resume set weights: %v", got[weights:])
+	}
+	if got := len(f.deployed("v1")) + len(f.deployed("v2")); got != deploys {
+		t.Errorf("the cancelled resume deployed %d targets", got-deploys)
+	}
+	saved, back := BackAtGate(req, prior, Settle(NameCanary, req, prior, res), res)
+	if !back || saved.Traffic != 25 || saved.Version != "v2" || saved.PreviousVersion != "v1" {
+		t.Errorf("after the cancelled resume: status %s, saved %+v; want paused at 25 as before", res.Status, saved)
+	}
+}
