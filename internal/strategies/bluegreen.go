@@ -154,6 +154,7 @@ func (r *run) restoreBlueGreen(ctx context.Context, targets []Target, back strin
 		if why != nil {
 			// Shown as a rollback error: no "rollback:" prefix of its own.
 			r.res.RollbackErrors = append(r.res.RollbackErrors, why)
+			r.res.TrafficUnrestored = true
 			r.errorEvent("rollback", "", prev, "traffic not switched back", why)
 			r.leaveUnrestored(rest, why)
 			return false

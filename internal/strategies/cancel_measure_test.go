@@ -48,3 +48,45 @@ func TestCanaryResumeCancelledInAMeasurementStaysPaused(t *testing.T) {
 		t.Errorf("after the cancelled resume: status %s, saved %+v; want paused at 25 as before", res.Status, saved)
 	}
 }
+
+// A newer version on top of a blue/green paused before its switch fails on
+// an idle target that then stays unhealthy at the paused version too: the
+// target runs what it ran and no traffic moved, so the release is left
+// paused as it was (not "failed" with the traffic of a switch that never
+// happened).
+func TestUnhealthyRestoreOnTopOfAPausedReleaseLeavesThePause(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 6, "v1")
+	for i := range targets {
+		targets[i].Slot = SlotGreen
+		if i%2 == 1 {
+			targets[i].Slot = SlotBlue
+		}
+	}
+	clk := clock.NewFake(epoch)
+	cfg := DefaultConfig()
+	cfg.BlueGreen.PauseBeforeSwitch = true
+	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, Prior{}), Prior{})
+	prior := priorOf(NameBlueGreen, targets, saved, res, epoch)
+	if res.Status != StatusPaused {
+		t.Fatalf("v2: %s, want paused before its switch", res.Status)
+	}
+	idle := ""
+	for _, tg := range targets {
+		if saved.Versions[tg.ID] == "v2" {
+			idle = tg.ID
+			break
+		}
+	}
+	f.unhealthy[idle] = true
+	req := NewPlan(NameBlueGreen, cfg, "v3", targets, prior).Request
+	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
+	res = mustNew(t, NameBlueGreen, func(c *Config) { *c = cfg }).Execute(context.Background(), req, f.env(clk, nil))
+	if len(res.RollbackErrors) == 0 || f.version(idle) != "v2" {
+		t.Fatalf("want %s restored to v2 and unhealthy: runs %s, rollback errors %v", idle, f.version(idle), res.RollbackErrors)
+	}
+	saved, back := BackAtGate(req, prior, Settle(NameBlueGreen, req, prior, res), res)
+	if !back || res.Status != StatusPaused || saved.Version != "v2" || saved.Traffic != prior.Traffic || saved.ActiveSlot != prior.ActiveSlot {
+		t.Fatalf("v3 failed on paused v2 with %s unhealthy: back %t, %s, saved %+v; want v2 paused before its switch as before", idle, back, res.Status, saved)
+	}
+}

@@ -166,7 +166,10 @@ func (r *run) pause(at float64, resume func(since time.Time) time.Time, phase st
 // continue without the approval, or (blue/green) top up the active slot
 // with a version that was never switched to.
 func BackAtGate(req Request, prior Prior, saved Saved, res *Result) (Saved, bool) {
-	if res.Success || res.Abandoned || len(res.RollbackErrors) > 0 || prior.Status != StatusPaused {
+	// A rollback error on a target that nonetheless reports the version it
+	// ran (restored, then unhealthy) leaves the pause as it was; one on
+	// traffic leaves where traffic is unknown.
+	if res.Success || res.Abandoned || res.TrafficUnrestored || prior.Status != StatusPaused {
 		return saved, false
 	}
 	switch {

@@ -38,6 +38,7 @@ func (r *run) undoTraffic(ctx context.Context, undo *trafficUndo) error {
 		if err := undo.call(ctx); err != nil {
 			err = fmt.Errorf("%s: %w", undo.what, err) // shown as a rollback error
 			r.res.RollbackErrors = append(r.res.RollbackErrors, err)
+			r.res.TrafficUnrestored = true
 			r.errorEvent("rollback", "", r.req.PreviousVersion, "traffic not restored", err)
 			return err
 		}

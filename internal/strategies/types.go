@@ -190,6 +190,10 @@ type Result struct {
 	TrafficPercentage float64
 	RolledBack        []string // ids of targets rolled back
 	RollbackErrors    []error
+	// TrafficUnrestored: a rollback could not give traffic back (router
+	// weights or the blue/green switch back failed), so where traffic is
+	// stands unknown.
+	TrafficUnrestored bool
 	// Measurements holds the last measurement of each analysis metric, by
 	// metric index; the zero value for one never measured.
 	Measurements []Measurement
