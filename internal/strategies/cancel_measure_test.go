@@ -90,3 +90,30 @@ func TestUnhealthyRestoreOnTopOfAPausedReleaseLeavesThePause(t *testing.T) {
 		t.Fatalf("v3 failed on paused v2 with %s unhealthy: back %t, %s, saved %+v; want v2 paused before its switch as before", idle, back, res.Status, saved)
 	}
 }
+
+// A newer version on top of a paused canary release with its router down:
+// the weights could not be set nor reset, so where traffic stands is not
+// known and the pause is not restored; but every target runs what it ran,
+// so state names the paused release and its share, not the version before
+// it at 100 %.
+func TestRouterDownOnTopOfAPausedReleaseKeepsItsVersion(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 20, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := gatedCanary()
+	cfg.Canary.Gates = []Gate{{At: 25}}
+	prior := Prior{Strategy: NameCanary, Version: "v1", Status: StatusCompleted, Traffic: 100, Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
+	res, saved := applyPlan(t, f, clk, NameCanary, cfg, NewPlan(NameCanary, cfg, "v2", targets, prior), prior)
+	prior = priorOf(NameCanary, targets, saved, res, epoch)
+	f.weightsErr = errBoom
+	req := NewPlan(NameCanary, cfg, "v3", targets, prior).Request
+	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
+	res = mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(context.Background(), req, f.env(clk, nil))
+	if !res.TrafficUnrestored {
+		t.Fatalf("router down: want the traffic unrestored, got rollback errors %v", res.RollbackErrors)
+	}
+	saved, back := BackAtGate(req, prior, Settle(NameCanary, req, prior, res), res)
+	if back || saved.Version != "v2" || saved.PreviousVersion != "v1" || saved.Traffic != 25 || len(saved.Superseded) != 0 {
+		t.Fatalf("v3 with the router down on paused v2: back %t, saved %+v; want v2 (previous v1, 25 %%) not paused", back, saved)
+	}
+}

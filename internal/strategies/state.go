@@ -429,6 +429,17 @@ func Settle(strategy string, req Request, prior Prior, res *Result) Saved {
 	if res.Success {
 		return s
 	}
+	if rel := req.Reinstate; rel != nil && !res.Abandoned && backWhereTheyWere(req, fleet) {
+		// A newer version failed on top of a paused release and every
+		// target runs what it ran: the fleet is that release's, whose
+		// traffic this apply could not give back for certain (BackAtGate
+		// makes it a pause again when it could).
+		s.Version, s.PreviousVersion, s.Traffic, s.Superseded = rel.Version, rel.PreviousVersion, rel.Traffic, prior.Superseded
+		if rel.ActiveSlot != "" {
+			s.ActiveSlot = rel.ActiveSlot
+		}
+		return s
+	}
 	if prior.Exists() && prior.Version == req.Version && !res.Abandoned {
 		s.Version, s.PreviousVersion = prior.Version, prior.PreviousVersion
 	} else {
@@ -448,6 +459,17 @@ func Settle(strategy string, req Request, prior Prior, res *Result) Saved {
 		s.Traffic = trafficOn(strategy, s.Version, req.Targets, fleet, res.TrafficPercentage)
 	}
 	return s
+}
+
+// backWhereTheyWere: every target of req runs the version it ran before
+// the apply.
+func backWhereTheyWere(req Request, fleet map[string]string) bool {
+	for _, t := range req.Targets {
+		if fleet[t.ID] != req.ran(t.ID) {
+			return false
+		}
+	}
+	return true
 }
 
 // SettleRevert decides what a revert (Plan.Revert) that ended with res
