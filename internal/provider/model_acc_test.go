@@ -258,6 +258,7 @@ type gateHold struct {
 	reachedLo, reachedHi time.Time
 	prev                 *string
 	running              map[string]bool
+	fleet                map[string]string // what each configured target ran then
 }
 
 type modelViolation struct {
@@ -948,10 +949,17 @@ func (m *modelRun) checkFailedApply(out, flat string, prior, after modelState, p
 			cfgVersion, m.cfg.Strategy, strings.Join(diffs[how], ", "))
 	}
 	// A new version that failed on top of a paused release and was rolled
-	// back everywhere leaves that release's pause as it was.
+	// back everywhere leaves that release's pause as it was; with the
+	// router down, where traffic stands is not known to the provider (its
+	// weights could not be reset), so the release is kept but not paused.
 	if prior.paused() && prior.Version != cfgVersion && maps.Equal(pre.versions, post.versions) &&
 		post.router.Weights[prior.Version] == pre.router.Weights[prior.Version] && pre.router.ActiveSlot == post.router.ActiveSlot {
-		m.checkPauseKept("c: a failed apply on top of a paused release did not keep its pause", out, prior, after)
+		const kind = "c: a failed apply on top of a paused release did not keep its pause"
+		if m.routerDown && after.present && !after.paused() {
+			m.checkReleaseKept(kind, out, prior, after, false)
+		} else {
+			m.checkPauseKept(kind, out, prior, after)
+		}
 	}
 
 	// Traffic: the router's active slot, the live version's weight, the

@@ -184,7 +184,9 @@ func (m *modelRun) newHold(st modelState, bg bool) *gateHold {
 		}
 	}
 	fleet := m.f.Versions()
+	h.fleet = map[string]string{}
 	for _, t := range m.cfg.Targets {
+		h.fleet[t.Fleet] = fleet[t.Fleet]
 		if fleet[t.Fleet] == st.Version {
 			h.running[t.Fleet] = true
 		}
@@ -215,15 +217,27 @@ func minTime(a, b time.Time) time.Time {
 }
 
 // prunePauses keeps the pauses of the releases a revert may go back to:
-// the saved version and previous_version, until one completes.
+// the saved version and previous_version, and the paused releases each was
+// rolled out on top of (the provider remembers five), until one completes.
 func (m *modelRun) prunePauses(st modelState) {
 	if !st.present || st.Status == "completed" {
 		clear(m.pauses)
 		return
 	}
 	delete(m.pauses, m.abandoned)
+	keep := map[string]bool{}
+	for _, from := range []*string{&st.Version, st.PreviousVersion} {
+		for v, n := from, 0; v != nil && !keep[*v] && n <= 5; n++ {
+			keep[*v] = true
+			h := m.pauses[*v]
+			if h == nil {
+				break
+			}
+			v = h.prev
+		}
+	}
 	for v := range m.pauses {
-		if v != st.Version && (st.PreviousVersion == nil || *st.PreviousVersion != v) {
+		if !keep[v] {
 			delete(m.pauses, v)
 		}
 	}
@@ -580,12 +594,17 @@ func (m *modelRun) checkRevertToPaused(out string, prior, after modelState, pre,
 	if w := post.router.Weights[abandoned]; !rec.bg && w != 0 {
 		problems = append(problems, fmt.Sprintf("the router's weight of %s is %v", abandoned, w))
 	}
-	if clean && c.ExpectVersion && !m.healthFaultOnTargets() {
+	// Without its gate, the revert goes on as the next plan would: its
+	// targets are not those of the pause.
+	if gate && clean && c.ExpectVersion && !m.healthFaultOnTargets() {
 		var wrong []string
 		for _, t := range c.Targets {
 			x := t.Fleet
 			want := pre.versions[x]
 			switch {
+			case want == abandoned && rec.fleet[x] == abandoned:
+				// It ran the abandoned version already when the release
+				// paused: the abandoned rollout did not deploy it.
 			case rec.running[x] && (want == abandoned || want == v):
 				want = v
 			case rec.running[x] && post.versions[x] == v:

@@ -177,18 +177,24 @@ func (m *modelRun) checkInterrupted(out, flat string, prior, after modelState, p
 // checkPauseKept: the state is paused where prior was, with the same
 // version, previous_version and traffic.
 func (m *modelRun) checkPauseKept(kind, out string, prior, after modelState) {
+	m.checkReleaseKept(kind, out, prior, after, true)
+}
+
+// checkReleaseKept: the state names prior's release (version,
+// previous_version and traffic), paused where it was if paused.
+func (m *modelRun) checkReleaseKept(kind, out string, prior, after modelState, paused bool) {
 	var diffs []string
 	switch {
 	case !after.present:
 		diffs = append(diffs, "no deployment in state")
-	case !after.paused():
+	case paused && !after.paused():
 		diffs = append(diffs, "status "+after.Status)
 	}
 	if after.present {
 		if after.Version != prior.Version {
 			diffs = append(diffs, fmt.Sprintf("version %q", after.Version))
 		}
-		if after.pausedAt() != prior.pausedAt() {
+		if paused && after.pausedAt() != prior.pausedAt() {
 			diffs = append(diffs, fmt.Sprintf("paused_at %v", after.pausedAt()))
 		}
 		if strp(after.PreviousVersion) != strp(prior.PreviousVersion) {
