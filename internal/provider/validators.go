@@ -3,13 +3,17 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"regexp"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/analysis"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
@@ -146,5 +150,112 @@ func (v stagesValidator) ValidateList(ctx context.Context, req validator.ListReq
 	if v.lastMust100 && len(elems) > 0 && prev != 100 {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid stages",
 			fmt.Sprintf("%s: the last stage is %g; it must be 100 so the rollout reaches the whole fleet.", req.Path, prev))
+	}
+}
+
+// placeholdersValidator rejects a {{name}} that is not a placeholder.
+type placeholdersValidator struct{}
+
+func (placeholdersValidator) Description(context.Context) string {
+	return "only the placeholders {{version}}, {{previous_version}}, {{deployment}}, {{percentage}} and {{stage}}"
+}
+
+func (v placeholdersValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (placeholdersValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := analysis.CheckPlaceholders(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Unknown placeholder", fmt.Sprintf("%s: %s.", req.Path, err))
+	}
+}
+
+// webURLValidator wants an absolute http(s) URL; unlike a target address it
+// may have a query.
+type webURLValidator struct{}
+
+func (webURLValidator) Description(context.Context) string {
+	return "an absolute http:// or https:// URL"
+}
+
+func (v webURLValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (webURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	u, err := url.Parse(req.ConfigValue.ValueString())
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid URL",
+			fmt.Sprintf("%s must be an absolute http:// or https:// URL, got %q.", req.Path, req.ConfigValue.ValueString()))
+	}
+}
+
+// validateAnalysis checks what the attribute validators cannot see alone:
+// one source per metric, a threshold, unique names.
+func validateAnalysis(ctx context.Context, obj types.Object, diags *diag.Diagnostics) {
+	if obj.IsNull() || obj.IsUnknown() {
+		return
+	}
+	var am analysisModel
+	diags.Append(obj.As(ctx, &am, objectAsOptions)...)
+	if diags.HasError() || am.Metrics.IsNull() || am.Metrics.IsUnknown() {
+		return
+	}
+	var metrics []metricModel
+	diags.Append(am.Metrics.ElementsAs(ctx, &metrics, false)...)
+	if diags.HasError() {
+		return
+	}
+	seen := map[string]int{}
+	for i, m := range metrics {
+		at := path.Root("analysis").AtName("metrics").AtListIndex(i)
+		if m.Prometheus.IsUnknown() || m.Web.IsUnknown() {
+			continue
+		}
+		if m.Prometheus.IsNull() == m.Web.IsNull() {
+			diags.AddAttributeError(at, "One metric source",
+				fmt.Sprintf("%s: set exactly one of prometheus or web.", at))
+			continue
+		}
+		hasMinMax := !m.Min.IsNull() || !m.Max.IsNull()
+		if hasMinMax && !m.Equals.IsNull() {
+			diags.AddAttributeError(at.AtName("equals"), "Conflicting thresholds",
+				fmt.Sprintf("%s: equals cannot be combined with min or max.", at))
+		}
+		if !m.Min.IsNull() && !m.Max.IsNull() && !m.Min.IsUnknown() && !m.Max.IsUnknown() && m.Min.ValueFloat64() > m.Max.ValueFloat64() {
+			diags.AddAttributeError(at.AtName("min"), "Empty range",
+				fmt.Sprintf("%s: min (%g) is above max (%g).", at, m.Min.ValueFloat64(), m.Max.ValueFloat64()))
+		}
+		webNoPath := false
+		if !m.Web.IsNull() {
+			var wm webModel
+			diags.Append(m.Web.As(ctx, &wm, objectAsOptions)...)
+			webNoPath = wm.JSONPath.IsNull()
+			if webNoPath && (hasMinMax || !m.Equals.IsNull()) {
+				diags.AddAttributeError(at.AtName("web").AtName("json_path"), "Missing json_path",
+					fmt.Sprintf("%s: a threshold compares the value at web.json_path; set json_path, or drop min, max and equals to pass on any 2xx answer.", at))
+			}
+		}
+		if !hasMinMax && m.Equals.IsNull() && !webNoPath {
+			diags.AddAttributeError(at, "Missing threshold",
+				fmt.Sprintf("%s: set min, max or equals (both min and max make a range).", at))
+		}
+		if !m.Prometheus.IsNull() && !m.Equals.IsNull() && !m.Equals.IsUnknown() {
+			if _, err := parseFloat(m.Equals.ValueString()); err != nil {
+				diags.AddAttributeError(at.AtName("equals"), "Not a number",
+					fmt.Sprintf("%s: a Prometheus result is a number, so equals must be one, got %q.", at, m.Equals.ValueString()))
+			}
+		}
+		if !m.Name.IsUnknown() {
+			if j, dup := seen[m.Name.ValueString()]; dup {
+				diags.AddAttributeError(at.AtName("name"), "Duplicate metric name",
+					fmt.Sprintf("%s: %q is also the name of metrics[%d]; names must be unique.", at, m.Name.ValueString(), j))
+			}
+			seen[m.Name.ValueString()] = i
+		}
 	}
 }
