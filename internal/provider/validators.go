@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"net/url"
 	"regexp"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/analysis"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
 )
 
 // nameRegexp is the shape of deployment and flag names: [A-Za-z0-9._-]{1,128}.
@@ -257,5 +259,70 @@ func validateAnalysis(ctx context.Context, obj types.Object, diags *diag.Diagnos
 			}
 			seen[m.Name.ValueString()] = i
 		}
+	}
+}
+
+// rolloutStagesValidator checks the known stages of a rollout: each in
+// (0, 100] as its nearest float64, strictly ascending. Unknown elements are
+// left to apply.
+type rolloutStagesValidator struct{}
+
+func (rolloutStagesValidator) Description(context.Context) string {
+	return "stages must be strictly ascending percentages in (0, 100]"
+}
+
+func (v rolloutStagesValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v rolloutStagesValidator) ValidateList(ctx context.Context, req validator.ListRequest, resp *validator.ListResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	prev, prevIdx := 0.0, -1
+	for i, elem := range req.ConfigValue.Elements() {
+		n, ok := elem.(types.Number)
+		if !ok || n.IsUnknown() {
+			prevIdx = -1
+			continue
+		}
+		if n.IsNull() {
+			resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i), "Invalid stage", fmt.Sprintf("%s: stage %d is null; %s.", req.Path, i, v.Description(ctx)))
+			return
+		}
+		p := nearestFloat64(n)
+		switch {
+		case !(p > 0 && p <= 100):
+			resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i), "Invalid stage",
+				fmt.Sprintf("%s: stage %d is %s; each stage must be a percentage in (0, 100].", req.Path, i, n.ValueBigFloat().Text('g', 10)))
+			return
+		case prevIdx >= 0 && p <= prev:
+			resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i), "Invalid stage",
+				fmt.Sprintf("%s: stage %d is %g, not above stage %d (%g); stages must be strictly ascending.", req.Path, i, p, prevIdx, prev))
+			return
+		}
+		prev, prevIdx = p, i
+	}
+}
+
+// stageIndexValidator requires max_stage to be a whole stage index.
+type stageIndexValidator struct{}
+
+func (stageIndexValidator) Description(context.Context) string {
+	return fmt.Sprintf("must be a whole stage index from 0 to %d", rollout.MaxStages-1)
+}
+
+func (v stageIndexValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v stageIndexValidator) ValidateNumber(ctx context.Context, req validator.NumberRequest, resp *validator.NumberResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	n := req.ConfigValue.ValueBigFloat()
+	if i, acc := n.Int64(); !n.IsInt() || acc != big.Exact || i < 0 || i > rollout.MaxStages-1 {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid max_stage",
+			fmt.Sprintf("%s %s, got %s.", req.Path, v.Description(ctx), n.Text('g', 10)))
 	}
 }
