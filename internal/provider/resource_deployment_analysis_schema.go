@@ -37,14 +37,9 @@ func analysisSchema() map[string]schema.Attribute {
 		}
 	}
 	return map[string]schema.Attribute{
-		"bake": schema.StringAttribute{
-			MarkdownDescription: "Wait after the last step (the last canary stage or rolling batch, the blue/green switch, the flag's publish), " +
-				"measuring `analysis`; a failed analysis rolls back as a failed stage does. A Go duration. Defaults to `\"0s\"`.",
-			Optional:   true,
-			Computed:   true,
-			Default:    stringdefault.StaticString(zeroSeconds),
-			Validators: []validator.String{positiveDuration{allowZero: true}},
-		},
+		"bake": durationAttribute("Wait after the last step (the last canary stage or rolling batch, the blue/green switch, the flag's publish), "+
+			"measuring `analysis`; a failed analysis rolls back as a failed stage does. A Go duration. Defaults to `\"0s\"`.",
+			zeroSeconds, true),
 		"analysis": schema.SingleNestedAttribute{
 			MarkdownDescription: "Metrics that decide whether the new version is good. They are measured in every window in which the new version " +
 				"takes traffic: each canary stage's `stage_interval`, each rolling batch's `batch_delay`, and `bake`. In a window, the first " +
@@ -52,20 +47,8 @@ func analysisSchema() map[string]schema.Attribute {
 				"More failed measurements of a metric in one window than its `failure_limit` fail the rollout and roll back.",
 			Optional: true,
 			Attributes: map[string]schema.Attribute{
-				"interval": schema.StringAttribute{
-					MarkdownDescription: "Time between two measurements in a window, a Go duration. Defaults to `\"" + defaultAnalysisInterval + "\"`.",
-					Optional:            true,
-					Computed:            true,
-					Default:             stringdefault.StaticString(defaultAnalysisInterval),
-					Validators:          []validator.String{positiveDuration{}},
-				},
-				"initial_delay": schema.StringAttribute{
-					MarkdownDescription: "Wait after traffic moved before the first measurement of a window, a Go duration; a shorter window lasts this long. Defaults to `\"0s\"`.",
-					Optional:            true,
-					Computed:            true,
-					Default:             stringdefault.StaticString(zeroSeconds),
-					Validators:          []validator.String{positiveDuration{allowZero: true}},
-				},
+				"interval":      durationAttribute("Time between two measurements in a window, a Go duration. Defaults to `\""+defaultAnalysisInterval+"\"`.", defaultAnalysisInterval, false),
+				"initial_delay": durationAttribute("Wait after traffic moved before the first measurement of a window, a Go duration; a shorter window lasts this long. Defaults to `\"0s\"`.", zeroSeconds, true),
 				"dry_run": schema.BoolAttribute{
 					MarkdownDescription: "Measure and log (and fill `analysis_results`), but never fail the rollout. Defaults to `false`.",
 					Optional:            true,
@@ -167,12 +150,7 @@ func analysisSchema() map[string]schema.Attribute {
 }
 
 func minHealthySchema() schema.StringAttribute {
-	return schema.StringAttribute{
-		MarkdownDescription: "How long a target must keep answering healthy, from its first healthy poll, to count as healthy; a failed poll " +
-			"within that time makes it unhealthy (a flapping target). `timeout` bounds the wait for the first healthy poll. A Go duration. Defaults to `\"0s\"`.",
-		Optional:   true,
-		Computed:   true,
-		Default:    stringdefault.StaticString(zeroSeconds),
-		Validators: []validator.String{positiveDuration{allowZero: true}},
-	}
+	return durationAttribute("How long a target must keep answering healthy, from its first healthy poll, to count as healthy; a failed poll "+
+		"within that time makes it unhealthy (a flapping target). `timeout` bounds the wait for the first healthy poll. A Go duration. Defaults to `\"0s\"`.",
+		zeroSeconds, true)
 }

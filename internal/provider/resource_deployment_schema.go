@@ -48,6 +48,18 @@ var (
 // seconds writes a whole number of seconds as a Go duration: "5s", "60s".
 func seconds(d time.Duration) string { return strconv.Itoa(int(d/time.Second)) + "s" }
 
+// durationAttribute is an optional Go duration with a default: greater
+// than zero, or zero or more with allowZero (positiveDuration).
+func durationAttribute(description, def string, allowZero bool) schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: description,
+		Optional:            true,
+		Computed:            true,
+		Default:             stringdefault.StaticString(def),
+		Validators:          []validator.String{positiveDuration{allowZero: allowZero}},
+	}
+}
+
 var healthCheckAttrTypes = map[string]attr.Type{
 	"enabled":        types.BoolType,
 	"path":           types.StringType,
@@ -196,13 +208,7 @@ func rollingSchema() schema.SingleNestedAttribute {
 				Optional:            true,
 				Validators:          []validator.Int64{int64validator.AtLeast(1)},
 			},
-			"batch_delay": schema.StringAttribute{
-				MarkdownDescription: "Wait between batches, a Go duration. Defaults to `\"" + defaultBatchDelay + "\"`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(defaultBatchDelay),
-				Validators:          []validator.String{positiveDuration{allowZero: true}},
-			},
+			"batch_delay": durationAttribute("Wait between batches, a Go duration. Defaults to `\""+defaultBatchDelay+"\"`.", defaultBatchDelay, true),
 			"max_failures": schema.Int64Attribute{
 				MarkdownDescription: "Failed targets tolerated; when failures exceed it no further batch starts and the rollout fails. Defaults to `0`.",
 				Optional:            true,
@@ -244,13 +250,7 @@ func canarySchema() schema.SingleNestedAttribute {
 				Default:             listdefault.StaticValue(float64List(defaultCanaryStages)),
 				Validators:          []validator.List{listvalidator.SizeBetween(1, 100), stagesValidator{lastMust100: true}},
 			},
-			"stage_interval": schema.StringAttribute{
-				MarkdownDescription: "Wait after each stage but the last, a Go duration. Defaults to `\"" + defaultStageInterval + "\"`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(defaultStageInterval),
-				Validators:          []validator.String{positiveDuration{allowZero: true}},
-			},
+			"stage_interval": durationAttribute("Wait after each stage but the last, a Go duration. Defaults to `\""+defaultStageInterval+"\"`.", defaultStageInterval, true),
 			"success_threshold": schema.Float64Attribute{
 				MarkdownDescription: "Least share of a stage's targets that must be healthy, in [0, 1]. Defaults to `0.95`.",
 				Optional:            true,
@@ -311,20 +311,8 @@ func healthCheckSchema() schema.SingleNestedAttribute {
 				Default:             stringdefault.StaticString(protocol.DefaultHealthPath),
 				Validators:          []validator.String{stringvalidator.RegexMatches(healthPathRegexp, "must start with '/' and hold no query or fragment")},
 			},
-			"interval": schema.StringAttribute{
-				MarkdownDescription: "Time between polls, a Go duration. Defaults to `\"" + defaultHealthInterval + "\"`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(defaultHealthInterval),
-				Validators:          []validator.String{positiveDuration{}},
-			},
-			"timeout": schema.StringAttribute{
-				MarkdownDescription: "How long a target may take to become healthy, a Go duration. Defaults to `\"" + defaultHealthTimeout + "\"`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(defaultHealthTimeout),
-				Validators:          []validator.String{positiveDuration{}},
-			},
+			"interval": durationAttribute("Time between polls, a Go duration. Defaults to `\""+defaultHealthInterval+"\"`.", defaultHealthInterval, false),
+			"timeout":  durationAttribute("How long a target may take to become healthy, a Go duration. Defaults to `\""+defaultHealthTimeout+"\"`.", defaultHealthTimeout, false),
 			"expect_version": schema.BoolAttribute{
 				MarkdownDescription: "Require the reported `version` to equal the version just deployed. Defaults to `true`.",
 				Optional:            true,

@@ -58,14 +58,9 @@ func (r *featureRolloutResource) Schema(_ context.Context, _ resource.SchemaRequ
 				Default:     listdefault.StaticValue(numberList(rollout.DefaultStages())),
 				Validators:  []validator.List{listvalidator.SizeBetween(1, rollout.MaxStages), rolloutStagesValidator{}},
 			},
-			"stage_delay": schema.StringAttribute{
-				MarkdownDescription: "Minimum time between advances, a Go duration, counted from the apply that published the " +
-					"last change (`updated_at`). Defaults to `\"1h\"`.",
-				Optional:   true,
-				Computed:   true,
-				Default:    stringdefault.StaticString(defaultStageDelay),
-				Validators: []validator.String{positiveDuration{}},
-			},
+			"stage_delay": durationAttribute("Minimum time between advances, a Go duration, counted from the apply that published the "+
+				"last change (`updated_at`). Defaults to `\"1h\"`.",
+				defaultStageDelay, false),
 			"paused": schema.BoolAttribute{
 				MarkdownDescription: "Hold the rollout at its current stage (state `paused`). Defaults to `false`.",
 				Optional:            true,
