@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -221,25 +222,9 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 		token = cfg.Token.ValueString()
 	}
 
-	flagEndpoint := p.getenv(EnvFlagEndpoint)
-	switch v := cfg.FlagEndpoint; {
-	case v.IsUnknown():
-		flagEndpoint = ""
-	case v.ValueString() != "":
-		flagEndpoint = v.ValueString()
-	case flagEndpoint != "":
-		if _, err := protocol.ParseAddress(flagEndpoint); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("flag_endpoint"), "Invalid flag endpoint",
-				fmt.Sprintf("The %s environment variable is not a valid base URL: %s", EnvFlagEndpoint, err))
-			return
-		}
-	}
-
-	headers := map[string]string{}
-	for k, v := range cfg.Headers.Elements() {
-		if s, ok := v.(types.String); ok && !s.IsUnknown() && !s.IsNull() {
-			headers[k] = s.ValueString()
-		}
+	flagEndpoint, ok := p.flagEndpoint(cfg, &resp.Diagnostics)
+	if !ok {
+		return
 	}
 
 	timeout := defaultRequestTimeout
@@ -264,33 +249,7 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 			"insecure_skip_verify is true: certificates of https targets, routers and the flag service are not verified. Use ca_cert_pem instead outside tests.")
 	}
 
-	client, err := protocol.NewClient(protocol.ClientConfig{
-		Token:              token,
-		Headers:            headers,
-		UserAgent:          "terraform-provider-codomyrmex/" + p.version,
-		RequestTimeout:     timeout,
-		Retries:            retries,
-		CACertPEM:          cfg.CACertPEM.ValueString(),
-		ClientCertPEM:      cfg.ClientCertPEM.ValueString(),
-		ClientKeyPEM:       cfg.ClientKeyPEM.ValueString(),
-		InsecureSkipVerify: cfg.InsecureSkipVerify.ValueBool(),
-		// Every call in flight may go to the same load balancer or simulator.
-		MaxIdleConnsPerHost: max(maxConcurrency, protocol.DefaultMaxIdleConnsPerHost),
-		Log:                 httpLog(),
-	})
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid provider configuration", err.Error())
-		return
-	}
-
-	metrics, err := protocol.NewClient(protocol.ClientConfig{
-		UserAgent:          "terraform-provider-codomyrmex/" + p.version,
-		RequestTimeout:     timeout,
-		Retries:            retries,
-		CACertPEM:          cfg.CACertPEM.ValueString(),
-		InsecureSkipVerify: cfg.InsecureSkipVerify.ValueBool(),
-		Log:                httpLog(),
-	})
+	client, metrics, err := p.clients(cfg, token, timeout, retries, maxConcurrency)
 	if err != nil {
 		resp.Diagnostics.AddError("Invalid provider configuration", err.Error())
 		return
@@ -308,6 +267,68 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
+}
+
+// flagEndpoint is the provider's flag endpoint: flag_endpoint, else
+// CODOMYRMEX_FLAG_ENDPOINT; empty while flag_endpoint is unknown. ok is
+// false when the environment variable is not a valid base URL.
+func (p *codomyrmexProvider) flagEndpoint(cfg providerModel, diags *diag.Diagnostics) (flagEndpoint string, ok bool) {
+	flagEndpoint = p.getenv(EnvFlagEndpoint)
+	switch v := cfg.FlagEndpoint; {
+	case v.IsUnknown():
+		flagEndpoint = ""
+	case v.ValueString() != "":
+		flagEndpoint = v.ValueString()
+	case flagEndpoint != "":
+		if _, err := protocol.ParseAddress(flagEndpoint); err != nil {
+			diags.AddAttributeError(path.Root("flag_endpoint"), "Invalid flag endpoint",
+				fmt.Sprintf("The %s environment variable is not a valid base URL: %s", EnvFlagEndpoint, err))
+			return "", false
+		}
+	}
+	return flagEndpoint, true
+}
+
+// clients makes the client of targets, routers and the flag service, and
+// the client of Prometheus and web checks.
+func (p *codomyrmexProvider) clients(cfg providerModel, token string, timeout time.Duration, retries, maxConcurrency int) (client, metrics *protocol.Client, err error) {
+	headers := map[string]string{}
+	for k, v := range cfg.Headers.Elements() {
+		if s, ok := v.(types.String); ok && !s.IsUnknown() && !s.IsNull() {
+			headers[k] = s.ValueString()
+		}
+	}
+
+	client, err = protocol.NewClient(protocol.ClientConfig{
+		Token:              token,
+		Headers:            headers,
+		UserAgent:          "terraform-provider-codomyrmex/" + p.version,
+		RequestTimeout:     timeout,
+		Retries:            retries,
+		CACertPEM:          cfg.CACertPEM.ValueString(),
+		ClientCertPEM:      cfg.ClientCertPEM.ValueString(),
+		ClientKeyPEM:       cfg.ClientKeyPEM.ValueString(),
+		InsecureSkipVerify: cfg.InsecureSkipVerify.ValueBool(),
+		// Every call in flight may go to the same load balancer or simulator.
+		MaxIdleConnsPerHost: max(maxConcurrency, protocol.DefaultMaxIdleConnsPerHost),
+		Log:                 httpLog(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+
+	metrics, err = protocol.NewClient(protocol.ClientConfig{
+		UserAgent:          "terraform-provider-codomyrmex/" + p.version,
+		RequestTimeout:     timeout,
+		Retries:            retries,
+		CACertPEM:          cfg.CACertPEM.ValueString(),
+		InsecureSkipVerify: cfg.InsecureSkipVerify.ValueBool(),
+		Log:                httpLog(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, metrics, nil
 }
 
 func (p *codomyrmexProvider) Resources(_ context.Context) []func() resource.Resource {

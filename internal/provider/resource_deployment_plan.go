@@ -65,19 +65,29 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	warnIgnoredApproval(spec, &resp.Diagnostics)
 
 	if req.State.Raw.IsNull() {
-		r.checkQueries(ctx, spec, "", unknownQueries(ctx, plan.Analysis), &resp.Diagnostics)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		p := strategies.NewPlan(spec.strategy, spec.config, spec.version, spec.targets, strategies.Prior{})
-		plan.ChangedTargets = stringListValue(targetIDs(p.Pending))
-		plan.PreviousVersion = types.StringUnknown()
-		markRolloutUnknown(&plan)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
-		r.summarize(spec, p, &resp.Diagnostics)
+		r.planCreate(ctx, spec, &plan, resp)
 		return
 	}
+	r.planUpdate(ctx, req, spec, &plan, resp)
+}
 
+// planCreate plans a create: every target the strategy deploys first.
+func (r *deploymentResource) planCreate(ctx context.Context, spec *deploymentSpec, plan *deploymentModel, resp *resource.ModifyPlanResponse) {
+	r.checkQueries(ctx, spec, "", unknownQueries(ctx, plan.Analysis), &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	p := strategies.NewPlan(spec.strategy, spec.config, spec.version, spec.targets, strategies.Prior{})
+	plan.ChangedTargets = stringListValue(targetIDs(p.Pending))
+	plan.PreviousVersion = types.StringUnknown()
+	markRolloutUnknown(plan)
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+	r.summarize(spec, p, &resp.Diagnostics)
+}
+
+// planUpdate plans an update from the state and the private state: what
+// is owed, or nothing to deploy.
+func (r *deploymentResource) planUpdate(ctx context.Context, req resource.ModifyPlanRequest, spec *deploymentSpec, plan *deploymentModel, resp *resource.ModifyPlanResponse) {
 	var state deploymentModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -105,37 +115,42 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		plan.PreviousVersion = types.StringValue(pv)
 	}
 	if p.Work() {
-		markRolloutUnknown(&plan)
+		markRolloutUnknown(plan)
 		if !req.Config.Raw.IsFullyKnown() {
 			// A setting unknown now may decide whether anything is owed
 			// (a flag's initial_rollout): the apply decides.
 			plan.ChangedTargets = types.ListUnknown(types.StringType)
-			resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+			resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 			return
 		}
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 		r.summarize(spec, p, &resp.Diagnostics)
 		return
 	}
 
-	// Nothing to deploy: a change of settings alone keeps the last
-	// rollout's outcome, and the apply makes no target call.
-	keepOutcome(&plan, &state, spec, prior, p)
+	r.planUnchanged(ctx, plan, &state, spec, prior, p, req.Config.Raw.IsFullyKnown(), &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// planUnchanged plans an update with nothing to deploy: a change of
+// settings alone keeps the last rollout's outcome, and the apply makes no
+// target call. configKnown is false when a setting is unknown at plan.
+func (r *deploymentResource) planUnchanged(ctx context.Context, plan, state *deploymentModel, spec *deploymentSpec, prior strategies.Prior, p strategies.Plan, configKnown bool, diags *diag.Diagnostics) {
+	keepOutcome(plan, state, spec, prior, p)
 	// changed_targets describes the last apply; keep it while nothing
 	// else changes, so a converged deployment plans no change. When
 	// settings change, the update changes no target: say so. A setting
 	// unknown now may turn out either way: the apply decides.
-	stateSpec, d := r.spec(ctx, &state)
-	resp.Diagnostics.Append(d...)
+	stateSpec, d := r.spec(ctx, state)
+	diags.Append(d...)
 	switch {
-	case !req.Config.Raw.IsFullyKnown():
+	case !configKnown:
 		plan.ChangedTargets = types.ListUnknown(types.StringType)
 	case sameSettings(spec, stateSpec) && plan.OnDestroy.Equal(state.OnDestroy) && plan.Timeouts.Equal(state.Timeouts):
 		plan.ChangedTargets = state.ChangedTargets
 	default:
 		plan.ChangedTargets = stringListValue(nil)
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
 // summarize says in the plan's text which targets the apply deploys:

@@ -48,6 +48,18 @@ var (
 // seconds writes a whole number of seconds as a Go duration: "5s", "60s".
 func seconds(d time.Duration) string { return strconv.Itoa(int(d/time.Second)) + "s" }
 
+// durationAttribute is an optional Go duration with a default: greater
+// than zero, or zero or more with allowZero (positiveDuration).
+func durationAttribute(description, def string, allowZero bool) schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: description,
+		Optional:            true,
+		Computed:            true,
+		Default:             stringdefault.StaticString(def),
+		Validators:          []validator.String{positiveDuration{allowZero: allowZero}},
+	}
+}
+
 var healthCheckAttrTypes = map[string]attr.Type{
 	"enabled":        types.BoolType,
 	"path":           types.StringType,
@@ -104,181 +116,12 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Required:            true,
 				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
-			"targets": schema.ListNestedAttribute{
-				MarkdownDescription: "The fleet, 1 to 10000 targets, in rollout order.",
-				Required:            true,
-				Validators: []validator.List{
-					listvalidator.SizeBetween(1, 10000),
-					uniqueTargetIDs{},
-				},
-				NestedObject: schema.NestedAttributeObject{
-					Attributes: map[string]schema.Attribute{
-						"id": schema.StringAttribute{
-							MarkdownDescription: "Unique target id, sent as `target_id`.",
-							Required:            true,
-							Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
-						},
-						"address": schema.StringAttribute{
-							MarkdownDescription: "Base URL of the target: absolute `http://` or `https://`, optionally with a path prefix (`http://lb:7070/t/web-1`), no query or fragment.",
-							Required:            true,
-							Validators:          []validator.String{addressValidator{}},
-						},
-						"name": schema.StringAttribute{
-							MarkdownDescription: "Human-readable name.",
-							Optional:            true,
-						},
-						"slot": schema.StringAttribute{
-							MarkdownDescription: "Blue/green slot: `blue` or `green`. Required on every target with `blue_green`.",
-							Optional:            true,
-							Validators:          []validator.String{stringvalidator.OneOf(strategies.SlotBlue, strategies.SlotGreen)},
-						},
-						"metadata": schema.MapAttribute{
-							MarkdownDescription: "Free-form metadata sent with each deploy.",
-							Optional:            true,
-							ElementType:         types.StringType,
-						},
-					},
-				},
-			},
-			"rolling": schema.SingleNestedAttribute{
-				MarkdownDescription: "Rolling strategy (the default when no strategy is set): batches in list order, the targets of a batch deployed concurrently.",
-				Optional:            true,
-				Attributes: map[string]schema.Attribute{
-					"batch_size": schema.Int64Attribute{
-						MarkdownDescription: "Targets per batch. Defaults to `1` unless `batch_count` is set.",
-						Optional:            true,
-						Validators: []validator.Int64{
-							int64validator.AtLeast(1),
-							int64validator.ConflictsWith(path.MatchRelative().AtParent().AtName("batch_count")),
-						},
-					},
-					"batch_count": schema.Int64Attribute{
-						MarkdownDescription: "Split the targets to deploy into this many equal batches, instead of `batch_size`.",
-						Optional:            true,
-						Validators:          []validator.Int64{int64validator.AtLeast(1)},
-					},
-					"batch_delay": schema.StringAttribute{
-						MarkdownDescription: "Wait between batches, a Go duration. Defaults to `\"" + defaultBatchDelay + "\"`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             stringdefault.StaticString(defaultBatchDelay),
-						Validators:          []validator.String{positiveDuration{allowZero: true}},
-					},
-					"max_failures": schema.Int64Attribute{
-						MarkdownDescription: "Failed targets tolerated; when failures exceed it no further batch starts and the rollout fails. Defaults to `0`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             int64default.StaticInt64(0),
-						Validators:          []validator.Int64{int64validator.AtLeast(0)},
-					},
-				},
-			},
-			"blue_green": schema.SingleNestedAttribute{
-				MarkdownDescription: "Blue/green strategy: every target has a `slot` and both slots are used. The new version goes to the idle slot; only when all of it is healthy is the router switched and `active_slot` flipped.",
-				Optional:            true,
-				Attributes: map[string]schema.Attribute{
-					"router_url": schema.StringAttribute{
-						MarkdownDescription: "Base URL of a router implementing `PUT /v1/switch`. Without it, drive your own load balancer from `active_slot`.",
-						Optional:            true,
-						Validators:          []validator.String{addressValidator{}},
-					},
-					"pause_before_switch": pauseBeforeSwitchSchema(),
-				},
-			},
-			"canary": schema.SingleNestedAttribute{
-				MarkdownDescription: "Canary strategy: stage *k* brings the updated targets up to ceil(N × stages[k] / 100), at least one, then waits `stage_interval`.",
-				Optional:            true,
-				Attributes: map[string]schema.Attribute{
-					"stages": schema.ListAttribute{
-						MarkdownDescription: "Percentages of the fleet, ascending, each in (0, 100], the last one 100. Defaults to `[10, 25, 50, 100]`.",
-						Optional:            true,
-						Computed:            true,
-						ElementType:         types.Float64Type,
-						Default:             listdefault.StaticValue(float64List(defaultCanaryStages)),
-						Validators:          []validator.List{listvalidator.SizeBetween(1, 100), stagesValidator{lastMust100: true}},
-					},
-					"stage_interval": schema.StringAttribute{
-						MarkdownDescription: "Wait after each stage but the last, a Go duration. Defaults to `\"" + defaultStageInterval + "\"`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             stringdefault.StaticString(defaultStageInterval),
-						Validators:          []validator.String{positiveDuration{allowZero: true}},
-					},
-					"success_threshold": schema.Float64Attribute{
-						MarkdownDescription: "Least share of a stage's targets that must be healthy, in [0, 1]. Defaults to `0.95`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             float64default.StaticFloat64(defaultSuccessThreshold),
-						Validators:          []validator.Float64{float64validator.Between(0, 1)},
-					},
-					"router_url": schema.StringAttribute{
-						MarkdownDescription: "Base URL of a router implementing `PUT /v1/weights`; weights follow the stage percentage.",
-						Optional:            true,
-						Validators:          []validator.String{addressValidator{}},
-					},
-					"gates": gatesSchema(),
-				},
-			},
-			"feature_flag": schema.SingleNestedAttribute{
-				MarkdownDescription: "Feature-flag strategy: every target gets the version at once, then the flag is published at `initial_rollout` percent. Needs the provider's `flag_endpoint`.",
-				Optional:            true,
-				Attributes: map[string]schema.Attribute{
-					"flag_name": schema.StringAttribute{
-						MarkdownDescription: "Flag to publish, 1–128 characters from `A-Z a-z 0-9 . _ -`.",
-						Required:            true,
-						Validators:          []validator.String{nameValidator()},
-					},
-					"initial_rollout": schema.Float64Attribute{
-						MarkdownDescription: "Percentage published once every target is healthy, in [0, 100]. Defaults to `0`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             float64default.StaticFloat64(0),
-						Validators:          []validator.Float64{float64validator.Between(0, 100)},
-					},
-				},
-			},
-			"health_check": schema.SingleNestedAttribute{
-				MarkdownDescription: "After a target's deploy succeeds, poll `GET {address}{path}` every `interval` until it is healthy or `timeout` passes.",
-				Optional:            true,
-				Computed:            true,
-				Default:             objectdefault.StaticValue(defaultHealthCheckObject()),
-				Attributes: map[string]schema.Attribute{
-					"enabled": schema.BoolAttribute{
-						MarkdownDescription: "Health-check targets after deploying. Defaults to `true`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             booldefault.StaticBool(true),
-					},
-					"path": schema.StringAttribute{
-						MarkdownDescription: "Health path appended to the target address. Defaults to `\"/v1/health\"`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             stringdefault.StaticString(protocol.DefaultHealthPath),
-						Validators:          []validator.String{stringvalidator.RegexMatches(healthPathRegexp, "must start with '/' and hold no query or fragment")},
-					},
-					"interval": schema.StringAttribute{
-						MarkdownDescription: "Time between polls, a Go duration. Defaults to `\"" + defaultHealthInterval + "\"`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             stringdefault.StaticString(defaultHealthInterval),
-						Validators:          []validator.String{positiveDuration{}},
-					},
-					"timeout": schema.StringAttribute{
-						MarkdownDescription: "How long a target may take to become healthy, a Go duration. Defaults to `\"" + defaultHealthTimeout + "\"`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             stringdefault.StaticString(defaultHealthTimeout),
-						Validators:          []validator.String{positiveDuration{}},
-					},
-					"expect_version": schema.BoolAttribute{
-						MarkdownDescription: "Require the reported `version` to equal the version just deployed. Defaults to `true`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             booldefault.StaticBool(true),
-					},
-					"min_healthy": minHealthySchema(),
-				},
-			},
+			"targets":      targetsSchema(),
+			"rolling":      rollingSchema(),
+			"blue_green":   blueGreenSchema(),
+			"canary":       canarySchema(),
+			"feature_flag": featureFlagSchema(),
+			"health_check": healthCheckSchema(),
 			"auto_rollback": schema.BoolAttribute{
 				MarkdownDescription: "On failure, restore `previous_version` on every target touched by the apply. Defaults to `true`.",
 				Optional:            true,
@@ -293,64 +136,248 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Validators:          []validator.String{stringvalidator.OneOf(onDestroyRollback, onDestroyNone)},
 			},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
-
-			"strategy": schema.StringAttribute{
-				MarkdownDescription: "The strategy that ran: `rolling`, `blue_green`, `canary` or `feature_flag`.",
-				Computed:            true,
-			},
-			"status": schema.StringAttribute{
-				MarkdownDescription: "Outcome of the last rollout: `completed`, `failed`, `rolled_back`, or `paused` at a gate (see `canary.gates`, `blue_green.pause_before_switch`).",
-				Computed:            true,
-			},
-			"previous_version": schema.StringAttribute{
-				MarkdownDescription: "The version rolled back to on failure and destroy. On create, the version every reachable target agreed on; null when they did not agree. On update, the prior `version`. Null after `version` was set back to `previous_version` while paused or failed (or a resume's measurement rolled the version back): the version before it is not known, so destroy does not roll back.",
-				Computed:            true,
-			},
-			"active_slot": schema.StringAttribute{
-				MarkdownDescription: "Blue/green only: the slot serving traffic (`blue` or `green`). Drive your own load balancer from it.",
-				Computed:            true,
-			},
-			"traffic_percentage": schema.Float64Attribute{
-				MarkdownDescription: "Share of traffic on `version`: the last canary stage reached, the flag's `initial_rollout`, or 100.",
-				Computed:            true,
-			},
-			"targets_updated": schema.Int64Attribute{
-				MarkdownDescription: "Targets brought to `version` by the last rollout.",
-				Computed:            true,
-			},
-			"targets_failed": schema.Int64Attribute{
-				MarkdownDescription: "Targets that failed in the last rollout.",
-				Computed:            true,
-			},
-			"duration_ms": schema.Int64Attribute{
-				MarkdownDescription: "Duration of the last rollout in milliseconds.",
-				Computed:            true,
-			},
-			"deployed_at": schema.StringAttribute{
-				MarkdownDescription: "When the last rollout finished (RFC 3339).",
-				Computed:            true,
-			},
-			"target_versions": schema.MapAttribute{
-				MarkdownDescription: "Target id → the version the target reported. Unreachable targets keep their last known version.",
-				Computed:            true,
-				ElementType:         types.StringType,
-			},
-			"changed_targets": schema.ListAttribute{
-				MarkdownDescription: "Ids of the targets this apply brings to `version`, in rollout order; known at plan time " +
-					"(unknown only when something that decides it is). All targets on create (blue/green: the idle slot), then the targets " +
-					"whose `target_versions` entry differs from `version` or whose `address` changed. Terraform's diff hides list elements " +
-					"equal to the prior ones, so the plan also says it in a `Rollout planned` warning; in `terraform show -json` of a plan " +
-					"it is `resource_changes[].change.after.changed_targets`.",
-				Computed:    true,
-				ElementType: types.StringType,
-			},
 		},
+	}
+	for name, a := range outcomeSchema() {
+		resp.Schema.Attributes[name] = a
 	}
 	for name, a := range analysisSchema() {
 		resp.Schema.Attributes[name] = a
 	}
 	for name, a := range approveSchema() {
 		resp.Schema.Attributes[name] = a
+	}
+}
+
+// targetsSchema is the fleet, in rollout order.
+func targetsSchema() schema.ListNestedAttribute {
+	return schema.ListNestedAttribute{
+		MarkdownDescription: "The fleet, 1 to 10000 targets, in rollout order.",
+		Required:            true,
+		Validators: []validator.List{
+			listvalidator.SizeBetween(1, 10000),
+			uniqueTargetIDs{},
+		},
+		NestedObject: schema.NestedAttributeObject{
+			Attributes: map[string]schema.Attribute{
+				"id": schema.StringAttribute{
+					MarkdownDescription: "Unique target id, sent as `target_id`.",
+					Required:            true,
+					Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				},
+				"address": schema.StringAttribute{
+					MarkdownDescription: "Base URL of the target: absolute `http://` or `https://`, optionally with a path prefix (`http://lb:7070/t/web-1`), no query or fragment.",
+					Required:            true,
+					Validators:          []validator.String{addressValidator{}},
+				},
+				"name": schema.StringAttribute{
+					MarkdownDescription: "Human-readable name.",
+					Optional:            true,
+				},
+				"slot": schema.StringAttribute{
+					MarkdownDescription: "Blue/green slot: `blue` or `green`. Required on every target with `blue_green`.",
+					Optional:            true,
+					Validators:          []validator.String{stringvalidator.OneOf(strategies.SlotBlue, strategies.SlotGreen)},
+				},
+				"metadata": schema.MapAttribute{
+					MarkdownDescription: "Free-form metadata sent with each deploy.",
+					Optional:            true,
+					ElementType:         types.StringType,
+				},
+			},
+		},
+	}
+}
+
+// rollingSchema is the rolling strategy's block.
+func rollingSchema() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "Rolling strategy (the default when no strategy is set): batches in list order, the targets of a batch deployed concurrently.",
+		Optional:            true,
+		Attributes: map[string]schema.Attribute{
+			"batch_size": schema.Int64Attribute{
+				MarkdownDescription: "Targets per batch. Defaults to `1` unless `batch_count` is set.",
+				Optional:            true,
+				Validators: []validator.Int64{
+					int64validator.AtLeast(1),
+					int64validator.ConflictsWith(path.MatchRelative().AtParent().AtName("batch_count")),
+				},
+			},
+			"batch_count": schema.Int64Attribute{
+				MarkdownDescription: "Split the targets to deploy into this many equal batches, instead of `batch_size`.",
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"batch_delay": durationAttribute("Wait between batches, a Go duration. Defaults to `\""+defaultBatchDelay+"\"`.", defaultBatchDelay, true),
+			"max_failures": schema.Int64Attribute{
+				MarkdownDescription: "Failed targets tolerated; when failures exceed it no further batch starts and the rollout fails. Defaults to `0`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(0),
+				Validators:          []validator.Int64{int64validator.AtLeast(0)},
+			},
+		},
+	}
+}
+
+// blueGreenSchema is the blue/green strategy's block.
+func blueGreenSchema() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "Blue/green strategy: every target has a `slot` and both slots are used. The new version goes to the idle slot; only when all of it is healthy is the router switched and `active_slot` flipped.",
+		Optional:            true,
+		Attributes: map[string]schema.Attribute{
+			"router_url": schema.StringAttribute{
+				MarkdownDescription: "Base URL of a router implementing `PUT /v1/switch`. Without it, drive your own load balancer from `active_slot`.",
+				Optional:            true,
+				Validators:          []validator.String{addressValidator{}},
+			},
+			"pause_before_switch": pauseBeforeSwitchSchema(),
+		},
+	}
+}
+
+// canarySchema is the canary strategy's block, its gates among them.
+func canarySchema() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "Canary strategy: stage *k* brings the updated targets up to ceil(N × stages[k] / 100), at least one, then waits `stage_interval`.",
+		Optional:            true,
+		Attributes: map[string]schema.Attribute{
+			"stages": schema.ListAttribute{
+				MarkdownDescription: "Percentages of the fleet, ascending, each in (0, 100], the last one 100. Defaults to `[10, 25, 50, 100]`.",
+				Optional:            true,
+				Computed:            true,
+				ElementType:         types.Float64Type,
+				Default:             listdefault.StaticValue(float64List(defaultCanaryStages)),
+				Validators:          []validator.List{listvalidator.SizeBetween(1, 100), stagesValidator{lastMust100: true}},
+			},
+			"stage_interval": durationAttribute("Wait after each stage but the last, a Go duration. Defaults to `\""+defaultStageInterval+"\"`.", defaultStageInterval, true),
+			"success_threshold": schema.Float64Attribute{
+				MarkdownDescription: "Least share of a stage's targets that must be healthy, in [0, 1]. Defaults to `0.95`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             float64default.StaticFloat64(defaultSuccessThreshold),
+				Validators:          []validator.Float64{float64validator.Between(0, 1)},
+			},
+			"router_url": schema.StringAttribute{
+				MarkdownDescription: "Base URL of a router implementing `PUT /v1/weights`; weights follow the stage percentage.",
+				Optional:            true,
+				Validators:          []validator.String{addressValidator{}},
+			},
+			"gates": gatesSchema(),
+		},
+	}
+}
+
+// featureFlagSchema is the feature-flag strategy's block.
+func featureFlagSchema() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "Feature-flag strategy: every target gets the version at once, then the flag is published at `initial_rollout` percent. Needs the provider's `flag_endpoint`.",
+		Optional:            true,
+		Attributes: map[string]schema.Attribute{
+			"flag_name": schema.StringAttribute{
+				MarkdownDescription: "Flag to publish, 1–128 characters from `A-Z a-z 0-9 . _ -`.",
+				Required:            true,
+				Validators:          []validator.String{nameValidator()},
+			},
+			"initial_rollout": schema.Float64Attribute{
+				MarkdownDescription: "Percentage published once every target is healthy, in [0, 100]. Defaults to `0`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             float64default.StaticFloat64(0),
+				Validators:          []validator.Float64{float64validator.Between(0, 100)},
+			},
+		},
+	}
+}
+
+// healthCheckSchema is how a target is polled after its deploy.
+func healthCheckSchema() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "After a target's deploy succeeds, poll `GET {address}{path}` every `interval` until it is healthy or `timeout` passes.",
+		Optional:            true,
+		Computed:            true,
+		Default:             objectdefault.StaticValue(defaultHealthCheckObject()),
+		Attributes: map[string]schema.Attribute{
+			"enabled": schema.BoolAttribute{
+				MarkdownDescription: "Health-check targets after deploying. Defaults to `true`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
+			},
+			"path": schema.StringAttribute{
+				MarkdownDescription: "Health path appended to the target address. Defaults to `\"/v1/health\"`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(protocol.DefaultHealthPath),
+				Validators:          []validator.String{stringvalidator.RegexMatches(healthPathRegexp, "must start with '/' and hold no query or fragment")},
+			},
+			"interval": durationAttribute("Time between polls, a Go duration. Defaults to `\""+defaultHealthInterval+"\"`.", defaultHealthInterval, false),
+			"timeout":  durationAttribute("How long a target may take to become healthy, a Go duration. Defaults to `\""+defaultHealthTimeout+"\"`.", defaultHealthTimeout, false),
+			"expect_version": schema.BoolAttribute{
+				MarkdownDescription: "Require the reported `version` to equal the version just deployed. Defaults to `true`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
+			},
+			"min_healthy": minHealthySchema(),
+		},
+	}
+}
+
+// outcomeSchema holds the computed attributes that tell what the last
+// rollout did and what the next apply changes.
+func outcomeSchema() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"strategy": schema.StringAttribute{
+			MarkdownDescription: "The strategy that ran: `rolling`, `blue_green`, `canary` or `feature_flag`.",
+			Computed:            true,
+		},
+		"status": schema.StringAttribute{
+			MarkdownDescription: "Outcome of the last rollout: `completed`, `failed`, `rolled_back`, or `paused` at a gate (see `canary.gates`, `blue_green.pause_before_switch`).",
+			Computed:            true,
+		},
+		"previous_version": schema.StringAttribute{
+			MarkdownDescription: "The version rolled back to on failure and destroy. On create, the version every reachable target agreed on; null when they did not agree. On update, the prior `version`. Null after `version` was set back to `previous_version` while paused or failed (or a resume's measurement rolled the version back): the version before it is not known, so destroy does not roll back.",
+			Computed:            true,
+		},
+		"active_slot": schema.StringAttribute{
+			MarkdownDescription: "Blue/green only: the slot serving traffic (`blue` or `green`). Drive your own load balancer from it.",
+			Computed:            true,
+		},
+		"traffic_percentage": schema.Float64Attribute{
+			MarkdownDescription: "Share of traffic on `version`: the last canary stage reached, the flag's `initial_rollout`, or 100.",
+			Computed:            true,
+		},
+		"targets_updated": schema.Int64Attribute{
+			MarkdownDescription: "Targets brought to `version` by the last rollout.",
+			Computed:            true,
+		},
+		"targets_failed": schema.Int64Attribute{
+			MarkdownDescription: "Targets that failed in the last rollout.",
+			Computed:            true,
+		},
+		"duration_ms": schema.Int64Attribute{
+			MarkdownDescription: "Duration of the last rollout in milliseconds.",
+			Computed:            true,
+		},
+		"deployed_at": schema.StringAttribute{
+			MarkdownDescription: "When the last rollout finished (RFC 3339).",
+			Computed:            true,
+		},
+		"target_versions": schema.MapAttribute{
+			MarkdownDescription: "Target id → the version the target reported. Unreachable targets keep their last known version.",
+			Computed:            true,
+			ElementType:         types.StringType,
+		},
+		"changed_targets": schema.ListAttribute{
+			MarkdownDescription: "Ids of the targets this apply brings to `version`, in rollout order; known at plan time " +
+				"(unknown only when something that decides it is). All targets on create (blue/green: the idle slot), then the targets " +
+				"whose `target_versions` entry differs from `version` or whose `address` changed. Terraform's diff hides list elements " +
+				"equal to the prior ones, so the plan also says it in a `Rollout planned` warning; in `terraform show -json` of a plan " +
+				"it is `resource_changes[].change.after.changed_targets`.",
+			Computed:    true,
+			ElementType: types.StringType,
+		},
 	}
 }
 

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"math/big"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
@@ -59,14 +58,9 @@ func (r *featureRolloutResource) Schema(_ context.Context, _ resource.SchemaRequ
 				Default:     listdefault.StaticValue(numberList(rollout.DefaultStages())),
 				Validators:  []validator.List{listvalidator.SizeBetween(1, rollout.MaxStages), rolloutStagesValidator{}},
 			},
-			"stage_delay": schema.StringAttribute{
-				MarkdownDescription: "Minimum time between advances, a Go duration, counted from the apply that published the " +
-					"last change (`updated_at`). Defaults to `\"1h\"`.",
-				Optional:   true,
-				Computed:   true,
-				Default:    stringdefault.StaticString(defaultStageDelay),
-				Validators: []validator.String{positiveDuration{}},
-			},
+			"stage_delay": durationAttribute("Minimum time between advances, a Go duration, counted from the apply that published the "+
+				"last change (`updated_at`). Defaults to `\"1h\"`.",
+				defaultStageDelay, false),
 			"paused": schema.BoolAttribute{
 				MarkdownDescription: "Hold the rollout at its current stage (state `paused`). Defaults to `false`.",
 				Optional:            true,
@@ -157,69 +151,4 @@ func numberList(values []float64) types.List {
 func nearestFloat64(n types.Number) float64 {
 	f, _ := n.ValueBigFloat().Float64()
 	return f
-}
-
-// rolloutStagesValidator checks the known stages of a rollout: each in
-// (0, 100] as its nearest float64, strictly ascending. Unknown elements are
-// left to apply.
-type rolloutStagesValidator struct{}
-
-func (rolloutStagesValidator) Description(context.Context) string {
-	return "stages must be strictly ascending percentages in (0, 100]"
-}
-
-func (v rolloutStagesValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v rolloutStagesValidator) ValidateList(ctx context.Context, req validator.ListRequest, resp *validator.ListResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	prev, prevIdx := 0.0, -1
-	for i, elem := range req.ConfigValue.Elements() {
-		n, ok := elem.(types.Number)
-		if !ok || n.IsUnknown() {
-			prevIdx = -1
-			continue
-		}
-		if n.IsNull() {
-			resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i), "Invalid stage", fmt.Sprintf("%s: stage %d is null; %s.", req.Path, i, v.Description(ctx)))
-			return
-		}
-		p := nearestFloat64(n)
-		switch {
-		case !(p > 0 && p <= 100):
-			resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i), "Invalid stage",
-				fmt.Sprintf("%s: stage %d is %s; each stage must be a percentage in (0, 100].", req.Path, i, n.ValueBigFloat().Text('g', 10)))
-			return
-		case prevIdx >= 0 && p <= prev:
-			resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i), "Invalid stage",
-				fmt.Sprintf("%s: stage %d is %g, not above stage %d (%g); stages must be strictly ascending.", req.Path, i, p, prevIdx, prev))
-			return
-		}
-		prev, prevIdx = p, i
-	}
-}
-
-// stageIndexValidator requires max_stage to be a whole stage index.
-type stageIndexValidator struct{}
-
-func (stageIndexValidator) Description(context.Context) string {
-	return fmt.Sprintf("must be a whole stage index from 0 to %d", rollout.MaxStages-1)
-}
-
-func (v stageIndexValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v stageIndexValidator) ValidateNumber(ctx context.Context, req validator.NumberRequest, resp *validator.NumberResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	n := req.ConfigValue.ValueBigFloat()
-	if i, acc := n.Int64(); !n.IsInt() || acc != big.Exact || i < 0 || i > rollout.MaxStages-1 {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid max_stage",
-			fmt.Sprintf("%s %s, got %s.", req.Path, v.Description(ctx), n.Text('g', 10)))
-	}
 }
