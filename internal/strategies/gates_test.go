@@ -343,8 +343,8 @@ func TestBackAtGate(t *testing.T) {
 
 // TestBlueGreenPauseTurnedOffSwitches: a blue/green paused before its
 // switch whose pause_before_switch is turned off switches at the next
-// apply, as a canary whose gates are removed goes on (found by the
-// model-based test, seeds 27, 35 and 36: the plan stayed empty).
+// apply, as a canary whose gates are removed goes on: the plan is not
+// empty.
 func TestBlueGreenPauseTurnedOffSwitches(t *testing.T) {
 	t.Parallel()
 	f, targets := blueGreenFleet(t, "v1")
@@ -377,7 +377,7 @@ func TestBlueGreenPauseTurnedOffSwitches(t *testing.T) {
 // before its switch whose repair of the idle slot fails is still before its
 // switch: the next apply deploys the idle slot and pauses again; it must
 // not take the version for the serving one and deploy it to the active
-// slot as a top-up (found by the model-based test, seed 318).
+// slot as a top-up.
 func TestBlueGreenFailedRepairWhilePausedIsNoTopUp(t *testing.T) {
 	t.Parallel()
 	f, targets := blueGreenFleet(t, "v1")
@@ -420,8 +420,7 @@ func TestBlueGreenFailedRepairWhilePausedIsNoTopUp(t *testing.T) {
 // TestCanaryFailedRepairWhilePausedKeepsTheGate: a canary paused at a
 // manual gate whose repair of a drifted target fails stands at the gate,
 // with status rolled_back: the next apply, not approved, repairs and pauses
-// there again; it must not take the gate for one already passed (found by
-// the model-based test, seeds 306, 391 and 416).
+// there again; it must not take the gate for one already passed.
 func TestCanaryFailedRepairWhilePausedKeepsTheGate(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 20, "v1")

@@ -316,7 +316,7 @@ func TestKnownVersions(t *testing.T) {
 
 // TestNewPlanReadsUnknownIdleTargets: a blue/green target of the idle slot
 // given another address is not deployed, but state no longer knows what it
-// runs: the apply reads it (found by the model-based test, seed 38).
+// runs: the apply reads it.
 func TestNewPlanReadsUnknownIdleTargets(t *testing.T) {
 	t.Parallel()
 	targets := slotted("blue", "blue", "green", "green")
@@ -331,8 +331,7 @@ func TestNewPlanReadsUnknownIdleTargets(t *testing.T) {
 
 // TestFeatureFlagKeepsItsPercentage: the flag gates a feature, not a
 // version: a failed update to a new version publishes the percentage the
-// flag had, and a changed initial_rollout is owed even when no target is
-// (found by the model-based test, seeds 12 and 24).
+// flag had, and a changed initial_rollout is owed even when no target is.
 func TestFeatureFlagKeepsItsPercentage(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 2, "v2")
@@ -359,8 +358,7 @@ func TestFeatureFlagKeepsItsPercentage(t *testing.T) {
 
 // TestRefreshedVersionKeepsACanaryWithTraffic: while the router sends the
 // saved version traffic, refresh keeps it even when no target runs it, so
-// the next apply is a repair that never takes that traffic away (found by
-// the model-based test, seed 5).
+// the next apply is a repair that never takes that traffic away.
 func TestRefreshedVersionKeepsACanaryWithTraffic(t *testing.T) {
 	t.Parallel()
 	targets := slotted("", "")
@@ -375,8 +373,8 @@ func TestRefreshedVersionKeepsACanaryWithTraffic(t *testing.T) {
 
 // TestDestroyReportsTheTrafficItLeft: destroy (Rollback) takes the
 // version's traffic to 0 and reports it, so that a destroy that then fails
-// on a target saves the flag as it is (found by the model-based test,
-// seed 67); when the flag cannot be published it still has what it had.
+// on a target saves the flag as it is; when the flag cannot be published
+// it still has what it had.
 func TestDestroyReportsTheTrafficItLeft(t *testing.T) {
 	t.Parallel()
 	for _, publishFails := range []bool{false, true} {
@@ -400,7 +398,7 @@ func TestDestroyReportsTheTrafficItLeft(t *testing.T) {
 
 // TestPriorTrafficIsTheStrategys: a switch of strategy at the same version
 // carries no traffic over: rolling's share of targets is no flag
-// percentage (found by the model-based test, seed 132).
+// percentage.
 func TestPriorTrafficIsTheStrategys(t *testing.T) {
 	t.Parallel()
 	targets := slotted("", "")
