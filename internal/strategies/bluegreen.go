@@ -83,7 +83,7 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 		// Traffic went to this slot before, during and after.
 		r.res.ActiveSlot = slot
 		r.res.TrafficPercentage = 100
-		if res := r.settle(ctx, bakePhase, bakePhase, bakePhase, req.Bake, 100, restore, false); res != nil {
+		if res := r.measureWindow(ctx, bake(req, 100, restore, false)); res != nil {
 			return res
 		}
 		return r.complete()
@@ -116,7 +116,7 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 	restoreSwitched := func(ctx context.Context, targets []Target) bool {
 		return r.restoreBlueGreen(ctx, targets, req.ActiveSlot, back)
 	}
-	if res := r.settle(ctx, bakePhase, bakePhase, bakePhase, req.Bake, 100, restoreSwitched, back); res != nil {
+	if res := r.measureWindow(ctx, bake(req, 100, restoreSwitched, back)); res != nil {
 		return res
 	}
 	return r.complete()

@@ -65,7 +65,7 @@ func (s *FeatureFlagStrategy) Execute(ctx context.Context, req Request, env Env)
 		return r.fail(ctx, "publish", cause, restore, true)
 	}
 	r.res.TrafficPercentage = s.cfg.InitialRollout
-	if res := r.settle(ctx, bakePhase, bakePhase, bakePhase, req.Bake, s.cfg.InitialRollout, restore, true); res != nil {
+	if res := r.measureWindow(ctx, bake(req, s.cfg.InitialRollout, restore, true)); res != nil {
 		return res
 	}
 	return r.complete()

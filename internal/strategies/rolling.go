@@ -71,13 +71,13 @@ func (s *RollingStrategy) Execute(ctx context.Context, req Request, env Env) *Re
 			return r.fail(ctx, phase, cause, restore, false)
 		}
 		// The batch's window: batch_delay, or the bake after the last.
-		window, stage, wait, next := phase, strconv.Itoa(i+1), s.cfg.BatchDelay, bakePhase
+		w := stepWindow{phase: phase, stage: strconv.Itoa(i + 1), before: bakePhase, wait: s.cfg.BatchDelay, pct: r.fleetShare(), restore: restore}
 		if i == len(batches)-1 {
-			window, stage, wait = bakePhase, bakePhase, req.Bake
+			w.phase, w.stage, w.wait = bakePhase, bakePhase, req.Bake
 		} else {
-			next = fmt.Sprintf("batch %d/%d", i+2, len(batches))
+			w.before = fmt.Sprintf("batch %d/%d", i+2, len(batches))
 		}
-		if res := r.settle(ctx, window, stage, next, wait, r.fleetShare(), restore, false); res != nil {
+		if res := r.measureWindow(ctx, w); res != nil {
 			return res
 		}
 	}
