@@ -54,55 +54,6 @@ func Pending(name string, req Request) []Target {
 	return out
 }
 
-// ReadVersions makes one health call per target, concurrently and bounded by
-// env.Limit, and returns the version each reachable target reports and the
-// error of each one that is not. Every target ends up in exactly one map.
-func ReadVersions(ctx context.Context, targets []Target, env Env) (versions map[string]string, errs map[string]error) {
-	env = env.withDefaults()
-	versions = make(map[string]string, len(targets))
-	errs = make(map[string]error)
-	if env.Health == nil {
-		for _, t := range targets {
-			errs[t.ID] = fmt.Errorf("target %s: no health checker configured", t.ID)
-		}
-		return versions, errs
-	}
-	results := runGroup(ctx, env.Limit, targets, func(ctx context.Context, t Target) targetResult {
-		v, err := env.Health(ctx, t)
-		return targetResult{version: v, err: err}
-	})
-	for i, t := range targets {
-		switch r := results[i]; {
-		case !r.started:
-			errs[t.ID] = fmt.Errorf("target %s: version not read: %w", t.ID, cancelCause(ctx))
-		case r.err != nil:
-			errs[t.ID] = fmt.Errorf("target %s: health: %w", t.ID, r.err)
-		default:
-			versions[t.ID] = r.version
-		}
-	}
-	return versions, errs
-}
-
-// DetectPreviousVersion returns the version to roll back to on create: the
-// one version every reachable target reports, when that is not version.
-// Disagreeing, empty or no answers give "", false.
-func DetectPreviousVersion(versions map[string]string, errs map[string]error, version string) (prev string, ok bool) {
-	for id, v := range versions {
-		if _, failed := errs[id]; failed {
-			continue
-		}
-		if v == "" || (prev != "" && v != prev) {
-			return "", false
-		}
-		prev = v
-	}
-	if prev == "" || prev == version {
-		return "", false
-	}
-	return prev, true
-}
-
 // ran is the version target id ran before the apply, "" when unknown.
 func (req Request) ran(id string) string {
 	if v, ok := req.Current[id]; ok {
@@ -112,8 +63,8 @@ func (req Request) ran(id string) string {
 }
 
 // known merges Before and Current: every version known before the apply.
-func (req Request) known() map[string]string {
-	out := make(map[string]string, len(req.Current)+len(req.Before))
+func (req Request) known() Versions {
+	out := make(Versions, len(req.Current)+len(req.Before))
 	maps.Copy(out, req.Before)
 	maps.Copy(out, req.Current)
 	return out

@@ -32,7 +32,7 @@ func applyPlan(t *testing.T, f *fleet, clk *clock.Fake, strategy string, cfg Con
 	env := f.env(clk, nil)
 	if p.Revert {
 		res := s.Rollback(context.Background(), p.RevertRequest, env, p.RevertTargets)
-		saved := SettleRevert(strategy, p, prior, res)
+		saved := AfterRevert(strategy, p, prior, res)
 		if !res.Success || p.FollowUp == nil {
 			return res, saved
 		}
@@ -51,7 +51,7 @@ func applyPlan(t *testing.T, f *fleet, clk *clock.Fake, strategy string, cfg Con
 		}
 	}
 	res := s.Execute(context.Background(), req, env)
-	return res, Settle(strategy, req, prior, res)
+	return res, AfterApply(strategy, req, prior, res)
 }
 
 // priorOf is the state saved after res.
@@ -190,7 +190,7 @@ func TestCanaryResumeMeasuresThePausedStage(t *testing.T) {
 			if got := f.calls("weights"); got[len(got)-1] != "weights v2 0" {
 				t.Errorf("a failed resume takes the version's traffic away: %v", got)
 			}
-			if saved := Settle(NameCanary, req, prior, res); saved.Version != "v1" || saved.Traffic != 100 || saved.PreviousVersion != "" {
+			if saved := AfterApply(NameCanary, req, prior, res); saved.Version != "v1" || saved.Traffic != 100 || saved.PreviousVersion != "" {
 				t.Errorf("after a failed resume state saves %+v, want v1 with all the traffic and no previous version", saved)
 			}
 			for _, id := range idRange(1, 5) {
@@ -227,7 +227,7 @@ func TestBlueGreenPauseBeforeSwitch(t *testing.T) {
 	if p := NewPlan(NameBlueGreen, cfg, "v2", targets, prior); p.Work() {
 		t.Errorf("paused before the switch, nothing new plans work: %+v", p)
 	}
-	if v := RefreshedVersion(NameBlueGreen, "v2", StatusPaused, 0, saved.Versions, ActiveTargets(NameBlueGreen, targets, SlotBlue)); v != "v2" {
+	if v := saved.Versions.ClaimAtRefresh(NameBlueGreen, "v2", StatusPaused, 0, ActiveTargets(NameBlueGreen, targets, SlotBlue)); v != "v2" {
 		t.Errorf("refresh while paused saves %s, want v2", v)
 	}
 	cfg.Approve = &Approval{Version: "v2"}
@@ -496,7 +496,7 @@ func TestCanaryResumeCancelledStaysPaused(t *testing.T) {
 	if got := len(f.deployed("v1")) + len(f.deployed("v2")); got != deploys {
 		t.Errorf("the cancelled resume deployed %d targets", got-deploys)
 	}
-	saved = Settle(NameCanary, req, prior, res)
+	saved = AfterApply(NameCanary, req, prior, res)
 	saved, back := BackAtGate(req, prior, saved, res)
 	if !back || res.PausedAt != 25 || saved.Traffic != 25 || saved.Version != "v2" || saved.PreviousVersion != "v1" {
 		t.Errorf("after the cancelled resume: status %s at %g, saved %+v; want paused at 25 as before", res.Status, res.PausedAt, saved)
@@ -651,7 +651,7 @@ func TestFailedReleaseOnAPausedOneLeavesThePause(t *testing.T) {
 	req := p.Request
 	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
 	res = mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(context.Background(), req, f.env(clk, nil))
-	saved, back := BackAtGate(req, prior, Settle(NameCanary, req, prior, res), res)
+	saved, back := BackAtGate(req, prior, AfterApply(NameCanary, req, prior, res), res)
 	if !back || res.Status != StatusPaused || res.PausedAt != 25 || saved.Version != "v2" || saved.PreviousVersion != "v1" || saved.Traffic != 25 {
 		t.Fatalf("v3 failed on paused v2: back %t, %s at %g, saved %+v; want v2 paused at 25 as before", back, res.Status, res.PausedAt, saved)
 	}

@@ -21,7 +21,7 @@ type Prior struct {
 	Traffic         float64 // traffic_percentage: the share of traffic on Version
 	ActiveSlot      string  // blue/green
 	Targets         []Target
-	Versions        map[string]string // target_versions
+	Versions        Versions // target_versions
 	// PausedAt is the gate a paused rollout waits at (paused_at), and
 	// PausedSince when it was reached: a time gate opens its current wait
 	// later.
@@ -112,24 +112,6 @@ func Unknown(req Request) []Target {
 // Exists reports whether there is a prior state (an update, not a create).
 func (p Prior) Exists() bool { return p.Version != "" || len(p.Targets) > 0 }
 
-// KnownVersions returns the versions of prior that still describe targets:
-// identity is id + address, so a target whose address changed (or that is
-// new) has no known version and is deployed again.
-func KnownVersions(prior []Target, versions map[string]string, targets []Target) map[string]string {
-	address := make(map[string]string, len(prior))
-	for _, t := range prior {
-		address[t.ID] = t.Address
-	}
-	out := make(map[string]string, len(targets))
-	for _, t := range targets {
-		v, ok := versions[t.ID]
-		if a, listed := address[t.ID]; ok && v != "" && listed && a == t.Address {
-			out[t.ID] = v
-		}
-	}
-	return out
-}
-
 // Plan is what an apply of version onto prior will do, decided at plan
 // time from configuration and state alone.
 type Plan struct {
@@ -186,9 +168,9 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 		return Plan{Request: req, Pending: gated(strategy, cfg, req, Pending(strategy, req)), VersionChanged: true}
 	}
 	p := Plan{VersionChanged: prior.Version != version}
-	req.Current = KnownVersions(prior.Targets, prior.Versions, targets)
+	req.Current = prior.Versions.SameAddress(prior.Targets, targets)
 	if revert, ok := revertPlan(strategy, cfg, version, targets, req.Current, prior); ok {
-		follow := NewPlan(strategy, cfg, version, targets, afterRevert(strategy, revert, prior))
+		follow := NewPlan(strategy, cfg, version, targets, priorAfterRevert(strategy, revert, prior))
 		if follow.Work() {
 			revert.FollowUp = &follow
 			for _, t := range follow.Pending {
@@ -355,9 +337,9 @@ func revertPlan(strategy string, cfg Config, version string, targets []Target, c
 	return p, true
 }
 
-// afterRevert is the state a successful revert p of prior leaves: what the
+// priorAfterRevert is the state a successful revert p of prior leaves: what the
 // apply plans its follow-up on.
-func afterRevert(strategy string, p Plan, prior Prior) Prior {
+func priorAfterRevert(strategy string, p Plan, prior Prior) Prior {
 	rq := p.RevertRequest
 	versions := maps.Clone(p.Request.Current)
 	for _, t := range p.RevertTargets {
@@ -406,16 +388,16 @@ type Saved struct {
 	// Traffic is the share of traffic on Version.
 	Traffic float64
 	// Versions is target_versions: what each listed target reports.
-	Versions   map[string]string
+	Versions   Versions
 	ActiveSlot string
 	// Superseded: Prior.Superseded after the apply.
 	Superseded []Release
 }
 
-// Settle decides what an apply of req (strategy, on top of prior) that
+// AfterApply decides what an apply of req (strategy, on top of prior) that
 // ended with res saves.
-func Settle(strategy string, req Request, prior Prior, res *Result) Saved {
-	fleet := FleetVersions(req.known(), res)
+func AfterApply(strategy string, req Request, prior Prior, res *Result) Saved {
+	fleet := req.known().AfterRollout(res)
 	slot := res.ActiveSlot
 	if slot == "" {
 		slot = req.ActiveSlot
@@ -432,7 +414,7 @@ func Settle(strategy string, req Request, prior Prior, res *Result) Saved {
 	if prior.Exists() && prior.Version == req.Version && !res.Abandoned {
 		s.Version, s.PreviousVersion = prior.Version, prior.PreviousVersion
 	} else {
-		s.Version = HonestVersion(req.Version, fleet, ActiveTargets(strategy, req.Targets, slot))
+		s.Version = fleet.Claim(req.Version, ActiveTargets(strategy, req.Targets, slot))
 		switch {
 		case prior.Exists() && s.Version == prior.Version:
 			// The fleet is back where it was: so is the version to roll back to.
@@ -450,12 +432,12 @@ func Settle(strategy string, req Request, prior Prior, res *Result) Saved {
 	return s
 }
 
-// SettleRevert decides what a revert (Plan.Revert) that ended with res
+// AfterRevert decides what a revert (Plan.Revert) that ended with res
 // saves: version, once no target runs the abandoned one; otherwise what
-// Settle would save of a failed rollout of version.
-func SettleRevert(strategy string, p Plan, prior Prior, res *Result) Saved {
+// AfterApply would save of a failed rollout of version.
+func AfterRevert(strategy string, p Plan, prior Prior, res *Result) Saved {
 	req := p.Request
-	fleet := FleetVersions(req.known(), res)
+	fleet := req.known().AfterRollout(res)
 	slot := res.ActiveSlot
 	if slot == "" {
 		slot = prior.ActiveSlot
@@ -471,7 +453,7 @@ func SettleRevert(strategy string, p Plan, prior Prior, res *Result) Saved {
 		return s
 	}
 	if !res.Success {
-		s.Version = HonestVersion(req.Version, fleet, ActiveTargets(strategy, req.Targets, slot))
+		s.Version = fleet.Claim(req.Version, ActiveTargets(strategy, req.Targets, slot))
 		if s.Version == prior.Version {
 			s.PreviousVersion = prior.PreviousVersion
 		}
@@ -513,36 +495,6 @@ func trafficOn(strategy, version string, targets []Target, fleet map[string]stri
 	}
 }
 
-// FleetVersions merges what the targets reported during the rollout over
-// what was known before it, for the targets of the rollout only: targets
-// removed from the list are left alone and forgotten. A target that
-// reported no version keeps the one known for it.
-func FleetVersions(before map[string]string, res *Result) map[string]string {
-	out := make(map[string]string, len(before))
-	for id, v := range before {
-		if _, listed := res.Outcomes[id]; v != "" && (listed || len(res.Outcomes) == 0) {
-			out[id] = v
-		}
-	}
-	for id, o := range res.Outcomes {
-		if o != nil && o.Version != "" {
-			out[id] = o.Version
-		}
-	}
-	return out
-}
-
-// ListedVersions keeps the versions of the targets in the list.
-func ListedVersions(targets []Target, versions map[string]string) map[string]string {
-	out := make(map[string]string, len(targets))
-	for _, t := range targets {
-		if v, ok := versions[t.ID]; ok {
-			out[t.ID] = v
-		}
-	}
-	return out
-}
-
 // ActiveTargets are the targets that must run the version for state to
 // claim it: the active slot for blue/green, every target otherwise.
 func ActiveTargets(strategy string, targets []Target, activeSlot string) []Target {
@@ -553,83 +505,6 @@ func ActiveTargets(strategy string, targets []Target, activeSlot string) []Targe
 	for _, t := range targets {
 		if t.Slot == activeSlot {
 			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// HonestVersion is version when every active target whose version is
-// known reports it, otherwise the version most of the others report, so
-// the next plan proposes version again.
-func HonestVersion(version string, fleet map[string]string, active []Target) string {
-	counts := map[string]int{}
-	var order []string
-	for _, t := range active {
-		v, ok := fleet[t.ID]
-		if !ok || v == version {
-			continue
-		}
-		if counts[v] == 0 {
-			order = append(order, v)
-		}
-		counts[v]++
-	}
-	if len(order) == 0 {
-		return version
-	}
-	best := order[0]
-	for _, v := range order[1:] {
-		if counts[v] > counts[best] {
-			best = v
-		}
-	}
-	return best
-}
-
-// RefreshedVersion is the version refresh saves. While some active target
-// still runs the saved version it stays: the fleet is partway between that
-// version and another (an interrupted or failed rollout, or drift), the
-// next plan deploys the targets that differ, and when the configuration
-// moves on the saved version becomes previous_version. Taking the version
-// most of the others report instead would, after an interrupted update,
-// claim the new version and lose the one to roll back to. Only when no
-// active target runs it is it replaced by HonestVersion's choice.
-//
-// A canary's router weighs versions: while the saved version has traffic
-// (traffic > 0) it stays, whatever the targets run, so that the next apply
-// treats it as a repair and never takes that traffic away.
-//
-// A rollout paused at a gate keeps its version: the gate is where it
-// stands, with what runs in target_versions (docs/resources/deployment.md, "Analysis, bake and gates").
-func RefreshedVersion(strategy, version string, status Status, traffic float64, fleet map[string]string, active []Target) string {
-	if (strategy == NameCanary && traffic > 0) || status == StatusPaused {
-		return version
-	}
-	for _, t := range active {
-		if fleet[t.ID] == version {
-			return version
-		}
-	}
-	return HonestVersion(version, fleet, active)
-}
-
-// Refreshed merges what a refresh read (reported, errs from ReadVersions)
-// into what state knew. A target that did not answer, or answered without
-// a version, keeps its known version: it is taken to run what was last
-// deployed to it. Without expectVersion a reported version is information,
-// not drift: a known version stays.
-func Refreshed(targets []Target, known, reported map[string]string, errs map[string]error, expectVersion bool) map[string]string {
-	out := make(map[string]string, len(targets))
-	for _, t := range targets {
-		k, isKnown := known[t.ID]
-		isKnown = isKnown && k != ""
-		v, answered := reported[t.ID]
-		_, failed := errs[t.ID]
-		switch {
-		case answered && !failed && v != "" && (expectVersion || !isKnown):
-			out[t.ID] = v
-		case isKnown:
-			out[t.ID] = k
 		}
 	}
 	return out

@@ -18,7 +18,7 @@ func slotted(slots ...string) []Target {
 	return out
 }
 
-func TestHonestVersion(t *testing.T) {
+func TestClaim(t *testing.T) {
 	t.Parallel()
 	targets := slotted("", "", "", "")
 	tests := []struct {
@@ -35,29 +35,29 @@ func TestHonestVersion(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := HonestVersion("2", tt.fleet, targets); got != tt.want {
-				t.Fatalf("HonestVersion = %q, want %q", got, tt.want)
+			if got := Versions(tt.fleet).Claim("2", targets); got != tt.want {
+				t.Fatalf("Claim = %q, want %q", got, tt.want)
 			}
 		})
 	}
 }
 
-func TestHonestVersionBlueGreenLooksAtActiveSlot(t *testing.T) {
+func TestClaimBlueGreenLooksAtActiveSlot(t *testing.T) {
 	t.Parallel()
 	targets := slotted("blue", "blue", "green", "green")
 	fleet := map[string]string{"t1": "1", "t2": "1", "t3": "2", "t4": "2"}
-	if got := HonestVersion("2", fleet, ActiveTargets(NameBlueGreen, targets, "green")); got != "2" {
+	if got := Versions(fleet).Claim("2", ActiveTargets(NameBlueGreen, targets, "green")); got != "2" {
 		t.Fatalf("green active at 2: got %q", got)
 	}
-	if got := HonestVersion("2", fleet, ActiveTargets(NameBlueGreen, targets, "blue")); got != "1" {
+	if got := Versions(fleet).Claim("2", ActiveTargets(NameBlueGreen, targets, "blue")); got != "1" {
 		t.Fatalf("blue active at 1: got %q", got)
 	}
 }
 
-// TestRefreshedVersion: refresh keeps the saved version while some target
+// TestClaimAtRefresh: refresh keeps the saved version while some target
 // still runs it (an interrupted update must keep the version to roll back
 // to), and only otherwise takes the version most targets report.
-func TestRefreshedVersion(t *testing.T) {
+func TestClaimAtRefresh(t *testing.T) {
 	t.Parallel()
 	targets := slotted("", "", "", "")
 	tests := []struct {
@@ -74,17 +74,17 @@ func TestRefreshedVersion(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := RefreshedVersion(NameRolling, "2", StatusCompleted, 100, tt.fleet, targets); got != tt.want {
-				t.Fatalf("RefreshedVersion = %q, want %q", got, tt.want)
+			if got := Versions(tt.fleet).ClaimAtRefresh(NameRolling, "2", StatusCompleted, 100, targets); got != tt.want {
+				t.Fatalf("ClaimAtRefresh = %q, want %q", got, tt.want)
 			}
 		})
 	}
 }
 
-// TestRefreshed: a target that answers without a version, or does not
+// TestAfterRefresh: a target that answers without a version, or does not
 // answer, keeps its known version (never ""); without expect_version a
 // reported version is information, not drift.
-func TestRefreshed(t *testing.T) {
+func TestAfterRefresh(t *testing.T) {
 	t.Parallel()
 	targets := slotted("", "", "")
 	known := map[string]string{"t1": "2", "t2": "2", "t3": "2"}
@@ -104,15 +104,15 @@ func TestRefreshed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := Refreshed(targets, known, tt.reported, tt.errs, tt.expect); !maps.Equal(got, tt.want) {
-				t.Fatalf("Refreshed = %v, want %v", got, tt.want)
+			if got := Versions(known).AfterRefresh(targets, tt.reported, tt.errs, tt.expect); !maps.Equal(got, tt.want) {
+				t.Fatalf("AfterRefresh = %v, want %v", got, tt.want)
 			}
 		})
 	}
 	// A target with no known version takes what it reports, if anything.
-	got := Refreshed(targets, map[string]string{}, map[string]string{"t1": "3", "t2": ""}, nil, false)
+	got := Versions(map[string]string{}).AfterRefresh(targets, map[string]string{"t1": "3", "t2": ""}, nil, false)
 	if want := map[string]string{"t1": "3"}; !maps.Equal(got, want) {
-		t.Fatalf("Refreshed without known versions = %v, want %v", got, want)
+		t.Fatalf("AfterRefresh without known versions = %v, want %v", got, want)
 	}
 }
 
@@ -172,7 +172,7 @@ func settle(t *testing.T, f *fleet, strategy string, cfg func(*Config), version 
 		req.Before[t.ID] = f.version(t.ID)
 	}
 	res := mustNew(t, strategy, cfg).Execute(context.Background(), req, f.env(clock.NewFake(epoch), nil))
-	return Settle(strategy, req, prior, res), res
+	return AfterApply(strategy, req, prior, res), res
 }
 
 // TestFailedRepairKeepsTrafficAndState: a repair of one drifted target
@@ -301,16 +301,16 @@ func TestCreateDeploysEveryListedTarget(t *testing.T) {
 	}
 }
 
-// TestKnownVersions: identity is id + address.
-func TestKnownVersions(t *testing.T) {
+// TestSameAddress: identity is id + address.
+func TestSameAddress(t *testing.T) {
 	t.Parallel()
 	prior := slotted("", "", "")
 	now := slices.Clone(prior)
 	now[1].Address = "http://h/other"
 	now = append(now, Target{ID: "t9", Address: "http://h/t9"})
-	got := KnownVersions(prior, map[string]string{"t1": "2", "t2": "2", "t3": ""}, now)
+	got := Versions(map[string]string{"t1": "2", "t2": "2", "t3": ""}).SameAddress(prior, now)
 	if want := map[string]string{"t1": "2"}; !maps.Equal(got, want) {
-		t.Fatalf("KnownVersions = %v, want %v", got, want)
+		t.Fatalf("SameAddress = %v, want %v", got, want)
 	}
 }
 
@@ -356,17 +356,17 @@ func TestFeatureFlagKeepsItsPercentage(t *testing.T) {
 	}
 }
 
-// TestRefreshedVersionKeepsACanaryWithTraffic: while the router sends the
+// TestClaimAtRefreshKeepsACanaryWithTraffic: while the router sends the
 // saved version traffic, refresh keeps it even when no target runs it, so
 // the next apply is a repair that never takes that traffic away.
-func TestRefreshedVersionKeepsACanaryWithTraffic(t *testing.T) {
+func TestClaimAtRefreshKeepsACanaryWithTraffic(t *testing.T) {
 	t.Parallel()
 	targets := slotted("", "")
 	fleet := map[string]string{"t1": "3", "t2": "3"}
-	if got := RefreshedVersion(NameCanary, "2", StatusCompleted, 100, fleet, targets); got != "2" {
+	if got := Versions(fleet).ClaimAtRefresh(NameCanary, "2", StatusCompleted, 100, targets); got != "2" {
 		t.Fatalf("canary at 100%%: %q, want 2", got)
 	}
-	if got := RefreshedVersion(NameCanary, "2", StatusCompleted, 0, fleet, targets); got != "3" {
+	if got := Versions(fleet).ClaimAtRefresh(NameCanary, "2", StatusCompleted, 0, targets); got != "3" {
 		t.Fatalf("canary without traffic: %q, want 3", got)
 	}
 }
