@@ -14,6 +14,7 @@ import (
 // stage, moving router weights along and stopping when a stage's success
 // rate falls below the threshold.
 type CanaryStrategy struct {
+	commonRules
 	cfg CanaryConfig
 }
 
@@ -31,7 +32,7 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 	if err != nil {
 		return r.reject(err)
 	}
-	pending := Pending(NameCanary, req)
+	pending := pendingFor(s, req)
 	r.markSkipped(pending)
 	restore := func(ctx context.Context, targets []Target) bool {
 		return r.restore(ctx, targets, s.weightsUndo(r)) && s.reinstate(ctx, r)
@@ -186,3 +187,34 @@ func (s *CanaryStrategy) Rollback(ctx context.Context, req Request, env Env, tar
 		return r.restore(ctx, targets, s.weightsUndo(r)) && s.reinstate(ctx, r)
 	})
 }
+
+// gated cuts the pending targets at the first closed gate: the targets the
+// stages up to it deploy, in rollout order.
+func (s *CanaryStrategy) gated(req Request, pending []Target) []Target {
+	until := s.cfg.Until(req)
+	if until >= 100 {
+		return pending
+	}
+	n := len(req.Targets)
+	count := min(max(stageGoal(n, until)-(n-len(pending)), 0), len(pending))
+	return pending[:count]
+}
+
+// resumeAt: only a canary has time gates.
+func (s *CanaryStrategy) resumeAt(rel Release) time.Time {
+	return s.cfg.resumeAt(rel.PausedAt, rel.Since)
+}
+
+func (s *CanaryStrategy) opened(req Request) bool {
+	return req.Gates.Paused && s.cfg.Until(req) > req.PriorTraffic
+}
+
+// trafficOwed: a rollout that failed after every target got the version
+// (weights not set, nothing rolled back) is known by its status.
+func (s *CanaryStrategy) trafficOwed(prior Prior, req Request, versionChanged bool) bool {
+	return versionChanged || prior.Status == StatusFailed || s.opened(req)
+}
+
+// trafficHoldsVersion: the router weighs versions; while the saved version
+// has traffic, the next apply is a repair that never takes it away.
+func (*CanaryStrategy) trafficHoldsVersion(traffic float64) bool { return traffic > 0 }

@@ -11,6 +11,7 @@ import (
 // concurrently; the rollout stops when more targets than max_failures have
 // failed.
 type RollingStrategy struct {
+	commonRules
 	cfg RollingConfig
 }
 
@@ -47,7 +48,7 @@ func (s *RollingStrategy) Execute(ctx context.Context, req Request, env Env) *Re
 	if err != nil {
 		return r.reject(err)
 	}
-	pending := Pending(NameRolling, req)
+	pending := pendingFor(s, req)
 	r.markSkipped(pending)
 	restore := func(ctx context.Context, targets []Target) bool { return r.restore(ctx, targets, nil) }
 
@@ -89,4 +90,15 @@ func (s *RollingStrategy) Rollback(ctx context.Context, req Request, env Env, ta
 	return rollbackOnly(ctx, NameRolling, req, env, targets, func(r *run, ctx context.Context) bool {
 		return r.restore(ctx, targets, nil)
 	})
+}
+
+// A rolling fleet has no traffic step: the traffic a version has is its
+// share of the targets.
+func (*RollingStrategy) movesTraffic() bool { return false }
+
+func (*RollingStrategy) trafficOwed(Prior, Request, bool) bool { return false }
+
+// trafficOn is the share of the targets that run version.
+func (*RollingStrategy) trafficOn(version string, targets []Target, fleet Versions, _ float64) float64 {
+	return share(version, targets, func(id string) string { return fleet[id] })
 }

@@ -176,7 +176,7 @@ func (v Versions) Claim(version string, active []Target) string {
 // A rollout paused at a gate keeps its version: the gate is where it
 // stands, with what runs in target_versions (docs/resources/deployment.md, "Analysis, bake and gates").
 func (v Versions) ClaimAtRefresh(strategy, version string, status Status, traffic float64, active []Target) string {
-	if (strategy == NameCanary && traffic > 0) || status == StatusPaused {
+	if rulesFor(strategy, Config{}).trafficHoldsVersion(traffic) || status == StatusPaused {
 		return version
 	}
 	for _, t := range active {

@@ -160,17 +160,18 @@ func (p Plan) Work() bool { return len(p.Pending) > 0 || p.TrafficOwed || len(p.
 // create learns it from the fleet (DetectPreviousVersion). The apply fills
 // Request.Before with what the targets Current does not know report.
 func NewPlan(strategy string, cfg Config, version string, targets []Target, prior Prior) Plan {
+	rules := rulesFor(strategy, cfg)
 	req := Request{Version: version, Targets: targets}
 	if a := cfg.Approve; a != nil && a.Version == version {
 		req.Gates.Approved, req.Gates.Through = true, a.Through
 	}
 	if !prior.Exists() {
-		return Plan{Request: req, Pending: gated(strategy, cfg, req, Pending(strategy, req)), VersionChanged: true}
+		return Plan{Request: req, Pending: rules.gated(req, pendingFor(rules, req)), VersionChanged: true}
 	}
 	p := Plan{VersionChanged: prior.Version != version}
 	req.Current = prior.Versions.SameAddress(prior.Targets, targets)
-	if revert, ok := revertPlan(strategy, cfg, version, targets, req.Current, prior); ok {
-		follow := NewPlan(strategy, cfg, version, targets, priorAfterRevert(strategy, revert, prior))
+	if revert, ok := revertPlan(rules, strategy, version, targets, req.Current, prior); ok {
+		follow := NewPlan(strategy, cfg, version, targets, priorAfterRevert(rules, strategy, revert, prior))
 		if follow.Work() {
 			revert.FollowUp = &follow
 			for _, t := range follow.Pending {
@@ -189,34 +190,24 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 	req.Gates.Paused = prior.Status == StatusPaused && !p.VersionChanged && prior.Strategy == strategy
 	if req.Gates.Paused {
 		req.Gates.Since = prior.PausedSince
-		req.Gates.ResumeAt = resumeAt(strategy, cfg, prior.release())
+		req.Gates.ResumeAt = rules.resumeAt(prior.release())
 		req.Gates.Due = !req.Gates.ResumeAt.IsZero() && !prior.Now.Before(req.Gates.ResumeAt)
 	}
 	if p.VersionChanged && prior.Status == StatusPaused && prior.Strategy == strategy {
 		// On top of a paused release: a failure puts it back as it was.
 		rel := prior.release()
-		rel.ResumeAt = resumeAt(strategy, cfg, rel)
+		rel.ResumeAt = rules.resumeAt(rel)
 		req.Reinstate = &rel
 	}
-	if strategy == NameBlueGreen && prior.ActiveSlot != "" {
-		req.ActiveSlot = prior.ActiveSlot
-		// A blue/green update that keeps the version only brings the
-		// active slot's new targets up to it; it switches nothing (also
-		// after a failed top-up: state kept the version). Paused before
-		// its switch, the version is in the idle slot: not a top-up; nor
-		// after a failed repair of that pause, when the version still has
-		// no traffic.
-		req.TopUp = !p.VersionChanged && !req.Gates.Paused && prior.Traffic > 0
-	}
+	rules.keepSlot(&req, prior, p.VersionChanged)
 	// The traffic the version has now: what state recorded, when the same
 	// strategy moved it (another strategy set no weight and published no
-	// flag). A feature flag gates a feature, not a version: a failure puts
-	// back the percentage it had, whatever the version.
-	if prior.Strategy == strategy && (!p.VersionChanged || strategy == NameFeatureFlag) {
+	// flag).
+	if prior.Strategy == strategy && (!p.VersionChanged || rules.trafficOutlivesVersion()) {
 		req.PriorTraffic = prior.Traffic
 	}
 	p.Request = req
-	p.Pending = gated(strategy, cfg, req, Pending(strategy, req))
+	p.Pending = rules.gated(req, pendingFor(rules, req))
 	pending := make(map[string]bool, len(p.Pending))
 	for _, t := range p.Pending {
 		pending[t.ID] = true
@@ -228,55 +219,10 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 	}
 	// A new version that every pending target already runs still owes the
 	// traffic step of blue/green, canary and feature_flag: a rollout whose
-	// switch failed must not be planned as done. A canary or feature_flag
-	// rollout that failed after every target got the version (weights or
-	// flag not set, nothing rolled back) is known by its status.
-	p.TrafficOwed = (p.VersionChanged && strategy != NameRolling) ||
-		(prior.Status == StatusFailed && (strategy == NameCanary || strategy == NameFeatureFlag)) ||
-		// A flag not at the configured percentage is published again.
-		(strategy == NameFeatureFlag && (prior.Strategy != NameFeatureFlag || prior.Traffic != cfg.FeatureFlag.InitialRollout)) ||
-		// A gate the rollout is paused at opened.
-		opened(strategy, cfg, req)
+	// switch failed must not be planned as done. So does a gate the
+	// rollout is paused at that opened.
+	p.TrafficOwed = rules.trafficOwed(prior, req, p.VersionChanged)
 	return p
-}
-
-// resumeAt is when the gate rel is paused at opens by cfg (zero for a
-// manual gate): only a canary has time gates.
-func resumeAt(strategy string, cfg Config, rel Release) time.Time {
-	if strategy != NameCanary {
-		return time.Time{}
-	}
-	return cfg.Canary.resumeAt(rel.PausedAt, rel.Since)
-}
-
-// gated cuts a canary's pending targets at the first closed gate: the
-// targets the stages up to it deploy, in rollout order.
-func gated(strategy string, cfg Config, req Request, pending []Target) []Target {
-	if strategy != NameCanary {
-		return pending
-	}
-	until := cfg.Canary.Until(req)
-	if until >= 100 {
-		return pending
-	}
-	n := len(req.Targets)
-	count := min(max(stageGoal(n, until)-(n-len(pending)), 0), len(pending))
-	return pending[:count]
-}
-
-// opened reports whether the gate the rollout is paused at opens in this
-// apply: approved, due, or no longer configured.
-func opened(strategy string, cfg Config, req Request) bool {
-	if !req.Gates.Paused {
-		return false
-	}
-	switch strategy {
-	case NameCanary:
-		return cfg.Canary.Until(req) > req.PriorTraffic
-	case NameBlueGreen:
-		return req.Gates.Approved || !cfg.BlueGreen.PauseBeforeSwitch
-	}
-	return false
 }
 
 // revertPlan is the plan of version set back to the saved
@@ -286,7 +232,7 @@ func opened(strategy string, cfg Config, req Request) bool {
 // release that the saved one was rolled out on top of, it is restored as
 // it was (its targets, its traffic share, its pause and previous_version);
 // otherwise version goes on every target running the abandoned one.
-func revertPlan(strategy string, cfg Config, version string, targets []Target, current map[string]string, prior Prior) (Plan, bool) {
+func revertPlan(rules fleetRules, strategy, version string, targets []Target, current Versions, prior Prior) (Plan, bool) {
 	if version != prior.PreviousVersion || version == prior.Version || prior.Strategy != strategy ||
 		(prior.Status != StatusPaused && prior.Status != StatusFailed) {
 		return Plan{}, false
@@ -294,7 +240,7 @@ func revertPlan(strategy string, cfg Config, version string, targets []Target, c
 	var rel *Release
 	if n := len(prior.Superseded); n > 0 && prior.Superseded[n-1].Version == version {
 		r := prior.Superseded[n-1]
-		r.ResumeAt = resumeAt(strategy, cfg, r)
+		r.ResumeAt = rules.resumeAt(r)
 		rel = &r
 	}
 	p := Plan{VersionChanged: true, Revert: true}
@@ -322,24 +268,16 @@ func revertPlan(strategy string, cfg Config, version string, targets []Target, c
 		PriorTraffic:    prior.Traffic,
 		AutoRollback:    true,
 		Reinstate:       rel,
-	}
-	if strategy == NameBlueGreen {
-		// Traffic moved to the abandoned version only if its slot serves.
-		for _, t := range ActiveTargets(strategy, targets, prior.ActiveSlot) {
-			if prior.ActiveSlot != "" && current[t.ID] == prior.Version {
-				rq.ActiveSlot = prior.ActiveSlot
-				break
-			}
-		}
+		ActiveSlot:      rules.revertSlot(prior, targets, current),
 	}
 	p.RevertRequest = rq
-	p.TrafficOwed = strategy != NameRolling
+	p.TrafficOwed = rules.movesTraffic()
 	return p, true
 }
 
 // priorAfterRevert is the state a successful revert p of prior leaves: what the
 // apply plans its follow-up on.
-func priorAfterRevert(strategy string, p Plan, prior Prior) Prior {
+func priorAfterRevert(rules fleetRules, strategy string, p Plan, prior Prior) Prior {
 	rq := p.RevertRequest
 	versions := maps.Clone(p.Request.Current)
 	for _, t := range p.RevertTargets {
@@ -362,178 +300,7 @@ func priorAfterRevert(strategy string, p Plan, prior Prior) Prior {
 		res.Status, res.PausedAt, res.PausedSince = StatusPaused, rel.PausedAt, rel.Since
 	} else {
 		saved.Superseded = prior.Superseded
-		saved.Traffic = trafficOn(strategy, saved.Version, p.Request.Targets, versions, 0)
+		saved.Traffic = rules.trafficOn(saved.Version, p.Request.Targets, versions, 0)
 	}
 	return PriorAfter(strategy, p.Request.Targets, saved, res, prior.Now)
-}
-
-// PriorAfter is the state an apply that ended with res and saved saved
-// leaves, as the next plan (made at now) sees it.
-func PriorAfter(strategy string, targets []Target, saved Saved, res *Result, now time.Time) Prior {
-	return Prior{
-		Strategy: strategy, Version: saved.Version, PreviousVersion: saved.PreviousVersion, Status: res.Status,
-		Traffic: saved.Traffic, ActiveSlot: saved.ActiveSlot, Targets: targets, Versions: saved.Versions,
-		PausedAt: res.PausedAt, PausedSince: res.PausedSince, Superseded: saved.Superseded, Now: now,
-	}
-}
-
-// Saved is what state records after an apply.
-type Saved struct {
-	// Version is the configured version when every active target runs it.
-	// After a failure it is one that makes the next plan propose the
-	// configured version again; a failed repair (version unchanged) keeps
-	// the saved version and previous_version as they were.
-	Version         string
-	PreviousVersion string
-	// Traffic is the share of traffic on Version.
-	Traffic float64
-	// Versions is target_versions: what each listed target reports.
-	Versions   Versions
-	ActiveSlot string
-	// Superseded: Prior.Superseded after the apply.
-	Superseded []Release
-}
-
-// AfterApply decides what an apply of req (strategy, on top of prior) that
-// ended with res saves.
-func AfterApply(strategy string, req Request, prior Prior, res *Result) Saved {
-	fleet := req.known().AfterRollout(res)
-	slot := res.ActiveSlot
-	if slot == "" {
-		slot = req.ActiveSlot
-	}
-	s := Saved{Version: req.Version, PreviousVersion: req.PreviousVersion, Traffic: res.TrafficPercentage, Versions: fleet, ActiveSlot: slot}
-	// A paused release stays below the version until it completes.
-	s.Superseded = superseding(prior.Superseded, req.Reinstate)
-	if res.Status == StatusCompleted {
-		s.Superseded = nil
-	}
-	if res.Success {
-		return s
-	}
-	if prior.Exists() && prior.Version == req.Version && !res.Abandoned {
-		s.Version, s.PreviousVersion = prior.Version, prior.PreviousVersion
-	} else {
-		s.Version = fleet.Claim(req.Version, ActiveTargets(strategy, req.Targets, slot))
-		switch {
-		case prior.Exists() && s.Version == prior.Version:
-			// The fleet is back where it was: so is the version to roll back to.
-			s.PreviousVersion = prior.PreviousVersion
-		case res.Abandoned:
-			// The version was rolled back everywhere, earlier applies
-			// included: the fleet runs what was previous_version, and
-			// what came before that is not known.
-			s.PreviousVersion = ""
-		}
-	}
-	if s.Version != req.Version {
-		s.Traffic = trafficOn(strategy, s.Version, req.Targets, fleet, res.TrafficPercentage)
-	}
-	return s
-}
-
-// AfterRevert decides what a revert (Plan.Revert) that ended with res
-// saves: version, once no target runs the abandoned one; otherwise what
-// AfterApply would save of a failed rollout of version.
-func AfterRevert(strategy string, p Plan, prior Prior, res *Result) Saved {
-	req := p.Request
-	fleet := req.known().AfterRollout(res)
-	slot := res.ActiveSlot
-	if slot == "" {
-		slot = prior.ActiveSlot
-	}
-	s := Saved{Version: req.Version, PreviousVersion: req.PreviousVersion, Versions: fleet, ActiveSlot: slot, Superseded: prior.Superseded}
-	if rel := p.RevertRequest.Reinstate; rel != nil && res.Success {
-		// The paused release is back as it was.
-		s.Traffic, s.Superseded = rel.Traffic, prior.Superseded[:len(prior.Superseded)-1]
-		if rel.ActiveSlot != "" {
-			s.ActiveSlot = rel.ActiveSlot
-		}
-		res.Status, res.PausedAt, res.PausedSince, res.ResumeAt = StatusPaused, rel.PausedAt, rel.Since, rel.ResumeAt
-		return s
-	}
-	if !res.Success {
-		s.Version = fleet.Claim(req.Version, ActiveTargets(strategy, req.Targets, slot))
-		if s.Version == prior.Version {
-			s.PreviousVersion = prior.PreviousVersion
-		}
-	}
-	switch {
-	case s.Version == prior.Version:
-		s.Traffic = res.TrafficPercentage
-	case strategy == NameFeatureFlag:
-		s.Traffic = res.TrafficPercentage
-	default:
-		s.Traffic = trafficOn(strategy, s.Version, req.Targets, fleet, res.TrafficPercentage)
-	}
-	return s
-}
-
-// trafficOn is the share of traffic on version, which is not the version
-// the apply rolled out (newShare is the share that one has now).
-func trafficOn(strategy, version string, targets []Target, fleet map[string]string, newShare float64) float64 {
-	switch strategy {
-	case NameRolling:
-		if len(targets) == 0 {
-			return 0
-		}
-		at := 0
-		for _, t := range targets {
-			if fleet[t.ID] == version {
-				at++
-			}
-		}
-		return 100 * float64(at) / float64(len(targets))
-	case NameBlueGreen:
-		// The switch to the new slot did not stay: the old one serves.
-		return 100
-	case NameFeatureFlag:
-		// traffic_percentage is the flag's percentage, not a version's.
-		return newShare
-	default:
-		return 100 - newShare
-	}
-}
-
-// ActiveTargets are the targets that must run the version for state to
-// claim it: the active slot for blue/green, every target otherwise.
-func ActiveTargets(strategy string, targets []Target, activeSlot string) []Target {
-	if strategy != NameBlueGreen || activeSlot == "" {
-		return targets
-	}
-	var out []Target
-	for _, t := range targets {
-		if t.Slot == activeSlot {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// DestroySlot is the active slot destroy hands to Rollback: none for a
-// blue/green rollout paused before its switch, whose traffic never moved
-// (Rollback then switches nothing).
-func DestroySlot(strategy string, status Status, activeSlot string) string {
-	if strategy == NameBlueGreen && status == StatusPaused {
-		return ""
-	}
-	return activeSlot
-}
-
-// DestroyTargets are the targets destroy rolls back to previous: blue/green
-// restores the idle slot (the switch back then goes to it) and leaves the
-// active one to Rollback; the other strategies restore every target that
-// may run something else.
-func DestroyTargets(strategy string, targets []Target, fleet map[string]string, previous, activeSlot string) []Target {
-	var out []Target
-	for _, t := range targets {
-		if strategy == NameBlueGreen && activeSlot != "" && t.Slot == activeSlot {
-			continue
-		}
-		if v, ok := fleet[t.ID]; ok && v == previous && strategy != NameBlueGreen {
-			continue
-		}
-		out = append(out, t)
-	}
-	return out
 }
