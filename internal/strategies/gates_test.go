@@ -341,12 +341,10 @@ func TestBackAtGate(t *testing.T) {
 	}
 }
 
-// TestBlueGreenPauseTurnedOffSwitches: a blue/green paused before its
-// switch whose pause_before_switch is turned off switches at the next
-// apply, as a canary whose gates are removed goes on: the plan is not
-// empty.
-func TestBlueGreenPauseTurnedOffSwitches(t *testing.T) {
-	t.Parallel()
+// pausedBeforeSwitch is a blue/green fleet at v1 whose rollout of v2, with
+// pause_before_switch, paused before its switch, and the state it saved.
+func pausedBeforeSwitch(t *testing.T) (*fleet, []Target, *clock.Fake, Config, Prior) {
+	t.Helper()
 	f, targets := blueGreenFleet(t, "v1")
 	clk := clock.NewFake(epoch)
 	cfg := DefaultConfig()
@@ -357,14 +355,23 @@ func TestBlueGreenPauseTurnedOffSwitches(t *testing.T) {
 	if res.Status != StatusPaused {
 		t.Fatalf("not paused: %+v", res)
 	}
-	prior = priorOf(NameBlueGreen, targets, saved, res, epoch)
+	return f, targets, clk, cfg, priorOf(NameBlueGreen, targets, saved, res, epoch)
+}
+
+// TestBlueGreenPauseTurnedOffSwitches: a blue/green paused before its
+// switch whose pause_before_switch is turned off switches at the next
+// apply, as a canary whose gates are removed goes on: the plan is not
+// empty.
+func TestBlueGreenPauseTurnedOffSwitches(t *testing.T) {
+	t.Parallel()
+	f, targets, clk, cfg, prior := pausedBeforeSwitch(t)
 
 	cfg.BlueGreen.PauseBeforeSwitch = false
 	p := NewPlan(NameBlueGreen, cfg, "v2", targets, prior)
 	if !p.Work() || p.Request.TopUp {
 		t.Fatalf("pause_before_switch off: work %t (pending %v, owed %t), top-up %t; want the switch owed", p.Work(), ids(p.Pending), p.TrafficOwed, p.Request.TopUp)
 	}
-	res, saved = applyPlan(t, f, clk, NameBlueGreen, cfg, p, prior)
+	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, p, prior)
 	if !res.Success || res.Status != StatusCompleted || saved.ActiveSlot != SlotGreen || saved.Traffic != 100 {
 		t.Fatalf("after pause_before_switch off: %+v saved %+v", res, saved)
 	}
@@ -380,22 +387,12 @@ func TestBlueGreenPauseTurnedOffSwitches(t *testing.T) {
 // slot as a top-up.
 func TestBlueGreenFailedRepairWhilePausedIsNoTopUp(t *testing.T) {
 	t.Parallel()
-	f, targets := blueGreenFleet(t, "v1")
-	clk := clock.NewFake(epoch)
-	cfg := DefaultConfig()
-	cfg.BlueGreen.PauseBeforeSwitch = true
-	prior := Prior{Strategy: NameBlueGreen, Version: "v1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue,
-		Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
-	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, prior), prior)
-	if res.Status != StatusPaused {
-		t.Fatalf("not paused: %+v", res)
-	}
-	prior = priorOf(NameBlueGreen, targets, saved, res, epoch)
+	f, targets, clk, cfg, prior := pausedBeforeSwitch(t)
 
 	// An idle target drifts, and its repair fails.
 	f.versions["g1"], prior.Versions["g1"] = "v0", "v0"
 	f.deployErr["g1@v2"] = errBoom
-	res, saved = applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, prior), prior)
+	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, prior), prior)
 	if res.Success || saved.Version != "v2" {
 		t.Fatalf("failed repair: %+v saved %+v", res, saved)
 	}
@@ -410,11 +407,7 @@ func TestBlueGreenFailedRepairWhilePausedIsNoTopUp(t *testing.T) {
 	if res.Status != StatusPaused || len(f.calls("switch")) != 0 {
 		t.Fatalf("after the failed repair: %s, switches %v; want paused before the switch again", res.Status, f.calls("switch"))
 	}
-	for _, id := range []string{"b1", "b2", "b3"} {
-		if f.version(id) != "v1" {
-			t.Errorf("%s of the serving slot runs %s", id, f.version(id))
-		}
-	}
+	wantRunning(t, f, "v1", "b1", "b2", "b3") // the serving slot
 }
 
 // TestCanaryFailedRepairWhilePausedKeepsTheGate: a canary paused at a
@@ -476,13 +469,7 @@ func TestCanaryResumeCancelledStaysPaused(t *testing.T) {
 	req := p.Request
 	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
 	req.Analysis = Analysis{InitialDelay: time.Minute, Metrics: []MetricLimit{{Name: "error-rate"}}}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	clk.OnSleep = func(d time.Duration) {
-		if d == time.Minute {
-			cancel()
-		}
-	}
+	ctx := cancelAtSleep(t, clk, time.Minute)
 	env := f.env(clk, nil)
 	m := newMeter(func(int, Window, int) (string, bool) { return "0", true })
 	env.Measure = m.Measure
