@@ -206,42 +206,69 @@ func TestCanaryResumeMeasuresThePausedStage(t *testing.T) {
 	}
 }
 
-func TestBlueGreenPauseBeforeSwitch(t *testing.T) {
-	t.Parallel()
+// pausedSwitch is a blue/green fleet that served v1 from blue, whose
+// rollout of v2, with pause_before_switch, paused before its switch: the
+// result, what it saved and the state the next plan sees.
+type pausedSwitch struct {
+	f       *fleet
+	targets []Target
+	clk     *clock.Fake
+	cfg     Config
+	res     *Result
+	saved   Saved
+	prior   Prior
+}
+
+func pausedBeforeSwitch(t *testing.T) pausedSwitch {
+	t.Helper()
 	f, targets := blueGreenFleet(t, "v1")
 	clk := clock.NewFake(epoch)
 	cfg := DefaultConfig()
 	cfg.BlueGreen.PauseBeforeSwitch = true
-	// The fleet served v1 from blue.
 	prior := Prior{Strategy: NameBlueGreen, Version: "v1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue,
 		Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
-	p := NewPlan(NameBlueGreen, cfg, "v2", targets, prior)
-	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, p, prior)
+	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, prior), prior)
+	if res.Status != StatusPaused {
+		t.Fatalf("not paused: %+v", res)
+	}
+	return pausedSwitch{f, targets, clk, cfg, res, saved, priorOf(NameBlueGreen, targets, saved, res, epoch)}
+}
+
+// switches applies p, which must complete the rollout with the one switch
+// to green.
+func (ps pausedSwitch) switches(t *testing.T, cfg Config, p Plan, what string) {
+	t.Helper()
+	res, saved := applyPlan(t, ps.f, ps.clk, NameBlueGreen, cfg, p, ps.prior)
+	if !res.Success || res.Status != StatusCompleted || saved.ActiveSlot != SlotGreen || saved.Traffic != 100 {
+		t.Fatalf("%s: %+v saved %+v", what, res, saved)
+	}
+	if got := ps.f.calls("switch"); !slices.Equal(got, []string{"switch green v2"}) {
+		t.Errorf("switches %v", got)
+	}
+}
+
+func TestBlueGreenPauseBeforeSwitch(t *testing.T) {
+	t.Parallel()
+	ps := pausedBeforeSwitch(t)
+	f, targets, cfg, res, saved := ps.f, ps.targets, ps.cfg, ps.res, ps.saved
 	if res.Status != StatusPaused || res.ActiveSlot != SlotBlue || saved.Traffic != 0 || len(f.calls("switch")) != 0 {
 		t.Fatalf("pause before switch: %+v saved %+v switches %v", res, saved, f.calls("switch"))
 	}
 	if f.version("g1") != "v2" || f.version("b1") != "v1" {
 		t.Fatalf("idle slot not deployed: g1 %s b1 %s", f.version("g1"), f.version("b1"))
 	}
-	prior = priorOf(NameBlueGreen, targets, saved, res, epoch)
-	if p := NewPlan(NameBlueGreen, cfg, "v2", targets, prior); p.Work() {
+	if p := NewPlan(NameBlueGreen, cfg, "v2", targets, ps.prior); p.Work() {
 		t.Errorf("paused before the switch, nothing new plans work: %+v", p)
 	}
 	if v := saved.Versions.ClaimAtRefresh(NameBlueGreen, "v2", StatusPaused, 0, ActiveTargets(NameBlueGreen, targets, SlotBlue)); v != "v2" {
 		t.Errorf("refresh while paused saves %s, want v2", v)
 	}
 	cfg.Approve = &Approval{Version: "v2"}
-	p = NewPlan(NameBlueGreen, cfg, "v2", targets, prior)
+	p := NewPlan(NameBlueGreen, cfg, "v2", targets, ps.prior)
 	if len(p.Pending) != 0 || !p.TrafficOwed || p.Request.TopUp {
 		t.Fatalf("approved: pending %v owed %t top-up %t", ids(p.Pending), p.TrafficOwed, p.Request.TopUp)
 	}
-	res, saved = applyPlan(t, f, clk, NameBlueGreen, cfg, p, prior)
-	if !res.Success || res.Status != StatusCompleted || saved.ActiveSlot != SlotGreen || saved.Traffic != 100 {
-		t.Fatalf("switch after approval: %+v saved %+v", res, saved)
-	}
-	if got := f.calls("switch"); !slices.Equal(got, []string{"switch green v2"}) {
-		t.Errorf("switches %v", got)
-	}
+	ps.switches(t, cfg, p, "switch after approval")
 }
 
 func TestRevertWhilePaused(t *testing.T) {
@@ -341,43 +368,20 @@ func TestBackAtGate(t *testing.T) {
 	}
 }
 
-// pausedBeforeSwitch is a blue/green fleet at v1 whose rollout of v2, with
-// pause_before_switch, paused before its switch, and the state it saved.
-func pausedBeforeSwitch(t *testing.T) (*fleet, []Target, *clock.Fake, Config, Prior) {
-	t.Helper()
-	f, targets := blueGreenFleet(t, "v1")
-	clk := clock.NewFake(epoch)
-	cfg := DefaultConfig()
-	cfg.BlueGreen.PauseBeforeSwitch = true
-	prior := Prior{Strategy: NameBlueGreen, Version: "v1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue,
-		Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
-	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, prior), prior)
-	if res.Status != StatusPaused {
-		t.Fatalf("not paused: %+v", res)
-	}
-	return f, targets, clk, cfg, priorOf(NameBlueGreen, targets, saved, res, epoch)
-}
-
 // TestBlueGreenPauseTurnedOffSwitches: a blue/green paused before its
 // switch whose pause_before_switch is turned off switches at the next
 // apply, as a canary whose gates are removed goes on: the plan is not
 // empty.
 func TestBlueGreenPauseTurnedOffSwitches(t *testing.T) {
 	t.Parallel()
-	f, targets, clk, cfg, prior := pausedBeforeSwitch(t)
-
+	ps := pausedBeforeSwitch(t)
+	cfg := ps.cfg
 	cfg.BlueGreen.PauseBeforeSwitch = false
-	p := NewPlan(NameBlueGreen, cfg, "v2", targets, prior)
+	p := NewPlan(NameBlueGreen, cfg, "v2", ps.targets, ps.prior)
 	if !p.Work() || p.Request.TopUp {
 		t.Fatalf("pause_before_switch off: work %t (pending %v, owed %t), top-up %t; want the switch owed", p.Work(), ids(p.Pending), p.TrafficOwed, p.Request.TopUp)
 	}
-	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, p, prior)
-	if !res.Success || res.Status != StatusCompleted || saved.ActiveSlot != SlotGreen || saved.Traffic != 100 {
-		t.Fatalf("after pause_before_switch off: %+v saved %+v", res, saved)
-	}
-	if got := f.calls("switch"); !slices.Equal(got, []string{"switch green v2"}) {
-		t.Errorf("switches %v", got)
-	}
+	ps.switches(t, cfg, p, "after pause_before_switch off")
 }
 
 // TestBlueGreenFailedRepairWhilePausedIsNoTopUp: a blue/green paused
@@ -387,7 +391,8 @@ func TestBlueGreenPauseTurnedOffSwitches(t *testing.T) {
 // slot as a top-up.
 func TestBlueGreenFailedRepairWhilePausedIsNoTopUp(t *testing.T) {
 	t.Parallel()
-	f, targets, clk, cfg, prior := pausedBeforeSwitch(t)
+	ps := pausedBeforeSwitch(t)
+	f, targets, clk, cfg, prior := ps.f, ps.targets, ps.clk, ps.cfg, ps.prior
 
 	// An idle target drifts, and its repair fails.
 	f.versions["g1"], prior.Versions["g1"] = "v0", "v0"

@@ -21,22 +21,30 @@ func slotted(slots ...string) []Target {
 func TestClaim(t *testing.T) {
 	t.Parallel()
 	targets := slotted("", "", "", "")
-	tests := []struct {
-		name  string
-		fleet map[string]string
-		want  string
-	}{
+	checkVersions(t, "Claim", []versionCase{
 		{"all at version", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}, "2"},
 		{"unknown targets do not count", map[string]string{"t1": "2", "t2": "2"}, "2"},
 		{"rolled back", map[string]string{"t1": "1", "t2": "1", "t3": "1", "t4": "1"}, "1"},
 		{"most common other version", map[string]string{"t1": "2", "t2": "1", "t3": "0.9", "t4": "1"}, "1"},
 		{"tie goes to list order", map[string]string{"t1": "0.9", "t2": "1", "t3": "2", "t4": "2"}, "0.9"},
-	}
-	for _, tt := range tests {
+	}, func(fleet Versions) string { return fleet.Claim("2", targets) })
+}
+
+// versionCase is a fleet and the version a rule should pick in it.
+type versionCase struct {
+	name  string
+	fleet Versions
+	want  string
+}
+
+// checkVersions runs pick, called what, on the fleet of every case.
+func checkVersions(t *testing.T, what string, cases []versionCase, pick func(Versions) string) {
+	t.Helper()
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := Versions(tt.fleet).Claim("2", targets); got != tt.want {
-				t.Fatalf("Claim = %q, want %q", got, tt.want)
+			if got := pick(tt.fleet); got != tt.want {
+				t.Fatalf("%s = %q, want %q", what, got, tt.want)
 			}
 		})
 	}
@@ -60,25 +68,15 @@ func TestClaimBlueGreenLooksAtActiveSlot(t *testing.T) {
 func TestClaimAtRefresh(t *testing.T) {
 	t.Parallel()
 	targets := slotted("", "", "", "")
-	tests := []struct {
-		name  string
-		fleet map[string]string
-		want  string
-	}{
+	checkVersions(t, "ClaimAtRefresh", []versionCase{
 		{"converged", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}, "2"},
 		{"update to 3 interrupted halfway", map[string]string{"t1": "3", "t2": "3", "t3": "3", "t4": "2"}, "2"},
 		{"drift on one target", map[string]string{"t1": "2", "t2": "2.1-hotfix", "t3": "2", "t4": "2"}, "2"},
 		{"nobody runs it any more", map[string]string{"t1": "3", "t2": "3", "t3": "1", "t4": "3"}, "3"},
 		{"nothing answered", map[string]string{}, "2"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := Versions(tt.fleet).ClaimAtRefresh(NameRolling, "2", StatusCompleted, 100, targets); got != tt.want {
-				t.Fatalf("ClaimAtRefresh = %q, want %q", got, tt.want)
-			}
-		})
-	}
+	}, func(fleet Versions) string {
+		return fleet.ClaimAtRefresh(NameRolling, "2", StatusCompleted, 100, targets)
+	})
 }
 
 // TestAfterRefresh: a target that answers without a version, or does not
