@@ -3,7 +3,7 @@ package strategies
 import "time"
 
 // fleetRules are what the rules about the fleet (plan.go, saved.go,
-// versions.go, destroy.go) ask of a strategy: where they differ from one
+// refresh.go, destroy.go) ask of a strategy: where they differ from one
 // strategy to another. The strategy types implement them, each embedding
 // commonRules for what it shares with the others; rulesFor looks them up
 // once by name.

@@ -2,8 +2,9 @@
 // and feature-flag rollouts and their rollbacks, and the rules about what
 // the fleet runs and what state may claim about it: what a plan deploys
 // (plan.go), which version and traffic an apply saves (saved.go), what
-// target_versions and refresh record (versions.go), what destroy does
-// (destroy.go); each strategy's part of these is a fleetRules (rules.go).
+// target_versions say (versions.go), what refresh records (refresh.go),
+// what destroy does (destroy.go); each strategy's part of these is a
+// fleetRules (rules.go).
 // It knows nothing about HTTP or the plugin framework; a strategy is given
 // targets, a version, and functions that deploy to a target, check its
 // health, move traffic and publish a flag.
