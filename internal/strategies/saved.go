@@ -95,10 +95,8 @@ func AfterRevert(strategy string, p Plan, prior Prior, res *Result) Saved {
 			s.PreviousVersion = prior.PreviousVersion
 		}
 	}
-	switch {
-	case s.Version == prior.Version:
-		s.Traffic = res.TrafficPercentage
-	default:
+	s.Traffic = res.TrafficPercentage
+	if s.Version != prior.Version {
 		s.Traffic = rules.trafficOn(s.Version, req.Targets, fleet, res.TrafficPercentage)
 	}
 	return s
