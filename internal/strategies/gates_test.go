@@ -159,23 +159,17 @@ func withVersion(m map[string]string, id, v string) map[string]string {
 func TestCanaryResumeMeasuresThePausedStage(t *testing.T) {
 	t.Parallel()
 	for _, bad := range []bool{false, true} {
-		f, targets := newFleet(t, 20, "v1")
-		clk := clock.NewFake(epoch)
-		cfg := gatedCanary()
-		cfg.Canary.Gates = []Gate{{At: 25}}
-		p := NewPlan(NameCanary, cfg, "v2", targets, Prior{})
-		res, saved := applyPlan(t, f, clk, NameCanary, cfg, p, Prior{})
-		prior := priorOf(NameCanary, targets, saved, res, clk.Now())
+		a := appliedCanary(t, Gate{At: 25})
+		f, targets, clk, cfg, prior := a.f, a.targets, a.clk, a.cfg, a.prior
 
 		cfg.Approve = &Approval{Version: "v2", Through: 25}
-		p = NewPlan(NameCanary, cfg, "v2", targets, prior)
-		req := p.Request
+		req := NewPlan(NameCanary, cfg, "v2", targets, prior).Request
 		req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
 		req.Analysis = Analysis{Metrics: []MetricLimit{{Name: "error-rate"}}}
 		env := f.env(clk, nil)
 		m := newMeter(func(_ int, w Window, _ int) (string, bool) { return "0.2", !bad || w.Phase != "stage 2 (25%)" })
 		env.Measure = m.Measure
-		res = mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(context.Background(), req, env)
+		res := mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(context.Background(), req, env)
 		phases := m.phases()
 		if len(phases) == 0 || phases[0] != "stage 2 (25%)" {
 			t.Fatalf("bad=%t: the resume did not measure the paused stage first: %v", bad, phases)
@@ -193,11 +187,7 @@ func TestCanaryResumeMeasuresThePausedStage(t *testing.T) {
 			if saved := AfterApply(NameCanary, req, prior, res); saved.Version != "v1" || saved.Traffic != 100 || saved.PreviousVersion != "" {
 				t.Errorf("after a failed resume state saves %+v, want v1 with all the traffic and no previous version", saved)
 			}
-			for _, id := range idRange(1, 5) {
-				if f.version(id) != "v1" {
-					t.Errorf("%s runs %s after the failed resume", id, f.version(id))
-				}
-			}
+			wantRunning(t, f, "v1", idRange(1, 5)...) // after the failed resume
 			continue
 		}
 		if !res.Success || res.Status != StatusCompleted || !slices.Equal(phases, []string{"stage 2 (25%)", "stage 3 (50%)", "bake"}) {
@@ -206,10 +196,9 @@ func TestCanaryResumeMeasuresThePausedStage(t *testing.T) {
 	}
 }
 
-// pausedSwitch is a blue/green fleet that served v1 from blue, whose
-// rollout of v2, with pause_before_switch, paused before its switch: the
-// result, what it saved and the state the next plan sees.
-type pausedSwitch struct {
+// applied is a fleet after the first apply of v2: the result, what it
+// saved and the state the next plan sees.
+type applied struct {
 	f       *fleet
 	targets []Target
 	clk     *clock.Fake
@@ -219,7 +208,9 @@ type pausedSwitch struct {
 	prior   Prior
 }
 
-func pausedBeforeSwitch(t *testing.T) pausedSwitch {
+// pausedBeforeSwitch is a blue/green fleet that served v1 from blue, whose
+// rollout of v2, with pause_before_switch, paused before its switch.
+func pausedBeforeSwitch(t *testing.T) applied {
 	t.Helper()
 	f, targets := blueGreenFleet(t, "v1")
 	clk := clock.NewFake(epoch)
@@ -231,12 +222,26 @@ func pausedBeforeSwitch(t *testing.T) pausedSwitch {
 	if res.Status != StatusPaused {
 		t.Fatalf("not paused: %+v", res)
 	}
-	return pausedSwitch{f, targets, clk, cfg, res, saved, priorOf(NameBlueGreen, targets, saved, res, epoch)}
+	return applied{f, targets, clk, cfg, res, saved, priorOf(NameBlueGreen, targets, saved, res, epoch)}
+}
+
+// appliedCanary is a canary of 20 targets at v1, with the gates of
+// gatedCanary or those given, after its first apply of v2.
+func appliedCanary(t *testing.T, gates ...Gate) applied {
+	t.Helper()
+	f, targets := newFleet(t, 20, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := gatedCanary()
+	if gates != nil {
+		cfg.Canary.Gates = gates
+	}
+	res, saved := applyPlan(t, f, clk, NameCanary, cfg, NewPlan(NameCanary, cfg, "v2", targets, Prior{}), Prior{})
+	return applied{f, targets, clk, cfg, res, saved, priorOf(NameCanary, targets, saved, res, clk.Now())}
 }
 
 // switches applies p, which must complete the rollout with the one switch
 // to green.
-func (ps pausedSwitch) switches(t *testing.T, cfg Config, p Plan, what string) {
+func (ps applied) switches(t *testing.T, cfg Config, p Plan, what string) {
 	t.Helper()
 	res, saved := applyPlan(t, ps.f, ps.clk, NameBlueGreen, cfg, p, ps.prior)
 	if !res.Success || res.Status != StatusCompleted || saved.ActiveSlot != SlotGreen || saved.Traffic != 100 {
@@ -335,18 +340,14 @@ func TestGateValidation(t *testing.T) {
 // One that abandons the version is not a pause.
 func TestBackAtGate(t *testing.T) {
 	t.Parallel()
-	f, targets := newFleet(t, 20, "v1")
-	clk := clock.NewFake(epoch)
-	cfg := gatedCanary()
-	p := NewPlan(NameCanary, cfg, "v2", targets, Prior{})
-	res, saved := applyPlan(t, f, clk, NameCanary, cfg, p, Prior{})
-	prior := priorOf(NameCanary, targets, saved, res, clk.Now())
+	a := appliedCanary(t)
+	f, targets, clk, cfg, prior := a.f, a.targets, a.clk, a.cfg, a.prior
 
 	approved := cfg
 	approved.Approve = &Approval{Version: "v2", Through: 25}
 	f.unhealthy["t7@v2"] = true
-	p = NewPlan(NameCanary, approved, "v2", targets, prior)
-	res, saved = applyPlan(t, f, clk, NameCanary, approved, p, prior)
+	p := NewPlan(NameCanary, approved, "v2", targets, prior)
+	res, saved := applyPlan(t, f, clk, NameCanary, approved, p, prior)
 	if res.Success || res.Status != StatusRolledBack || saved.Traffic != 25 {
 		t.Fatalf("failed stage 50: %+v saved %+v", res, saved)
 	}
@@ -460,17 +461,12 @@ func TestCanaryFailedRepairWhilePausedKeepsTheGate(t *testing.T) {
 // targets and weight of the pause stay, and it is paused again.
 func TestCanaryResumeCancelledStaysPaused(t *testing.T) {
 	t.Parallel()
-	f, targets := newFleet(t, 20, "v1")
-	clk := clock.NewFake(epoch)
-	cfg := gatedCanary()
-	cfg.Canary.Gates = []Gate{{At: 25}}
-	p := NewPlan(NameCanary, cfg, "v2", targets, Prior{})
-	res, saved := applyPlan(t, f, clk, NameCanary, cfg, p, Prior{})
-	prior := priorOf(NameCanary, targets, saved, res, clk.Now())
+	a := appliedCanary(t, Gate{At: 25})
+	f, targets, clk, cfg, prior := a.f, a.targets, a.clk, a.cfg, a.prior
 	weights, deploys := len(f.calls("weights")), len(f.deployed("v1"))+len(f.deployed("v2"))
 
 	cfg.Approve = &Approval{Version: "v2", Through: 25}
-	p = NewPlan(NameCanary, cfg, "v2", targets, prior)
+	p := NewPlan(NameCanary, cfg, "v2", targets, prior)
 	req := p.Request
 	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
 	req.Analysis = Analysis{InitialDelay: time.Minute, Metrics: []MetricLimit{{Name: "error-rate"}}}
@@ -478,7 +474,7 @@ func TestCanaryResumeCancelledStaysPaused(t *testing.T) {
 	env := f.env(clk, nil)
 	m := newMeter(func(int, Window, int) (string, bool) { return "0", true })
 	env.Measure = m.Measure
-	res = mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(ctx, req, env)
+	res := mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(ctx, req, env)
 	if res.Success || res.Abandoned || len(m.phases()) != 0 {
 		t.Fatalf("cancelled resume: success %t abandoned %t measured %v", res.Success, res.Abandoned, m.phases())
 	}
@@ -488,8 +484,7 @@ func TestCanaryResumeCancelledStaysPaused(t *testing.T) {
 	if got := len(f.deployed("v1")) + len(f.deployed("v2")); got != deploys {
 		t.Errorf("the cancelled resume deployed %d targets", got-deploys)
 	}
-	saved = AfterApply(NameCanary, req, prior, res)
-	saved, back := BackAtGate(req, prior, saved, res)
+	saved, back := BackAtGate(req, prior, AfterApply(NameCanary, req, prior, res), res)
 	if !back || res.PausedAt != 25 || saved.Traffic != 25 || saved.Version != "v2" || saved.PreviousVersion != "v1" {
 		t.Errorf("after the cancelled resume: status %s at %g, saved %+v; want paused at 25 as before", res.Status, res.PausedAt, saved)
 	}
