@@ -117,7 +117,7 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 	rq.PreviousVersion = prev
 	rq.Before = versions
 	res := r.execute(ctx, spec, env, rq)
-	saved := strategies.Settle(spec.strategy, rq, strategies.Prior{}, res)
+	saved := strategies.AfterApply(spec.strategy, rq, strategies.Prior{}, res)
 	r.applyResult(&plan, spec, res, saved)
 	if !res.Success {
 		next := nextAfterFailure(spec, res, saved, res.Status != strategies.StatusRolledBack)
@@ -192,7 +192,7 @@ func (r *deploymentResource) rollout(ctx context.Context, spec *deploymentSpec, 
 	}
 	tflog.Info(ctx, "rollout starting", map[string]any{"deployment": spec.name, "version": spec.version, "strategy": spec.strategy, "previous_version": rq.PreviousVersion, "changed_targets": changed})
 	res := r.execute(ctx, spec, env, rq)
-	saved := strategies.Settle(spec.strategy, rq, prior, res)
+	saved := strategies.AfterApply(spec.strategy, rq, prior, res)
 	// A failure that left everything as a paused rollout had it is paused
 	// again.
 	saved, _ = strategies.BackAtGate(rq, prior, saved, res)
@@ -222,7 +222,7 @@ func (r *deploymentResource) revert(ctx context.Context, spec *deploymentSpec, e
 	rq.Deployment, rq.HealthCheck = spec.name, spec.health
 	tflog.Info(ctx, "reverting", map[string]any{"deployment": spec.name, "abandoned": prior.Version, "version": spec.version, "changed_targets": len(p.Pending), "targets": len(p.RevertTargets)})
 	res := strategy.Rollback(ctx, rq, env, p.RevertTargets)
-	saved := strategies.SettleRevert(spec.strategy, p, prior, res)
+	saved := strategies.AfterRevert(spec.strategy, p, prior, res)
 	abandoned := prior.Version
 	if res.Success && p.FollowUp != nil {
 		// What the next plan would do on the reverted fleet (targets added
@@ -304,7 +304,7 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	versions, errs := strategies.ReadVersions(ctx, spec.targets, env)
 	known, d := stringMap(ctx, state.TargetVersions)
 	resp.Diagnostics.Append(d...)
-	fleet := strategies.Refreshed(spec.targets, known, versions, errs, spec.health.ExpectVersion)
+	fleet := strategies.Versions(known).AfterRefresh(spec.targets, versions, errs, spec.health.ExpectVersion)
 	if len(errs) > 0 {
 		ids := make([]string, 0, len(errs))
 		for _, t := range spec.targets {
@@ -319,8 +319,8 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	state.TargetVersions = stringMapValue(fleet)
 	active := strategies.ActiveTargets(spec.strategy, spec.targets, state.ActiveSlot.ValueString())
-	state.Version = types.StringValue(strategies.RefreshedVersion(spec.strategy, spec.version, strategies.Status(state.Status.ValueString()), state.TrafficPercentage.ValueFloat64(), fleet, active))
-	if reported := strategies.HonestVersion(spec.version, fleet, active); reported != spec.version {
+	state.Version = types.StringValue(fleet.ClaimAtRefresh(spec.strategy, spec.version, strategies.Status(state.Status.ValueString()), state.TrafficPercentage.ValueFloat64(), active))
+	if reported := fleet.Claim(spec.version, active); reported != spec.version {
 		tflog.Info(ctx, "drift detected", map[string]any{"deployment": spec.name, "version": spec.version, "reported": reported})
 	}
 	priv := readDeploymentPrivate(ctx, req.Private)
@@ -393,7 +393,7 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 		resp.Diagnostics.AddError("Destroy failed", msg+":\n  - "+strings.Join(errs, "\n  - ")+
 			"\nThe deployment stays in state and records what each target now runs. Fix the targets and destroy again, or, to leave the fleet as it is, remove the deployment from state (terraform state rm <address>): an apply would deploy the version again to the targets already rolled back.")
 		// Keep the state honest about what the targets now report.
-		state.TargetVersions = stringMapValue(strategies.FleetVersions(fleet, res))
+		state.TargetVersions = stringMapValue(strategies.Versions(fleet).AfterRollout(res))
 		state.TrafficPercentage = types.Float64Value(res.TrafficPercentage)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return

@@ -202,7 +202,7 @@ func keepOutcome(plan, state *deploymentModel, spec *deploymentSpec, prior strat
 	plan.DurationMs = state.DurationMs
 	plan.DeployedAt = state.DeployedAt
 	plan.TargetVersions = state.TargetVersions
-	if pruned := strategies.ListedVersions(spec.targets, prior.Versions); len(pruned) != len(prior.Versions) {
+	if pruned := prior.Versions.Listed(spec.targets); len(pruned) != len(prior.Versions) {
 		// Targets removed from the list are left alone and forgotten.
 		plan.TargetVersions = stringMapValue(pruned)
 	}

@@ -216,19 +216,38 @@ func (res *Result) LastMeasurements() []Measurement {
 	return out
 }
 
-// settle runs the window after a step; a non-nil result ends the rollout:
-// cancelled (reported at next, the step the window stood before), or
-// failed on a metric (rolled back like an unhealthy stage).
-func (r *run) settle(ctx context.Context, phase, stage, next string, d time.Duration, pct float64, restore restorer, trafficMoved bool) *Result {
-	err := r.window(ctx, phase, stage, d, pct)
+// stepWindow is the window after a step and what its failure undoes.
+type stepWindow struct {
+	// phase names the window in messages; stage is its number or "bake".
+	phase, stage string
+	// before is the step the window stands before: where a cancelled
+	// window is reported.
+	before string
+	wait   time.Duration
+	pct    float64
+	// restore and trafficMoved are what a failure hands to run.fail.
+	restore      restorer
+	trafficMoved bool
+}
+
+// measureWindow runs the window after a step; a non-nil result ends the
+// rollout: cancelled (reported at w.before), or failed on a metric (rolled
+// back like an unhealthy stage).
+func (r *run) measureWindow(ctx context.Context, w stepWindow) *Result {
+	err := r.window(ctx, w.phase, w.stage, w.wait, w.pct)
 	if err == nil {
 		return nil
 	}
 	if errors.As(err, new(errWindowCancelled)) {
-		return r.cancelled(ctx, next, restore, trafficMoved)
+		return r.cancelled(ctx, w.before, w.restore, w.trafficMoved)
 	}
-	return r.fail(ctx, phase, err, restore, trafficMoved)
+	return r.fail(ctx, w.phase, err, w.restore, w.trafficMoved)
 }
 
 // bakePhase names the window after the last step.
 const bakePhase = "bake"
+
+// bake is the window after the last step, with traffic at pct.
+func bake(req Request, pct float64, restore restorer, trafficMoved bool) stepWindow {
+	return stepWindow{phase: bakePhase, stage: bakePhase, before: bakePhase, wait: req.Bake, pct: pct, restore: restore, trafficMoved: trafficMoved}
+}

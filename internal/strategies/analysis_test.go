@@ -287,11 +287,7 @@ func TestAnalysisBakeBlueGreenSwitchesBack(t *testing.T) {
 	if got, want := f.calls("switch"), []string{"switch green v2", "switch blue v1"}; !slices.Equal(got, want) {
 		t.Errorf("switch calls %v, want %v", got, want)
 	}
-	for _, id := range []string{"g1", "g2", "g3"} {
-		if f.version(id) != "v1" {
-			t.Errorf("%s runs %s after the rollback", id, f.version(id))
-		}
-	}
+	wantRunning(t, f, "v1", "g1", "g2", "g3")
 }
 
 func TestAnalysisBakeFeatureFlagRestoresTheFlag(t *testing.T) {
@@ -316,13 +312,7 @@ func TestAnalysisCancelledDuringBake(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 2, "v1")
 	clk := clock.NewFake(epoch)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	clk.OnSleep = func(d time.Duration) {
-		if d == time.Minute {
-			cancel()
-		}
-	}
+	ctx := cancelAtSleep(t, clk, time.Minute)
 	env := f.env(clk, nil)
 	m := newMeter(func(int, Window, int) (string, bool) { return "0", true })
 	env.Measure = m.Measure

@@ -10,6 +10,7 @@ import (
 // target of that slot is healthy, switches traffic to it. A failure before
 // the switch leaves traffic untouched.
 type BlueGreenStrategy struct {
+	commonRules
 	cfg BlueGreenConfig
 }
 
@@ -52,7 +53,7 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 	if req.TopUp {
 		slot, which = req.ActiveSlot, "active"
 	}
-	pending := Pending(NameBlueGreen, req)
+	pending := pendingFor(s, req)
 	r.markSkipped(pending)
 	// Before the switch, traffic never left the active slot: restoring the
 	// targets deployed here is all there is to undo.
@@ -83,7 +84,7 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 		// Traffic went to this slot before, during and after.
 		r.res.ActiveSlot = slot
 		r.res.TrafficPercentage = 100
-		if res := r.settle(ctx, bakePhase, bakePhase, bakePhase, req.Bake, 100, restore, false); res != nil {
+		if res := r.measureWindow(ctx, bake(req, 100, restore, false)); res != nil {
 			return res
 		}
 		return r.complete()
@@ -116,7 +117,7 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 	restoreSwitched := func(ctx context.Context, targets []Target) bool {
 		return r.restoreBlueGreen(ctx, targets, req.ActiveSlot, back)
 	}
-	if res := r.settle(ctx, bakePhase, bakePhase, bakePhase, req.Bake, 100, restoreSwitched, back); res != nil {
+	if res := r.measureWindow(ctx, bake(req, 100, restoreSwitched, back)); res != nil {
 		return res
 	}
 	return r.complete()
@@ -195,4 +196,83 @@ func (s *BlueGreenStrategy) Rollback(ctx context.Context, req Request, env Env, 
 		}
 		return r.restoreBlueGreen(ctx, targets, IdleSlot(req.ActiveSlot), true)
 	})
+}
+
+// deploySlot is the idle slot, or the active one on a top-up.
+func (*BlueGreenStrategy) deploySlot(req Request) string {
+	if req.TopUp {
+		return req.ActiveSlot
+	}
+	return IdleSlot(req.ActiveSlot)
+}
+
+// opened: approved, or pause_before_switch turned off.
+func (s *BlueGreenStrategy) opened(req Request) bool {
+	return req.Gates.Paused && (req.Gates.Approved || !s.cfg.PauseBeforeSwitch)
+}
+
+func (s *BlueGreenStrategy) trafficOwed(_ Prior, req Request, versionChanged bool) bool {
+	return versionChanged || s.opened(req)
+}
+
+// keepSlot keeps the active slot. An update that keeps the version only
+// brings the active slot's new targets up to it; it switches nothing (also
+// after a failed top-up: state kept the version). Paused before its
+// switch, the version is in the idle slot: not a top-up; nor after a failed
+// repair of that pause, when the version still has no traffic.
+func (*BlueGreenStrategy) keepSlot(req *Request, prior Prior, versionChanged bool) {
+	if prior.ActiveSlot == "" {
+		return
+	}
+	req.ActiveSlot = prior.ActiveSlot
+	req.TopUp = !versionChanged && !req.Gates.Paused && prior.Traffic > 0
+}
+
+// revertSlot: traffic moved to the abandoned version only if its slot
+// serves.
+func (s *BlueGreenStrategy) revertSlot(prior Prior, targets []Target, current Versions) string {
+	for _, t := range s.active(targets, prior.ActiveSlot) {
+		if prior.ActiveSlot != "" && current[t.ID] == prior.Version {
+			return prior.ActiveSlot
+		}
+	}
+	return ""
+}
+
+// active is the active slot (every target before the first switch).
+func (*BlueGreenStrategy) active(targets []Target, activeSlot string) []Target {
+	if activeSlot == "" {
+		return targets
+	}
+	var out []Target
+	for _, t := range targets {
+		if t.Slot == activeSlot {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// trafficOn: the switch to the new slot did not stay: the old one serves.
+func (*BlueGreenStrategy) trafficOn(string, []Target, Versions, float64) float64 { return 100 }
+
+// destroySlot is none for a rollout paused before its switch, whose
+// traffic never moved (Rollback then switches nothing).
+func (*BlueGreenStrategy) destroySlot(status Status, activeSlot string) string {
+	if status == StatusPaused {
+		return ""
+	}
+	return activeSlot
+}
+
+// destroyTargets is the idle slot (the switch back then goes to it); the
+// active one is left to Rollback.
+func (*BlueGreenStrategy) destroyTargets(targets []Target, _ Versions, _, activeSlot string) []Target {
+	var out []Target
+	for _, t := range targets {
+		if activeSlot == "" || t.Slot != activeSlot {
+			out = append(out, t)
+		}
+	}
+	return out
 }

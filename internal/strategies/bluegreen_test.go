@@ -167,11 +167,7 @@ func TestBlueGreenFailures(t *testing.T) {
 				t.Fatalf("success=%v status=%s stopped=%q active=%q errors=%v rollback=%v", res.Success, res.Status, res.StoppedAt, res.ActiveSlot, res.Errors, res.RollbackErrors)
 			}
 			assertCallsInPhases(t, f.calls(""), tc.wantCalls)
-			for _, want := range tc.wantErrs {
-				if !errorsMention(append(slices.Clone(res.Errors), res.RollbackErrors...), want) {
-					t.Errorf("no error mentions %q: %v %v", want, res.Errors, res.RollbackErrors)
-				}
-			}
+			wantErrorsMention(t, res, tc.wantErrs)
 			for _, id := range []string{"b1", "b2", "b3"} {
 				if f.version(id) != "v1" || res.Outcomes[id].Attempted {
 					t.Errorf("%s of the active slot was touched", id)

@@ -14,6 +14,7 @@ import (
 // stage, moving router weights along and stopping when a stage's success
 // rate falls below the threshold.
 type CanaryStrategy struct {
+	commonRules
 	cfg CanaryConfig
 }
 
@@ -31,7 +32,7 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 	if err != nil {
 		return r.reject(err)
 	}
-	pending := Pending(NameCanary, req)
+	pending := pendingFor(s, req)
 	r.markSkipped(pending)
 	restore := func(ctx context.Context, targets []Target) bool {
 		return r.restore(ctx, targets, s.weightsUndo(r)) && s.reinstate(ctx, r)
@@ -59,7 +60,7 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 	}
 	n := len(req.Targets)
 	atVersion := n - len(pending)
-	next := 0             // index in pending of the next target to deploy
+	deployed := 0         // how many of pending were deployed: the next one's index
 	trafficMoved := false // router weights were (maybe) changed with nothing deployed
 	if req.Gates.Paused && first > 0 && stages[first-1] == req.PriorTraffic {
 		if res := s.resume(ctx, r, first-1); res != nil {
@@ -72,14 +73,14 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 		if ctx.Err() != nil {
 			return r.cancelled(ctx, phase, restore, trafficMoved)
 		}
-		count := min(max(stageGoal(n, pct)-atVersion, 0), len(pending)-next)
+		count := min(max(stageGoal(n, pct)-atVersion, 0), len(pending)-deployed)
 		if k == len(stages)-1 {
-			count = len(pending) - next
+			count = len(pending) - deployed
 		}
-		batch := pending[next : next+count]
+		batch := pending[deployed : deployed+count]
 		r.info(phase, "%s: deploying %s to %d more targets (%d of %d run it after this stage)", phase, req.Version, len(batch), atVersion+len(batch), n)
 		st := r.deployPhase(ctx, batch, phase)
-		next += st.attempted
+		deployed += st.attempted
 		atVersion += st.attempted
 		if st.notStarted > 0 {
 			return r.cancelled(ctx, phase, restore, trafficMoved)
@@ -106,16 +107,16 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 		}
 		r.res.TrafficPercentage = pct
 		// The stage's window: stage_interval, or the bake after the last.
-		window, stage, wait, next := phase, strconv.Itoa(k+1), s.cfg.StageInterval, bakePhase
+		w := stepWindow{phase: phase, stage: strconv.Itoa(k + 1), before: bakePhase, wait: s.cfg.StageInterval, pct: pct, restore: restore, trafficMoved: trafficMoved}
 		switch {
 		case k == len(stages)-1:
-			window, stage, wait = bakePhase, bakePhase, req.Bake
+			w.phase, w.stage, w.wait = bakePhase, bakePhase, req.Bake
 		case k == stop:
-			next = "gate"
+			w.before = "gate"
 		default:
-			next = fmt.Sprintf("stage %d (%s%%)", k+2, formatPercent(stages[k+1]))
+			w.before = fmt.Sprintf("stage %d (%s%%)", k+2, formatPercent(stages[k+1]))
 		}
-		if res := r.settle(ctx, window, stage, next, wait, pct, restore, trafficMoved); res != nil {
+		if res := r.measureWindow(ctx, w); res != nil {
 			return res
 		}
 		if k == stop && k < len(stages)-1 {
@@ -186,3 +187,34 @@ func (s *CanaryStrategy) Rollback(ctx context.Context, req Request, env Env, tar
 		return r.restore(ctx, targets, s.weightsUndo(r)) && s.reinstate(ctx, r)
 	})
 }
+
+// gated cuts the pending targets at the first closed gate: the targets the
+// stages up to it deploy, in rollout order.
+func (s *CanaryStrategy) gated(req Request, pending []Target) []Target {
+	until := s.cfg.Until(req)
+	if until >= 100 {
+		return pending
+	}
+	n := len(req.Targets)
+	count := min(max(stageGoal(n, until)-(n-len(pending)), 0), len(pending))
+	return pending[:count]
+}
+
+// resumeAt: only a canary has time gates.
+func (s *CanaryStrategy) resumeAt(rel Release) time.Time {
+	return s.cfg.resumeAt(rel.PausedAt, rel.Since)
+}
+
+func (s *CanaryStrategy) opened(req Request) bool {
+	return req.Gates.Paused && s.cfg.Until(req) > req.PriorTraffic
+}
+
+// trafficOwed: a rollout that failed after every target got the version
+// (weights not set, nothing rolled back) is known by its status.
+func (s *CanaryStrategy) trafficOwed(prior Prior, req Request, versionChanged bool) bool {
+	return versionChanged || prior.Status == StatusFailed || s.opened(req)
+}
+
+// trafficHoldsVersion: the router weighs versions; while the saved version
+// has traffic, the next apply is a repair that never takes it away.
+func (*CanaryStrategy) trafficHoldsVersion(traffic float64) bool { return traffic > 0 }

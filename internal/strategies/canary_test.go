@@ -203,11 +203,7 @@ func TestCanaryFailures(t *testing.T) {
 				t.Fatalf("success=%v status=%s stopped=%q errors=%v rollback=%v", res.Success, res.Status, res.StoppedAt, res.Errors, res.RollbackErrors)
 			}
 			assertCallsInPhases(t, f.calls(""), tc.wantCalls)
-			for _, want := range tc.wantErrs {
-				if !errorsMention(append(slices.Clone(res.Errors), res.RollbackErrors...), want) {
-					t.Errorf("no error mentions %q: %v %v", want, res.Errors, res.RollbackErrors)
-				}
-			}
+			wantErrorsMention(t, res, tc.wantErrs)
 			if tc.wantStatus == StatusRolledBack && res.TrafficPercentage != 0 {
 				t.Errorf("TrafficPercentage after rollback = %v, want 0", res.TrafficPercentage)
 			}
@@ -222,13 +218,7 @@ func TestCanaryCancelledBetweenStages(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 10, "v1")
 	clk := clock.NewFake(epoch)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	clk.OnSleep = func(d time.Duration) {
-		if d == time.Minute {
-			cancel()
-		}
-	}
+	ctx := cancelAtSleep(t, clk, time.Minute)
 	res := mustNew(t, NameCanary, nil).Execute(ctx, request(targets), f.env(clk, nil))
 	if res.Success || res.Status != StatusRolledBack || res.StoppedAt != "stage 2 (25%) (cancelled)" {
 		t.Fatalf("status %s stopped %q errors %v", res.Status, res.StoppedAt, res.Errors)

@@ -43,7 +43,7 @@ func TestCanaryResumeCancelledInAMeasurementStaysPaused(t *testing.T) {
 	if got := len(f.deployed("v1")) + len(f.deployed("v2")); got != deploys {
 		t.Errorf("the cancelled resume deployed %d targets", got-deploys)
 	}
-	saved, back := BackAtGate(req, prior, Settle(NameCanary, req, prior, res), res)
+	saved, back := BackAtGate(req, prior, AfterApply(NameCanary, req, prior, res), res)
 	if !back || saved.Traffic != 25 || saved.Version != "v2" || saved.PreviousVersion != "v1" {
 		t.Errorf("after the cancelled resume: status %s, saved %+v; want paused at 25 as before", res.Status, saved)
 	}
@@ -85,7 +85,7 @@ func TestUnhealthyRestoreOnTopOfAPausedReleaseLeavesThePause(t *testing.T) {
 	if len(res.RollbackErrors) == 0 || f.version(idle) != "v2" {
 		t.Fatalf("want %s restored to v2 and unhealthy: runs %s, rollback errors %v", idle, f.version(idle), res.RollbackErrors)
 	}
-	saved, back := BackAtGate(req, prior, Settle(NameBlueGreen, req, prior, res), res)
+	saved, back := BackAtGate(req, prior, AfterApply(NameBlueGreen, req, prior, res), res)
 	if !back || res.Status != StatusPaused || saved.Version != "v2" || saved.Traffic != prior.Traffic || saved.ActiveSlot != prior.ActiveSlot {
 		t.Fatalf("v3 failed on paused v2 with %s unhealthy: back %t, %s, saved %+v; want v2 paused before its switch as before", idle, back, res.Status, saved)
 	}
@@ -112,7 +112,7 @@ func TestRouterDownOnTopOfAPausedReleaseKeepsItsVersion(t *testing.T) {
 	if !res.TrafficUnrestored {
 		t.Fatalf("router down: want the traffic unrestored, got rollback errors %v", res.RollbackErrors)
 	}
-	saved, back := BackAtGate(req, prior, Settle(NameCanary, req, prior, res), res)
+	saved, back := BackAtGate(req, prior, AfterApply(NameCanary, req, prior, res), res)
 	if back || saved.Version != "v2" || saved.PreviousVersion != "v1" || saved.Traffic != 25 || len(saved.Superseded) != 0 {
 		t.Fatalf("v3 with the router down on paused v2: back %t, saved %+v; want v2 (previous v1, 25 %%) not paused", back, saved)
 	}

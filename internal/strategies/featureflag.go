@@ -10,6 +10,7 @@ import (
 // (bounded by the shared limiter) and, when all are healthy, publishes the
 // feature flag at its initial percentage.
 type FeatureFlagStrategy struct {
+	commonRules
 	cfg FeatureFlagConfig
 }
 
@@ -29,7 +30,7 @@ func (s *FeatureFlagStrategy) Execute(ctx context.Context, req Request, env Env)
 	if r.env.Publish == nil {
 		return r.reject(errors.New("feature_flag needs a flag endpoint to publish the flag"))
 	}
-	pending := Pending(NameFeatureFlag, req)
+	pending := pendingFor(s, req)
 	r.markSkipped(pending)
 	restore := func(ctx context.Context, targets []Target) bool {
 		return r.restore(ctx, targets, s.publishUndo(r))
@@ -65,7 +66,7 @@ func (s *FeatureFlagStrategy) Execute(ctx context.Context, req Request, env Env)
 		return r.fail(ctx, "publish", cause, restore, true)
 	}
 	r.res.TrafficPercentage = s.cfg.InitialRollout
-	if res := r.settle(ctx, bakePhase, bakePhase, bakePhase, req.Bake, s.cfg.InitialRollout, restore, true); res != nil {
+	if res := r.measureWindow(ctx, bake(req, s.cfg.InitialRollout, restore, true)); res != nil {
 		return res
 	}
 	return r.complete()
@@ -91,4 +92,21 @@ func (s *FeatureFlagStrategy) Rollback(ctx context.Context, req Request, env Env
 	return rollbackOnly(ctx, NameFeatureFlag, req, env, targets, func(r *run, ctx context.Context) bool {
 		return r.restore(ctx, targets, s.publishUndo(r))
 	})
+}
+
+// A feature flag gates a feature, not a version: a failure puts back the
+// percentage it had, whatever the version.
+func (*FeatureFlagStrategy) trafficOutlivesVersion() bool { return true }
+
+// trafficOwed: a rollout that failed after every target got the version
+// (flag not published, nothing rolled back) is known by its status, and a
+// flag not at the configured percentage is published again.
+func (s *FeatureFlagStrategy) trafficOwed(prior Prior, _ Request, versionChanged bool) bool {
+	return versionChanged || prior.Status == StatusFailed ||
+		prior.Strategy != NameFeatureFlag || prior.Traffic != s.cfg.InitialRollout
+}
+
+// trafficOn: traffic_percentage is the flag's percentage, not a version's.
+func (*FeatureFlagStrategy) trafficOn(_ string, _ []Target, _ Versions, newShare float64) float64 {
+	return newShare
 }

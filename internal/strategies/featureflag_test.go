@@ -92,11 +92,7 @@ func TestFeatureFlagFailures(t *testing.T) {
 				t.Fatalf("status %s stopped %q errors %v rollback %v", res.Status, res.StoppedAt, res.Errors, res.RollbackErrors)
 			}
 			assertCallsInPhases(t, f.calls(""), tc.wantCalls)
-			for _, want := range tc.wantErrs {
-				if !errorsMention(append(slices.Clone(res.Errors), res.RollbackErrors...), want) {
-					t.Errorf("no error mentions %q: %v %v", want, res.Errors, res.RollbackErrors)
-				}
-			}
+			wantErrorsMention(t, res, tc.wantErrs)
 		})
 	}
 }

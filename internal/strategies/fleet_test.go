@@ -353,3 +353,37 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// wantErrorsMention reports each of wants that no error or rollback error
+// of res mentions.
+func wantErrorsMention(t testing.TB, res *Result, wants []string) {
+	t.Helper()
+	for _, want := range wants {
+		if !errorsMention(append(slices.Clone(res.Errors), res.RollbackErrors...), want) {
+			t.Errorf("no error mentions %q: %v %v", want, res.Errors, res.RollbackErrors)
+		}
+	}
+}
+
+// wantRunning reports each of ids whose target f does not run version.
+func wantRunning(t testing.TB, f *fleet, version string, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		if f.version(id) != version {
+			t.Errorf("%s runs %s, want %s", id, f.version(id), version)
+		}
+	}
+}
+
+// cancelAtSleep returns a context that is cancelled when clk is asked to
+// sleep d.
+func cancelAtSleep(t testing.TB, clk *clock.Fake, d time.Duration) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	clk.OnSleep = func(slept time.Duration) {
+		if slept == d {
+			cancel()
+		}
+	}
+	return ctx
+}

@@ -32,7 +32,7 @@ func applyPlan(t *testing.T, f *fleet, clk *clock.Fake, strategy string, cfg Con
 	env := f.env(clk, nil)
 	if p.Revert {
 		res := s.Rollback(context.Background(), p.RevertRequest, env, p.RevertTargets)
-		saved := SettleRevert(strategy, p, prior, res)
+		saved := AfterRevert(strategy, p, prior, res)
 		if !res.Success || p.FollowUp == nil {
 			return res, saved
 		}
@@ -51,7 +51,7 @@ func applyPlan(t *testing.T, f *fleet, clk *clock.Fake, strategy string, cfg Con
 		}
 	}
 	res := s.Execute(context.Background(), req, env)
-	return res, Settle(strategy, req, prior, res)
+	return res, AfterApply(strategy, req, prior, res)
 }
 
 // priorOf is the state saved after res.
@@ -159,23 +159,17 @@ func withVersion(m map[string]string, id, v string) map[string]string {
 func TestCanaryResumeMeasuresThePausedStage(t *testing.T) {
 	t.Parallel()
 	for _, bad := range []bool{false, true} {
-		f, targets := newFleet(t, 20, "v1")
-		clk := clock.NewFake(epoch)
-		cfg := gatedCanary()
-		cfg.Canary.Gates = []Gate{{At: 25}}
-		p := NewPlan(NameCanary, cfg, "v2", targets, Prior{})
-		res, saved := applyPlan(t, f, clk, NameCanary, cfg, p, Prior{})
-		prior := priorOf(NameCanary, targets, saved, res, clk.Now())
+		a := appliedCanary(t, Gate{At: 25})
+		f, targets, clk, cfg, prior := a.f, a.targets, a.clk, a.cfg, a.prior
 
 		cfg.Approve = &Approval{Version: "v2", Through: 25}
-		p = NewPlan(NameCanary, cfg, "v2", targets, prior)
-		req := p.Request
+		req := NewPlan(NameCanary, cfg, "v2", targets, prior).Request
 		req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
 		req.Analysis = Analysis{Metrics: []MetricLimit{{Name: "error-rate"}}}
 		env := f.env(clk, nil)
 		m := newMeter(func(_ int, w Window, _ int) (string, bool) { return "0.2", !bad || w.Phase != "stage 2 (25%)" })
 		env.Measure = m.Measure
-		res = mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(context.Background(), req, env)
+		res := mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(context.Background(), req, env)
 		phases := m.phases()
 		if len(phases) == 0 || phases[0] != "stage 2 (25%)" {
 			t.Fatalf("bad=%t: the resume did not measure the paused stage first: %v", bad, phases)
@@ -190,14 +184,10 @@ func TestCanaryResumeMeasuresThePausedStage(t *testing.T) {
 			if got := f.calls("weights"); got[len(got)-1] != "weights v2 0" {
 				t.Errorf("a failed resume takes the version's traffic away: %v", got)
 			}
-			if saved := Settle(NameCanary, req, prior, res); saved.Version != "v1" || saved.Traffic != 100 || saved.PreviousVersion != "" {
+			if saved := AfterApply(NameCanary, req, prior, res); saved.Version != "v1" || saved.Traffic != 100 || saved.PreviousVersion != "" {
 				t.Errorf("after a failed resume state saves %+v, want v1 with all the traffic and no previous version", saved)
 			}
-			for _, id := range idRange(1, 5) {
-				if f.version(id) != "v1" {
-					t.Errorf("%s runs %s after the failed resume", id, f.version(id))
-				}
-			}
+			wantRunning(t, f, "v1", idRange(1, 5)...) // after the failed resume
 			continue
 		}
 		if !res.Success || res.Status != StatusCompleted || !slices.Equal(phases, []string{"stage 2 (25%)", "stage 3 (50%)", "bake"}) {
@@ -206,42 +196,84 @@ func TestCanaryResumeMeasuresThePausedStage(t *testing.T) {
 	}
 }
 
-func TestBlueGreenPauseBeforeSwitch(t *testing.T) {
-	t.Parallel()
+// applied is a fleet after the first apply of v2: the result, what it
+// saved and the state the next plan sees.
+type applied struct {
+	f       *fleet
+	targets []Target
+	clk     *clock.Fake
+	cfg     Config
+	res     *Result
+	saved   Saved
+	prior   Prior
+}
+
+// pausedBeforeSwitch is a blue/green fleet that served v1 from blue, whose
+// rollout of v2, with pause_before_switch, paused before its switch.
+func pausedBeforeSwitch(t *testing.T) applied {
+	t.Helper()
 	f, targets := blueGreenFleet(t, "v1")
 	clk := clock.NewFake(epoch)
 	cfg := DefaultConfig()
 	cfg.BlueGreen.PauseBeforeSwitch = true
-	// The fleet served v1 from blue.
 	prior := Prior{Strategy: NameBlueGreen, Version: "v1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue,
 		Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
-	p := NewPlan(NameBlueGreen, cfg, "v2", targets, prior)
-	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, p, prior)
+	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, prior), prior)
+	if res.Status != StatusPaused {
+		t.Fatalf("not paused: %+v", res)
+	}
+	return applied{f, targets, clk, cfg, res, saved, priorOf(NameBlueGreen, targets, saved, res, epoch)}
+}
+
+// appliedCanary is a canary of 20 targets at v1, with the gates of
+// gatedCanary or those given, after its first apply of v2.
+func appliedCanary(t *testing.T, gates ...Gate) applied {
+	t.Helper()
+	f, targets := newFleet(t, 20, "v1")
+	clk := clock.NewFake(epoch)
+	cfg := gatedCanary()
+	if gates != nil {
+		cfg.Canary.Gates = gates
+	}
+	res, saved := applyPlan(t, f, clk, NameCanary, cfg, NewPlan(NameCanary, cfg, "v2", targets, Prior{}), Prior{})
+	return applied{f, targets, clk, cfg, res, saved, priorOf(NameCanary, targets, saved, res, clk.Now())}
+}
+
+// switches applies p, which must complete the rollout with the one switch
+// to green.
+func (ps applied) switches(t *testing.T, cfg Config, p Plan, what string) {
+	t.Helper()
+	res, saved := applyPlan(t, ps.f, ps.clk, NameBlueGreen, cfg, p, ps.prior)
+	if !res.Success || res.Status != StatusCompleted || saved.ActiveSlot != SlotGreen || saved.Traffic != 100 {
+		t.Fatalf("%s: %+v saved %+v", what, res, saved)
+	}
+	if got := ps.f.calls("switch"); !slices.Equal(got, []string{"switch green v2"}) {
+		t.Errorf("switches %v", got)
+	}
+}
+
+func TestBlueGreenPauseBeforeSwitch(t *testing.T) {
+	t.Parallel()
+	ps := pausedBeforeSwitch(t)
+	f, targets, cfg, res, saved := ps.f, ps.targets, ps.cfg, ps.res, ps.saved
 	if res.Status != StatusPaused || res.ActiveSlot != SlotBlue || saved.Traffic != 0 || len(f.calls("switch")) != 0 {
 		t.Fatalf("pause before switch: %+v saved %+v switches %v", res, saved, f.calls("switch"))
 	}
 	if f.version("g1") != "v2" || f.version("b1") != "v1" {
 		t.Fatalf("idle slot not deployed: g1 %s b1 %s", f.version("g1"), f.version("b1"))
 	}
-	prior = priorOf(NameBlueGreen, targets, saved, res, epoch)
-	if p := NewPlan(NameBlueGreen, cfg, "v2", targets, prior); p.Work() {
+	if p := NewPlan(NameBlueGreen, cfg, "v2", targets, ps.prior); p.Work() {
 		t.Errorf("paused before the switch, nothing new plans work: %+v", p)
 	}
-	if v := RefreshedVersion(NameBlueGreen, "v2", StatusPaused, 0, saved.Versions, ActiveTargets(NameBlueGreen, targets, SlotBlue)); v != "v2" {
+	if v := saved.Versions.ClaimAtRefresh(NameBlueGreen, "v2", StatusPaused, 0, ActiveTargets(NameBlueGreen, targets, SlotBlue)); v != "v2" {
 		t.Errorf("refresh while paused saves %s, want v2", v)
 	}
 	cfg.Approve = &Approval{Version: "v2"}
-	p = NewPlan(NameBlueGreen, cfg, "v2", targets, prior)
+	p := NewPlan(NameBlueGreen, cfg, "v2", targets, ps.prior)
 	if len(p.Pending) != 0 || !p.TrafficOwed || p.Request.TopUp {
 		t.Fatalf("approved: pending %v owed %t top-up %t", ids(p.Pending), p.TrafficOwed, p.Request.TopUp)
 	}
-	res, saved = applyPlan(t, f, clk, NameBlueGreen, cfg, p, prior)
-	if !res.Success || res.Status != StatusCompleted || saved.ActiveSlot != SlotGreen || saved.Traffic != 100 {
-		t.Fatalf("switch after approval: %+v saved %+v", res, saved)
-	}
-	if got := f.calls("switch"); !slices.Equal(got, []string{"switch green v2"}) {
-		t.Errorf("switches %v", got)
-	}
+	ps.switches(t, cfg, p, "switch after approval")
 }
 
 func TestRevertWhilePaused(t *testing.T) {
@@ -308,18 +340,14 @@ func TestGateValidation(t *testing.T) {
 // One that abandons the version is not a pause.
 func TestBackAtGate(t *testing.T) {
 	t.Parallel()
-	f, targets := newFleet(t, 20, "v1")
-	clk := clock.NewFake(epoch)
-	cfg := gatedCanary()
-	p := NewPlan(NameCanary, cfg, "v2", targets, Prior{})
-	res, saved := applyPlan(t, f, clk, NameCanary, cfg, p, Prior{})
-	prior := priorOf(NameCanary, targets, saved, res, clk.Now())
+	a := appliedCanary(t)
+	f, targets, clk, cfg, prior := a.f, a.targets, a.clk, a.cfg, a.prior
 
 	approved := cfg
 	approved.Approve = &Approval{Version: "v2", Through: 25}
 	f.unhealthy["t7@v2"] = true
-	p = NewPlan(NameCanary, approved, "v2", targets, prior)
-	res, saved = applyPlan(t, f, clk, NameCanary, approved, p, prior)
+	p := NewPlan(NameCanary, approved, "v2", targets, prior)
+	res, saved := applyPlan(t, f, clk, NameCanary, approved, p, prior)
 	if res.Success || res.Status != StatusRolledBack || saved.Traffic != 25 {
 		t.Fatalf("failed stage 50: %+v saved %+v", res, saved)
 	}
@@ -343,59 +371,34 @@ func TestBackAtGate(t *testing.T) {
 
 // TestBlueGreenPauseTurnedOffSwitches: a blue/green paused before its
 // switch whose pause_before_switch is turned off switches at the next
-// apply, as a canary whose gates are removed goes on (found by the
-// model-based test, seeds 27, 35 and 36: the plan stayed empty).
+// apply, as a canary whose gates are removed goes on: the plan is not
+// empty.
 func TestBlueGreenPauseTurnedOffSwitches(t *testing.T) {
 	t.Parallel()
-	f, targets := blueGreenFleet(t, "v1")
-	clk := clock.NewFake(epoch)
-	cfg := DefaultConfig()
-	cfg.BlueGreen.PauseBeforeSwitch = true
-	prior := Prior{Strategy: NameBlueGreen, Version: "v1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue,
-		Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
-	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, prior), prior)
-	if res.Status != StatusPaused {
-		t.Fatalf("not paused: %+v", res)
-	}
-	prior = priorOf(NameBlueGreen, targets, saved, res, epoch)
-
+	ps := pausedBeforeSwitch(t)
+	cfg := ps.cfg
 	cfg.BlueGreen.PauseBeforeSwitch = false
-	p := NewPlan(NameBlueGreen, cfg, "v2", targets, prior)
+	p := NewPlan(NameBlueGreen, cfg, "v2", ps.targets, ps.prior)
 	if !p.Work() || p.Request.TopUp {
 		t.Fatalf("pause_before_switch off: work %t (pending %v, owed %t), top-up %t; want the switch owed", p.Work(), ids(p.Pending), p.TrafficOwed, p.Request.TopUp)
 	}
-	res, saved = applyPlan(t, f, clk, NameBlueGreen, cfg, p, prior)
-	if !res.Success || res.Status != StatusCompleted || saved.ActiveSlot != SlotGreen || saved.Traffic != 100 {
-		t.Fatalf("after pause_before_switch off: %+v saved %+v", res, saved)
-	}
-	if got := f.calls("switch"); !slices.Equal(got, []string{"switch green v2"}) {
-		t.Errorf("switches %v", got)
-	}
+	ps.switches(t, cfg, p, "after pause_before_switch off")
 }
 
 // TestBlueGreenFailedRepairWhilePausedIsNoTopUp: a blue/green paused
 // before its switch whose repair of the idle slot fails is still before its
 // switch: the next apply deploys the idle slot and pauses again; it must
 // not take the version for the serving one and deploy it to the active
-// slot as a top-up (found by the model-based test, seed 318).
+// slot as a top-up.
 func TestBlueGreenFailedRepairWhilePausedIsNoTopUp(t *testing.T) {
 	t.Parallel()
-	f, targets := blueGreenFleet(t, "v1")
-	clk := clock.NewFake(epoch)
-	cfg := DefaultConfig()
-	cfg.BlueGreen.PauseBeforeSwitch = true
-	prior := Prior{Strategy: NameBlueGreen, Version: "v1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue,
-		Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
-	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, prior), prior)
-	if res.Status != StatusPaused {
-		t.Fatalf("not paused: %+v", res)
-	}
-	prior = priorOf(NameBlueGreen, targets, saved, res, epoch)
+	ps := pausedBeforeSwitch(t)
+	f, targets, clk, cfg, prior := ps.f, ps.targets, ps.clk, ps.cfg, ps.prior
 
 	// An idle target drifts, and its repair fails.
 	f.versions["g1"], prior.Versions["g1"] = "v0", "v0"
 	f.deployErr["g1@v2"] = errBoom
-	res, saved = applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, prior), prior)
+	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, prior), prior)
 	if res.Success || saved.Version != "v2" {
 		t.Fatalf("failed repair: %+v saved %+v", res, saved)
 	}
@@ -410,18 +413,13 @@ func TestBlueGreenFailedRepairWhilePausedIsNoTopUp(t *testing.T) {
 	if res.Status != StatusPaused || len(f.calls("switch")) != 0 {
 		t.Fatalf("after the failed repair: %s, switches %v; want paused before the switch again", res.Status, f.calls("switch"))
 	}
-	for _, id := range []string{"b1", "b2", "b3"} {
-		if f.version(id) != "v1" {
-			t.Errorf("%s of the serving slot runs %s", id, f.version(id))
-		}
-	}
+	wantRunning(t, f, "v1", "b1", "b2", "b3") // the serving slot
 }
 
 // TestCanaryFailedRepairWhilePausedKeepsTheGate: a canary paused at a
 // manual gate whose repair of a drifted target fails stands at the gate,
 // with status rolled_back: the next apply, not approved, repairs and pauses
-// there again; it must not take the gate for one already passed (found by
-// the model-based test, seeds 306, 391 and 416).
+// there again; it must not take the gate for one already passed.
 func TestCanaryFailedRepairWhilePausedKeepsTheGate(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 20, "v1")
@@ -463,31 +461,20 @@ func TestCanaryFailedRepairWhilePausedKeepsTheGate(t *testing.T) {
 // targets and weight of the pause stay, and it is paused again.
 func TestCanaryResumeCancelledStaysPaused(t *testing.T) {
 	t.Parallel()
-	f, targets := newFleet(t, 20, "v1")
-	clk := clock.NewFake(epoch)
-	cfg := gatedCanary()
-	cfg.Canary.Gates = []Gate{{At: 25}}
-	p := NewPlan(NameCanary, cfg, "v2", targets, Prior{})
-	res, saved := applyPlan(t, f, clk, NameCanary, cfg, p, Prior{})
-	prior := priorOf(NameCanary, targets, saved, res, clk.Now())
+	a := appliedCanary(t, Gate{At: 25})
+	f, targets, clk, cfg, prior := a.f, a.targets, a.clk, a.cfg, a.prior
 	weights, deploys := len(f.calls("weights")), len(f.deployed("v1"))+len(f.deployed("v2"))
 
 	cfg.Approve = &Approval{Version: "v2", Through: 25}
-	p = NewPlan(NameCanary, cfg, "v2", targets, prior)
+	p := NewPlan(NameCanary, cfg, "v2", targets, prior)
 	req := p.Request
 	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
 	req.Analysis = Analysis{InitialDelay: time.Minute, Metrics: []MetricLimit{{Name: "error-rate"}}}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	clk.OnSleep = func(d time.Duration) {
-		if d == time.Minute {
-			cancel()
-		}
-	}
+	ctx := cancelAtSleep(t, clk, time.Minute)
 	env := f.env(clk, nil)
 	m := newMeter(func(int, Window, int) (string, bool) { return "0", true })
 	env.Measure = m.Measure
-	res = mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(ctx, req, env)
+	res := mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(ctx, req, env)
 	if res.Success || res.Abandoned || len(m.phases()) != 0 {
 		t.Fatalf("cancelled resume: success %t abandoned %t measured %v", res.Success, res.Abandoned, m.phases())
 	}
@@ -497,8 +484,7 @@ func TestCanaryResumeCancelledStaysPaused(t *testing.T) {
 	if got := len(f.deployed("v1")) + len(f.deployed("v2")); got != deploys {
 		t.Errorf("the cancelled resume deployed %d targets", got-deploys)
 	}
-	saved = Settle(NameCanary, req, prior, res)
-	saved, back := BackAtGate(req, prior, saved, res)
+	saved, back := BackAtGate(req, prior, AfterApply(NameCanary, req, prior, res), res)
 	if !back || res.PausedAt != 25 || saved.Traffic != 25 || saved.Version != "v2" || saved.PreviousVersion != "v1" {
 		t.Errorf("after the cancelled resume: status %s at %g, saved %+v; want paused at 25 as before", res.Status, res.PausedAt, saved)
 	}
@@ -652,7 +638,7 @@ func TestFailedReleaseOnAPausedOneLeavesThePause(t *testing.T) {
 	req := p.Request
 	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
 	res = mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(context.Background(), req, f.env(clk, nil))
-	saved, back := BackAtGate(req, prior, Settle(NameCanary, req, prior, res), res)
+	saved, back := BackAtGate(req, prior, AfterApply(NameCanary, req, prior, res), res)
 	if !back || res.Status != StatusPaused || res.PausedAt != 25 || saved.Version != "v2" || saved.PreviousVersion != "v1" || saved.Traffic != 25 {
 		t.Fatalf("v3 failed on paused v2: back %t, %s at %g, saved %+v; want v2 paused at 25 as before", back, res.Status, res.PausedAt, saved)
 	}

@@ -11,6 +11,7 @@ import (
 // concurrently; the rollout stops when more targets than max_failures have
 // failed.
 type RollingStrategy struct {
+	commonRules
 	cfg RollingConfig
 }
 
@@ -47,7 +48,7 @@ func (s *RollingStrategy) Execute(ctx context.Context, req Request, env Env) *Re
 	if err != nil {
 		return r.reject(err)
 	}
-	pending := Pending(NameRolling, req)
+	pending := pendingFor(s, req)
 	r.markSkipped(pending)
 	restore := func(ctx context.Context, targets []Target) bool { return r.restore(ctx, targets, nil) }
 
@@ -71,13 +72,13 @@ func (s *RollingStrategy) Execute(ctx context.Context, req Request, env Env) *Re
 			return r.fail(ctx, phase, cause, restore, false)
 		}
 		// The batch's window: batch_delay, or the bake after the last.
-		window, stage, wait, next := phase, strconv.Itoa(i+1), s.cfg.BatchDelay, bakePhase
+		w := stepWindow{phase: phase, stage: strconv.Itoa(i + 1), before: bakePhase, wait: s.cfg.BatchDelay, pct: r.fleetShare(), restore: restore}
 		if i == len(batches)-1 {
-			window, stage, wait = bakePhase, bakePhase, req.Bake
+			w.phase, w.stage, w.wait = bakePhase, bakePhase, req.Bake
 		} else {
-			next = fmt.Sprintf("batch %d/%d", i+2, len(batches))
+			w.before = fmt.Sprintf("batch %d/%d", i+2, len(batches))
 		}
-		if res := r.settle(ctx, window, stage, next, wait, r.fleetShare(), restore, false); res != nil {
+		if res := r.measureWindow(ctx, w); res != nil {
 			return res
 		}
 	}
@@ -89,4 +90,15 @@ func (s *RollingStrategy) Rollback(ctx context.Context, req Request, env Env, ta
 	return rollbackOnly(ctx, NameRolling, req, env, targets, func(r *run, ctx context.Context) bool {
 		return r.restore(ctx, targets, nil)
 	})
+}
+
+// A rolling fleet has no traffic step: the traffic a version has is its
+// share of the targets.
+func (*RollingStrategy) movesTraffic() bool { return false }
+
+func (*RollingStrategy) trafficOwed(Prior, Request, bool) bool { return false }
+
+// trafficOn is the share of the targets that run version.
+func (*RollingStrategy) trafficOn(version string, targets []Target, fleet Versions, _ float64) float64 {
+	return share(version, targets, func(id string) string { return fleet[id] })
 }

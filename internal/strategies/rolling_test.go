@@ -231,11 +231,7 @@ func TestRollingFailures(t *testing.T) {
 			if res.TargetsFailed != tc.wantFailed {
 				t.Errorf("TargetsFailed = %d, want %d", res.TargetsFailed, tc.wantFailed)
 			}
-			for _, want := range tc.wantErrs {
-				if !errorsMention(append(slices.Clone(res.Errors), res.RollbackErrors...), want) {
-					t.Errorf("no error mentions %q: %v", want, res.Errors)
-				}
-			}
+			wantErrorsMention(t, res, tc.wantErrs)
 			if tc.wantSuccess && tc.wantFailed > 0 && res.TargetsFailed != tc.wantFailed {
 				t.Errorf("TargetsFailed = %d, want %d tolerated failures", res.TargetsFailed, tc.wantFailed)
 			}

@@ -1,10 +1,13 @@
 // Package strategies is the deployment engine: rolling, blue/green, canary
 // and feature-flag rollouts and their rollbacks, and the rules about what
-// the fleet runs and what state may claim about it (state.go: what a plan
-// deploys, what a failure restores, which version and traffic are saved,
-// what refresh and destroy do). It knows nothing about HTTP or the plugin
-// framework; a strategy is given targets, a version, and functions that
-// deploy to a target, check its health, move traffic and publish a flag.
+// the fleet runs and what state may claim about it: what a plan deploys
+// (plan.go), which version and traffic an apply saves (saved.go), what
+// target_versions say (versions.go), what refresh records (refresh.go),
+// what destroy does (destroy.go); each strategy's part of these is a
+// fleetRules (rules.go).
+// It knows nothing about HTTP or the plugin framework; a strategy is given
+// targets, a version, and functions that deploy to a target, check its
+// health, move traffic and publish a flag.
 package strategies
 
 import (

@@ -9,113 +9,6 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 )
 
-// slotted returns targets t1…tn with the given slots.
-func slotted(slots ...string) []Target {
-	out := make([]Target, len(slots))
-	for i, s := range slots {
-		out[i] = Target{ID: idRange(i+1, i+1)[0], Address: "http://h/" + idRange(i+1, i+1)[0], Slot: s}
-	}
-	return out
-}
-
-func TestHonestVersion(t *testing.T) {
-	t.Parallel()
-	targets := slotted("", "", "", "")
-	tests := []struct {
-		name  string
-		fleet map[string]string
-		want  string
-	}{
-		{"all at version", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}, "2"},
-		{"unknown targets do not count", map[string]string{"t1": "2", "t2": "2"}, "2"},
-		{"rolled back", map[string]string{"t1": "1", "t2": "1", "t3": "1", "t4": "1"}, "1"},
-		{"most common other version", map[string]string{"t1": "2", "t2": "1", "t3": "0.9", "t4": "1"}, "1"},
-		{"tie goes to list order", map[string]string{"t1": "0.9", "t2": "1", "t3": "2", "t4": "2"}, "0.9"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := HonestVersion("2", tt.fleet, targets); got != tt.want {
-				t.Fatalf("HonestVersion = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestHonestVersionBlueGreenLooksAtActiveSlot(t *testing.T) {
-	t.Parallel()
-	targets := slotted("blue", "blue", "green", "green")
-	fleet := map[string]string{"t1": "1", "t2": "1", "t3": "2", "t4": "2"}
-	if got := HonestVersion("2", fleet, ActiveTargets(NameBlueGreen, targets, "green")); got != "2" {
-		t.Fatalf("green active at 2: got %q", got)
-	}
-	if got := HonestVersion("2", fleet, ActiveTargets(NameBlueGreen, targets, "blue")); got != "1" {
-		t.Fatalf("blue active at 1: got %q", got)
-	}
-}
-
-// TestRefreshedVersion: refresh keeps the saved version while some target
-// still runs it (an interrupted update must keep the version to roll back
-// to), and only otherwise takes the version most targets report.
-func TestRefreshedVersion(t *testing.T) {
-	t.Parallel()
-	targets := slotted("", "", "", "")
-	tests := []struct {
-		name  string
-		fleet map[string]string
-		want  string
-	}{
-		{"converged", map[string]string{"t1": "2", "t2": "2", "t3": "2", "t4": "2"}, "2"},
-		{"update to 3 interrupted halfway", map[string]string{"t1": "3", "t2": "3", "t3": "3", "t4": "2"}, "2"},
-		{"drift on one target", map[string]string{"t1": "2", "t2": "2.1-hotfix", "t3": "2", "t4": "2"}, "2"},
-		{"nobody runs it any more", map[string]string{"t1": "3", "t2": "3", "t3": "1", "t4": "3"}, "3"},
-		{"nothing answered", map[string]string{}, "2"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := RefreshedVersion(NameRolling, "2", StatusCompleted, 100, tt.fleet, targets); got != tt.want {
-				t.Fatalf("RefreshedVersion = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-// TestRefreshed: a target that answers without a version, or does not
-// answer, keeps its known version (never ""); without expect_version a
-// reported version is information, not drift.
-func TestRefreshed(t *testing.T) {
-	t.Parallel()
-	targets := slotted("", "", "")
-	known := map[string]string{"t1": "2", "t2": "2", "t3": "2"}
-	tests := []struct {
-		name     string
-		reported map[string]string
-		errs     map[string]error
-		expect   bool
-		want     map[string]string
-	}{
-		{"drift is recorded", map[string]string{"t1": "2", "t2": "1", "t3": "2"}, nil, true, map[string]string{"t1": "2", "t2": "1", "t3": "2"}},
-		{"no version keeps the known one", map[string]string{"t1": "", "t2": "", "t3": ""}, nil, false, known},
-		{"no version keeps it with expect_version too", map[string]string{"t1": "", "t2": "2", "t3": "2"}, nil, true, known},
-		{"unreachable keeps it", map[string]string{"t1": "2", "t3": "2"}, map[string]error{"t2": errBoom}, true, known},
-		{"other version without expect_version is information", map[string]string{"t1": "9.9.9", "t2": "2", "t3": "2"}, nil, false, known},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := Refreshed(targets, known, tt.reported, tt.errs, tt.expect); !maps.Equal(got, tt.want) {
-				t.Fatalf("Refreshed = %v, want %v", got, tt.want)
-			}
-		})
-	}
-	// A target with no known version takes what it reports, if anything.
-	got := Refreshed(targets, map[string]string{}, map[string]string{"t1": "3", "t2": ""}, nil, false)
-	if want := map[string]string{"t1": "3"}; !maps.Equal(got, want) {
-		t.Fatalf("Refreshed without known versions = %v, want %v", got, want)
-	}
-}
-
 func TestNewPlan(t *testing.T) {
 	t.Parallel()
 	bg := slotted("blue", "blue", "green", "green")
@@ -161,8 +54,8 @@ func TestNewPlan(t *testing.T) {
 	}
 }
 
-// settle runs strategy on the plan of prior and returns what is saved.
-func settle(t *testing.T, f *fleet, strategy string, cfg func(*Config), version string, targets []Target, prior Prior) (Saved, *Result) {
+// applySaved runs strategy on the plan of prior and returns what is saved.
+func applySaved(t *testing.T, f *fleet, strategy string, cfg func(*Config), version string, targets []Target, prior Prior) (Saved, *Result) {
 	t.Helper()
 	p := NewPlan(strategy, DefaultConfig(), version, targets, prior)
 	req := p.Request
@@ -172,7 +65,7 @@ func settle(t *testing.T, f *fleet, strategy string, cfg func(*Config), version 
 		req.Before[t.ID] = f.version(t.ID)
 	}
 	res := mustNew(t, strategy, cfg).Execute(context.Background(), req, f.env(clock.NewFake(epoch), nil))
-	return Settle(strategy, req, prior, res), res
+	return AfterApply(strategy, req, prior, res), res
 }
 
 // TestFailedRepairKeepsTrafficAndState: a repair of one drifted target
@@ -197,7 +90,7 @@ func TestFailedRepairKeepsTrafficAndState(t *testing.T) {
 			prior := Prior{Strategy: strategy, Version: "v2", PreviousVersion: "v1", Status: StatusCompleted, Traffic: traffic, Targets: targets,
 				Versions: map[string]string{"t1": "v2", "t2": "v2", "t3": "v2", "t4": "v1"}}
 			cfg := func(c *Config) { c.Canary.Stages = []float64{25, 50, 100}; c.FeatureFlag.InitialRollout = 40 }
-			saved, res := settle(t, f, strategy, cfg, "v2", targets, prior)
+			saved, res := applySaved(t, f, strategy, cfg, "v2", targets, prior)
 			if res.Success {
 				t.Fatal("the repair succeeded; want it to fail")
 			}
@@ -228,7 +121,7 @@ func TestCanaryRepairDoesNotWalkWeightsBack(t *testing.T) {
 	f.versions["t4"] = "v1"
 	prior := Prior{Strategy: NameCanary, Version: "v2", PreviousVersion: "v1", Status: StatusCompleted, Traffic: 100, Targets: targets,
 		Versions: map[string]string{"t1": "v2", "t2": "v2", "t3": "v2", "t4": "v1"}}
-	saved, res := settle(t, f, NameCanary, func(c *Config) { c.Canary.Stages = []float64{25, 50, 100} }, "v2", targets, prior)
+	saved, res := applySaved(t, f, NameCanary, func(c *Config) { c.Canary.Stages = []float64{25, 50, 100} }, "v2", targets, prior)
 	if !res.Success || saved.Traffic != 100 {
 		t.Fatalf("success %v, traffic %v; want a repair at 100%%: %v", res.Success, saved.Traffic, res.Errors)
 	}
@@ -251,7 +144,7 @@ func TestFailedTopUpStaysATopUp(t *testing.T) {
 	f.deployErr["t5@v3"] = errBoom
 	prior := Prior{Strategy: NameBlueGreen, Version: "v3", PreviousVersion: "v2", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue, Targets: targets[:4],
 		Versions: map[string]string{"t1": "v3", "t2": "v3", "t3": "v2", "t4": "v2"}}
-	saved, res := settle(t, f, NameBlueGreen, nil, "v3", targets, prior)
+	saved, res := applySaved(t, f, NameBlueGreen, nil, "v3", targets, prior)
 	if res.Success || len(f.calls("switch")) != 0 {
 		t.Fatalf("success %v, switches %v; want a failed top-up with no switch", res.Success, f.calls("switch"))
 	}
@@ -275,7 +168,7 @@ func TestRolledBackCanaryTraffic(t *testing.T) {
 	f, targets := newFleet(t, 4, "v3")
 	f.deployErr["t3@v3.1"] = errBoom
 	prior := Prior{Strategy: NameCanary, Version: "v3", PreviousVersion: "v2", Status: StatusCompleted, Traffic: 100, Targets: targets, Versions: currentAt(targets, "v3")}
-	saved, res := settle(t, f, NameCanary, func(c *Config) { c.Canary.Stages = []float64{50, 100} }, "v3.1", targets, prior)
+	saved, res := applySaved(t, f, NameCanary, func(c *Config) { c.Canary.Stages = []float64{50, 100} }, "v3.1", targets, prior)
 	if res.Status != StatusRolledBack {
 		t.Fatalf("status %q, want rolled_back: %v", res.Status, res.Errors)
 	}
@@ -301,22 +194,9 @@ func TestCreateDeploysEveryListedTarget(t *testing.T) {
 	}
 }
 
-// TestKnownVersions: identity is id + address.
-func TestKnownVersions(t *testing.T) {
-	t.Parallel()
-	prior := slotted("", "", "")
-	now := slices.Clone(prior)
-	now[1].Address = "http://h/other"
-	now = append(now, Target{ID: "t9", Address: "http://h/t9"})
-	got := KnownVersions(prior, map[string]string{"t1": "2", "t2": "2", "t3": ""}, now)
-	if want := map[string]string{"t1": "2"}; !maps.Equal(got, want) {
-		t.Fatalf("KnownVersions = %v, want %v", got, want)
-	}
-}
-
 // TestNewPlanReadsUnknownIdleTargets: a blue/green target of the idle slot
 // given another address is not deployed, but state no longer knows what it
-// runs: the apply reads it (found by the model-based test, seed 38).
+// runs: the apply reads it.
 func TestNewPlanReadsUnknownIdleTargets(t *testing.T) {
 	t.Parallel()
 	targets := slotted("blue", "blue", "green", "green")
@@ -331,15 +211,14 @@ func TestNewPlanReadsUnknownIdleTargets(t *testing.T) {
 
 // TestFeatureFlagKeepsItsPercentage: the flag gates a feature, not a
 // version: a failed update to a new version publishes the percentage the
-// flag had, and a changed initial_rollout is owed even when no target is
-// (found by the model-based test, seeds 12 and 24).
+// flag had, and a changed initial_rollout is owed even when no target is.
 func TestFeatureFlagKeepsItsPercentage(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 2, "v2")
 	f.deployErr["t2@v3"] = errBoom
 	prior := Prior{Strategy: NameFeatureFlag, Version: "v2", PreviousVersion: "v1", Status: StatusCompleted, Traffic: 50, Targets: targets, Versions: currentAt(targets, "v2")}
 	cfg := func(c *Config) { c.FeatureFlag.InitialRollout = 50 }
-	saved, res := settle(t, f, NameFeatureFlag, cfg, "v3", targets, prior)
+	saved, res := applySaved(t, f, NameFeatureFlag, cfg, "v3", targets, prior)
 	if res.Success || saved.Version != "v2" || saved.Traffic != 50 {
 		t.Fatalf("success %v, saved %q at %v%%; want a failure that keeps v2 at 50%%", res.Success, saved.Version, saved.Traffic)
 	}
@@ -357,26 +236,10 @@ func TestFeatureFlagKeepsItsPercentage(t *testing.T) {
 	}
 }
 
-// TestRefreshedVersionKeepsACanaryWithTraffic: while the router sends the
-// saved version traffic, refresh keeps it even when no target runs it, so
-// the next apply is a repair that never takes that traffic away (found by
-// the model-based test, seed 5).
-func TestRefreshedVersionKeepsACanaryWithTraffic(t *testing.T) {
-	t.Parallel()
-	targets := slotted("", "")
-	fleet := map[string]string{"t1": "3", "t2": "3"}
-	if got := RefreshedVersion(NameCanary, "2", StatusCompleted, 100, fleet, targets); got != "2" {
-		t.Fatalf("canary at 100%%: %q, want 2", got)
-	}
-	if got := RefreshedVersion(NameCanary, "2", StatusCompleted, 0, fleet, targets); got != "3" {
-		t.Fatalf("canary without traffic: %q, want 3", got)
-	}
-}
-
 // TestDestroyReportsTheTrafficItLeft: destroy (Rollback) takes the
 // version's traffic to 0 and reports it, so that a destroy that then fails
-// on a target saves the flag as it is (found by the model-based test,
-// seed 67); when the flag cannot be published it still has what it had.
+// on a target saves the flag as it is; when the flag cannot be published
+// it still has what it had.
 func TestDestroyReportsTheTrafficItLeft(t *testing.T) {
 	t.Parallel()
 	for _, publishFails := range []bool{false, true} {
@@ -400,7 +263,7 @@ func TestDestroyReportsTheTrafficItLeft(t *testing.T) {
 
 // TestPriorTrafficIsTheStrategys: a switch of strategy at the same version
 // carries no traffic over: rolling's share of targets is no flag
-// percentage (found by the model-based test, seed 132).
+// percentage.
 func TestPriorTrafficIsTheStrategys(t *testing.T) {
 	t.Parallel()
 	targets := slotted("", "")
