@@ -32,20 +32,21 @@ say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 # The CLI: OpenTofu from the cache (built once by install-clis.sh), or a
 # terraform already on PATH, or OpenTofu built now.
-CACHE_DIR="${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}"
+# shellcheck source=scripts/versions.sh
+source scripts/versions.sh
 if [[ -n "${DEMO_CLI:-}" ]]; then
   cli="$DEMO_CLI"
-elif [[ -x "$CACHE_DIR/tofu-1.12.6" ]]; then
-  cli="$CACHE_DIR/tofu-1.12.6"
+elif [[ -x "$CACHE_DIR/tofu-$TOFU_VERSION" ]]; then
+  cli="$CACHE_DIR/tofu-$TOFU_VERSION"
 elif command -v terraform >/dev/null 2>&1; then
   cli="$(command -v terraform)"
 else
   ./scripts/install-clis.sh tofu
-  cli="$CACHE_DIR/tofu-1.12.6"
+  cli="$CACHE_DIR/tofu-$TOFU_VERSION"
 fi
 # Act 5's Prometheus, built once (about 7 minutes) when the cache lacks it.
 ./scripts/install-clis.sh prometheus
-prometheus="$CACHE_DIR/prometheus-0.316.0"
+prometheus="$CACHE_DIR/prometheus-$PROMETHEUS_VERSION"
 
 say "building the provider and codomyrmex-agent"
 go build -o "$work/bin/terraform-provider-codomyrmex" .
