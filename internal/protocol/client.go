@@ -379,42 +379,6 @@ func (c *Client) do(ctx context.Context, method, rawURL string, in any, accept .
 	return data, resp.StatusCode, nil
 }
 
-// redactedText replaces the token where a server may have echoed it.
-const redactedText = "[REDACTED]"
-
-// redactedError hides the client's token in the message of an error that
-// quotes what a server answered (a careless server may echo the request's
-// Authorization header in its error body); errors.Is and errors.As still
-// see the error it wraps.
-type redactedError struct {
-	err error
-	msg string
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redact keeps the token out of err's message. Every error a public method
-// returns goes through it.
-func (c *Client) redact(err error) error {
-	if err == nil || c.token == "" {
-		return err
-	}
-	msg := err.Error()
-	if !strings.Contains(msg, c.token) {
-		return err
-	}
-	return &redactedError{err: err, msg: c.scrub(msg)}
-}
-
-// scrub replaces the token in s, text that came from a server.
-func (c *Client) scrub(s string) string {
-	if c.token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.token, redactedText)
-}
-
 // decodeJSON decodes one JSON object, so that an empty body, null, an
 // array or trailing garbage are errors rather than zero values.
 func decodeJSON(data []byte, v any) error {
@@ -433,29 +397,6 @@ func decodeJSON(data []byte, v any) error {
 		return fmt.Errorf("trailing data after the JSON object: %q", excerpt(trimmed))
 	}
 	return nil
-}
-
-// validateHeaders rejects what net/http would refuse at request time. A
-// value is never echoed: it may be a secret.
-func validateHeaders(h map[string]string) error {
-	for k, v := range h {
-		if k == "" || strings.IndexFunc(k, func(r rune) bool { return !isTokenChar(r) }) >= 0 {
-			return fmt.Errorf("headers: %q is not a valid header name", k)
-		}
-		if strings.ContainsAny(v, "\r\n\x00") {
-			return fmt.Errorf("headers: the value of %q contains a line break or NUL", k)
-		}
-	}
-	return nil
-}
-
-// isTokenChar reports whether r may appear in a header name (RFC 9110 tchar).
-func isTokenChar(r rune) bool {
-	switch {
-	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		return true
-	}
-	return strings.ContainsRune("!#$%&'*+-.^_`|~", r)
 }
 
 func (c *Client) logRequest(_ retryablehttp.Logger, req *http.Request, retry int) {
