@@ -205,3 +205,16 @@ func (s stopper) stopped() error {
 	}
 	return nil
 }
+
+// waitFree waits until the one-slot semaphore sem (Host.deploying,
+// Router.busy) can be taken, and gives it back at once; or until ctx is
+// done.
+func waitFree(ctx context.Context, sem chan struct{}) error {
+	select {
+	case sem <- struct{}{}:
+		<-sem
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

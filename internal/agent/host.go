@@ -341,15 +341,7 @@ func (h *Host) Deploying() string {
 
 // Idle waits until no deploy is in progress (its command done and the
 // state file written), or until ctx is done.
-func (h *Host) Idle(ctx context.Context) error {
-	select {
-	case h.deploying <- struct{}{}:
-		<-h.deploying
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (h *Host) Idle(ctx context.Context) error { return waitFree(ctx, h.deploying) }
 
 // Health reports the running version, healthy unless the health command
 // fails.

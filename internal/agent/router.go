@@ -357,15 +357,7 @@ func (r *Router) Deploying() string {
 
 // Idle waits until no command runs (its route recorded), or until ctx is
 // done.
-func (r *Router) Idle(ctx context.Context) error {
-	select {
-	case r.busy <- struct{}{}:
-		<-r.busy
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (r *Router) Idle(ctx context.Context) error { return waitFree(ctx, r.busy) }
 
 // State returns a copy of what was last applied to each deployment.
 func (r *Router) State() RouterState {

@@ -185,15 +185,11 @@ func (u userAgent) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // Deploy asks the target at address to run req.Version.
 func (c *Client) Deploy(ctx context.Context, address string, req DeployRequest) error {
-	u, err := endpointURL(address, deployPath)
-	if err != nil {
-		return err
-	}
 	if req.Metadata == nil {
 		req.Metadata = map[string]string{}
 	}
-	_, _, err = c.do(ctx, http.MethodPut, u, req)
-	return c.redact(err)
+	u, err := endpointURL(address, deployPath)
+	return c.send(ctx, http.MethodPut, u, err, req)
 }
 
 // Health reads the health of the target at address; path "" means
@@ -225,32 +221,20 @@ func (c *Client) Health(ctx context.Context, address, path string) (Health, erro
 // Switch asks the router at routerURL to send traffic to a slot.
 func (c *Client) Switch(ctx context.Context, routerURL string, req SwitchRequest) error {
 	u, err := endpointURL(routerURL, switchPath)
-	if err != nil {
-		return err
-	}
-	_, _, err = c.do(ctx, http.MethodPut, u, req)
-	return c.redact(err)
+	return c.send(ctx, http.MethodPut, u, err, req)
 }
 
 // SetWeights asks the router at routerURL to send req.Percentage of the
 // traffic to req.Version.
 func (c *Client) SetWeights(ctx context.Context, routerURL string, req WeightsRequest) error {
 	u, err := endpointURL(routerURL, weightsPath)
-	if err != nil {
-		return err
-	}
-	_, _, err = c.do(ctx, http.MethodPut, u, req)
-	return c.redact(err)
+	return c.send(ctx, http.MethodPut, u, err, req)
 }
 
 // PublishFlag writes the flag document f to the flag service at endpoint.
 func (c *Client) PublishFlag(ctx context.Context, endpoint string, f Flag) error {
 	u, err := flagURL(endpoint, f.Flag)
-	if err != nil {
-		return err
-	}
-	_, _, err = c.do(ctx, http.MethodPut, u, f)
-	return c.redact(err)
+	return c.send(ctx, http.MethodPut, u, err, f)
 }
 
 // ReadFlag reads the flag document name. A 404 gives an error that
@@ -281,10 +265,16 @@ func (c *Client) ReadFlag(ctx context.Context, endpoint, name string) (Flag, err
 // not an error.
 func (c *Client) DeleteFlag(ctx context.Context, endpoint, name string) error {
 	u, err := flagURL(endpoint, name)
-	if err != nil {
-		return err
+	return c.send(ctx, http.MethodDelete, u, err, nil, http.StatusNotFound)
+}
+
+// send calls u, the URL an endpoint helper built (urlErr, when it could
+// not, is returned as it is), for a call whose answer has no body to read.
+func (c *Client) send(ctx context.Context, method, u string, urlErr error, in any, accept ...int) error {
+	if urlErr != nil {
+		return urlErr
 	}
-	_, _, err = c.do(ctx, http.MethodDelete, u, nil, http.StatusNotFound)
+	_, _, err := c.do(ctx, method, u, in, accept...)
 	return c.redact(err)
 }
 
