@@ -1,12 +1,9 @@
 package simulator
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -171,24 +168,6 @@ func (f *Fleet) injectFault(w http.ResponseWriter, r *http.Request, t *simTarget
 	}
 	return false
 }
-
-// bufferBody replaces the body with an in-memory copy that GetBody can
-// read again.
-func bufferBody(r *http.Request) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, protocol.MaxBodyBytes+1))
-	r.Body.Close()
-	if err != nil {
-		return fmt.Errorf("reading request body: %w", err)
-	}
-	if len(body) > protocol.MaxBodyBytes {
-		return errBodyTooLarge
-	}
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	r.Body, _ = r.GetBody()
-	return nil
-}
-
-var errBodyTooLarge = errors.New("request body exceeds 1 MiB")
 
 // peekVersion reads the version of a deploy body buffered by bufferBody,
 // leaving r.Body unread for the protocol handler.

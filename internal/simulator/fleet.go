@@ -5,9 +5,11 @@
 package simulator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -324,3 +326,21 @@ func (t *simTarget) Health(context.Context) (protocol.Health, error) {
 	}
 	return h, nil
 }
+
+// bufferBody replaces the body with an in-memory copy that GetBody can
+// read again.
+func bufferBody(r *http.Request) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, protocol.MaxBodyBytes+1))
+	r.Body.Close()
+	if err != nil {
+		return fmt.Errorf("reading request body: %w", err)
+	}
+	if len(body) > protocol.MaxBodyBytes {
+		return errBodyTooLarge
+	}
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.Body, _ = r.GetBody()
+	return nil
+}
+
+var errBodyTooLarge = errors.New("request body exceeds 1 MiB")
