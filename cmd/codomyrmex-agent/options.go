@@ -185,19 +185,21 @@ func (f *serverFlags) prepare(stderr io.Writer, others ...*tokenFile) (*server, 
 	}, tokens.tokens, nil
 }
 
-// checkCommand checks the flags of the modes that run a command (serve,
+// prepareCommand checks the flags of the modes that run a command (serve,
 // router): --exec is required, then the mode's own check, then
-// --version-pattern must compile into the rule it returns.
-func (f *serverFlags) checkCommand(execCmd, versionPattern string, check func() error) (agent.VersionRule, error) {
+// --version-pattern must compile into the rule it returns; then it
+// prepares the server.
+func (f *serverFlags) prepareCommand(stderr io.Writer, execCmd, versionPattern string, check func() error) (agent.VersionRule, *server, *protocol.Tokens, error) {
 	if strings.TrimSpace(execCmd) == "" {
-		return agent.VersionRule{}, usagef("%s: --exec is required", f.mode)
+		return agent.VersionRule{}, nil, nil, usagef("%s: --exec is required", f.mode)
 	}
 	if err := check(); err != nil {
-		return agent.VersionRule{}, err
+		return agent.VersionRule{}, nil, nil, err
 	}
 	versions, err := agent.NewVersionRule(versionPattern)
 	if err != nil {
-		return agent.VersionRule{}, usagef("%s: --version-pattern: %v", f.mode, err)
+		return agent.VersionRule{}, nil, nil, usagef("%s: --version-pattern: %v", f.mode, err)
 	}
-	return versions, nil
+	srv, tokens, err := f.prepare(stderr)
+	return versions, srv, tokens, err
 }

@@ -29,16 +29,12 @@ func defineRouter(fs *flag.FlagSet) runFunc {
 	reapply := fs.Duration("reapply-interval", 0, "every so often, run the command again for what was last applied to each deployment (0 = never): "+
 		"restores weights a load balancer lost on a restart, and gives traffic back to hosts a rollback restored after their weight went to 0")
 	return func(ctx context.Context, stdout, stderr io.Writer) error {
-		versions, err := shared.checkCommand(*execCmd, *versionPattern, func() error {
+		versions, srv, tokens, err := shared.prepareCommand(stderr, *execCmd, *versionPattern, func() error {
 			if *reapply < 0 {
 				return usagef("router: --reapply-interval must not be negative")
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		srv, tokens, err := shared.prepare(stderr)
 		if err != nil {
 			return err
 		}

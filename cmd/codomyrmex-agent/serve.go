@@ -31,16 +31,12 @@ func defineServe(fs *flag.FlagSet) runFunc {
 	execTimeout := fs.Duration("exec-timeout", 30*time.Minute, "longest a deploy command may run (0 = no limit)")
 	healthTimeout := fs.Duration("health-timeout", 10*time.Second, "longest a --health-exec or --version-exec command may run")
 	return func(ctx context.Context, stdout, stderr io.Writer) error {
-		versions, err := shared.checkCommand(*execCmd, *versionPattern, func() error {
+		versions, srv, tokens, err := shared.prepareCommand(stderr, *execCmd, *versionPattern, func() error {
 			if *healthTimeout <= 0 {
 				return usagef("serve: --health-timeout must be positive")
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		srv, tokens, err := shared.prepare(stderr)
 		if err != nil {
 			return err
 		}
