@@ -114,10 +114,7 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if cfg.HealthTimeout <= 0 {
 		cfg.HealthTimeout = defaultHealthTimeout
 	}
-	h := &Host{cfg: cfg, log: cfg.Logger, deploying: make(chan struct{}, 1), stopper: newStopper()}
-	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
-	}
+	h := &Host{cfg: cfg, log: loggerOrDiscard(cfg.Logger), deploying: make(chan struct{}, 1), stopper: newStopper()}
 	var st hostState
 	found, err := readState(cfg.StateFile, &st, "no version")
 	if err != nil {

@@ -118,10 +118,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	if strings.TrimSpace(cfg.Exec) == "" {
 		return nil, errors.New("a router command (exec) is required")
 	}
-	r := &Router{cfg: cfg, log: cfg.Logger, busy: make(chan struct{}, 1), routes: map[string]Route{}, stopper: newStopper()}
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
-	}
+	r := &Router{cfg: cfg, log: loggerOrDiscard(cfg.Logger), busy: make(chan struct{}, 1), routes: map[string]Route{}, stopper: newStopper()}
 	var st routerFile
 	found, err := readState(cfg.StateFile, &st, "no routes")
 	if err != nil {
