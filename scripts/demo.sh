@@ -30,22 +30,33 @@ trap cleanup EXIT
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
+# first_line FILE: the first line a server started in the background wrote
+# to FILE (its address), once there is one (10 s at most).
+first_line() {
+  for _ in $(seq 1 100); do
+    [[ -s "$1" ]] && break
+    sleep 0.1
+  done
+  head -1 "$1"
+}
+
 # The CLI: OpenTofu from the cache (built once by install-clis.sh), or a
 # terraform already on PATH, or OpenTofu built now.
-CACHE_DIR="${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}"
+# shellcheck source=scripts/versions.sh
+source scripts/versions.sh
 if [[ -n "${DEMO_CLI:-}" ]]; then
   cli="$DEMO_CLI"
-elif [[ -x "$CACHE_DIR/tofu-1.12.6" ]]; then
-  cli="$CACHE_DIR/tofu-1.12.6"
+elif [[ -x "$CACHE_DIR/tofu-$TOFU_VERSION" ]]; then
+  cli="$CACHE_DIR/tofu-$TOFU_VERSION"
 elif command -v terraform >/dev/null 2>&1; then
   cli="$(command -v terraform)"
 else
   ./scripts/install-clis.sh tofu
-  cli="$CACHE_DIR/tofu-1.12.6"
+  cli="$CACHE_DIR/tofu-$TOFU_VERSION"
 fi
 # Act 5's Prometheus, built once (about 7 minutes) when the cache lacks it.
 ./scripts/install-clis.sh prometheus
-prometheus="$CACHE_DIR/prometheus-0.316.0"
+prometheus="$CACHE_DIR/prometheus-$PROMETHEUS_VERSION"
 
 say "building the provider and codomyrmex-agent"
 go build -o "$work/bin/terraform-provider-codomyrmex" .
@@ -56,11 +67,7 @@ echo "  \$ codomyrmex-agent simulate --targets 10 --listen 127.0.0.1:0 --initial
 "$work/bin/codomyrmex-agent" simulate --targets 10 --listen 127.0.0.1:0 --initial-version 1.0.0 \
   --latency 20ms --fail-target t4 --fail-version 2.1.0-bad --rps 400 --error-rate 2.2.0-errors=0.2 > "$work/sim.out" 2> "$work/sim.err" &
 sim_pid=$!
-for _ in $(seq 1 100); do
-  [[ -s "$work/sim.out" ]] && break
-  sleep 0.1
-done
-fleet_url="$(head -1 "$work/sim.out")"
+fleet_url="$(first_line "$work/sim.out")"
 [[ "$fleet_url" == http://* ]] || { echo "simulate did not print its address"; cat "$work/sim.err"; exit 1; }
 echo "fleet at $fleet_url"
 
@@ -125,11 +132,7 @@ say "and a feature flag rolled out one stage per apply (stage_delay = 3s), serve
 echo "  \$ codomyrmex-agent flags --listen 127.0.0.1:0 --data-dir flags-data"
 "$work/bin/codomyrmex-agent" flags --listen 127.0.0.1:0 --data-dir "$work/flags-data" > "$work/flags.out" 2> "$work/flags.err" &
 flags_pid=$!
-for _ in $(seq 1 100); do
-  [[ -s "$work/flags.out" ]] && break
-  sleep 0.1
-done
-flags_url="$(head -1 "$work/flags.out")"
+flags_url="$(first_line "$work/flags.out")"
 [[ "$flags_url" == http* ]] || { echo "codomyrmex-agent flags did not print its address"; cat "$work/flags.err"; exit 1; }
 # What an application sees: an OFREP evaluation of the flag for a few users.
 ofrep() {

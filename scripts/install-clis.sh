@@ -11,11 +11,8 @@
 # Prints nothing but progress on stderr; safe to run repeatedly.
 set -euo pipefail
 
-CACHE_DIR="${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}"
-TOFU_VERSION="${TOFU_VERSION:-1.12.6}"
-TERRAFORM_VERSION="${TERRAFORM_VERSION:-1.8.5}"
-PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-0.316.0}"
-CADDY_VERSION="${CADDY_VERSION:-2.11.9}"
+# shellcheck source=scripts/versions.sh
+source "$(dirname "$0")/versions.sh"
 mkdir -p "$CACHE_DIR"
 
 log() { echo "install-clis: $*" >&2; }

@@ -20,7 +20,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 
-CACHE_DIR="${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}"
+# shellcheck source=scripts/versions.sh
+source scripts/versions.sh
 
 log() { echo "install-tools: $*" >&2; }
 
@@ -63,7 +64,7 @@ install_tool() {
 
 # terraform_for_docs prints a directory holding `terraform`, for tfplugindocs.
 terraform_for_docs() {
-  local tf="${TFPLUGINDOCS_TERRAFORM:-$CACHE_DIR/terraform-1.8.5}" dir
+  local tf="${TFPLUGINDOCS_TERRAFORM:-$CACHE_DIR/terraform-$TERRAFORM_VERSION}" dir
   if [[ ! -x "$tf" ]]; then
     "$root/scripts/install-clis.sh" terraform
   fi

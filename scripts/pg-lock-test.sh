@@ -9,8 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CACHE_DIR="${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}"
-TOFU="$CACHE_DIR/tofu-1.12.6"
+# shellcheck source=scripts/versions.sh
+source scripts/versions.sh
+TOFU="$CACHE_DIR/tofu-$TOFU_VERSION"
 PG_PORT="${PG_PORT:-55432}"
 
 log() { echo "pg-lock-test: $*" >&2; }

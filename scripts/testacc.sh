@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CACHE_DIR="${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}"
+# shellcheck source=scripts/versions.sh
+source scripts/versions.sh
 RUN="${TESTACC_RUN:-^TestAcc}"
 PKGS="${TESTACC_PKGS:-./internal/provider/ ./internal/guides/}"
 
@@ -19,11 +20,11 @@ export TF_ACC=1
 export CHECKPOINT_DISABLE=1
 
 declare -a names=() paths=()
-names+=("opentofu-1.12.6"); paths+=("$CACHE_DIR/tofu-1.12.6")
-names+=("terraform-1.8.5"); paths+=("$CACHE_DIR/terraform-1.8.5")
+names+=("opentofu-$TOFU_VERSION"); paths+=("$CACHE_DIR/tofu-$TOFU_VERSION")
+names+=("terraform-$TERRAFORM_VERSION"); paths+=("$CACHE_DIR/terraform-$TERRAFORM_VERSION")
 if path_tf="$(command -v terraform 2>/dev/null)"; then
   v="$("$path_tf" version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p' | head -1)"
-  if [[ -n "$v" && "$v" != "1.8.5" ]]; then names+=("terraform-$v"); paths+=("$path_tf"); fi
+  if [[ -n "$v" && "$v" != "$TERRAFORM_VERSION" ]]; then names+=("terraform-$v"); paths+=("$path_tf"); fi
 fi
 
 status=0

@@ -12,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CACHE_DIR="${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}"
+# shellcheck source=scripts/versions.sh
+source scripts/versions.sh
 
 log() { echo "validate-examples: $*" >&2; }
 
@@ -22,7 +23,7 @@ if [[ -n "${VALIDATE_CLIS:-}" ]]; then
 else
   # Both CLIs, built once into the cache if missing (a no-op when cached).
   ./scripts/install-clis.sh all
-  clis=("$CACHE_DIR/tofu-1.12.6" "$CACHE_DIR/terraform-1.8.5")
+  clis=("$CACHE_DIR/tofu-$TOFU_VERSION" "$CACHE_DIR/terraform-$TERRAFORM_VERSION")
 fi
 
 work="$(mktemp -d)"

@@ -111,10 +111,7 @@ func TestBinaryEndsTimedOutCommands(t *testing.T) {
 			}
 			t.Logf("answered after %s", took.Round(time.Millisecond))
 			checkGroupEnded(t, dir, groupOf(t, dir), start.Add(late))
-			p.signal(syscall.SIGTERM)
-			if code := p.wait(); code != 0 {
-				t.Errorf("exit code %d after SIGTERM; stderr:\n%s", code, p.stderr)
-			}
+			p.stop()
 		})
 	}
 }

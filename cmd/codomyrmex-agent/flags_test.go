@@ -95,10 +95,7 @@ func TestFlagsHelp(t *testing.T) {
 func TestFlagsInProcess(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "flags")
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(tokenFile, []byte("flag-token\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokenFile := writeTokenFile(t, t.TempDir(), "flag-token\n")
 	args := []string{"flags", "--listen", "127.0.0.1:0", "--data-dir", dir, "--token-file", tokenFile}
 	base, stop := runInProcess(t, args...)
 	ctx := context.Background()
@@ -251,10 +248,7 @@ func TestFlagsSurviveKill9(t *testing.T) {
 	t.Parallel()
 	bin := buildAgent(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(tokenFile, []byte("kill-token"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokenFile := writeTokenFile(t, t.TempDir(), "kill-token")
 	args := []string{"flags", "--listen", "127.0.0.1:0", "--data-dir", dir, "--token-file", tokenFile}
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)

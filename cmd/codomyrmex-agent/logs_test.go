@@ -215,10 +215,7 @@ func TestBinaryHistory(t *testing.T) {
 	t.Parallel()
 	bin := buildAgent(t)
 	dir := t.TempDir()
-	tokenFile := filepath.Join(dir, "token")
-	if err := os.WriteFile(tokenFile, []byte("history-token\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokenFile := writeTokenFile(t, dir, "history-token\n")
 	for _, tc := range []struct {
 		mode  string
 		args  []string

@@ -443,10 +443,7 @@ func TestBinary(t *testing.T) {
 
 	bin := buildAgent(t)
 	dir := t.TempDir()
-	tokenFile := filepath.Join(dir, "token")
-	if err := os.WriteFile(tokenFile, []byte("bin-token\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokenFile := writeTokenFile(t, dir, "bin-token\n")
 
 	t.Run("version", func(t *testing.T) {
 		out, err := exec.Command(bin, "--version").Output()

@@ -58,10 +58,7 @@ func TestBinaryHealthAndMetrics(t *testing.T) {
 		t.Run(tc.mode, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			tokenFile := filepath.Join(dir, "token")
-			if err := os.WriteFile(tokenFile, []byte("metrics-token\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			tokenFile := writeTokenFile(t, dir, "metrics-token\n")
 			args := append(tc.args, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--token-file", tokenFile)
 			if tc.mode == "serve" || tc.mode == "router" {
 				args = append(args, "--state-file", filepath.Join(dir, "state.json"))
@@ -114,10 +111,7 @@ func TestBinaryHealthAndMetrics(t *testing.T) {
 			if got := do("PUT", metrics+"/v1/deploy", "", `{"version":"x"}`); got.status != 404 {
 				t.Errorf("a protocol call on the metrics listener: %d, want 404", got.status)
 			}
-			p.signal(syscall.SIGTERM)
-			if code := p.wait(); code != 0 {
-				t.Errorf("exit %d; stderr:\n%s", code, p.stderr)
-			}
+			p.stop()
 		})
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
@@ -181,4 +183,23 @@ func (f *serverFlags) prepare(stderr io.Writer, others ...*tokenFile) (*server, 
 		tokens:          tokens.tokens,
 		metricsAddr:     f.metricsListen,
 	}, tokens.tokens, nil
+}
+
+// prepareCommand checks the flags of the modes that run a command (serve,
+// router): --exec is required, then the mode's own check, then
+// --version-pattern must compile into the rule it returns; then it
+// prepares the server.
+func (f *serverFlags) prepareCommand(stderr io.Writer, execCmd, versionPattern string, check func() error) (agent.VersionRule, *server, *protocol.Tokens, error) {
+	if strings.TrimSpace(execCmd) == "" {
+		return agent.VersionRule{}, nil, nil, usagef("%s: --exec is required", f.mode)
+	}
+	if err := check(); err != nil {
+		return agent.VersionRule{}, nil, nil, err
+	}
+	versions, err := agent.NewVersionRule(versionPattern)
+	if err != nil {
+		return agent.VersionRule{}, nil, nil, usagef("%s: --version-pattern: %v", f.mode, err)
+	}
+	srv, tokens, err := f.prepare(stderr)
+	return versions, srv, tokens, err
 }

@@ -105,6 +105,26 @@ func (p *agentProcess) signal(sig syscall.Signal) {
 	}
 }
 
+// stop sends SIGTERM and fails the test unless the agent then exits 0.
+func (p *agentProcess) stop() {
+	p.t.Helper()
+	p.signal(syscall.SIGTERM)
+	if code := p.wait(); code != 0 {
+		p.t.Errorf("exit %d after SIGTERM; stderr:\n%s", code, p.stderr)
+	}
+}
+
+// writeTokenFile writes content to a file "token" in dir that only its
+// owner can read, and returns its path.
+func writeTokenFile(t *testing.T, dir, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, "token")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // wait waits for the process to exit and returns its exit code.
 func (p *agentProcess) wait() int {
 	p.t.Helper()

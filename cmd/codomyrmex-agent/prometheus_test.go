@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/promtest"
@@ -77,10 +76,7 @@ func TestPrometheusScrapesTheAgent(t *testing.T) {
 		t.Errorf("CodomyrmexDeployFailing fired for %v, want %s", s[0].Metric, serveMetrics)
 	}
 	for _, p := range []*agentProcess{serve, router} {
-		p.signal(syscall.SIGTERM)
-		if code := p.wait(); code != 0 {
-			t.Errorf("exit %d", code)
-		}
+		p.stop()
 	}
 }
 

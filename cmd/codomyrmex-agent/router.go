@@ -29,17 +29,12 @@ func defineRouter(fs *flag.FlagSet) runFunc {
 	reapply := fs.Duration("reapply-interval", 0, "every so often, run the command again for what was last applied to each deployment (0 = never): "+
 		"restores weights a load balancer lost on a restart, and gives traffic back to hosts a rollback restored after their weight went to 0")
 	return func(ctx context.Context, stdout, stderr io.Writer) error {
-		if strings.TrimSpace(*execCmd) == "" {
-			return usagef("router: --exec is required")
-		}
-		if *reapply < 0 {
-			return usagef("router: --reapply-interval must not be negative")
-		}
-		versions, err := agent.NewVersionRule(*versionPattern)
-		if err != nil {
-			return usagef("router: --version-pattern: %v", err)
-		}
-		srv, tokens, err := shared.prepare(stderr)
+		versions, srv, tokens, err := shared.prepareCommand(stderr, *execCmd, *versionPattern, func() error {
+			if *reapply < 0 {
+				return usagef("router: --reapply-interval must not be negative")
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
@@ -51,7 +46,7 @@ func defineRouter(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		srv.handler = observe(protocol.NewRouterHandlerWithTokens(r, tokens), srv.logger, func(req *http.Request) {
+		srv.serveCalls(protocol.NewRouterHandlerWithTokens(r, tokens), shared.verbose, func(req *http.Request) {
 			if req.Method != http.MethodPut {
 				return
 			}
@@ -61,15 +56,11 @@ func defineRouter(fs *flag.FlagSet) runFunc {
 			case "/v1/weights":
 				metrics.Refused(agent.ActionWeights)
 			}
-		})
-		if shared.verbose {
-			srv.handler = logRequests(srv.handler, srv.logger)
-		}
+		}, r.History)
 		if *reapply > 0 {
 			go reapplyEvery(ctx, r, *reapply)
 		}
 		srv.host = r
-		srv.extra = map[string]http.Handler{"GET /v1/history": historyHandler(r.History)}
 		srv.started = func(base string) (string, []any) {
 			return "serving the router calls", []any{"deployments", len(r.State().Deployments), "state", base + "/v1/state"}
 		}

@@ -112,10 +112,7 @@ func TestBinarySecureDefaults(t *testing.T) {
 	if len(lines) < 2 || !strings.Contains(lines[1], "level=WARN") || !strings.Contains(lines[1], "--allow-unauthenticated") {
 		t.Errorf("no warning right after the first line:\n%s", logs)
 	}
-	p.signal(syscall.SIGTERM)
-	if code := p.wait(); code != 0 {
-		t.Errorf("exit %d", code)
-	}
+	p.stop()
 }
 
 // runBinary runs the binary to its end and returns its combined output.
@@ -225,10 +222,7 @@ func TestBinaryReloadsTokens(t *testing.T) {
 			if got := status("token-d"); got != http.StatusUnauthorized {
 				t.Errorf("token-d from a refused file: %d, want 401", got)
 			}
-			p.signal(syscall.SIGTERM)
-			if code := p.wait(); code != 0 {
-				t.Errorf("exit %d; stderr:\n%s", code, p.stderr)
-			}
+			p.stop()
 		})
 	}
 }
@@ -288,10 +282,7 @@ func TestBinaryReloadsTLS(t *testing.T) {
 	if got, reused := issuer(before); got != "old CA" || !reused {
 		t.Errorf("the connection open before the reload: issuer %q, reused %v; want it kept", got, reused)
 	}
-	p.signal(syscall.SIGTERM)
-	if code := p.wait(); code != 0 {
-		t.Errorf("exit %d", code)
-	}
+	p.stop()
 }
 
 // exitCodeOf is the exit code of a finished command's error.

@@ -31,17 +31,12 @@ func defineServe(fs *flag.FlagSet) runFunc {
 	execTimeout := fs.Duration("exec-timeout", 30*time.Minute, "longest a deploy command may run (0 = no limit)")
 	healthTimeout := fs.Duration("health-timeout", 10*time.Second, "longest a --health-exec or --version-exec command may run")
 	return func(ctx context.Context, stdout, stderr io.Writer) error {
-		if strings.TrimSpace(*execCmd) == "" {
-			return usagef("serve: --exec is required")
-		}
-		if *healthTimeout <= 0 {
-			return usagef("serve: --health-timeout must be positive")
-		}
-		versions, err := agent.NewVersionRule(*versionPattern)
-		if err != nil {
-			return usagef("serve: --version-pattern: %v", err)
-		}
-		srv, tokens, err := shared.prepare(stderr)
+		versions, srv, tokens, err := shared.prepareCommand(stderr, *execCmd, *versionPattern, func() error {
+			if *healthTimeout <= 0 {
+				return usagef("serve: --health-timeout must be positive")
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
@@ -54,16 +49,12 @@ func defineServe(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		srv.handler = observe(protocol.NewTargetHandlerWithTokens(host, tokens), srv.logger, func(r *http.Request) {
+		srv.serveCalls(protocol.NewTargetHandlerWithTokens(host, tokens), shared.verbose, func(r *http.Request) {
 			if r.Method == http.MethodPut && r.URL.Path == "/v1/deploy" {
 				metrics.Refused()
 			}
-		})
-		if shared.verbose {
-			srv.handler = logRequests(srv.handler, srv.logger)
-		}
+		}, host.History)
 		srv.host = deployingHost{host}
-		srv.extra = map[string]http.Handler{"GET /v1/history": historyHandler(host.History)}
 		srv.started = func(string) (string, []any) {
 			return "serving the target protocol", []any{"running_version", host.Version()}
 		}

@@ -257,11 +257,18 @@ func (s *server) metricsHandler() http.Handler {
 	return promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError)})
 }
 
-// historyHandler answers GET /v1/history with the last calls.
-func historyHandler(history func() agent.History) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+// serveCalls makes handler, the protocol calls of serve or router, what
+// srv serves: observed (refused counts a call the handler refused), one
+// log line per request with --verbose, and GET /v1/history answering the
+// last calls.
+func (srv *server) serveCalls(handler http.Handler, verbose bool, refused func(*http.Request), history func() agent.History) {
+	srv.handler = observe(handler, srv.logger, refused)
+	if verbose {
+		srv.handler = logRequests(srv.handler, srv.logger)
+	}
+	srv.extra = map[string]http.Handler{"GET /v1/history": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		protocol.WriteJSON(w, http.StatusOK, history())
-	})
+	})}
 }
 
 // requireTokens answers 401 to a call without one of tokens.

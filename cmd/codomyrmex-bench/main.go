@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/bench"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clicache"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/provider"
 )
 
@@ -99,15 +100,11 @@ func run(ctx context.Context, args []string) int {
 
 // defaultCLI is OpenTofu from the cache scripts/install-clis.sh fills.
 func defaultCLI() string {
-	dir := os.Getenv("CODOMYRMEX_CLI_CACHE")
-	if dir == "" {
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			return ""
-		}
-		dir = filepath.Join(cache, "codomyrmex", "bin")
+	dir, err := clicache.Dir()
+	if err != nil {
+		return ""
 	}
-	return filepath.Join(dir, "tofu-1.12.6")
+	return filepath.Join(dir, "tofu-"+clicache.TofuVersion)
 }
 
 func parseInts(s string) ([]int, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"sync/atomic"
@@ -204,4 +205,26 @@ func (s stopper) stopped() error {
 		return errShuttingDown
 	}
 	return nil
+}
+
+// waitFree waits until the one-slot semaphore sem (Host.deploying,
+// Router.busy) can be taken, and gives it back at once; or until ctx is
+// done.
+func waitFree(ctx context.Context, sem chan struct{}) error {
+	select {
+	case sem <- struct{}{}:
+		<-sem
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// loggerOrDiscard is l, or a logger that writes nothing when l is nil (a
+// HostConfig or RouterConfig without a Logger).
+func loggerOrDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
 }

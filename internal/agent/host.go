@@ -8,16 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/atomicfile"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
@@ -118,23 +114,14 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if cfg.HealthTimeout <= 0 {
 		cfg.HealthTimeout = defaultHealthTimeout
 	}
-	h := &Host{cfg: cfg, log: cfg.Logger, deploying: make(chan struct{}, 1), stopper: newStopper()}
-	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
-	}
-	if cfg.StateFile == "" {
-		return h, nil
-	}
-	data, err := os.ReadFile(cfg.StateFile)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return h, nil
-	case err != nil:
-		return nil, fmt.Errorf("reading state file: %w", err)
-	}
+	h := &Host{cfg: cfg, log: loggerOrDiscard(cfg.Logger), deploying: make(chan struct{}, 1), stopper: newStopper()}
 	var st hostState
-	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("state file %s is not valid (remove it to start with no version): %w", cfg.StateFile, err)
+	found, err := readState(cfg.StateFile, &st, "no version")
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return h, nil
 	}
 	h.state = st
 	cfg.Metrics.setRunning(st.Version)
@@ -351,15 +338,7 @@ func (h *Host) Deploying() string {
 
 // Idle waits until no deploy is in progress (its command done and the
 // state file written), or until ctx is done.
-func (h *Host) Idle(ctx context.Context) error {
-	select {
-	case h.deploying <- struct{}{}:
-		<-h.deploying
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (h *Host) Idle(ctx context.Context) error { return waitFree(ctx, h.deploying) }
 
 // Health reports the running version, healthy unless the health command
 // fails.
@@ -379,15 +358,6 @@ func (h *Host) Health(ctx context.Context) (protocol.Health, error) {
 	return health, nil
 }
 
-// writeState replaces a state file durably: a crash, even a power loss,
-// leaves the old state or the new one.
-func writeState(path string, data []byte, trace func(step, path string)) error {
-	if _, err := atomicfile.Write(path, data, atomicfile.Options{Trace: trace}); err != nil {
-		return fmt.Errorf("writing the state file: %w", err)
-	}
-	return nil
-}
-
 // saveState writes the state as it is now.
 func (h *Host) saveState() error {
 	if h.cfg.StateFile == "" {
@@ -402,70 +372,4 @@ func (h *Host) saveState() error {
 		return err
 	}
 	return writeState(h.cfg.StateFile, append(data, '\n'), h.trace)
-}
-
-// tailBuffer keeps the last max bytes written to it. exec.Cmd serialises
-// writes when Stdout and Stderr are the same *tailBuffer.
-type tailBuffer struct {
-	max int
-	buf []byte // up to 2*max bytes, of which the last max count
-}
-
-var _ io.Writer = (*tailBuffer)(nil)
-
-// Write keeps up to twice max bytes and drops the older half only then, so
-// a chatty command costs O(1) per byte instead of a copy of max bytes per
-// write.
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	n := len(p)
-	if len(p) >= b.max {
-		p, b.buf = p[len(p)-b.max:], b.buf[:0]
-	}
-	if len(b.buf)+len(p) > 2*b.max {
-		// Keep what, with p, makes the last max bytes.
-		b.buf = append(b.buf[:0], b.buf[len(b.buf)-(b.max-len(p)):]...)
-	}
-	b.buf = append(b.buf, p...)
-	return n, nil
-}
-
-// tail is the last max bytes written.
-func (b *tailBuffer) tail() []byte {
-	return b.buf[max(0, len(b.buf)-b.max):]
-}
-
-// logTail is the bounded tail of the output for a log line: the last
-// logTailLines non-empty lines, at most logTailBytes, "" when there was no
-// output.
-func (b *tailBuffer) logTail() string {
-	lines := b.nonEmptyLines()
-	lines = lines[max(0, len(lines)-logTailLines):]
-	s := strings.Join(lines, "\n")
-	if len(s) > logTailBytes {
-		s = "…" + strings.ToValidUTF8(s[len(s)-logTailBytes:], "")
-	}
-	return s
-}
-
-// nonEmptyLines are the output's lines, trailing white space removed,
-// empty ones skipped.
-func (b *tailBuffer) nonEmptyLines() []string {
-	var lines []string
-	for _, l := range strings.Split(strings.ToValidUTF8(string(b.tail()), "?"), "\n") {
-		if l = strings.TrimRight(l, "\r \t"); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	return lines
-}
-
-// lastLines formats the last n non-empty lines for an error message, or ""
-// when there was no output.
-func (b *tailBuffer) lastLines(n int) string {
-	lines := b.nonEmptyLines()
-	if len(lines) == 0 {
-		return " (no output)"
-	}
-	lines = lines[max(0, len(lines)-n):]
-	return "; last output:\n" + strings.Join(lines, "\n")
 }

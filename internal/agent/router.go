@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"maps"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -121,23 +118,14 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	if strings.TrimSpace(cfg.Exec) == "" {
 		return nil, errors.New("a router command (exec) is required")
 	}
-	r := &Router{cfg: cfg, log: cfg.Logger, busy: make(chan struct{}, 1), routes: map[string]Route{}, stopper: newStopper()}
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
-	}
-	if cfg.StateFile == "" {
-		return r, nil
-	}
-	data, err := os.ReadFile(cfg.StateFile)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return r, nil
-	case err != nil:
-		return nil, fmt.Errorf("reading state file: %w", err)
-	}
+	r := &Router{cfg: cfg, log: loggerOrDiscard(cfg.Logger), busy: make(chan struct{}, 1), routes: map[string]Route{}, stopper: newStopper()}
 	var st routerFile
-	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("state file %s is not valid (remove it to start with no routes): %w", cfg.StateFile, err)
+	found, err := readState(cfg.StateFile, &st, "no routes")
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return r, nil
 	}
 	if st.Deployments != nil {
 		r.routes = st.Deployments
@@ -148,53 +136,6 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	}
 	return r, nil
 }
-
-// routerCall is one run of the command: for a switch or weights call, or
-// to apply a recorded route again.
-type routerCall struct {
-	deployment string
-	route      Route
-}
-
-func (c routerCall) version() string {
-	if c.route.Slot != "" {
-		return c.route.Version
-	}
-	for v := range c.route.Weights {
-		return v
-	}
-	return ""
-}
-
-// action is ActionSwitch or ActionWeights.
-func (c routerCall) action() string {
-	if c.route.Slot != "" {
-		return ActionSwitch
-	}
-	return ActionWeights
-}
-
-// describe names the call in logs and errors.
-func (c routerCall) describe() string {
-	if c.route.Slot != "" {
-		return fmt.Sprintf("switch of %q to the %s slot (%s)", c.deployment, c.route.Slot, c.route.Version)
-	}
-	v := c.version()
-	return fmt.Sprintf("weights of %q: %s%% to %s", c.deployment, formatPercentage(c.route.Weights[v]), v)
-}
-
-// env is the command's environment for the call.
-func (c routerCall) env() []string {
-	env := []string{EnvDeployment + "=" + c.deployment, EnvVersion + "=" + c.version()}
-	if c.route.Slot != "" {
-		return append(env, EnvAction+"="+ActionSwitch, EnvSlot+"="+c.route.Slot)
-	}
-	return append(env, EnvAction+"="+ActionWeights, EnvPercentage+"="+formatPercentage(c.route.Weights[c.version()]))
-}
-
-// formatPercentage is CODOMYRMEX_PERCENTAGE: "25", "2.5", never an
-// exponent.
-func formatPercentage(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
 
 // Switch runs the command with CODOMYRMEX_ACTION=switch and records the
 // slot once it succeeded.
@@ -413,15 +354,7 @@ func (r *Router) Deploying() string {
 
 // Idle waits until no command runs (its route recorded), or until ctx is
 // done.
-func (r *Router) Idle(ctx context.Context) error {
-	select {
-	case r.busy <- struct{}{}:
-		<-r.busy
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (r *Router) Idle(ctx context.Context) error { return waitFree(ctx, r.busy) }
 
 // State returns a copy of what was last applied to each deployment.
 func (r *Router) State() RouterState {

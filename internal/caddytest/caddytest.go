@@ -29,15 +29,16 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clicache"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/testproc"
 )
 
 // Version is the Caddy release the tests run, as scripts/install-clis.sh
-// builds it (CADDY_VERSION).
-const Version = "2.11.9"
+// builds it (CADDY_VERSION in scripts/versions.sh).
+const Version = clicache.CaddyVersion
 
 // DefaultID is the "@id" of the reverse_proxy handler when Config.ID is
 // empty: the admin API reaches it at /id/<ID>.
@@ -46,43 +47,13 @@ const DefaultID = "proxy"
 // ReadyTimeout bounds how long Start waits for Caddy to serve.
 const ReadyTimeout = 30 * time.Second
 
-const (
-	stopGrace     = 5 * time.Second
-	startAttempts = 3
-	pollInterval  = 50 * time.Millisecond
-	logTailLines  = 40
-)
+const pollInterval = 50 * time.Millisecond
 
 // Binary returns the path of the Caddy binary: $CODOMYRMEX_CADDY when set,
-// else caddy-<Version> in the CLI cache,
-// ${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}.
-// It fails, naming the command that builds it, when that file is not an
-// executable.
+// else caddy-<Version> in the CLI cache (clicache.Dir). It fails,
+// naming the command that builds it, when that file is not an executable.
 func Binary() (string, error) {
-	path := os.Getenv("CODOMYRMEX_CADDY")
-	if path == "" {
-		dir := os.Getenv("CODOMYRMEX_CLI_CACHE")
-		if dir == "" {
-			cache := os.Getenv("XDG_CACHE_HOME")
-			if cache == "" {
-				home, err := os.UserHomeDir()
-				if err != nil {
-					return "", fmt.Errorf("finding the Caddy binary: %w", err)
-				}
-				cache = filepath.Join(home, ".cache")
-			}
-			dir = filepath.Join(cache, "codomyrmex", "bin")
-		}
-		path = filepath.Join(dir, "caddy-"+Version)
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", fmt.Errorf("caddy %s: %w; build it with ./scripts/install-clis.sh caddy", Version, err)
-	}
-	if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
-		return "", fmt.Errorf("caddy %s: %s is not an executable; build it with ./scripts/install-clis.sh caddy", Version, path)
-	}
-	return path, nil
+	return clicache.Binary("CODOMYRMEX_CADDY", "caddy", Version)
 }
 
 // Config is what the generated configuration balances.
@@ -158,15 +129,8 @@ type Server struct {
 	// ID is the "@id" of the reverse_proxy handler.
 	ID string
 
-	client  *http.Client
-	cmd     *exec.Cmd
-	logPath string
-	done    chan struct{} // closed when the process has exited
-	waitErr error         // set before done is closed
-
-	stopOnce sync.Once
-	mu       sync.Mutex
-	early    bool // it had exited before Stop was called
+	client *http.Client
+	proc   *testproc.Process
 }
 
 // Start runs Caddy with cfg and returns once it serves (t.Fatal
@@ -179,63 +143,38 @@ func Start(t testing.TB, cfg Config) *Server {
 		t.Fatalf("caddytest: %v", err)
 	}
 	dir := t.TempDir()
-	var s *Server
-	for attempt := 1; ; attempt++ {
-		var portTaken bool
-		s, portTaken, err = start(bin, dir, cfg, attempt)
-		if err == nil {
-			break
-		}
-		if !portTaken || attempt == startAttempts {
-			t.Fatalf("caddytest: %v", err)
-		}
-	}
-	t.Cleanup(func() {
-		s.Stop()
-		s.mu.Lock()
-		early := s.early
-		s.mu.Unlock()
-		if early {
-			t.Errorf("caddytest: caddy exited before the test stopped it (%v); log tail:\n%s", s.waitErr, s.LogTail())
-		}
-	})
-	return s
+	return testproc.StartRetrying(t, "caddytest", func(attempt int) (*Server, *testproc.Process, bool, error) {
+		return start(bin, dir, cfg, attempt)
+	}, (*Server).Stop)
 }
 
 // start runs the binary once on free ports and waits until it serves. A
 // port can be taken between choosing it and Caddy binding it: portTaken
 // says so.
-func start(bin, dir string, cfg Config, attempt int) (s *Server, portTaken bool, err error) {
-	ports, err := freePorts(2)
+func start(bin, dir string, cfg Config, attempt int) (s *Server, proc *testproc.Process, portTaken bool, err error) {
+	ports, err := testproc.FreePorts(2)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	admin := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
 	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
 	data, err := cfg.JSON(admin, listen, dir)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	n := strconv.Itoa(attempt)
 	cfgPath := filepath.Join(dir, "caddy-"+n+".json")
 	if err := os.WriteFile(cfgPath, data, 0o600); err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
-	logPath := filepath.Join(dir, "caddy-"+n+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, false, err
-	}
-	defer logFile.Close()
 	cmd := exec.Command(bin, "run", "--config", cfgPath)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Dir = dir
 	// Caddy's own files (its data and configuration directories) stay in
 	// the test's directory.
 	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+filepath.Join(dir, "data"), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"))
-	setProcAttr(cmd)
-	if err := cmd.Start(); err != nil {
-		return nil, false, fmt.Errorf("starting %s: %w", bin, err)
+	proc, err = testproc.Start("caddy", cmd, filepath.Join(dir, "caddy-"+n+".log"))
+	if err != nil {
+		return nil, nil, false, err
 	}
 	id := cfg.ID
 	if id == "" {
@@ -251,37 +190,14 @@ func start(bin, dir string, cfg Config, attempt int) (s *Server, portTaken bool,
 			// the old server's connections.
 			Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true},
 		},
-		cmd:     cmd,
-		logPath: logPath,
-		done:    make(chan struct{}),
+		proc: proc,
 	}
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.done)
-	}()
 	if err := s.waitReady(listen); err != nil {
-		s.Stop()
-		tail := s.LogTail()
-		return nil, strings.Contains(tail, "address already in use"), fmt.Errorf("%w; log tail:\n%s", err, tail)
+		portTaken, err := proc.NotReady(err)
+		s.client.CloseIdleConnections()
+		return nil, nil, portTaken, err
 	}
-	return s, false, nil
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("choosing a port: %w", err)
-		}
-		defer l.Close()
-		addr, ok := l.Addr().(*net.TCPAddr)
-		if !ok {
-			return nil, fmt.Errorf("choosing a port: unexpected address %v", l.Addr())
-		}
-		ports = append(ports, addr.Port)
-	}
-	return ports, nil
+	return s, proc, false, nil
 }
 
 // waitReady polls the admin API until it answers 200 and the proxy until it
@@ -303,8 +219,8 @@ func (s *Server) waitReady(listen string) error {
 			return fmt.Errorf("caddy not serving at %s (admin %s) after %s", s.URL, s.AdminURL, ReadyTimeout)
 		}
 		select {
-		case <-s.done:
-			return fmt.Errorf("caddy exited before it was ready: %w", s.waitErr)
+		case <-s.proc.Done():
+			return fmt.Errorf("caddy exited before it was ready: %w", s.proc.Err())
 		case <-time.After(pollInterval):
 		}
 	}
@@ -406,34 +322,9 @@ func (s *Server) Tally(ctx context.Context, n int) (map[string]int, error) {
 // Stop stops Caddy (SIGTERM, then SIGKILL after 5 s) and waits for it to
 // exit. It may be called more than once.
 func (s *Server) Stop() {
-	s.stopOnce.Do(func() {
-		select {
-		case <-s.done:
-			s.mu.Lock()
-			s.early = true
-			s.mu.Unlock()
-		default:
-			_ = s.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-s.done:
-			case <-time.After(stopGrace):
-				_ = s.cmd.Process.Kill()
-				<-s.done
-			}
-		}
-		s.client.CloseIdleConnections()
-	})
+	s.proc.Stop()
+	s.client.CloseIdleConnections()
 }
 
 // LogTail returns the last lines Caddy wrote to stdout and stderr.
-func (s *Server) LogTail() string {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return fmt.Sprintf("(log unreadable: %v)", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > logTailLines {
-		lines = lines[len(lines)-logTailLines:]
-	}
-	return strings.Join(lines, "\n")
-}
+func (s *Server) LogTail() string { return s.proc.LogTail() }

@@ -26,15 +26,17 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clicache"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/testproc"
 )
 
 // Version is the Prometheus release the tests run against, as
-// scripts/install-clis.sh builds it (PROMETHEUS_VERSION).
-const Version = "0.316.0"
+// scripts/install-clis.sh builds it (PROMETHEUS_VERSION in
+// scripts/versions.sh).
+const Version = clicache.PrometheusVersion
 
 // How long Start waits for /-/ready and for its targets to be up, and
 // WaitForSample for a sample when its context has no deadline.
@@ -45,42 +47,15 @@ const (
 )
 
 const (
-	stopGrace      = 5 * time.Second
-	startAttempts  = 3
 	pollInterval   = 100 * time.Millisecond
-	logTailLines   = 40
 	defaultJobName = "codomyrmex"
 )
 
 // Binary returns the path of the Prometheus binary: $CODOMYRMEX_PROMETHEUS
-// when set, else prometheus-<Version> in the CLI cache,
-// ${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}.
-// It fails when that file is not an executable.
+// when set, else prometheus-<Version> in the CLI cache
+// (clicache.Dir). It fails when that file is not an executable.
 func Binary() (string, error) {
-	path := os.Getenv("CODOMYRMEX_PROMETHEUS")
-	if path == "" {
-		dir := os.Getenv("CODOMYRMEX_CLI_CACHE")
-		if dir == "" {
-			cache := os.Getenv("XDG_CACHE_HOME")
-			if cache == "" {
-				home, err := os.UserHomeDir()
-				if err != nil {
-					return "", fmt.Errorf("finding the Prometheus binary: %w", err)
-				}
-				cache = filepath.Join(home, ".cache")
-			}
-			dir = filepath.Join(cache, "codomyrmex", "bin")
-		}
-		path = filepath.Join(dir, "prometheus-"+Version)
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", fmt.Errorf("prometheus %s: %w; build it with ./scripts/install-clis.sh prometheus", Version, err)
-	}
-	if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
-		return "", fmt.Errorf("prometheus %s: %s is not an executable; build it with ./scripts/install-clis.sh prometheus", Version, path)
-	}
-	return path, nil
+	return clicache.Binary("CODOMYRMEX_PROMETHEUS", "prometheus", Version)
 }
 
 // Server is a running Prometheus.
@@ -90,14 +65,7 @@ type Server struct {
 
 	client    *http.Client
 	transport *http.Transport
-	cmd       *exec.Cmd
-	logPath   string
-	done      chan struct{} // closed when the process has exited
-	waitErr   error         // set before done is closed
-
-	stopOnce sync.Once
-	mu       sync.Mutex
-	early    bool // it had exited before Stop was called
+	proc      *testproc.Process
 }
 
 // scrapeTarget is one target of the generated configuration.
@@ -194,26 +162,9 @@ func Start(t testing.TB, targets ...string) *Server {
 		t.Fatalf("promtest: %v", err)
 	}
 
-	var s *Server
-	for attempt := 1; ; attempt++ {
-		var portTaken bool
-		s, portTaken, err = start(bin, dir, cfgPath, attempt)
-		if err == nil {
-			break
-		}
-		if !portTaken || attempt == startAttempts {
-			t.Fatalf("promtest: %v", err)
-		}
-	}
-	t.Cleanup(func() {
-		s.Stop()
-		s.mu.Lock()
-		early := s.early
-		s.mu.Unlock()
-		if early {
-			t.Errorf("promtest: prometheus exited before the test stopped it (%v); log tail:\n%s", s.waitErr, s.LogTail())
-		}
-	})
+	s := testproc.StartRetrying(t, "promtest", func(attempt int) (*Server, *testproc.Process, bool, error) {
+		return start(bin, dir, cfgPath, attempt)
+	}, (*Server).Stop)
 
 	if err := s.waitTargets(parsed); err != nil {
 		t.Fatalf("promtest: %v; log tail:\n%s", err, s.LogTail())
@@ -224,18 +175,12 @@ func Start(t testing.TB, targets ...string) *Server {
 // start runs the binary once on a free port and waits for /-/ready. The
 // port can be taken between choosing it and Prometheus binding it:
 // portTaken says so.
-func start(bin, dir, cfgPath string, attempt int) (s *Server, portTaken bool, err error) {
-	port, err := freePort()
+func start(bin, dir, cfgPath string, attempt int) (s *Server, proc *testproc.Process, portTaken bool, err error) {
+	ports, err := testproc.FreePorts(1)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	logPath := filepath.Join(dir, "prometheus-"+strconv.Itoa(attempt)+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, false, err
-	}
-	defer logFile.Close()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
 	cmd := exec.Command(bin,
 		"--config.file="+cfgPath,
 		"--storage.tsdb.path="+filepath.Join(dir, "data-"+strconv.Itoa(attempt)),
@@ -244,46 +189,24 @@ func start(bin, dir, cfgPath string, attempt int) (s *Server, portTaken bool, er
 		// default; tests should not wait that long.
 		"--scrape.discovery-reload-interval=500ms",
 	)
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
 	cmd.Dir = dir
-	setProcAttr(cmd)
-	if err := cmd.Start(); err != nil {
-		return nil, false, fmt.Errorf("starting %s: %w", bin, err)
+	proc, err = testproc.Start("prometheus", cmd, filepath.Join(dir, "prometheus-"+strconv.Itoa(attempt)+".log"))
+	if err != nil {
+		return nil, nil, false, err
 	}
 	transport := &http.Transport{Proxy: nil, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}
 	s = &Server{
 		URL:       "http://" + addr,
+		client:    &http.Client{Transport: transport, Timeout: 10 * time.Second},
 		transport: transport,
-		cmd:       cmd,
-		logPath:   logPath,
-		done:      make(chan struct{}),
+		proc:      proc,
 	}
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.done)
-	}()
-	s.client = &http.Client{Transport: transport, Timeout: 10 * time.Second}
-
 	if err := s.waitReady(); err != nil {
-		s.Stop()
-		tail := s.LogTail()
-		return nil, strings.Contains(tail, "address already in use"), fmt.Errorf("%w; log tail:\n%s", err, tail)
+		portTaken, err := proc.NotReady(err)
+		s.transport.CloseIdleConnections()
+		return nil, nil, portTaken, err
 	}
-	return s, false, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("choosing a port: %w", err)
-	}
-	defer l.Close()
-	addr, ok := l.Addr().(*net.TCPAddr)
-	if !ok {
-		return 0, fmt.Errorf("choosing a port: unexpected address %v", l.Addr())
-	}
-	return addr.Port, nil
+	return s, proc, false, nil
 }
 
 // waitReady polls /-/ready until it answers 200.
@@ -301,8 +224,8 @@ func (s *Server) waitReady() error {
 			return fmt.Errorf("prometheus at %s not ready after %s", s.URL, ReadyTimeout)
 		}
 		select {
-		case <-s.done:
-			return fmt.Errorf("prometheus exited before it was ready: %w", s.waitErr)
+		case <-s.proc.Done():
+			return fmt.Errorf("prometheus exited before it was ready: %w", s.proc.Err())
 		case <-time.After(pollInterval):
 		}
 	}
@@ -354,8 +277,8 @@ func (s *Server) waitTargets(targets []scrapeTarget) error {
 			last = err.Error()
 		}
 		select {
-		case <-s.done:
-			return fmt.Errorf("prometheus exited while waiting for its targets: %w", s.waitErr)
+		case <-s.proc.Done():
+			return fmt.Errorf("prometheus exited while waiting for its targets: %w", s.proc.Err())
 		case <-ctx.Done():
 			return fmt.Errorf("targets not up after %s: %s", TargetsTimeout, last)
 		case <-time.After(pollInterval):
@@ -497,7 +420,7 @@ func (s *Server) WaitForSample(ctx context.Context, query string) ([]Sample, err
 		}
 		last = err
 		select {
-		case <-s.done:
+		case <-s.proc.Done():
 			return nil, fmt.Errorf("query %q: prometheus has stopped", query)
 		case <-ctx.Done():
 			if last != nil {
@@ -512,34 +435,9 @@ func (s *Server) WaitForSample(ctx context.Context, query string) ([]Sample, err
 // Stop stops Prometheus (SIGTERM, then SIGKILL after 5 s) and waits for it
 // to exit; queries fail from then on. It may be called more than once.
 func (s *Server) Stop() {
-	s.stopOnce.Do(func() {
-		select {
-		case <-s.done:
-			s.mu.Lock()
-			s.early = true
-			s.mu.Unlock()
-		default:
-			_ = s.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-s.done:
-			case <-time.After(stopGrace):
-				_ = s.cmd.Process.Kill()
-				<-s.done
-			}
-		}
-		s.transport.CloseIdleConnections()
-	})
+	s.proc.Stop()
+	s.transport.CloseIdleConnections()
 }
 
 // LogTail returns the last lines Prometheus wrote to stdout and stderr.
-func (s *Server) LogTail() string {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return fmt.Sprintf("(log unreadable: %v)", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > logTailLines {
-		lines = lines[len(lines)-logTailLines:]
-	}
-	return strings.Join(lines, "\n")
-}
+func (s *Server) LogTail() string { return s.proc.LogTail() }

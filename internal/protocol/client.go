@@ -185,15 +185,11 @@ func (u userAgent) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // Deploy asks the target at address to run req.Version.
 func (c *Client) Deploy(ctx context.Context, address string, req DeployRequest) error {
-	u, err := endpointURL(address, deployPath)
-	if err != nil {
-		return err
-	}
 	if req.Metadata == nil {
 		req.Metadata = map[string]string{}
 	}
-	_, _, err = c.do(ctx, http.MethodPut, u, req)
-	return c.redact(err)
+	u, err := endpointURL(address, deployPath)
+	return c.send(ctx, http.MethodPut, u, err, req)
 }
 
 // Health reads the health of the target at address; path "" means
@@ -225,32 +221,20 @@ func (c *Client) Health(ctx context.Context, address, path string) (Health, erro
 // Switch asks the router at routerURL to send traffic to a slot.
 func (c *Client) Switch(ctx context.Context, routerURL string, req SwitchRequest) error {
 	u, err := endpointURL(routerURL, switchPath)
-	if err != nil {
-		return err
-	}
-	_, _, err = c.do(ctx, http.MethodPut, u, req)
-	return c.redact(err)
+	return c.send(ctx, http.MethodPut, u, err, req)
 }
 
 // SetWeights asks the router at routerURL to send req.Percentage of the
 // traffic to req.Version.
 func (c *Client) SetWeights(ctx context.Context, routerURL string, req WeightsRequest) error {
 	u, err := endpointURL(routerURL, weightsPath)
-	if err != nil {
-		return err
-	}
-	_, _, err = c.do(ctx, http.MethodPut, u, req)
-	return c.redact(err)
+	return c.send(ctx, http.MethodPut, u, err, req)
 }
 
 // PublishFlag writes the flag document f to the flag service at endpoint.
 func (c *Client) PublishFlag(ctx context.Context, endpoint string, f Flag) error {
 	u, err := flagURL(endpoint, f.Flag)
-	if err != nil {
-		return err
-	}
-	_, _, err = c.do(ctx, http.MethodPut, u, f)
-	return c.redact(err)
+	return c.send(ctx, http.MethodPut, u, err, f)
 }
 
 // ReadFlag reads the flag document name. A 404 gives an error that
@@ -281,10 +265,16 @@ func (c *Client) ReadFlag(ctx context.Context, endpoint, name string) (Flag, err
 // not an error.
 func (c *Client) DeleteFlag(ctx context.Context, endpoint, name string) error {
 	u, err := flagURL(endpoint, name)
-	if err != nil {
-		return err
+	return c.send(ctx, http.MethodDelete, u, err, nil, http.StatusNotFound)
+}
+
+// send calls u, the URL an endpoint helper built (urlErr, when it could
+// not, is returned as it is), for a call whose answer has no body to read.
+func (c *Client) send(ctx context.Context, method, u string, urlErr error, in any, accept ...int) error {
+	if urlErr != nil {
+		return urlErr
 	}
-	_, _, err = c.do(ctx, http.MethodDelete, u, nil, http.StatusNotFound)
+	_, _, err := c.do(ctx, method, u, in, accept...)
 	return c.redact(err)
 }
 
@@ -379,42 +369,6 @@ func (c *Client) do(ctx context.Context, method, rawURL string, in any, accept .
 	return data, resp.StatusCode, nil
 }
 
-// redactedText replaces the token where a server may have echoed it.
-const redactedText = "[REDACTED]"
-
-// redactedError hides the client's token in the message of an error that
-// quotes what a server answered (a careless server may echo the request's
-// Authorization header in its error body); errors.Is and errors.As still
-// see the error it wraps.
-type redactedError struct {
-	err error
-	msg string
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redact keeps the token out of err's message. Every error a public method
-// returns goes through it.
-func (c *Client) redact(err error) error {
-	if err == nil || c.token == "" {
-		return err
-	}
-	msg := err.Error()
-	if !strings.Contains(msg, c.token) {
-		return err
-	}
-	return &redactedError{err: err, msg: c.scrub(msg)}
-}
-
-// scrub replaces the token in s, text that came from a server.
-func (c *Client) scrub(s string) string {
-	if c.token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.token, redactedText)
-}
-
 // decodeJSON decodes one JSON object, so that an empty body, null, an
 // array or trailing garbage are errors rather than zero values.
 func decodeJSON(data []byte, v any) error {
@@ -433,29 +387,6 @@ func decodeJSON(data []byte, v any) error {
 		return fmt.Errorf("trailing data after the JSON object: %q", excerpt(trimmed))
 	}
 	return nil
-}
-
-// validateHeaders rejects what net/http would refuse at request time. A
-// value is never echoed: it may be a secret.
-func validateHeaders(h map[string]string) error {
-	for k, v := range h {
-		if k == "" || strings.IndexFunc(k, func(r rune) bool { return !isTokenChar(r) }) >= 0 {
-			return fmt.Errorf("headers: %q is not a valid header name", k)
-		}
-		if strings.ContainsAny(v, "\r\n\x00") {
-			return fmt.Errorf("headers: the value of %q contains a line break or NUL", k)
-		}
-	}
-	return nil
-}
-
-// isTokenChar reports whether r may appear in a header name (RFC 9110 tchar).
-func isTokenChar(r rune) bool {
-	switch {
-	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		return true
-	}
-	return strings.ContainsRune("!#$%&'*+-.^_`|~", r)
 }
 
 func (c *Client) logRequest(_ retryablehttp.Logger, req *http.Request, retry int) {

@@ -7,7 +7,6 @@ package simulator
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,76 +50,6 @@ type FleetConfig struct {
 	// Seed, when not zero, adds up to ±10 % of deterministic jitter to
 	// Latency.
 	Seed int64
-}
-
-// Fault makes a simulated target misbehave.
-type Fault struct {
-	// DeployStatus, when not zero, is the status every deploy answers.
-	DeployStatus int `json:"deploy_status,omitempty"`
-	// HealthStatus, when not zero, is the status every health call answers.
-	HealthStatus int `json:"health_status,omitempty"`
-	// Unhealthy makes health answer 200 {"status":"error"}.
-	Unhealthy bool `json:"unhealthy,omitempty"`
-	// ReportVersion is the version health reports instead of the running one.
-	ReportVersion string `json:"report_version,omitempty"`
-	// NoVersion makes health answer {"status":"ok"} without a version, like
-	// a target whose health check knows nothing about versions.
-	NoVersion bool `json:"no_version,omitempty"`
-	// FailVersion limits the fault to deploys of this version and to
-	// health calls while it runs ("" = always).
-	FailVersion string `json:"fail_version,omitempty"`
-	// Hang delays the answer of deploy and health calls (timeouts).
-	Hang time.Duration `json:"-"`
-	// CloseConnection closes deploy and health connections without an answer.
-	CloseConnection bool `json:"close_connection,omitempty"`
-	// RedirectTo answers deploy and health calls with a 307 to this URL.
-	RedirectTo string `json:"redirect_to,omitempty"`
-	// FlapEvery makes health alternate every N calls: N healthy, N
-	// unhealthy, and so on.
-	FlapEvery int `json:"flap_every,omitempty"`
-	// FailAfterDeploys lets deploys succeed until the fleet has accepted
-	// this many since the fault was set (all targets together), then
-	// answers 500.
-	FailAfterDeploys int `json:"fail_after_deploys,omitempty"`
-}
-
-// MarshalJSON writes Hang as a duration string ("2s").
-func (f Fault) MarshalJSON() ([]byte, error) {
-	type plain Fault // without methods, to avoid recursion
-	out := struct {
-		plain
-		Hang string `json:"hang,omitempty"`
-	}{plain: plain(f)}
-	if f.Hang != 0 {
-		out.Hang = f.Hang.String()
-	}
-	return json.Marshal(out)
-}
-
-// UnmarshalJSON reads Hang as a duration string ("2s").
-func (f *Fault) UnmarshalJSON(data []byte) error {
-	type plain Fault
-	var in struct {
-		plain
-		Hang string `json:"hang"`
-	}
-	if err := json.Unmarshal(data, &in); err != nil {
-		return err
-	}
-	*f = Fault(in.plain)
-	if in.Hang != "" {
-		d, err := time.ParseDuration(in.Hang)
-		if err != nil {
-			return fmt.Errorf("hang: %w", err)
-		}
-		f.Hang = d
-	}
-	return nil
-}
-
-// appliesTo reports whether the fault is active for a call about version.
-func (f Fault) appliesTo(version string) bool {
-	return f.FailVersion == "" || f.FailVersion == version
 }
 
 // DeployRecord is one accepted deploy call.
@@ -242,48 +171,6 @@ func (f *Fleet) SetVersion(id, version string) {
 	}
 }
 
-// SetFault sets the fault of target id, or of every target without its
-// own fault when id is "*". The zero Fault clears it.
-func (f *Fleet) SetFault(id string, fault Fault) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	// A new fault starts its flapping and deploy counts afresh.
-	for tid, t := range f.targets {
-		if tid == id || id == "*" {
-			t.healthCalls = 0
-		}
-	}
-	if fault == (Fault{}) {
-		delete(f.faults, id)
-		delete(f.faultBase, id)
-		return
-	}
-	f.faults[id] = fault
-	f.faultBase[id] = len(f.deploys)
-}
-
-// ClearFaults removes every fault.
-func (f *Fleet) ClearFaults() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	clear(f.faults)
-	clear(f.faultBase)
-}
-
-// SetRouterDown makes the router answer 503.
-func (f *Fleet) SetRouterDown(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.routerDown = down
-}
-
-// SetFlagsDown makes the flag service answer 503.
-func (f *Fleet) SetFlagsDown(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.flagsDown = down
-}
-
 // Deploys returns every accepted (2xx) deploy call in order, including
 // no-op repeats of the running version.
 func (f *Fleet) Deploys() []DeployRecord {
@@ -347,20 +234,6 @@ func (f *Fleet) observe(kind string, r *http.Request) {
 	}
 }
 
-func (f *Fleet) faultLocked(id string) Fault {
-	fault, _ := f.faultAndBaseLocked(id)
-	return fault
-}
-
-// faultAndBaseLocked returns the fault of target id and how many deploys
-// the fleet had accepted when it was set.
-func (f *Fleet) faultAndBaseLocked(id string) (Fault, int) {
-	if fault, ok := f.faults[id]; ok {
-		return fault, f.faultBase[id]
-	}
-	return f.faults["*"], f.faultBase["*"]
-}
-
 func (f *Fleet) latency() time.Duration {
 	d := f.cfg.Latency
 	if d <= 0 || f.rng == nil {
@@ -404,97 +277,6 @@ func (f *Fleet) serveTarget(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.StripPrefix("/t/"+id, t.handler).ServeHTTP(w, r)
-}
-
-// injectFault acts out the HTTP-level part of t's fault and reports
-// whether the call should still reach the protocol handler.
-func (f *Fleet) injectFault(w http.ResponseWriter, r *http.Request, t *simTarget, kind string) bool {
-	f.mu.Lock()
-	fault, version := f.faultLocked(t.id), t.version
-	f.mu.Unlock()
-	if fault == (Fault{}) {
-		return true
-	}
-	if kind == CallDeploy {
-		version = peekVersion(r)
-	}
-	if !fault.appliesTo(version) {
-		return true
-	}
-	if !sleep(r.Context(), fault.Hang) {
-		return false
-	}
-	switch {
-	case fault.CloseConnection:
-		closeConnection(w)
-	case fault.RedirectTo != "":
-		http.Redirect(w, r, fault.RedirectTo, http.StatusTemporaryRedirect)
-	case kind == CallDeploy && fault.DeployStatus != 0:
-		protocol.WriteError(w, fault.DeployStatus, fmt.Sprintf("simulated deploy failure of %s on %s", version, t.id))
-	case kind == CallHealth && fault.HealthStatus != 0:
-		protocol.WriteError(w, fault.HealthStatus, fmt.Sprintf("simulated health failure on %s", t.id))
-	default:
-		return true
-	}
-	return false
-}
-
-// bufferBody replaces the body with an in-memory copy that GetBody can
-// read again.
-func bufferBody(r *http.Request) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, protocol.MaxBodyBytes+1))
-	r.Body.Close()
-	if err != nil {
-		return fmt.Errorf("reading request body: %w", err)
-	}
-	if len(body) > protocol.MaxBodyBytes {
-		return errBodyTooLarge
-	}
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	r.Body, _ = r.GetBody()
-	return nil
-}
-
-var errBodyTooLarge = errors.New("request body exceeds 1 MiB")
-
-// peekVersion reads the version of a deploy body buffered by bufferBody,
-// leaving r.Body unread for the protocol handler.
-func peekVersion(r *http.Request) string {
-	body, err := r.GetBody()
-	if err != nil {
-		return ""
-	}
-	var req struct {
-		Version string `json:"version"`
-	}
-	_ = json.NewDecoder(body).Decode(&req) // a bad body is the protocol handler's 400
-	return req.Version
-}
-
-// closeConnection drops the connection without an answer.
-func closeConnection(w http.ResponseWriter) {
-	// ResponseController sees through wrappers such as request loggers.
-	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-		conn.Close()
-		return
-	}
-	// HTTP/2 cannot hijack; aborting the handler resets the stream.
-	panic(http.ErrAbortHandler)
-}
-
-// sleep waits d and reports false when the caller went away first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // Deploy implements protocol.TargetBackend for one simulated target.
@@ -545,155 +327,20 @@ func (t *simTarget) Health(context.Context) (protocol.Health, error) {
 	return h, nil
 }
 
-// service mounts a router or flag service handler under prefix, counting
-// calls and answering 503 while *down.
-func (f *Fleet) service(prefix string, down *bool, name string, h http.Handler) http.Handler {
-	h = http.StripPrefix(prefix, h)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.observe(serviceCallKind(strings.TrimPrefix(r.URL.Path, prefix), r.Method), r)
-		f.mu.Lock()
-		isDown := *down
-		f.mu.Unlock()
-		if isDown {
-			protocol.WriteError(w, http.StatusServiceUnavailable, "simulated outage of the "+name)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-func serviceCallKind(path, method string) string {
-	switch {
-	case path == "/v1/switch":
-		return CallSwitch
-	case path == "/v1/weights":
-		return CallWeights
-	case strings.HasPrefix(path, "/v1/flags/"):
-		switch method {
-		case http.MethodPut:
-			return CallFlagPut
-		case http.MethodGet:
-			return CallFlagGet
-		case http.MethodDelete:
-			return CallFlagDelete
-		}
+// bufferBody replaces the body with an in-memory copy that GetBody can
+// read again.
+func bufferBody(r *http.Request) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, protocol.MaxBodyBytes+1))
+	r.Body.Close()
+	if err != nil {
+		return fmt.Errorf("reading request body: %w", err)
 	}
-	return ""
-}
-
-// simRouter is the fleet's protocol.RouterBackend.
-type simRouter struct{ f *Fleet }
-
-func (r simRouter) Switch(_ context.Context, req protocol.SwitchRequest) error {
-	r.f.mu.Lock()
-	defer r.f.mu.Unlock()
-	r.f.router.ActiveSlot = req.Slot
-	r.f.router.Version = req.Version
-	r.f.router.Switches++
+	if len(body) > protocol.MaxBodyBytes {
+		return errBodyTooLarge
+	}
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.Body, _ = r.GetBody()
 	return nil
 }
 
-func (r simRouter) SetWeights(_ context.Context, req protocol.WeightsRequest) error {
-	r.f.mu.Lock()
-	defer r.f.mu.Unlock()
-	r.f.router.Weights[req.Version] = req.Percentage
-	return nil
-}
-
-// simFlags is the fleet's protocol.FlagStore.
-type simFlags struct{ f *Fleet }
-
-func (s simFlags) Put(_ context.Context, fl protocol.Flag) error {
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
-	s.f.flags[fl.Flag] = cloneFlag(fl)
-	return nil
-}
-
-func (s simFlags) Get(_ context.Context, name string) (protocol.Flag, bool, error) {
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
-	fl, ok := s.f.flags[name]
-	return cloneFlag(fl), ok, nil
-}
-
-func (s simFlags) Delete(_ context.Context, name string) error {
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
-	delete(s.f.flags, name)
-	return nil
-}
-
-// simState is the body of GET /_sim/state.
-type simState struct {
-	Targets    map[string]string        `json:"targets"`
-	Router     RouterState              `json:"router"`
-	Flags      map[string]protocol.Flag `json:"flags"`
-	Calls      map[string]int           `json:"calls"`
-	Deploys    []DeployRecord           `json:"deploys"`
-	Faults     map[string]Fault         `json:"faults"`
-	RouterDown bool                     `json:"router_down"`
-	FlagsDown  bool                     `json:"flags_down"`
-}
-
-func (f *Fleet) serveState(w http.ResponseWriter, _ *http.Request) {
-	f.mu.Lock()
-	st := simState{
-		Targets:    make(map[string]string, len(f.targets)),
-		Router:     f.routerLocked(),
-		Flags:      maps.Clone(f.flags),
-		Calls:      maps.Clone(f.calls),
-		Deploys:    append([]DeployRecord{}, f.deploys...),
-		Faults:     maps.Clone(f.faults),
-		RouterDown: f.routerDown,
-		FlagsDown:  f.flagsDown,
-	}
-	for id, t := range f.targets {
-		st.Targets[id] = t.version
-	}
-	f.mu.Unlock()
-	protocol.WriteJSON(w, http.StatusOK, st)
-}
-
-// serveFault takes {"target": "t1" or "*", "fault": {...}} to set a fault
-// (an empty fault clears it), or {"clear": true} to clear them all.
-func (f *Fleet) serveFault(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Target string `json:"target"`
-		Fault  Fault  `json:"fault"`
-		Clear  bool   `json:"clear"`
-	}
-	if !protocol.ReadJSON(w, r, &req, true) {
-		return
-	}
-	switch {
-	case req.Clear:
-		f.ClearFaults()
-	case req.Target == "*" || f.targets[req.Target] != nil:
-		f.SetFault(req.Target, req.Fault)
-	default:
-		protocol.WriteError(w, http.StatusNotFound, fmt.Sprintf(`no simulated target %q (use an id or "*")`, req.Target))
-		return
-	}
-	f.mu.Lock()
-	faults := maps.Clone(f.faults)
-	f.mu.Unlock()
-	protocol.WriteJSON(w, http.StatusOK, faults)
-}
-
-// serveVersion takes {"target": "t1", "version": "v0"} to simulate drift.
-func (f *Fleet) serveVersion(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Target  string `json:"target"`
-		Version string `json:"version"`
-	}
-	if !protocol.ReadJSON(w, r, &req, true) {
-		return
-	}
-	if f.targets[req.Target] == nil {
-		protocol.WriteError(w, http.StatusNotFound, fmt.Sprintf("no simulated target %q", req.Target))
-		return
-	}
-	f.SetVersion(req.Target, req.Version)
-	protocol.WriteJSON(w, http.StatusOK, req)
-}
+var errBodyTooLarge = errors.New("request body exceeds 1 MiB")

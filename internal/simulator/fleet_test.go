@@ -38,6 +38,21 @@ func fleetServer(t *testing.T, cfg FleetConfig, clientCfg protocol.ClientConfig)
 
 func target(srv *httptest.Server, id string) string { return srv.URL + "/t/" + id }
 
+// deployV2 is a case that deploys v2 to target id.
+func deployV2(id string) func(context.Context, *protocol.Client, *httptest.Server) error {
+	return func(ctx context.Context, c *protocol.Client, srv *httptest.Server) error {
+		return c.Deploy(ctx, target(srv, id), protocol.DeployRequest{Version: "v2"})
+	}
+}
+
+// healthOf is a case that reads the health of target id.
+func healthOf(id string) func(context.Context, *protocol.Client, *httptest.Server) error {
+	return func(ctx context.Context, c *protocol.Client, srv *httptest.Server) error {
+		_, err := c.Health(ctx, target(srv, id), "")
+		return err
+	}
+}
+
 func TestFleetDeployAndHealth(t *testing.T) {
 	t.Parallel()
 
@@ -142,9 +157,7 @@ func TestFleetFaults(t *testing.T) {
 		},
 		{
 			name: "transient deploy status is retried", fault: Fault{DeployStatus: 503},
-			run: func(ctx context.Context, c *protocol.Client, srv *httptest.Server) error {
-				return c.Deploy(ctx, target(srv, "t1"), protocol.DeployRequest{Version: "v2"})
-			},
+			run:     deployV2("t1"),
 			wantErr: "giving up after 3 attempts, last answer: HTTP 503",
 			check: func(t *testing.T, f *Fleet) {
 				if n := f.Calls()[CallDeploy]; n != 3 {
@@ -157,18 +170,12 @@ func TestFleetFaults(t *testing.T) {
 		},
 		{
 			name: "health status", fault: Fault{HealthStatus: 500},
-			run: func(ctx context.Context, c *protocol.Client, srv *httptest.Server) error {
-				_, err := c.Health(ctx, target(srv, "t1"), "")
-				return err
-			},
+			run:     healthOf("t1"),
 			wantErr: "HTTP 500",
 		},
 		{
 			name: "unhealthy answers 200 with status error", fault: Fault{Unhealthy: true},
-			run: func(ctx context.Context, c *protocol.Client, srv *httptest.Server) error {
-				_, err := c.Health(ctx, target(srv, "t1"), "")
-				return err
-			},
+			run:     healthOf("t1"),
 			wantErr: `target reports status "error" (version "v1")`,
 		},
 		{
@@ -197,22 +204,16 @@ func TestFleetFaults(t *testing.T) {
 		},
 		{
 			name: "fault for every target", id: "*", fault: Fault{DeployStatus: 409},
-			run: func(ctx context.Context, c *protocol.Client, srv *httptest.Server) error {
-				return c.Deploy(ctx, target(srv, "t2"), protocol.DeployRequest{Version: "v2"})
-			},
+			run:     deployV2("t2"),
 			wantErr: "HTTP 409",
 		},
 		{
 			name: "fault of another target", id: "t2", fault: Fault{DeployStatus: 500},
-			run: func(ctx context.Context, c *protocol.Client, srv *httptest.Server) error {
-				return c.Deploy(ctx, target(srv, "t1"), protocol.DeployRequest{Version: "v2"})
-			},
+			run: deployV2("t1"),
 		},
 		{
 			name: "close connection is retried then fails", fault: Fault{CloseConnection: true},
-			run: func(ctx context.Context, c *protocol.Client, srv *httptest.Server) error {
-				return c.Deploy(ctx, target(srv, "t1"), protocol.DeployRequest{Version: "v2"})
-			},
+			run:     deployV2("t1"),
 			wantErr: "giving up after 3 attempts, last error: EOF",
 			check: func(t *testing.T, f *Fleet) {
 				if n := f.Calls()[CallDeploy]; n != 3 {

@@ -5,7 +5,9 @@
 # tried by hand once, on Debian 12): read it, try it
 # on a staging HAProxy, then use it. Needs bash, curl, awk, sed and socat.
 #
-# Same rules as caddy-router.sh: the servers running CODOMYRMEX_VERSION get
+# router-common.sh, which must sit beside it, reads the targets and the
+# version each server runs, and computes the weights with the same rules as
+# caddy-router.sh: the servers running CODOMYRMEX_VERSION get
 # CODOMYRMEX_PERCENTAGE % of the requests together (weights), or only the
 # servers of slot CODOMYRMEX_SLOT running it get any (switch).
 #
@@ -26,84 +28,20 @@
 # router says what it was).
 set -euo pipefail
 
-fail() { echo "haproxy-router: $*" >&2; exit 1; }
-
 socket="${HAPROXY_SOCKET:-/run/haproxy/admin.sock}"
-deployment="${CODOMYRMEX_DEPLOYMENT:?CODOMYRMEX_DEPLOYMENT is not set: run this script from codomyrmex-agent router --exec}"
-version="${CODOMYRMEX_VERSION:?CODOMYRMEX_VERSION is not set}"
-action="${CODOMYRMEX_ACTION:?CODOMYRMEX_ACTION is not set}"
+# shellcheck source=examples/guides/routing/router-common.sh
+source "$(dirname "$0")/router-common.sh"
 backend="${HAPROXY_BACKEND:-$deployment}"
-targets="${ROUTER_TARGETS:-$(dirname "$0")/targets.conf}"
-[[ -r "$targets" ]] || fail "cannot read the targets file $targets (ROUTER_TARGETS)"
 
 haproxy() { echo "$*" | socat stdio "unix-connect:$socket"; }
 
-mapfile -t lines < <(awk -v d="$deployment" '$1 !~ /^#/ && $1 == d { print $2, $3, $4 }' "$targets")
-((${#lines[@]} > 0)) || fail "no server of deployment $deployment in $targets"
+read_servers
+compute_weights
 
-servers=() slots=() versions=()
-for line in "${lines[@]}"; do
-  read -r server slot agent <<<"$line"
-  health="$(
-    if [[ -n "${AGENT_TOKEN_FILE:-}" ]]; then
-      printf 'header = "Authorization: Bearer %s"\n' "$(tr -d '\r\n' <"$AGENT_TOKEN_FILE")" |
-        curl --silent --show-error --max-time 5 --fail --config - "${agent%/}/v1/health"
-    else
-      curl --silent --show-error --max-time 5 --fail "${agent%/}/v1/health"
-    fi
-  )" || fail "the agent of $server ($agent) does not answer its health check"
-  servers+=("$server")
-  slots+=("$slot")
-  versions+=("$(sed -n 's/.*"version" *: *"\([^"]*\)".*/\1/p' <<<"$health")")
-done
-
-n=${#servers[@]}
-weights=()
-case "$action" in
-  weights)
-    pct="${CODOMYRMEX_PERCENTAGE:?CODOMYRMEX_PERCENTAGE is not set}"
-    [[ "$pct" =~ ^([0-9]+)(\.([0-9]*))?$ ]] || fail "percentage $pct is not a number"
-    frac="${BASH_REMATCH[3]}00"
-    bp=$((10#${BASH_REMATCH[1]} * 100 + 10#${frac:0:2}))
-    ((bp <= 10000)) || fail "percentage $pct is over 100"
-    with=0
-    for v in "${versions[@]}"; do [[ "$v" == "$version" ]] && with=$((with + 1)); done
-    without=$((n - with))
-    ((with > 0 || bp == 0)) || fail "no server of $deployment runs $version: cannot send it $pct %"
-    for v in "${versions[@]}"; do
-      if ((with == 0 || without == 0)); then
-        weights+=(1)
-      elif [[ "$v" == "$version" ]]; then
-        weights+=($((bp * without)))
-      else
-        weights+=($(((10000 - bp) * with)))
-      fi
-    done
-    ;;
-  switch)
-    slot="${CODOMYRMEX_SLOT:?CODOMYRMEX_SLOT is not set}"
-    live=0
-    for i in "${!servers[@]}"; do
-      if [[ "${slots[$i]}" == "$slot" && "${versions[$i]}" == "$version" ]]; then
-        weights+=(1) live=$((live + 1))
-      else
-        weights+=(0)
-      fi
-    done
-    ((live > 0)) || fail "no server of slot $slot runs $version: traffic not switched"
-    ;;
-  *) fail "unknown CODOMYRMEX_ACTION $action" ;;
-esac
-
-# Smallest integers in the same proportions; when they exceed HAProxy's 256,
-# scaled into 1..256 (rounded), keeping 0 at 0.
-gcd() { local a=$1 b=$2; while ((b)); do set -- "$b" $((a % b)); a=$1 b=$2; done; echo "$a"; }
-g=0 top=0
-for w in "${weights[@]}"; do g="$(gcd "$g" "$w")"; done
-for i in "${!weights[@]}"; do
-  weights[i]=$((weights[i] / g))
-  ((weights[i] > top)) && top=${weights[i]}
-done
+# When the weights exceed HAProxy's 256, scaled into 1..256 (rounded),
+# keeping 0 at 0.
+top=0
+for w in "${weights[@]}"; do ((w > top)) && top=$w; done
 if ((top > 256)); then
   for i in "${!weights[@]}"; do
     w=${weights[$i]}

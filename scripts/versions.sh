@@ -1,0 +1,11 @@
+# shellcheck shell=bash
+# Sourced by the scripts: the CLI cache that scripts/install-clis.sh fills, and
+# the version of each tool it builds there (each may be overridden from the
+# environment). internal/clicache holds the same versions for the Go code;
+# its TestVersionsMatchScript keeps the two the same. The development tools of
+# scripts/install-tools.sh are pinned in tools/go.mod instead.
+CACHE_DIR="${CODOMYRMEX_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/codomyrmex/bin}"
+TOFU_VERSION="${TOFU_VERSION:-1.12.6}"
+TERRAFORM_VERSION="${TERRAFORM_VERSION:-1.8.5}"
+PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-0.316.0}"
+CADDY_VERSION="${CADDY_VERSION:-2.11.9}"
