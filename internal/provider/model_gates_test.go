@@ -563,15 +563,21 @@ func (m *modelRun) checkRevertToPaused(out string, prior, after modelState, pre,
 	v, abandoned := c.Version, prior.Version
 	m.logf("    (a revert from %s to %s, itself paused at %v%%: checking that it is restored)", abandoned, v, rec.at)
 	var problems []string
-	_, gate := c.gateAt(rec.at)
+	g, gate := c.gateAt(rec.at)
 	if rec.bg {
 		gate = c.PauseBeforeSwitch
 	}
-	if !gate {
+	switch {
+	case !gate:
 		// The gate is gone from the configuration: the release is restored
-		// at a gate that is open.
+		// at a gate that is open, and goes on as the next plan would.
 		m.logf("    (no gate at %v%% any more: the pause is not checked)", rec.at)
-	} else if !after.paused() || after.Version != v || after.pausedAt() != rec.at {
+	case c.approves(rec.at) || (!rec.bg && g.Wait != "" && !time.Now().Before(rec.reachedLo.Add(g.waitDuration()))):
+		// Approved, or a time gate that is (or may be) due: open too.
+		gate = false
+		m.logf("    (the gate at %v%% is open: the pause is not checked)", rec.at)
+	}
+	if gate && (!after.paused() || after.Version != v || after.pausedAt() != rec.at) {
 		problems = append(problems, fmt.Sprintf("state %s, want %s paused at %v", stateSummary(after), v, rec.at))
 	}
 	if strp(after.PreviousVersion) != strp(rec.prev) {
