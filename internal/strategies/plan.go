@@ -222,6 +222,12 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 	// switch failed must not be planned as done. So does a gate the
 	// rollout is paused at that opened.
 	p.TrafficOwed = rules.trafficOwed(prior, req, p.VersionChanged)
+	if prior.Status == StatusPaused && prior.Strategy != strategy {
+		// The pause was another strategy's: this one decides where the
+		// version stops (kept as it was, state would say this strategy is
+		// paused where it has no gate, and every later plan would resume).
+		p.TrafficOwed = true
+	}
 	return p
 }
 

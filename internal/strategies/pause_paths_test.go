@@ -117,3 +117,39 @@ func TestRouterDownOnTopOfAPausedReleaseKeepsItsVersion(t *testing.T) {
 		t.Fatalf("v3 with the router down on paused v2: back %t, saved %+v; want v2 (previous v1, 25 %%) not paused", back, saved)
 	}
 }
+
+// A strategy changed while paused: the pause was the old strategy's (a
+// blue/green before its switch); the apply runs the new one, which decides
+// where the version stops, and the next plan is then empty.
+func TestStrategyChangedWhilePausedRunsTheNewOne(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 6, "v1")
+	for i := range targets {
+		targets[i].Slot = SlotGreen
+		if i%2 == 1 {
+			targets[i].Slot = SlotBlue
+		}
+	}
+	clk := clock.NewFake(epoch)
+	bg := DefaultConfig()
+	bg.BlueGreen.PauseBeforeSwitch = true
+	res, saved := applyPlan(t, f, clk, NameBlueGreen, bg, NewPlan(NameBlueGreen, bg, "v2", targets, Prior{}), Prior{})
+	prior := priorOf(NameBlueGreen, targets, saved, res, epoch)
+	if res.Status != StatusPaused {
+		t.Fatalf("blue/green: %s, want paused before its switch", res.Status)
+	}
+	cfg := gatedCanary()
+	cfg.Canary.Stages = []float64{10, 25, 50, 100}
+	cfg.Canary.Gates = []Gate{{At: 10}}
+	p := NewPlan(NameCanary, cfg, "v2", targets, prior)
+	if !p.Work() {
+		t.Fatal("blue/green paused, then canary: the plan has no work; the pause of another strategy would be kept as the canary's")
+	}
+	res, saved = applyPlan(t, f, clk, NameCanary, cfg, p, prior)
+	if !res.Success || res.Status != StatusPaused || res.PausedAt != 10 || saved.Traffic != 10 {
+		t.Fatalf("canary after the blue/green pause: %s at %g, saved %+v, errors %v; want paused at its gate at 10", res.Status, res.PausedAt, saved, res.Errors)
+	}
+	if p := NewPlan(NameCanary, cfg, "v2", targets, priorOf(NameCanary, targets, saved, res, epoch)); p.Work() {
+		t.Errorf("after it the plan still has work: pending %v, traffic owed %t", ids(p.Pending), p.TrafficOwed)
+	}
+}
