@@ -122,9 +122,11 @@ func (m *modelRun) checkInterrupted(out, flat string, prior, after modelState, p
 		}
 	}
 	// A revert switches back a blue/green that switched to the abandoned
-	// version.
+	// version; without a rollback (auto_rollback off, previous version
+	// unknown) the switch to the version's slot stays, as its traffic does.
 	switchedBack := revert && pre.router.Version == prior.Version
-	if pre.router.ActiveSlot != post.router.ActiveSlot && !switchedBack {
+	switchedTo := noRollback && post.router.Version == c.Version
+	if pre.router.ActiveSlot != post.router.ActiveSlot && !switchedBack && !switchedTo {
 		m.violate("h: an interrupted apply moved the router's active slot", out, "active slot %q → %q", pre.router.ActiveSlot, post.router.ActiveSlot)
 	}
 	if pre.flagOK && post.flagPct < pre.flagPct {
