@@ -24,8 +24,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -679,7 +677,7 @@ func TestAccAnalysis_unknownQueryCheckedAtApply(t *testing.T) {
 	f := newMetricsFleet(t, 2, "1.0.0", nil)
 	promURL, promLog := recordingProxy(t, f.prom.URL)
 	planQueries := -1
-	diags := &planDiagLog{}
+	diags := &diagLog{plans: true}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: diags.providers(),
 		Steps: []resource.TestStep{{
@@ -718,55 +716,13 @@ resource "terraform_data" "later" {
 				if planQueries != 0 {
 					return fmt.Errorf("the plan sent %d queries whose query or address it did not know", planQueries)
 				}
-				if d := diags.String(); strings.Contains(d, "prometheus") {
+				if d := diags.since(0); strings.Contains(d, "prometheus") {
 					return fmt.Errorf("the plan said about a query it did not know: %s", d)
 				}
 				return f.expectAll(2, "2.0.0")
 			}),
 		}},
 	})
-}
-
-// planDiagLog records the diagnostics of every PlanResourceChange of the
-// in-process provider: warnings that plugin-testing does not show.
-type planDiagLog struct {
-	mu    sync.Mutex
-	texts []string
-}
-
-func (d *planDiagLog) String() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return strings.Join(d.texts, "\n")
-}
-
-func (d *planDiagLog) providers() map[string]func() (tfprotov6.ProviderServer, error) {
-	return map[string]func() (tfprotov6.ProviderServer, error){
-		"codomyrmex": func() (tfprotov6.ProviderServer, error) {
-			s, err := providerserver.NewProtocol6WithError(New("test")())()
-			if err != nil {
-				return nil, err
-			}
-			return planDiagServer{ProviderServer: s, log: d}, nil
-		},
-	}
-}
-
-type planDiagServer struct {
-	tfprotov6.ProviderServer
-	log *planDiagLog
-}
-
-func (s planDiagServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
-	resp, err := s.ProviderServer.PlanResourceChange(ctx, req)
-	if resp != nil {
-		s.log.mu.Lock()
-		for _, d := range resp.Diagnostics {
-			s.log.texts = append(s.log.texts, d.Summary+": "+d.Detail)
-		}
-		s.log.mu.Unlock()
-	}
-	return resp, err
 }
 
 // redirector records every request and answers 307 to target+path (a

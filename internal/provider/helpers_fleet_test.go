@@ -110,8 +110,11 @@ func newTrafficFleet(t *testing.T, n int, initial string) (*testFleet, *trafficL
 
 // diagLog records the diagnostics of every ApplyResourceChange of the
 // in-process provider, so that a test can check what a failed apply said
-// (ExpectError can only match, not exclude).
+// (ExpectError can only match, not exclude). With plans set it records
+// those of every PlanResourceChange instead: warnings that plugin-testing
+// does not show.
 type diagLog struct {
+	plans bool
 	mu    sync.Mutex
 	texts []string
 }
@@ -126,6 +129,14 @@ func (d *diagLog) since(mark int) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return strings.Join(d.texts[mark:], "\n")
+}
+
+func (d *diagLog) record(diags []*tfprotov6.Diagnostic) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, diag := range diags {
+		d.texts = append(d.texts, diag.Summary+": "+diag.Detail)
+	}
 }
 
 func (d *diagLog) providers() map[string]func() (tfprotov6.ProviderServer, error) {
@@ -145,14 +156,18 @@ type diagServer struct {
 	log *diagLog
 }
 
+func (s diagServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	resp, err := s.ProviderServer.PlanResourceChange(ctx, req)
+	if resp != nil && s.log.plans {
+		s.log.record(resp.Diagnostics)
+	}
+	return resp, err
+}
+
 func (s diagServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
 	resp, err := s.ProviderServer.ApplyResourceChange(ctx, req)
-	if resp != nil {
-		s.log.mu.Lock()
-		for _, d := range resp.Diagnostics {
-			s.log.texts = append(s.log.texts, d.Summary+": "+d.Detail)
-		}
-		s.log.mu.Unlock()
+	if resp != nil && !s.log.plans {
+		s.log.record(resp.Diagnostics)
 	}
 	return resp, err
 }
