@@ -131,56 +131,10 @@ const (
 // fails.
 var defaultModelSeeds = []uint64{1786, 1481, 7818, 19906, 22853}
 
-// modelSeeds reads CODOMYRMEX_MODEL_SEEDS.
-func modelSeeds(t *testing.T) []uint64 {
-	t.Helper()
-	v := strings.TrimSpace(os.Getenv("CODOMYRMEX_MODEL_SEEDS"))
-	if v == "" {
-		return defaultModelSeeds
-	}
-	parse := func(s string) uint64 {
-		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
-		if err != nil {
-			t.Fatalf("CODOMYRMEX_MODEL_SEEDS=%q: %v (want \"1,2,7\", \"1..50\" or \"count=N\")", v, err)
-		}
-		return n
-	}
-	var seeds []uint64
-	switch {
-	case strings.HasPrefix(v, "count="):
-		for i := uint64(1); i <= parse(strings.TrimPrefix(v, "count=")); i++ {
-			seeds = append(seeds, i)
-		}
-	case strings.Contains(v, ".."):
-		lo, hi, _ := strings.Cut(v, "..")
-		for i := parse(lo); i <= parse(hi); i++ {
-			seeds = append(seeds, i)
-		}
-	default:
-		for _, s := range strings.Split(v, ",") {
-			seeds = append(seeds, parse(s))
-		}
-	}
-	return seeds
-}
-
-func modelSteps(t *testing.T) int {
-	t.Helper()
-	v := os.Getenv("CODOMYRMEX_MODEL_STEPS")
-	if v == "" {
-		return defaultModelSteps
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		t.Fatalf("CODOMYRMEX_MODEL_STEPS=%q: want a number of steps", v)
-	}
-	return n
-}
-
 func TestAccModel_randomSequences(t *testing.T) {
 	w := newCLIWorkdir(t) // skips without TF_ACC; builds the provider once
-	steps := modelSteps(t)
-	for _, seed := range modelSeeds(t) {
+	steps := parseSteps(t, "CODOMYRMEX_MODEL_STEPS", defaultModelSteps)
+	for _, seed := range parseSeeds(t, "CODOMYRMEX_MODEL_SEEDS", defaultModelSeeds) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			d := *w
 			d.t = t

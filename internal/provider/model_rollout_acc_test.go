@@ -52,10 +52,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -81,55 +79,9 @@ const defaultRolloutModelSteps = 14
 // changes what they cover.
 var defaultRolloutModelSeeds = []uint64{99, 34, 93, 3}
 
-func rolloutModelSeeds(t *testing.T) []uint64 {
-	t.Helper()
-	const env = "CODOMYRMEX_ROLLOUT_MODEL_SEEDS"
-	v := strings.TrimSpace(os.Getenv(env))
-	if v == "" {
-		return defaultRolloutModelSeeds
-	}
-	parse := func(s string) uint64 {
-		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: %v (want \"1,2,7\", \"1..50\" or \"count=N\")", env, v, err)
-		}
-		return n
-	}
-	var seeds []uint64
-	switch {
-	case strings.HasPrefix(v, "count="):
-		for i := uint64(1); i <= parse(strings.TrimPrefix(v, "count=")); i++ {
-			seeds = append(seeds, i)
-		}
-	case strings.Contains(v, ".."):
-		lo, hi, _ := strings.Cut(v, "..")
-		for i := parse(lo); i <= parse(hi); i++ {
-			seeds = append(seeds, i)
-		}
-	default:
-		for _, s := range strings.Split(v, ",") {
-			seeds = append(seeds, parse(s))
-		}
-	}
-	return seeds
-}
-
-func rolloutModelSteps(t *testing.T) int {
-	t.Helper()
-	v := os.Getenv("CODOMYRMEX_ROLLOUT_MODEL_STEPS")
-	if v == "" {
-		return defaultRolloutModelSteps
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		t.Fatalf("CODOMYRMEX_ROLLOUT_MODEL_STEPS=%q: want a number of steps", v)
-	}
-	return n
-}
-
 func TestAccRolloutModel_randomSequences(t *testing.T) {
 	t.Parallel()
-	steps := rolloutModelSteps(t)
+	steps := parseSteps(t, "CODOMYRMEX_ROLLOUT_MODEL_STEPS", defaultRolloutModelSteps)
 	var mu sync.Mutex
 	total := map[string]int{}
 	var runs, violations int
@@ -147,7 +99,7 @@ func TestAccRolloutModel_randomSequences(t *testing.T) {
 		}
 		t.Logf("rollout model: %d sequences of %d steps, %d violations; steps by kind:%s", runs, steps, violations, b.String())
 	})
-	for _, seed := range rolloutModelSeeds(t) {
+	for _, seed := range parseSeeds(t, "CODOMYRMEX_ROLLOUT_MODEL_SEEDS", defaultRolloutModelSeeds) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			m := newRolloutModel(t, seed)
 			m.run(steps)

@@ -874,7 +874,7 @@ resource "codomyrmex_deployment" "web" {
 
 // A blue/green target of the idle slot given another address is not
 // deployed (no version change), but state must say what the new address
-// runs (found by the model-based test, seed 38).
+// runs.
 func TestAccPaths_blueGreenIdleTargetReaddressed(t *testing.T) {
 	t.Run("active slot", func(t *testing.T) { blueGreenReaddressedActive(t) })
 	t.Run("idle slot", func(t *testing.T) { blueGreenReaddressedIdle(t) })
@@ -950,7 +950,7 @@ func blueGreenReaddressedIdle(t *testing.T) {
 
 // The flag of a feature_flag deployment follows initial_rollout, also when
 // no target changes; a failed update to a new version puts back the
-// percentage the flag had (found by the model-based test, seeds 12 and 24).
+// percentage the flag had.
 func TestAccPaths_featureFlagFollowsInitialRollout(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	cfg := func(version string, pct int) string {
