@@ -3,12 +3,11 @@ package provider
 // Acceptance tests for the deployment lifecycle (docs/resources/deployment.md)
 // on the less common paths: failed repairs, top-ups, address changes,
 // versionless targets, values unknown at plan, equivalent configurations,
-// state surgery, the plan's text. Each test names the finding it covers.
+// state surgery and the plan's text (paths_cli_acc_test.go). Each test names the finding it covers.
 
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
@@ -683,65 +682,6 @@ func TestAccPaths_canaryRepairKeepsWeights(t *testing.T) {
 // Finding 11: after `state rm` the re-create finds every target at the
 // version; changed_targets lists exactly the targets that apply deployed.
 
-func TestAccPaths_stateRmChangedTargets(t *testing.T) {
-	t.Parallel()
-	const n = 4
-	w := newCLIWorkdir(t)
-	f := newTestFleet(t, n, "1.0.0")
-	w.writeConfig(fmt.Sprintf(`
-provider "codomyrmex" {
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = "2.0.0"
-  targets      = %s
-  rolling      = { batch_size = %d, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "2s" }
-}
-`, f.targets(n, ""), n))
-	apply := []string{"apply", "-auto-approve", "-input=false", "-no-color"}
-	w.mustRun(0, nil, apply...)
-	if err := f.expectAll(n, "2.0.0"); err != nil {
-		t.Fatal(err)
-	}
-	w.mustRun(0, nil, "state", "rm", "codomyrmex_deployment.web")
-	mark := len(f.Deploys())
-	out := w.mustRun(0, nil, apply...)
-
-	deployed := map[string]bool{}
-	for _, d := range f.Deploys()[mark:] {
-		deployed[d.Target] = true
-	}
-	d, ok := w.localState("web")
-	if !ok {
-		t.Fatalf("no deployment in state after the re-create:\n%s", tail(out, 3000))
-	}
-	listed := map[string]bool{}
-	for _, id := range d.ChangedTargets {
-		listed[id] = true
-	}
-	if fmt.Sprint(listed) != fmt.Sprint(deployed) {
-		t.Errorf("after state rm and apply, changed_targets = %v but the apply deployed to %v", d.ChangedTargets, slices.Sorted(func(yield func(string) bool) {
-			for id := range deployed {
-				if !yield(id) {
-					return
-				}
-			}
-		}))
-	}
-	if err := f.expectAll(n, "2.0.0"); err != nil {
-		t.Error(err)
-	}
-}
-
-// ---------------------------------------------------------------------------
-// Finding 12: with expect_version = false a reported version is information,
-// not drift: no permanent redeploy, and state keeps the deployed version
-//.
-
 func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	// Once it runs 2.0.0, t2's health reports 9.9.9.
@@ -816,61 +756,6 @@ func TestAccPaths_rolledBackCanaryTraffic(t *testing.T) {
 // The plan's text names the targets the apply deploys, also when
 // changed_targets equals its prior value (a retry after a failure), which
 // Terraform's diff would not show.
-
-func TestAccPaths_planTextNamesTargets(t *testing.T) {
-	t.Parallel()
-	const n = 4
-	w := newCLIWorkdir(t)
-	f := newTestFleet(t, n, "1.0.0")
-	config := func(version string) {
-		w.writeConfig(fmt.Sprintf(`
-provider "codomyrmex" {
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = %q
-  targets      = %s
-  rolling      = { batch_size = 2, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "1s" }
-  auto_rollback = false
-}
-`, version, f.targets(n, "")))
-	}
-	plan := []string{"plan", "-input=false", "-no-color"}
-	apply := []string{"apply", "-auto-approve", "-input=false", "-no-color"}
-	config("1.0.0")
-	out := w.mustRun(0, nil, plan...)
-	for _, want := range []string{`this apply deploys "1.0.0" to 4 of 4 targets: t1, t2, t3, t4`} {
-		if !errorPattern(want).MatchString(out) {
-			t.Errorf("create plan lacks %q:\n%s", want, tail(out, 3000))
-		}
-	}
-	w.mustRun(0, nil, apply...)
-
-	// 2.0.0 fails on t3 and t4 and nothing is rolled back: t1 and t2 run it.
-	config("2.0.0")
-	f.SetFault("t3", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
-	f.SetFault("t4", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
-	w.mustRun(1, nil, apply...)
-	f.ClearFaults()
-	// The retry's changed_targets ([t3, t4]) may equal what state holds;
-	// the text must still say which targets the apply deploys.
-	for range 2 {
-		out = w.mustRun(0, nil, plan...)
-		if want := `this apply deploys "2.0.0" to 2 of 4 targets: t3, t4`; !errorPattern(want).MatchString(out) {
-			t.Fatalf("plan after the failure lacks %q:\n%s", want, tail(out, 3000))
-		}
-	}
-	w.mustRun(0, nil, apply...)
-	// Converged: the plan is empty and says nothing about a rollout.
-	out = w.mustRun(0, nil, "plan", "-input=false", "-no-color", "-detailed-exitcode")
-	if strings.Contains(out, "Rollout planned") {
-		t.Errorf("a converged plan announces a rollout:\n%s", tail(out, 3000))
-	}
-}
 
 // A blue/green target of the idle slot given another address is not
 // deployed (no version change), but state must say what the new address
