@@ -134,7 +134,7 @@ func recordingWebCheck(t *testing.T) (string, *requestLog) {
 func TestAccAnalysis_badPromQLFailsAtPlan(t *testing.T) {
 	f := newMetricsFleet(t, 2, "1.0.0", nil)
 	cfg := func(version, query string) string {
-		return deploymentConfig(f.testFleet, fmt.Sprintf(`
+		return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
   version  = %q
   targets  = %s
   rolling  = { batch_size = 2, batch_delay = "0s" }
@@ -145,7 +145,7 @@ func TestAccAnalysis_badPromQLFailsAtPlan(t *testing.T) {
       prometheus = { address = %q, query = %q }
     }]
   }
-`, version, f.targets(2, ""), f.prom.URL, query))
+`, version, f.targets(2, ""), f.prom.URL, query)}.String()
 	}
 	const bad, good = `sum(rate(x[1m])`, `sum(rate(codomyrmex_sim_requests_total{deployment="{{deployment}}",version="{{version}}"}[5s])) * 0 or vector(0)`
 	badQuery := errorPattern(`analysis\.metrics\[0\]\.prometheus\.query \(metric "errors"\): Prometheus rejects the query "sum\(rate\(x\[1m\]\)": .*parse error.*unclosed left parenthesis.* nothing was deployed`)
@@ -285,10 +285,10 @@ func TestAccAnalysis_validation(t *testing.T) {
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProviders,
 				Steps: []resource.TestStep{{
-					Config: deploymentConfig(f, fmt.Sprintf(`
+					Config: hcl{fleet: f, body: fmt.Sprintf(`
   version = "2"
   targets = %s
-  %s`, one, tc.body)),
+  %s`, one, tc.body)}.String(),
 					PlanOnly:    true,
 					ExpectError: errorPattern(tc.err),
 				}},
@@ -302,10 +302,10 @@ func TestAccAnalysis_validation(t *testing.T) {
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProviders,
 			Steps: []resource.TestStep{{
-				Config: deploymentConfig(f, fmt.Sprintf(`
+				Config: hcl{fleet: f, body: fmt.Sprintf(`
   version  = "2"
   targets  = %s
-  analysis = { metrics = [{ name = "up", web = { url = "%s/ok?v={{version}}" } }] }`, one, check)),
+  analysis = { metrics = [{ name = "up", web = { url = "%s/ok?v={{version}}" } }] }`, one, check)}.String(),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 				ConfigPlanChecks: planOnlyFleetChecks(func() error {
@@ -501,12 +501,12 @@ func secretsOnlyInHeaders(raw []byte, secrets ...string) error {
 func TestAccAnalysis_minHealthyFlap(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	cfg := func(version, minHealthy string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version      = %q
   targets      = %s
   rolling      = { batch_size = 1, batch_delay = "0s" }
   health_check = { interval = "50ms", timeout = "2s", min_healthy = %q }
-`, version, f.targets(2, ""), minHealthy))
+`, version, f.targets(2, ""), minHealthy)}.String()
 	}
 	flap := func() { f.SetFault("*", simulator.Fault{FlapEvery: 2, FailVersion: "2.0.0"}) }
 	flap()
@@ -685,7 +685,7 @@ func TestAccAnalysis_unknownQueryCheckedAtApply(t *testing.T) {
 resource "terraform_data" "later" {
   input = "x"
 }
-` + deploymentConfig(f.testFleet, fmt.Sprintf(`
+` + hcl{fleet: f.testFleet, body: fmt.Sprintf(`
   version  = "2.0.0"
   targets  = %s
   rolling  = { batch_size = 2, batch_delay = "0s" }
@@ -703,7 +703,7 @@ resource "terraform_data" "later" {
       },
     ]
   }
-`, f.targets(2, ""), promURL)),
+`, f.targets(2, ""), promURL)}.String(),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				fleetPlanCheck(func() error { planQueries = promLog.count(); return nil }),
 			}},
@@ -771,7 +771,7 @@ func TestAccAnalysis_headersNotRedirectedElsewhere(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{{
-			Config: deploymentConfig(f.testFleet, fmt.Sprintf(`
+			Config: hcl{fleet: f.testFleet, body: fmt.Sprintf(`
   version  = "2.0.0"
   targets  = %s
   rolling  = { batch_size = 2, batch_delay = "0s" }
@@ -786,7 +786,7 @@ func TestAccAnalysis_headersNotRedirectedElsewhere(t *testing.T) {
       },
     ]
   }
-`, f.targets(2, ""), metric("same-host", web+"/same"), metric("other-host", web+"/away"), prom, promKey)),
+`, f.targets(2, ""), metric("same-host", web+"/same"), metric("other-host", web+"/away"), prom, promKey)}.String(),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
 			},
@@ -825,12 +825,12 @@ func TestAccAnalysis_removedAnalysisClearsResults(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	check, _ := recordingWebCheck(t)
 	body := func(analysis string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   rolling = { batch_size = 2, batch_delay = "0s" }
 %s
-`, f.targets(2, ""), analysis))
+`, f.targets(2, ""), analysis)}.String()
 	}
 	var deploys int
 	resource.Test(t, resource.TestCase{

@@ -86,7 +86,7 @@ func TestAccGates_sigintAtGate(t *testing.T) {
   }`, interval, f.URL)
 	}
 	config := func(version, interval, extra string) {
-		w.writeConfig(gatesCLIConfig(f, version, canary(interval), extra))
+		w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, version, canary(interval)), after: extra}.String())
 	}
 	config("2.0.0", "0s", `  approve = { version = "2.0.0" }`)
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
@@ -218,7 +218,7 @@ func TestAccGates_interruptedResumeStaysPaused(t *testing.T) {
     gates          = [{ at = 25 }]
   }`, f.URL)
 	config := func(initialDelay, extra string) {
-		w.writeConfig(gatesCLIConfig(f, "2.0.0", canary, analysisBlock("1s", initialDelay, wc.metric(0))+"\n"+extra))
+		w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", canary), after: analysisBlock("1s", initialDelay, wc.metric(0)) + "\n" + extra}.String())
 	}
 	config("0s", "")
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")

@@ -39,7 +39,7 @@ func TestAccGates_cliPausedPlanIsEmpty(t *testing.T) {
     router_url     = "%s/router"
     gates          = [{ at = 25 }, { at = 50 }]
   }`, f.URL)
-	w.writeConfig(gatesCLIConfig(f, "2.0.0", canary, ""))
+	w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", canary)}.String())
 	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	if want := `Deployment "web" is paused at 25%: to continue, set approve = { version = "2.0.0", through = 25 }`; !strings.Contains(flat(out), "Warning: Rollout paused") || !strings.Contains(flat(out), want) {
 		t.Errorf("the paused apply does not warn %q:\n%s", want, tail(out, 3000))
@@ -75,7 +75,7 @@ func TestAccGates_cliPausedPlanIsEmpty(t *testing.T) {
 
 	// The approval through 25: exactly the target of stage 50, up to the
 	// next gate, named in the plan.
-	w.writeConfig(gatesCLIConfig(f, "2.0.0", canary, `  approve = { version = "2.0.0", through = 25 }`))
+	w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", canary), after: `  approve = { version = "2.0.0", through = 25 }`}.String())
 	out = plan(2, "with the approval")
 	if want := `Deployment "web": this apply deploys "2.0.0" to 1 of 4 targets: t2 (changed_targets`; !strings.Contains(flat(out), "Warning: Rollout planned") || !strings.Contains(flat(out), want) {
 		t.Errorf("the approved plan does not say %q:\n%s", want, tail(out, 3000))
@@ -102,12 +102,12 @@ func TestAccGates_cliSavedPlanTimeGate(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, 4, "1.0.0")
-	w.writeConfig(gatesCLIConfig(f, "2.0.0", fmt.Sprintf(`{
+	w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", fmt.Sprintf(`{
     stages         = [25, 50, 100]
     stage_interval = "0s"
     router_url     = "%s/router"
     gates          = [{ at = 25, wait = "4s" }]
-  }`, f.URL), ""))
+  }`, f.URL))}.String())
 	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	s := w.expectPaused(25)
 	if s.ResumeAt == nil {
@@ -172,7 +172,7 @@ func TestAccGates_driftAtGate(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
 			{
-				Config:            gatedCanaryConfig(f, "2.0.0", ""),
+				Config:            hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
 				ConfigStateChecks: []statecheck.StateCheck{stateIs("paused_at", knownvalue.Float64Exact(25))},
 				Check:             fleetCheck(func() error { return weightOf(f, "2.0.0", 25) }),
 			},
@@ -181,7 +181,7 @@ func TestAccGates_driftAtGate(t *testing.T) {
 					f.SetVersion("t2", "1.0.0")
 					mark, deploys = events.mark(), len(f.Deploys())
 				},
-				Config: gatedCanaryConfig(f, "2.0.0", ""),
+				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t2")),
@@ -219,7 +219,7 @@ func TestAccGates_driftAtGate(t *testing.T) {
 			},
 			{
 				// Still at the gate: nothing to do.
-				Config:   gatedCanaryConfig(f, "2.0.0", ""),
+				Config:   hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
 				PlanOnly: true,
 			},
 		},
@@ -248,7 +248,7 @@ func TestAccGates_destroyWhilePausedRollsBack(t *testing.T) {
 		}),
 		Steps: []resource.TestStep{
 			{
-				Config: gatedCanaryConfig(f, "2.0.0", `  on_destroy = "rollback"`),
+				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + `  on_destroy = "rollback"`}.String(),
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("paused")),
 					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
@@ -284,7 +284,7 @@ func TestAccGates_destroyWhilePausedNone(t *testing.T) {
 		}),
 		Steps: []resource.TestStep{
 			{
-				Config:            gatedCanaryConfig(f, "2.0.0", `  on_destroy = "none"`),
+				Config:            hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + `  on_destroy = "none"`}.String(),
 				ConfigStateChecks: []statecheck.StateCheck{stateIs("status", knownvalue.StringExact("paused"))},
 				Check: fleetCheck(func() error {
 					mark, diagMark = events.mark(), diags.mark()
@@ -303,12 +303,12 @@ func TestAccGates_destroyWhilePausedNone(t *testing.T) {
 func TestAccGates_blueGreenPausedRevert(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	config := func(version string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version    = %q
   targets    = %s
   blue_green = { router_url = "%s/router", pause_before_switch = true }
   approve    = { version = "2.0.0" }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL))
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
 	}
 	mark := 0
 	resource.ParallelTest(t, resource.TestCase{
@@ -377,7 +377,7 @@ func TestAccGates_resumeAnalysisFails(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
 			{
-				Config: gatedCanaryConfig(f, "2.0.0", analysis),
+				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + analysis}.String(),
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("paused")),
 					stateIs("paused_at", knownvalue.Float64Exact(25)),
@@ -395,14 +395,14 @@ func TestAccGates_resumeAnalysisFails(t *testing.T) {
 					wc.reset(always(false))
 					mark = events.mark()
 				},
-				Config: gatedCanaryConfig(f, "2.0.0", approved),
+				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approved}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t6", "t7", "t8", "t9", "t10")),
 				}},
 				ExpectError: errorPattern(`stage 2 \(25%\): analysis failed: metric "smoke"`),
 			},
 			{
-				Config:   gatedCanaryConfig(f, "1.0.0", approved),
+				Config:   hcl{fleet: f, body: gatedCanaryArgs(f, "1.0.0") + "\n" + approved}.String(),
 				PlanOnly: true,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
 					savedState{f: f, version: "1.0.0", targets: ids(20)},
@@ -436,12 +436,12 @@ func TestAccGates_resumeAnalysisFails(t *testing.T) {
 func TestAccGates_blueGreenFailedSwitchStaysPaused(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	config := func(version, approve string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version    = %q
   targets    = %s
   blue_green = { router_url = "%s/router", pause_before_switch = true }
   approve    = { version = %q }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, approve))
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, approve)}.String()
 	}
 	mark := 0
 	pausedAgain := []plancheck.PlanCheck{
@@ -526,7 +526,7 @@ func TestAccGates_unknownAtPlan(t *testing.T) {
 	// value is an HCL expression; with unknown set it goes through a
 	// terraform_data created in the same apply (replaced when key moves).
 	config := func(key, gates, approve string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   canary  = {
@@ -542,7 +542,7 @@ func TestAccGates_unknownAtPlan(t *testing.T) {
 resource "terraform_data" "later" {
   input            = { at = 25, version = "2.0.0", wait = "2s" }
   triggers_replace = [%q]
-`, f.targets(4, ""), f.URL, gates, approve, key))
+`, f.targets(4, ""), f.URL, gates, approve, key)}.String()
 	}
 	unknown := []plancheck.PlanCheck{
 		changedTargetsUnknown{},
@@ -584,7 +584,7 @@ resource "terraform_data" "later" {
 func TestAccGates_unknownWaitWhilePaused(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	config := func(key, gate string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   canary  = {
@@ -599,7 +599,7 @@ func TestAccGates_unknownWaitWhilePaused(t *testing.T) {
 resource "terraform_data" "later" {
   input            = "1h"
   triggers_replace = [%q]
-`, f.targets(4, ""), f.URL, gate, key))
+`, f.targets(4, ""), f.URL, gate, key)}.String()
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -635,12 +635,12 @@ func TestAccGates_cliPlanDecidesTheTimeGate(t *testing.T) {
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, 4, "1.0.0")
 	config := func(wait, onDestroy string) {
-		w.writeConfig(gatesCLIConfig(f, "2.0.0", fmt.Sprintf(`{
+		w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", fmt.Sprintf(`{
     stages         = [25, 50, 100]
     stage_interval = "0s"
     router_url     = "%s/router"
     gates          = [{ at = 25, wait = %q }]
-  }`, f.URL, wait), fmt.Sprintf("  on_destroy = %q", onDestroy)))
+  }`, f.URL, wait)), after: fmt.Sprintf("  on_destroy = %q", onDestroy)}.String())
 	}
 	config("5s", "rollback")
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
@@ -745,7 +745,7 @@ func parseResumeAt(t *testing.T, s cliGateState) time.Time {
 func TestAccGates_revertToAPausedRelease(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	config := func(version, approve string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = %q
   targets = %s
   canary  = {
@@ -755,7 +755,7 @@ func TestAccGates_revertToAPausedRelease(t *testing.T) {
     gates          = [{ at = 25 }, { at = 50 }]
   }
 %s
-`, version, f.targets(4, ""), f.URL, approve))
+`, version, f.targets(4, ""), f.URL, approve)}.String()
 	}
 	mark := 0
 	resource.Test(t, resource.TestCase{

@@ -129,27 +129,6 @@ func weightsAbove(events []string, version string, most float64) []string {
 	return out
 }
 
-// gatesCLIConfig is a canary deployment "web" of version over the fleet's
-// first 4 targets for the CLI tests; canary is the canary object, extra
-// more arguments.
-func gatesCLIConfig(f *testFleet, version, canary, extra string) string {
-	return fmt.Sprintf(`
-provider "codomyrmex" {
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = %q
-  targets      = %s
-  canary       = %s
-  health_check = { interval = "10ms", timeout = "2s" }
-%s
-}
-`, version, f.targets(4, ""), canary, extra)
-}
-
 // cliGateState is what the CLI tests read of the saved deployment beyond
 // deploymentState.
 type cliGateState struct {

@@ -46,29 +46,6 @@ func stateMatchesFleet(d deploymentState, f *testFleet, n int, configured string
 	return nil
 }
 
-// interruptConfig is a rolling deployment of var.app_version, one target
-// per batch, with short bounded timeouts.
-func interruptConfig(f *testFleet, n int) string {
-	return fmt.Sprintf(`
-variable "app_version" {
-  type = string
-}
-
-provider "codomyrmex" {
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = var.app_version
-  targets      = %s
-  rolling      = { batch_size = 1, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "2s" }
-}
-`, f.targets(n, ""))
-}
-
 // startSlowApply sets every call about version to hang for hang, starts
 // `apply` of version in the background and returns once the fleet has
 // accepted `after` deploys of it.
@@ -138,7 +115,7 @@ func TestAccInterrupt_sigintStopsRollout(t *testing.T) {
 	const n = 6
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, n, "1.0.0")
-	w.writeConfig(interruptConfig(f, n))
+	w.writeConfig(hcl{vars: []string{"app_version"}, name: "web", provider: cliProvider, body: rollingArgs(f, n, 1, "var.app_version")}.String())
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0")
 
 	cmd, out, done := startSlowApply(t, w, f, "3.0.0", 400*time.Millisecond, 2)
@@ -200,7 +177,7 @@ func TestAccInterrupt_sigkillResumes(t *testing.T) {
 	const n = 6
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, n, "1.0.0")
-	w.writeConfig(interruptConfig(f, n))
+	w.writeConfig(hcl{vars: []string{"app_version"}, name: "web", provider: cliProvider, body: rollingArgs(f, n, 1, "var.app_version")}.String())
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0")
 
 	cmd, out, done := startSlowApply(t, w, f, "3.0.0", 400*time.Millisecond, 3)

@@ -28,11 +28,11 @@ import (
 func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 	t.Run("canary", func(t *testing.T) {
 		f, traffic := newTrafficFleet(t, 4, "1.0.0")
-		cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+		cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   canary  = { stages = [50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, f.targets(4, ""), f.URL))
+`, f.targets(4, ""), f.URL)}.String()
 		mark := 0
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProviders,
@@ -84,11 +84,11 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 	t.Run("feature_flag", func(t *testing.T) {
 		f, traffic := newTrafficFleet(t, 4, "1.0.0")
 		diags := &diagLog{}
-		cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+		cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version      = "2.0.0"
   targets      = %s
   feature_flag = { flag_name = "f", initial_rollout = 40 }
-`, f.targets(4, "")))
+`, f.targets(4, ""))}.String()
 		mark, diagMark := 0, 0
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: diags.providers(),
@@ -131,11 +131,11 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
 	cfg := func(version string, n int) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version    = %q
   targets    = %s
   blue_green = { router_url = "%s/router" }
-`, version, f.targets(n, `i <= 2 || i == 5 ? "blue" : "green"`), f.URL))
+`, version, f.targets(n, `i <= 2 || i == 5 ? "blue" : "green"`), f.URL)}.String()
 	}
 	routerOnBlue := func() error {
 		if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" || r.Switches != 2 {
@@ -206,11 +206,11 @@ func TestAccPaths_addressChangeSameVersion(t *testing.T) {
 	// t5 runs 1.0.0 and is not in the list until t2's address points at it.
 	f := newTestFleet(t, 5, "1.0.0")
 	cfg := func(t2 string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = [for i in range(1, 5) : { id = "t${i}", address = i == 2 ? "%s/t/%s" : "%s/t/t${i}" }]
   rolling = { batch_size = 4, batch_delay = "0s" }
-`, f.URL, t2, f.URL))
+`, f.URL, t2, f.URL)}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -254,7 +254,7 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 		// The versions are readable at create (previous_version 1.0.0); then
 		// the health checks stop reporting them.
 		f := newTestFleet(t, 3, "1.0.0")
-		cfg := deploymentConfig(f, body(f))
+		cfg := hcl{fleet: f, body: body(f)}.String()
 		saved := priorValues{deploymentAddr, map[string]any{
 			"version": "2.0.0", "previous_version": "1.0.0", "target_versions": versionsMap("2.0.0", ids(3)...),
 		}}
@@ -292,7 +292,7 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 		// No target ever reports a version.
 		f := newTestFleet(t, 3, "1.0.0")
 		f.SetFault("*", simulator.Fault{NoVersion: true})
-		cfg := deploymentConfig(f, body(f))
+		cfg := hcl{fleet: f, body: body(f)}.String()
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProviders,
 			Steps: []resource.TestStep{
@@ -496,11 +496,11 @@ func TestAccPaths_equivalentChangeDeploysNothing(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newTestFleet(t, 2, "1.0.0")
 			cfg := func(c [2]string) string {
-				return deploymentConfig(f, fmt.Sprintf(`
+				return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = [for i in range(1, 3) : { id = "t${i}", address = "%s/t/t${i}"%s }]
   %s
-`, f.URL, c[1], c[0]))
+`, f.URL, c[1], c[0])}.String()
 			}
 			cv := unchanged()
 			deploys := 0
@@ -533,11 +533,11 @@ func TestAccPaths_equivalentChangeDeploysNothing(t *testing.T) {
 	t.Run("canary", func(t *testing.T) {
 		f := newTestFleet(t, 4, "1.0.0")
 		cfg := func(interval string) string {
-			return deploymentConfig(f, fmt.Sprintf(`
+			return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   canary  = { stages = [100], stage_interval = %q, router_url = "%s/router" }
-`, f.targets(4, ""), interval, f.URL))
+`, f.targets(4, ""), interval, f.URL)}.String()
 		}
 		cv := unchanged()
 		deploys, weights := 0, 0
@@ -639,11 +639,11 @@ resource "codomyrmex_deployment" "test" {
 
 func TestAccPaths_canaryRepairKeepsWeights(t *testing.T) {
 	f, traffic := newTrafficFleet(t, 4, "1.0.0")
-	cfg := deploymentConfig(f, fmt.Sprintf(`
+	cfg := hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   canary  = { stages = [25, 50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, f.targets(4, ""), f.URL))
+`, f.targets(4, ""), f.URL)}.String()
 	mark, deploys := 0, 0
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -686,12 +686,12 @@ func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	// Once it runs 2.0.0, t2's health reports 9.9.9.
 	f.SetFault("t2", simulator.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"})
-	cfg := deploymentConfig(f, fmt.Sprintf(`
+	cfg := hcl{fleet: f, body: fmt.Sprintf(`
   version      = "2.0.0"
   targets      = %s
   rolling      = { batch_size = 3, batch_delay = "0s" }
   health_check = { expect_version = false, interval = "10ms", timeout = "1s" }
-`, f.targets(3, "")))
+`, f.targets(3, ""))}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -722,11 +722,11 @@ func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 func TestAccPaths_rolledBackCanaryTraffic(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version = %q
   targets = %s
   canary  = { stages = [50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, version, f.targets(4, ""), f.URL))
+`, version, f.targets(4, ""), f.URL)}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -765,23 +765,6 @@ func TestAccPaths_blueGreenIdleTargetReaddressed(t *testing.T) {
 	t.Run("idle slot", func(t *testing.T) { blueGreenReaddressedIdle(t) })
 }
 
-// readdressedConfig is four blue/green targets (t1, t2 blue; t3, t4 green)
-// where target moves to the address of path.
-func readdressedConfig(f *testFleet, target, path string) string {
-	addr := map[string]string{"t1": "t1", "t2": "t2", "t3": "t3", "t4": "t4"}
-	addr[target] = path
-	return deploymentConfig(f, fmt.Sprintf(`
-  version    = "2.0.0"
-  targets    = [
-    { id = "t1", address = "%[1]s/t/%[2]s", slot = "blue" },
-    { id = "t2", address = "%[1]s/t/%[3]s", slot = "blue" },
-    { id = "t3", address = "%[1]s/t/%[4]s", slot = "green" },
-    { id = "t4", address = "%[1]s/t/%[5]s", slot = "green" },
-  ]
-  blue_green = { router_url = "%[1]s/router" }
-`, f.URL, addr["t1"], addr["t2"], addr["t3"], addr["t4"]))
-}
-
 func versionsAre(want map[string]string) knownvalue.Check {
 	checks := map[string]knownvalue.Check{}
 	for id, v := range want {
@@ -796,10 +779,10 @@ func blueGreenReaddressedActive(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
-			{Config: readdressedConfig(f, "t3", "t3")}, // green active at 2.0.0, blue idle at 1.0.0
+			{Config: hcl{fleet: f, body: readdressedArgs(f, "t3", "t3")}.String()}, // green active at 2.0.0, blue idle at 1.0.0
 			{
 				PreConfig: func() { f.SetVersion("t5", "0.9.0") },
-				Config:    readdressedConfig(f, "t3", "t5"),
+				Config:    hcl{fleet: f, body: readdressedArgs(f, "t3", "t5")}.String(),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"),
 						versionsAre(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})),
@@ -816,10 +799,10 @@ func blueGreenReaddressedIdle(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
-			{Config: readdressedConfig(g, "t1", "t1")},
+			{Config: hcl{fleet: g, body: readdressedArgs(g, "t1", "t1")}.String()},
 			{
 				PreConfig: func() { g.SetVersion("t5", "0.9.0") },
-				Config:    readdressedConfig(g, "t1", "t5"),
+				Config:    hcl{fleet: g, body: readdressedArgs(g, "t1", "t5")}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
 				}},
@@ -839,11 +822,11 @@ func blueGreenReaddressedIdle(t *testing.T) {
 func TestAccPaths_featureFlagFollowsInitialRollout(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	cfg := func(version string, pct int) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version      = %q
   targets      = %s
   feature_flag = { flag_name = "checkout", initial_rollout = %d }
-`, version, f.targets(2, ""), pct))
+`, version, f.targets(2, ""), pct)}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,

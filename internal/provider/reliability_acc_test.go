@@ -27,13 +27,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
-// reliabilityConfig renders a deployment with the short, bounded timeouts
-// of the fault matrix: 1s per HTTP call, one retry, a 1s health wait.
-// extra goes into the provider block.
-func reliabilityConfig(f *testFleet, extra, body string) string {
-	return fleetConfig(f, "request_timeout = \"1s\"\n  retries = 1\n  "+extra, `{ interval = "10ms", timeout = "1s" }`, body)
-}
-
 // savedState checks the prior state of a plan against the fleet. In the
 // non-refresh plan that follows a failed apply, the prior state is what
 // that apply saved; in the refresh plan, what refresh read back. Both must
@@ -142,11 +135,11 @@ func expectFleet(t *testing.T, err error) {
 func TestAccReliability_deployAnswers500(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version = %q
   targets = %s
   rolling = { batch_size = 2, batch_delay = "0s" }
-`, version, f.targets(4, "")))
+`, version, f.targets(4, ""))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -178,11 +171,11 @@ func TestAccReliability_deployAnswers500(t *testing.T) {
 func TestAccReliability_callTimesOut(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	cfg := func(version string) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version = %q
   targets = %s
   rolling = { batch_size = 1, batch_delay = "0s" }
-`, version, f.targets(3, "")))
+`, version, f.targets(3, ""))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -227,12 +220,12 @@ const refusedAddr = "127.0.0.1:1"
 func TestAccReliability_connectionRefused(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	dead := closedAddress(t)
-	cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version    = "2.0.0"
   targets    = concat(%s, [{ id = "t3", address = %q }])
   rolling    = { batch_size = 1, batch_delay = "0s" }
   on_destroy = "none"
-`, f.targets(2, ""), dead))
+`, f.targets(2, ""), dead)}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -259,11 +252,11 @@ func TestAccReliability_healthFlaps(t *testing.T) {
 	cfg := func(version string) string {
 		// The exact call count below must not depend on the machine's
 		// load: 10s per call, so that no health call is ever retried.
-		return strings.Replace(reliabilityConfig(f, "", fmt.Sprintf(`
+		return strings.Replace(hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version = %q
   targets = %s
   rolling = { batch_size = 1, batch_delay = "0s" }
-`, version, f.targets(3, ""))), `request_timeout = "1s"`, `request_timeout = "10s"`, 1)
+`, version, f.targets(3, ""))}.String(), `request_timeout = "1s"`, `request_timeout = "10s"`, 1)
 	}
 	flap := func() { f.SetFault("t2", simulator.Fault{FlapEvery: 1}) }
 	resource.ParallelTest(t, resource.TestCase{
@@ -335,11 +328,11 @@ func consumeHealth(t *testing.T, f *testFleet, id string) {
 // never touched, and nothing is saved.
 func TestAccReliability_wrongVersion(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   rolling = { batch_size = 1, batch_delay = "0s" }
-`, f.targets(3, "")))
+`, f.targets(3, ""))}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -369,11 +362,11 @@ func TestAccReliability_wrongVersion(t *testing.T) {
 func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version    = %q
   targets    = %s
   blue_green = { router_url = "%s/router" }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL))
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -422,11 +415,11 @@ func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
 func TestAccReliability_blueGreenTopUp(t *testing.T) {
 	f := newTestFleet(t, 6, "1.0.0")
 	cfg := func(n int) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version    = "2.0.0"
   targets    = %s
   blue_green = { router_url = "%s/router" }
-`, f.targets(n, `i <= 2 ? "blue" : "green"`), f.URL))
+`, f.targets(n, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
 	}
 	routerUntouched := func() error {
 		if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 1 {
@@ -497,11 +490,11 @@ func TestAccReliability_blueGreenTopUp(t *testing.T) {
 // 1.0.0) and is tainted. With the service back, the next apply replaces it.
 func TestAccReliability_flagServiceDown(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version      = "2.0.0"
   targets      = %s
   feature_flag = { flag_name = "checkout", initial_rollout = 10 }
-`, f.targets(3, "")))
+`, f.targets(3, ""))}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy: fleetCheck(func() error {
@@ -540,12 +533,12 @@ func TestAccReliability_flagServiceDown(t *testing.T) {
 func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	cfg := func(version string) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version       = %q
   targets       = %s
   auto_rollback = false
   feature_flag  = { flag_name = "checkout", initial_rollout = 10 }
-`, version, f.targets(3, "")))
+`, version, f.targets(3, ""))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -581,11 +574,11 @@ func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
 // failed create saves nothing.
 func TestAccReliability_failAfterKDeploys(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
-	cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   rolling = { batch_size = 1, batch_delay = "0s" }
-`, f.targets(5, "")))
+`, f.targets(5, ""))}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -616,11 +609,11 @@ func TestAccReliability_redirectToAnotherHost(t *testing.T) {
 	other := newTokenFleet(t, 3, "1.0.0", token)
 	// localhost rather than 127.0.0.1: another origin on the same machine.
 	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
-	cfg := reliabilityConfig(f, fmt.Sprintf("token = %q", token), fmt.Sprintf(`
+	cfg := hcl{fleet: f, provider: faultProvider + "\n  " + fmt.Sprintf("token = %q", token), health: faultHealth, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   rolling = { batch_size = 1, batch_delay = "0s" }
-`, f.targets(3, "")))
+`, f.targets(3, ""))}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -695,12 +688,12 @@ func TestAccReliability_hostileHealthAnswers(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := hostileHealth(t, 2, "1.0.0", "t2", "2.0.0", tc.body)
-			cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+			cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version      = "2.0.0"
   targets      = %s
   rolling      = { batch_size = 1, batch_delay = "0s" }
   health_check = { interval = "100ms", timeout = "300ms" }
-`, f.targets(2, "")))
+`, f.targets(2, ""))}.String()
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProviders,
 				Steps: []resource.TestStep{

@@ -19,21 +19,6 @@ import (
 
 const rolloutAddr = "codomyrmex_feature_rollout.test"
 
-func rolloutConfigHCL(f *testFleet, extra string) string {
-	return fmt.Sprintf(`
-provider "codomyrmex" {
-  flag_endpoint = "%s/flags"
-  retries       = 0
-}
-
-resource "codomyrmex_feature_rollout" "test" {
-  flag_name   = "checkout"
-  stage_delay = "1h"
-%s
-}
-`, f.URL, extra)
-}
-
 // expectStage checks the plan shows the rollout at stage with pct.
 func expectStagePlanned(stage int64, pct float64, state string) []plancheck.PlanCheck {
 	return []plancheck.PlanCheck{
@@ -69,7 +54,7 @@ func (f *testFleet) expectFlag(name, state string, stage int, pct float64) resou
 func TestAccFeatureRollout_advancesOneStagePerApply(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	clk := clock.NewFake(testEpoch)
-	cfg := rolloutConfigHCL(f, "")
+	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String()
 	advance := func(d time.Duration) func() { return func() { clk.Advance(d) } }
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
@@ -127,34 +112,34 @@ func TestAccFeatureRollout_pauseAbortReplace(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
-			{Config: rolloutConfigHCL(f, ""), ConfigStateChecks: expectStageSaved(0, 5, "active")},
+			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String(), ConfigStateChecks: expectStageSaved(0, 5, "active")},
 			{
-				Config:            rolloutConfigHCL(f, "paused = true"),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "paused = true"}.String(),
 				ConfigStateChecks: expectStageSaved(0, 5, "paused"),
 				Check:             f.expectFlag("checkout", "paused", 0, 5),
 			},
 			// Paused: no advance however long we wait.
-			{PreConfig: func() { clk.Advance(3 * time.Hour) }, Config: rolloutConfigHCL(f, "paused = true"), PlanOnly: true},
+			{PreConfig: func() { clk.Advance(3 * time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "paused = true"}.String(), PlanOnly: true},
 			{
-				Config:            rolloutConfigHCL(f, "paused = false"),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "paused = false"}.String(),
 				ConfigStateChecks: expectStageSaved(0, 5, "active"),
 				Check:             f.expectFlag("checkout", "active", 0, 5),
 			},
 			{
 				PreConfig:         func() { clk.Advance(time.Hour) },
-				Config:            rolloutConfigHCL(f, ""),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String(),
 				ConfigStateChecks: expectStageSaved(1, 25, "active"),
 			},
 			{
-				Config:            rolloutConfigHCL(f, "aborted = true"),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true"}.String(),
 				ConfigStateChecks: expectStageSaved(1, 0, "aborted"),
 				Check:             f.expectFlag("checkout", "aborted", 1, 0),
 			},
 			// Aborted is final: nothing advances.
-			{PreConfig: func() { clk.Advance(3 * time.Hour) }, Config: rolloutConfigHCL(f, "aborted = true"), PlanOnly: true},
+			{PreConfig: func() { clk.Advance(3 * time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true"}.String(), PlanOnly: true},
 			// Turning it off replaces the rollout, which starts again at stage 0.
 			{
-				Config: rolloutConfigHCL(f, "aborted = false"),
+				Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = false"}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
@@ -169,7 +154,7 @@ func TestAccFeatureRollout_maxStageAndStartAt(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	clk := clock.NewFake(testEpoch)
 	start := testEpoch.Add(2 * time.Hour).Format(time.RFC3339)
-	cfg := rolloutConfigHCL(f, fmt.Sprintf("start_at = %q\n  max_stage = 1", start))
+	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q\n  max_stage = 1", start)}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
@@ -198,12 +183,12 @@ func TestAccFeatureRollout_maxStageAndStartAt(t *testing.T) {
 			// next scheduled apply goes on (it is already due: the plan right after
 			// this apply shows the advance).
 			{
-				Config:             rolloutConfigHCL(f, fmt.Sprintf("start_at = %q\n  max_stage = 2", start)),
+				Config:             hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q\n  max_stage = 2", start)}.String(),
 				ConfigStateChecks:  expectStageSaved(1, 25, "active"),
 				ExpectNonEmptyPlan: true,
 			},
 			{
-				Config:            rolloutConfigHCL(f, fmt.Sprintf("start_at = %q\n  max_stage = 2", start)),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q\n  max_stage = 2", start)}.String(),
 				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(2, 50, "active")},
 				ConfigStateChecks: expectStageSaved(2, 50, "active"),
 			},
@@ -217,10 +202,10 @@ func TestAccFeatureRollout_stagesChangeNeverRaisesExposure(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
-			{Config: rolloutConfigHCL(f, "")},
-			{PreConfig: func() { clk.Advance(time.Hour) }, Config: rolloutConfigHCL(f, ""), ConfigStateChecks: expectStageSaved(1, 25, "active")},
+			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String()},
+			{PreConfig: func() { clk.Advance(time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String(), ConfigStateChecks: expectStageSaved(1, 25, "active")},
 			{
-				Config:            rolloutConfigHCL(f, "stages = [10, 20, 60, 100]"),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "stages = [10, 20, 60, 100]"}.String(),
 				ConfigStateChecks: expectStageSaved(1, 20, "active"),
 				Check:             f.expectFlag("checkout", "active", 1, 20),
 			},
@@ -231,7 +216,7 @@ func TestAccFeatureRollout_stagesChangeNeverRaisesExposure(t *testing.T) {
 func TestAccFeatureRollout_endpointDownKeepsState(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	clk := clock.NewFake(testEpoch)
-	cfg := rolloutConfigHCL(f, "")
+	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
@@ -257,7 +242,7 @@ func TestAccFeatureRollout_endpointDownKeepsState(t *testing.T) {
 func TestAccFeatureRollout_refreshAndImport(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	clk := clock.NewFake(testEpoch)
-	cfg := rolloutConfigHCL(f, "")
+	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{

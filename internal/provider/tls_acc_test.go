@@ -55,16 +55,6 @@ func newHTTPSFleet(t *testing.T, fl *simulator.Fleet, ca, clientCA *testcert.CA,
 	return &testFleet{Fleet: fl, URL: srv.URL}
 }
 
-// tlsConfig is a rolling deployment of version over f with provider
-// settings extra.
-func tlsConfig(f *testFleet, extra, version string) string { //nolint:unparam // the version is part of the scenario
-	return reliabilityConfig(f, extra, fmt.Sprintf(`
-  version = %q
-  targets = %s
-  rolling = { batch_size = 2, batch_delay = "0s" }
-`, version, f.targets(2, "")))
-}
-
 // hclString quotes s as an HCL heredoc-free string literal.
 func hclString(s string) string {
 	return fmt.Sprintf("%q", s)
@@ -77,7 +67,7 @@ func hclString(s string) string {
 func TestAccTLS_unknownCA(t *testing.T) {
 	ca := testcert.NewCA(t, "codomyrmex untrusted CA")
 	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
-	cfg := tlsConfig(f, "", "2.0.0")
+	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 2, 2, hclString("2.0.0"))}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -104,7 +94,7 @@ func TestAccTLS_caCertPEM(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy:             fleetCheck(func() error { return f.expectAll(2, "1.0.0") }),
 		Steps: []resource.TestStep{{
-			Config: tlsConfig(f, "ca_cert_pem = "+hclString(ca.PEM), "2.0.0"),
+			Config: hcl{fleet: f, provider: faultProvider + "\n  " + "ca_cert_pem = " + hclString(ca.PEM), health: faultHealth, body: rollingArgs(f, 2, 2, hclString("2.0.0"))}.String(),
 			Check:  fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
 		}},
 	})
@@ -125,12 +115,12 @@ func TestAccTLS_mutualTLS(t *testing.T) {
 		CheckDestroy:             fleetCheck(func() error { return f.expectAll(2, "1.0.0") }),
 		Steps: []resource.TestStep{
 			{
-				Config:      tlsConfig(f, trust, "2.0.0"),
+				Config:      hcl{fleet: f, provider: faultProvider + "\n  " + trust, health: faultHealth, body: rollingArgs(f, 2, 2, hclString("2.0.0"))}.String(),
 				ExpectError: errorPattern(`Failed targets: t1, t2.*remote error: tls: certificate required.*client_cert_pem`),
 			},
 			{
 				PreConfig: func() { expectFleet(t, f.expectAll(2, "1.0.0")) },
-				Config:    tlsConfig(f, withCert, "2.0.0"),
+				Config:    hcl{fleet: f, provider: faultProvider + "\n  " + withCert, health: faultHealth, body: rollingArgs(f, 2, 2, hclString("2.0.0"))}.String(),
 				Check:     fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
 			},
 		},
