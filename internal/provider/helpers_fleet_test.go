@@ -30,6 +30,32 @@ import (
 // ---------------------------------------------------------------------------
 // Helpers
 
+// record is a list that handlers append to while the test reads it: mark
+// is the position to pass to since.
+type record[T any] struct {
+	mu    sync.Mutex
+	items []T
+}
+
+func (r *record[T]) add(v T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.items = append(r.items, v)
+}
+
+func (r *record[T]) mark() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.items)
+}
+
+// since returns what was added after mark.
+func (r *record[T]) since(mark int) []T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.items[mark:])
+}
+
 // trafficCall is one PUT to the router's weights or to the flag service.
 type trafficCall struct {
 	Kind       string  // "weights" or "flag"
@@ -41,27 +67,7 @@ type trafficCall struct {
 // trafficLog records, in order, every weights and flag publish a fleet
 // received (the simulator itself keeps only the last one).
 type trafficLog struct {
-	mu    sync.Mutex
-	calls []trafficCall
-}
-
-func (l *trafficLog) add(c trafficCall) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.calls = append(l.calls, c)
-}
-
-// mark is the position to pass to since.
-func (l *trafficLog) mark() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.calls)
-}
-
-func (l *trafficLog) since(mark int) []trafficCall {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.calls[mark:])
+	record[trafficCall]
 }
 
 // lowered returns the calls since mark of kind for version (weights) that
@@ -115,27 +121,18 @@ func newTrafficFleet(t *testing.T, n int, initial string) (*testFleet, *trafficL
 // does not show.
 type diagLog struct {
 	plans bool
-	mu    sync.Mutex
-	texts []string
+	texts record[string]
 }
 
-func (d *diagLog) mark() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.texts)
-}
+func (d *diagLog) mark() int { return d.texts.mark() }
 
 func (d *diagLog) since(mark int) string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return strings.Join(d.texts[mark:], "\n")
+	return strings.Join(d.texts.since(mark), "\n")
 }
 
-func (d *diagLog) record(diags []*tfprotov6.Diagnostic) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+func (d *diagLog) keep(diags []*tfprotov6.Diagnostic) {
 	for _, diag := range diags {
-		d.texts = append(d.texts, diag.Summary+": "+diag.Detail)
+		d.texts.add(diag.Summary + ": " + diag.Detail)
 	}
 }
 
@@ -159,7 +156,7 @@ type diagServer struct {
 func (s diagServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
 	resp, err := s.ProviderServer.PlanResourceChange(ctx, req)
 	if resp != nil && s.log.plans {
-		s.log.record(resp.Diagnostics)
+		s.log.keep(resp.Diagnostics)
 	}
 	return resp, err
 }
@@ -167,7 +164,7 @@ func (s diagServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanR
 func (s diagServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
 	resp, err := s.ProviderServer.ApplyResourceChange(ctx, req)
 	if resp != nil && !s.log.plans {
-		s.log.record(resp.Diagnostics)
+		s.log.keep(resp.Diagnostics)
 	}
 	return resp, err
 }

@@ -26,37 +26,25 @@ import (
 // ("deploy t1=1.0.0"), router weights ("weights 2.0.0=25") and switches
 // ("switch green=2.0.0") of a fleet.
 type eventLog struct {
-	mu     sync.Mutex
-	events []string
+	record[string]
+	rejectMu sync.Mutex
 	// reject, when set, makes the fleet answer 503 to the calls whose
 	// event it returns true for (they are logged all the same).
 	reject func(event string) bool
 }
 
 func (l *eventLog) add(e string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, e)
+	l.record.add(e)
+	l.rejectMu.Lock()
+	defer l.rejectMu.Unlock()
 	return l.reject != nil && l.reject(e)
 }
 
 // rejectWith sets reject.
 func (l *eventLog) rejectWith(fn func(event string) bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.rejectMu.Lock()
+	defer l.rejectMu.Unlock()
 	l.reject = fn
-}
-
-func (l *eventLog) mark() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.events)
-}
-
-func (l *eventLog) since(mark int) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.events[mark:])
 }
 
 // newEventFleet is newTestFleet(t, n, "1.0.0") behind a handler that logs

@@ -10,9 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -119,8 +117,7 @@ type roPublish struct {
 type roService struct {
 	fleet *simulator.Fleet
 	url   string // the flag endpoint
-	mu    sync.Mutex
-	log   []roPublish
+	record[roPublish]
 }
 
 type statusRecorder struct {
@@ -148,26 +145,12 @@ func newRoService(t *testing.T, clk *clock.Fake) *roService {
 		h.ServeHTTP(rec, r)
 		var doc protocol.Flag
 		if rec.status/100 == 2 && json.Unmarshal(body, &doc) == nil {
-			s.mu.Lock()
-			s.log = append(s.log, roPublish{at: clk.Now(), doc: doc})
-			s.mu.Unlock()
+			s.add(roPublish{at: clk.Now(), doc: doc})
 		}
 	}))
 	t.Cleanup(srv.Close)
 	s.url = srv.URL + "/flags"
 	return s
-}
-
-func (s *roService) mark() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.log)
-}
-
-func (s *roService) since(mark int) []roPublish {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log[mark:])
 }
 
 // foreign writes or deletes the flag behind the provider's back.
