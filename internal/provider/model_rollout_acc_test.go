@@ -108,7 +108,7 @@ func TestAccRolloutModel_randomSequences(t *testing.T) {
 	}
 }
 
-// --- the configuration ---
+// --- the model ---
 
 type rolloutModel struct {
 	t    *testing.T

@@ -20,6 +20,8 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
+// --- the configuration ---
+
 // roStages is a stages list as written in HCL and as numbers; nil values
 // leave the attribute out (the default).
 type roStages struct {
@@ -169,8 +171,6 @@ func (s *roService) foreign(t *testing.T, method string, doc *protocol.Flag) {
 		t.Fatalf("foreign %s of the flag: %d %s", method, rec.Code, rec.Body)
 	}
 }
-
-// --- the model ---
 
 // roSnap is the rollout as saved in state.
 type roSnap struct {

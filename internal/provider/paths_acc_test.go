@@ -679,8 +679,9 @@ func TestAccPaths_canaryRepairKeepsWeights(t *testing.T) {
 }
 
 // ---------------------------------------------------------------------------
-// Finding 11: after `state rm` the re-create finds every target at the
-// version; changed_targets lists exactly the targets that apply deployed.
+// Finding 12: with expect_version = false a reported version is information,
+// not drift: no permanent redeploy, and state keeps the deployed version
+//.
 
 func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
@@ -751,11 +752,6 @@ func TestAccPaths_rolledBackCanaryTraffic(t *testing.T) {
 		},
 	})
 }
-
-// ---------------------------------------------------------------------------
-// The plan's text names the targets the apply deploys, also when
-// changed_targets equals its prior value (a retry after a failure), which
-// Terraform's diff would not show.
 
 // A blue/green target of the idle slot given another address is not
 // deployed (no version change), but state must say what the new address

@@ -12,6 +12,10 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
+// ---------------------------------------------------------------------------
+// Finding 11: after `state rm` the re-create finds every target at the
+// version; changed_targets lists exactly the targets that apply deployed.
+
 func TestAccPaths_stateRmChangedTargets(t *testing.T) {
 	t.Parallel()
 	const n = 4
@@ -67,9 +71,9 @@ resource "codomyrmex_deployment" "web" {
 }
 
 // ---------------------------------------------------------------------------
-// Finding 12: with expect_version = false a reported version is information,
-// not drift: no permanent redeploy, and state keeps the deployed version
-//.
+// The plan's text names the targets the apply deploys, also when
+// changed_targets equals its prior value (a retry after a failure), which
+// Terraform's diff would not show.
 
 func TestAccPaths_planTextNamesTargets(t *testing.T) {
 	t.Parallel()
