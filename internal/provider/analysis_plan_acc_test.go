@@ -580,33 +580,17 @@ func TestAccAnalysis_sigintDuringBake(t *testing.T) {
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, n, "1.0.0")
 	check, checks := recordingWebCheck(t)
-	w.writeConfig(fmt.Sprintf(`
-variable "app_version" {
-  type = string
-}
-
-variable "bake" {
-  type = string
-}
-
-provider "codomyrmex" {
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = var.app_version
-  targets      = %s
-  rolling      = { batch_size = 1, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "2s" }
-  bake         = var.bake
+	w.writeConfig(hcl{
+		vars:     []string{"app_version", "bake"},
+		name:     "web",
+		provider: cliProvider,
+		body:     rollingArgs(f, n, 1, "var.app_version"),
+		after: fmt.Sprintf(`bake         = var.bake
   analysis = {
     interval = "1m"
     metrics  = [{ name = "up", web = { url = "%s/check?v={{version}}&stage={{stage}}" } }]
-  }
-}
-`, f.targets(n, ""), check))
+  }`, check),
+	}.String())
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0", "-var", "bake=0s")
 
 	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)

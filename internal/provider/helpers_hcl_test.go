@@ -67,7 +67,7 @@ func (c hcl) String() string {
 	}
 	b.WriteString(body)
 	if c.after != "" {
-		b.WriteString("\n" + c.after)
+		b.WriteString("\n  " + c.after)
 	}
 	b.WriteString("\n}\n")
 	return b.String()

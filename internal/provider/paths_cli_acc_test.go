@@ -21,20 +21,7 @@ func TestAccPaths_stateRmChangedTargets(t *testing.T) {
 	const n = 4
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, n, "1.0.0")
-	w.writeConfig(fmt.Sprintf(`
-provider "codomyrmex" {
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = "2.0.0"
-  targets      = %s
-  rolling      = { batch_size = %d, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "2s" }
-}
-`, f.targets(n, ""), n))
+	w.writeConfig(hcl{name: "web", provider: cliProvider, body: rollingArgs(f, n, n, `"2.0.0"`)}.String())
 	apply := []string{"apply", "-auto-approve", "-input=false", "-no-color"}
 	w.mustRun(0, nil, apply...)
 	if err := f.expectAll(n, "2.0.0"); err != nil {
@@ -81,21 +68,7 @@ func TestAccPaths_planTextNamesTargets(t *testing.T) {
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, n, "1.0.0")
 	config := func(version string) {
-		w.writeConfig(fmt.Sprintf(`
-provider "codomyrmex" {
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = %q
-  targets      = %s
-  rolling      = { batch_size = 2, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "1s" }
-  auto_rollback = false
-}
-`, version, f.targets(n, "")))
+		w.writeConfig(hcl{name: "web", provider: cliProvider, health: faultHealth, body: rollingArgs(f, n, 2, hclString(version)), after: "auto_rollback = false"}.String())
 	}
 	plan := []string{"plan", "-input=false", "-no-color"}
 	apply := []string{"apply", "-auto-approve", "-input=false", "-no-color"}

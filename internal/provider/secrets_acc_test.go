@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,17 +15,7 @@ func TestAccSecrets_tokenNeverLogged(t *testing.T) {
 	w := newCLIWorkdir(t)
 	const token = "tok-5f1c9e0a7d3b4c2e8f6a"
 	f := newTestFleet(t, 3, "1.0.0")
-	w.writeConfig(fmt.Sprintf(`
-provider "codomyrmex" {}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = "2.0.0"
-  targets      = %s
-  rolling      = { batch_size = 3, batch_delay = "0s" }
-  health_check = { interval = "10ms" }
-}
-`, f.targets(3, "")))
+	w.writeConfig(hcl{name: "web", health: `{ interval = "10ms" }`, body: rollingArgs(f, 3, 3, `"2.0.0"`)}.String())
 
 	var out strings.Builder
 	env := []string{"TF_LOG=trace", "CODOMYRMEX_TOKEN=" + token}

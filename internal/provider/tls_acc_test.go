@@ -135,21 +135,7 @@ func TestAccTLS_insecureSkipVerifyWarns(t *testing.T) {
 	w := newCLIWorkdir(t)
 	ca := testcert.NewCA(t, "codomyrmex untrusted CA")
 	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
-	w.writeConfig(fmt.Sprintf(`
-provider "codomyrmex" {
-  insecure_skip_verify = true
-  request_timeout      = "2s"
-  retries              = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = "2.0.0"
-  targets      = %s
-  rolling      = { batch_size = 2, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "2s" }
-}
-`, f.targets(2, "")))
+	w.writeConfig(hcl{name: "web", provider: "insecure_skip_verify = true\n  " + cliProvider, body: rollingArgs(f, 2, 2, `"2.0.0"`)}.String())
 	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	if !errorPattern(`Warning: TLS verification is off.*insecure_skip_verify is true`).MatchString(out) {
 		t.Errorf("apply with insecure_skip_verify shows no warning:\n%s", tail(out, 3000))
@@ -194,27 +180,15 @@ func TestAccTLS_secretsNeverLogged(t *testing.T) {
 	for name, content := range map[string]string{"ca.PEM": ca.PEM, "client.pem": certPEM, "client.key": keyPEM} {
 		writeFile(t, filepath.Join(w.dir, name), content)
 	}
-	w.writeConfig(fmt.Sprintf(`
-variable "app_version" {
-  type = string
-}
-
-provider "codomyrmex" {
-  ca_cert_pem     = file("${path.module}/ca.PEM")
+	w.writeConfig(hcl{
+		vars: []string{"app_version"},
+		name: "web",
+		provider: `ca_cert_pem     = file("${path.module}/ca.PEM")
   client_cert_pem = file("${path.module}/client.pem")
   client_key_pem  = file("${path.module}/client.key")
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = var.app_version
-  targets      = %s
-  rolling      = { batch_size = 1, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "2s" }
-}
-`, f.targets(3, "")))
+  ` + cliProvider,
+		body: rollingArgs(f, 3, 1, "var.app_version"),
+	}.String())
 
 	env := []string{"TF_LOG=trace", "CODOMYRMEX_TOKEN=" + token}
 	var all strings.Builder
