@@ -593,23 +593,15 @@ func TestAccAnalysis_sigintDuringBake(t *testing.T) {
 	}.String())
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0", "-var", "bake=0s")
 
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	defer cancel()
-	out := &syncBuffer{}
-	cmd := w.command(ctx, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=3.0.0", "-var", "bake=30s")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	cmd, out, done := w.start("apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=3.0.0", "-var", "bake=30s")
 	baking := url.Values{"v": {"3.0.0"}, "stage": {"bake"}}
+	timeout := time.After(cliTimeout)
 	for f.expectAll(n, "3.0.0") != nil || !checks.sawQuery(baking) {
 		select {
 		case err := <-done:
 			t.Fatalf("apply ended (%v) before the bake:\n%s", err, tail(out.String(), 4000))
 		case <-time.After(20 * time.Millisecond):
-		case <-ctx.Done():
+		case <-timeout:
 			t.Fatalf("apply never reached the bake:\n%s", tail(out.String(), 4000))
 		}
 	}

@@ -5,7 +5,6 @@ package provider
 // gates_paths_acc_test.go).
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -22,16 +21,7 @@ import (
 // window has begun.
 func startGateApply(t *testing.T, w *cliWorkdir, f *testFleet, version string, pct float64) (*exec.Cmd, *syncBuffer, <-chan error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	t.Cleanup(cancel)
-	out := &syncBuffer{}
-	cmd := w.command(ctx, nil, "apply", "-auto-approve", "-input=false", "-no-color")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	cmd, out, done := w.start("apply", "-auto-approve", "-input=false", "-no-color")
 	deadline := time.Now().Add(time.Minute)
 	for f.Router().Weights[version] != pct {
 		select {
@@ -174,16 +164,7 @@ func TestAccGates_sigintAtGate(t *testing.T) {
 // measurement of the paused stage, calling nothing.
 func startResumeApply(t *testing.T, w *cliWorkdir) (*exec.Cmd, *syncBuffer, <-chan error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	t.Cleanup(cancel)
-	out := &syncBuffer{}
-	cmd := w.command(ctx, nil, "apply", "-auto-approve", "-input=false", "-no-color")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	cmd, out, done := w.start("apply", "-auto-approve", "-input=false", "-no-color")
 	deadline := time.Now().Add(time.Minute)
 	for !strings.Contains(out.String(), "codomyrmex_deployment.web: Modifying") {
 		select {

@@ -201,3 +201,20 @@ func tail(s string, n int) string {
 	}
 	return s[len(s)-n:]
 }
+
+// start runs the CLI with args in the background, stopped at cliTimeout:
+// its output goes to out, its exit to done.
+func (w *cliWorkdir) start(args ...string) (cmd *exec.Cmd, out *syncBuffer, done <-chan error) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
+	w.t.Cleanup(cancel)
+	out = &syncBuffer{}
+	cmd = w.command(ctx, nil, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	exit := make(chan error, 1)
+	go func() { exit <- cmd.Wait() }()
+	return cmd, out, exit
+}

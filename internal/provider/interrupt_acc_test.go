@@ -8,7 +8,6 @@ package provider
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -52,16 +51,7 @@ func stateMatchesFleet(d deploymentState, f *testFleet, n int, configured string
 func startSlowApply(t *testing.T, w *cliWorkdir, f *testFleet, version string, hang time.Duration, after int) (*exec.Cmd, *syncBuffer, <-chan error) {
 	t.Helper()
 	f.SetFault("*", simulator.Fault{Hang: hang, FailVersion: version})
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	t.Cleanup(cancel)
-	out := &syncBuffer{}
-	cmd := w.command(ctx, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version="+version)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	cmd, out, done := w.start("apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version="+version)
 	deadline := time.Now().Add(time.Minute)
 	for f.deploysOf(version) < after {
 		select {
