@@ -54,7 +54,7 @@ func (f *testFleet) expectFlag(name, state string, stage int, pct float64) resou
 func TestAccFeatureRollout_advancesOneStagePerApply(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	clk := clock.NewFake(testEpoch)
-	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String()
+	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 	advance := func(d time.Duration) func() { return func() { clk.Advance(d) } }
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
@@ -112,7 +112,7 @@ func TestAccFeatureRollout_pauseAbortReplace(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
-			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String(), ConfigStateChecks: expectStageSaved(0, 5, "active")},
+			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String(), ConfigStateChecks: expectStageSaved(0, 5, "active")},
 			{
 				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "paused = true"}.String(),
 				ConfigStateChecks: expectStageSaved(0, 5, "paused"),
@@ -127,7 +127,7 @@ func TestAccFeatureRollout_pauseAbortReplace(t *testing.T) {
 			},
 			{
 				PreConfig:         func() { clk.Advance(time.Hour) },
-				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String(),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true}.String(),
 				ConfigStateChecks: expectStageSaved(1, 25, "active"),
 			},
 			{
@@ -202,8 +202,8 @@ func TestAccFeatureRollout_stagesChangeNeverRaisesExposure(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
-			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String()},
-			{PreConfig: func() { clk.Advance(time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String(), ConfigStateChecks: expectStageSaved(1, 25, "active")},
+			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String()},
+			{PreConfig: func() { clk.Advance(time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String(), ConfigStateChecks: expectStageSaved(1, 25, "active")},
 			{
 				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "stages = [10, 20, 60, 100]"}.String(),
 				ConfigStateChecks: expectStageSaved(1, 20, "active"),
@@ -216,7 +216,7 @@ func TestAccFeatureRollout_stagesChangeNeverRaisesExposure(t *testing.T) {
 func TestAccFeatureRollout_endpointDownKeepsState(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	clk := clock.NewFake(testEpoch)
-	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String()
+	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
@@ -242,7 +242,7 @@ func TestAccFeatureRollout_endpointDownKeepsState(t *testing.T) {
 func TestAccFeatureRollout_refreshAndImport(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	clk := clock.NewFake(testEpoch)
-	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String()
+	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{

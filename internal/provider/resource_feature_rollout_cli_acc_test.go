@@ -107,12 +107,10 @@ func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // showed (no advance), and the next plan shows the advance.
 func TestAccRolloutCLI_savedRefreshFalsePlanAppliedLate(t *testing.T) {
 	t.Parallel()
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
-	w := newReattachWorkdir(t, clk)
+	f, clk, w := newRolloutCLI(t)
 	ep := f.URL + "/flags"
 
-	w.writeConfig(hcl{name: "r", provider: endpointProvider(ep), rollout: true, body: ""}.String())
+	w.writeConfig(hcl{name: "r", provider: endpointProvider(ep), rollout: true}.String())
 	w.tf(0, "apply", "-auto-approve")
 	w.writeConfig(hcl{name: "r", provider: endpointProvider(ep), rollout: true, body: `  on_destroy = "retain"`}.String())
 	w.tf(0, "plan", "-refresh=false", "-out=late.tfplan")
@@ -133,10 +131,8 @@ func TestAccRolloutCLI_savedRefreshFalsePlanAppliedLate(t *testing.T) {
 // time of the last refresh.
 func TestAccRolloutCLI_applyRefreshFalseAdvances(t *testing.T) {
 	t.Parallel()
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
-	w := newReattachWorkdir(t, clk)
-	w.writeConfig(hcl{name: "r", provider: endpointProvider(f.URL + "/flags"), rollout: true, body: ""}.String())
+	f, clk, w := newRolloutCLI(t)
+	w.writeConfig(hcl{name: "r", provider: endpointProvider(f.URL + "/flags"), rollout: true}.String())
 	w.tf(0, "apply", "-auto-approve")
 	clk.Advance(30 * time.Minute)
 	w.tf(0, "apply", "-auto-approve") // refreshes, changes nothing, saves the refresh
@@ -157,10 +153,8 @@ func TestAccRolloutCLI_applyRefreshFalseAdvances(t *testing.T) {
 // advance is due a whole stage_delay after it.
 func TestAccRolloutCLI_lateApplyStampsItsOwnTime(t *testing.T) {
 	t.Parallel()
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
-	w := newReattachWorkdir(t, clk)
-	w.writeConfig(hcl{name: "r", provider: endpointProvider(f.URL + "/flags"), rollout: true, body: ""}.String())
+	f, clk, w := newRolloutCLI(t)
+	w.writeConfig(hcl{name: "r", provider: endpointProvider(f.URL + "/flags"), rollout: true}.String())
 	w.tf(0, "apply", "-auto-approve")
 	clk.Advance(time.Hour)
 	w.tf(0, "plan", "-out=advance.tfplan")
@@ -186,9 +180,7 @@ func TestAccRolloutCLI_replacementKeepsTheNewFlag(t *testing.T) {
 	for _, cbd := range []bool{true, false} {
 		t.Run(fmt.Sprintf("create_before_destroy=%v", cbd), func(t *testing.T) {
 			t.Parallel()
-			f := newTestFleet(t, 1, "1.0.0")
-			clk := clock.NewFake(testEpoch)
-			w := newReattachWorkdir(t, clk)
+			f, clk, w := newRolloutCLI(t)
 			ep := f.URL + "/flags"
 			lifecycle := ""
 			if cbd {
@@ -224,12 +216,10 @@ func TestAccRolloutCLI_endpointKeptInState(t *testing.T) {
 	t.Parallel()
 	t.Run("from_the_environment", func(t *testing.T) {
 		t.Parallel()
-		f := newTestFleet(t, 1, "1.0.0")
-		clk := clock.NewFake(testEpoch)
-		w := newReattachWorkdir(t, clk)
+		f, clk, w := newRolloutCLI(t)
 		ep := f.URL + "/flags"
 		w.setEnv(EnvFlagEndpoint, ep)
-		w.writeConfig(hcl{name: "r", provider: "retries = 0", rollout: true, body: ""}.String())
+		w.writeConfig(hcl{name: "r", provider: "retries = 0", rollout: true}.String())
 		w.tf(0, "apply", "-auto-approve")
 		w.expectSaved(map[string]any{"endpoint": ep})
 		expectFlagDoc(t, f, "active", 0, 5)
@@ -276,10 +266,10 @@ func TestAccRolloutCLI_endpointKeptInState(t *testing.T) {
 		expectFlagDoc(t, f1, "active", 1, 25)
 
 		// The same endpoint through the provider instead: nothing changes.
-		w.writeConfig(hcl{name: "r", provider: endpointProvider(f1.URL + "/flags"), rollout: true, body: ""}.String())
+		w.writeConfig(hcl{name: "r", provider: endpointProvider(f1.URL + "/flags"), rollout: true}.String())
 		w.tf(0, "plan", "-detailed-exitcode")
 
-		w.writeConfig(hcl{name: "r", provider: endpointProvider(f2.URL + "/flags"), rollout: true, body: ""}.String())
+		w.writeConfig(hcl{name: "r", provider: endpointProvider(f2.URL + "/flags"), rollout: true}.String())
 		out := w.tf(0, "apply", "-auto-approve")
 		if !strings.Contains(out, "1 added, 0 changed, 1 destroyed") {
 			t.Fatalf("a new endpoint is not a replacement:\n%s", out)
@@ -301,10 +291,8 @@ func TestAccRolloutCLI_destroyLeavesAFlagPublishedSince(t *testing.T) {
 	for name, later := range map[string]bool{"published_since": true, "drift": false} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			f := newTestFleet(t, 1, "1.0.0")
-			clk := clock.NewFake(testEpoch)
-			w := newReattachWorkdir(t, clk)
-			w.writeConfig(hcl{name: "r", provider: endpointProvider(f.URL + "/flags"), rollout: true, body: ""}.String())
+			f, _, w := newRolloutCLI(t)
+			w.writeConfig(hcl{name: "r", provider: endpointProvider(f.URL + "/flags"), rollout: true}.String())
 			w.tf(0, "apply", "-auto-approve")
 			updated := testEpoch
 			if later {
@@ -321,4 +309,13 @@ func TestAccRolloutCLI_destroyLeavesAFlagPublishedSince(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newRolloutCLI is a one-target fleet and a workdir whose provider runs on
+// a fake clock at testEpoch, for the rollout CLI tests.
+func newRolloutCLI(t *testing.T) (*testFleet, *clock.Fake, *reattachWorkdir) {
+	t.Helper()
+	f := newTestFleet(t, 1, "1.0.0")
+	clk := clock.NewFake(testEpoch)
+	return f, clk, newReattachWorkdir(t, clk)
 }

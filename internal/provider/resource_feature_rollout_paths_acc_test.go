@@ -29,7 +29,7 @@ func TestAccPaths_rolloutForeignStateNotAdopted(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newTestFleet(t, 1, "1.0.0")
 			clk := clock.NewFake(testEpoch)
-			cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String()
+			cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: providersWithClock(clk),
 				Steps: []resource.TestStep{
@@ -64,7 +64,7 @@ func TestAccPaths_rolloutSavedPlanAppliedLate(t *testing.T) {
 	t.Run("drift_republished", func(t *testing.T) {
 		f := newTestFleet(t, 1, "1.0.0")
 		clk := clock.NewFake(testEpoch)
-		cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String()
+		cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: providersWithClock(clk),
 			Steps: []resource.TestStep{

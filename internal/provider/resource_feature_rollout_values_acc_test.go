@@ -34,8 +34,8 @@ func TestAccFeatureRollout_stagesChangedWhileAborted(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
-			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String()},
-			{PreConfig: func() { clk.Advance(time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: ""}.String(), ConfigStateChecks: expectStageSaved(1, 25, "active")},
+			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String()},
+			{PreConfig: func() { clk.Advance(time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String(), ConfigStateChecks: expectStageSaved(1, 25, "active")},
 			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true"}.String(), ConfigStateChecks: expectStageSaved(1, 0, "aborted")},
 			{
 				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true\n  stages = [50]"}.String(),
