@@ -135,11 +135,7 @@ func expectFleet(t *testing.T, err error) {
 func TestAccReliability_deployAnswers500(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
-  rolling = { batch_size = 2, batch_delay = "0s" }
-`, version, f.targets(4, ""))}.String()
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 4, 2, hclString(version))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -171,11 +167,7 @@ func TestAccReliability_deployAnswers500(t *testing.T) {
 func TestAccReliability_callTimesOut(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	cfg := func(version string) string {
-		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
-  rolling = { batch_size = 1, batch_delay = "0s" }
-`, version, f.targets(3, ""))}.String()
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 3, 1, hclString(version))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -252,11 +244,7 @@ func TestAccReliability_healthFlaps(t *testing.T) {
 	cfg := func(version string) string {
 		// The exact call count below must not depend on the machine's
 		// load: 10s per call, so that no health call is ever retried.
-		return strings.Replace(hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
-  rolling = { batch_size = 1, batch_delay = "0s" }
-`, version, f.targets(3, ""))}.String(), `request_timeout = "1s"`, `request_timeout = "10s"`, 1)
+		return strings.Replace(hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 3, 1, hclString(version))}.String(), `request_timeout = "1s"`, `request_timeout = "10s"`, 1)
 	}
 	flap := func() { f.SetFault("t2", simulator.Fault{FlapEvery: 1}) }
 	resource.ParallelTest(t, resource.TestCase{
@@ -328,11 +316,7 @@ func consumeHealth(t *testing.T, f *testFleet, id string) {
 // never touched, and nothing is saved.
 func TestAccReliability_wrongVersion(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
-  rolling = { batch_size = 1, batch_delay = "0s" }
-`, f.targets(3, ""))}.String()
+	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 3, 1, `"2.0.0"`)}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -574,11 +558,7 @@ func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
 // failed create saves nothing.
 func TestAccReliability_failAfterKDeploys(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
-	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
-  rolling = { batch_size = 1, batch_delay = "0s" }
-`, f.targets(5, ""))}.String()
+	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 5, 1, `"2.0.0"`)}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -609,11 +589,7 @@ func TestAccReliability_redirectToAnotherHost(t *testing.T) {
 	other := newTokenFleet(t, 3, "1.0.0", token)
 	// localhost rather than 127.0.0.1: another origin on the same machine.
 	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
-	cfg := hcl{fleet: f, provider: faultProvider + "\n  " + fmt.Sprintf("token = %q", token), health: faultHealth, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
-  rolling = { batch_size = 1, batch_delay = "0s" }
-`, f.targets(3, ""))}.String()
+	cfg := hcl{fleet: f, provider: faultProvider + "\n  " + fmt.Sprintf("token = %q", token), health: faultHealth, body: rollingArgs(f, 3, 1, `"2.0.0"`)}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{

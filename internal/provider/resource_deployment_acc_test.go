@@ -283,11 +283,7 @@ func TestAccDeployment_featureFlag(t *testing.T) {
 func TestAccDeployment_failureRollsBack(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
-  rolling = { batch_size = 2, batch_delay = "0s" }
-`, version, f.targets(4, ""))}.String()
+		return hcl{fleet: f, body: rollingArgs(f, 4, 2, hclString(version))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -338,11 +334,7 @@ func TestAccDeployment_failureRollsBack(t *testing.T) {
 func TestAccDeployment_noPreviousVersion(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	f.SetVersion("t3", "0.9.0") // the fleet disagrees: previous_version is unknown
-	cfg := hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
-  rolling = { batch_size = 1, batch_delay = "0s" }
-`, f.targets(3, ""))}.String()
+	cfg := hcl{fleet: f, body: rollingArgs(f, 3, 1, `"2.0.0"`)}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
