@@ -14,13 +14,11 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -607,18 +605,10 @@ func TestAccAnalysis_sigintDuringBake(t *testing.T) {
 	}
 	deploys := len(f.Deploys())
 	signalled := time.Now()
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	err := waitExit(t, done, "apply after SIGINT")
+	output := sigint(t, cmd, out, done)
 	if took := time.Since(signalled); took > 15*time.Second {
 		t.Errorf("apply took %s to exit after SIGINT in a 30s bake", took)
 	}
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
-		t.Fatalf("apply after SIGINT: %v, want a failure\n%s", err, tail(out.String(), 4000))
-	}
-	output := out.String()
 	for _, want := range []string{`bake: rollout cancelled, no further target started`, `Rolled back to previous_version: t1, t2, t3`} {
 		if !errorPattern(want).MatchString(output) {
 			t.Errorf("the apply's output does not say %q:\n%s", want, tail(output, 4000))
@@ -633,16 +623,7 @@ func TestAccAnalysis_sigintDuringBake(t *testing.T) {
 	if len(after) > 0 {
 		t.Errorf("deploys after SIGINT other than the rollback to 2.0.0: %v", after)
 	}
-	if err := f.expectAll(n, "2.0.0"); err != nil {
-		t.Errorf("after the rollback: %v", err)
-	}
-	d, ok := w.localState("web")
-	if !ok {
-		t.Fatal("the interrupted update left no deployment in state")
-	}
-	if err := stateMatchesFleet(d, f, n, "3.0.0"); err != nil {
-		t.Errorf("saved state after SIGINT: %v", err)
-	}
+	expectRolledBack(t, w, f, n)
 	w.mustRun(0, nil, "destroy", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0", "-var", "bake=0s")
 }
 

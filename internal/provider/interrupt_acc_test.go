@@ -112,15 +112,7 @@ func TestAccInterrupt_sigintStopsRollout(t *testing.T) {
 	accepted := f.deploysOf("3.0.0")
 	// Ctrl-C in a terminal signals the whole foreground process group: the
 	// CLI and the provider it started.
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	err := waitExit(t, done, "apply after SIGINT")
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
-		t.Fatalf("apply after SIGINT: %v, want a failure\n%s", err, tail(out.String(), 4000))
-	}
-	output := out.String()
+	output := sigint(t, cmd, out, done)
 	for _, want := range []string{"rollout cancelled, no further target started", "Rolled back to previous_version"} {
 		if !errorPattern(want).MatchString(output) {
 			t.Errorf("the apply's output does not say %q:\n%s", want, tail(output, 4000))
@@ -136,16 +128,7 @@ func TestAccInterrupt_sigintStopsRollout(t *testing.T) {
 	if !slices.Equal(order, ids(len(order))) {
 		t.Errorf("deploys of 3.0.0 %v are not in list order", order)
 	}
-	if err := f.expectAll(n, "2.0.0"); err != nil {
-		t.Errorf("after the rollback: %v", err)
-	}
-	d, ok := w.localState("web")
-	if !ok {
-		t.Fatal("the interrupted update left no deployment in state")
-	}
-	if err := stateMatchesFleet(d, f, n, "3.0.0"); err != nil {
-		t.Errorf("saved state after SIGINT: %v", err)
-	}
+	expectRolledBack(t, w, f, n)
 
 	// The next apply converges, and then there is nothing left to do.
 	f.ClearFaults()
@@ -223,5 +206,37 @@ func TestAccInterrupt_sigkillResumes(t *testing.T) {
 	w.mustRun(0, nil, "destroy", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=3.0.0")
 	if err := f.expectAll(n, "2.0.0"); err != nil {
 		t.Errorf("destroy did not roll back to 2.0.0: %v", err)
+	}
+}
+
+// sigint sends SIGINT to the CLI's process group and returns its output
+// once it has exited, which must be a failure.
+func sigint(t *testing.T, cmd *exec.Cmd, out *syncBuffer, done <-chan error) string {
+	t.Helper()
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := waitExit(t, done, "apply after SIGINT")
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+		t.Fatalf("apply after SIGINT: %v, want a failure\n%s", err, tail(out.String(), 4000))
+	}
+	return out.String()
+}
+
+// expectRolledBack checks, after an interrupted update of "web" to 3.0.0,
+// that its n targets are back at 2.0.0 and that the saved state matches
+// the fleet.
+func expectRolledBack(t *testing.T, w *cliWorkdir, f *testFleet, n int) {
+	t.Helper()
+	if err := f.expectAll(n, "2.0.0"); err != nil {
+		t.Errorf("after the rollback: %v", err)
+	}
+	d, ok := w.localState("web")
+	if !ok {
+		t.Fatal("the interrupted update left no deployment in state")
+	}
+	if err := stateMatchesFleet(d, f, n, "3.0.0"); err != nil {
+		t.Errorf("saved state after SIGINT: %v", err)
 	}
 }
