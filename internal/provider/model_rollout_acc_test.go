@@ -402,15 +402,24 @@ func (m *rolloutModel) edit() string {
 	return what
 }
 
-func (m *rolloutModel) foreignEdit() {
-	m.count("foreign-edit")
+// ownService is the flag service of the rollout's saved endpoint; nil,
+// logged, when it has none.
+func (m *rolloutModel) ownService(op string) *roService {
 	ep := ""
 	if m.own != nil {
 		ep = m.own.endpoint
 	}
 	s := m.service(ep)
 	if s == nil {
-		m.logf("foreign edit: no endpoint, nothing to edit")
+		m.logf("foreign %s: no endpoint, nothing to %s", op, op)
+	}
+	return s
+}
+
+func (m *rolloutModel) foreignEdit() {
+	m.count("foreign-edit")
+	s := m.ownService("edit")
+	if s == nil {
 		return
 	}
 	stages := m.own.stages
@@ -432,13 +441,8 @@ func (m *rolloutModel) foreignEdit() {
 
 func (m *rolloutModel) foreignDelete() {
 	m.count("foreign-delete")
-	ep := ""
-	if m.own != nil {
-		ep = m.own.endpoint
-	}
-	s := m.service(ep)
+	s := m.ownService("delete")
 	if s == nil {
-		m.logf("foreign delete: no endpoint, nothing to delete")
 		return
 	}
 	s.foreign(m.t, http.MethodDelete, nil)
