@@ -15,18 +15,6 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 )
 
-func stateIs(attr string, v knownvalue.Check) statecheck.StateCheck {
-	return statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New(attr), v)
-}
-
-// weightOf checks the router's weight of version.
-func weightOf(f *testFleet, version string, want float64) error {
-	if w := f.Router().Weights[version]; w != want {
-		return fmt.Errorf("router weight of %s = %v, want %v", version, w, want)
-	}
-	return nil
-}
-
 // TestAccGates_canary walks a release through a manual gate and a time
 // gate, with an approval of another version on the way and the next
 // release stopping at the gate again.

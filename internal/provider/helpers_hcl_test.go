@@ -126,3 +126,8 @@ func readdressedArgs(f *testFleet, target, path string) string {
   ]
   blue_green = { router_url = "%[1]s/router" }`, f.URL, addr["t1"], addr["t2"], addr["t3"], addr["t4"])
 }
+
+// hclString quotes s as an HCL heredoc-free string literal.
+func hclString(s string) string {
+	return fmt.Sprintf("%q", s)
+}

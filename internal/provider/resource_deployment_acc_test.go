@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -12,44 +11,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
-
-const deploymentAddr = "codomyrmex_deployment.test"
-
-func idList(ids ...string) knownvalue.Check {
-	checks := make([]knownvalue.Check, len(ids))
-	for i, id := range ids {
-		checks[i] = knownvalue.StringExact(id)
-	}
-	return knownvalue.ListExact(checks)
-}
-
-func allAt(n int, version string) knownvalue.Check {
-	m := map[string]knownvalue.Check{}
-	for _, id := range ids(n) {
-		m[id] = knownvalue.StringExact(version)
-	}
-	return knownvalue.MapExact(m)
-}
-
-func fleetCheck(fn func() error) resource.TestCheckFunc {
-	return func(*terraform.State) error { return fn() }
-}
-
-// fleetPlanCheck checks the fleet in a PlanOnly step, where plugin-testing
-// runs plan checks but never Check.
-type fleetPlanCheck func() error
-
-func (fn fleetPlanCheck) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	resp.Error = fn()
-}
-
-// planOnlyFleetChecks runs fn after the plan of a PlanOnly step.
-func planOnlyFleetChecks(fn func() error) resource.ConfigPlanChecks {
-	return resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{fleetPlanCheck(fn)}}
-}
 
 func TestAccDeployment_rolling(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")

@@ -55,11 +55,6 @@ func newHTTPSFleet(t *testing.T, fl *simulator.Fleet, ca, clientCA *testcert.CA,
 	return &testFleet{Fleet: fl, URL: srv.URL}
 }
 
-// hclString quotes s as an HCL heredoc-free string literal.
-func hclString(s string) string {
-	return fmt.Sprintf("%q", s)
-}
-
 // TestAccTLS_unknownCA: the fleet's certificate comes from a CA the
 // provider does not trust. The apply fails with the certificate error and a
 // hint at ca_cert_pem, every call fails the same way (no retry can fix
