@@ -126,12 +126,12 @@ func planChecks(checks ...plancheck.PlanCheck) resource.ConfigPlanChecks {
 func TestAccAnalysis_rollingBatchDelayWindow(t *testing.T) {
 	f := newMetricsFleet(t, 3, "1.0.0", map[string]float64{"2.1.0-bad": 0.2})
 	cfg := func(version string) string {
-		return deploymentConfig(f.testFleet, fmt.Sprintf(`
+		return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
   version = %q
   targets = %s
   rolling = { batch_size = 1, batch_delay = "3s" }
 %s
-`, version, f.targets(3, ""), analysisBlock("1s", "3s", f.errorRateMetric("0.05"))))
+`, version, f.targets(3, ""), analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -173,13 +173,13 @@ func TestAccAnalysis_rollingBatchDelayWindow(t *testing.T) {
 func TestAccAnalysis_blueGreenBake(t *testing.T) {
 	f := newMetricsFleet(t, 4, "1.0.0", map[string]float64{"2.1.0-bad": 0.2})
 	cfg := func(version string) string {
-		return deploymentConfig(f.testFleet, fmt.Sprintf(`
+		return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
   version    = %q
   targets    = %s
   blue_green = { router_url = "%s/router" }
   bake       = "3s"
 %s
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, analysisBlock("1s", "3s", f.errorRateMetric("0.05"))))
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -232,13 +232,13 @@ func TestAccAnalysis_featureFlagBake(t *testing.T) {
 	check := newWebCheck(t, always(true))
 	var during atomic.Int64
 	cfg := func(version string, rollout int) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version      = %q
   targets      = %s
   feature_flag = { flag_name = "checkout", initial_rollout = %d }
   bake         = "1s"
 %s
-`, version, f.targets(2, ""), rollout, analysisBlock("1s", "0s", check.metric(0))))
+`, version, f.targets(2, ""), rollout, analysisBlock("1s", "0s", check.metric(0)))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -292,13 +292,13 @@ func TestAccAnalysis_noDataAndSamples(t *testing.T) {
 		several = `codomyrmex_sim_request_duration_seconds_bucket`
 	)
 	cfg := func(version string, metrics ...string) string {
-		return deploymentConfig(f.testFleet, fmt.Sprintf(`
+		return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
   version = %q
   targets = %s
   rolling = { batch_size = 1 }
   bake    = "0s"
 %s
-`, version, f.targets(1, ""), analysisBlock("1s", "0s", metrics...)))
+`, version, f.targets(1, ""), analysisBlock("1s", "0s", metrics...))}.String()
 	}
 	passing := cfg("2.0.0",
 		f.promMetric("empty", empty, `max = 1
@@ -371,7 +371,7 @@ func TestAccAnalysis_dryRun(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{{
-			Config: deploymentConfig(f.testFleet, fmt.Sprintf(`
+			Config: hcl{fleet: f.testFleet, body: fmt.Sprintf(`
   version = "2.1.0-bad"
   targets = %s
   rolling = { batch_size = 1, batch_delay = "0s" }
@@ -381,7 +381,7 @@ func TestAccAnalysis_dryRun(t *testing.T) {
     dry_run       = true
     metrics       = [%s]
   }
-`, f.targets(2, ""), f.errorRateMetric("0.05"))),
+`, f.targets(2, ""), f.errorRateMetric("0.05"))}.String(),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
 				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(2, "2.1.0-bad")),
@@ -409,13 +409,13 @@ func TestAccAnalysis_failureLimit(t *testing.T) {
 	failTwice := func(n int) bool { return n > 2 }
 	check := newWebCheck(t, failTwice)
 	cfg := func(limit int) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   rolling = { batch_size = 1 }
   bake    = "2s"
 %s
-`, f.targets(1, ""), analysisBlock("1s", "0s", check.metric(limit))))
+`, f.targets(1, ""), analysisBlock("1s", "0s", check.metric(limit)))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -453,12 +453,12 @@ func TestAccAnalysis_failureLimit(t *testing.T) {
 func TestAccAnalysis_prometheusDown(t *testing.T) {
 	f := newMetricsFleet(t, 2, "1.0.0", nil)
 	cfg := func(version string) string {
-		return fleetConfig(f.testFleet, `retries = 1`, `{ interval = "10ms", timeout = "2s" }`, fmt.Sprintf(`
+		return hcl{fleet: f.testFleet, provider: `retries = 1`, health: `{ interval = "10ms", timeout = "2s" }`, body: fmt.Sprintf(`
   version = %q
   targets = %s
   rolling = { batch_size = 2 }
 %s
-`, version, f.targets(2, ""), analysisBlock("1s", "3s", f.errorRateMetric("0.05"))))
+`, version, f.targets(2, ""), analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -501,13 +501,13 @@ func TestAccAnalysis_blueGreenBakeFailsSwitchBackRefused(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	wc := newWebCheck(t, always(true))
 	config := func(version string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version    = %q
   targets    = %s
   blue_green = { router_url = "%s/router" }
   bake       = "0s"
 %s
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, analysisBlock("1s", "0s", wc.metric(0))))
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, analysisBlock("1s", "0s", wc.metric(0)))}.String()
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,

@@ -14,18 +14,14 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -136,7 +132,7 @@ func recordingWebCheck(t *testing.T) (string, *requestLog) {
 func TestAccAnalysis_badPromQLFailsAtPlan(t *testing.T) {
 	f := newMetricsFleet(t, 2, "1.0.0", nil)
 	cfg := func(version, query string) string {
-		return deploymentConfig(f.testFleet, fmt.Sprintf(`
+		return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
   version  = %q
   targets  = %s
   rolling  = { batch_size = 2, batch_delay = "0s" }
@@ -147,7 +143,7 @@ func TestAccAnalysis_badPromQLFailsAtPlan(t *testing.T) {
       prometheus = { address = %q, query = %q }
     }]
   }
-`, version, f.targets(2, ""), f.prom.URL, query))
+`, version, f.targets(2, ""), f.prom.URL, query)}.String()
 	}
 	const bad, good = `sum(rate(x[1m])`, `sum(rate(codomyrmex_sim_requests_total{deployment="{{deployment}}",version="{{version}}"}[5s])) * 0 or vector(0)`
 	badQuery := errorPattern(`analysis\.metrics\[0\]\.prometheus\.query \(metric "errors"\): Prometheus rejects the query "sum\(rate\(x\[1m\]\)": .*parse error.*unclosed left parenthesis.* nothing was deployed`)
@@ -287,10 +283,10 @@ func TestAccAnalysis_validation(t *testing.T) {
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProviders,
 				Steps: []resource.TestStep{{
-					Config: deploymentConfig(f, fmt.Sprintf(`
+					Config: hcl{fleet: f, body: fmt.Sprintf(`
   version = "2"
   targets = %s
-  %s`, one, tc.body)),
+  %s`, one, tc.body)}.String(),
 					PlanOnly:    true,
 					ExpectError: errorPattern(tc.err),
 				}},
@@ -304,10 +300,10 @@ func TestAccAnalysis_validation(t *testing.T) {
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProviders,
 			Steps: []resource.TestStep{{
-				Config: deploymentConfig(f, fmt.Sprintf(`
+				Config: hcl{fleet: f, body: fmt.Sprintf(`
   version  = "2"
   targets  = %s
-  analysis = { metrics = [{ name = "up", web = { url = "%s/ok?v={{version}}" } }] }`, one, check)),
+  analysis = { metrics = [{ name = "up", web = { url = "%s/ok?v={{version}}" } }] }`, one, check)}.String(),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 				ConfigPlanChecks: planOnlyFleetChecks(func() error {
@@ -503,12 +499,12 @@ func secretsOnlyInHeaders(raw []byte, secrets ...string) error {
 func TestAccAnalysis_minHealthyFlap(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	cfg := func(version, minHealthy string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version      = %q
   targets      = %s
   rolling      = { batch_size = 1, batch_delay = "0s" }
   health_check = { interval = "50ms", timeout = "2s", min_healthy = %q }
-`, version, f.targets(2, ""), minHealthy))
+`, version, f.targets(2, ""), minHealthy)}.String()
 	}
 	flap := func() { f.SetFault("*", simulator.Fault{FlapEvery: 2, FailVersion: "2.0.0"}) }
 	flap()
@@ -582,69 +578,37 @@ func TestAccAnalysis_sigintDuringBake(t *testing.T) {
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, n, "1.0.0")
 	check, checks := recordingWebCheck(t)
-	w.writeConfig(fmt.Sprintf(`
-variable "app_version" {
-  type = string
-}
-
-variable "bake" {
-  type = string
-}
-
-provider "codomyrmex" {
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = var.app_version
-  targets      = %s
-  rolling      = { batch_size = 1, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "2s" }
-  bake         = var.bake
+	w.writeConfig(hcl{
+		vars:     []string{"app_version", "bake"},
+		name:     "web",
+		provider: cliProvider,
+		body:     rollingArgs(f, n, 1, "var.app_version"),
+		after: fmt.Sprintf(`bake         = var.bake
   analysis = {
     interval = "1m"
     metrics  = [{ name = "up", web = { url = "%s/check?v={{version}}&stage={{stage}}" } }]
-  }
-}
-`, f.targets(n, ""), check))
+  }`, check),
+	}.String())
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0", "-var", "bake=0s")
 
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	defer cancel()
-	out := &syncBuffer{}
-	cmd := w.command(ctx, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=3.0.0", "-var", "bake=30s")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	cmd, out, done := w.start("apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=3.0.0", "-var", "bake=30s")
 	baking := url.Values{"v": {"3.0.0"}, "stage": {"bake"}}
+	timeout := time.After(cliTimeout)
 	for f.expectAll(n, "3.0.0") != nil || !checks.sawQuery(baking) {
 		select {
 		case err := <-done:
 			t.Fatalf("apply ended (%v) before the bake:\n%s", err, tail(out.String(), 4000))
 		case <-time.After(20 * time.Millisecond):
-		case <-ctx.Done():
+		case <-timeout:
 			t.Fatalf("apply never reached the bake:\n%s", tail(out.String(), 4000))
 		}
 	}
 	deploys := len(f.Deploys())
 	signalled := time.Now()
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	err := waitExit(t, done, "apply after SIGINT")
+	output := sigint(t, cmd, out, done)
 	if took := time.Since(signalled); took > 15*time.Second {
 		t.Errorf("apply took %s to exit after SIGINT in a 30s bake", took)
 	}
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
-		t.Fatalf("apply after SIGINT: %v, want a failure\n%s", err, tail(out.String(), 4000))
-	}
-	output := out.String()
 	for _, want := range []string{`bake: rollout cancelled, no further target started`, `Rolled back to previous_version: t1, t2, t3`} {
 		if !errorPattern(want).MatchString(output) {
 			t.Errorf("the apply's output does not say %q:\n%s", want, tail(output, 4000))
@@ -659,16 +623,7 @@ resource "codomyrmex_deployment" "web" {
 	if len(after) > 0 {
 		t.Errorf("deploys after SIGINT other than the rollback to 2.0.0: %v", after)
 	}
-	if err := f.expectAll(n, "2.0.0"); err != nil {
-		t.Errorf("after the rollback: %v", err)
-	}
-	d, ok := w.localState("web")
-	if !ok {
-		t.Fatal("the interrupted update left no deployment in state")
-	}
-	if err := stateMatchesFleet(d, f, n, "3.0.0"); err != nil {
-		t.Errorf("saved state after SIGINT: %v", err)
-	}
+	expectRolledBack(t, w, f, n)
 	w.mustRun(0, nil, "destroy", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0", "-var", "bake=0s")
 }
 
@@ -679,7 +634,7 @@ func TestAccAnalysis_unknownQueryCheckedAtApply(t *testing.T) {
 	f := newMetricsFleet(t, 2, "1.0.0", nil)
 	promURL, promLog := recordingProxy(t, f.prom.URL)
 	planQueries := -1
-	diags := &planDiagLog{}
+	diags := &diagLog{plans: true}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: diags.providers(),
 		Steps: []resource.TestStep{{
@@ -687,7 +642,7 @@ func TestAccAnalysis_unknownQueryCheckedAtApply(t *testing.T) {
 resource "terraform_data" "later" {
   input = "x"
 }
-` + deploymentConfig(f.testFleet, fmt.Sprintf(`
+` + hcl{fleet: f.testFleet, body: fmt.Sprintf(`
   version  = "2.0.0"
   targets  = %s
   rolling  = { batch_size = 2, batch_delay = "0s" }
@@ -705,7 +660,7 @@ resource "terraform_data" "later" {
       },
     ]
   }
-`, f.targets(2, ""), promURL)),
+`, f.targets(2, ""), promURL)}.String(),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				fleetPlanCheck(func() error { planQueries = promLog.count(); return nil }),
 			}},
@@ -718,55 +673,13 @@ resource "terraform_data" "later" {
 				if planQueries != 0 {
 					return fmt.Errorf("the plan sent %d queries whose query or address it did not know", planQueries)
 				}
-				if d := diags.String(); strings.Contains(d, "prometheus") {
+				if d := diags.since(0); strings.Contains(d, "prometheus") {
 					return fmt.Errorf("the plan said about a query it did not know: %s", d)
 				}
 				return f.expectAll(2, "2.0.0")
 			}),
 		}},
 	})
-}
-
-// planDiagLog records the diagnostics of every PlanResourceChange of the
-// in-process provider: warnings that plugin-testing does not show.
-type planDiagLog struct {
-	mu    sync.Mutex
-	texts []string
-}
-
-func (d *planDiagLog) String() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return strings.Join(d.texts, "\n")
-}
-
-func (d *planDiagLog) providers() map[string]func() (tfprotov6.ProviderServer, error) {
-	return map[string]func() (tfprotov6.ProviderServer, error){
-		"codomyrmex": func() (tfprotov6.ProviderServer, error) {
-			s, err := providerserver.NewProtocol6WithError(New("test")())()
-			if err != nil {
-				return nil, err
-			}
-			return planDiagServer{ProviderServer: s, log: d}, nil
-		},
-	}
-}
-
-type planDiagServer struct {
-	tfprotov6.ProviderServer
-	log *planDiagLog
-}
-
-func (s planDiagServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
-	resp, err := s.ProviderServer.PlanResourceChange(ctx, req)
-	if resp != nil {
-		s.log.mu.Lock()
-		for _, d := range resp.Diagnostics {
-			s.log.texts = append(s.log.texts, d.Summary+": "+d.Detail)
-		}
-		s.log.mu.Unlock()
-	}
-	return resp, err
 }
 
 // redirector records every request and answers 307 to target+path (a
@@ -815,7 +728,7 @@ func TestAccAnalysis_headersNotRedirectedElsewhere(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{{
-			Config: deploymentConfig(f.testFleet, fmt.Sprintf(`
+			Config: hcl{fleet: f.testFleet, body: fmt.Sprintf(`
   version  = "2.0.0"
   targets  = %s
   rolling  = { batch_size = 2, batch_delay = "0s" }
@@ -830,7 +743,7 @@ func TestAccAnalysis_headersNotRedirectedElsewhere(t *testing.T) {
       },
     ]
   }
-`, f.targets(2, ""), metric("same-host", web+"/same"), metric("other-host", web+"/away"), prom, promKey)),
+`, f.targets(2, ""), metric("same-host", web+"/same"), metric("other-host", web+"/away"), prom, promKey)}.String(),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
 			},
@@ -869,12 +782,12 @@ func TestAccAnalysis_removedAnalysisClearsResults(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	check, _ := recordingWebCheck(t)
 	body := func(analysis string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   rolling = { batch_size = 2, batch_delay = "0s" }
 %s
-`, f.targets(2, ""), analysis))
+`, f.targets(2, ""), analysis)}.String()
 	}
 	var deploys int
 	resource.Test(t, resource.TestCase{

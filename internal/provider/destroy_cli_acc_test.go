@@ -11,30 +11,12 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
-func destroyCLIConfig(f *testFleet, onDestroy string) string {
-	return fmt.Sprintf(`
-provider "codomyrmex" {
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = "2.0.0"
-  targets      = %s
-  rolling      = { batch_size = 2, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "1s" }
-  on_destroy   = %q
-}
-`, f.targets(2, ""), onDestroy)
-}
-
 // on_destroy = "none" is said at plan time, on both CLIs.
 func TestAccCLI_onDestroyNoneWarnsAtPlan(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, 2, "1.0.0")
-	w.writeConfig(destroyCLIConfig(f, "none"))
+	w.writeConfig(hcl{name: "web", provider: cliProvider, health: faultHealth, body: rollingArgs(f, 2, 2, `"2.0.0"`), after: fmt.Sprintf("on_destroy = %q", "none")}.String())
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	out := w.mustRun(0, nil, "plan", "-destroy", "-input=false", "-no-color")
 	if want := `Deployment "web" has on_destroy = "none", so destroying it only removes it from state; the targets keep running "2.0.0"`; !errorPattern(want).MatchString(out) {
@@ -52,7 +34,7 @@ func TestAccCLI_failedDestroyAdvice(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, 2, "1.0.0")
-	w.writeConfig(destroyCLIConfig(f, "rollback"))
+	w.writeConfig(hcl{name: "web", provider: cliProvider, health: faultHealth, body: rollingArgs(f, 2, 2, `"2.0.0"`), after: fmt.Sprintf("on_destroy = %q", "rollback")}.String())
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	f.SetFault("t2", simulator.Fault{DeployStatus: 500, FailVersion: "1.0.0"})
 	out := w.mustRun(1, nil, "destroy", "-auto-approve", "-input=false", "-no-color")
@@ -82,7 +64,7 @@ func TestAccCLI_answersAreNotUnreachable(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, 3, "1.0.0")
-	w.writeConfig(strings.Replace(destroyCLIConfig(f, "rollback"), f.targets(2, ""), f.targets(3, ""), 1))
+	w.writeConfig(strings.Replace(hcl{name: "web", provider: cliProvider, health: faultHealth, body: rollingArgs(f, 2, 2, `"2.0.0"`), after: fmt.Sprintf("on_destroy = %q", "rollback")}.String(), f.targets(2, ""), f.targets(3, ""), 1))
 	// t2 answers status "error" while it runs 1.0.0, as a host does before
 	// its first deploy; t3 runs another version, so previous_version is
 	// unknown and the create says what each target answered.

@@ -15,34 +15,6 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 )
 
-// gatedCanaryConfig is a canary of version over 20 targets, stages
-// [5, 25, 50, 100], a manual gate at 25 and a time gate of 24h at 50.
-func gatedCanaryConfig(f *testFleet, version, extra string) string {
-	return deploymentConfig(f, fmt.Sprintf(`
-  version = %q
-  targets = %s
-  canary  = {
-    stages         = [5, 25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [{ at = 25 }, { at = 50, wait = "24h" }]
-  }
-%s
-`, version, f.targets(20, ""), f.URL, extra))
-}
-
-func stateIs(attr string, v knownvalue.Check) statecheck.StateCheck {
-	return statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New(attr), v)
-}
-
-// weightOf checks the router's weight of version.
-func weightOf(f *testFleet, version string, want float64) error {
-	if w := f.Router().Weights[version]; w != want {
-		return fmt.Errorf("router weight of %s = %v, want %v", version, w, want)
-	}
-	return nil
-}
-
 // TestAccGates_canary walks a release through a manual gate and a time
 // gate, with an approval of another version on the way and the next
 // release stopping at the gate again.
@@ -58,7 +30,7 @@ func TestAccGates_canary(t *testing.T) {
 			{
 				// Stops at the manual gate: exit 0, status paused, and the
 				// plan after it is empty (plugin-testing checks that).
-				Config: gatedCanaryConfig(f, "2.0.0", ""),
+				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
 				}},
@@ -78,14 +50,14 @@ func TestAccGates_canary(t *testing.T) {
 			},
 			{
 				// Still nothing to do after a refresh.
-				Config:             gatedCanaryConfig(f, "2.0.0", ""),
+				Config:             hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
 				PlanOnly:           true,
 				RefreshState:       false,
 				ExpectNonEmptyPlan: false,
 			},
 			{
 				// An approval of another version opens nothing.
-				Config: gatedCanaryConfig(f, "2.0.0", approve("1.9.0", 100)),
+				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("1.9.0", 100)}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					// A change of settings alone: no target changes.
 					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("paused")),
@@ -96,7 +68,7 @@ func TestAccGates_canary(t *testing.T) {
 			{
 				// Approved through 25: exactly the targets of stage 50, up
 				// to the time gate.
-				Config: gatedCanaryConfig(f, "2.0.0", approve("2.0.0", 25)),
+				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t6", "t7", "t8", "t9", "t10")),
 				}},
@@ -110,13 +82,13 @@ func TestAccGates_canary(t *testing.T) {
 			{
 				// Before the wait is over: empty.
 				PreConfig: func() { clk.Advance(23 * time.Hour) },
-				Config:    gatedCanaryConfig(f, "2.0.0", approve("2.0.0", 25)),
+				Config:    hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
 				PlanOnly:  true,
 			},
 			{
 				// The first plan after it continues to the end.
 				PreConfig: func() { clk.Advance(time.Hour) },
-				Config:    gatedCanaryConfig(f, "2.0.0", approve("2.0.0", 25)),
+				Config:    hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(idRangeList(11, 20)...)),
 				}},
@@ -130,7 +102,7 @@ func TestAccGates_canary(t *testing.T) {
 			{
 				// The next release, the old approval still there, stops at
 				// the gate again.
-				Config: gatedCanaryConfig(f, "3.0.0", approve("2.0.0", 25)),
+				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "3.0.0") + "\n" + approve("2.0.0", 25)}.String(),
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("paused")),
 					stateIs("paused_at", knownvalue.Float64Exact(25)),
@@ -141,7 +113,7 @@ func TestAccGates_canary(t *testing.T) {
 			{
 				// version back to previous_version while paused: the
 				// abandoned version's traffic goes, its targets come back.
-				Config: gatedCanaryConfig(f, "2.0.0", ""),
+				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
 				}},
@@ -174,12 +146,12 @@ func idRangeList(from, to int) []string {
 func TestAccGates_blueGreenPauseBeforeSwitch(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	config := func(version, extra string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version    = %q
   targets    = %s
   blue_green = { router_url = "%s/router", pause_before_switch = true }
 %s
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, extra))
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, extra)}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -236,11 +208,11 @@ func TestAccGates_blueGreenPauseBeforeSwitch(t *testing.T) {
 func TestAccGates_validation(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	config := func(gates string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   canary  = { stages = [10, 50, 100], gates = %s }
-`, f.targets(2, ""), gates))
+`, f.targets(2, ""), gates)}.String()
 	}
 	var steps []resource.TestStep
 	for _, tc := range []struct{ gates, want string }{

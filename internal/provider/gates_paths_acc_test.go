@@ -3,26 +3,15 @@ package provider
 // Acceptance tests of gates across applies (docs/resources/deployment.md, "Analysis, bake and gates") along the paths
 // gates_acc_test.go leaves out: the CLI's exit codes while paused, saved
 // plans around a time gate, drift, destroy, a blue/green revert, a failed
-// resume and SIGINT, against the simulated fleet.
+// resume, against the simulated fleet (SIGINT: gates_interrupt_acc_test.go).
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,225 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
-
-// ---------------------------------------------------------------------------
-// Helpers
-
-// eventLog records, in the order the fleet received them, the deploys
-// ("deploy t1=1.0.0"), router weights ("weights 2.0.0=25") and switches
-// ("switch green=2.0.0") of a fleet.
-type eventLog struct {
-	mu     sync.Mutex
-	events []string
-	// reject, when set, makes the fleet answer 503 to the calls whose
-	// event it returns true for (they are logged all the same).
-	reject func(event string) bool
-}
-
-func (l *eventLog) add(e string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, e)
-	return l.reject != nil && l.reject(e)
-}
-
-// rejectWith sets reject.
-func (l *eventLog) rejectWith(fn func(event string) bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.reject = fn
-}
-
-func (l *eventLog) mark() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.events)
-}
-
-func (l *eventLog) since(mark int) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.events[mark:])
-}
-
-// newEventFleet is newTestFleet(t, n, "1.0.0") behind a handler that logs
-// its deploys, weights and switches.
-func newEventFleet(t *testing.T, n int) (*testFleet, *eventLog) {
-	t.Helper()
-	f := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: "1.0.0"})
-	log := &eventLog{}
-	h := f.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		event := ""
-		if r.Method == http.MethodPut {
-			body, _ := io.ReadAll(r.Body)
-			r.Body.Close()
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			var b struct {
-				Version    string  `json:"version"`
-				Percentage float64 `json:"percentage"`
-				Slot       string  `json:"slot"`
-			}
-			_ = json.Unmarshal(body, &b)
-			switch p := r.URL.Path; {
-			case p == "/router/v1/weights":
-				event = fmt.Sprintf("weights %s=%s", b.Version, percent(b.Percentage))
-			case p == "/router/v1/switch":
-				event = fmt.Sprintf("switch %s=%s", b.Slot, b.Version)
-			case strings.HasPrefix(p, "/t/") && strings.HasSuffix(p, "/v1/deploy"):
-				id := strings.TrimSuffix(strings.TrimPrefix(p, "/t/"), "/v1/deploy")
-				event = fmt.Sprintf("deploy %s=%s", id, b.Version)
-			}
-		}
-		if event != "" && log.add(event) {
-			http.Error(w, `{"error": "rejected by the test"}`, http.StatusServiceUnavailable)
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return &testFleet{Fleet: f, URL: srv.URL}, log
-}
-
-// expectRollbackOrder checks events: first the weights of version to 0,
-// then exactly one deploy of previous to each of ids (in any order), and
-// nothing else.
-func expectRollbackOrder(events []string, version, previous string, ids []string) error {
-	want := []string{fmt.Sprintf("weights %s=0", version)}
-	var deploys []string
-	for _, id := range ids {
-		deploys = append(deploys, fmt.Sprintf("deploy %s=%s", id, previous))
-	}
-	if len(events) != len(deploys)+1 || events[0] != want[0] {
-		return fmt.Errorf("fleet calls %v, want %q first, then the deploys %v", events, want[0], deploys)
-	}
-	got := slices.Sorted(slices.Values(events[1:]))
-	if !slices.Equal(got, slices.Sorted(slices.Values(deploys))) {
-		return fmt.Errorf("fleet calls after %q: %v, want the deploys %v", want[0], events[1:], deploys)
-	}
-	return nil
-}
-
-// weightsAbove lists the weights events of version above most.
-func weightsAbove(events []string, version string, most float64) []string {
-	var out []string
-	for _, e := range events {
-		rest, isWeights := strings.CutPrefix(e, "weights "+version+"=")
-		if pct, err := strconv.ParseFloat(rest, 64); isWeights && err == nil && pct > most {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// gatesCLIConfig is a canary deployment "web" of version over the fleet's
-// first 4 targets for the CLI tests; canary is the canary object, extra
-// more arguments.
-func gatesCLIConfig(f *testFleet, version, canary, extra string) string {
-	return fmt.Sprintf(`
-provider "codomyrmex" {
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = %q
-  targets      = %s
-  canary       = %s
-  health_check = { interval = "10ms", timeout = "2s" }
-%s
-}
-`, version, f.targets(4, ""), canary, extra)
-}
-
-// cliGateState is what the CLI tests read of the saved deployment beyond
-// deploymentState.
-type cliGateState struct {
-	deploymentState
-	PausedAt          *float64 `json:"paused_at"`
-	ResumeAt          *string  `json:"resume_at"`
-	TrafficPercentage float64  `json:"traffic_percentage"`
-}
-
-// gateState reads the saved deployment "web".
-func (w *cliWorkdir) gateState() cliGateState {
-	w.t.Helper()
-	raw, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	attrs, _, ok := deploymentAttributes(w.t, raw, "web")
-	if !ok {
-		w.t.Fatal("no deployment web in state")
-	}
-	var s cliGateState
-	if err := json.Unmarshal(attrs, &s); err != nil {
-		w.t.Fatal(err)
-	}
-	return s
-}
-
-func (s cliGateState) String() string {
-	pa, ra := "null", "null"
-	if s.PausedAt != nil {
-		pa = percent(*s.PausedAt)
-	}
-	if s.ResumeAt != nil {
-		ra = *s.ResumeAt
-	}
-	return fmt.Sprintf("status %q, version %q, paused_at %s, resume_at %s, traffic %s, target_versions %v",
-		s.Status, s.Version, pa, ra, percent(s.TrafficPercentage), s.TargetVersions)
-}
-
-// expectPaused fails the test unless the saved deployment "web" is
-// paused at at.
-func (w *cliWorkdir) expectPaused(at float64) cliGateState {
-	w.t.Helper()
-	s := w.gateState()
-	if s.Status != "paused" || s.PausedAt == nil || *s.PausedAt != at {
-		w.t.Fatalf("saved %s, want paused at %s", s, percent(at))
-	}
-	return s
-}
-
-// plannedAfter is what `show -json` of a saved plan says the deployment
-// will be.
-type plannedAfter struct {
-	ChangedTargets []string `json:"changed_targets"`
-	Status         string   `json:"status"`
-}
-
-// plannedDeployment reads the planned values of codomyrmex_deployment.web
-// from the saved plan file.
-func plannedDeployment(t *testing.T, w *cliWorkdir, file string) plannedAfter {
-	t.Helper()
-	raw := w.mustRun(0, nil, "show", "-json", file)
-	var shown struct {
-		ResourceChanges []struct {
-			Address string `json:"address"`
-			Change  struct {
-				After plannedAfter `json:"after"`
-			} `json:"change"`
-		} `json:"resource_changes"`
-	}
-	if err := json.Unmarshal([]byte(raw), &shown); err != nil {
-		t.Fatalf("show -json %s: %v\n%s", file, err, tail(raw, 2000))
-	}
-	for _, rc := range shown.ResourceChanges {
-		if rc.Address == "codomyrmex_deployment.web" {
-			return rc.Change.After
-		}
-	}
-	t.Fatalf("the plan %s has no change of codomyrmex_deployment.web:\n%s", file, tail(raw, 2000))
-	return plannedAfter{}
-}
-
-// flat joins the words of a CLI's output with single spaces.
-func flat(out string) string { return strings.Join(strings.Fields(out), " ") }
 
 // ---------------------------------------------------------------------------
 // 1. The CLI's exit codes while paused
@@ -268,7 +39,7 @@ func TestAccGates_cliPausedPlanIsEmpty(t *testing.T) {
     router_url     = "%s/router"
     gates          = [{ at = 25 }, { at = 50 }]
   }`, f.URL)
-	w.writeConfig(gatesCLIConfig(f, "2.0.0", canary, ""))
+	w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", canary)}.String())
 	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	if want := `Deployment "web" is paused at 25%: to continue, set approve = { version = "2.0.0", through = 25 }`; !strings.Contains(flat(out), "Warning: Rollout paused") || !strings.Contains(flat(out), want) {
 		t.Errorf("the paused apply does not warn %q:\n%s", want, tail(out, 3000))
@@ -304,7 +75,7 @@ func TestAccGates_cliPausedPlanIsEmpty(t *testing.T) {
 
 	// The approval through 25: exactly the target of stage 50, up to the
 	// next gate, named in the plan.
-	w.writeConfig(gatesCLIConfig(f, "2.0.0", canary, `  approve = { version = "2.0.0", through = 25 }`))
+	w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", canary), after: `  approve = { version = "2.0.0", through = 25 }`}.String())
 	out = plan(2, "with the approval")
 	if want := `Deployment "web": this apply deploys "2.0.0" to 1 of 4 targets: t2 (changed_targets`; !strings.Contains(flat(out), "Warning: Rollout planned") || !strings.Contains(flat(out), want) {
 		t.Errorf("the approved plan does not say %q:\n%s", want, tail(out, 3000))
@@ -331,12 +102,12 @@ func TestAccGates_cliSavedPlanTimeGate(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, 4, "1.0.0")
-	w.writeConfig(gatesCLIConfig(f, "2.0.0", fmt.Sprintf(`{
+	w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", fmt.Sprintf(`{
     stages         = [25, 50, 100]
     stage_interval = "0s"
     router_url     = "%s/router"
     gates          = [{ at = 25, wait = "4s" }]
-  }`, f.URL), ""))
+  }`, f.URL))}.String())
 	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	s := w.expectPaused(25)
 	if s.ResumeAt == nil {
@@ -401,7 +172,7 @@ func TestAccGates_driftAtGate(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
 			{
-				Config:            gatedCanaryConfig(f, "2.0.0", ""),
+				Config:            hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
 				ConfigStateChecks: []statecheck.StateCheck{stateIs("paused_at", knownvalue.Float64Exact(25))},
 				Check:             fleetCheck(func() error { return weightOf(f, "2.0.0", 25) }),
 			},
@@ -410,7 +181,7 @@ func TestAccGates_driftAtGate(t *testing.T) {
 					f.SetVersion("t2", "1.0.0")
 					mark, deploys = events.mark(), len(f.Deploys())
 				},
-				Config: gatedCanaryConfig(f, "2.0.0", ""),
+				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t2")),
@@ -448,7 +219,7 @@ func TestAccGates_driftAtGate(t *testing.T) {
 			},
 			{
 				// Still at the gate: nothing to do.
-				Config:   gatedCanaryConfig(f, "2.0.0", ""),
+				Config:   hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
 				PlanOnly: true,
 			},
 		},
@@ -477,7 +248,7 @@ func TestAccGates_destroyWhilePausedRollsBack(t *testing.T) {
 		}),
 		Steps: []resource.TestStep{
 			{
-				Config: gatedCanaryConfig(f, "2.0.0", `  on_destroy = "rollback"`),
+				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + `  on_destroy = "rollback"`}.String(),
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("paused")),
 					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
@@ -513,7 +284,7 @@ func TestAccGates_destroyWhilePausedNone(t *testing.T) {
 		}),
 		Steps: []resource.TestStep{
 			{
-				Config:            gatedCanaryConfig(f, "2.0.0", `  on_destroy = "none"`),
+				Config:            hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + `  on_destroy = "none"`}.String(),
 				ConfigStateChecks: []statecheck.StateCheck{stateIs("status", knownvalue.StringExact("paused"))},
 				Check: fleetCheck(func() error {
 					mark, diagMark = events.mark(), diags.mark()
@@ -532,12 +303,12 @@ func TestAccGates_destroyWhilePausedNone(t *testing.T) {
 func TestAccGates_blueGreenPausedRevert(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	config := func(version string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version    = %q
   targets    = %s
   blue_green = { router_url = "%s/router", pause_before_switch = true }
   approve    = { version = "2.0.0" }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL))
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
 	}
 	mark := 0
 	resource.ParallelTest(t, resource.TestCase{
@@ -606,7 +377,7 @@ func TestAccGates_resumeAnalysisFails(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
 			{
-				Config: gatedCanaryConfig(f, "2.0.0", analysis),
+				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + analysis}.String(),
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("paused")),
 					stateIs("paused_at", knownvalue.Float64Exact(25)),
@@ -624,14 +395,14 @@ func TestAccGates_resumeAnalysisFails(t *testing.T) {
 					wc.reset(always(false))
 					mark = events.mark()
 				},
-				Config: gatedCanaryConfig(f, "2.0.0", approved),
+				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approved}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t6", "t7", "t8", "t9", "t10")),
 				}},
 				ExpectError: errorPattern(`stage 2 \(25%\): analysis failed: metric "smoke"`),
 			},
 			{
-				Config:   gatedCanaryConfig(f, "1.0.0", approved),
+				Config:   hcl{fleet: f, body: gatedCanaryArgs(f, "1.0.0") + "\n" + approved}.String(),
 				PlanOnly: true,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
 					savedState{f: f, version: "1.0.0", targets: ids(20)},
@@ -655,159 +426,7 @@ func TestAccGates_resumeAnalysisFails(t *testing.T) {
 }
 
 // ---------------------------------------------------------------------------
-// 7. SIGINT before and after a gate
-
-// startGateApply starts `apply` in the background and returns once the
-// router gives version pct: the stage's targets are deployed and its
-// window has begun.
-func startGateApply(t *testing.T, w *cliWorkdir, f *testFleet, version string, pct float64) (*exec.Cmd, *syncBuffer, <-chan error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	t.Cleanup(cancel)
-	out := &syncBuffer{}
-	cmd := w.command(ctx, nil, "apply", "-auto-approve", "-input=false", "-no-color")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(time.Minute)
-	for f.Router().Weights[version] != pct {
-		select {
-		case err := <-done:
-			t.Fatalf("apply ended (%v) before the weight of %s reached %s:\n%s", err, version, percent(pct), tail(out.String(), 4000))
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the weight of %s did not reach %s within a minute:\n%s", version, percent(pct), tail(out.String(), 4000))
-		}
-	}
-	// Let the weights call return: the signal comes in the window.
-	time.Sleep(200 * time.Millisecond)
-	return cmd, out, done
-}
-
-// interruptGate sends SIGINT to the CLI's process group and waits for a
-// failed exit that says the rollout was cancelled.
-func interruptGate(t *testing.T, cmd *exec.Cmd, out *syncBuffer, done <-chan error) {
-	t.Helper()
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	err := waitExit(t, done, "apply after SIGINT")
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
-		t.Fatalf("apply after SIGINT: %v, want a failure\n%s", err, tail(out.String(), 4000))
-	}
-	if want := "rollout cancelled, no further target started"; !errorPattern(want).MatchString(out.String()) {
-		t.Errorf("the interrupted apply does not say %q:\n%s", want, tail(out.String(), 4000))
-	}
-}
-
-// TestAccGates_sigintAtGate interrupts a canary in the window of the stage
-// its gate stands at, and again in the window of the stage after the gate
-// once approved: each time the stage's targets go back, the weight goes
-// back to what it was, no further target starts, and the saved state
-// matches the fleet. Interrupted after the gate, the rollout is paused at
-// the gate again: the approval withdrawn, nothing moves; approved again,
-// it continues.
-func TestAccGates_sigintAtGate(t *testing.T) {
-	t.Parallel()
-	const n = 4
-	w := newCLIWorkdir(t)
-	f, events := newEventFleet(t, n)
-	canary := func(interval string) string {
-		return fmt.Sprintf(`{
-    stages         = [25, 50, 100]
-    stage_interval = %q
-    router_url     = "%s/router"
-    gates          = [{ at = 25 }]
-  }`, interval, f.URL)
-	}
-	config := func(version, interval, extra string) {
-		w.writeConfig(gatesCLIConfig(f, version, canary(interval), extra))
-	}
-	config("2.0.0", "0s", `  approve = { version = "2.0.0" }`)
-	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
-	if err := f.expectAll(n, "2.0.0"); err != nil {
-		t.Fatal(err)
-	}
-
-	// In the window of the gate's stage, before the pause.
-	config("3.0.0", "30s", "")
-	mark := events.mark()
-	cmd, out, done := startGateApply(t, w, f, "3.0.0", 25)
-	interruptGate(t, cmd, out, done)
-	if got := events.since(mark); !slices.Equal(got, []string{"deploy t1=3.0.0", "weights 3.0.0=25", "weights 3.0.0=0", "deploy t1=2.0.0"}) {
-		t.Errorf("the interrupted apply called the fleet %v, want t1 deployed, 25%%, then 0%% and t1 back", got)
-	}
-	if err := f.expectAll(n, "2.0.0"); err != nil {
-		t.Error(err)
-	}
-	if err := weightOf(f, "3.0.0", 0); err != nil {
-		t.Error(err)
-	}
-	d, ok := w.localState("web")
-	if !ok {
-		t.Fatal("the interrupted update left no deployment in state")
-	}
-	if err := stateMatchesFleet(d, f, n, "3.0.0"); err != nil {
-		t.Errorf("saved state after SIGINT at the gate: %v", err)
-	}
-	if d.Status == "paused" {
-		t.Errorf("saved status %q after SIGINT before the gate was reached", d.Status)
-	}
-
-	// Reach the gate, then interrupt the resumed rollout in the next
-	// stage's window.
-	config("3.0.0", "0s", "")
-	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
-	w.expectPaused(25)
-	config("3.0.0", "30s", `  approve = { version = "3.0.0", through = 25 }`)
-	mark = events.mark()
-	cmd, out, done = startGateApply(t, w, f, "3.0.0", 50)
-	interruptGate(t, cmd, out, done)
-	if got := events.since(mark); !slices.Equal(got, []string{"deploy t2=3.0.0", "weights 3.0.0=50", "weights 3.0.0=25", "deploy t2=2.0.0"}) {
-		t.Errorf("the interrupted resume called the fleet %v, want t2 deployed, 50%%, then 25%% and t2 back", got)
-	}
-	want := map[string]string{"t1": "3.0.0", "t2": "2.0.0", "t3": "2.0.0", "t4": "2.0.0"}
-	if err := f.expectVersions(want); err != nil {
-		t.Error(err)
-	}
-	if err := weightOf(f, "3.0.0", 25); err != nil {
-		t.Error(err)
-	}
-	s := w.gateState()
-	if !maps.Equal(s.TargetVersions, want) || s.TrafficPercentage != 25 || s.Version != "3.0.0" {
-		t.Errorf("saved %s after SIGINT past the gate, want the fleet %v, 3.0.0 at 25%%", s, want)
-	}
-	// Back where it was paused: the gate holds until approved again.
-	w.expectPaused(25)
-	config("3.0.0", "0s", "")
-	for _, refresh := range []string{"-refresh=false", "-refresh=true"} {
-		w.mustRun(0, nil, "plan", refresh, "-out=held.tfplan", "-input=false", "-no-color")
-		if after := plannedDeployment(t, w, "held.tfplan"); len(after.ChangedTargets) != 0 || after.Status != "paused" {
-			t.Errorf("plan %s with the approval withdrawn: changed_targets %v, status %q; want none, still paused", refresh, after.ChangedTargets, after.Status)
-		}
-	}
-	mark = events.mark()
-	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
-	if got := events.since(mark); len(got) > 0 {
-		t.Errorf("the apply with the approval withdrawn called the fleet: %v", got)
-	}
-	w.expectPaused(25)
-	w.mustRun(0, nil, "plan", "-detailed-exitcode", "-input=false", "-no-color")
-	config("3.0.0", "0s", `  approve = { version = "3.0.0", through = 25 }`)
-	mark = events.mark()
-	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
-	if got := slices.Sorted(slices.Values(events.since(mark))); !slices.Equal(got, []string{"deploy t2=3.0.0", "deploy t3=3.0.0", "deploy t4=3.0.0", "weights 3.0.0=100", "weights 3.0.0=50"}) {
-		t.Errorf("the approved apply after the interrupted one called the fleet %v", events.since(mark))
-	}
-	if err := f.expectAll(n, "3.0.0"); err != nil {
-		t.Error(err)
-	}
-}
+// 7. A failed switch once approved (SIGINT at a gate: gates_interrupt_acc_test.go)
 
 // TestAccGates_blueGreenFailedSwitchStaysPaused: approved, the switch
 // fails and traffic stays on the active slot: the rollout is paused before
@@ -817,12 +436,12 @@ func TestAccGates_sigintAtGate(t *testing.T) {
 func TestAccGates_blueGreenFailedSwitchStaysPaused(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	config := func(version, approve string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version    = %q
   targets    = %s
   blue_green = { router_url = "%s/router", pause_before_switch = true }
   approve    = { version = %q }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, approve))
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, approve)}.String()
 	}
 	mark := 0
 	pausedAgain := []plancheck.PlanCheck{
@@ -895,119 +514,6 @@ func TestAccGates_blueGreenFailedSwitchStaysPaused(t *testing.T) {
 	})
 }
 
-// startResumeApply starts `apply` in the background and returns once the
-// CLI has begun modifying the deployment: a resume then waits for the
-// measurement of the paused stage, calling nothing.
-func startResumeApply(t *testing.T, w *cliWorkdir) (*exec.Cmd, *syncBuffer, <-chan error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	t.Cleanup(cancel)
-	out := &syncBuffer{}
-	cmd := w.command(ctx, nil, "apply", "-auto-approve", "-input=false", "-no-color")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(time.Minute)
-	for !strings.Contains(out.String(), "codomyrmex_deployment.web: Modifying") {
-		select {
-		case err := <-done:
-			t.Fatalf("apply ended (%v) before modifying the deployment:\n%s", err, tail(out.String(), 4000))
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("apply did not start modifying the deployment within a minute:\n%s", tail(out.String(), 4000))
-		}
-	}
-	time.Sleep(time.Second)
-	return cmd, out, done
-}
-
-// TestAccGates_interruptedResumeStaysPaused: an approved apply resumes a
-// canary paused at 25 % and is stopped during the measurement of the
-// paused stage, by SIGINT and by timeouts.update. Only a failed
-// measurement abandons a release: the fleet, the weight and the pause
-// stay as they were, and the message says so. Approved again, the
-// rollout continues.
-func TestAccGates_interruptedResumeStaysPaused(t *testing.T) {
-	t.Parallel()
-	const n = 4
-	w := newCLIWorkdir(t)
-	f, events := newEventFleet(t, n)
-	wc := newWebCheck(t, always(true))
-	canary := fmt.Sprintf(`{
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [{ at = 25 }]
-  }`, f.URL)
-	config := func(initialDelay, extra string) {
-		w.writeConfig(gatesCLIConfig(f, "2.0.0", canary, analysisBlock("1s", initialDelay, wc.metric(0))+"\n"+extra))
-	}
-	config("0s", "")
-	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
-	w.expectPaused(25)
-	paused := map[string]string{"t1": "2.0.0", "t2": "1.0.0", "t3": "1.0.0", "t4": "1.0.0"}
-
-	for _, stop := range []struct {
-		name, extra string
-		signal      bool
-		says        string
-	}{
-		{"SIGINT", "", true, "rollout cancelled while measuring the paused stage, before resuming: context canceled"},
-		{"timeouts.update", `  timeouts = { update = "3s" }`, false, `timeouts.update (3s) expired`},
-	} {
-		config("20s", `  approve = { version = "2.0.0", through = 25 }`+"\n"+stop.extra)
-		mark := events.mark()
-		cmd, out, done := startResumeApply(t, w)
-		if stop.signal {
-			if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
-				t.Fatal(err)
-			}
-		}
-		err := waitExit(t, done, "the interrupted resume")
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) || exit.ExitCode() == 0 {
-			t.Fatalf("%s: apply %v, want a failure\n%s", stop.name, err, tail(out.String(), 4000))
-		}
-		output := flat(out.String())
-		for _, want := range []string{stop.says, "stays paused at 25%"} {
-			if !strings.Contains(output, want) {
-				t.Errorf("%s: the apply does not say %q:\n%s", stop.name, want, tail(out.String(), 4000))
-			}
-		}
-		for _, wrong := range []string{"stage 2 (50%)", "rolled back to"} {
-			if strings.Contains(output, wrong) {
-				t.Errorf("%s: the apply says %q:\n%s", stop.name, wrong, tail(out.String(), 4000))
-			}
-		}
-		if got := events.since(mark); len(got) > 0 {
-			t.Errorf("%s: the interrupted resume called the fleet: %v", stop.name, got)
-		}
-		if err := f.expectVersions(paused); err != nil {
-			t.Errorf("%s: %v", stop.name, err)
-		}
-		if err := weightOf(f, "2.0.0", 25); err != nil {
-			t.Errorf("%s: %v", stop.name, err)
-		}
-		s := w.expectPaused(25)
-		if s.Version != "2.0.0" || strp(s.PreviousVersion) != `"1.0.0"` || s.TrafficPercentage != 25 || !maps.Equal(s.TargetVersions, paused) {
-			t.Errorf("%s: saved %s, previous_version %s; want 2.0.0 paused as before", stop.name, s, strp(s.PreviousVersion))
-		}
-	}
-
-	config("0s", `  approve = { version = "2.0.0", through = 25 }`)
-	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
-	if err := f.expectAll(n, "2.0.0"); err != nil {
-		t.Error(err)
-	}
-	if s := w.gateState(); s.Status != "completed" || s.TrafficPercentage != 100 {
-		t.Errorf("approved again: saved %s, want completed", s)
-	}
-}
-
 // ---------------------------------------------------------------------------
 // Values unknown at plan
 
@@ -1020,7 +526,7 @@ func TestAccGates_unknownAtPlan(t *testing.T) {
 	// value is an HCL expression; with unknown set it goes through a
 	// terraform_data created in the same apply (replaced when key moves).
 	config := func(key, gates, approve string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   canary  = {
@@ -1036,7 +542,7 @@ func TestAccGates_unknownAtPlan(t *testing.T) {
 resource "terraform_data" "later" {
   input            = { at = 25, version = "2.0.0", wait = "2s" }
   triggers_replace = [%q]
-`, f.targets(4, ""), f.URL, gates, approve, key))
+`, f.targets(4, ""), f.URL, gates, approve, key)}.String()
 	}
 	unknown := []plancheck.PlanCheck{
 		changedTargetsUnknown{},
@@ -1078,7 +584,7 @@ resource "terraform_data" "later" {
 func TestAccGates_unknownWaitWhilePaused(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	config := func(key, gate string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   canary  = {
@@ -1093,7 +599,7 @@ func TestAccGates_unknownWaitWhilePaused(t *testing.T) {
 resource "terraform_data" "later" {
   input            = "1h"
   triggers_replace = [%q]
-`, f.targets(4, ""), f.URL, gate, key))
+`, f.targets(4, ""), f.URL, gate, key)}.String()
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -1129,12 +635,12 @@ func TestAccGates_cliPlanDecidesTheTimeGate(t *testing.T) {
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, 4, "1.0.0")
 	config := func(wait, onDestroy string) {
-		w.writeConfig(gatesCLIConfig(f, "2.0.0", fmt.Sprintf(`{
+		w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", fmt.Sprintf(`{
     stages         = [25, 50, 100]
     stage_interval = "0s"
     router_url     = "%s/router"
     gates          = [{ at = 25, wait = %q }]
-  }`, f.URL, wait), fmt.Sprintf("  on_destroy = %q", onDestroy)))
+  }`, f.URL, wait)), after: fmt.Sprintf("  on_destroy = %q", onDestroy)}.String())
 	}
 	config("5s", "rollback")
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
@@ -1239,7 +745,7 @@ func parseResumeAt(t *testing.T, s cliGateState) time.Time {
 func TestAccGates_revertToAPausedRelease(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	config := func(version, approve string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = %q
   targets = %s
   canary  = {
@@ -1249,7 +755,7 @@ func TestAccGates_revertToAPausedRelease(t *testing.T) {
     gates          = [{ at = 25 }, { at = 50 }]
   }
 %s
-`, version, f.targets(4, ""), f.URL, approve))
+`, version, f.targets(4, ""), f.URL, approve)}.String()
 	}
 	mark := 0
 	resource.Test(t, resource.TestCase{

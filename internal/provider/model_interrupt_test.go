@@ -9,10 +9,8 @@ package provider
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
-	"os/exec"
 	"slices"
 	"strings"
 	"syscall"
@@ -79,16 +77,7 @@ wait:
 			m.logf("    (SIGINT on: %s)", e)
 		}
 	}
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), 0
-	case errors.As(err, &exit) && ctx.Err() == nil:
-		return out.String(), exit.ExitCode()
-	default:
-		m.t.Fatalf("%s %s: %v\n%s", m.w.cli, strings.Join(args, " "), err, tail(out.String(), 4000))
-		return "", -1
-	}
+	return exited(m.t, ctx, err, out.String(), m.w.cli+" "+strings.Join(args, " "))
 }
 
 // checkInterrupted is invariant h: an interrupted or timed-out apply never

@@ -280,17 +280,22 @@ func (g *modelGen) opUnknownGates() (mStep, bool) {
 	return mStep{Variant: variant, Desc: desc, CLI: cliApply, Equivalent: equivalent}, true
 }
 
+// toCanary makes the configuration a canary when it is not one, and says
+// so in the step's description.
+func (g *modelGen) toCanary() []string {
+	if from := g.cfg.Strategy; from != "canary" {
+		g.setStrategy("canary")
+		return []string{fmt.Sprintf("strategy %s → canary", from)}
+	}
+	return nil
+}
+
 // opRevertChain: a release A pauses at a manual gate, B is rolled out on
 // top (and sometimes C on top of B, then back to B), version goes back to
 // A, and A is approved. Faults are cleared first; each link is a step.
 func (g *modelGen) opRevertChain() (mStep, bool) {
 	c := &g.cfg
-	var desc []string
-	if c.Strategy != "canary" {
-		from := c.Strategy
-		g.setStrategy("canary")
-		desc = append(desc, fmt.Sprintf("strategy %s → canary", from))
-	}
+	desc := g.toCanary()
 	if !slices.ContainsFunc(c.Gates, func(x mGate) bool { return x.Wait == "" }) {
 		stages := c.stageList()
 		at := stages[g.r.IntN(len(stages)-1)]
@@ -374,12 +379,7 @@ func (g *modelGen) otherVersion(not ...string) string {
 // not the apply's clock).
 func (g *modelGen) opGatePlan() (mStep, bool) {
 	c := &g.cfg
-	var desc []string
-	if c.Strategy != "canary" {
-		from := c.Strategy
-		g.setStrategy("canary")
-		desc = append(desc, fmt.Sprintf("strategy %s → canary", from))
-	}
+	desc := g.toCanary()
 	c.Gates = []mGate{{At: c.stageList()[0], Wait: modelPlanWaits[0]}}
 	c.ApproveVersion, c.ApproveThrough, c.FeedApprove, c.FeedGates = "", "", false, 0
 	c.Version = g.otherVersion(c.Version, g.prev) // not a revert

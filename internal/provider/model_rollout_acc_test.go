@@ -45,17 +45,11 @@ package provider
 // replays the same sequence on the same CLI.
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -63,8 +57,6 @@ import (
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
 const defaultRolloutModelSteps = 14
@@ -81,55 +73,9 @@ const defaultRolloutModelSteps = 14
 // changes what they cover.
 var defaultRolloutModelSeeds = []uint64{99, 34, 93, 3}
 
-func rolloutModelSeeds(t *testing.T) []uint64 {
-	t.Helper()
-	const env = "CODOMYRMEX_ROLLOUT_MODEL_SEEDS"
-	v := strings.TrimSpace(os.Getenv(env))
-	if v == "" {
-		return defaultRolloutModelSeeds
-	}
-	parse := func(s string) uint64 {
-		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: %v (want \"1,2,7\", \"1..50\" or \"count=N\")", env, v, err)
-		}
-		return n
-	}
-	var seeds []uint64
-	switch {
-	case strings.HasPrefix(v, "count="):
-		for i := uint64(1); i <= parse(strings.TrimPrefix(v, "count=")); i++ {
-			seeds = append(seeds, i)
-		}
-	case strings.Contains(v, ".."):
-		lo, hi, _ := strings.Cut(v, "..")
-		for i := parse(lo); i <= parse(hi); i++ {
-			seeds = append(seeds, i)
-		}
-	default:
-		for _, s := range strings.Split(v, ",") {
-			seeds = append(seeds, parse(s))
-		}
-	}
-	return seeds
-}
-
-func rolloutModelSteps(t *testing.T) int {
-	t.Helper()
-	v := os.Getenv("CODOMYRMEX_ROLLOUT_MODEL_STEPS")
-	if v == "" {
-		return defaultRolloutModelSteps
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		t.Fatalf("CODOMYRMEX_ROLLOUT_MODEL_STEPS=%q: want a number of steps", v)
-	}
-	return n
-}
-
 func TestAccRolloutModel_randomSequences(t *testing.T) {
 	t.Parallel()
-	steps := rolloutModelSteps(t)
+	steps := parseSteps(t, "CODOMYRMEX_ROLLOUT_MODEL_STEPS", defaultRolloutModelSteps)
 	var mu sync.Mutex
 	total := map[string]int{}
 	var runs, violations int
@@ -147,7 +93,7 @@ func TestAccRolloutModel_randomSequences(t *testing.T) {
 		}
 		t.Logf("rollout model: %d sequences of %d steps, %d violations; steps by kind:%s", runs, steps, violations, b.String())
 	})
-	for _, seed := range rolloutModelSeeds(t) {
+	for _, seed := range parseSeeds(t, "CODOMYRMEX_ROLLOUT_MODEL_SEEDS", defaultRolloutModelSeeds) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			m := newRolloutModel(t, seed)
 			m.run(steps)
@@ -162,192 +108,7 @@ func TestAccRolloutModel_randomSequences(t *testing.T) {
 	}
 }
 
-// --- the configuration ---
-
-// roStages is a stages list as written in HCL and as numbers; nil values
-// leave the attribute out (the default).
-type roStages struct {
-	hcl    string
-	values []float64
-}
-
-var roStageChoices = []roStages{
-	{"", nil},
-	{"[10, 50, 100]", []float64{10, 50, 100}},
-	{"[1, 5, 25, 100]", []float64{1, 5, 25, 100}},
-	{"[2, 100]", []float64{2, 100}},
-	{"[50]", []float64{50}},
-	{"[25, 75, 100]", []float64{25, 75, 100}},
-	{"[100/3, 100]", []float64{100.0 / 3, 100}},
-	{"[5, 25, 50, 100]", []float64{5, 25, 50, 100}},
-}
-
-func (s roStages) list() []float64 {
-	if s.values == nil {
-		return rollout.DefaultStages()
-	}
-	return s.values
-}
-
-// roEndpoint says where the configuration takes the endpoint from.
-type roEndpoint struct {
-	via string // "attribute", "provider", "env" or "none"
-	svc int    // which flag service
-}
-
-type roConfig struct {
-	stages   roStages
-	delay    time.Duration
-	paused   bool
-	aborted  bool
-	maxStage *int
-	startAt  *time.Time
-	retain   bool
-	endpoint roEndpoint
-	cbd      bool
-}
-
-func (c roConfig) clone() roConfig {
-	if c.maxStage != nil {
-		v := *c.maxStage
-		c.maxStage = &v
-	}
-	if c.startAt != nil {
-		v := *c.startAt
-		c.startAt = &v
-	}
-	return c
-}
-
-func (c roConfig) String() string {
-	var parts []string
-	if c.stages.hcl != "" {
-		parts = append(parts, "stages="+c.stages.hcl)
-	}
-	parts = append(parts, "delay="+c.delay.String())
-	if c.paused {
-		parts = append(parts, "paused")
-	}
-	if c.aborted {
-		parts = append(parts, "aborted")
-	}
-	if c.maxStage != nil {
-		parts = append(parts, fmt.Sprintf("max_stage=%d", *c.maxStage))
-	}
-	if c.startAt != nil {
-		parts = append(parts, "start_at="+rfc(*c.startAt))
-	}
-	if c.retain {
-		parts = append(parts, "retain")
-	}
-	parts = append(parts, fmt.Sprintf("endpoint=%s:%d", c.endpoint.via, c.endpoint.svc))
-	if c.cbd {
-		parts = append(parts, "create_before_destroy")
-	}
-	return strings.Join(parts, " ")
-}
-
-// --- the world ---
-
-// roPublish is a PUT of the flag that the flag service accepted from the
-// provider, at the fake clock's time.
-type roPublish struct {
-	at  time.Time
-	doc protocol.Flag
-}
-
-// roService is a simulated flag service that records the provider's
-// publishes; foreign changes bypass the record.
-type roService struct {
-	fleet *simulator.Fleet
-	url   string // the flag endpoint
-	mu    sync.Mutex
-	log   []roPublish
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func newRoService(t *testing.T, clk *clock.Fake) *roService {
-	t.Helper()
-	s := &roService{fleet: simulator.NewFleet(simulator.FleetConfig{Targets: 1, InitialVersion: "1.0.0"})}
-	h := s.fleet.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPut || !strings.HasPrefix(r.URL.Path, "/flags/v1/flags/") {
-			h.ServeHTTP(w, r)
-			return
-		}
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(rec, r)
-		var doc protocol.Flag
-		if rec.status/100 == 2 && json.Unmarshal(body, &doc) == nil {
-			s.mu.Lock()
-			s.log = append(s.log, roPublish{at: clk.Now(), doc: doc})
-			s.mu.Unlock()
-		}
-	}))
-	t.Cleanup(srv.Close)
-	s.url = srv.URL + "/flags"
-	return s
-}
-
-func (s *roService) mark() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.log)
-}
-
-func (s *roService) since(mark int) []roPublish {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log[mark:])
-}
-
-// foreign writes or deletes the flag behind the provider's back.
-func (s *roService) foreign(t *testing.T, method string, doc *protocol.Flag) {
-	t.Helper()
-	var body io.Reader = http.NoBody
-	if doc != nil {
-		raw, _ := json.Marshal(doc)
-		body = bytes.NewReader(raw)
-	}
-	req := httptest.NewRequest(method, "/flags/v1/flags/checkout", body)
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	s.fleet.Handler().ServeHTTP(rec, req)
-	if rec.Code/100 != 2 && rec.Code != http.StatusNotFound {
-		t.Fatalf("foreign %s of the flag: %d %s", method, rec.Code, rec.Body)
-	}
-}
-
 // --- the model ---
-
-// roSnap is the rollout as saved in state.
-type roSnap struct {
-	state       string
-	stage       int
-	pct         float64
-	stages      []float64
-	updatedAt   string
-	nextAdvance string
-	endpoint    string
-}
-
-func (s *roSnap) String() string {
-	if s == nil {
-		return "none"
-	}
-	return fmt.Sprintf("%s stage %d %g%% of %v updated %s endpoint %q", s.state, s.stage, s.pct, s.stages, s.updatedAt, s.endpoint)
-}
 
 type rolloutModel struct {
 	t    *testing.T
@@ -641,15 +402,24 @@ func (m *rolloutModel) edit() string {
 	return what
 }
 
-func (m *rolloutModel) foreignEdit() {
-	m.count("foreign-edit")
+// ownService is the flag service of the rollout's saved endpoint; nil,
+// logged, when it has none.
+func (m *rolloutModel) ownService(op string) *roService {
 	ep := ""
 	if m.own != nil {
 		ep = m.own.endpoint
 	}
 	s := m.service(ep)
 	if s == nil {
-		m.logf("foreign edit: no endpoint, nothing to edit")
+		m.logf("foreign %s: no endpoint, nothing to %s", op, op)
+	}
+	return s
+}
+
+func (m *rolloutModel) foreignEdit() {
+	m.count("foreign-edit")
+	s := m.ownService("edit")
+	if s == nil {
 		return
 	}
 	stages := m.own.stages
@@ -671,13 +441,8 @@ func (m *rolloutModel) foreignEdit() {
 
 func (m *rolloutModel) foreignDelete() {
 	m.count("foreign-delete")
-	ep := ""
-	if m.own != nil {
-		ep = m.own.endpoint
-	}
-	s := m.service(ep)
+	s := m.ownService("delete")
 	if s == nil {
-		m.logf("foreign delete: no endpoint, nothing to delete")
 		return
 	}
 	s.foreign(m.t, http.MethodDelete, nil)

@@ -3,12 +3,11 @@ package provider
 // Acceptance tests for the deployment lifecycle (docs/resources/deployment.md)
 // on the less common paths: failed repairs, top-ups, address changes,
 // versionless targets, values unknown at plan, equivalent configurations,
-// state surgery, the plan's text. Each test names the finding it covers.
+// state surgery and the plan's text (paths_cli_acc_test.go). Each test names the finding it covers.
 
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
@@ -29,11 +28,11 @@ import (
 func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 	t.Run("canary", func(t *testing.T) {
 		f, traffic := newTrafficFleet(t, 4, "1.0.0")
-		cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+		cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   canary  = { stages = [50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, f.targets(4, ""), f.URL))
+`, f.targets(4, ""), f.URL)}.String()
 		mark := 0
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProviders,
@@ -85,11 +84,11 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 	t.Run("feature_flag", func(t *testing.T) {
 		f, traffic := newTrafficFleet(t, 4, "1.0.0")
 		diags := &diagLog{}
-		cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+		cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version      = "2.0.0"
   targets      = %s
   feature_flag = { flag_name = "f", initial_rollout = 40 }
-`, f.targets(4, "")))
+`, f.targets(4, ""))}.String()
 		mark, diagMark := 0, 0
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: diags.providers(),
@@ -132,11 +131,11 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
 	cfg := func(version string, n int) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version    = %q
   targets    = %s
   blue_green = { router_url = "%s/router" }
-`, version, f.targets(n, `i <= 2 || i == 5 ? "blue" : "green"`), f.URL))
+`, version, f.targets(n, `i <= 2 || i == 5 ? "blue" : "green"`), f.URL)}.String()
 	}
 	routerOnBlue := func() error {
 		if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" || r.Switches != 2 {
@@ -207,11 +206,11 @@ func TestAccPaths_addressChangeSameVersion(t *testing.T) {
 	// t5 runs 1.0.0 and is not in the list until t2's address points at it.
 	f := newTestFleet(t, 5, "1.0.0")
 	cfg := func(t2 string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = [for i in range(1, 5) : { id = "t${i}", address = i == 2 ? "%s/t/%s" : "%s/t/t${i}" }]
   rolling = { batch_size = 4, batch_delay = "0s" }
-`, f.URL, t2, f.URL))
+`, f.URL, t2, f.URL)}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -255,7 +254,7 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 		// The versions are readable at create (previous_version 1.0.0); then
 		// the health checks stop reporting them.
 		f := newTestFleet(t, 3, "1.0.0")
-		cfg := deploymentConfig(f, body(f))
+		cfg := hcl{fleet: f, body: body(f)}.String()
 		saved := priorValues{deploymentAddr, map[string]any{
 			"version": "2.0.0", "previous_version": "1.0.0", "target_versions": versionsMap("2.0.0", ids(3)...),
 		}}
@@ -293,7 +292,7 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 		// No target ever reports a version.
 		f := newTestFleet(t, 3, "1.0.0")
 		f.SetFault("*", simulator.Fault{NoVersion: true})
-		cfg := deploymentConfig(f, body(f))
+		cfg := hcl{fleet: f, body: body(f)}.String()
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProviders,
 			Steps: []resource.TestStep{
@@ -497,11 +496,11 @@ func TestAccPaths_equivalentChangeDeploysNothing(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newTestFleet(t, 2, "1.0.0")
 			cfg := func(c [2]string) string {
-				return deploymentConfig(f, fmt.Sprintf(`
+				return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = [for i in range(1, 3) : { id = "t${i}", address = "%s/t/t${i}"%s }]
   %s
-`, f.URL, c[1], c[0]))
+`, f.URL, c[1], c[0])}.String()
 			}
 			cv := unchanged()
 			deploys := 0
@@ -534,11 +533,11 @@ func TestAccPaths_equivalentChangeDeploysNothing(t *testing.T) {
 	t.Run("canary", func(t *testing.T) {
 		f := newTestFleet(t, 4, "1.0.0")
 		cfg := func(interval string) string {
-			return deploymentConfig(f, fmt.Sprintf(`
+			return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   canary  = { stages = [100], stage_interval = %q, router_url = "%s/router" }
-`, f.targets(4, ""), interval, f.URL))
+`, f.targets(4, ""), interval, f.URL)}.String()
 		}
 		cv := unchanged()
 		deploys, weights := 0, 0
@@ -640,11 +639,11 @@ resource "codomyrmex_deployment" "test" {
 
 func TestAccPaths_canaryRepairKeepsWeights(t *testing.T) {
 	f, traffic := newTrafficFleet(t, 4, "1.0.0")
-	cfg := deploymentConfig(f, fmt.Sprintf(`
+	cfg := hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   canary  = { stages = [25, 50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, f.targets(4, ""), f.URL))
+`, f.targets(4, ""), f.URL)}.String()
 	mark, deploys := 0, 0
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -680,64 +679,6 @@ func TestAccPaths_canaryRepairKeepsWeights(t *testing.T) {
 }
 
 // ---------------------------------------------------------------------------
-// Finding 11: after `state rm` the re-create finds every target at the
-// version; changed_targets lists exactly the targets that apply deployed.
-
-func TestAccPaths_stateRmChangedTargets(t *testing.T) {
-	t.Parallel()
-	const n = 4
-	w := newCLIWorkdir(t)
-	f := newTestFleet(t, n, "1.0.0")
-	w.writeConfig(fmt.Sprintf(`
-provider "codomyrmex" {
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = "2.0.0"
-  targets      = %s
-  rolling      = { batch_size = %d, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "2s" }
-}
-`, f.targets(n, ""), n))
-	apply := []string{"apply", "-auto-approve", "-input=false", "-no-color"}
-	w.mustRun(0, nil, apply...)
-	if err := f.expectAll(n, "2.0.0"); err != nil {
-		t.Fatal(err)
-	}
-	w.mustRun(0, nil, "state", "rm", "codomyrmex_deployment.web")
-	mark := len(f.Deploys())
-	out := w.mustRun(0, nil, apply...)
-
-	deployed := map[string]bool{}
-	for _, d := range f.Deploys()[mark:] {
-		deployed[d.Target] = true
-	}
-	d, ok := w.localState("web")
-	if !ok {
-		t.Fatalf("no deployment in state after the re-create:\n%s", tail(out, 3000))
-	}
-	listed := map[string]bool{}
-	for _, id := range d.ChangedTargets {
-		listed[id] = true
-	}
-	if fmt.Sprint(listed) != fmt.Sprint(deployed) {
-		t.Errorf("after state rm and apply, changed_targets = %v but the apply deployed to %v", d.ChangedTargets, slices.Sorted(func(yield func(string) bool) {
-			for id := range deployed {
-				if !yield(id) {
-					return
-				}
-			}
-		}))
-	}
-	if err := f.expectAll(n, "2.0.0"); err != nil {
-		t.Error(err)
-	}
-}
-
-// ---------------------------------------------------------------------------
 // Finding 12: with expect_version = false a reported version is information,
 // not drift: no permanent redeploy, and state keeps the deployed version
 //.
@@ -746,12 +687,12 @@ func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	// Once it runs 2.0.0, t2's health reports 9.9.9.
 	f.SetFault("t2", simulator.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"})
-	cfg := deploymentConfig(f, fmt.Sprintf(`
+	cfg := hcl{fleet: f, body: fmt.Sprintf(`
   version      = "2.0.0"
   targets      = %s
   rolling      = { batch_size = 3, batch_delay = "0s" }
   health_check = { expect_version = false, interval = "10ms", timeout = "1s" }
-`, f.targets(3, "")))
+`, f.targets(3, ""))}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -782,11 +723,11 @@ func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 func TestAccPaths_rolledBackCanaryTraffic(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version = %q
   targets = %s
   canary  = { stages = [50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, version, f.targets(4, ""), f.URL))
+`, version, f.targets(4, ""), f.URL)}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -812,89 +753,12 @@ func TestAccPaths_rolledBackCanaryTraffic(t *testing.T) {
 	})
 }
 
-// ---------------------------------------------------------------------------
-// The plan's text names the targets the apply deploys, also when
-// changed_targets equals its prior value (a retry after a failure), which
-// Terraform's diff would not show.
-
-func TestAccPaths_planTextNamesTargets(t *testing.T) {
-	t.Parallel()
-	const n = 4
-	w := newCLIWorkdir(t)
-	f := newTestFleet(t, n, "1.0.0")
-	config := func(version string) {
-		w.writeConfig(fmt.Sprintf(`
-provider "codomyrmex" {
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = %q
-  targets      = %s
-  rolling      = { batch_size = 2, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "1s" }
-  auto_rollback = false
-}
-`, version, f.targets(n, "")))
-	}
-	plan := []string{"plan", "-input=false", "-no-color"}
-	apply := []string{"apply", "-auto-approve", "-input=false", "-no-color"}
-	config("1.0.0")
-	out := w.mustRun(0, nil, plan...)
-	for _, want := range []string{`this apply deploys "1.0.0" to 4 of 4 targets: t1, t2, t3, t4`} {
-		if !errorPattern(want).MatchString(out) {
-			t.Errorf("create plan lacks %q:\n%s", want, tail(out, 3000))
-		}
-	}
-	w.mustRun(0, nil, apply...)
-
-	// 2.0.0 fails on t3 and t4 and nothing is rolled back: t1 and t2 run it.
-	config("2.0.0")
-	f.SetFault("t3", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
-	f.SetFault("t4", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
-	w.mustRun(1, nil, apply...)
-	f.ClearFaults()
-	// The retry's changed_targets ([t3, t4]) may equal what state holds;
-	// the text must still say which targets the apply deploys.
-	for range 2 {
-		out = w.mustRun(0, nil, plan...)
-		if want := `this apply deploys "2.0.0" to 2 of 4 targets: t3, t4`; !errorPattern(want).MatchString(out) {
-			t.Fatalf("plan after the failure lacks %q:\n%s", want, tail(out, 3000))
-		}
-	}
-	w.mustRun(0, nil, apply...)
-	// Converged: the plan is empty and says nothing about a rollout.
-	out = w.mustRun(0, nil, "plan", "-input=false", "-no-color", "-detailed-exitcode")
-	if strings.Contains(out, "Rollout planned") {
-		t.Errorf("a converged plan announces a rollout:\n%s", tail(out, 3000))
-	}
-}
-
 // A blue/green target of the idle slot given another address is not
 // deployed (no version change), but state must say what the new address
-// runs (found by the model-based test, seed 38).
+// runs.
 func TestAccPaths_blueGreenIdleTargetReaddressed(t *testing.T) {
 	t.Run("active slot", func(t *testing.T) { blueGreenReaddressedActive(t) })
 	t.Run("idle slot", func(t *testing.T) { blueGreenReaddressedIdle(t) })
-}
-
-// readdressedConfig is four blue/green targets (t1, t2 blue; t3, t4 green)
-// where target moves to the address of path.
-func readdressedConfig(f *testFleet, target, path string) string {
-	addr := map[string]string{"t1": "t1", "t2": "t2", "t3": "t3", "t4": "t4"}
-	addr[target] = path
-	return deploymentConfig(f, fmt.Sprintf(`
-  version    = "2.0.0"
-  targets    = [
-    { id = "t1", address = "%[1]s/t/%[2]s", slot = "blue" },
-    { id = "t2", address = "%[1]s/t/%[3]s", slot = "blue" },
-    { id = "t3", address = "%[1]s/t/%[4]s", slot = "green" },
-    { id = "t4", address = "%[1]s/t/%[5]s", slot = "green" },
-  ]
-  blue_green = { router_url = "%[1]s/router" }
-`, f.URL, addr["t1"], addr["t2"], addr["t3"], addr["t4"]))
 }
 
 func versionsAre(want map[string]string) knownvalue.Check {
@@ -911,10 +775,10 @@ func blueGreenReaddressedActive(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
-			{Config: readdressedConfig(f, "t3", "t3")}, // green active at 2.0.0, blue idle at 1.0.0
+			{Config: hcl{fleet: f, body: readdressedArgs(f, "t3", "t3")}.String()}, // green active at 2.0.0, blue idle at 1.0.0
 			{
 				PreConfig: func() { f.SetVersion("t5", "0.9.0") },
-				Config:    readdressedConfig(f, "t3", "t5"),
+				Config:    hcl{fleet: f, body: readdressedArgs(f, "t3", "t5")}.String(),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"),
 						versionsAre(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})),
@@ -931,10 +795,10 @@ func blueGreenReaddressedIdle(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
-			{Config: readdressedConfig(g, "t1", "t1")},
+			{Config: hcl{fleet: g, body: readdressedArgs(g, "t1", "t1")}.String()},
 			{
 				PreConfig: func() { g.SetVersion("t5", "0.9.0") },
-				Config:    readdressedConfig(g, "t1", "t5"),
+				Config:    hcl{fleet: g, body: readdressedArgs(g, "t1", "t5")}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
 				}},
@@ -950,15 +814,15 @@ func blueGreenReaddressedIdle(t *testing.T) {
 
 // The flag of a feature_flag deployment follows initial_rollout, also when
 // no target changes; a failed update to a new version puts back the
-// percentage the flag had (found by the model-based test, seeds 12 and 24).
+// percentage the flag had.
 func TestAccPaths_featureFlagFollowsInitialRollout(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	cfg := func(version string, pct int) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version      = %q
   targets      = %s
   feature_flag = { flag_name = "checkout", initial_rollout = %d }
-`, version, f.targets(2, ""), pct))
+`, version, f.targets(2, ""), pct)}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,

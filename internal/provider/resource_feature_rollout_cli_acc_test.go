@@ -102,43 +102,17 @@ func expectFlagDoc(t *testing.T, f *testFleet, state string, stage int, pct floa
 
 func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// rolloutCLIConfig is a rollout "r" of flag "checkout" published to
-// endpoint (the provider's flag_endpoint when providerEndpoint is set,
-// otherwise the resource's own endpoint; "" for none) with extra lines.
-func rolloutCLIConfig(endpoint string, providerEndpoint bool, extra string) string {
-	prov, own := "", ""
-	switch {
-	case endpoint == "":
-	case providerEndpoint:
-		prov = fmt.Sprintf("  flag_endpoint = %q\n", endpoint)
-	default:
-		own = fmt.Sprintf("  endpoint    = %q\n", endpoint)
-	}
-	return fmt.Sprintf(`provider "codomyrmex" {
-%s  retries = 0
-}
-
-resource "codomyrmex_feature_rollout" "r" {
-  flag_name   = "checkout"
-  stage_delay = "1h"
-%s%s
-}
-`, prov, own, extra)
-}
-
 // A plan made with -refresh=false and saved, for a change that is not an
 // advance, applied after stage_delay has passed: apply does what the plan
 // showed (no advance), and the next plan shows the advance.
 func TestAccRolloutCLI_savedRefreshFalsePlanAppliedLate(t *testing.T) {
 	t.Parallel()
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
-	w := newReattachWorkdir(t, clk)
+	f, clk, w := newRolloutCLI(t)
 	ep := f.URL + "/flags"
 
-	w.writeConfig(rolloutCLIConfig(ep, true, ""))
+	w.writeConfig(hcl{name: "r", provider: endpointProvider(ep), rollout: true}.String())
 	w.tf(0, "apply", "-auto-approve")
-	w.writeConfig(rolloutCLIConfig(ep, true, `  on_destroy = "retain"`))
+	w.writeConfig(hcl{name: "r", provider: endpointProvider(ep), rollout: true, body: `  on_destroy = "retain"`}.String())
 	w.tf(0, "plan", "-refresh=false", "-out=late.tfplan")
 	clk.Advance(2 * time.Hour)
 	w.tf(0, "apply", "late.tfplan")
@@ -157,10 +131,8 @@ func TestAccRolloutCLI_savedRefreshFalsePlanAppliedLate(t *testing.T) {
 // time of the last refresh.
 func TestAccRolloutCLI_applyRefreshFalseAdvances(t *testing.T) {
 	t.Parallel()
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
-	w := newReattachWorkdir(t, clk)
-	w.writeConfig(rolloutCLIConfig(f.URL+"/flags", true, ""))
+	f, clk, w := newRolloutCLI(t)
+	w.writeConfig(hcl{name: "r", provider: endpointProvider(f.URL + "/flags"), rollout: true}.String())
 	w.tf(0, "apply", "-auto-approve")
 	clk.Advance(30 * time.Minute)
 	w.tf(0, "apply", "-auto-approve") // refreshes, changes nothing, saves the refresh
@@ -181,10 +153,8 @@ func TestAccRolloutCLI_applyRefreshFalseAdvances(t *testing.T) {
 // advance is due a whole stage_delay after it.
 func TestAccRolloutCLI_lateApplyStampsItsOwnTime(t *testing.T) {
 	t.Parallel()
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
-	w := newReattachWorkdir(t, clk)
-	w.writeConfig(rolloutCLIConfig(f.URL+"/flags", true, ""))
+	f, clk, w := newRolloutCLI(t)
+	w.writeConfig(hcl{name: "r", provider: endpointProvider(f.URL + "/flags"), rollout: true}.String())
 	w.tf(0, "apply", "-auto-approve")
 	clk.Advance(time.Hour)
 	w.tf(0, "plan", "-out=advance.tfplan")
@@ -210,22 +180,20 @@ func TestAccRolloutCLI_replacementKeepsTheNewFlag(t *testing.T) {
 	for _, cbd := range []bool{true, false} {
 		t.Run(fmt.Sprintf("create_before_destroy=%v", cbd), func(t *testing.T) {
 			t.Parallel()
-			f := newTestFleet(t, 1, "1.0.0")
-			clk := clock.NewFake(testEpoch)
-			w := newReattachWorkdir(t, clk)
+			f, clk, w := newRolloutCLI(t)
 			ep := f.URL + "/flags"
 			lifecycle := ""
 			if cbd {
 				lifecycle = "  lifecycle {\n    create_before_destroy = true\n  }\n"
 			}
-			w.writeConfig(rolloutCLIConfig(ep, true, lifecycle))
+			w.writeConfig(hcl{name: "r", provider: endpointProvider(ep), rollout: true, body: lifecycle}.String())
 			w.tf(0, "apply", "-auto-approve")
 			clk.Advance(time.Hour)
 			w.tf(0, "apply", "-auto-approve")
-			w.writeConfig(rolloutCLIConfig(ep, true, lifecycle+"  aborted = true"))
+			w.writeConfig(hcl{name: "r", provider: endpointProvider(ep), rollout: true, body: lifecycle + "  aborted = true"}.String())
 			w.tf(0, "apply", "-auto-approve")
 			expectFlagDoc(t, f, "aborted", 1, 0)
-			w.writeConfig(rolloutCLIConfig(ep, true, lifecycle+"  aborted = false"))
+			w.writeConfig(hcl{name: "r", provider: endpointProvider(ep), rollout: true, body: lifecycle + "  aborted = false"}.String())
 			out := w.tf(0, "apply", "-auto-approve")
 			if !strings.Contains(out, "1 added, 0 changed, 1 destroyed") {
 				t.Fatalf("not a replacement:\n%s", out)
@@ -248,18 +216,16 @@ func TestAccRolloutCLI_endpointKeptInState(t *testing.T) {
 	t.Parallel()
 	t.Run("from_the_environment", func(t *testing.T) {
 		t.Parallel()
-		f := newTestFleet(t, 1, "1.0.0")
-		clk := clock.NewFake(testEpoch)
-		w := newReattachWorkdir(t, clk)
+		f, clk, w := newRolloutCLI(t)
 		ep := f.URL + "/flags"
 		w.setEnv(EnvFlagEndpoint, ep)
-		w.writeConfig(rolloutCLIConfig("", false, ""))
+		w.writeConfig(hcl{name: "r", provider: "retries = 0", rollout: true}.String())
 		w.tf(0, "apply", "-auto-approve")
 		w.expectSaved(map[string]any{"endpoint": ep})
 		expectFlagDoc(t, f, "active", 0, 5)
 
 		w.setEnv(EnvFlagEndpoint, "")
-		w.writeConfig(rolloutCLIConfig("", false, "  aborted = true"))
+		w.writeConfig(hcl{name: "r", provider: "retries = 0", rollout: true, body: "  aborted = true"}.String())
 		out := w.tf(0, "apply", "-auto-approve")
 		if !strings.Contains(flatten(out), "saved endpoint") {
 			t.Errorf("no warning about the saved endpoint:\n%s", out)
@@ -271,13 +237,13 @@ func TestAccRolloutCLI_endpointKeptInState(t *testing.T) {
 		// one without the old one's state, so the plan asks for an endpoint
 		// instead of creating a rollout that publishes nowhere.
 		clk.Advance(time.Minute)
-		w.writeConfig(rolloutCLIConfig("", false, "  aborted = false"))
+		w.writeConfig(hcl{name: "r", provider: "retries = 0", rollout: true, body: "  aborted = false"}.String())
 		out = w.tf(1, "apply", "-auto-approve")
 		if !errorPattern(`No endpoint for the replacement.*published to ` + ep).MatchString(flatten(out)) {
 			t.Errorf("the plan does not ask for an endpoint:\n%s", out)
 		}
 		expectFlagDoc(t, f, "aborted", 0, 0)
-		w.writeConfig(rolloutCLIConfig("", false, "  aborted = true"))
+		w.writeConfig(hcl{name: "r", provider: "retries = 0", rollout: true, body: "  aborted = true"}.String())
 
 		out = w.tf(0, "destroy", "-auto-approve")
 		if !strings.Contains(flatten(out), "saved endpoint") {
@@ -293,17 +259,17 @@ func TestAccRolloutCLI_endpointKeptInState(t *testing.T) {
 		f1, f2 := newTestFleet(t, 1, "1.0.0"), newTestFleet(t, 1, "1.0.0")
 		clk := clock.NewFake(testEpoch)
 		w := newReattachWorkdir(t, clk)
-		w.writeConfig(rolloutCLIConfig(f1.URL+"/flags", false, ""))
+		w.writeConfig(hcl{name: "r", provider: "retries = 0", rollout: true, body: fmt.Sprintf("  endpoint = %q\n", f1.URL+"/flags")}.String())
 		w.tf(0, "apply", "-auto-approve")
 		clk.Advance(time.Hour)
 		w.tf(0, "apply", "-auto-approve")
 		expectFlagDoc(t, f1, "active", 1, 25)
 
 		// The same endpoint through the provider instead: nothing changes.
-		w.writeConfig(rolloutCLIConfig(f1.URL+"/flags", true, ""))
+		w.writeConfig(hcl{name: "r", provider: endpointProvider(f1.URL + "/flags"), rollout: true}.String())
 		w.tf(0, "plan", "-detailed-exitcode")
 
-		w.writeConfig(rolloutCLIConfig(f2.URL+"/flags", true, ""))
+		w.writeConfig(hcl{name: "r", provider: endpointProvider(f2.URL + "/flags"), rollout: true}.String())
 		out := w.tf(0, "apply", "-auto-approve")
 		if !strings.Contains(out, "1 added, 0 changed, 1 destroyed") {
 			t.Fatalf("a new endpoint is not a replacement:\n%s", out)
@@ -325,10 +291,8 @@ func TestAccRolloutCLI_destroyLeavesAFlagPublishedSince(t *testing.T) {
 	for name, later := range map[string]bool{"published_since": true, "drift": false} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			f := newTestFleet(t, 1, "1.0.0")
-			clk := clock.NewFake(testEpoch)
-			w := newReattachWorkdir(t, clk)
-			w.writeConfig(rolloutCLIConfig(f.URL+"/flags", true, ""))
+			f, _, w := newRolloutCLI(t)
+			w.writeConfig(hcl{name: "r", provider: endpointProvider(f.URL + "/flags"), rollout: true}.String())
 			w.tf(0, "apply", "-auto-approve")
 			updated := testEpoch
 			if later {
@@ -345,4 +309,13 @@ func TestAccRolloutCLI_destroyLeavesAFlagPublishedSince(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newRolloutCLI is a one-target fleet and a workdir whose provider runs on
+// a fake clock at testEpoch, for the rollout CLI tests.
+func newRolloutCLI(t *testing.T) (*testFleet, *clock.Fake, *reattachWorkdir) {
+	t.Helper()
+	f := newTestFleet(t, 1, "1.0.0")
+	clk := clock.NewFake(testEpoch)
+	return f, clk, newReattachWorkdir(t, clk)
 }

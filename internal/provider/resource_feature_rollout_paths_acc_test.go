@@ -29,7 +29,7 @@ func TestAccPaths_rolloutForeignStateNotAdopted(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newTestFleet(t, 1, "1.0.0")
 			clk := clock.NewFake(testEpoch)
-			cfg := rolloutConfigHCL(f, "")
+			cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: providersWithClock(clk),
 				Steps: []resource.TestStep{
@@ -64,7 +64,7 @@ func TestAccPaths_rolloutSavedPlanAppliedLate(t *testing.T) {
 	t.Run("drift_republished", func(t *testing.T) {
 		f := newTestFleet(t, 1, "1.0.0")
 		clk := clock.NewFake(testEpoch)
-		cfg := rolloutConfigHCL(f, "")
+		cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: providersWithClock(clk),
 			Steps: []resource.TestStep{
@@ -98,7 +98,7 @@ func TestAccPaths_rolloutSavedPlanAppliedLate(t *testing.T) {
 	t.Run("start_at_passes", func(t *testing.T) {
 		f := newTestFleet(t, 1, "1.0.0")
 		clk := clock.NewFake(testEpoch.Add(59 * time.Minute))
-		cfg := rolloutConfigHCL(f, fmt.Sprintf("start_at = %q", testEpoch.Add(time.Hour).Format(time.RFC3339)))
+		cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q", testEpoch.Add(time.Hour).Format(time.RFC3339))}.String()
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: providersWithClock(clk),
 			Steps: []resource.TestStep{

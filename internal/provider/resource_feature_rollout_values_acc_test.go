@@ -34,18 +34,18 @@ func TestAccFeatureRollout_stagesChangedWhileAborted(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
-			{Config: rolloutConfigHCL(f, "")},
-			{PreConfig: func() { clk.Advance(time.Hour) }, Config: rolloutConfigHCL(f, ""), ConfigStateChecks: expectStageSaved(1, 25, "active")},
-			{Config: rolloutConfigHCL(f, "aborted = true"), ConfigStateChecks: expectStageSaved(1, 0, "aborted")},
+			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String()},
+			{PreConfig: func() { clk.Advance(time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String(), ConfigStateChecks: expectStageSaved(1, 25, "active")},
+			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true"}.String(), ConfigStateChecks: expectStageSaved(1, 0, "aborted")},
 			{
-				Config:            rolloutConfigHCL(f, "aborted = true\n  stages = [50]"),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true\n  stages = [50]"}.String(),
 				ConfigStateChecks: expectStageSaved(0, 0, "aborted"),
 				Check:             f.expectFlag("checkout", "aborted", 0, 0),
 			},
 			{
 				// More stages again: the index follows the percentage of the
 				// stage it had (50 % → 30 %), as for an active rollout.
-				Config:            rolloutConfigHCL(f, "aborted = true\n  stages = [10, 30, 100]"),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true\n  stages = [10, 30, 100]"}.String(),
 				ConfigStateChecks: expectStageSaved(1, 0, "aborted"),
 				Check:             f.expectFlag("checkout", "aborted", 1, 0),
 			},
@@ -69,15 +69,15 @@ func TestAccFeatureRollout_stagesChangeThatRaisesExposureIsRefused(t *testing.T)
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: providersWithClock(clk),
 				Steps: []resource.TestStep{
-					{Config: rolloutConfigHCL(f, extra), ConfigStateChecks: expectStageSaved(0, 5, state)},
+					{Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: extra}.String(), ConfigStateChecks: expectStageSaved(0, 5, state)},
 					{
-						Config:      rolloutConfigHCL(f, extra+"\n  stages = [10, 50, 100]"),
+						Config:      hcl{fleet: f, provider: "retries = 0", rollout: true, body: extra + "\n  stages = [10, 50, 100]"}.String(),
 						ExpectError: errorPattern(`stages.*exposes 5 %.*first new stage is 10 %`),
 					},
 					{
 						// Nothing was published; a list with a stage at or
 						// below 5 % is accepted.
-						Config:            rolloutConfigHCL(f, extra+"\n  stages = [2, 50, 100]"),
+						Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: extra + "\n  stages = [2, 50, 100]"}.String(),
 						Check:             f.expectFlag("checkout", state, 0, 2),
 						ConfigStateChecks: expectStageSaved(0, 2, state),
 					},
@@ -93,7 +93,7 @@ func TestAccFeatureRollout_unknownStage(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	clk := clock.NewFake(testEpoch)
 	cfg := func(mid int) string {
-		return rolloutConfigHCL(f, "stages = [5, terraform_data.mid.output, 100]") + fmt.Sprintf(`
+		return hcl{fleet: f, provider: "retries = 0", rollout: true, body: "stages = [5, terraform_data.mid.output, 100]"}.String() + fmt.Sprintf(`
 resource "terraform_data" "mid" {
   input = %d
 }
@@ -239,7 +239,7 @@ func TestAccFunctions_numbersUsersWrite(t *testing.T) {
 				ExpectError: errorPattern(`percentage must be between 0 and 100, got 100.33`),
 			},
 			{
-				Config: rolloutConfigHCL(f, "stages = [100/3, 100]") + `
+				Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "stages = [100/3, 100]"}.String() + `
 output "acme_in" { value = provider::codomyrmex::in_rollout("new-checkout", "acme", 100/3) }
 output "tenths" { value = provider::codomyrmex::linear_stages(0.1, 0.2, 5) }
 output "float_steps" { value = provider::codomyrmex::linear_stages(10, 10, 2.0) }

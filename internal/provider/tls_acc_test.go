@@ -55,21 +55,6 @@ func newHTTPSFleet(t *testing.T, fl *simulator.Fleet, ca, clientCA *testcert.CA,
 	return &testFleet{Fleet: fl, URL: srv.URL}
 }
 
-// tlsConfig is a rolling deployment of version over f with provider
-// settings extra.
-func tlsConfig(f *testFleet, extra, version string) string { //nolint:unparam // the version is part of the scenario
-	return reliabilityConfig(f, extra, fmt.Sprintf(`
-  version = %q
-  targets = %s
-  rolling = { batch_size = 2, batch_delay = "0s" }
-`, version, f.targets(2, "")))
-}
-
-// hclString quotes s as an HCL heredoc-free string literal.
-func hclString(s string) string {
-	return fmt.Sprintf("%q", s)
-}
-
 // TestAccTLS_unknownCA: the fleet's certificate comes from a CA the
 // provider does not trust. The apply fails with the certificate error and a
 // hint at ca_cert_pem, every call fails the same way (no retry can fix
@@ -77,7 +62,7 @@ func hclString(s string) string {
 func TestAccTLS_unknownCA(t *testing.T) {
 	ca := testcert.NewCA(t, "codomyrmex untrusted CA")
 	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
-	cfg := tlsConfig(f, "", "2.0.0")
+	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 2, 2, hclString("2.0.0"))}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -104,7 +89,7 @@ func TestAccTLS_caCertPEM(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy:             fleetCheck(func() error { return f.expectAll(2, "1.0.0") }),
 		Steps: []resource.TestStep{{
-			Config: tlsConfig(f, "ca_cert_pem = "+hclString(ca.PEM), "2.0.0"),
+			Config: hcl{fleet: f, provider: faultProvider + "\n  " + "ca_cert_pem = " + hclString(ca.PEM), health: faultHealth, body: rollingArgs(f, 2, 2, hclString("2.0.0"))}.String(),
 			Check:  fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
 		}},
 	})
@@ -125,12 +110,12 @@ func TestAccTLS_mutualTLS(t *testing.T) {
 		CheckDestroy:             fleetCheck(func() error { return f.expectAll(2, "1.0.0") }),
 		Steps: []resource.TestStep{
 			{
-				Config:      tlsConfig(f, trust, "2.0.0"),
+				Config:      hcl{fleet: f, provider: faultProvider + "\n  " + trust, health: faultHealth, body: rollingArgs(f, 2, 2, hclString("2.0.0"))}.String(),
 				ExpectError: errorPattern(`Failed targets: t1, t2.*remote error: tls: certificate required.*client_cert_pem`),
 			},
 			{
 				PreConfig: func() { expectFleet(t, f.expectAll(2, "1.0.0")) },
-				Config:    tlsConfig(f, withCert, "2.0.0"),
+				Config:    hcl{fleet: f, provider: faultProvider + "\n  " + withCert, health: faultHealth, body: rollingArgs(f, 2, 2, hclString("2.0.0"))}.String(),
 				Check:     fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
 			},
 		},
@@ -145,21 +130,7 @@ func TestAccTLS_insecureSkipVerifyWarns(t *testing.T) {
 	w := newCLIWorkdir(t)
 	ca := testcert.NewCA(t, "codomyrmex untrusted CA")
 	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
-	w.writeConfig(fmt.Sprintf(`
-provider "codomyrmex" {
-  insecure_skip_verify = true
-  request_timeout      = "2s"
-  retries              = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = "2.0.0"
-  targets      = %s
-  rolling      = { batch_size = 2, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "2s" }
-}
-`, f.targets(2, "")))
+	w.writeConfig(hcl{name: "web", provider: "insecure_skip_verify = true\n  " + cliProvider, body: rollingArgs(f, 2, 2, `"2.0.0"`)}.String())
 	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	if !errorPattern(`Warning: TLS verification is off.*insecure_skip_verify is true`).MatchString(out) {
 		t.Errorf("apply with insecure_skip_verify shows no warning:\n%s", tail(out, 3000))
@@ -204,27 +175,15 @@ func TestAccTLS_secretsNeverLogged(t *testing.T) {
 	for name, content := range map[string]string{"ca.PEM": ca.PEM, "client.pem": certPEM, "client.key": keyPEM} {
 		writeFile(t, filepath.Join(w.dir, name), content)
 	}
-	w.writeConfig(fmt.Sprintf(`
-variable "app_version" {
-  type = string
-}
-
-provider "codomyrmex" {
-  ca_cert_pem     = file("${path.module}/ca.PEM")
+	w.writeConfig(hcl{
+		vars: []string{"app_version"},
+		name: "web",
+		provider: `ca_cert_pem     = file("${path.module}/ca.PEM")
   client_cert_pem = file("${path.module}/client.pem")
   client_key_pem  = file("${path.module}/client.key")
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = var.app_version
-  targets      = %s
-  rolling      = { batch_size = 1, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "2s" }
-}
-`, f.targets(3, "")))
+  ` + cliProvider,
+		body: rollingArgs(f, 3, 1, "var.app_version"),
+	}.String())
 
 	env := []string{"TF_LOG=trace", "CODOMYRMEX_TOKEN=" + token}
 	var all strings.Builder

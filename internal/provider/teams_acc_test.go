@@ -44,7 +44,7 @@ terraform {
     schema_name = %q
   }
 }
-%s`, schema, interruptConfig(f, n))
+%s`, schema, hcl{vars: []string{"app_version"}, name: "web", provider: cliProvider, body: rollingArgs(f, n, 1, "var.app_version")}.String())
 	// init installs providers even under dev_overrides: give it the same
 	// build as a local plugin directory, so it never asks a registry.
 	mirror := filepath.Join(filepath.Dir(a.dir), "plugins")

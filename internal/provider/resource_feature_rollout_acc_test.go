@@ -1,10 +1,7 @@
 package provider
 
 import (
-	"context"
 	"fmt"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,59 +14,10 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 )
 
-const rolloutAddr = "codomyrmex_feature_rollout.test"
-
-func rolloutConfigHCL(f *testFleet, extra string) string {
-	return fmt.Sprintf(`
-provider "codomyrmex" {
-  flag_endpoint = "%s/flags"
-  retries       = 0
-}
-
-resource "codomyrmex_feature_rollout" "test" {
-  flag_name   = "checkout"
-  stage_delay = "1h"
-%s
-}
-`, f.URL, extra)
-}
-
-// expectStage checks the plan shows the rollout at stage with pct.
-func expectStagePlanned(stage int64, pct float64, state string) []plancheck.PlanCheck {
-	return []plancheck.PlanCheck{
-		plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionUpdate),
-		plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("current_stage"), knownvalue.Int64Exact(stage)),
-		plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("percentage"), knownvalue.Float64Exact(pct)),
-		plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("state"), knownvalue.StringExact(state)),
-	}
-}
-
-func expectStageSaved(stage int64, pct float64, state string) []statecheck.StateCheck {
-	return []statecheck.StateCheck{
-		statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("current_stage"), knownvalue.Int64Exact(stage)),
-		statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("percentage"), knownvalue.Float64Exact(pct)),
-		statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("state"), knownvalue.StringExact(state)),
-	}
-}
-
-// expectFlag checks what the simulated flag service holds.
-func (f *testFleet) expectFlag(name, state string, stage int, pct float64) resource.TestCheckFunc {
-	return fleetCheck(func() error {
-		fl, ok := f.Flag(name)
-		if !ok {
-			return fmt.Errorf("flag %q is not published", name)
-		}
-		if fl.State != state || fl.Stage != stage || fl.Percentage != pct {
-			return fmt.Errorf("flag %q = %s stage %d %g%%, want %s stage %d %g%%", name, fl.State, fl.Stage, fl.Percentage, state, stage, pct)
-		}
-		return nil
-	})
-}
-
 func TestAccFeatureRollout_advancesOneStagePerApply(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	clk := clock.NewFake(testEpoch)
-	cfg := rolloutConfigHCL(f, "")
+	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 	advance := func(d time.Duration) func() { return func() { clk.Advance(d) } }
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
@@ -127,34 +75,34 @@ func TestAccFeatureRollout_pauseAbortReplace(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
-			{Config: rolloutConfigHCL(f, ""), ConfigStateChecks: expectStageSaved(0, 5, "active")},
+			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String(), ConfigStateChecks: expectStageSaved(0, 5, "active")},
 			{
-				Config:            rolloutConfigHCL(f, "paused = true"),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "paused = true"}.String(),
 				ConfigStateChecks: expectStageSaved(0, 5, "paused"),
 				Check:             f.expectFlag("checkout", "paused", 0, 5),
 			},
 			// Paused: no advance however long we wait.
-			{PreConfig: func() { clk.Advance(3 * time.Hour) }, Config: rolloutConfigHCL(f, "paused = true"), PlanOnly: true},
+			{PreConfig: func() { clk.Advance(3 * time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "paused = true"}.String(), PlanOnly: true},
 			{
-				Config:            rolloutConfigHCL(f, "paused = false"),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "paused = false"}.String(),
 				ConfigStateChecks: expectStageSaved(0, 5, "active"),
 				Check:             f.expectFlag("checkout", "active", 0, 5),
 			},
 			{
 				PreConfig:         func() { clk.Advance(time.Hour) },
-				Config:            rolloutConfigHCL(f, ""),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true}.String(),
 				ConfigStateChecks: expectStageSaved(1, 25, "active"),
 			},
 			{
-				Config:            rolloutConfigHCL(f, "aborted = true"),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true"}.String(),
 				ConfigStateChecks: expectStageSaved(1, 0, "aborted"),
 				Check:             f.expectFlag("checkout", "aborted", 1, 0),
 			},
 			// Aborted is final: nothing advances.
-			{PreConfig: func() { clk.Advance(3 * time.Hour) }, Config: rolloutConfigHCL(f, "aborted = true"), PlanOnly: true},
+			{PreConfig: func() { clk.Advance(3 * time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true"}.String(), PlanOnly: true},
 			// Turning it off replaces the rollout, which starts again at stage 0.
 			{
-				Config: rolloutConfigHCL(f, "aborted = false"),
+				Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = false"}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
@@ -169,7 +117,7 @@ func TestAccFeatureRollout_maxStageAndStartAt(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	clk := clock.NewFake(testEpoch)
 	start := testEpoch.Add(2 * time.Hour).Format(time.RFC3339)
-	cfg := rolloutConfigHCL(f, fmt.Sprintf("start_at = %q\n  max_stage = 1", start))
+	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q\n  max_stage = 1", start)}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
@@ -198,12 +146,12 @@ func TestAccFeatureRollout_maxStageAndStartAt(t *testing.T) {
 			// next scheduled apply goes on (it is already due: the plan right after
 			// this apply shows the advance).
 			{
-				Config:             rolloutConfigHCL(f, fmt.Sprintf("start_at = %q\n  max_stage = 2", start)),
+				Config:             hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q\n  max_stage = 2", start)}.String(),
 				ConfigStateChecks:  expectStageSaved(1, 25, "active"),
 				ExpectNonEmptyPlan: true,
 			},
 			{
-				Config:            rolloutConfigHCL(f, fmt.Sprintf("start_at = %q\n  max_stage = 2", start)),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q\n  max_stage = 2", start)}.String(),
 				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(2, 50, "active")},
 				ConfigStateChecks: expectStageSaved(2, 50, "active"),
 			},
@@ -217,10 +165,10 @@ func TestAccFeatureRollout_stagesChangeNeverRaisesExposure(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
-			{Config: rolloutConfigHCL(f, "")},
-			{PreConfig: func() { clk.Advance(time.Hour) }, Config: rolloutConfigHCL(f, ""), ConfigStateChecks: expectStageSaved(1, 25, "active")},
+			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String()},
+			{PreConfig: func() { clk.Advance(time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String(), ConfigStateChecks: expectStageSaved(1, 25, "active")},
 			{
-				Config:            rolloutConfigHCL(f, "stages = [10, 20, 60, 100]"),
+				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "stages = [10, 20, 60, 100]"}.String(),
 				ConfigStateChecks: expectStageSaved(1, 20, "active"),
 				Check:             f.expectFlag("checkout", "active", 1, 20),
 			},
@@ -231,7 +179,7 @@ func TestAccFeatureRollout_stagesChangeNeverRaisesExposure(t *testing.T) {
 func TestAccFeatureRollout_endpointDownKeepsState(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	clk := clock.NewFake(testEpoch)
-	cfg := rolloutConfigHCL(f, "")
+	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
@@ -257,7 +205,7 @@ func TestAccFeatureRollout_endpointDownKeepsState(t *testing.T) {
 func TestAccFeatureRollout_refreshAndImport(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	clk := clock.NewFake(testEpoch)
-	cfg := rolloutConfigHCL(f, "")
+	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
@@ -288,79 +236,6 @@ func TestAccFeatureRollout_refreshAndImport(t *testing.T) {
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 			},
-		},
-	})
-}
-
-func publishFlagDirect(t *testing.T, f *testFleet, doc string) {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPut, f.URL+"/flags/v1/flags/checkout", strings.NewReader(doc))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("PUT flag: %s", resp.Status)
-	}
-}
-
-func deleteFlagDirect(t *testing.T, f *testFleet, name string) {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodDelete, f.URL+"/flags/v1/flags/"+name, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-}
-
-func TestAccFeatureRollout_stateOnly(t *testing.T) {
-	clk := clock.NewFake(testEpoch)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: providersWithClock(clk),
-		Steps: []resource.TestStep{
-			{
-				// No endpoint anywhere: the rollout lives in state and feeds outputs.
-				Config: `
-resource "codomyrmex_feature_rollout" "test" {
-  flag_name = "state-only"
-  stages    = [10, 100]
-}
-output "pct" { value = codomyrmex_feature_rollout.test.percentage }
-`,
-				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownOutputValue("pct", knownvalue.Float64Exact(10))},
-			},
-		},
-	})
-}
-
-func TestAccFeatureRollout_validation(t *testing.T) {
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
-  flag_name = "state-only"
-  stages    = [50, 10]
-}`, PlanOnly: true, ExpectError: errorPattern(`stages.*strictly ascending`)},
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
-  flag_name = "state-only"
-  stages    = [10, 100]
-  max_stage = 2
-}`, PlanOnly: true, ExpectError: errorPattern(`max_stage.*0 to 1`)},
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
-  flag_name = "state-only"
-  start_at  = "tomorrow"
-}`, PlanOnly: true, ExpectError: errorPattern(`start_at.*RFC 3339|RFC3339`)},
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
-  flag_name   = "state-only"
-  stage_delay = "0s"
-}`, PlanOnly: true, ExpectError: errorPattern(`stage_delay.*greater than zero`)},
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
-  flag_name  = "state-only"
-  on_destroy = "explode"
-}`, PlanOnly: true, ExpectError: errorPattern(`on_destroy.*disable.*retain`)},
 		},
 	})
 }

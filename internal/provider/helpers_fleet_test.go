@@ -12,6 +12,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -30,6 +32,32 @@ import (
 // ---------------------------------------------------------------------------
 // Helpers
 
+// record is a list that handlers append to while the test reads it: mark
+// is the position to pass to since.
+type record[T any] struct {
+	mu    sync.Mutex
+	items []T
+}
+
+func (r *record[T]) add(v T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.items = append(r.items, v)
+}
+
+func (r *record[T]) mark() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.items)
+}
+
+// since returns what was added after mark.
+func (r *record[T]) since(mark int) []T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.items[mark:])
+}
+
 // trafficCall is one PUT to the router's weights or to the flag service.
 type trafficCall struct {
 	Kind       string  // "weights" or "flag"
@@ -41,27 +69,7 @@ type trafficCall struct {
 // trafficLog records, in order, every weights and flag publish a fleet
 // received (the simulator itself keeps only the last one).
 type trafficLog struct {
-	mu    sync.Mutex
-	calls []trafficCall
-}
-
-func (l *trafficLog) add(c trafficCall) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.calls = append(l.calls, c)
-}
-
-// mark is the position to pass to since.
-func (l *trafficLog) mark() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.calls)
-}
-
-func (l *trafficLog) since(mark int) []trafficCall {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.calls[mark:])
+	record[trafficCall]
 }
 
 // lowered returns the calls since mark of kind for version (weights) that
@@ -110,22 +118,24 @@ func newTrafficFleet(t *testing.T, n int, initial string) (*testFleet, *trafficL
 
 // diagLog records the diagnostics of every ApplyResourceChange of the
 // in-process provider, so that a test can check what a failed apply said
-// (ExpectError can only match, not exclude).
+// (ExpectError can only match, not exclude). With plans set it records
+// those of every PlanResourceChange instead: warnings that plugin-testing
+// does not show.
 type diagLog struct {
-	mu    sync.Mutex
-	texts []string
+	plans bool
+	texts record[string]
 }
 
-func (d *diagLog) mark() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.texts)
-}
+func (d *diagLog) mark() int { return d.texts.mark() }
 
 func (d *diagLog) since(mark int) string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return strings.Join(d.texts[mark:], "\n")
+	return strings.Join(d.texts.since(mark), "\n")
+}
+
+func (d *diagLog) keep(diags []*tfprotov6.Diagnostic) {
+	for _, diag := range diags {
+		d.texts.add(diag.Summary + ": " + diag.Detail)
+	}
 }
 
 func (d *diagLog) providers() map[string]func() (tfprotov6.ProviderServer, error) {
@@ -145,14 +155,18 @@ type diagServer struct {
 	log *diagLog
 }
 
+func (s diagServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	resp, err := s.ProviderServer.PlanResourceChange(ctx, req)
+	if resp != nil && s.log.plans {
+		s.log.keep(resp.Diagnostics)
+	}
+	return resp, err
+}
+
 func (s diagServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
 	resp, err := s.ProviderServer.ApplyResourceChange(ctx, req)
-	if resp != nil {
-		s.log.mu.Lock()
-		for _, d := range resp.Diagnostics {
-			s.log.texts = append(s.log.texts, d.Summary+": "+d.Detail)
-		}
-		s.log.mu.Unlock()
+	if resp != nil && !s.log.plans {
+		s.log.keep(resp.Diagnostics)
 	}
 	return resp, err
 }
@@ -236,3 +250,100 @@ func deploysSince(f *testFleet, mark int) []string {
 	}
 	return out
 }
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// testFleet is a simulated fleet served on 127.0.0.1 for one test.
+type testFleet struct {
+	*simulator.Fleet
+	URL string
+}
+
+func newTestFleet(t *testing.T, n int, initialVersion string) *testFleet { //nolint:unparam // tests read better with the version spelled out
+	t.Helper()
+	f := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initialVersion})
+	srv := httptest.NewServer(f.Handler())
+	t.Cleanup(srv.Close)
+	return &testFleet{Fleet: f, URL: srv.URL}
+}
+
+// targets renders the HCL list of the fleet's first n targets; slot, when
+// set, is an HCL expression of i (1-based).
+func (f *testFleet) targets(n int, slot string) string {
+	if slot == "" {
+		return fmt.Sprintf(`[for i in range(1, %d) : { id = "t${i}", address = "%s/t/t${i}" }]`, n+1, f.URL)
+	}
+	return fmt.Sprintf(`[for i in range(1, %d) : { id = "t${i}", address = "%s/t/t${i}", slot = %s }]`, n+1, f.URL, slot)
+}
+
+// flagPublishedAndAll checks that the flag is published at pct and that
+// the fleet's first n targets run version.
+func (f *testFleet) flagPublishedAndAll(flag string, pct float64, n int, version string) error { //nolint:unparam // tests read better with the version spelled out
+	if fl, ok := f.Flag(flag); !ok || fl.Percentage != pct {
+		return fmt.Errorf("flag %s = %+v (present %v), want published at %v%%", flag, fl, ok, pct)
+	}
+	return f.expectAll(n, version)
+}
+
+// deploysOf counts the deploy calls the fleet accepted for version.
+func (f *testFleet) deploysOf(version string) int {
+	n := 0
+	for _, d := range f.Deploys() {
+		if d.Version == version {
+			n++
+		}
+	}
+	return n
+}
+
+// deployOrder lists the targets that received version, in call order.
+func (f *testFleet) deployOrder(version string) []string {
+	var ids []string
+	for _, d := range f.Deploys() {
+		if d.Version == version {
+			ids = append(ids, d.Target)
+		}
+	}
+	return ids
+}
+
+func (f *testFleet) expectVersions(want map[string]string) error {
+	got := f.Versions()
+	var diffs []string
+	for id, v := range want {
+		if got[id] != v {
+			diffs = append(diffs, fmt.Sprintf("%s runs %q, want %q", id, got[id], v))
+		}
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("fleet: %s", strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+func (f *testFleet) expectAll(n int, version string) error {
+	want := map[string]string{}
+	for i := 1; i <= n; i++ {
+		want[fmt.Sprintf("t%d", i)] = version
+	}
+	return f.expectVersions(want)
+}
+
+func ids(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("t%d", i+1)
+	}
+	return out
+}
+
+// errorPattern matches an error text whatever the CLI's line wrapping: a
+// space in p matches any run of whitespace.
+func errorPattern(p string) *regexp.Regexp {
+	return regexp.MustCompile("(?s)" + strings.ReplaceAll(p, " ", `\s+`))
+}
+
+var testEpoch = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)

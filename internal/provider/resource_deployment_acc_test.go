@@ -1,10 +1,8 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,79 +11,17 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
-
-const deploymentAddr = "codomyrmex_deployment.test"
-
-// deploymentConfig renders a deployment "web" on the fleet: body holds its
-// arguments, with a quick health check unless body sets one.
-func deploymentConfig(f *testFleet, body string) string {
-	return fleetConfig(f, "", `{ interval = "10ms", timeout = "2s" }`, body)
-}
-
-// fleetConfig is the one builder of deployment test configurations:
-// providerExtra goes into the provider block (whose flag_endpoint is the
-// fleet's), health is the health_check used unless body sets one.
-func fleetConfig(f *testFleet, providerExtra, health, body string) string {
-	if !strings.Contains(body, "health_check") {
-		body += "\n  health_check = " + health
-	}
-	return fmt.Sprintf(`
-provider "codomyrmex" {
-  flag_endpoint = "%s/flags"
-  %s
-}
-
-resource "codomyrmex_deployment" "test" {
-  name = "web"
-%s
-}
-`, f.URL, providerExtra, body)
-}
-
-func idList(ids ...string) knownvalue.Check {
-	checks := make([]knownvalue.Check, len(ids))
-	for i, id := range ids {
-		checks[i] = knownvalue.StringExact(id)
-	}
-	return knownvalue.ListExact(checks)
-}
-
-func allAt(n int, version string) knownvalue.Check {
-	m := map[string]knownvalue.Check{}
-	for _, id := range ids(n) {
-		m[id] = knownvalue.StringExact(version)
-	}
-	return knownvalue.MapExact(m)
-}
-
-func fleetCheck(fn func() error) resource.TestCheckFunc {
-	return func(*terraform.State) error { return fn() }
-}
-
-// fleetPlanCheck checks the fleet in a PlanOnly step, where plugin-testing
-// runs plan checks but never Check.
-type fleetPlanCheck func() error
-
-func (fn fleetPlanCheck) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	resp.Error = fn()
-}
-
-// planOnlyFleetChecks runs fn after the plan of a PlanOnly step.
-func planOnlyFleetChecks(fn func() error) resource.ConfigPlanChecks {
-	return resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{fleetPlanCheck(fn)}}
-}
 
 func TestAccDeployment_rolling(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
 	cfg := func(version string, batch int) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = %q
   targets = %s
   rolling = { batch_size = %d, batch_delay = "0s" }
-`, version, f.targets(5, ""), batch))
+`, version, f.targets(5, ""), batch)}.String()
 	}
 	deploysBefore := 0
 	resource.ParallelTest(t, resource.TestCase{
@@ -175,11 +111,11 @@ func batchOrdered(got []string, size int) bool {
 func TestAccDeployment_blueGreen(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version    = %q
   targets    = %s
   blue_green = { router_url = "%s/router" }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL))
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -238,11 +174,11 @@ func TestAccDeployment_canary(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{{
-			Config: deploymentConfig(f, fmt.Sprintf(`
+			Config: hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   canary  = { stages = [10, 50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, f.targets(10, ""), f.URL)),
+`, f.targets(10, ""), f.URL)}.String(),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(10)...)),
 			}},
@@ -293,11 +229,11 @@ func TestAccDeployment_featureFlag(t *testing.T) {
 			return f.expectAll(3, "1.0.0")
 		}),
 		Steps: []resource.TestStep{{
-			Config: deploymentConfig(f, fmt.Sprintf(`
+			Config: hcl{fleet: f, body: fmt.Sprintf(`
   version      = "2.0.0"
   targets      = %s
   feature_flag = { flag_name = "new-checkout", initial_rollout = 10 }
-`, f.targets(3, ""))),
+`, f.targets(3, ""))}.String(),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("feature_flag")),
 				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(10)),
@@ -310,11 +246,7 @@ func TestAccDeployment_featureFlag(t *testing.T) {
 func TestAccDeployment_failureRollsBack(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
-  version = %q
-  targets = %s
-  rolling = { batch_size = 2, batch_delay = "0s" }
-`, version, f.targets(4, "")))
+		return hcl{fleet: f, body: rollingArgs(f, 4, 2, hclString(version))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -365,11 +297,7 @@ func TestAccDeployment_failureRollsBack(t *testing.T) {
 func TestAccDeployment_noPreviousVersion(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	f.SetVersion("t3", "0.9.0") // the fleet disagrees: previous_version is unknown
-	cfg := deploymentConfig(f, fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
-  rolling = { batch_size = 1, batch_delay = "0s" }
-`, f.targets(3, "")))
+	cfg := hcl{fleet: f, body: rollingArgs(f, 3, 1, `"2.0.0"`)}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -405,11 +333,11 @@ func TestAccDeployment_noPreviousVersion(t *testing.T) {
 
 func TestAccDeployment_drift(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := deploymentConfig(f, fmt.Sprintf(`
+	cfg := hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   rolling = { batch_delay = "0s" }
-`, f.targets(3, "")))
+`, f.targets(3, ""))}.String()
 	deploys := 0
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -438,11 +366,11 @@ func TestAccDeployment_drift(t *testing.T) {
 
 func TestAccDeployment_unreachableTargetWarns(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
-	cfg := deploymentConfig(f, fmt.Sprintf(`
+	cfg := hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   rolling = { batch_delay = "0s" }
-`, f.targets(2, "")))
+`, f.targets(2, ""))}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -465,12 +393,12 @@ func TestAccDeployment_destroyWithoutRollback(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy:             fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
 		Steps: []resource.TestStep{{
-			Config: deploymentConfig(f, fmt.Sprintf(`
+			Config: hcl{fleet: f, body: fmt.Sprintf(`
   version    = "2.0.0"
   targets    = %s
   rolling    = { batch_delay = "0s" }
   on_destroy = "none"
-`, f.targets(2, ""))),
+`, f.targets(2, ""))}.String(),
 		}},
 	})
 }
@@ -486,11 +414,11 @@ func TestAccDeployment_blueGreenDestroySwitchesBack(t *testing.T) {
 			return nil
 		}),
 		Steps: []resource.TestStep{{
-			Config: deploymentConfig(f, fmt.Sprintf(`
+			Config: hcl{fleet: f, body: fmt.Sprintf(`
   version    = "2.0.0"
   targets    = %s
   blue_green = { router_url = "%s/router" }
-`, f.targets(2, `i == 1 ? "blue" : "green"`), f.URL)),
+`, f.targets(2, `i == 1 ? "blue" : "green"`), f.URL)}.String(),
 		}},
 	})
 }
@@ -636,7 +564,7 @@ func TestAccDeployment_validation(t *testing.T) {
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProviders,
 				Steps: []resource.TestStep{{
-					Config:      deploymentConfig(f, "  "+tc.body),
+					Config:      hcl{fleet: f, body: "  " + tc.body}.String(),
 					PlanOnly:    true,
 					ExpectError: errorPattern(tc.err),
 				}},
@@ -680,18 +608,18 @@ resource "codomyrmex_deployment" "test" {
 func TestAccDeployment_canaryAndFlagUpdates(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	canary := func(version string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = %q
   targets = %s
   canary  = { stages = [25, 100], stage_interval = "0s", router_url = "%s/router" }
-`, version, f.targets(4, ""), f.URL))
+`, version, f.targets(4, ""), f.URL)}.String()
 	}
 	flag := func(version string, pct int) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version      = %q
   targets      = %s
   feature_flag = { flag_name = "checkout-v2", initial_rollout = %d }
-`, version, f.targets(4, ""), pct))
+`, version, f.targets(4, ""), pct)}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -744,12 +672,12 @@ func TestAccDeployment_canaryAndFlagUpdates(t *testing.T) {
 func TestAccDeployment_timeoutRollsBack(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	cfg := func(version string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version  = %q
   targets  = %s
   rolling  = { batch_size = 1, batch_delay = "0s" }
   timeouts = { update = "5s" }
-`, version, f.targets(3, "")))
+`, version, f.targets(3, ""))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -814,11 +742,11 @@ resource "codomyrmex_feature_rollout" "test" {
 func TestAccDeployment_targetsAddedAndRemoved(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(targets string) string {
-		return deploymentConfig(f, fmt.Sprintf(`
+		return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   rolling = { batch_delay = "0s" }
-`, targets))
+`, targets)}.String()
 	}
 	first := fmt.Sprintf(`[for i in range(1, 4) : { id = "t${i}", address = "%s/t/t${i}" }]`, f.URL)
 	second := fmt.Sprintf(`[for i in range(2, 5) : { id = "t${i}", address = "%s/t/t${i}" }]`, f.URL)

@@ -92,15 +92,22 @@ func (w *cliWorkdir) run(env []string, args ...string) (string, int) {
 	var out bytes.Buffer
 	cmd := w.command(ctx, env, args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
+	return exited(w.t, ctx, cmd.Run(), out.String(), w.cli+" "+strings.Join(args, " "))
+}
+
+// exited is the output and exit code of a CLI run that ended with err; a
+// run that did not exit by itself (it did not start, or ctx ended it)
+// fails the test.
+func exited(t *testing.T, ctx context.Context, err error, out, what string) (string, int) {
+	t.Helper()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
-		return out.String(), 0
+		return out, 0
 	case errors.As(err, &exit) && ctx.Err() == nil:
-		return out.String(), exit.ExitCode()
+		return out, exit.ExitCode()
 	default:
-		w.t.Fatalf("%s %s: %v\n%s", w.cli, strings.Join(args, " "), err, tail(out.String(), 4000))
+		t.Fatalf("%s: %v\n%s", what, err, tail(out, 4000))
 		return "", -1
 	}
 }
@@ -200,4 +207,21 @@ func tail(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
+}
+
+// start runs the CLI with args in the background, stopped at cliTimeout:
+// its output goes to out, its exit to done.
+func (w *cliWorkdir) start(args ...string) (cmd *exec.Cmd, out *syncBuffer, done <-chan error) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
+	w.t.Cleanup(cancel)
+	out = &syncBuffer{}
+	cmd = w.command(ctx, nil, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	exit := make(chan error, 1)
+	go func() { exit <- cmd.Wait() }()
+	return cmd, out, exit
 }

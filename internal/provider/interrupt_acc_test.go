@@ -7,127 +7,11 @@ package provider
 // from on its own.
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"fmt"
-	"os/exec"
 	"slices"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
-
-// stateMatchesFleet compares target_versions with what the fleet runs and
-// checks the saved version is honest: the configured one only when every
-// target runs it.
-func stateMatchesFleet(d deploymentState, f *testFleet, n int, configured string) error {
-	fleet := f.Versions()
-	var problems []string
-	all := true
-	for _, id := range ids(n) {
-		if fleet[id] != configured {
-			all = false
-		}
-		if got, ok := d.TargetVersions[id]; !ok || got != fleet[id] {
-			problems = append(problems, fmt.Sprintf("target_versions[%s] = %q, the target runs %q", id, got, fleet[id]))
-		}
-	}
-	if !all && d.Version == configured {
-		problems = append(problems, fmt.Sprintf("state claims version %q which not every target runs", configured))
-	}
-	if len(problems) > 0 {
-		return errors.New(strings.Join(problems, "; "))
-	}
-	return nil
-}
-
-// interruptConfig is a rolling deployment of var.app_version, one target
-// per batch, with short bounded timeouts.
-func interruptConfig(f *testFleet, n int) string {
-	return fmt.Sprintf(`
-variable "app_version" {
-  type = string
-}
-
-provider "codomyrmex" {
-  request_timeout = "2s"
-  retries         = 0
-}
-
-resource "codomyrmex_deployment" "web" {
-  name         = "web"
-  version      = var.app_version
-  targets      = %s
-  rolling      = { batch_size = 1, batch_delay = "0s" }
-  health_check = { interval = "10ms", timeout = "2s" }
-}
-`, f.targets(n, ""))
-}
-
-// startSlowApply sets every call about version to hang for hang, starts
-// `apply` of version in the background and returns once the fleet has
-// accepted `after` deploys of it.
-func startSlowApply(t *testing.T, w *cliWorkdir, f *testFleet, version string, hang time.Duration, after int) (*exec.Cmd, *syncBuffer, <-chan error) {
-	t.Helper()
-	f.SetFault("*", simulator.Fault{Hang: hang, FailVersion: version})
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	t.Cleanup(cancel)
-	out := &syncBuffer{}
-	cmd := w.command(ctx, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version="+version)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(time.Minute)
-	for f.deploysOf(version) < after {
-		select {
-		case err := <-done:
-			t.Fatalf("apply ended (%v) before %d deploys of %s:\n%s", err, after, version, tail(out.String(), 4000))
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %d deploys of %s within a minute:\n%s", after, version, tail(out.String(), 4000))
-		}
-	}
-	return cmd, out, done
-}
-
-// syncBuffer is a bytes.Buffer that the CLI's output goroutines and the
-// test can share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func waitExit(t *testing.T, done <-chan error, what string) error {
-	t.Helper()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(cliTimeout):
-		t.Fatalf("%s did not exit", what)
-		return nil
-	}
-}
 
 // TestAccInterrupt_sigintStopsRollout sends SIGINT to `apply` while the
 // second of six targets is being updated: no further target starts, the
@@ -138,22 +22,14 @@ func TestAccInterrupt_sigintStopsRollout(t *testing.T) {
 	const n = 6
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, n, "1.0.0")
-	w.writeConfig(interruptConfig(f, n))
+	w.writeConfig(hcl{vars: []string{"app_version"}, name: "web", provider: cliProvider, body: rollingArgs(f, n, 1, "var.app_version")}.String())
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0")
 
 	cmd, out, done := startSlowApply(t, w, f, "3.0.0", 400*time.Millisecond, 2)
 	accepted := f.deploysOf("3.0.0")
 	// Ctrl-C in a terminal signals the whole foreground process group: the
 	// CLI and the provider it started.
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	err := waitExit(t, done, "apply after SIGINT")
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
-		t.Fatalf("apply after SIGINT: %v, want a failure\n%s", err, tail(out.String(), 4000))
-	}
-	output := out.String()
+	output := sigint(t, cmd, out, done)
 	for _, want := range []string{"rollout cancelled, no further target started", "Rolled back to previous_version"} {
 		if !errorPattern(want).MatchString(output) {
 			t.Errorf("the apply's output does not say %q:\n%s", want, tail(output, 4000))
@@ -169,16 +45,7 @@ func TestAccInterrupt_sigintStopsRollout(t *testing.T) {
 	if !slices.Equal(order, ids(len(order))) {
 		t.Errorf("deploys of 3.0.0 %v are not in list order", order)
 	}
-	if err := f.expectAll(n, "2.0.0"); err != nil {
-		t.Errorf("after the rollback: %v", err)
-	}
-	d, ok := w.localState("web")
-	if !ok {
-		t.Fatal("the interrupted update left no deployment in state")
-	}
-	if err := stateMatchesFleet(d, f, n, "3.0.0"); err != nil {
-		t.Errorf("saved state after SIGINT: %v", err)
-	}
+	expectRolledBack(t, w, f, n)
 
 	// The next apply converges, and then there is nothing left to do.
 	f.ClearFaults()
@@ -200,7 +67,7 @@ func TestAccInterrupt_sigkillResumes(t *testing.T) {
 	const n = 6
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, n, "1.0.0")
-	w.writeConfig(interruptConfig(f, n))
+	w.writeConfig(hcl{vars: []string{"app_version"}, name: "web", provider: cliProvider, body: rollingArgs(f, n, 1, "var.app_version")}.String())
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0")
 
 	cmd, out, done := startSlowApply(t, w, f, "3.0.0", 400*time.Millisecond, 3)

@@ -7,132 +7,22 @@ package provider
 // refresh, together with the plan that follows.
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
-	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
-
-// reliabilityConfig renders a deployment with the short, bounded timeouts
-// of the fault matrix: 1s per HTTP call, one retry, a 1s health wait.
-// extra goes into the provider block.
-func reliabilityConfig(f *testFleet, extra, body string) string {
-	return fleetConfig(f, "request_timeout = \"1s\"\n  retries = 1\n  "+extra, `{ interval = "10ms", timeout = "1s" }`, body)
-}
-
-// savedState checks the prior state of a plan against the fleet. In the
-// non-refresh plan that follows a failed apply, the prior state is what
-// that apply saved; in the refresh plan, what refresh read back. Both must
-// equal what the targets run.
-type savedState struct {
-	f *testFleet
-	// absent: the deployment must not be in state (a failed create that
-	// rolled everything back saves nothing).
-	absent bool
-	// version is the saved version; targets are the ids in
-	// target_versions, each of which must match the fleet.
-	version string
-	targets []string
-	tainted bool
-}
-
-func (c savedState) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	res := priorResource(req.Plan, deploymentAddr)
-	if c.absent {
-		if res != nil {
-			resp.Error = fmt.Errorf("state holds %s (version %v), want nothing saved", deploymentAddr, res.AttributeValues["version"])
-		}
-		return
-	}
-	if res == nil {
-		resp.Error = fmt.Errorf("state holds no %s", deploymentAddr)
-		return
-	}
-	var problems []string
-	if v := res.AttributeValues["version"]; v != c.version {
-		problems = append(problems, fmt.Sprintf("version = %v, want %q", v, c.version))
-	}
-	if res.Tainted != c.tainted {
-		problems = append(problems, fmt.Sprintf("tainted = %v, want %v", res.Tainted, c.tainted))
-	}
-	tv, _ := res.AttributeValues["target_versions"].(map[string]any)
-	var got []string
-	fleet := c.f.Versions()
-	for id, v := range tv {
-		got = append(got, id)
-		if v != fleet[id] {
-			problems = append(problems, fmt.Sprintf("target_versions[%s] = %v but the target runs %q", id, v, fleet[id]))
-		}
-	}
-	sort.Strings(got)
-	want := slices.Sorted(slices.Values(c.targets))
-	if !slices.Equal(got, want) {
-		problems = append(problems, fmt.Sprintf("target_versions has %v, want %v", got, want))
-	}
-	if len(problems) > 0 {
-		sort.Strings(problems)
-		resp.Error = fmt.Errorf("saved state does not match the fleet: %s", strings.Join(problems, "; "))
-	}
-}
-
-func priorResource(p *tfjson.Plan, addr string) *tfjson.StateResource {
-	if p == nil || p.PriorState == nil || p.PriorState.Values == nil || p.PriorState.Values.RootModule == nil {
-		return nil
-	}
-	for _, r := range p.PriorState.Values.RootModule.Resources {
-		if r.Address == addr {
-			return r
-		}
-	}
-	return nil
-}
-
-// afterFailure is the step that follows a failed apply: a plan without
-// refresh checks the state the failure saved, a refresh plan checks that
-// refresh agrees, and both must propose action on changed.
-func afterFailure(cfg string, preConfig func(), saved savedState, action plancheck.ResourceActionType, changed ...string) resource.TestStep {
-	return afterFailureStep(cfg, preConfig, action, changed, saved)
-}
-
-// afterFailureStep is afterFailure with any plan checks.
-func afterFailureStep(cfg string, preConfig func(), action plancheck.ResourceActionType, changed []string, checks ...plancheck.PlanCheck) resource.TestStep {
-	checks = append(checks,
-		plancheck.ExpectResourceAction(deploymentAddr, action),
-		plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(changed...)),
-	)
-	return resource.TestStep{
-		PreConfig:          preConfig,
-		Config:             cfg,
-		PlanOnly:           true,
-		ExpectNonEmptyPlan: true,
-		ConfigPlanChecks: resource.ConfigPlanChecks{
-			PostApplyPreRefresh:  checks,
-			PostApplyPostRefresh: checks,
-		},
-	}
-}
-
-// expectFleet reports a fleet that is not as wanted from a PreConfig.
-func expectFleet(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Error(err)
-	}
-}
 
 // TestAccReliability_deployAnswers500: a target answers 500 to the deploy
 // in the second batch of an update. The apply fails naming the batch and
@@ -142,11 +32,7 @@ func expectFleet(t *testing.T, err error) {
 func TestAccReliability_deployAnswers500(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
-  version = %q
-  targets = %s
-  rolling = { batch_size = 2, batch_delay = "0s" }
-`, version, f.targets(4, "")))
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 4, 2, hclString(version))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -178,11 +64,7 @@ func TestAccReliability_deployAnswers500(t *testing.T) {
 func TestAccReliability_callTimesOut(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	cfg := func(version string) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
-  version = %q
-  targets = %s
-  rolling = { batch_size = 1, batch_delay = "0s" }
-`, version, f.targets(3, "")))
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 3, 1, hclString(version))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -227,12 +109,12 @@ const refusedAddr = "127.0.0.1:1"
 func TestAccReliability_connectionRefused(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	dead := closedAddress(t)
-	cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version    = "2.0.0"
   targets    = concat(%s, [{ id = "t3", address = %q }])
   rolling    = { batch_size = 1, batch_delay = "0s" }
   on_destroy = "none"
-`, f.targets(2, ""), dead))
+`, f.targets(2, ""), dead)}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -259,11 +141,7 @@ func TestAccReliability_healthFlaps(t *testing.T) {
 	cfg := func(version string) string {
 		// The exact call count below must not depend on the machine's
 		// load: 10s per call, so that no health call is ever retried.
-		return strings.Replace(reliabilityConfig(f, "", fmt.Sprintf(`
-  version = %q
-  targets = %s
-  rolling = { batch_size = 1, batch_delay = "0s" }
-`, version, f.targets(3, ""))), `request_timeout = "1s"`, `request_timeout = "10s"`, 1)
+		return strings.Replace(hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 3, 1, hclString(version))}.String(), `request_timeout = "1s"`, `request_timeout = "10s"`, 1)
 	}
 	flap := func() { f.SetFault("t2", simulator.Fault{FlapEvery: 1}) }
 	resource.ParallelTest(t, resource.TestCase{
@@ -335,11 +213,7 @@ func consumeHealth(t *testing.T, f *testFleet, id string) {
 // never touched, and nothing is saved.
 func TestAccReliability_wrongVersion(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := reliabilityConfig(f, "", fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
-  rolling = { batch_size = 1, batch_delay = "0s" }
-`, f.targets(3, "")))
+	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 3, 1, `"2.0.0"`)}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -369,11 +243,11 @@ func TestAccReliability_wrongVersion(t *testing.T) {
 func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version    = %q
   targets    = %s
   blue_green = { router_url = "%s/router" }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL))
+`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -422,11 +296,11 @@ func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
 func TestAccReliability_blueGreenTopUp(t *testing.T) {
 	f := newTestFleet(t, 6, "1.0.0")
 	cfg := func(n int) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version    = "2.0.0"
   targets    = %s
   blue_green = { router_url = "%s/router" }
-`, f.targets(n, `i <= 2 ? "blue" : "green"`), f.URL))
+`, f.targets(n, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
 	}
 	routerUntouched := func() error {
 		if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 1 {
@@ -497,11 +371,11 @@ func TestAccReliability_blueGreenTopUp(t *testing.T) {
 // 1.0.0) and is tainted. With the service back, the next apply replaces it.
 func TestAccReliability_flagServiceDown(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version      = "2.0.0"
   targets      = %s
   feature_flag = { flag_name = "checkout", initial_rollout = 10 }
-`, f.targets(3, "")))
+`, f.targets(3, ""))}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy: fleetCheck(func() error {
@@ -540,12 +414,12 @@ func TestAccReliability_flagServiceDown(t *testing.T) {
 func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	cfg := func(version string) string {
-		return reliabilityConfig(f, "", fmt.Sprintf(`
+		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version       = %q
   targets       = %s
   auto_rollback = false
   feature_flag  = { flag_name = "checkout", initial_rollout = 10 }
-`, version, f.targets(3, "")))
+`, version, f.targets(3, ""))}.String()
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -581,11 +455,7 @@ func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
 // failed create saves nothing.
 func TestAccReliability_failAfterKDeploys(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
-	cfg := reliabilityConfig(f, "", fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
-  rolling = { batch_size = 1, batch_delay = "0s" }
-`, f.targets(5, "")))
+	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 5, 1, `"2.0.0"`)}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -616,11 +486,7 @@ func TestAccReliability_redirectToAnotherHost(t *testing.T) {
 	other := newTokenFleet(t, 3, "1.0.0", token)
 	// localhost rather than 127.0.0.1: another origin on the same machine.
 	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
-	cfg := reliabilityConfig(f, fmt.Sprintf("token = %q", token), fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
-  rolling = { batch_size = 1, batch_delay = "0s" }
-`, f.targets(3, "")))
+	cfg := hcl{fleet: f, provider: faultProvider + "\n  " + fmt.Sprintf("token = %q", token), health: faultHealth, body: rollingArgs(f, 3, 1, `"2.0.0"`)}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
@@ -695,12 +561,12 @@ func TestAccReliability_hostileHealthAnswers(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := hostileHealth(t, 2, "1.0.0", "t2", "2.0.0", tc.body)
-			cfg := reliabilityConfig(f, "", fmt.Sprintf(`
+			cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
   version      = "2.0.0"
   targets      = %s
   rolling      = { batch_size = 1, batch_delay = "0s" }
   health_check = { interval = "100ms", timeout = "300ms" }
-`, f.targets(2, "")))
+`, f.targets(2, ""))}.String()
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProviders,
 				Steps: []resource.TestStep{

@@ -1,0 +1,127 @@
+package provider
+
+// Helpers of the feature rollout tests: the resource's address, the stage
+// planned and saved, and the flag as the fleet's flag service holds it.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+)
+
+const rolloutAddr = "codomyrmex_feature_rollout.test"
+
+// expectStage checks the plan shows the rollout at stage with pct.
+func expectStagePlanned(stage int64, pct float64, state string) []plancheck.PlanCheck {
+	return []plancheck.PlanCheck{
+		plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionUpdate),
+		plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("current_stage"), knownvalue.Int64Exact(stage)),
+		plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("percentage"), knownvalue.Float64Exact(pct)),
+		plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("state"), knownvalue.StringExact(state)),
+	}
+}
+
+func expectStageSaved(stage int64, pct float64, state string) []statecheck.StateCheck {
+	return []statecheck.StateCheck{
+		statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("current_stage"), knownvalue.Int64Exact(stage)),
+		statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("percentage"), knownvalue.Float64Exact(pct)),
+		statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("state"), knownvalue.StringExact(state)),
+	}
+}
+
+// expectFlag checks what the simulated flag service holds.
+func (f *testFleet) expectFlag(name, state string, stage int, pct float64) resource.TestCheckFunc {
+	return fleetCheck(func() error {
+		fl, ok := f.Flag(name)
+		if !ok {
+			return fmt.Errorf("flag %q is not published", name)
+		}
+		if fl.State != state || fl.Stage != stage || fl.Percentage != pct {
+			return fmt.Errorf("flag %q = %s stage %d %g%%, want %s stage %d %g%%", name, fl.State, fl.Stage, fl.Percentage, state, stage, pct)
+		}
+		return nil
+	})
+}
+
+func publishFlagDirect(t *testing.T, f *testFleet, doc string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPut, f.URL+"/flags/v1/flags/checkout", strings.NewReader(doc))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("PUT flag: %s", resp.Status)
+	}
+}
+
+func deleteFlagDirect(t *testing.T, f *testFleet, name string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodDelete, f.URL+"/flags/v1/flags/"+name, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+func TestAccFeatureRollout_stateOnly(t *testing.T) {
+	clk := clock.NewFake(testEpoch)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: providersWithClock(clk),
+		Steps: []resource.TestStep{
+			{
+				// No endpoint anywhere: the rollout lives in state and feeds outputs.
+				Config: `
+resource "codomyrmex_feature_rollout" "test" {
+  flag_name = "state-only"
+  stages    = [10, 100]
+}
+output "pct" { value = codomyrmex_feature_rollout.test.percentage }
+`,
+				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownOutputValue("pct", knownvalue.Float64Exact(10))},
+			},
+		},
+	})
+}
+
+func TestAccFeatureRollout_validation(t *testing.T) {
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: `resource "codomyrmex_feature_rollout" "test" {
+  flag_name = "state-only"
+  stages    = [50, 10]
+}`, PlanOnly: true, ExpectError: errorPattern(`stages.*strictly ascending`)},
+			{Config: `resource "codomyrmex_feature_rollout" "test" {
+  flag_name = "state-only"
+  stages    = [10, 100]
+  max_stage = 2
+}`, PlanOnly: true, ExpectError: errorPattern(`max_stage.*0 to 1`)},
+			{Config: `resource "codomyrmex_feature_rollout" "test" {
+  flag_name = "state-only"
+  start_at  = "tomorrow"
+}`, PlanOnly: true, ExpectError: errorPattern(`start_at.*RFC 3339|RFC3339`)},
+			{Config: `resource "codomyrmex_feature_rollout" "test" {
+  flag_name   = "state-only"
+  stage_delay = "0s"
+}`, PlanOnly: true, ExpectError: errorPattern(`stage_delay.*greater than zero`)},
+			{Config: `resource "codomyrmex_feature_rollout" "test" {
+  flag_name  = "state-only"
+  on_destroy = "explode"
+}`, PlanOnly: true, ExpectError: errorPattern(`on_destroy.*disable.*retain`)},
+		},
+	})
+}
