@@ -692,6 +692,11 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 	if code != 0 {
 		m.converged = false
 		m.applyFailed = true
+		if revert {
+			// A revert to a paused release restores it first; a failure of
+			// what follows puts it back at its gate, reached when it was.
+			m.revertedTo = m.cfg.Version
+		}
 		switch {
 		case interrupted:
 			m.checkInterrupted(out, flat, prior, after, pre, post, run)
