@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 // TestAccGates_canary walks a release through a manual gate and a time
@@ -20,7 +20,7 @@ import (
 // release stopping at the gate again.
 func TestAccGates_canary(t *testing.T) {
 	f := newTestFleet(t, 20, "1.0.0")
-	clk := clock.NewFake(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	clk := clocktest.NewFake(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	approve := func(v string, through int) string {
 		return fmt.Sprintf(`  approve = { version = %q, through = %d }`, v, through)
 	}

@@ -25,7 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
@@ -211,7 +211,7 @@ func versionsMap(version string, ids ...string) map[string]string { //nolint:unp
 // advanceClock is a PreApply "check" that moves the fake clock between the
 // plan and the apply of the saved plan, as a plan applied later would see.
 type advanceClock struct {
-	clk *clock.Fake
+	clk *clocktest.Fake
 	by  time.Duration
 }
 

@@ -23,14 +23,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 // reattachWorkdir is a cliWorkdir whose provider runs in the test process
 // with a fake clock and an environment of its own.
 type reattachWorkdir struct {
 	*cliWorkdir
-	clock *clock.Fake
+	clock *clocktest.Fake
 
 	mu  sync.Mutex
 	env map[string]string // what the provider reads as its environment
@@ -39,7 +39,7 @@ type reattachWorkdir struct {
 // newReattachWorkdir skips the test unless acceptance tests are on, then
 // prepares an empty working directory whose CLI uses no plugin cache or
 // overrides: the provider is only reachable through TF_REATTACH_PROVIDERS.
-func newReattachWorkdir(t *testing.T, clk *clock.Fake) *reattachWorkdir {
+func newReattachWorkdir(t *testing.T, clk *clocktest.Fake) *reattachWorkdir {
 	t.Helper()
 	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	if os.Getenv("TF_ACC") == "" || cli == "" {

@@ -16,7 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 const rolloutAddr = "codomyrmex_feature_rollout.test"
@@ -78,7 +78,7 @@ func deleteFlagDirect(t *testing.T, f *testFleet, name string) {
 }
 
 func TestAccFeatureRollout_stateOnly(t *testing.T) {
-	clk := clock.NewFake(testEpoch)
+	clk := clocktest.NewFake(testEpoch)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{

@@ -55,7 +55,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
@@ -113,7 +113,7 @@ func TestAccRolloutModel_randomSequences(t *testing.T) {
 type rolloutModel struct {
 	t    *testing.T
 	w    *reattachWorkdir
-	clk  *clock.Fake
+	clk  *clocktest.Fake
 	seed uint64
 	r    *rand.Rand
 	svc  [2]*roService
@@ -134,7 +134,7 @@ type rolloutModel struct {
 }
 
 func newRolloutModel(t *testing.T, seed uint64) *rolloutModel {
-	clk := clock.NewFake(testEpoch)
+	clk := clocktest.NewFake(testEpoch)
 	m := &rolloutModel{
 		t: t, clk: clk, seed: seed,
 		w:       newReattachWorkdir(t, clk),

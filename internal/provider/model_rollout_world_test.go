@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
@@ -132,7 +132,7 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
-func newRoService(t *testing.T, clk *clock.Fake) *roService {
+func newRoService(t *testing.T, clk *clocktest.Fake) *roService {
 	t.Helper()
 	s := &roService{fleet: simulator.NewFleet(simulator.FleetConfig{Targets: 1, InitialVersion: "1.0.0"})}
 	h := s.fleet.Handler()

@@ -11,12 +11,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 func TestAccFeatureRollout_advancesOneStagePerApply(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
+	clk := clocktest.NewFake(testEpoch)
 	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 	advance := func(d time.Duration) func() { return func() { clk.Advance(d) } }
 	resource.ParallelTest(t, resource.TestCase{
@@ -71,7 +71,7 @@ func TestAccFeatureRollout_advancesOneStagePerApply(t *testing.T) {
 
 func TestAccFeatureRollout_pauseAbortReplace(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
+	clk := clocktest.NewFake(testEpoch)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
@@ -115,7 +115,7 @@ func TestAccFeatureRollout_pauseAbortReplace(t *testing.T) {
 
 func TestAccFeatureRollout_maxStageAndStartAt(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
+	clk := clocktest.NewFake(testEpoch)
 	start := testEpoch.Add(2 * time.Hour).Format(time.RFC3339)
 	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q\n  max_stage = 1", start)}.String()
 	resource.ParallelTest(t, resource.TestCase{
@@ -161,7 +161,7 @@ func TestAccFeatureRollout_maxStageAndStartAt(t *testing.T) {
 
 func TestAccFeatureRollout_stagesChangeNeverRaisesExposure(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
+	clk := clocktest.NewFake(testEpoch)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
@@ -178,7 +178,7 @@ func TestAccFeatureRollout_stagesChangeNeverRaisesExposure(t *testing.T) {
 
 func TestAccFeatureRollout_endpointDownKeepsState(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
+	clk := clocktest.NewFake(testEpoch)
 	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
@@ -204,7 +204,7 @@ func TestAccFeatureRollout_endpointDownKeepsState(t *testing.T) {
 
 func TestAccFeatureRollout_refreshAndImport(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
+	clk := clocktest.NewFake(testEpoch)
 	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),

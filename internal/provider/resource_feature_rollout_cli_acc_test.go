@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 // tf runs the CLI with -input=false -no-color after the subcommand and
@@ -257,7 +257,7 @@ func TestAccRolloutCLI_endpointKeptInState(t *testing.T) {
 	t.Run("changed_replaces", func(t *testing.T) {
 		t.Parallel()
 		f1, f2 := newTestFleet(t, 1, "1.0.0"), newTestFleet(t, 1, "1.0.0")
-		clk := clock.NewFake(testEpoch)
+		clk := clocktest.NewFake(testEpoch)
 		w := newReattachWorkdir(t, clk)
 		w.writeConfig(hcl{name: "r", provider: "retries = 0", rollout: true, body: fmt.Sprintf("  endpoint = %q\n", f1.URL+"/flags")}.String())
 		w.tf(0, "apply", "-auto-approve")
@@ -313,9 +313,9 @@ func TestAccRolloutCLI_destroyLeavesAFlagPublishedSince(t *testing.T) {
 
 // newRolloutCLI is a one-target fleet and a workdir whose provider runs on
 // a fake clock at testEpoch, for the rollout CLI tests.
-func newRolloutCLI(t *testing.T) (*testFleet, *clock.Fake, *reattachWorkdir) {
+func newRolloutCLI(t *testing.T) (*testFleet, *clocktest.Fake, *reattachWorkdir) {
 	t.Helper()
 	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
+	clk := clocktest.NewFake(testEpoch)
 	return f, clk, newReattachWorkdir(t, clk)
 }

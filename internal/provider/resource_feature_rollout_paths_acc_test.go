@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 // ---------------------------------------------------------------------------
@@ -28,7 +28,7 @@ func TestAccPaths_rolloutForeignStateNotAdopted(t *testing.T) {
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := newTestFleet(t, 1, "1.0.0")
-			clk := clock.NewFake(testEpoch)
+			clk := clocktest.NewFake(testEpoch)
 			cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: providersWithClock(clk),
@@ -63,7 +63,7 @@ func TestAccPaths_rolloutForeignStateNotAdopted(t *testing.T) {
 func TestAccPaths_rolloutSavedPlanAppliedLate(t *testing.T) {
 	t.Run("drift_republished", func(t *testing.T) {
 		f := newTestFleet(t, 1, "1.0.0")
-		clk := clock.NewFake(testEpoch)
+		clk := clocktest.NewFake(testEpoch)
 		cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: providersWithClock(clk),
@@ -97,7 +97,7 @@ func TestAccPaths_rolloutSavedPlanAppliedLate(t *testing.T) {
 
 	t.Run("start_at_passes", func(t *testing.T) {
 		f := newTestFleet(t, 1, "1.0.0")
-		clk := clock.NewFake(testEpoch.Add(59 * time.Minute))
+		clk := clocktest.NewFake(testEpoch.Add(59 * time.Minute))
 		cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q", testEpoch.Add(time.Hour).Format(time.RFC3339))}.String()
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: providersWithClock(clk),

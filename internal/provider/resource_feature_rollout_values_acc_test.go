@@ -21,7 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
@@ -30,7 +30,7 @@ import (
 // stages (the percentage stays 0), so the plan after the apply is empty.
 func TestAccFeatureRollout_stagesChangedWhileAborted(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
+	clk := clocktest.NewFake(testEpoch)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
 		Steps: []resource.TestStep{
@@ -60,7 +60,7 @@ func TestAccFeatureRollout_stagesChangeThatRaisesExposureIsRefused(t *testing.T)
 	for _, paused := range []bool{true, false} {
 		t.Run(fmt.Sprintf("paused=%v", paused), func(t *testing.T) {
 			f := newTestFleet(t, 1, "1.0.0")
-			clk := clock.NewFake(testEpoch)
+			clk := clocktest.NewFake(testEpoch)
 			extra := fmt.Sprintf("paused = %v", paused)
 			state := "active"
 			if paused {
@@ -91,7 +91,7 @@ func TestAccFeatureRollout_stagesChangeThatRaisesExposureIsRefused(t *testing.T)
 // update, never a value conversion error.
 func TestAccFeatureRollout_unknownStage(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
-	clk := clock.NewFake(testEpoch)
+	clk := clocktest.NewFake(testEpoch)
 	cfg := func(mid int) string {
 		return hcl{fleet: f, provider: "retries = 0", rollout: true, body: "stages = [5, terraform_data.mid.output, 100]"}.String() + fmt.Sprintf(`
 resource "terraform_data" "mid" {
@@ -158,7 +158,7 @@ func (h *headerFleet) seenTeams() []string {
 // what they became.
 func TestAccFeatureRollout_unknownProviderSettings(t *testing.T) {
 	f := newHeaderFleet(t)
-	clk := clock.NewFake(testEpoch)
+	clk := clocktest.NewFake(testEpoch)
 	cfgFor := func(team string) string {
 		return fmt.Sprintf(`
 resource "terraform_data" "settings" {
@@ -228,7 +228,7 @@ func TestAccFunctions_numbersUsersWrite(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	third := 100.0 / 3
 	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: providersWithClock(clock.NewFake(testEpoch)),
+		ProtoV6ProviderFactories: providersWithClock(clocktest.NewFake(testEpoch)),
 		Steps: []resource.TestStep{
 			{
 				Config:      `output "bad" { value = provider::codomyrmex::linear_stages(10, 10, 2.5) }`,
@@ -278,7 +278,7 @@ func TestAccProviderCLI_validateChecksPEMAndHeaders(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := newReattachWorkdir(t, clock.NewFake(testEpoch))
+			w := newReattachWorkdir(t, clocktest.NewFake(testEpoch))
 			w.writeConfig(fmt.Sprintf("provider \"codomyrmex\" {\n  %s\n}\n\nresource \"codomyrmex_feature_rollout\" \"r\" {\n  flag_name = \"f\"\n}\n", tc.block))
 			out := w.mustRun(1, "validate", "-no-color")
 			if !strings.Contains(flatten(out), `in provider "codomyrmex"`) || !strings.Contains(out, tc.want) {

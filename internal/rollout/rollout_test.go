@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -400,7 +400,7 @@ func TestReconcile_idempotent(t *testing.T) {
 // and never skips one.
 func TestReconcile_schedule(t *testing.T) {
 	t.Parallel()
-	c := clock.NewFake(t0)
+	c := clocktest.NewFake(t0)
 	cfg := config()
 	r, err := Start("f", cfg, c.Now())
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 // meter is a fake Env.Measure: verdict decides each measurement from the
@@ -81,7 +81,7 @@ func TestAnalysisWindowSchedule(t *testing.T) {
 		t.Run(desc, func(t *testing.T) {
 			t.Parallel()
 			f, targets := newFleet(t, 1, "v1")
-			clk := clock.NewFake(epoch)
+			clk := clocktest.NewFake(epoch)
 			m := newMeter(func(int, Window, int) (string, bool) { return "0", true })
 			env := f.env(clk, nil)
 			env.Measure = m.Measure
@@ -107,7 +107,7 @@ func TestAnalysisCanaryRollsBackOnMetric(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 4, "v1")
 	var events []Event
-	env := f.env(clock.NewFake(epoch), &events)
+	env := f.env(clocktest.NewFake(epoch), &events)
 	m := newMeter(badFrom("stage 1"))
 	env.Measure = m.Measure
 	req := request(targets)
@@ -148,7 +148,7 @@ func TestAnalysisWindows(t *testing.T) {
 	t.Run("canary measures every stage and the bake", func(t *testing.T) {
 		t.Parallel()
 		f, targets := newFleet(t, 4, "v1")
-		env := f.env(clock.NewFake(epoch), nil)
+		env := f.env(clocktest.NewFake(epoch), nil)
 		m := newMeter(func(int, Window, int) (string, bool) { return "0", true })
 		env.Measure = m.Measure
 		req := request(targets)
@@ -178,7 +178,7 @@ func TestAnalysisWindows(t *testing.T) {
 	t.Run("rolling measures in every batch_delay and the bake", func(t *testing.T) {
 		t.Parallel()
 		f, targets := newFleet(t, 3, "v1")
-		env := f.env(clock.NewFake(epoch), nil)
+		env := f.env(clocktest.NewFake(epoch), nil)
 		m := newMeter(func(int, Window, int) (string, bool) { return "0", true })
 		env.Measure = m.Measure
 		req := request(targets)
@@ -194,7 +194,7 @@ func TestAnalysisWindows(t *testing.T) {
 	t.Run("rolling failure in a batch_delay stops before the next batch", func(t *testing.T) {
 		t.Parallel()
 		f, targets := newFleet(t, 3, "v1")
-		env := f.env(clock.NewFake(epoch), nil)
+		env := f.env(clocktest.NewFake(epoch), nil)
 		env.Measure = newMeter(badFrom("batch 2")).Measure
 		req := request(targets)
 		req.Analysis = errorRate()
@@ -212,7 +212,7 @@ func TestAnalysisWindows(t *testing.T) {
 	t.Run("no analysis: windows only wait", func(t *testing.T) {
 		t.Parallel()
 		f, targets := newFleet(t, 2, "v1")
-		clk := clock.NewFake(epoch)
+		clk := clocktest.NewFake(epoch)
 		env := f.env(clk, nil)
 		req := request(targets)
 		req.HealthCheck.Enabled = false
@@ -244,7 +244,7 @@ func TestAnalysisFailureLimit(t *testing.T) {
 		t.Run(fmt.Sprintf("limit %d failing %d dry_run %t", tc.limit, tc.failing, tc.dryRun), func(t *testing.T) {
 			t.Parallel()
 			f, targets := newFleet(t, 1, "v1")
-			env := f.env(clock.NewFake(epoch), nil)
+			env := f.env(clocktest.NewFake(epoch), nil)
 			m := newMeter(func(_ int, _ Window, n int) (string, bool) {
 				if n <= tc.failing {
 					return "0.2", false
@@ -274,7 +274,7 @@ func TestAnalysisFailureLimit(t *testing.T) {
 func TestAnalysisBakeBlueGreenSwitchesBack(t *testing.T) {
 	t.Parallel()
 	f, targets := blueGreenFleet(t, "v1")
-	env := f.env(clock.NewFake(epoch), nil)
+	env := f.env(clocktest.NewFake(epoch), nil)
 	env.Measure = newMeter(badFrom("bake")).Measure
 	req := request(targets)
 	req.ActiveSlot = SlotBlue
@@ -293,7 +293,7 @@ func TestAnalysisBakeBlueGreenSwitchesBack(t *testing.T) {
 func TestAnalysisBakeFeatureFlagRestoresTheFlag(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 2, "v1")
-	env := f.env(clock.NewFake(epoch), nil)
+	env := f.env(clocktest.NewFake(epoch), nil)
 	env.Measure = newMeter(badFrom("bake")).Measure
 	req := request(targets)
 	req.Bake = time.Minute
@@ -311,7 +311,7 @@ func TestAnalysisBakeFeatureFlagRestoresTheFlag(t *testing.T) {
 func TestAnalysisCancelledDuringBake(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 2, "v1")
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	ctx := cancelAtSleep(t, clk, time.Minute)
 	env := f.env(clk, nil)
 	m := newMeter(func(int, Window, int) (string, bool) { return "0", true })
@@ -338,7 +338,7 @@ func TestMinHealthy(t *testing.T) {
 	t.Run("healthy for min_healthy", func(t *testing.T) {
 		t.Parallel()
 		f, targets := newFleet(t, 1, "v1")
-		env := holdSlot(t, f.env(clock.NewFake(epoch), nil).withDefaults())
+		env := holdSlot(t, f.env(clocktest.NewFake(epoch), nil).withDefaults())
 		r := deployAndWait(context.Background(), env, base, targets[0], "v2", "v1")
 		if r.err != nil || r.version != "v2" {
 			t.Fatalf("got %q, %v", r.version, r.err)
@@ -350,7 +350,7 @@ func TestMinHealthy(t *testing.T) {
 	t.Run("a flap inside min_healthy is unhealthy", func(t *testing.T) {
 		t.Parallel()
 		f, targets := newFleet(t, 1, "v1")
-		env := holdSlot(t, f.env(clock.NewFake(epoch), nil).withDefaults())
+		env := holdSlot(t, f.env(clocktest.NewFake(epoch), nil).withDefaults())
 		health := env.Poll
 		if health == nil {
 			health = env.Health
@@ -383,7 +383,7 @@ func TestMinHealthy(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			f, targets := newFleet(t, 1, "v1")
-			clk := clock.NewFake(epoch)
+			clk := clocktest.NewFake(epoch)
 			env := holdSlot(t, f.env(clk, nil).withDefaults())
 			hc := base
 			hc.MinHealthy = c.minHealthy
@@ -401,7 +401,7 @@ func TestMinHealthy(t *testing.T) {
 		t.Run(c.name+": a failure at the last check is unhealthy", func(t *testing.T) {
 			t.Parallel()
 			f, targets := newFleet(t, 1, "v1")
-			env := holdSlot(t, f.env(clock.NewFake(epoch), nil).withDefaults())
+			env := holdSlot(t, f.env(clocktest.NewFake(epoch), nil).withDefaults())
 			health := env.Poll
 			n := 0
 			env.Poll = func(ctx context.Context, tg Target) (string, error) {
@@ -425,7 +425,7 @@ func TestMinHealthy(t *testing.T) {
 		t.Parallel()
 		f, targets := newFleet(t, 1, "v1")
 		f.healthyAfter["t1"] = 3
-		env := holdSlot(t, f.env(clock.NewFake(epoch), nil).withDefaults())
+		env := holdSlot(t, f.env(clocktest.NewFake(epoch), nil).withDefaults())
 		hc := base
 		hc.Timeout = 4 * time.Second
 		r := deployAndWait(context.Background(), env, hc, targets[0], "v2", "v1")

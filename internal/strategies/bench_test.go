@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 // memFleet is the cheapest possible fleet: the engine's own cost dominates.
@@ -31,7 +32,7 @@ func (m *memFleet) env() Env {
 		Switch:  func(context.Context, string, string) error { return nil },
 		Weights: func(context.Context, string, float64) error { return nil },
 		Publish: func(context.Context, float64) error { return nil },
-		Clock:   clock.NewFake(epoch),
+		Clock:   clocktest.NewFake(epoch),
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 func TestStageGoal(t *testing.T) {
@@ -70,7 +70,7 @@ func TestCanaryStages(t *testing.T) {
 				f.versions[id] = "v2"
 				req.Current[id] = "v2"
 			}
-			clk := clock.NewFake(epoch)
+			clk := clocktest.NewFake(epoch)
 			var events []Event
 			res := mustNew(t, NameCanary, func(c *Config) { c.Canary.Stages = tc.stages }).Execute(context.Background(), req, f.env(clk, &events))
 			if !res.Success || res.Status != StatusCompleted {
@@ -123,7 +123,7 @@ func TestCanaryStageConcurrency(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 8, "v1")
 	f.gate, f.expect = 4, 8 // stages of 4 and 4
-	res := mustNew(t, NameCanary, func(c *Config) { c.Canary.Stages = []float64{50, 100} }).Execute(context.Background(), request(targets), f.env(clock.NewFake(epoch), nil))
+	res := mustNew(t, NameCanary, func(c *Config) { c.Canary.Stages = []float64{50, 100} }).Execute(context.Background(), request(targets), f.env(clocktest.NewFake(epoch), nil))
 	if !res.Success {
 		t.Fatalf("errors %v", res.Errors)
 	}
@@ -198,7 +198,7 @@ func TestCanaryFailures(t *testing.T) {
 			tc.setup(f)
 			req := request(targets)
 			req.AutoRollback = tc.autoRollback
-			res := mustNew(t, NameCanary, func(c *Config) { c.Canary.SuccessThreshold = tc.threshold }).Execute(context.Background(), req, f.env(clock.NewFake(epoch), nil))
+			res := mustNew(t, NameCanary, func(c *Config) { c.Canary.SuccessThreshold = tc.threshold }).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
 			if res.Success != tc.wantSuccess || res.Status != tc.wantStatus || res.StoppedAt != tc.wantStopped {
 				t.Fatalf("success=%v status=%s stopped=%q errors=%v rollback=%v", res.Success, res.Status, res.StoppedAt, res.Errors, res.RollbackErrors)
 			}
@@ -217,7 +217,7 @@ func TestCanaryFailures(t *testing.T) {
 func TestCanaryCancelledBetweenStages(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 10, "v1")
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	ctx := cancelAtSleep(t, clk, time.Minute)
 	res := mustNew(t, NameCanary, nil).Execute(ctx, request(targets), f.env(clk, nil))
 	if res.Success || res.Status != StatusRolledBack || res.StoppedAt != "stage 2 (25%) (cancelled)" {
@@ -231,7 +231,7 @@ func TestCanaryRollback(t *testing.T) {
 	f, targets := newFleet(t, 3, "v2")
 	req := request(targets)
 	req.Current = currentAt(targets, "v2")
-	res := mustNew(t, NameCanary, nil).Rollback(context.Background(), req, f.env(clock.NewFake(epoch), nil), targets[:2])
+	res := mustNew(t, NameCanary, nil).Rollback(context.Background(), req, f.env(clocktest.NewFake(epoch), nil), targets[:2])
 	if !res.Success || res.Status != StatusRolledBack || res.TrafficPercentage != 0 {
 		t.Fatalf("status %s traffic %v errors %v", res.Status, res.TrafficPercentage, res.RollbackErrors)
 	}

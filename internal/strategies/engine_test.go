@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 func TestPending(t *testing.T) {
@@ -62,7 +62,7 @@ func TestReadVersions(t *testing.T) {
 	f, targets := newFleet(t, 6, "v1")
 	f.versions["t2"] = "v0"
 	f.unhealthy["t5"] = true
-	env := f.env(clock.NewFake(epoch), nil)
+	env := f.env(clocktest.NewFake(epoch), nil)
 	env.Limit = NewLimiter(2)
 
 	versions, errs := ReadVersions(context.Background(), targets, env)
@@ -85,7 +85,7 @@ func TestReadVersionsCancelled(t *testing.T) {
 	f, targets := newFleet(t, 3, "v1")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	versions, errs := ReadVersions(ctx, targets, f.env(clock.NewFake(epoch), nil))
+	versions, errs := ReadVersions(ctx, targets, f.env(clocktest.NewFake(epoch), nil))
 	if len(versions) != 0 || len(errs) != 3 {
 		t.Fatalf("versions = %v, errs = %v: want every target unread", versions, errs)
 	}
@@ -179,7 +179,7 @@ func TestDeployAndWait(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(f)
 			}
-			clk := clock.NewFake(epoch)
+			clk := clocktest.NewFake(epoch)
 			env := holdSlot(t, f.env(clk, nil).withDefaults())
 			got := deployAndWait(context.Background(), env, tc.hc, targets[0], "v2", "v1")
 			switch {
@@ -212,7 +212,7 @@ func TestWaitHealthyClockDeadline(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 1, "v1")
 	f.unhealthy["t1"] = true
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	clk.OnSleep = func(time.Duration) { clk.Advance(2 * time.Second) }
 	env := holdSlot(t, f.env(clk, nil).withDefaults())
 	_, err := waitHealthy(context.Background(), env, HealthCheck{Enabled: true, Interval: time.Second, Timeout: 5 * time.Second}, targets[0], "v1")
@@ -242,7 +242,7 @@ func TestWaitHealthyUsesPoll(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 1, "v1")
 	f.healthyAfter["t1@v2"] = 1
-	env := f.env(clock.NewFake(epoch), nil)
+	env := f.env(clocktest.NewFake(epoch), nil)
 	env.Health = func(context.Context, Target) (string, error) {
 		t.Error("Health called during the health wait")
 		return "", errBoom
@@ -272,7 +272,7 @@ func TestWaitHealthyGivesUpItsSlotBetweenPolls(t *testing.T) {
 			once.Do(func() { close(t2Deployed) })
 		}
 	}
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	var first atomic.Bool
 	clk.OnSleep = func(time.Duration) {
 		if first.Swap(true) {
@@ -366,7 +366,7 @@ func TestSharedLimiterBound(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 12, "v1")
 	f.gate, f.expect = 3, 12
-	env := f.env(clock.NewFake(epoch), nil)
+	env := f.env(clocktest.NewFake(epoch), nil)
 	env.Limit = NewLimiter(3)
 	ff := mustNew(t, NameFeatureFlag, nil)
 
@@ -406,7 +406,7 @@ func TestExecuteRejectsBadRequests(t *testing.T) {
 				for i := range targets {
 					targets[i].Slot = []string{SlotBlue, SlotGreen}[i]
 				}
-				req, env := request(targets), f.env(clock.NewFake(epoch), nil)
+				req, env := request(targets), f.env(clocktest.NewFake(epoch), nil)
 				tc.mod(&req, &env)
 				res := mustNew(t, name, nil).Execute(context.Background(), req, env)
 				if res.Success || res.Status != StatusFailed || res.StoppedAt != "validation" {
@@ -435,7 +435,7 @@ func TestRollbackWithoutPreviousVersion(t *testing.T) {
 			req := request(targets)
 			req.PreviousVersion = ""
 			req.ActiveSlot = SlotGreen
-			res := mustNew(t, name, nil).Rollback(context.Background(), req, f.env(clock.NewFake(epoch), nil), targets)
+			res := mustNew(t, name, nil).Rollback(context.Background(), req, f.env(clocktest.NewFake(epoch), nil), targets)
 			if res.Success || res.Status != StatusFailed {
 				t.Errorf("status = %s, success = %v; want failed", res.Status, res.Success)
 			}
@@ -466,7 +466,7 @@ func TestCancellationStartsNothingNew(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			f.onDeploy = func(string, string) { cancel() }
-			env := f.env(clock.NewFake(epoch), nil)
+			env := f.env(clocktest.NewFake(epoch), nil)
 			env.Limit = NewLimiter(1)
 			req := request(targets)
 			req.AutoRollback = false
@@ -497,7 +497,7 @@ func TestManyFailuresAreCapped(t *testing.T) {
 	}
 	req := request(targets)
 	req.AutoRollback = false
-	res := mustNew(t, NameFeatureFlag, nil).Execute(context.Background(), req, f.env(clock.NewFake(epoch), nil))
+	res := mustNew(t, NameFeatureFlag, nil).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
 	if res.TargetsFailed != 25 || failedOutcomes(res) != 25 {
 		t.Fatalf("TargetsFailed = %d", res.TargetsFailed)
 	}

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 func TestFeatureFlagExecute(t *testing.T) {
@@ -23,7 +23,7 @@ func TestFeatureFlagExecute(t *testing.T) {
 			t.Parallel()
 			f, targets := newFleet(t, tc.n, "v1")
 			f.gate, f.expect = tc.wantMax, tc.n
-			env := f.env(clock.NewFake(epoch), nil)
+			env := f.env(clocktest.NewFake(epoch), nil)
 			if tc.limit > 0 {
 				env.Limit = NewLimiter(tc.limit)
 			}
@@ -87,7 +87,7 @@ func TestFeatureFlagFailures(t *testing.T) {
 			req := request(targets)
 			req.AutoRollback = tc.autoRollback
 			res := mustNew(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag = FeatureFlagConfig{FlagName: "f", InitialRollout: 5} }).
-				Execute(context.Background(), req, f.env(clock.NewFake(epoch), nil))
+				Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
 			if res.Success || res.Status != tc.wantStatus || res.StoppedAt != tc.wantStopped {
 				t.Fatalf("status %s stopped %q errors %v rollback %v", res.Status, res.StoppedAt, res.Errors, res.RollbackErrors)
 			}
@@ -100,7 +100,7 @@ func TestFeatureFlagFailures(t *testing.T) {
 func TestFeatureFlagNeedsPublish(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 2, "v1")
-	env := f.env(clock.NewFake(epoch), nil)
+	env := f.env(clocktest.NewFake(epoch), nil)
 	env.Publish = nil
 	res := mustNew(t, NameFeatureFlag, nil).Execute(context.Background(), request(targets), env)
 	if res.Success || res.StoppedAt != "validation" || !errorsMention(res.Errors, "flag endpoint") {
@@ -118,7 +118,7 @@ func TestFeatureFlagNothingPending(t *testing.T) {
 	f, targets := newFleet(t, 2, "v2")
 	req := request(targets)
 	req.Current = currentAt(targets, "v2")
-	res := mustNew(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag.InitialRollout = 50 }).Execute(context.Background(), req, f.env(clock.NewFake(epoch), nil))
+	res := mustNew(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag.InitialRollout = 50 }).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
 	if !res.Success || !slices.Equal(f.calls(""), []string{"publish 50"}) {
 		t.Errorf("status %s calls %v", res.Status, f.calls(""))
 	}
@@ -127,7 +127,7 @@ func TestFeatureFlagNothingPending(t *testing.T) {
 func TestFeatureFlagRollback(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 2, "v2")
-	res := mustNew(t, NameFeatureFlag, nil).Rollback(context.Background(), request(targets), f.env(clock.NewFake(epoch), nil), targets)
+	res := mustNew(t, NameFeatureFlag, nil).Rollback(context.Background(), request(targets), f.env(clocktest.NewFake(epoch), nil), targets)
 	if !res.Success || res.Status != StatusRolledBack {
 		t.Fatalf("status %s errors %v", res.Status, res.RollbackErrors)
 	}

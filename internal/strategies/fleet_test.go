@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 // epoch is the fake clock's start; tests never read the wall clock.
@@ -186,7 +186,7 @@ func (f *fleet) Publish(_ context.Context, pct float64) error {
 // env wires the fleet into an Env with a fake clock. Events are collected
 // without a lock: the engine promises to deliver them from one goroutine at
 // a time, and -race checks it.
-func (f *fleet) env(clk *clock.Fake, events *[]Event) Env {
+func (f *fleet) env(clk *clocktest.Fake, events *[]Event) Env {
 	env := Env{
 		Deploy:  f.Deploy,
 		Health:  f.Health,
@@ -377,7 +377,7 @@ func wantRunning(t testing.TB, f *fleet, version string, ids ...string) {
 
 // cancelAtSleep returns a context that is cancelled when clk is asked to
 // sleep d.
-func cancelAtSleep(t testing.TB, clk *clock.Fake, d time.Duration) context.Context {
+func cancelAtSleep(t testing.TB, clk *clocktest.Fake, d time.Duration) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	clk.OnSleep = func(slept time.Duration) {

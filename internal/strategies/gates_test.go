@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 // gatedCanary is a canary of 20 targets over [5, 25, 50, 100] with a manual
@@ -23,7 +23,7 @@ func gatedCanary() Config {
 
 // applyPlan runs what p plans, as the provider's Update does, and returns
 // the result and what state saves.
-func applyPlan(t *testing.T, f *fleet, clk *clock.Fake, strategy string, cfg Config, p Plan, prior Prior) (*Result, Saved) {
+func applyPlan(t *testing.T, f *fleet, clk *clocktest.Fake, strategy string, cfg Config, p Plan, prior Prior) (*Result, Saved) {
 	t.Helper()
 	s, err := New(strategy, cfg)
 	if err != nil {
@@ -67,7 +67,7 @@ func priorOf(strategy string, targets []Target, saved Saved, res *Result, now ti
 func TestCanaryGates(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 20, "v1")
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	cfg := gatedCanary()
 
 	// Create: stops at the manual gate at 25 %, successfully.
@@ -201,7 +201,7 @@ func TestCanaryResumeMeasuresThePausedStage(t *testing.T) {
 type applied struct {
 	f       *fleet
 	targets []Target
-	clk     *clock.Fake
+	clk     *clocktest.Fake
 	cfg     Config
 	res     *Result
 	saved   Saved
@@ -213,7 +213,7 @@ type applied struct {
 func pausedBeforeSwitch(t *testing.T) applied {
 	t.Helper()
 	f, targets := blueGreenFleet(t, "v1")
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	cfg := DefaultConfig()
 	cfg.BlueGreen.PauseBeforeSwitch = true
 	prior := Prior{Strategy: NameBlueGreen, Version: "v1", Status: StatusCompleted, Traffic: 100, ActiveSlot: SlotBlue,
@@ -230,7 +230,7 @@ func pausedBeforeSwitch(t *testing.T) applied {
 func appliedCanary(t *testing.T, gates ...Gate) applied {
 	t.Helper()
 	f, targets := newFleet(t, 20, "v1")
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	cfg := gatedCanary()
 	if gates != nil {
 		cfg.Canary.Gates = gates
@@ -279,7 +279,7 @@ func TestBlueGreenPauseBeforeSwitch(t *testing.T) {
 func TestRevertWhilePaused(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 20, "v1")
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	cfg := gatedCanary()
 	prior := Prior{Strategy: NameCanary, Version: "v1", Status: StatusCompleted, Traffic: 100, Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
 	p := NewPlan(NameCanary, cfg, "v2", targets, prior)
@@ -423,7 +423,7 @@ func TestBlueGreenFailedRepairWhilePausedIsNoTopUp(t *testing.T) {
 func TestCanaryFailedRepairWhilePausedKeepsTheGate(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 20, "v1")
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	cfg := gatedCanary()
 	res, saved := applyPlan(t, f, clk, NameCanary, cfg, NewPlan(NameCanary, cfg, "v2", targets, Prior{}), Prior{})
 	if res.Status != StatusPaused || res.PausedAt != 25 {
@@ -498,7 +498,7 @@ func TestCanaryResumeCancelledStaysPaused(t *testing.T) {
 func TestResumeAtFollowsTheConfiguration(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 20, "v1")
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	cfg := gatedCanary()
 	cfg.Canary.Gates = []Gate{{At: 25, Wait: time.Hour}}
 	res, saved := applyPlan(t, f, clk, NameCanary, cfg, NewPlan(NameCanary, cfg, "v2", targets, Prior{}), Prior{})
@@ -563,7 +563,7 @@ func TestResumeAtFollowsTheConfiguration(t *testing.T) {
 func TestRevertToAPausedRelease(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 20, "v1")
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	cfg := gatedCanary()
 	cfg.Canary.Gates = []Gate{{At: 25}, {At: 50}}
 	prior := Prior{Strategy: NameCanary, Version: "v1", Status: StatusCompleted, Traffic: 100, Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
@@ -627,7 +627,7 @@ func TestRevertToAPausedRelease(t *testing.T) {
 func TestFailedReleaseOnAPausedOneLeavesThePause(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 20, "v1")
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	cfg := gatedCanary()
 	cfg.Canary.Gates = []Gate{{At: 25}}
 	prior := Prior{Strategy: NameCanary, Version: "v1", Status: StatusCompleted, Traffic: 100, Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
@@ -662,7 +662,7 @@ func TestRevertDeploysTargetsAddedWithIt(t *testing.T) {
 		}
 	}
 	targets := all[1:]
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	cfg := DefaultConfig()
 	cfg.BlueGreen.PauseBeforeSwitch = true
 	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, Prior{}), Prior{})

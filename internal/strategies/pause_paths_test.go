@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 // A measurement cut short by Ctrl-C or timeouts.update (the web check or
@@ -14,7 +14,7 @@ import (
 func TestCanaryResumeCancelledInAMeasurementStaysPaused(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 20, "v1")
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	cfg := gatedCanary()
 	cfg.Canary.Gates = []Gate{{At: 25}}
 	p := NewPlan(NameCanary, cfg, "v2", targets, Prior{})
@@ -63,7 +63,7 @@ func TestUnhealthyRestoreOnTopOfAPausedReleaseLeavesThePause(t *testing.T) {
 			targets[i].Slot = SlotBlue
 		}
 	}
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	cfg := DefaultConfig()
 	cfg.BlueGreen.PauseBeforeSwitch = true
 	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, Prior{}), Prior{})
@@ -99,7 +99,7 @@ func TestUnhealthyRestoreOnTopOfAPausedReleaseLeavesThePause(t *testing.T) {
 func TestRouterDownOnTopOfAPausedReleaseKeepsItsVersion(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 20, "v1")
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	cfg := gatedCanary()
 	cfg.Canary.Gates = []Gate{{At: 25}}
 	prior := Prior{Strategy: NameCanary, Version: "v1", Status: StatusCompleted, Traffic: 100, Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
@@ -130,7 +130,7 @@ func TestStrategyChangedWhilePausedRunsTheNewOne(t *testing.T) {
 			targets[i].Slot = SlotBlue
 		}
 	}
-	clk := clock.NewFake(epoch)
+	clk := clocktest.NewFake(epoch)
 	bg := DefaultConfig()
 	bg.BlueGreen.PauseBeforeSwitch = true
 	res, saved := applyPlan(t, f, clk, NameBlueGreen, bg, NewPlan(NameBlueGreen, bg, "v2", targets, Prior{}), Prior{})

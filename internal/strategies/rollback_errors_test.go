@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 // TestRollbackErrorsCarryNoPrefix: RollbackErrors are shown under a
@@ -20,7 +20,7 @@ func TestRollbackErrorsCarryNoPrefix(t *testing.T) {
 			f.switchErr[SlotGreen], f.switchErr[SlotBlue] = errBoom, errBoom
 			req := request(targets)
 			req.ActiveSlot, req.AutoRollback = SlotBlue, true
-			return mustNew(t, NameBlueGreen, nil).Execute(context.Background(), req, f.env(clock.NewFake(epoch), nil))
+			return mustNew(t, NameBlueGreen, nil).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
 		},
 		"feature flag not turned off": func(t *testing.T) *Result {
 			f, targets := newFleet(t, 3, "v1")
@@ -28,7 +28,7 @@ func TestRollbackErrorsCarryNoPrefix(t *testing.T) {
 			req := request(targets)
 			req.AutoRollback = true
 			return mustNew(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag = FeatureFlagConfig{FlagName: "f", InitialRollout: 10} }).
-				Execute(context.Background(), req, f.env(clock.NewFake(epoch), nil))
+				Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
 		},
 	}
 	for name, run := range cases {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 func TestRollingBatches(t *testing.T) {
@@ -57,7 +57,7 @@ func TestRollingBatches(t *testing.T) {
 			t.Parallel()
 			f, targets := newFleet(t, tc.n, "v1")
 			f.gate, f.expect = tc.wantMax, tc.n
-			clk := clock.NewFake(epoch)
+			clk := clocktest.NewFake(epoch)
 			var events []Event
 			env := f.env(clk, &events)
 			if tc.limit > 0 {
@@ -209,7 +209,7 @@ func TestRollingFailures(t *testing.T) {
 			var events []Event
 			req := request(targets)
 			req.AutoRollback, req.PreviousVersion = tc.autoRollback, tc.prev
-			res := mustNew(t, NameRolling, func(c *Config) { c.Rolling = tc.cfg }).Execute(context.Background(), req, f.env(clock.NewFake(epoch), &events))
+			res := mustNew(t, NameRolling, func(c *Config) { c.Rolling = tc.cfg }).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), &events))
 
 			if res.Success != tc.wantSuccess || res.Status != tc.wantStatus || res.StoppedAt != tc.wantStopped {
 				t.Fatalf("success=%v status=%s stopped=%q errors=%v; want %v %s %q",
@@ -277,7 +277,7 @@ func TestRollingResume(t *testing.T) {
 		f.versions[id] = "v2"
 		req.Current[id] = "v2"
 	}
-	res := mustNew(t, NameRolling, func(c *Config) { c.Rolling.BatchSize = 2 }).Execute(context.Background(), req, f.env(clock.NewFake(epoch), nil))
+	res := mustNew(t, NameRolling, func(c *Config) { c.Rolling.BatchSize = 2 }).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
 	if !res.Success {
 		t.Fatalf("resume failed: %v", res.Errors)
 	}
@@ -328,7 +328,7 @@ func TestRollingCancellation(t *testing.T) {
 			f, targets := newFleet(t, tc.n, "v1")
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			clk := clock.NewFake(epoch)
+			clk := clocktest.NewFake(epoch)
 			if tc.cancelInDeploy != "" {
 				f.onDeploy = func(id, version string) {
 					if id == tc.cancelInDeploy && version == "v2" {
@@ -377,7 +377,7 @@ func TestRollingRollback(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 5, "v2")
 	f.gate, f.expect = 3, 3
-	env := f.env(clock.NewFake(epoch), nil)
+	env := f.env(clocktest.NewFake(epoch), nil)
 	env.Limit = NewLimiter(3)
 	req := request(targets)
 	req.Current = currentAt(targets, "v2")
@@ -408,7 +408,7 @@ func TestRollbackCancelled(t *testing.T) {
 	f, targets := newFleet(t, 3, "v2")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res := mustNew(t, NameRolling, nil).Rollback(ctx, request(targets), f.env(clock.NewFake(epoch), nil), targets)
+	res := mustNew(t, NameRolling, nil).Rollback(ctx, request(targets), f.env(clocktest.NewFake(epoch), nil), targets)
 	if res.Success || res.Status != StatusFailed || res.StoppedAt != "rollback (cancelled)" {
 		t.Errorf("status %s stopped %q", res.Status, res.StoppedAt)
 	}
