@@ -604,9 +604,10 @@ func (m *rolloutModel) afterApply(e roExpectation, out string, code int, planTim
 		}
 	}
 	m.own, m.exists, m.applied = s, true, m.cfg.clone()
-	if serviceChecked || (e.refresh && !m.outage) {
+	if serviceChecked || (e.refresh && !m.outage) || created {
 		// The flag was read back (a refresh while the service was down
-		// reads nothing).
+		// reads nothing), or published just now by a create (a
+		// replacement at another endpoint among them).
 		m.drift, m.deleted = false, false
 	}
 	if !m.outage && !m.drift && m.chance(0.5) {
