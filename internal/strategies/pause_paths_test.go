@@ -4,46 +4,44 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
+
+// execute runs req, built by NewPlan, as an apply of the provider does.
+func (ps applied) execute(t *testing.T, strategy string, cfg Config, req Request, ctx context.Context, env Env) *Result {
+	t.Helper()
+	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
+	return mustNew(t, strategy, func(c *Config) { *c = cfg }).Execute(ctx, req, env)
+}
 
 // A measurement cut short by Ctrl-C or timeouts.update (the web check or
 // query fails with the context) is a cancellation, not a failed metric: an
 // approved resume stays paused as it was, and nothing is rolled back.
 func TestCanaryResumeCancelledInAMeasurementStaysPaused(t *testing.T) {
 	t.Parallel()
-	f, targets := newFleet(t, 20, "v1")
-	clk := clocktest.NewFake(epoch)
-	cfg := gatedCanary()
-	cfg.Canary.Gates = []Gate{{At: 25}}
-	p := NewPlan(NameCanary, cfg, "v2", targets, Prior{})
-	res, saved := applyPlan(t, f, clk, NameCanary, cfg, p, Prior{})
-	prior := priorOf(NameCanary, targets, saved, res, clk.Now())
-	weights, deploys := len(f.calls("weights")), len(f.deployed("v1"))+len(f.deployed("v2"))
-
+	ps := appliedCanary(t, Gate{At: 25})
+	weights, deploys := len(ps.f.calls("weights")), len(ps.f.deployed("v1"))+len(ps.f.deployed("v2"))
+	cfg := ps.cfg
 	cfg.Approve = &Approval{Version: "v2", Through: 25}
-	req := NewPlan(NameCanary, cfg, "v2", targets, prior).Request
-	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
+	req := NewPlan(NameCanary, cfg, "v2", ps.targets, ps.prior).Request
 	req.Analysis = Analysis{InitialDelay: time.Minute, Metrics: []MetricLimit{{Name: "smoke"}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	env := f.env(clk, nil)
+	env := ps.f.env(ps.clk, nil)
 	env.Measure = func(context.Context, int, Window) Measurement {
 		cancel() // the check was in flight when the apply was interrupted
 		return Measurement{Note: "web check unreachable or failed: context canceled"}
 	}
-	res = mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(ctx, req, env)
+	res := ps.execute(t, NameCanary, cfg, req, ctx, env)
 	if res.Success || res.Abandoned {
 		t.Fatalf("resume cancelled in a measurement: success %t abandoned %t (%v)", res.Success, res.Abandoned, res.Errors)
 	}
-	if got := f.calls("weights"); len(got) != weights {
+	if got := ps.f.calls("weights"); len(got) != weights {
 		t.Errorf("the cancelled resume set weights: %v", got[weights:])
 	}
-	if got := len(f.deployed("v1")) + len(f.deployed("v2")); got != deploys {
+	if got := len(ps.f.deployed("v1")) + len(ps.f.deployed("v2")); got != deploys {
 		t.Errorf("the cancelled resume deployed %d targets", got-deploys)
 	}
-	saved, back := BackAtGate(req, prior, AfterApply(NameCanary, req, prior, res), res)
+	saved, back := BackAtGate(req, ps.prior, AfterApply(NameCanary, req, ps.prior, res), res)
 	if !back || saved.Traffic != 25 || saved.Version != "v2" || saved.PreviousVersion != "v1" {
 		t.Errorf("after the cancelled resume: status %s, saved %+v; want paused at 25 as before", res.Status, saved)
 	}
@@ -56,37 +54,22 @@ func TestCanaryResumeCancelledInAMeasurementStaysPaused(t *testing.T) {
 // happened).
 func TestUnhealthyRestoreOnTopOfAPausedReleaseLeavesThePause(t *testing.T) {
 	t.Parallel()
-	f, targets := newFleet(t, 6, "v1")
-	for i := range targets {
-		targets[i].Slot = SlotGreen
-		if i%2 == 1 {
-			targets[i].Slot = SlotBlue
-		}
-	}
-	clk := clocktest.NewFake(epoch)
-	cfg := DefaultConfig()
-	cfg.BlueGreen.PauseBeforeSwitch = true
-	res, saved := applyPlan(t, f, clk, NameBlueGreen, cfg, NewPlan(NameBlueGreen, cfg, "v2", targets, Prior{}), Prior{})
-	prior := priorOf(NameBlueGreen, targets, saved, res, epoch)
-	if res.Status != StatusPaused {
-		t.Fatalf("v2: %s, want paused before its switch", res.Status)
-	}
+	ps := pausedBeforeSwitch(t)
 	idle := ""
-	for _, tg := range targets {
-		if saved.Versions[tg.ID] == "v2" {
+	for _, tg := range ps.targets {
+		if ps.saved.Versions[tg.ID] == "v2" {
 			idle = tg.ID
 			break
 		}
 	}
-	f.unhealthy[idle] = true
-	req := NewPlan(NameBlueGreen, cfg, "v3", targets, prior).Request
-	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
-	res = mustNew(t, NameBlueGreen, func(c *Config) { *c = cfg }).Execute(context.Background(), req, f.env(clk, nil))
-	if len(res.RollbackErrors) == 0 || f.version(idle) != "v2" {
-		t.Fatalf("want %s restored to v2 and unhealthy: runs %s, rollback errors %v", idle, f.version(idle), res.RollbackErrors)
+	ps.f.unhealthy[idle] = true
+	req := NewPlan(NameBlueGreen, ps.cfg, "v3", ps.targets, ps.prior).Request
+	res := ps.execute(t, NameBlueGreen, ps.cfg, req, context.Background(), ps.f.env(ps.clk, nil))
+	if len(res.RollbackErrors) == 0 || ps.f.version(idle) != "v2" {
+		t.Fatalf("want %s restored to v2 and unhealthy: runs %s, rollback errors %v", idle, ps.f.version(idle), res.RollbackErrors)
 	}
-	saved, back := BackAtGate(req, prior, AfterApply(NameBlueGreen, req, prior, res), res)
-	if !back || res.Status != StatusPaused || saved.Version != "v2" || saved.Traffic != prior.Traffic || saved.ActiveSlot != prior.ActiveSlot {
+	saved, back := BackAtGate(req, ps.prior, AfterApply(NameBlueGreen, req, ps.prior, res), res)
+	if !back || res.Status != StatusPaused || saved.Version != "v2" || saved.Traffic != ps.prior.Traffic || saved.ActiveSlot != ps.prior.ActiveSlot {
 		t.Fatalf("v3 failed on paused v2 with %s unhealthy: back %t, %s, saved %+v; want v2 paused before its switch as before", idle, back, res.Status, saved)
 	}
 }
@@ -98,21 +81,14 @@ func TestUnhealthyRestoreOnTopOfAPausedReleaseLeavesThePause(t *testing.T) {
 // it at 100 %.
 func TestRouterDownOnTopOfAPausedReleaseKeepsItsVersion(t *testing.T) {
 	t.Parallel()
-	f, targets := newFleet(t, 20, "v1")
-	clk := clocktest.NewFake(epoch)
-	cfg := gatedCanary()
-	cfg.Canary.Gates = []Gate{{At: 25}}
-	prior := Prior{Strategy: NameCanary, Version: "v1", Status: StatusCompleted, Traffic: 100, Targets: targets, Versions: currentAt(targets, "v1"), Now: epoch}
-	res, saved := applyPlan(t, f, clk, NameCanary, cfg, NewPlan(NameCanary, cfg, "v2", targets, prior), prior)
-	prior = priorOf(NameCanary, targets, saved, res, epoch)
-	f.weightsErr = errBoom
-	req := NewPlan(NameCanary, cfg, "v3", targets, prior).Request
-	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
-	res = mustNew(t, NameCanary, func(c *Config) { *c = cfg }).Execute(context.Background(), req, f.env(clk, nil))
+	ps := appliedCanary(t, Gate{At: 25})
+	ps.f.weightsErr = errBoom
+	req := NewPlan(NameCanary, ps.cfg, "v3", ps.targets, ps.prior).Request
+	res := ps.execute(t, NameCanary, ps.cfg, req, context.Background(), ps.f.env(ps.clk, nil))
 	if !res.TrafficUnrestored {
 		t.Fatalf("router down: want the traffic unrestored, got rollback errors %v", res.RollbackErrors)
 	}
-	saved, back := BackAtGate(req, prior, AfterApply(NameCanary, req, prior, res), res)
+	saved, back := BackAtGate(req, ps.prior, AfterApply(NameCanary, req, ps.prior, res), res)
 	if back || saved.Version != "v2" || saved.PreviousVersion != "v1" || saved.Traffic != 25 || len(saved.Superseded) != 0 {
 		t.Fatalf("v3 with the router down on paused v2: back %t, saved %+v; want v2 (previous v1, 25 %%) not paused", back, saved)
 	}
@@ -123,33 +99,19 @@ func TestRouterDownOnTopOfAPausedReleaseKeepsItsVersion(t *testing.T) {
 // where the version stops, and the next plan is then empty.
 func TestStrategyChangedWhilePausedRunsTheNewOne(t *testing.T) {
 	t.Parallel()
-	f, targets := newFleet(t, 6, "v1")
-	for i := range targets {
-		targets[i].Slot = SlotGreen
-		if i%2 == 1 {
-			targets[i].Slot = SlotBlue
-		}
-	}
-	clk := clocktest.NewFake(epoch)
-	bg := DefaultConfig()
-	bg.BlueGreen.PauseBeforeSwitch = true
-	res, saved := applyPlan(t, f, clk, NameBlueGreen, bg, NewPlan(NameBlueGreen, bg, "v2", targets, Prior{}), Prior{})
-	prior := priorOf(NameBlueGreen, targets, saved, res, epoch)
-	if res.Status != StatusPaused {
-		t.Fatalf("blue/green: %s, want paused before its switch", res.Status)
-	}
+	ps := pausedBeforeSwitch(t)
 	cfg := gatedCanary()
 	cfg.Canary.Stages = []float64{10, 25, 50, 100}
 	cfg.Canary.Gates = []Gate{{At: 10}}
-	p := NewPlan(NameCanary, cfg, "v2", targets, prior)
+	p := NewPlan(NameCanary, cfg, "v2", ps.targets, ps.prior)
 	if !p.Work() {
 		t.Fatal("blue/green paused, then canary: the plan has no work; the pause of another strategy would be kept as the canary's")
 	}
-	res, saved = applyPlan(t, f, clk, NameCanary, cfg, p, prior)
+	res, saved := applyPlan(t, ps.f, ps.clk, NameCanary, cfg, p, ps.prior)
 	if !res.Success || res.Status != StatusPaused || res.PausedAt != 10 || saved.Traffic != 10 {
 		t.Fatalf("canary after the blue/green pause: %s at %g, saved %+v, errors %v; want paused at its gate at 10", res.Status, res.PausedAt, saved, res.Errors)
 	}
-	if p := NewPlan(NameCanary, cfg, "v2", targets, priorOf(NameCanary, targets, saved, res, epoch)); p.Work() {
+	if p := NewPlan(NameCanary, cfg, "v2", ps.targets, priorOf(NameCanary, ps.targets, saved, res, epoch)); p.Work() {
 		t.Errorf("after it the plan still has work: pending %v, traffic owed %t", ids(p.Pending), p.TrafficOwed)
 	}
 }
