@@ -7,7 +7,8 @@ variable "approved_version" {
 }
 
 locals {
-  requests = "http_requests_total{app=\"payments\",version=\"{{version}}\"}"
+  # The labels of this version's requests; {{version}} is filled in per measurement.
+  labels = "app=\"payments\",version=\"{{version}}\""
 }
 
 resource "codomyrmex_deployment" "payments" {
@@ -36,7 +37,7 @@ resource "codomyrmex_deployment" "payments" {
         failure_limit = 1
         prometheus = {
           address = "http://prometheus.internal:9090"
-          query   = "(sum(rate(${replace(local.requests, "}", ",code=~\"5..\"}")}[5m])) or vector(0)) / sum(rate(${local.requests}[5m]))"
+          query   = "(sum(rate(http_requests_total{${local.labels},code=~\"5..\"}[5m])) or vector(0)) / sum(rate(http_requests_total{${local.labels}}[5m]))"
         }
       },
       {
