@@ -485,9 +485,12 @@ func (s modelState) resumeAt() time.Time {
 }
 
 // due: paused at a time gate whose wait is over.
-func (s modelState) due() bool {
+func (s modelState) due() bool { return s.dueAt(time.Now()) }
+
+// dueAt: paused at a time gate whose resume_at is at or before t.
+func (s modelState) dueAt(t time.Time) bool {
 	ra := s.resumeAt()
-	return s.paused() && !ra.IsZero() && !time.Now().Before(ra)
+	return s.paused() && !ra.IsZero() && !t.Before(ra)
 }
 
 func (s modelState) pausedAt() float64 {
@@ -735,14 +738,18 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 	if s.noPlanCheck || len(m.stale) > 0 || m.routerDown || m.flagsDown || m.faultExcusesDiff(post.versions) {
 		return
 	}
+	planStart := time.Now()
 	pout, pcode := m.cli("plan", "-detailed-exitcode")
 	switch pcode {
 	case 0:
 		m.converged = true
 		m.checkRuns(pout, m.state())
-		if st := m.state(); st.due() && m.timeGateAt(st) {
-			m.violate("g: plan empty after a time gate's wait", pout, "paused at %v%% with resume_at %s, now %s: the first plan after resume_at continues the rollout",
-				st.pausedAt(), *st.ResumeAt, time.Now().UTC().Format(time.RFC3339))
+		// Due before the plan started, so before it refreshed (a plan
+		// that refreshed just before resume_at and ended after it is
+		// rightly empty).
+		if st := m.state(); st.dueAt(planStart) && m.timeGateAt(st) {
+			m.violate("g: plan empty after a time gate's wait", pout, "paused at %v%% with resume_at %s, the plan started %s: the first plan after resume_at continues the rollout",
+				st.pausedAt(), *st.ResumeAt, planStart.UTC().Format(time.RFC3339Nano))
 		}
 	case 2:
 		if st := m.state(); st.due() || m.dueNow(st) {
