@@ -601,8 +601,10 @@ func (m *modelRun) checkRevertToPaused(out string, prior, after modelState, pre,
 		problems = append(problems, fmt.Sprintf("the router's weight of %s is %v", abandoned, w))
 	}
 	// Without its gate, the revert goes on as the next plan would: its
-	// targets are not those of the pause.
-	if gate && clean && c.ExpectVersion && !m.healthFaultOnTargets() {
+	// targets are not those of the pause. Nor are they when the targets
+	// changed since it paused: the restored release is repaired at its
+	// gate (its share on the targets there are now).
+	if gate && clean && c.ExpectVersion && !m.healthFaultOnTargets() && m.sameTargets(rec) {
 		var wrong []string
 		for _, t := range c.Targets {
 			x := t.Fleet
@@ -629,6 +631,20 @@ func (m *modelRun) checkRevertToPaused(out string, prior, after modelState, pre,
 	if len(problems) > 0 {
 		m.violate("g: a revert to a paused release did not restore it", out, "%s", strings.Join(problems, "; "))
 	}
+}
+
+// sameTargets: the configured targets are those there were when the
+// release paused.
+func (m *modelRun) sameTargets(rec *gateHold) bool {
+	if len(rec.fleet) != len(m.cfg.Targets) {
+		return false
+	}
+	for _, t := range m.cfg.Targets {
+		if _, ok := rec.fleet[t.Fleet]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // knownTarget: state knew configured target t (same id and address).
