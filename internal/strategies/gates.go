@@ -184,10 +184,8 @@ func BackAtGate(req Request, prior Prior, saved Saved, res *Result) (Saved, bool
 	default:
 		return saved, false
 	}
-	for _, t := range req.Targets {
-		if saved.Versions[t.ID] != req.ran(t.ID) {
-			return saved, false
-		}
+	if !backWhereTheyWere(req, saved.Versions) {
+		return saved, false
 	}
 	res.Status = StatusPaused
 	res.PausedAt = prior.PausedAt // a canary's gate; 0 before a blue/green switch
