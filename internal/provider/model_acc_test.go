@@ -200,8 +200,8 @@ type cliRun struct {
 // gateHold is a gate the rollout of version paused at (blue/green: before
 // its switch); opened once an apply started there with the gate open.
 // The gate was reached between reachedLo and reachedHi; prev is the
-// previous_version saved with the pause; running are the configured fleet
-// targets that ran the version then; lapsed: the state stopped saying
+// previous_version saved with the pause; fleet is what the configured
+// fleet targets ran then (ran: the version); lapsed: the state stopped saying
 // paused since, the version still at the gate (after a failed resume).
 type gateHold struct {
 	version              string
@@ -210,7 +210,6 @@ type gateHold struct {
 	opened, lapsed       bool
 	reachedLo, reachedHi time.Time
 	prev                 *string
-	running              map[string]bool
 	fleet                map[string]string // what each configured target ran then
 }
 

@@ -172,7 +172,7 @@ func (m *modelRun) updateHold() {
 // last call it made to the world, and, at a time gate, wait before
 // resume_at (whole seconds).
 func (m *modelRun) newHold(st modelState, bg bool) *gateHold {
-	h := &gateHold{version: st.Version, at: *st.PausedAt, bg: bg, running: map[string]bool{},
+	h := &gateHold{version: st.Version, at: *st.PausedAt, bg: bg,
 		reachedLo: m.lastApply.start, reachedHi: m.lastApply.end}
 	if st.PreviousVersion != nil {
 		p := *st.PreviousVersion
@@ -187,9 +187,6 @@ func (m *modelRun) newHold(st modelState, bg bool) *gateHold {
 	h.fleet = map[string]string{}
 	for _, t := range m.cfg.Targets {
 		h.fleet[t.Fleet] = fleet[t.Fleet]
-		if fleet[t.Fleet] == st.Version {
-			h.running[t.Fleet] = true
-		}
 	}
 	if g, ok := m.cfg.gateAt(h.at); ok && !bg && g.Wait != "" && m.appliedCfg == m.cfg.render("") {
 		if ra := st.resumeAt(); !ra.IsZero() {
@@ -613,9 +610,9 @@ func (m *modelRun) checkRevertToPaused(out string, prior, after modelState, pre,
 			case want == abandoned && rec.fleet[x] == abandoned:
 				// It ran the abandoned version already when the release
 				// paused: the abandoned rollout did not deploy it.
-			case rec.running[x] && (want == abandoned || want == v):
+			case rec.ran(x) && (want == abandoned || want == v):
 				want = v
-			case rec.running[x] && post.versions[x] == v:
+			case rec.ran(x) && post.versions[x] == v:
 				want = v // it ran the release, and got it back
 			case want == abandoned && rec.prev != nil:
 				want = *rec.prev
@@ -632,6 +629,9 @@ func (m *modelRun) checkRevertToPaused(out string, prior, after modelState, pre,
 		m.violate("g: a revert to a paused release did not restore it", out, "%s", strings.Join(problems, "; "))
 	}
 }
+
+// ran: fleet target x ran the release when it paused.
+func (h *gateHold) ran(x string) bool { return h.fleet[x] == h.version }
 
 // sameTargets: the configured targets are those there were when the
 // release paused.
