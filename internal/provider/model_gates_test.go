@@ -460,8 +460,13 @@ func (m *modelRun) checkGates(out string, prior, after modelState, pre, post wor
 		// it (the stable version has no weight of its own), else its
 		// weight.
 		t0, t1 := pre.router.Weights[v], post.router.Weights[v]
-		if prior.present && prior.Strategy == "canary" && prior.Version == v {
+		switch {
+		case prior.present && prior.Strategy == "canary" && prior.Version == v:
 			t0 = prior.traffic()
+		case prior.present && prior.Version == v && prior.Status == "completed":
+			// Another strategy completed v: a canary taking it over counts
+			// it as out (docs/resources/deployment.md, Strategy change).
+			t0 = 100
 		}
 		for _, g := range c.Gates {
 			at := float64(g.At)

@@ -215,6 +215,16 @@ func (s *CanaryStrategy) trafficOwed(prior Prior, req Request, versionChanged bo
 	return versionChanged || prior.Status == StatusFailed || s.opened(req)
 }
 
+// takeOver: a version another strategy completed is out; its gates are
+// behind it (drifted targets are repaired, not held at the first gate),
+// and the router, which that strategy never set, is given it all.
+func (*CanaryStrategy) takeOver(prior Prior) (float64, bool) {
+	if prior.Status != StatusCompleted {
+		return 0, false
+	}
+	return 100, true
+}
+
 // trafficHoldsVersion: the router weighs versions; while the saved version
 // has traffic, the next apply is a repair that never takes it away.
 func (*CanaryStrategy) trafficHoldsVersion(traffic float64) bool { return traffic > 0 }

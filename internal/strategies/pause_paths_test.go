@@ -2,8 +2,12 @@ package strategies
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 // execute runs req, built by NewPlan, as an apply of the provider does.
@@ -113,5 +117,54 @@ func TestStrategyChangedWhilePausedRunsTheNewOne(t *testing.T) {
 	}
 	if p := NewPlan(NameCanary, cfg, "v2", ps.targets, priorOf(NameCanary, ps.targets, saved, res, epoch)); p.Work() {
 		t.Errorf("after it the plan still has work: pending %v, traffic owed %t", ids(p.Pending), p.TrafficOwed)
+	}
+}
+
+// A version another strategy completed is out: a canary that takes it over
+// (the strategy changed, the version did not) has its gates behind it,
+// repairs every drifted target and sends the version all of the traffic.
+func TestCanaryTakesOverACompletedVersion(t *testing.T) {
+	t.Parallel()
+	for _, drift := range []bool{false, true} {
+		t.Run(fmt.Sprintf("drift=%t", drift), func(t *testing.T) {
+			t.Parallel()
+			f, targets := newFleet(t, 4, "v1")
+			clk := clocktest.NewFake(epoch)
+			ff := DefaultConfig()
+			ff.FeatureFlag = FeatureFlagConfig{FlagName: "f", InitialRollout: 0}
+			res, saved := applyPlan(t, f, clk, NameFeatureFlag, ff, NewPlan(NameFeatureFlag, ff, "v2", targets, Prior{}), Prior{})
+			if !res.Success || res.Status != StatusCompleted || saved.Traffic != 0 {
+				t.Fatalf("feature_flag at 0: %s, saved %+v, errors %v", res.Status, saved, res.Errors)
+			}
+			prior := priorOf(NameFeatureFlag, targets, saved, res, epoch)
+			if drift {
+				f.mu.Lock()
+				f.versions["t1"], f.versions["t3"] = "hotfix", "hotfix"
+				f.mu.Unlock()
+				prior.Versions = Versions{"t1": "hotfix", "t2": "v2", "t3": "hotfix", "t4": "v2"}
+			}
+			cfg := gatedCanary()
+			cfg.Canary.Stages = []float64{10, 25, 50, 100}
+			cfg.Canary.Gates = []Gate{{At: 50, Wait: 2 * time.Second}, {At: 25}}
+			p := NewPlan(NameCanary, cfg, "v2", targets, prior)
+			if want := map[bool][]string{false: nil, true: {"t1", "t3"}}[drift]; !slices.Equal(ids(p.Pending), want) || !p.TrafficOwed {
+				t.Fatalf("canary taking v2 over: pending %v, traffic owed %t; want %v and the weights owed", ids(p.Pending), p.TrafficOwed, want)
+			}
+			res, saved = applyPlan(t, f, clk, NameCanary, cfg, p, prior)
+			if !res.Success || res.Status != StatusCompleted || saved.Traffic != 100 {
+				t.Fatalf("canary taking v2 over: %s at %g, saved %+v, errors %v; want completed at 100", res.Status, res.PausedAt, saved, res.Errors)
+			}
+			for _, id := range []string{"t1", "t2", "t3", "t4"} {
+				if v := f.version(id); v != "v2" {
+					t.Errorf("%s runs %s, want v2", id, v)
+				}
+			}
+			if w := f.calls("weights"); !slices.Equal(w, []string{"weights v2 100"}) {
+				t.Errorf("router calls %v, want the version's weight set to 100 once", w)
+			}
+			if p := NewPlan(NameCanary, cfg, "v2", targets, priorOf(NameCanary, targets, saved, res, epoch)); p.Work() {
+				t.Errorf("after it the plan still has work: pending %v, traffic owed %t", ids(p.Pending), p.TrafficOwed)
+			}
+		})
 	}
 }

@@ -201,10 +201,16 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 	}
 	rules.keepSlot(&req, prior, p.VersionChanged)
 	// The traffic the version has now: what state recorded, when the same
-	// strategy moved it (another strategy set no weight and published no
-	// flag).
-	if prior.Strategy == strategy && (!p.VersionChanged || rules.trafficOutlivesVersion()) {
+	// strategy moved it. Another strategy set no weight and published no
+	// flag: what the version has then is the new strategy's call (a
+	// canary counts a completed version as out, and owes the router its
+	// weight).
+	takenOver := false
+	switch {
+	case prior.Strategy == strategy && (!p.VersionChanged || rules.trafficOutlivesVersion()):
 		req.PriorTraffic = prior.Traffic
+	case prior.Strategy != strategy && !p.VersionChanged:
+		req.PriorTraffic, takenOver = rules.takeOver(prior)
 	}
 	p.Request = req
 	p.Pending = rules.gated(req, pendingFor(rules, req))
@@ -221,7 +227,7 @@ func NewPlan(strategy string, cfg Config, version string, targets []Target, prio
 	// traffic step of blue/green, canary and feature_flag: a rollout whose
 	// switch failed must not be planned as done. So does a gate the
 	// rollout is paused at that opened.
-	p.TrafficOwed = rules.trafficOwed(prior, req, p.VersionChanged)
+	p.TrafficOwed = rules.trafficOwed(prior, req, p.VersionChanged) || takenOver
 	if prior.Status == StatusPaused && prior.Strategy != strategy {
 		// The pause was another strategy's: this one decides where the
 		// version stops (kept as it was, state would say this strategy is

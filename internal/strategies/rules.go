@@ -34,6 +34,10 @@ type fleetRules interface {
 	// trafficOwed reports whether the apply of req on top of prior has a
 	// traffic step to make even when no target is pending.
 	trafficOwed(prior Prior, req Request, versionChanged bool) bool
+	// takeOver is what the strategy makes of a version another strategy
+	// applied (prior, the version unchanged): the traffic it counts the
+	// version as having, and whether the apply owes its traffic step.
+	takeOver(prior Prior) (traffic float64, owed bool)
 	// revertSlot is the active slot a revert of prior hands to Rollback:
 	// "" when traffic never moved to the abandoned version.
 	revertSlot(prior Prior, targets []Target, current Versions) string
@@ -91,6 +95,7 @@ func (commonRules) keepSlot(*Request, Prior, bool)                    {}
 func (commonRules) trafficOutlivesVersion() bool                      { return false }
 func (commonRules) movesTraffic() bool                                { return true }
 func (commonRules) revertSlot(Prior, []Target, Versions) string       { return "" }
+func (commonRules) takeOver(Prior) (float64, bool)                    { return 0, false }
 func (commonRules) active(targets []Target, _ string) []Target        { return targets }
 func (commonRules) trafficHoldsVersion(float64) bool                  { return false }
 func (commonRules) destroySlot(_ Status, activeSlot string) string    { return activeSlot }
