@@ -2,24 +2,23 @@ package agent
 
 import "testing"
 
-// mustHost is NewHost(cfg) for a configuration the test expects to be
-// valid: an error fails the test.
-func mustHost(t testing.TB, cfg HostConfig) *Host {
+// must is newFn(cfg) for a configuration the test expects to be valid: an
+// error fails the test.
+func must[C, T any](t testing.TB, newFn func(C) (T, error), cfg C) T {
 	t.Helper()
-	h, err := NewHost(cfg)
+	v, err := newFn(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return v
 }
 
-// mustRouter is NewRouter(cfg) for a configuration the test expects to be
-// valid: an error fails the test.
+func mustHost(t testing.TB, cfg HostConfig) *Host {
+	t.Helper()
+	return must(t, NewHost, cfg)
+}
+
 func mustRouter(t testing.TB, cfg RouterConfig) *Router {
 	t.Helper()
-	r, err := NewRouter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return must(t, NewRouter, cfg)
 }
