@@ -30,37 +30,20 @@ func TestFlagsCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "missing")
 	notDir := filepath.Join(dir, "file")
-	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, notDir, "", 0o600)
 	data := filepath.Join(dir, "data")
-	for _, tt := range []struct {
-		name       string
-		args       []string
-		wantCode   int
-		wantStderr string
-	}{
-		{"no data dir", []string{"flags"}, exitUsage, "--data-dir is required"},
-		{"half TLS", []string{"flags", "--data-dir", data, "--tls-key", "k.pem"}, exitUsage, "--tls-cert and --tls-key go together"},
-		{"client CA without TLS", []string{"flags", "--data-dir", data, "--tls-client-ca", "ca.pem"}, exitUsage, "--tls-client-ca needs --tls-cert and --tls-key"},
-		{"stray argument", []string{"flags", "--data-dir", data, "now"}, exitUsage, `unexpected argument "now"`},
-		{"missing token file", []string{"flags", "--data-dir", data, "--token-file", missing}, exitError, "reading --token-file"},
-		{"missing OFREP token file", []string{"flags", "--data-dir", data, "--ofrep-token-file", missing}, exitError, "reading --ofrep-token-file"},
-		{"missing TLS files", []string{"flags", "--data-dir", data, "--tls-cert", missing, "--tls-key", missing}, exitError, "loading --tls-cert/--tls-key"},
-		{"data dir is a file", []string{"flags", "--data-dir", notDir, "--listen", "127.0.0.1:0"}, exitError, "creating the data directory"},
-		{"bad listen address", []string{"flags", "--data-dir", data, "--listen", "127.0.0.1:99999"}, exitError, "listening on 127.0.0.1:99999"},
-	} {
-		var stdout, stderr bytes.Buffer
-		if code := run(context.Background(), tt.args, &stdout, &stderr); code != tt.wantCode {
-			t.Errorf("%s: exit code %d, want %d (stderr %q)", tt.name, code, tt.wantCode, stderr.String())
-		}
-		if !strings.Contains(stderr.String(), tt.wantStderr) {
-			t.Errorf("%s: stderr %q does not contain %q", tt.name, stderr.String(), tt.wantStderr)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "empty"), []byte("\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	checkCommandLines(t, []commandLineCase{
+		{"no data dir", []string{"flags"}, exitUsage, "--data-dir is required", ""},
+		{"half TLS", []string{"flags", "--data-dir", data, "--tls-key", "k.pem"}, exitUsage, "--tls-cert and --tls-key go together", ""},
+		{"client CA without TLS", []string{"flags", "--data-dir", data, "--tls-client-ca", "ca.pem"}, exitUsage, "--tls-client-ca needs --tls-cert and --tls-key", ""},
+		{"stray argument", []string{"flags", "--data-dir", data, "now"}, exitUsage, `unexpected argument "now"`, ""},
+		{"missing token file", []string{"flags", "--data-dir", data, "--token-file", missing}, exitError, "reading --token-file", ""},
+		{"missing OFREP token file", []string{"flags", "--data-dir", data, "--ofrep-token-file", missing}, exitError, "reading --ofrep-token-file", ""},
+		{"missing TLS files", []string{"flags", "--data-dir", data, "--tls-cert", missing, "--tls-key", missing}, exitError, "loading --tls-cert/--tls-key", ""},
+		{"data dir is a file", []string{"flags", "--data-dir", notDir, "--listen", "127.0.0.1:0"}, exitError, "creating the data directory", ""},
+		{"bad listen address", []string{"flags", "--data-dir", data, "--listen", "127.0.0.1:99999"}, exitError, "listening on 127.0.0.1:99999", ""},
+	})
+	writeFile(t, filepath.Join(dir, "empty"), "\n", 0o600)
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"flags", "--data-dir", data, "--ofrep-token-file", filepath.Join(dir, "empty")}, &stdout, &stderr); code != exitError ||
 		!strings.Contains(stderr.String(), "--ofrep-token-file") || !strings.Contains(stderr.String(), "is empty") {
@@ -143,13 +126,7 @@ func TestFlagsTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca := testcert.NewCA(t, "flags CA")
 	cert, key := ca.Issue(t, true)
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeFile(t, filepath.Join(dir, name), content, 0o600) }
 	base, stop := runInProcess(t, "flags", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
 		"--tls-cert", write("cert.pem", cert), "--tls-key", write("key.pem", key), "--ofrep-token-file", write("ofrep", "read-tok"))
 	if !strings.HasPrefix(base, "https://") {

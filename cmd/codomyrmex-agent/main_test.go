@@ -32,53 +32,31 @@ func TestRunCommandLine(t *testing.T) {
 	t.Parallel()
 
 	missing := filepath.Join(t.TempDir(), "missing")
-	tests := []struct {
-		name       string
-		args       []string
-		wantCode   int
-		wantStdout string
-		wantStderr string
-	}{
-		{"no command", nil, exitUsage, "", "Usage:"},
-		{"unknown command", []string{"deploy"}, exitUsage, "", `unknown command "deploy"`},
-		{"version flag", []string{"--version"}, exitOK, "codomyrmex-agent dev\n", ""},
-		{"version command", []string{"version"}, exitOK, "codomyrmex-agent dev\n", ""},
+	checkCommandLines(t, []commandLineCase{
+		{"no command", nil, exitUsage, "Usage:", ""},
+		{"unknown command", []string{"deploy"}, exitUsage, `unknown command "deploy"`, ""},
+		{"version flag", []string{"--version"}, exitOK, "", "codomyrmex-agent dev\n"},
+		{"version command", []string{"version"}, exitOK, "", "codomyrmex-agent dev\n"},
 		{"help", []string{"simulate", "-h"}, exitOK, "", ""},
-		{"unknown flag", []string{"simulate", "--bogus"}, exitUsage, "", "flag provided but not defined: -bogus"},
-		{"stray argument", []string{"simulate", "now"}, exitUsage, "", `unexpected argument "now"`},
-		{"serve without exec", []string{"serve"}, exitUsage, "", "--exec is required"},
-		{"serve with half TLS", []string{"serve", "--exec", "true", "--tls-cert", "c.pem"}, exitUsage, "", "--tls-cert and --tls-key go together"},
-		{"serve with missing TLS files", []string{"serve", "--exec", "true", "--tls-cert", missing, "--tls-key", missing}, exitError, "", "loading --tls-cert/--tls-key"},
-		{"bad version pattern", []string{"serve", "--exec", "true", "--version-pattern", "("}, exitUsage, "", "serve: --version-pattern: version pattern \"(\""},
-		{"zero health timeout", []string{"serve", "--exec", "true", "--health-timeout", "0s"}, exitUsage, "", "serve: --health-timeout must be positive"},
-		{"negative targets", []string{"simulate", "--targets", "-1"}, exitUsage, "", "--targets must be at least 1"},
-		{"no targets", []string{"simulate", "--targets", "0"}, exitUsage, "", "--targets must be at least 1"},
-		{"client CA without TLS", []string{"serve", "--exec", "true", "--tls-client-ca", "ca.pem"}, exitUsage, "", "--tls-client-ca needs --tls-cert and --tls-key"},
-		{"fail version alone", []string{"simulate", "--fail-version", "v2"}, exitUsage, "", "--fail-version needs --fail-target"},
-		{"error rate out of range", []string{"simulate", "--error-rate", "v2=1.5"}, exitUsage, "", "--error-rate v2=1.5: the rate must be a number in [0, 1]"},
-		{"error rate without a version", []string{"simulate", "--error-rate", "0.2"}, exitUsage, "", "want VERSION=VALUE"},
-		{"bad version latency", []string{"simulate", "--version-latency", "v2=soon"}, exitUsage, "", "want a duration such as 300ms"},
-		{"negative rps", []string{"simulate", "--rps", "-1"}, exitUsage, "", "--rps must not be negative"},
-		{"unknown fail target", []string{"simulate", "--targets", "2", "--fail-target", "t1,t3"}, exitUsage, "", `--fail-target "t3" is not a target`},
-		{"missing token file", []string{"simulate", "--token-file", missing}, exitError, "", "reading --token-file"},
-		{"port in use or invalid", []string{"simulate", "--listen", "127.0.0.1:99999"}, exitError, "", "listening on 127.0.0.1:99999"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tt.args, &stdout, &stderr)
-			if code != tt.wantCode {
-				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.wantCode, stderr.String())
-			}
-			if tt.wantStdout != "" && stdout.String() != tt.wantStdout {
-				t.Errorf("stdout %q, want %q", stdout.String(), tt.wantStdout)
-			}
-			if !strings.Contains(stderr.String(), tt.wantStderr) {
-				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.wantStderr)
-			}
-		})
-	}
+		{"unknown flag", []string{"simulate", "--bogus"}, exitUsage, "flag provided but not defined: -bogus", ""},
+		{"stray argument", []string{"simulate", "now"}, exitUsage, `unexpected argument "now"`, ""},
+		{"serve without exec", []string{"serve"}, exitUsage, "--exec is required", ""},
+		{"serve with half TLS", []string{"serve", "--exec", "true", "--tls-cert", "c.pem"}, exitUsage, "--tls-cert and --tls-key go together", ""},
+		{"serve with missing TLS files", []string{"serve", "--exec", "true", "--tls-cert", missing, "--tls-key", missing}, exitError, "loading --tls-cert/--tls-key", ""},
+		{"bad version pattern", []string{"serve", "--exec", "true", "--version-pattern", "("}, exitUsage, "serve: --version-pattern: version pattern \"(\"", ""},
+		{"zero health timeout", []string{"serve", "--exec", "true", "--health-timeout", "0s"}, exitUsage, "serve: --health-timeout must be positive", ""},
+		{"negative targets", []string{"simulate", "--targets", "-1"}, exitUsage, "--targets must be at least 1", ""},
+		{"no targets", []string{"simulate", "--targets", "0"}, exitUsage, "--targets must be at least 1", ""},
+		{"client CA without TLS", []string{"serve", "--exec", "true", "--tls-client-ca", "ca.pem"}, exitUsage, "--tls-client-ca needs --tls-cert and --tls-key", ""},
+		{"fail version alone", []string{"simulate", "--fail-version", "v2"}, exitUsage, "--fail-version needs --fail-target", ""},
+		{"error rate out of range", []string{"simulate", "--error-rate", "v2=1.5"}, exitUsage, "--error-rate v2=1.5: the rate must be a number in [0, 1]", ""},
+		{"error rate without a version", []string{"simulate", "--error-rate", "0.2"}, exitUsage, "want VERSION=VALUE", ""},
+		{"bad version latency", []string{"simulate", "--version-latency", "v2=soon"}, exitUsage, "want a duration such as 300ms", ""},
+		{"negative rps", []string{"simulate", "--rps", "-1"}, exitUsage, "--rps must not be negative", ""},
+		{"unknown fail target", []string{"simulate", "--targets", "2", "--fail-target", "t1,t3"}, exitUsage, `--fail-target "t3" is not a target`, ""},
+		{"missing token file", []string{"simulate", "--token-file", missing}, exitError, "reading --token-file", ""},
+		{"port in use or invalid", []string{"simulate", "--listen", "127.0.0.1:99999"}, exitError, "listening on 127.0.0.1:99999", ""},
+	})
 }
 
 // TestSimulateServesMetrics: with --rps the simulator serves synthetic
@@ -165,13 +143,7 @@ func TestServeMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	serverCA, clientCA := testcert.NewCA(t, "server CA"), testcert.NewCA(t, "client CA")
 	cert, key := serverCA.Issue(t, true)
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeFile(t, filepath.Join(dir, name), content, 0o600) }
 	base, stop := runInProcess(t, "serve", "--listen", "127.0.0.1:0", "--exec", "true", "--state-file", "",
 		"--tls-cert", write("cert.pem", cert), "--tls-key", write("key.pem", key), "--tls-client-ca", write("ca.pem", clientCA.PEM))
 
@@ -203,16 +175,6 @@ func TestServeMutualTLS(t *testing.T) {
 func TestReadTokens(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	write := func(name, content string, mode os.FileMode) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(p, mode); err != nil { // whatever the umask
-			t.Fatal(err)
-		}
-		return p
-	}
 	for _, tc := range []struct {
 		name, content string
 		mode          os.FileMode
@@ -227,7 +189,7 @@ func TestReadTokens(t *testing.T) {
 		{"writable by the group", "secret-3\n", 0o620, nil, []string{"has mode 0620"}},
 		{"space inside a token", "secret 4\n", 0o600, nil, []string{"line 1 holds white space"}},
 	} {
-		path := write(strings.ReplaceAll(tc.name, " ", "-"), tc.content, tc.mode)
+		path := writeFile(t, filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")), tc.content, tc.mode)
 		got, err := readTokens("--token-file", path)
 		if tc.wantErr == nil {
 			if err != nil || !slices.Equal(got, tc.want) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -118,11 +119,50 @@ func (p *agentProcess) stop() {
 // owner can read, and returns its path.
 func writeTokenFile(t *testing.T, dir, content string) string {
 	t.Helper()
-	path := filepath.Join(dir, "token")
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+	return writeFile(t, filepath.Join(dir, "token"), content, 0o600)
+}
+
+// writeFile writes content to path with mode, whatever the umask, and
+// returns path.
+func writeFile(t *testing.T, path, content string, mode os.FileMode) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// commandLineCase is a command line run in process and what it should
+// exit with and print.
+type commandLineCase struct {
+	name       string
+	args       []string
+	wantCode   int
+	wantStderr string // a part of stderr
+	wantStdout string // all of stdout, when not ""
+}
+
+// checkCommandLines runs each command line in a parallel subtest.
+func checkCommandLines(t *testing.T, tests []commandLineCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), tt.args, &stdout, &stderr); code != tt.wantCode {
+				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.wantCode, stderr.String())
+			}
+			if tt.wantStdout != "" && stdout.String() != tt.wantStdout {
+				t.Errorf("stdout %q, want %q", stdout.String(), tt.wantStdout)
+			}
+			if !strings.Contains(stderr.String(), tt.wantStderr) {
+				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.wantStderr)
+			}
+		})
+	}
 }
 
 // wait waits for the process to exit and returns its exit code.

@@ -16,33 +16,17 @@ import (
 func TestRouterCommandLine(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "missing")
-	for _, tt := range []struct {
-		name       string
-		args       []string
-		wantCode   int
-		wantStderr string
-	}{
-		{"without exec", []string{"router"}, exitUsage, "router: --exec is required"},
-		{"half TLS", []string{"router", "--exec", "true", "--tls-key", "k.pem"}, exitUsage, "router: --tls-cert and --tls-key go together"},
-		{"client CA without TLS", []string{"router", "--exec", "true", "--tls-client-ca", "ca.pem"}, exitUsage, "router: --tls-client-ca needs --tls-cert and --tls-key"},
-		{"missing TLS files", []string{"router", "--exec", "true", "--tls-cert", missing, "--tls-key", missing}, exitError, "loading --tls-cert/--tls-key"},
-		{"bad version pattern", []string{"router", "--exec", "true", "--version-pattern", "("}, exitUsage, `router: --version-pattern: version pattern "("`},
-		{"negative reapply interval", []string{"router", "--exec", "true", "--reapply-interval", "-1s"}, exitUsage, "--reapply-interval must not be negative"},
-		{"negative shutdown timeout", []string{"router", "--exec", "true", "--shutdown-timeout", "-1s"}, exitUsage, "must not be negative"},
-		{"missing token file", []string{"router", "--exec", "true", "--token-file", missing}, exitError, "reading --token-file"},
-		{"stray argument", []string{"router", "--exec", "true", "now"}, exitUsage, `router: unexpected argument "now"`},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var stdout, stderr bytes.Buffer
-			if code := run(context.Background(), tt.args, &stdout, &stderr); code != tt.wantCode {
-				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.wantCode, stderr.String())
-			}
-			if !strings.Contains(stderr.String(), tt.wantStderr) {
-				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.wantStderr)
-			}
-		})
-	}
+	checkCommandLines(t, []commandLineCase{
+		{"without exec", []string{"router"}, exitUsage, "router: --exec is required", ""},
+		{"half TLS", []string{"router", "--exec", "true", "--tls-key", "k.pem"}, exitUsage, "router: --tls-cert and --tls-key go together", ""},
+		{"client CA without TLS", []string{"router", "--exec", "true", "--tls-client-ca", "ca.pem"}, exitUsage, "router: --tls-client-ca needs --tls-cert and --tls-key", ""},
+		{"missing TLS files", []string{"router", "--exec", "true", "--tls-cert", missing, "--tls-key", missing}, exitError, "loading --tls-cert/--tls-key", ""},
+		{"bad version pattern", []string{"router", "--exec", "true", "--version-pattern", "("}, exitUsage, `router: --version-pattern: version pattern "("`, ""},
+		{"negative reapply interval", []string{"router", "--exec", "true", "--reapply-interval", "-1s"}, exitUsage, "--reapply-interval must not be negative", ""},
+		{"negative shutdown timeout", []string{"router", "--exec", "true", "--shutdown-timeout", "-1s"}, exitUsage, "must not be negative", ""},
+		{"missing token file", []string{"router", "--exec", "true", "--token-file", missing}, exitError, "reading --token-file", ""},
+		{"stray argument", []string{"router", "--exec", "true", "now"}, exitUsage, `router: unexpected argument "now"`, ""},
+	})
 }
 
 func TestRouterHelp(t *testing.T) {

@@ -150,16 +150,7 @@ func TestBinaryReloadsTokens(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			tokens := filepath.Join(dir, "tokens")
-			writeTokens := func(content string, mode os.FileMode) {
-				t.Helper()
-				if err := os.WriteFile(tokens, []byte(content), mode); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.Chmod(tokens, mode); err != nil {
-					t.Fatal(err)
-				}
-			}
-			writeTokens("token-a\n", 0o600)
+			writeFile(t, tokens, "token-a\n", 0o600)
 			args := append(tc.args, "--listen", "127.0.0.1:0", tc.flag, tokens)
 			if tc.args[0] == "flags" {
 				args = append(args, "--data-dir", filepath.Join(dir, "data"))
@@ -193,7 +184,7 @@ func TestBinaryReloadsTokens(t *testing.T) {
 				t.Errorf("token-b before the reload: %d, want 401", got)
 			}
 
-			writeTokens("token-b\n\ntoken-c\n", 0o600)
+			writeFile(t, tokens, "token-b\n\ntoken-c\n", 0o600)
 			p.signal(syscall.SIGHUP)
 			p.waitLog("reloaded the credentials")
 			if got := status("token-a"); got != http.StatusUnauthorized {
@@ -210,7 +201,7 @@ func TestBinaryReloadsTokens(t *testing.T) {
 				}
 			}
 
-			writeTokens("token-d\n", 0o644)
+			writeFile(t, tokens, "token-d\n", 0o644)
 			p.signal(syscall.SIGHUP)
 			logs := p.waitLog("reloading the credentials failed")
 			if !strings.Contains(logs, "has mode 0644") || strings.Contains(logs, "token-a") || strings.Contains(logs, "token-b") || strings.Contains(logs, "token-d") {

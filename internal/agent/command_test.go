@@ -74,14 +74,11 @@ func TestCommandsEndWithTheirProcessGroup(t *testing.T) {
 			if stop {
 				cfg.ExecTimeout = 0
 			}
-			h, err := NewHost(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			h := mustHost(t, cfg)
 			if stop {
 				time.AfterFunc(timeout, h.Stop)
 			}
-			err = h.Deploy(context.Background(), protocol.DeployRequest{Deployment: "web", Version: "3.0.0"})
+			err := h.Deploy(context.Background(), protocol.DeployRequest{Deployment: "web", Version: "3.0.0"})
 			return h.Version(), err
 		}
 	}
@@ -91,22 +88,16 @@ func TestCommandsEndWithTheirProcessGroup(t *testing.T) {
 			if stop {
 				cfg.ExecTimeout = 0
 			}
-			r, err := NewRouter(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := mustRouter(t, cfg)
 			if stop {
 				time.AfterFunc(timeout, r.Stop)
 			}
-			err = r.SetWeights(context.Background(), protocol.WeightsRequest{Deployment: "web", Version: "3.0.0", Percentage: 10})
+			err := r.SetWeights(context.Background(), protocol.WeightsRequest{Deployment: "web", Version: "3.0.0", Percentage: 10})
 			return fmt.Sprint(r.State().Deployments), err
 		}
 	}
 	health := func(t *testing.T, script string) (string, error) {
-		h, err := NewHost(HostConfig{Exec: "true", HealthExec: script, HealthTimeout: timeout, KillGrace: grace})
-		if err != nil {
-			t.Fatal(err)
-		}
+		h := mustHost(t, HostConfig{Exec: "true", HealthExec: script, HealthTimeout: timeout, KillGrace: grace})
 		got, err := h.Health(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -117,10 +108,7 @@ func TestCommandsEndWithTheirProcessGroup(t *testing.T) {
 		return "", fmt.Errorf("status %s", got.Status)
 	}
 	version := func(t *testing.T, script string) (string, error) {
-		h, err := NewHost(HostConfig{Exec: "true", VersionExec: script, HealthTimeout: timeout, KillGrace: grace})
-		if err != nil {
-			t.Fatal(err)
-		}
+		h := mustHost(t, HostConfig{Exec: "true", VersionExec: script, HealthTimeout: timeout, KillGrace: grace})
 		got, err := h.Health(context.Background())
 		if err != nil {
 			t.Fatal(err)

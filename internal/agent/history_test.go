@@ -14,10 +14,7 @@ import (
 func TestHostHistory(t *testing.T) {
 	t.Parallel()
 	cfg := HostConfig{Exec: `test "$CODOMYRMEX_VERSION" != bad`, StateFile: filepath.Join(t.TempDir(), "state.json")}
-	h, err := NewHost(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := mustHost(t, cfg)
 	ctx := protocol.WithCall(context.Background(), &protocol.Call{Caller: "192.0.2.7:4000"})
 	_ = h.Deploy(ctx, protocol.DeployRequest{Deployment: "web", Version: "1.0.0", TargetID: "web-1"})
 	_ = h.Deploy(ctx, protocol.DeployRequest{Deployment: "web", Version: "bad", TargetID: "web-1"})
@@ -48,10 +45,7 @@ func TestHostHistory(t *testing.T) {
 	for i := range HistoryLength {
 		_ = h.Deploy(ctx, protocol.DeployRequest{Deployment: "web", Version: fmt.Sprintf("2.0.%d", i)})
 	}
-	h2, err := NewHost(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h2 := mustHost(t, cfg)
 	calls := h2.History().Calls
 	if len(calls) != HistoryLength || calls[0].Version != "2.0.0" || calls[HistoryLength-1].Version != fmt.Sprintf("2.0.%d", HistoryLength-1) {
 		t.Errorf("after %d more calls and a restart: %d calls, from %s to %s", HistoryLength, len(calls), calls[0].Version, calls[len(calls)-1].Version)
@@ -66,20 +60,14 @@ func TestHostHistory(t *testing.T) {
 func TestRouterHistory(t *testing.T) {
 	t.Parallel()
 	cfg := RouterConfig{Exec: `test "$CODOMYRMEX_VERSION" != bad`, StateFile: filepath.Join(t.TempDir(), "router.json")}
-	r, err := NewRouter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRouter(t, cfg)
 	ctx := protocol.WithCall(context.Background(), &protocol.Call{Caller: "192.0.2.8:4000"})
 	_ = r.SetWeights(ctx, protocol.WeightsRequest{Deployment: "web", Version: "2.0.0", Percentage: 25})
 	_ = r.Switch(ctx, protocol.SwitchRequest{Deployment: "shop", Slot: "green", Version: "bad"})
 	if err := r.Reapply(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	r2, err := NewRouter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r2 := mustRouter(t, cfg)
 	calls := r2.History().Calls
 	if len(calls) != 2 {
 		t.Fatalf("history %+v, want the 2 calls", calls)

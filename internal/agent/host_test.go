@@ -108,18 +108,15 @@ func TestHostDeployFailure(t *testing.T) {
 
 	dir := t.TempDir()
 	stateFile := filepath.Join(dir, "state.json")
-	h, err := NewHost(HostConfig{
+	h := mustHost(t, HostConfig{
 		Exec:      `test "$CODOMYRMEX_VERSION" = good && exit 0; for i in $(seq 1 30); do echo "step $i"; done; echo "disk full" >&2; exit 3`,
 		StateFile: stateFile,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	if err := h.Deploy(ctx, protocol.DeployRequest{Version: "good"}); err != nil {
 		t.Fatal(err)
 	}
-	err = h.Deploy(ctx, protocol.DeployRequest{Version: "bad"})
+	err := h.Deploy(ctx, protocol.DeployRequest{Version: "bad"})
 	if err == nil {
 		t.Fatal("failing deploy command succeeded")
 	}
@@ -144,11 +141,8 @@ func TestHostDeployFailure(t *testing.T) {
 func TestHostDeployTimeout(t *testing.T) {
 	t.Parallel()
 
-	h, err := NewHost(HostConfig{Exec: "exec sleep 10", ExecTimeout: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = h.Deploy(context.Background(), protocol.DeployRequest{Version: "v1"})
+	h := mustHost(t, HostConfig{Exec: "exec sleep 10", ExecTimeout: 50 * time.Millisecond})
+	err := h.Deploy(context.Background(), protocol.DeployRequest{Version: "v1"})
 	if err == nil || !strings.Contains(err.Error(), "timed out after 50ms") {
 		t.Fatalf("error %v, want a timeout", err)
 	}
@@ -160,10 +154,7 @@ func TestHostOneDeployAtATime(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, "lock")
 	// mkdir fails if another deploy holds the lock.
-	h, err := NewHost(HostConfig{Exec: fmt.Sprintf(`mkdir '%[1]s' || exit 9; sleep 0.02; rmdir '%[1]s'`, lock)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := mustHost(t, HostConfig{Exec: fmt.Sprintf(`mkdir '%[1]s' || exit 9; sleep 0.02; rmdir '%[1]s'`, lock)})
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for i := range 4 {
@@ -185,14 +176,11 @@ func TestHostOneDeployAtATime(t *testing.T) {
 func TestHostDeployWaitCanBeCanceled(t *testing.T) {
 	t.Parallel()
 
-	h, err := NewHost(HostConfig{Exec: "true"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := mustHost(t, HostConfig{Exec: "true"})
 	h.deploying <- struct{}{} // a deploy is in progress
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err = h.Deploy(ctx, protocol.DeployRequest{Version: "v1"})
+	err := h.Deploy(ctx, protocol.DeployRequest{Version: "v1"})
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "waiting for the deploy in progress") {
 		t.Errorf("error %v, want a canceled wait", err)
 	}
@@ -207,11 +195,8 @@ func TestHostIdleWaitsForTheDeploy(t *testing.T) {
 	started, release := filepath.Join(dir, "started"), filepath.Join(dir, "release")
 	state := filepath.Join(dir, "state.json")
 	// The command waits (boundedly) for the test to create release.
-	h, err := NewHost(HostConfig{StateFile: state,
+	h := mustHost(t, HostConfig{StateFile: state,
 		Exec: fmt.Sprintf(`touch '%s'; i=0; while [ ! -e '%s' ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done`, started, release)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := h.Idle(context.Background()); err != nil || h.Deploying() != "" {
 		t.Fatalf("idle host: Idle = %v, Deploying = %q", err, h.Deploying())
 	}
@@ -265,10 +250,7 @@ func TestHostHealth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h, err := NewHost(HostConfig{Exec: "true", HealthExec: tt.healthExec})
-			if err != nil {
-				t.Fatal(err)
-			}
+			h := mustHost(t, HostConfig{Exec: "true", HealthExec: tt.healthExec})
 			if err := h.Deploy(context.Background(), protocol.DeployRequest{Version: tt.version}); err != nil {
 				t.Fatal(err)
 			}
@@ -307,10 +289,7 @@ func TestNewHostErrors(t *testing.T) {
 func TestHostOverProtocol(t *testing.T) {
 	t.Parallel()
 
-	h, err := NewHost(HostConfig{Exec: `test "$CODOMYRMEX_VERSION" != broken || { echo "migration failed" >&2; exit 4; }`})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := mustHost(t, HostConfig{Exec: `test "$CODOMYRMEX_VERSION" != broken || { echo "migration failed" >&2; exit 4; }`})
 	srv := httptest.NewServer(protocol.NewTargetHandler(h, "tok"))
 	defer srv.Close()
 	c, err := protocol.NewClient(protocol.ClientConfig{Token: "tok"})
@@ -371,14 +350,11 @@ func TestHostVersionExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	command, logFile := recordingExec(dir)
-	h, err := NewHost(HostConfig{
+	h := mustHost(t, HostConfig{
 		Exec:        command + `; echo "$CODOMYRMEX_VERSION" > '` + current + `'`,
 		VersionExec: `echo noise >&2; cat '` + current + `'`,
 		StateFile:   filepath.Join(dir, "state.json"),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	if got, _ := h.Health(ctx); got.Version != "1.0.0" {
 		t.Fatalf("Health before any deploy = %+v, want the version command's 1.0.0", got)
@@ -403,10 +379,7 @@ func TestHostVersionExec(t *testing.T) {
 		t.Errorf("Health after a deploy = %+v, want the recorded 2.0.0", got)
 	}
 
-	broken, err := NewHost(HostConfig{Exec: "true", VersionExec: "exit 3"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	broken := mustHost(t, HostConfig{Exec: "true", VersionExec: "exit 3"})
 	if got, err := broken.Health(ctx); err != nil || got.Version != "" || got.Status != protocol.HealthOK {
 		t.Errorf("a failing version command: %+v, %v; want healthy with no version", got, err)
 	}
@@ -417,10 +390,7 @@ func TestHostRefusesUnsafeVersions(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	command, logFile := recordingExec(dir)
-	h, err := NewHost(HostConfig{Exec: command})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := mustHost(t, HostConfig{Exec: command})
 	srv := httptest.NewServer(protocol.NewTargetHandler(h, ""))
 	defer srv.Close()
 	c, err := protocol.NewClient(protocol.ClientConfig{})

@@ -20,10 +20,7 @@ func TestDeployMetrics(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	m := NewDeployMetrics(reg)
 	cfg := HostConfig{Exec: `test "$CODOMYRMEX_VERSION" != bad`, StateFile: filepath.Join(dir, "state.json"), Metrics: m}
-	h, err := NewHost(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := mustHost(t, cfg)
 	ctx := context.Background()
 	for _, v := range []string{"1.0.0", "1.0.0", "bad", "../x", "2.0.0"} {
 		_ = h.Deploy(ctx, protocol.DeployRequest{Deployment: "web", Version: v})
@@ -80,10 +77,7 @@ func TestRouterMetrics(t *testing.T) {
 	dir := t.TempDir()
 	reg := prometheus.NewPedanticRegistry()
 	cfg := RouterConfig{Exec: `test "$CODOMYRMEX_VERSION" != bad`, StateFile: filepath.Join(dir, "router.json"), Metrics: NewRouterMetrics(reg)}
-	r, err := NewRouter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRouter(t, cfg)
 	ctx := context.Background()
 	_ = r.SetWeights(ctx, protocol.WeightsRequest{Deployment: "web", Version: "2.0.0", Percentage: 10})
 	_ = r.SetWeights(ctx, protocol.WeightsRequest{Deployment: "web", Version: "2.0.0", Percentage: 25})

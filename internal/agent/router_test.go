@@ -35,10 +35,7 @@ func TestRouterCallsEnvironmentAndRestart(t *testing.T) {
 	cfg := RouterConfig{Exec: command, StateFile: filepath.Join(dir, "router.json")}
 	ctx := context.Background()
 
-	r, err := NewRouter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRouter(t, cfg)
 	if st := r.State(); len(st.Deployments) != 0 {
 		t.Fatalf("fresh router has routes %+v", st)
 	}
@@ -82,10 +79,7 @@ func TestRouterCallsEnvironmentAndRestart(t *testing.T) {
 	if err != nil || json.Unmarshal(data, &onDisk) != nil || onDisk.Deployments["shop"].Slot != "green" {
 		t.Fatalf("state file %q, %v", data, err)
 	}
-	r2, err := NewRouter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r2 := mustRouter(t, cfg)
 	check(r2, "after a restart")
 
 	// The copy handed out is not the router's own.
@@ -103,10 +97,7 @@ func TestRouterFailedCommand(t *testing.T) {
 	dir := t.TempDir()
 	command, _, fail := recordingRouterExec(dir)
 	state := filepath.Join(dir, "router.json")
-	r, err := NewRouter(RouterConfig{Exec: command, StateFile: state})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRouter(t, RouterConfig{Exec: command, StateFile: state})
 	ctx := context.Background()
 	if err := r.Switch(ctx, protocol.SwitchRequest{Deployment: "shop", Slot: "blue", Version: "1.0.0"}); err != nil {
 		t.Fatal(err)
@@ -114,7 +105,7 @@ func TestRouterFailedCommand(t *testing.T) {
 	if err := os.WriteFile(fail, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err = r.Switch(ctx, protocol.SwitchRequest{Deployment: "shop", Slot: "green", Version: "1.1.0"})
+	err := r.Switch(ctx, protocol.SwitchRequest{Deployment: "shop", Slot: "green", Version: "1.1.0"})
 	for _, want := range []string{`switch of "shop" to the green slot (1.1.0) exited with status 3`, "applying to the load balancer\nload balancer said no"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v, want it to contain %q", err, want)
@@ -165,10 +156,7 @@ func TestRouterRefusesBeforeRunning(t *testing.T) {
 			return r.SetWeights(ctx, protocol.WeightsRequest{Deployment: "web\n", Version: "2.0.0"})
 		}, "control character"},
 	} {
-		r, err := NewRouter(RouterConfig{Exec: command, Versions: tt.rule})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := mustRouter(t, RouterConfig{Exec: command, Versions: tt.rule})
 		err = tt.call(r)
 		var re *protocol.RequestError
 		if !errors.As(err, &re) || !strings.Contains(re.Msg, "refused, nothing was run") || !strings.Contains(re.Msg, tt.wants) {
@@ -191,10 +179,7 @@ func TestRouterOneCallAtATime(t *testing.T) {
 echo x >> '%[2]s'
 i=0; while [ ! -e '%[3]s' ] && [ $i -lt 200 ]; do sleep 0.01; i=$((i+1)); done
 rmdir '%[1]s'`, lock, count, release)
-	r, err := NewRouter(RouterConfig{Exec: command})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRouter(t, RouterConfig{Exec: command})
 	ctx := context.Background()
 	if err := os.WriteFile(release, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -264,10 +249,7 @@ rmdir '%[1]s'`, lock, count, release)
 func TestRouterCommandOutlivesItsCaller(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	r, err := NewRouter(RouterConfig{Exec: "sleep 0.2", StateFile: filepath.Join(dir, "router.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRouter(t, RouterConfig{Exec: "sleep 0.2", StateFile: filepath.Join(dir, "router.json")})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if err := r.Switch(ctx, protocol.SwitchRequest{Deployment: "shop", Slot: "green", Version: "2.0.0"}); err != nil {
@@ -283,12 +265,9 @@ func TestRouterTimeoutAndStateErrors(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 
-	r, err := NewRouter(RouterConfig{Exec: "exec sleep 5", ExecTimeout: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRouter(t, RouterConfig{Exec: "exec sleep 5", ExecTimeout: 50 * time.Millisecond})
 	start := time.Now()
-	err = r.Switch(ctx, protocol.SwitchRequest{Deployment: "shop", Slot: "green", Version: "2.0.0"})
+	err := r.Switch(ctx, protocol.SwitchRequest{Deployment: "shop", Slot: "green", Version: "2.0.0"})
 	if err == nil || !strings.Contains(err.Error(), "timed out after 50ms") {
 		t.Errorf("timeout: %v", err)
 	}
@@ -309,10 +288,7 @@ func TestRouterTimeoutAndStateErrors(t *testing.T) {
 
 	// The command succeeded but the state cannot be written: an error that
 	// says so, and the route is known until the process ends.
-	r, err = NewRouter(RouterConfig{Exec: "true", StateFile: filepath.Join(dir, "missing-dir", "router.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r = mustRouter(t, RouterConfig{Exec: "true", StateFile: filepath.Join(dir, "missing-dir", "router.json")})
 	err = r.SetWeights(ctx, protocol.WeightsRequest{Deployment: "web", Version: "2.0.0", Percentage: 10})
 	if err == nil || !strings.Contains(err.Error(), "is applied but a restart would forget it") {
 		t.Errorf("unwritable state: %v", err)
@@ -329,10 +305,7 @@ func TestRouterOverHTTP(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	command, _, fail := recordingRouterExec(dir)
-	r, err := NewRouter(RouterConfig{Exec: command})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRouter(t, RouterConfig{Exec: command})
 	srv := httptest.NewServer(protocol.NewRouterHandler(r, "tok"))
 	defer srv.Close()
 	do := func(method, path, body string) (int, string) {
@@ -380,10 +353,7 @@ func TestRouterReapply(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	command, logFile, fail := recordingRouterExec(dir)
-	r, err := NewRouter(RouterConfig{Exec: command, StateFile: filepath.Join(dir, "router.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRouter(t, RouterConfig{Exec: command, StateFile: filepath.Join(dir, "router.json")})
 	ctx := context.Background()
 	if err := r.Reapply(ctx); err != nil {
 		t.Errorf("Reapply with no route: %v", err)
@@ -409,7 +379,7 @@ func TestRouterReapply(t *testing.T) {
 	if err := os.WriteFile(fail, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err = r.Reapply(ctx)
+	err := r.Reapply(ctx)
 	for _, w := range []string{`switch of "shop" to the green slot (1.1.0) exited with status 3`, `weights of "web": 0% to 3.0.0 exited with status 3`} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("failed Reapply: %v, want it to say %q", err, w)
@@ -433,10 +403,7 @@ func TestRouterReapply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := NewRouter(RouterConfig{Exec: command, StateFile: filepath.Join(dir, "router.json"), Versions: narrow})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r2 := mustRouter(t, RouterConfig{Exec: command, StateFile: filepath.Join(dir, "router.json"), Versions: narrow})
 	if err := r2.Reapply(ctx); err == nil || !strings.Contains(err.Error(), `not applying the weights of "web": 0% to 3.0.0 again`) {
 		t.Errorf("Reapply of a refused version: %v", err)
 	}

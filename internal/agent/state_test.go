@@ -18,10 +18,7 @@ func TestStateFilesAreDurable(t *testing.T) {
 	want := []string{atomicfile.StepWrite, atomicfile.StepFsync, atomicfile.StepClose, atomicfile.StepRename, atomicfile.StepFsyncDir}
 	dir := t.TempDir()
 
-	h, err := NewHost(HostConfig{Exec: "true", StateFile: filepath.Join(dir, "host.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := mustHost(t, HostConfig{Exec: "true", StateFile: filepath.Join(dir, "host.json")})
 	var hostSteps []string
 	h.trace = func(step, path string) {
 		hostSteps = append(hostSteps, step)
@@ -36,10 +33,7 @@ func TestStateFilesAreDurable(t *testing.T) {
 		t.Errorf("host state write steps %v, want %v", hostSteps, want)
 	}
 
-	r, err := NewRouter(RouterConfig{Exec: "true", StateFile: filepath.Join(dir, "router.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRouter(t, RouterConfig{Exec: "true", StateFile: filepath.Join(dir, "router.json")})
 	var routerSteps []string
 	r.trace = func(step, _ string) { routerSteps = append(routerSteps, step) }
 	if err := r.SetWeights(context.Background(), protocol.WeightsRequest{Deployment: "web", Version: "v1", Percentage: 10}); err != nil {

@@ -64,10 +64,44 @@ type webServer struct {
 	requests []*http.Request
 }
 
-func newWebServer(t *testing.T, answers map[string]struct {
+// answer is what the web server answers at a path.
+type answer struct {
 	status int
 	body   string
-}) *webServer {
+}
+
+// measureCase is one metric measured alone, and what that should give.
+type measureCase struct {
+	name       string
+	metric     Metric
+	wantPassed bool
+	wantValue  string
+	wantNote   string
+}
+
+// measure measures tc.metric alone (named "m") once and checks the result
+// against tc; it returns the result for further checks.
+func (tc measureCase) measure(t *testing.T) strategies.Measurement {
+	t.Helper()
+	tc.metric.Name = "m"
+	got := mustNew(t, []Metric{tc.metric}).Measure(context.Background(), 0, window)
+	if got.Passed != tc.wantPassed || got.Value != tc.wantValue || !strings.Contains(got.Note, tc.wantNote) {
+		t.Errorf("Measure = %+v, want passed %t value %q note containing %q", got, tc.wantPassed, tc.wantValue, tc.wantNote)
+	}
+	return got
+}
+
+// mustNew is New(metrics, nil) for metrics the test expects to be valid.
+func mustNew(t testing.TB, metrics []Metric) *Measurer {
+	t.Helper()
+	m, err := New(metrics, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func newWebServer(t *testing.T, answers map[string]answer) *webServer {
 	s := &webServer{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -87,21 +121,12 @@ func newWebServer(t *testing.T, answers map[string]struct {
 
 func TestWebMetric(t *testing.T) {
 	t.Parallel()
-	srv := newWebServer(t, map[string]struct {
-		status int
-		body   string
-	}{
+	srv := newWebServer(t, map[string]answer{
 		"/ok":      {200, `{"ok": true, "data": {"rate": 0.02, "text": "x"}, "nothing": null}`},
 		"/fail":    {503, `down`},
 		"/notjson": {200, `<html>`},
 	})
-	for _, tc := range []struct {
-		name       string
-		metric     Metric
-		wantPassed bool
-		wantValue  string
-		wantNote   string
-	}{
+	for _, tc := range []measureCase{
 		{"any 2xx passes without json_path", Metric{Web: &Web{URL: srv.URL + "/ok"}}, true, "200", ""},
 		{"a non-2xx fails", Metric{Web: &Web{URL: srv.URL + "/fail"}}, false, "503", "HTTP 503"},
 		{"equals true", Metric{Equals: ptr("true"), Web: &Web{URL: srv.URL + "/ok", JSONPath: "ok"}}, true, "true", ""},
@@ -118,14 +143,9 @@ func TestWebMetric(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.metric.Name = "m"
-			m, err := New([]Metric{tc.metric}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := m.Measure(context.Background(), 0, window)
-			if got.Passed != tc.wantPassed || got.Value != tc.wantValue || !strings.Contains(got.Note, tc.wantNote) || got.Metric != "m" {
-				t.Errorf("Measure = %+v, want passed %t value %q note containing %q", got, tc.wantPassed, tc.wantValue, tc.wantNote)
+			got := tc.measure(t)
+			if got.Metric != "m" {
+				t.Errorf("Measure = %+v, want it named m", got)
 			}
 			if strings.Contains(got.Note, "secret") {
 				t.Errorf("the note shows the URL's query string: %s", got.Note)
@@ -136,17 +156,11 @@ func TestWebMetric(t *testing.T) {
 
 func TestWebMetricRequest(t *testing.T) {
 	t.Parallel()
-	srv := newWebServer(t, map[string]struct {
-		status int
-		body   string
-	}{"/smoke/2.0.0": {200, `{}`}})
-	m, err := New([]Metric{{Name: "smoke", Web: &Web{
+	srv := newWebServer(t, map[string]answer{"/smoke/2.0.0": {200, `{}`}})
+	m := mustNew(t, []Metric{{Name: "smoke", Web: &Web{
 		URL:     srv.URL + "/smoke/{{version}}?d={{deployment}}&s={{stage}}&p={{percentage}}&prev={{previous_version}}",
 		Headers: map[string]string{"X-Check-Key": "k3y"},
-	}}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	}}})
 	w := window
 	w.Deployment = "a b&c"
 	if got := m.Measure(context.Background(), 0, w); !got.Passed {
@@ -167,10 +181,7 @@ func TestWebMetricRequest(t *testing.T) {
 // headers wins.
 func TestUserAgent(t *testing.T) {
 	t.Parallel()
-	srv := newWebServer(t, map[string]struct {
-		status int
-		body   string
-	}{
+	srv := newWebServer(t, map[string]answer{
 		"/smoke":        {200, `{}`},
 		"/api/v1/query": {200, `{"status":"success","data":{"resultType":"scalar","result":[0,"0.5"]}}`},
 	})

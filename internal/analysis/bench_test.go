@@ -13,10 +13,7 @@ import (
 // rollout).
 func BenchmarkPrometheusMeasure(b *testing.B) {
 	prom := promtest.Start(b)
-	m, err := New([]Metric{{Name: "m", Max: ptr(0.05), Prometheus: &Prometheus{Address: prom.URL, Query: `vector(0.01)`}}}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := mustNew(b, []Metric{{Name: "m", Max: ptr(0.05), Prometheus: &Prometheus{Address: prom.URL, Query: `vector(0.01)`}}})
 	b.ReportAllocs()
 	for b.Loop() {
 		if got := m.Measure(context.Background(), 0, window); !got.Passed {

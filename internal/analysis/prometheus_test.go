@@ -15,13 +15,7 @@ func TestPrometheusMetric(t *testing.T) {
 	t.Parallel()
 	prom := promtest.Start(t)
 	two := `label_replace(vector(1), "a", "x", "", "") or label_replace(vector(2), "a", "y", "", "")`
-	for _, tc := range []struct {
-		name       string
-		metric     Metric
-		wantPassed bool
-		wantValue  string
-		wantNote   string
-	}{
+	for _, tc := range []measureCase{
 		{"vector of one sample under max", Metric{Max: ptr(0.05), Prometheus: &Prometheus{Query: `vector(0.01)`}}, true, "0.01", ""},
 		{"vector of one sample over max", Metric{Max: ptr(0.05), Prometheus: &Prometheus{Query: `vector(0.2)`}}, false, "0.2", "above max 0.05"},
 		{"scalar under min", Metric{Min: ptr(0.99), Prometheus: &Prometheus{Query: `scalar(vector(0.9))`}}, false, "0.9", "below min 0.99"},
@@ -35,16 +29,8 @@ func TestPrometheusMetric(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.metric.Name = "m"
 			tc.metric.Prometheus.Address = prom.URL
-			m, err := New([]Metric{tc.metric}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := m.Measure(context.Background(), 0, window)
-			if got.Passed != tc.wantPassed || got.Value != tc.wantValue || !strings.Contains(got.Note, tc.wantNote) {
-				t.Errorf("Measure = %+v, want passed %t value %q note containing %q", got, tc.wantPassed, tc.wantValue, tc.wantNote)
-			}
+			got := tc.measure(t)
 			if tc.wantNote == "returned 2 samples, want one" && !strings.Contains(got.Note, `label_replace`) {
 				t.Errorf("the note does not name the query: %s", got.Note)
 			}
@@ -55,14 +41,11 @@ func TestPrometheusMetric(t *testing.T) {
 func TestPrometheusCheckQuery(t *testing.T) {
 	t.Parallel()
 	prom := promtest.Start(t)
-	m, err := New([]Metric{
+	m := mustNew(t, []Metric{
 		{Name: "good", Max: ptr(1.0), Prometheus: &Prometheus{Address: prom.URL, Query: `sum(rate(x{v="{{version}}"}[1m]))`}},
 		{Name: "bad", Max: ptr(1.0), Prometheus: &Prometheus{Address: prom.URL, Query: `sum(rate(x[1m]`}},
 		{Name: "web", Web: &Web{URL: "http://127.0.0.1:1/"}},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	if err := m.CheckQuery(context.Background(), 0, window); err != nil {
 		t.Errorf("a valid query: %v", err)
 	}

@@ -203,27 +203,16 @@ func start(bin, dir string, cfg Config, attempt int) (s *Server, proc *testproc.
 // waitReady polls the admin API until it answers 200 and the proxy until it
 // accepts connections.
 func (s *Server) waitReady(listen string) error {
-	deadline := time.Now().Add(ReadyTimeout)
-	for {
-		resp, err := s.client.Get(s.AdminURL + "/config/")
+	return s.proc.WaitReady(ReadyTimeout, pollInterval, func() bool {
+		if !testproc.Answers200(s.client, s.AdminURL+"/config/") {
+			return false
+		}
+		c, err := net.DialTimeout("tcp", listen, time.Second)
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				if c, err := net.DialTimeout("tcp", listen, time.Second); err == nil {
-					c.Close()
-					return nil
-				}
-			}
+			c.Close()
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("caddy not serving at %s (admin %s) after %s", s.URL, s.AdminURL, ReadyTimeout)
-		}
-		select {
-		case <-s.proc.Done():
-			return fmt.Errorf("caddy exited before it was ready: %w", s.proc.Err())
-		case <-time.After(pollInterval):
-		}
-	}
+		return err == nil
+	}, fmt.Errorf("caddy not serving at %s (admin %s) after %s", s.URL, s.AdminURL, ReadyTimeout))
 }
 
 // admin calls the admin API at path (relative to /id/<ID>) and decodes

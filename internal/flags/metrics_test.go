@@ -1,7 +1,6 @@
 package flags
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -24,15 +23,11 @@ func TestServiceMetrics(t *testing.T) {
 	defer srv.Close()
 	send := func(method, path, token, body string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
+		header := "Authorization"
+		if token == "" {
+			header = ""
 		}
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		do(t, method, srv.URL+path, body, header, "Bearer "+token)
 	}
 	send("PUT", "/v1/flags/a", "w", `{"flag":"a","state":"active","stage":1,"percentage":25}`)
 	send("PUT", "/v1/flags/b", "w", `{"flag":"b","state":"pending","stage":0,"percentage":5}`)

@@ -1,9 +1,7 @@
 package flags
 
 import (
-	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
@@ -20,16 +18,8 @@ func TestServiceTokens(t *testing.T) {
 	defer srv.Close()
 	status := func(method, path, header, value string) int {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(`{"context":{"targetingKey":"u"}}`))
-		if header != "" {
-			req.Header.Set(header, value)
-		}
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		code, _, _ := do(t, method, srv.URL+path, `{"context":{"targetingKey":"u"}}`, header, value)
+		return code
 	}
 	const bulk = "/ofrep/v1/evaluate/flags"
 	for _, tc := range []struct {

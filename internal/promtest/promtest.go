@@ -211,24 +211,8 @@ func start(bin, dir, cfgPath string, attempt int) (s *Server, proc *testproc.Pro
 
 // waitReady polls /-/ready until it answers 200.
 func (s *Server) waitReady() error {
-	deadline := time.Now().Add(ReadyTimeout)
-	for {
-		resp, err := s.client.Get(s.URL + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("prometheus at %s not ready after %s", s.URL, ReadyTimeout)
-		}
-		select {
-		case <-s.proc.Done():
-			return fmt.Errorf("prometheus exited before it was ready: %w", s.proc.Err())
-		case <-time.After(pollInterval):
-		}
-	}
+	return s.proc.WaitReady(ReadyTimeout, pollInterval, func() bool { return testproc.Answers200(s.client, s.URL+"/-/ready") },
+		fmt.Errorf("prometheus at %s not ready after %s", s.URL, ReadyTimeout))
 }
 
 // waitTargets polls /api/v1/targets until every target reports "up".

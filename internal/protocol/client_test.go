@@ -502,6 +502,23 @@ func TestClientRedirectLoop(t *testing.T) {
 	}
 }
 
+// errorWanted checks the error of what: none when want is "", else one
+// containing want (t.Fatal otherwise). It says whether an error was
+// wanted, and so whether there is more of it to check.
+func errorWanted(t *testing.T, what string, err error, want string) bool {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return false
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	return true
+}
+
 func TestClientResponseBodyLimit(t *testing.T) {
 	t.Parallel()
 
@@ -521,15 +538,7 @@ func TestClientResponseBodyLimit(t *testing.T) {
 			srv, _ := scriptedServer(t, status(200, tt.body))
 			c := newTestClient(t, ClientConfig{})
 			_, err := c.Health(context.Background(), srv.URL, "")
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Health: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("error %v, want %q", err, tt.wantErr)
-			}
+			errorWanted(t, "Health", err, tt.wantErr)
 		})
 	}
 
@@ -767,14 +776,8 @@ func TestNewClientValidation(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			_, err := NewClient(tt.cfg)
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("NewClient: %v", err)
-				}
+			if !errorWanted(t, "NewClient", err, tt.wantErr) {
 				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("error %v, want %q", err, tt.wantErr)
 			}
 			for _, secret := range []string{keyMaterial, "sec\nret", "BEGIN"} {
 				if strings.Contains(err.Error(), secret) {

@@ -80,31 +80,12 @@ func NewTargetHandler(b TargetBackend, token string) http.Handler {
 func NewTargetHandlerWithTokens(b TargetBackend, tokens *Tokens) http.Handler {
 	return newProtocolMux(tokens, []endpoint{
 		{path: deployPath, methods: map[string]http.HandlerFunc{
-			http.MethodPut: func(w http.ResponseWriter, r *http.Request) {
-				var req DeployRequest
-				if !ReadJSON(w, r, &req, false) {
-					return
-				}
-				if req.Version == "" {
-					WriteError(w, http.StatusBadRequest, "version is required")
-					return
-				}
-				if err := b.Deploy(r.Context(), req); err != nil {
-					writeBackendError(w, fmt.Sprintf("deploying version %q", req.Version), err)
-					return
-				}
-				WriteJSON(w, http.StatusOK, map[string]string{"version": req.Version})
-			},
+			http.MethodPut: put(func(req *DeployRequest) string { return versionRequired(req.Version) }, b.Deploy,
+				func(req DeployRequest) string { return fmt.Sprintf("deploying version %q", req.Version) },
+				func(req DeployRequest) any { return map[string]string{"version": req.Version} }),
 		}},
 		{path: DefaultHealthPath, methods: map[string]http.HandlerFunc{
-			http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
-				h, err := b.Health(r.Context())
-				if err != nil {
-					WriteError(w, http.StatusInternalServerError, "health check failed: "+err.Error())
-					return
-				}
-				WriteJSON(w, http.StatusOK, h)
-			},
+			http.MethodGet: get(b.Health, "health check failed"),
 		}},
 	})
 }
@@ -120,61 +101,74 @@ func NewRouterHandler(b RouterBackend, token string) http.Handler {
 func NewRouterHandlerWithTokens(b RouterBackend, tokens *Tokens) http.Handler {
 	endpoints := []endpoint{
 		{path: switchPath, methods: map[string]http.HandlerFunc{
-			http.MethodPut: func(w http.ResponseWriter, r *http.Request) {
-				var req SwitchRequest
-				if !ReadJSON(w, r, &req, false) {
-					return
-				}
+			http.MethodPut: put(func(req *SwitchRequest) string {
 				if req.Slot != strategies.SlotBlue && req.Slot != strategies.SlotGreen {
-					WriteError(w, http.StatusBadRequest, fmt.Sprintf(`slot must be %q or %q, got %q`, strategies.SlotBlue, strategies.SlotGreen, req.Slot))
-					return
+					return fmt.Sprintf(`slot must be %q or %q, got %q`, strategies.SlotBlue, strategies.SlotGreen, req.Slot)
 				}
-				if req.Version == "" {
-					WriteError(w, http.StatusBadRequest, "version is required")
-					return
-				}
-				if err := b.Switch(r.Context(), req); err != nil {
-					writeBackendError(w, "switching", err)
-					return
-				}
-				WriteJSON(w, http.StatusOK, req)
-			},
+				return versionRequired(req.Version)
+			}, b.Switch, func(SwitchRequest) string { return "switching" }, func(req SwitchRequest) any { return req }),
 		}},
 		{path: weightsPath, methods: map[string]http.HandlerFunc{
-			http.MethodPut: func(w http.ResponseWriter, r *http.Request) {
-				var req WeightsRequest
-				if !ReadJSON(w, r, &req, false) {
-					return
-				}
-				if req.Version == "" {
-					WriteError(w, http.StatusBadRequest, "version is required")
-					return
+			http.MethodPut: put(func(req *WeightsRequest) string {
+				if msg := versionRequired(req.Version); msg != "" {
+					return msg
 				}
 				if !(req.Percentage >= 0 && req.Percentage <= 100) {
-					WriteError(w, http.StatusBadRequest, fmt.Sprintf("percentage must be in [0, 100], got %v", req.Percentage))
-					return
+					return fmt.Sprintf("percentage must be in [0, 100], got %v", req.Percentage)
 				}
-				if err := b.SetWeights(r.Context(), req); err != nil {
-					writeBackendError(w, "setting weights", err)
-					return
-				}
-				WriteJSON(w, http.StatusOK, req)
-			},
+				return ""
+			}, b.SetWeights, func(WeightsRequest) string { return "setting weights" }, func(req WeightsRequest) any { return req }),
 		}},
 	}
 	if sr, ok := b.(RouterStateReader); ok {
 		endpoints = append(endpoints, endpoint{path: routerStatePath, methods: map[string]http.HandlerFunc{
-			http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
-				st, err := sr.RouterState(r.Context())
-				if err != nil {
-					WriteError(w, http.StatusInternalServerError, "reading the router state: "+err.Error())
-					return
-				}
-				WriteJSON(w, http.StatusOK, st)
-			},
+			http.MethodGet: get(sr.RouterState, "reading the router state"),
 		}})
 	}
 	return newProtocolMux(tokens, endpoints)
+}
+
+// versionRequired is what is wrong with a request's version: "" when
+// nothing.
+func versionRequired(version string) string {
+	if version == "" {
+		return "version is required"
+	}
+	return ""
+}
+
+// put serves a PUT whose body is a T: check says what is wrong with the
+// request (400, "" when nothing), apply carries it out (what names it in a
+// 500), and the answer is reply(req).
+func put[T any](check func(*T) string, apply func(context.Context, T) error, what func(T) string, reply func(T) any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req T
+		if !ReadJSON(w, r, &req, false) {
+			return
+		}
+		if msg := check(&req); msg != "" {
+			WriteError(w, http.StatusBadRequest, msg)
+			return
+		}
+		if err := apply(r.Context(), req); err != nil {
+			writeBackendError(w, what(req), err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, reply(req))
+	}
+}
+
+// get serves a GET answering what read returns; its error is a 500
+// prefixed with what.
+func get[T any](read func(context.Context) (T, error), what string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := read(r.Context())
+		if err != nil {
+			WriteError(w, http.StatusInternalServerError, what+": "+err.Error())
+			return
+		}
+		WriteJSON(w, http.StatusOK, v)
+	}
 }
 
 // NewFlagHandler serves PUT, GET and DELETE /v1/flags/{name} relative to

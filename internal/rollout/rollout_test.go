@@ -50,6 +50,27 @@ func (r Rollout) with(mod func(*Rollout)) Rollout {
 	return r
 }
 
+// eachCase runs check on every case, each a parallel subtest named after it.
+func eachCase(t *testing.T, cases []reconcileCase, check func(*testing.T, reconcileCase)) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			check(t, tt)
+		})
+	}
+}
+
+// step calls f (Reconcile or Settle) and fails the test on an error.
+func step(t *testing.T, f func(Rollout, Config, time.Time) (Rollout, error), prior Rollout, cfg Config, now time.Time) Rollout {
+	t.Helper()
+	r, err := f(prior, cfg, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func TestStart(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -343,57 +364,45 @@ func reconcileCases() []reconcileCase {
 
 func TestReconcile(t *testing.T) {
 	t.Parallel()
-	for _, tt := range reconcileCases() {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			prior := tt.prior.clone()
-			got, err := Reconcile(tt.prior, tt.cfg, tt.now)
-			if err != nil {
-				t.Fatalf("Reconcile: %v", err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Reconcile =\n %+v\nwant\n %+v", got, tt.want)
-			}
-			if !reflect.DeepEqual(tt.prior, prior) {
-				t.Errorf("Reconcile modified its input: %+v, was %+v", tt.prior, prior)
-			}
-			// A stages change never raises exposure.
-			if !reflect.DeepEqual(tt.prior.Stages, tt.cfg.Stages) && got.Percentage() > tt.prior.Percentage() {
-				t.Errorf("stages change raised exposure from %v to %v", tt.prior.Percentage(), got.Percentage())
-			}
-			if got.Stage < 0 || got.Stage >= len(got.Stages) {
-				t.Errorf("stage %d is no index of %v", got.Stage, got.Stages)
-			}
-		})
-	}
+	eachCase(t, reconcileCases(), func(t *testing.T, tt reconcileCase) {
+		prior := tt.prior.clone()
+		got, err := Reconcile(tt.prior, tt.cfg, tt.now)
+		if err != nil {
+			t.Fatalf("Reconcile: %v", err)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Reconcile =\n %+v\nwant\n %+v", got, tt.want)
+		}
+		if !reflect.DeepEqual(tt.prior, prior) {
+			t.Errorf("Reconcile modified its input: %+v, was %+v", tt.prior, prior)
+		}
+		// A stages change never raises exposure.
+		if !reflect.DeepEqual(tt.prior.Stages, tt.cfg.Stages) && got.Percentage() > tt.prior.Percentage() {
+			t.Errorf("stages change raised exposure from %v to %v", tt.prior.Percentage(), got.Percentage())
+		}
+		if got.Stage < 0 || got.Stage >= len(got.Stages) {
+			t.Errorf("stage %d is no index of %v", got.Stage, got.Stages)
+		}
+	})
 }
 
 // Reconciling a result again at the same time changes nothing, whatever the
 // case, as long as the delay is not zero.
 func TestReconcile_idempotent(t *testing.T) {
 	t.Parallel()
-	for _, tt := range reconcileCases() {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			once, err := Reconcile(tt.prior, tt.cfg, tt.now)
-			if err != nil {
-				t.Fatal(err)
+	eachCase(t, reconcileCases(), func(t *testing.T, tt reconcileCase) {
+		once := step(t, Reconcile, tt.prior, tt.cfg, tt.now)
+		twice := step(t, Reconcile, once, tt.cfg, tt.now)
+		if tt.cfg.StageDelay == 0 {
+			if twice.Stage != once.Stage+1 && twice.State == once.State {
+				t.Errorf("zero delay: second reconcile should advance again, got %+v after %+v", twice, once)
 			}
-			twice, err := Reconcile(once, tt.cfg, tt.now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.cfg.StageDelay == 0 {
-				if twice.Stage != once.Stage+1 && twice.State == once.State {
-					t.Errorf("zero delay: second reconcile should advance again, got %+v after %+v", twice, once)
-				}
-				return
-			}
-			if !reflect.DeepEqual(once, twice) {
-				t.Errorf("not idempotent:\n once  %+v\n twice %+v", once, twice)
-			}
-		})
-	}
+			return
+		}
+		if !reflect.DeepEqual(once, twice) {
+			t.Errorf("not idempotent:\n once  %+v\n twice %+v", once, twice)
+		}
+	})
 }
 
 // A scheduled apply every 20 minutes walks the default stages one per hour

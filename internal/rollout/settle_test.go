@@ -14,55 +14,29 @@ import (
 // do not depend on now.
 func TestSettle_doesNotDependOnTime(t *testing.T) {
 	t.Parallel()
-	for _, tt := range reconcileCases() {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			early, err := Settle(tt.prior, tt.cfg, tt.now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			late, err := Settle(tt.prior, tt.cfg, tt.now.Add(1000*time.Hour))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if early.State != late.State || early.Stage != late.Stage || !reflect.DeepEqual(early.Stages, late.Stages) {
-				t.Errorf("Settle at now gives %s stage %d, 1000h later %s stage %d", early.State, early.Stage, late.State, late.Stage)
-			}
-		})
-	}
+	eachCase(t, reconcileCases(), func(t *testing.T, tt reconcileCase) {
+		early := step(t, Settle, tt.prior, tt.cfg, tt.now)
+		late := step(t, Settle, tt.prior, tt.cfg, tt.now.Add(1000*time.Hour))
+		if early.State != late.State || early.Stage != late.Stage || !reflect.DeepEqual(early.Stages, late.Stages) {
+			t.Errorf("Settle at now gives %s stage %d, 1000h later %s stage %d", early.State, early.Stage, late.State, late.Stage)
+		}
+	})
 }
 
 func TestSettle_startAndAdvanceWaitForReconcile(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		prior Rollout
-		cfg   Config
-		now   time.Time
-	}{
+	eachCase(t, []reconcileCase{
 		{name: "start_at passed", prior: rollout(StatePending, 0, t0), cfg: config(withStartAt(at(time.Hour))), now: at(2 * time.Hour)},
 		{name: "start_at removed", prior: rollout(StatePending, 0, t0), cfg: config(), now: at(time.Minute)},
 		{name: "advance due", prior: rollout(StateActive, 1, t0), cfg: config(), now: at(3 * time.Hour)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			settled, err := Settle(tt.prior, tt.cfg, tt.now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(settled, tt.prior) {
-				t.Errorf("Settle changed the rollout: %+v, was %+v", settled, tt.prior)
-			}
-			reconciled, err := Reconcile(tt.prior, tt.cfg, tt.now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if reflect.DeepEqual(reconciled, tt.prior) {
-				t.Errorf("Reconcile did not move the rollout either: %+v", reconciled)
-			}
-		})
-	}
+	}, func(t *testing.T, tt reconcileCase) {
+		if settled := step(t, Settle, tt.prior, tt.cfg, tt.now); !reflect.DeepEqual(settled, tt.prior) {
+			t.Errorf("Settle changed the rollout: %+v, was %+v", settled, tt.prior)
+		}
+		if reconciled := step(t, Reconcile, tt.prior, tt.cfg, tt.now); reflect.DeepEqual(reconciled, tt.prior) {
+			t.Errorf("Reconcile did not move the rollout either: %+v", reconciled)
+		}
+	})
 }
 
 // A stages change that leaves no new stage at or below the exposed

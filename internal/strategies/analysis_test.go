@@ -48,6 +48,19 @@ func (m *meter) phases() []string {
 	return out
 }
 
+// analysed returns f's environment, on a fake clock and measured by m,
+// and a request of targets with the errorRate analysis.
+func analysed(f *fleet, targets []Target, m *meter, events *[]Event) (Env, Request) {
+	env := f.env(clocktest.NewFake(epoch), events)
+	env.Measure = m.Measure
+	req := request(targets)
+	req.Analysis = errorRate()
+	return env, req
+}
+
+// passing passes every measurement.
+func passing(int, Window, int) (string, bool) { return "0", true }
+
 func errorRate() Analysis {
 	return Analysis{Interval: 10 * time.Second, Metrics: []MetricLimit{{Name: "error-rate"}}}
 }
@@ -107,11 +120,8 @@ func TestAnalysisCanaryRollsBackOnMetric(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 4, "v1")
 	var events []Event
-	env := f.env(clocktest.NewFake(epoch), &events)
 	m := newMeter(badFrom("stage 1"))
-	env.Measure = m.Measure
-	req := request(targets)
-	req.Analysis = errorRate()
+	env, req := analysed(f, targets, m, &events)
 	s := mustNew(t, NameCanary, func(c *Config) { c.Canary.Stages = []float64{25, 50, 100} })
 	res := s.Execute(context.Background(), req, env)
 
@@ -148,11 +158,8 @@ func TestAnalysisWindows(t *testing.T) {
 	t.Run("canary measures every stage and the bake", func(t *testing.T) {
 		t.Parallel()
 		f, targets := newFleet(t, 4, "v1")
-		env := f.env(clocktest.NewFake(epoch), nil)
-		m := newMeter(func(int, Window, int) (string, bool) { return "0", true })
-		env.Measure = m.Measure
-		req := request(targets)
-		req.Analysis = errorRate()
+		m := newMeter(passing)
+		env, req := analysed(f, targets, m, nil)
 		s := mustNew(t, NameCanary, func(c *Config) { c.Canary.Stages = []float64{25, 50, 100}; c.Canary.StageInterval = 0 })
 		res := s.Execute(context.Background(), req, env)
 		if !res.Success {
@@ -178,11 +185,8 @@ func TestAnalysisWindows(t *testing.T) {
 	t.Run("rolling measures in every batch_delay and the bake", func(t *testing.T) {
 		t.Parallel()
 		f, targets := newFleet(t, 3, "v1")
-		env := f.env(clocktest.NewFake(epoch), nil)
-		m := newMeter(func(int, Window, int) (string, bool) { return "0", true })
-		env.Measure = m.Measure
-		req := request(targets)
-		req.Analysis = errorRate()
+		m := newMeter(passing)
+		env, req := analysed(f, targets, m, nil)
 		res := mustNew(t, NameRolling, func(c *Config) { c.Rolling.BatchDelay = 0 }).Execute(context.Background(), req, env)
 		if !res.Success {
 			t.Fatalf("errors %v", res.Errors)
@@ -194,10 +198,7 @@ func TestAnalysisWindows(t *testing.T) {
 	t.Run("rolling failure in a batch_delay stops before the next batch", func(t *testing.T) {
 		t.Parallel()
 		f, targets := newFleet(t, 3, "v1")
-		env := f.env(clocktest.NewFake(epoch), nil)
-		env.Measure = newMeter(badFrom("batch 2")).Measure
-		req := request(targets)
-		req.Analysis = errorRate()
+		env, req := analysed(f, targets, newMeter(badFrom("batch 2")), nil)
 		res := mustNew(t, NameRolling, nil).Execute(context.Background(), req, env)
 		if res.Status != StatusRolledBack || res.StoppedAt != "batch 2/3" {
 			t.Fatalf("status %s stopped %q errors %v", res.Status, res.StoppedAt, res.Errors)
@@ -244,17 +245,14 @@ func TestAnalysisFailureLimit(t *testing.T) {
 		t.Run(fmt.Sprintf("limit %d failing %d dry_run %t", tc.limit, tc.failing, tc.dryRun), func(t *testing.T) {
 			t.Parallel()
 			f, targets := newFleet(t, 1, "v1")
-			env := f.env(clocktest.NewFake(epoch), nil)
 			m := newMeter(func(_ int, _ Window, n int) (string, bool) {
 				if n <= tc.failing {
 					return "0.2", false
 				}
 				return "0", true
 			})
-			env.Measure = m.Measure
-			req := request(targets)
+			env, req := analysed(f, targets, m, nil)
 			req.Bake = 30 * time.Second
-			req.Analysis = errorRate()
 			req.Analysis.Metrics[0].FailureLimit = tc.limit
 			req.Analysis.DryRun = tc.dryRun
 			res := mustNew(t, NameRolling, nil).Execute(context.Background(), req, env)
@@ -274,12 +272,9 @@ func TestAnalysisFailureLimit(t *testing.T) {
 func TestAnalysisBakeBlueGreenSwitchesBack(t *testing.T) {
 	t.Parallel()
 	f, targets := blueGreenFleet(t, "v1")
-	env := f.env(clocktest.NewFake(epoch), nil)
-	env.Measure = newMeter(badFrom("bake")).Measure
-	req := request(targets)
+	env, req := analysed(f, targets, newMeter(badFrom("bake")), nil)
 	req.ActiveSlot = SlotBlue
 	req.Bake = time.Minute
-	req.Analysis = errorRate()
 	res := mustNew(t, NameBlueGreen, nil).Execute(context.Background(), req, env)
 	if res.Status != StatusRolledBack || res.StoppedAt != "bake" || res.ActiveSlot != SlotBlue {
 		t.Fatalf("status %s stopped %q active %s errors %v", res.Status, res.StoppedAt, res.ActiveSlot, res.Errors)
@@ -293,11 +288,8 @@ func TestAnalysisBakeBlueGreenSwitchesBack(t *testing.T) {
 func TestAnalysisBakeFeatureFlagRestoresTheFlag(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 2, "v1")
-	env := f.env(clocktest.NewFake(epoch), nil)
-	env.Measure = newMeter(badFrom("bake")).Measure
-	req := request(targets)
+	env, req := analysed(f, targets, newMeter(badFrom("bake")), nil)
 	req.Bake = time.Minute
-	req.Analysis = errorRate()
 	s := mustNew(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag = FeatureFlagConfig{FlagName: "f", InitialRollout: 20} })
 	res := s.Execute(context.Background(), req, env)
 	if res.Status != StatusRolledBack || res.TrafficPercentage != 0 {

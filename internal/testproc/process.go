@@ -7,6 +7,7 @@ package testproc
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -113,6 +114,34 @@ func (p *Process) NotReady(err error) (portTaken bool, _ error) {
 	p.Stop()
 	tail := p.LogTail()
 	return strings.Contains(tail, "address already in use"), fmt.Errorf("%w; log tail:\n%s", err, tail)
+}
+
+// WaitReady calls ready every interval until it says yes. It fails with
+// notReady once timeout has passed, and at once when the process exits
+// first.
+func (p *Process) WaitReady(timeout, interval time.Duration, ready func() bool, notReady error) error {
+	deadline := time.Now().Add(timeout)
+	for !ready() {
+		if time.Now().After(deadline) {
+			return notReady
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited before it was ready: %w", p.name, p.waitErr)
+		case <-time.After(interval):
+		}
+	}
+	return nil
+}
+
+// Answers200 says whether a GET of url through client answers 200 OK.
+func Answers200(client *http.Client, url string) bool {
+	resp, err := client.Get(url)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // StartRetrying calls start (attempt 1, 2, ...) until it succeeds, up to
