@@ -44,7 +44,7 @@ func (d *flagDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A flag document as the flag service holds it now (`GET {endpoint}/v1/flags/{flag_name}`), whoever " +
 			"published it. A flag the service does not hold (404) is not an error: `state`, `stage`, `percentage`, `stages` and " +
-			"`updated_at` are null. Works inside `check` blocks: see the guide [Watching a rollout](../guides/watching-a-rollout.md).",
+			"`updated_at` are null. Works inside `check` blocks: see the guide [Watching a rollout](../guides/watching-a-rollout).",
 		Attributes: map[string]schema.Attribute{
 			"flag_name": schema.StringAttribute{
 				MarkdownDescription: "Flag name, 1–128 characters from `A-Z a-z 0-9 . _ -`.",

@@ -70,10 +70,10 @@ func (d *fleetDataSource) Metadata(_ context.Context, req datasource.MetadataReq
 func (d *fleetDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "What a fleet runs now: every target's live version and health (the health call of the " +
-			"[target protocol](../guides/target-protocol-v1.md)) and, with `router_url`, what the router last applied " +
+			"[target protocol](../guides/target-protocol-v1)) and, with `router_url`, what the router last applied " +
 			"(`GET {router_url}/v1/state`). A target that does not answer is not healthy and has no version, with a warning; " +
 			"a router that does not answer is an error. Inside a `check` block, errors become warnings and a failed " +
-			"`assert` warns without failing the apply: see the guide [Watching a rollout](../guides/watching-a-rollout.md).",
+			"`assert` warns without failing the apply: see the guide [Watching a rollout](../guides/watching-a-rollout).",
 		Attributes: map[string]schema.Attribute{
 			"targets": schema.ListNestedAttribute{
 				MarkdownDescription: "The fleet, 1 to 10000 targets, as `codomyrmex_deployment` takes them " +
