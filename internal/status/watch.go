@@ -32,7 +32,7 @@ func Watch(ctx context.Context, clk clock.Clock, interval time.Duration,
 			return last, err
 		}
 		if clk.Sleep(ctx, interval) != nil {
-			return last, nil
+			return last, nil //nolint:nilerr // Ctrl-C ends a watch: its last report stands
 		}
 	}
 }
