@@ -138,3 +138,38 @@ check "one_version" {
 		t.Errorf("with the router down, the check's warning does not name the call:\n%s", out)
 	}
 }
+
+// Bad input: an address that is not a base URL is a plan-time error naming
+// the attribute; a flag with no endpoint anywhere says where to set one.
+func TestAccDataSources_badInput(t *testing.T) {
+	t.Setenv(EnvFlagEndpoint, "") // not parallel: no flag endpoint anywhere
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: `data "codomyrmex_fleet" "web" {
+  targets    = [{ id = "t1", address = "http://127.0.0.1:1/t/t1" }]
+  router_url = "ftp://router?x=1"
+}`,
+				PlanOnly:    true,
+				ExpectError: errorPattern(`router_url .*must be an absolute http:// or https:// URL`),
+			},
+			{
+				Config: `data "codomyrmex_fleet" "web" {
+  targets = [{ id = "t1", address = "http://127.0.0.1:1/t/t1" }, { id = "t1", address = "http://127.0.0.1:1/t/t2" }]
+}`,
+				PlanOnly:    true,
+				ExpectError: errorPattern(`Duplicate target id .*"t1" is used by targets\[0\] and targets\[1\]`),
+			},
+			{
+				Config:      `data "codomyrmex_flag" "checkout" { flag_name = "checkout" }`,
+				ExpectError: errorPattern(`No flag endpoint .*Set endpoint, the provider's flag_endpoint or CODOMYRMEX_FLAG_ENDPOINT`),
+			},
+			{
+				Config:      `data "codomyrmex_flag" "checkout" { flag_name = "check out" }`,
+				PlanOnly:    true,
+				ExpectError: errorPattern(`flag_name .*must be 1 to 128 characters`),
+			},
+		},
+	})
+}
