@@ -204,6 +204,8 @@ rc=0
 "$cli" plan -detailed-exitcode -input=false -no-color -var "fleet_url=$fleet_url" -var app_version=2.0.0 > "$work/gate-plan.txt" 2>&1 || rc=$?
 echo "  exit code $rc: $(grep -o 'No changes.*' "$work/gate-plan.txt" | head -1)"
 [[ $rc -eq 0 ]] || { echo "expected an empty plan while paused"; exit 1; }
+echo "  \$ $(basename "$cli") show -json | codomyrmex-agent status   # state beside what the fleet runs"
+"$cli" show -json -no-color | "$work/bin/codomyrmex-agent" status | sed 's/^/  /'
 gate_apply -var app_version=2.0.0 -var approve_version=2.0.0 -var approve_through=25
 "$cli" destroy -auto-approve -input=false -no-color -var "fleet_url=$fleet_url" -var app_version=2.0.0 | tail -1
 say "demo finished; cleaning up"

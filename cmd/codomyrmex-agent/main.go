@@ -4,16 +4,19 @@
 //	codomyrmex-agent router --listen :7070 --exec 'set-weights.sh'
 //	codomyrmex-agent flags --listen :7077 --data-dir /var/lib/codomyrmex/flags
 //	codomyrmex-agent simulate --targets 50 --listen 127.0.0.1:7070
+//	terraform show -json | codomyrmex-agent status --watch 2s
 //
 // serve runs a deploy command on the machine it runs on (serve.go); router
 // runs a command for every traffic call, in front of a load balancer
 // (router.go); flags is a durable flag service that also answers
 // OpenFeature remote evaluations (flags.go); simulate serves an in-memory
 // fleet, router and flag service for demos, tests and benchmarks
-// (simulate.go). The flags every mode shares (listener, TLS, tokens) are
-// declared once (options.go), and so is the server they run (server.go).
-// All print their base URL as the first line of stdout and shut down
-// gracefully on SIGINT or SIGTERM.
+// (simulate.go); status asks a fleet what it runs beside what a Terraform
+// or OpenTofu state says (status.go, internal/status). The flags every
+// serving mode shares (listener, TLS, tokens) are declared once
+// (options.go), and so is the server they run (server.go).
+// The serving modes print their base URL as the first line of stdout and
+// shut down gracefully on SIGINT or SIGTERM.
 package main
 
 import (
@@ -55,6 +58,9 @@ type mode struct {
 	// required names the flags the mode cannot run without.
 	required []string
 	define   func(fs *flag.FlagSet) runFunc
+	// client: the mode asks servers and serves nothing, so it takes none
+	// of the flags the serving modes share.
+	client bool
 }
 
 // modes are the subcommands, in the order usage lists them.
@@ -63,6 +69,7 @@ var modes = []mode{
 	{name: "router", required: []string{"exec"}, define: defineRouter},
 	{name: "simulate", define: defineSimulate},
 	{name: "flags", required: []string{"data-dir"}, define: defineFlags},
+	{name: "status", client: true, define: defineStatus},
 }
 
 // wantsHelp reports whether args ask for help, which then goes to stdout:
@@ -127,11 +134,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // exitCode reports err on stderr and returns the exit code it means.
 func exitCode(err error, stderr io.Writer) int {
 	var uerr usageError
+	var status exitStatus
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.As(err, &status):
+		if status.msg != "" {
+			fmt.Fprintln(stderr, "codomyrmex-agent:", status.msg)
+		}
+		return status.code
 	case errors.As(err, &uerr):
 		if !uerr.printed {
 			fmt.Fprintln(stderr, "codomyrmex-agent:", err)
@@ -183,8 +196,11 @@ func usage() string {
 	defineServerFlags(shared, "", listenDefault{})
 	var b strings.Builder
 	b.WriteString("Usage:\n")
-	var helps []string
+	var helps, serving []string
 	for _, m := range modes {
+		if !m.client {
+			serving = append(serving, m.name)
+		}
 		fs := flag.NewFlagSet(m.name, flag.ContinueOnError)
 		m.define(fs)
 		var words []string
@@ -199,7 +215,8 @@ func usage() string {
 		wrapWords(&b, "  codomyrmex-agent "+m.name+" ", words)
 		helps = append(helps, fmt.Sprintf("%q", "codomyrmex-agent "+m.name+" -h"))
 	}
-	b.WriteString("  codomyrmex-agent --version\n\nEvery mode also takes:\n")
+	b.WriteString("  codomyrmex-agent --version\n\n")
+	wrapWords(&b, "", strings.Fields(strings.Join(serving[:len(serving)-1], ", ")+" and "+serving[len(serving)-1]+" also take:"))
 	var words []string
 	shared.VisitAll(func(f *flag.Flag) { words = append(words, flagWord(f, false)) })
 	wrapWords(&b, "  ", words)

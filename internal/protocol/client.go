@@ -231,6 +231,23 @@ func (c *Client) SetWeights(ctx context.Context, routerURL string, req WeightsRe
 	return c.send(ctx, http.MethodPut, u, err, req)
 }
 
+// RouterState reads what the router at routerURL last applied
+// (GET {router_url}/v1/state). raw is the answer as the router sent it.
+func (c *Client) RouterState(ctx context.Context, routerURL string) (st RouterState, raw []byte, err error) {
+	u, err := endpointURL(routerURL, routerStatePath)
+	if err != nil {
+		return RouterState{}, nil, err
+	}
+	body, _, err := c.do(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return RouterState{}, nil, c.redact(err)
+	}
+	if err := decodeJSON(body, &st); err != nil {
+		return RouterState{}, nil, c.redact(fmt.Errorf("GET %s: answer is not a router state: %w", u, err))
+	}
+	return st, body, nil
+}
+
 // PublishFlag writes the flag document f to the flag service at endpoint.
 func (c *Client) PublishFlag(ctx context.Context, endpoint string, f Flag) error {
 	u, err := flagURL(endpoint, f.Flag)

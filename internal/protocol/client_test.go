@@ -801,3 +801,23 @@ func TestStatusErrorExcerpt(t *testing.T) {
 		t.Errorf("excerpt is not one short line: %q", e.Body)
 	}
 }
+
+func TestClientRouterState(t *testing.T) {
+	t.Parallel()
+	srv, _ := scriptedServer(t,
+		status(200, `{"deployments": {"web": {"weights": {"2.0.0": 25}, "updated_at": "2026-01-02T03:04:05Z"}}}`),
+		status(200, `[]`),
+		status(404, `no such path`))
+	c := newTestClient(t, ClientConfig{})
+	st, raw, err := c.RouterState(context.Background(), srv.URL+"/router")
+	if err != nil || st.Deployments["web"].Weights["2.0.0"] != 25 || !strings.Contains(string(raw), `"2.0.0": 25`) {
+		t.Fatalf("RouterState = %+v, %s, %v", st, raw, err)
+	}
+	if _, _, err := c.RouterState(context.Background(), srv.URL+"/router"); err == nil || !strings.Contains(err.Error(), "GET "+srv.URL+"/router/v1/state: answer is not a router state") {
+		t.Errorf("RouterState of an array: %v, want an error naming the call", err)
+	}
+	var se *StatusError
+	if _, _, err := c.RouterState(context.Background(), srv.URL+"/router"); !errors.As(err, &se) || se.StatusCode != 404 {
+		t.Errorf("RouterState of a 404: %v, want a StatusError", err)
+	}
+}

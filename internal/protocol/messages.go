@@ -125,3 +125,20 @@ func excerpt(body []byte) string {
 	}
 	return s
 }
+
+// RouterState is the answer of GET {router_url}/v1/state: what a router
+// last applied to each deployment. It is not part of protocol v1: routers
+// need not serve it; `codomyrmex-agent router` and the simulated router do.
+type RouterState struct {
+	Deployments map[string]RouterRoute `json:"deployments"`
+}
+
+// RouterRoute is what a router last applied to one deployment: a switch
+// (Slot and Version) or weights (Weights: the version of the last weights
+// call and its share of the traffic, in percent).
+type RouterRoute struct {
+	Slot      string             `json:"slot,omitempty"`
+	Version   string             `json:"version,omitempty"`
+	Weights   map[string]float64 `json:"weights,omitempty"`
+	UpdatedAt string             `json:"updated_at,omitempty"`
+}

@@ -339,7 +339,10 @@ func (p *codomyrmexProvider) Resources(_ context.Context) []func() resource.Reso
 }
 
 func (p *codomyrmexProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{
+		func() datasource.DataSource { return &fleetDataSource{} },
+		func() datasource.DataSource { return &flagDataSource{} },
+	}
 }
 
 func (p *codomyrmexProvider) Functions(_ context.Context) []func() function.Function {

@@ -87,6 +87,7 @@ type Fleet struct {
 	deploys    []DeployRecord
 	calls      map[string]int
 	router     RouterState
+	routes     map[string]protocol.RouterRoute // by deployment, for GET /router/v1/state
 	flags      map[string]protocol.Flag
 	routerDown bool
 	flagsDown  bool
@@ -118,6 +119,7 @@ func NewFleet(cfg FleetConfig) *Fleet {
 		flags:     map[string]protocol.Flag{},
 		authSeen:  map[string]bool{},
 		router:    RouterState{Weights: map[string]float64{}},
+		routes:    map[string]protocol.RouterRoute{},
 	}
 	if cfg.Seed != 0 {
 		f.rng = rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)>>32))

@@ -380,6 +380,18 @@ func TestFleetRouter(t *testing.T) {
 	if f.Router().Weights["v2"] != 50 {
 		t.Error("Router returned its own map")
 	}
+	if err := c.Switch(ctx, router, protocol.SwitchRequest{Deployment: "api", Slot: "blue", Version: "a1"}); err != nil {
+		t.Fatalf("Switch api: %v", err)
+	}
+	st, raw, err := c.RouterState(ctx, router)
+	if err != nil {
+		t.Fatalf("RouterState: %v", err)
+	}
+	web, api := st.Deployments["web"], st.Deployments["api"]
+	if len(st.Deployments) != 2 || fmt.Sprint(web.Weights) != "map[v2:50]" || web.Slot != "" ||
+		api.Slot != "blue" || api.Version != "a1" || api.Weights != nil || api.UpdatedAt == "" {
+		t.Errorf("RouterState = %+v (%s), want web's last weights and api's switch", st, raw)
+	}
 
 	f.SetRouterDown(true)
 	if err := c.Switch(ctx, router, protocol.SwitchRequest{Slot: "blue", Version: "v1"}); !errors.As(err, &se) || se.StatusCode != 503 {
@@ -389,7 +401,7 @@ func TestFleetRouter(t *testing.T) {
 	if err := c.Switch(ctx, router, protocol.SwitchRequest{Slot: "blue", Version: "v1"}); err != nil {
 		t.Errorf("Switch after the outage: %v", err)
 	}
-	if calls := f.Calls(); calls[CallSwitch] != 4 || calls[CallWeights] != 2 {
+	if calls := f.Calls(); calls[CallSwitch] != 5 || calls[CallWeights] != 2 {
 		t.Errorf("Calls = %v", calls)
 	}
 }

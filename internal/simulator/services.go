@@ -2,8 +2,10 @@ package simulator
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
@@ -53,6 +55,7 @@ func (r simRouter) Switch(_ context.Context, req protocol.SwitchRequest) error {
 	r.f.router.ActiveSlot = req.Slot
 	r.f.router.Version = req.Version
 	r.f.router.Switches++
+	r.f.routes[req.Deployment] = protocol.RouterRoute{Slot: req.Slot, Version: req.Version, UpdatedAt: now()}
 	return nil
 }
 
@@ -60,8 +63,24 @@ func (r simRouter) SetWeights(_ context.Context, req protocol.WeightsRequest) er
 	r.f.mu.Lock()
 	defer r.f.mu.Unlock()
 	r.f.router.Weights[req.Version] = req.Percentage
+	r.f.routes[req.Deployment] = protocol.RouterRoute{Weights: map[string]float64{req.Version: req.Percentage}, UpdatedAt: now()}
 	return nil
 }
+
+// RouterState answers GET /router/v1/state as `codomyrmex-agent router`
+// does: what each deployment's last switch or weights call set.
+func (r simRouter) RouterState(context.Context) (any, error) {
+	r.f.mu.Lock()
+	defer r.f.mu.Unlock()
+	st := protocol.RouterState{Deployments: make(map[string]protocol.RouterRoute, len(r.f.routes))}
+	for d, route := range r.f.routes {
+		route.Weights = maps.Clone(route.Weights)
+		st.Deployments[d] = route
+	}
+	return st, nil
+}
+
+func now() string { return time.Now().UTC().Format(time.RFC3339) }
 
 // simFlags is the fleet's protocol.FlagStore.
 type simFlags struct{ f *Fleet }
