@@ -1,7 +1,8 @@
 # The outputs after a completed release. A file of its own: each test file
 # starts from an empty state, and Terraform (unlike OpenTofu) applies a
-# run's override values only to resources that run creates (a replacement
-# keeps the mock's values): one applying run per file.
+# run's override values only to a resource the file's state does not hold
+# yet (an update or a replacement keeps the mock's values): one applying
+# run with overrides per file.
 
 mock_provider "codomyrmex" {}
 
