@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -66,4 +67,55 @@ func sorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return s
+}
+
+// TestAccModule_multiRegion applies examples/multi-region as written, with
+// an override file that points its regions at a simulated fleet, drops
+// the Prometheus gate (there is no Prometheus of its own here) and the
+// stage interval: eu pauses at its approval and us keeps the version eu
+// ran before; once eu is approved, us follows in the same apply.
+func TestAccModule_multiRegion(t *testing.T) {
+	t.Parallel()
+	w := newCLIWorkdir(t)
+	for _, dir := range []string{"modules/service-rollout", "multi-region"} {
+		if err := os.CopyFS(filepath.Join(w.dir, "examples", dir), os.DirFS("../../examples/"+dir)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.dir = filepath.Join(w.dir, "examples", "multi-region")
+	f := newTestFleet(t, 6, "3.0.0")
+	host := func(region string, i, target int) string {
+		return fmt.Sprintf(`"web-%s-%d" = { address = "%s/t/t%d" }`, region, i, f.URL, target)
+	}
+	writeFile(t, filepath.Join(w.dir, "fleet_override.tf"), fmt.Sprintf(`variable "regions" {
+  default = {
+    eu = { %s, %s, %s, %s }
+    us = { %s, %s }
+  }
+}
+
+module "web_eu" {
+  canary          = { stages = [25, 50, 100], stage_interval = "0s" }
+  error_rate_gate = null
+}
+`, host("eu", 1, 1), host("eu", 2, 2), host("eu", 3, 3), host("eu", 4, 4), host("us", 1, 5), host("us", 2, 6)))
+	w.mustRun(0, nil, "get", "-no-color")
+
+	w.mustRun(0, nil, "apply", "-auto-approve", "-no-color", "-input=false")
+	if err := f.expectVersions(map[string]string{"t1": "3.1.0", "t2": "3.1.0", "t3": "3.0.0", "t4": "3.0.0", "t5": "3.0.0", "t6": "3.0.0"}); err != nil {
+		t.Fatalf("eu paused at 50 %%, us untouched: %v", err)
+	}
+	// Creating us deploys every one of its hosts, here the version they run.
+	if got := sorted(f.deployOrder("3.0.0")); !slices.Equal(got, []string{"t5", "t6"}) {
+		t.Errorf("deploys of 3.0.0 went to %v, want us's hosts t5 and t6 only (no rollback in eu)", got)
+	}
+
+	w.mustRun(0, nil, "apply", "-auto-approve", "-no-color", "-input=false", "-var", "approved_version=3.1.0")
+	if err := f.expectAll(6, "3.1.0"); err != nil {
+		t.Fatalf("after the approval both regions run 3.1.0: %v", err)
+	}
+	if order := f.deployOrder("3.1.0"); !slices.Equal(sorted(order[4:]), []string{"t5", "t6"}) {
+		t.Errorf("deploys of 3.1.0 in order %v: us (t5, t6) must come after every eu host", order)
+	}
+	w.mustRun(0, nil, "plan", "-detailed-exitcode", "-no-color", "-input=false", "-var", "approved_version=3.1.0")
 }
