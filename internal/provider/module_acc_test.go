@@ -24,7 +24,7 @@ func TestAccModule_serviceRollout(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 
 	out := w.mustRun(0, nil, "test", "-no-color")
-	expectTestsPassed(t, out, 12)
+	expectTestsPassed(t, out, 13)
 
 	hosts := make([]string, 0, 4)
 	for _, id := range ids(4) {

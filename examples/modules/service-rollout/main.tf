@@ -61,6 +61,10 @@ resource "codomyrmex_deployment" "this" {
       error_message = "approval.pause_at must be one of canary.stages and below 100."
     }
     precondition {
+      condition     = var.approval == null || var.strategy != "rolling"
+      error_message = "approval needs strategy = \"canary\" or \"blue_green\": a rolling release has nowhere to pause."
+    }
+    precondition {
       condition     = var.strategy != "blue_green" || alltrue([for h in values(var.hosts) : h.slot != null])
       error_message = "strategy = \"blue_green\" needs a slot (\"blue\" or \"green\") on every host."
     }

@@ -164,3 +164,11 @@ run "rejects_blue_green_without_slots" {
   }
   expect_failures = [codomyrmex_deployment.this]
 }
+
+run "rejects_an_approval_on_rolling" {
+  command = plan
+  variables {
+    approval = {}
+  }
+  expect_failures = [codomyrmex_deployment.this]
+}
