@@ -8,7 +8,9 @@
 # dev_overrides points both registry addresses of codomyrmex/codomyrmex at the
 # binary just built, which lets `validate` run without `init`. Examples that
 # leave out the `terraform { required_providers }` block (resource examples
-# do, as on the Registry) get one added in the scratch copy only.
+# do, as on the Registry) get one added in the scratch copy only. Root
+# modules that call a module by its local path (examples/modules/) run
+# `get` first, which installs modules and nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,10 +62,11 @@ fi
 
 for cli in "${clis[@]}"; do
   name="$(basename "$cli")"
+  # A copy of the whole tree, so that local module sources resolve.
+  mkdir -p "$work/$name"
+  cp -r examples "$work/$name/"
   for dir in "${dirs[@]}"; do
     scratch="$work/$name/$dir"
-    mkdir -p "$scratch"
-    cp "$dir"/*.tf "$scratch/"
     if ! grep -q 'required_providers' "$scratch"/*.tf; then
       cat >"$scratch/zz_required_providers.tf" <<'TF'
 terraform {
@@ -75,7 +78,9 @@ terraform {
 }
 TF
     fi
-    if out="$(cd "$scratch" && "$cli" validate -no-color 2>&1)"; then
+    get=true
+    if grep -q '^module ' "$scratch"/*.tf; then get=("$cli" get -no-color); fi
+    if out="$(cd "$scratch" && { "${get[@]}" >/dev/null && "$cli" validate -no-color; } 2>&1)"; then
       echo "ok    $name  $dir"
     else
       echo "FAIL  $name  $dir"

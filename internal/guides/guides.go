@@ -12,6 +12,11 @@
 //
 // Every shell block of a guide that has steps must be marked run or skip,
 // so that a command added to a guide cannot escape the test.
+//
+// A guide whose steps use files of the repository (a module of examples/)
+// says so with a line of its own, anywhere:
+//
+//	<!-- guide:in-repository -->   the steps run in a copy of the repository
 package guides
 
 import (
@@ -44,6 +49,21 @@ type Step struct {
 }
 
 var marker = regexp.MustCompile(`^<!-- guide:(file|run|output|skip)(?:\s+(.*?))?\s*-->$`)
+
+// inRepository is the line of a guide whose steps run in a copy of the
+// repository.
+const inRepository = "<!-- guide:in-repository -->"
+
+// InRepository reports whether the steps of a guide run in a copy of the
+// repository, as after a clone, rather than in an empty directory.
+func InRepository(text string) bool {
+	for _, line := range strings.Split(text, "\n") {
+		if strings.TrimSpace(line) == inRepository {
+			return true
+		}
+	}
+	return false
+}
 
 // Parse returns the marked steps of a guide, in order. It fails on a marker
 // that is not followed by a fenced block, and on an unmarked shell block in

@@ -92,3 +92,22 @@ func TestMatches(t *testing.T) {
 		}
 	}
 }
+
+func TestInRepository(t *testing.T) {
+	t.Parallel()
+	for guide, want := range map[string]bool{
+		"# Guide\n\n<!-- guide:in-repository -->\n\ntext\n":   true,
+		"  <!-- guide:in-repository -->  \n":                  true,
+		"# Guide\n\n<!-- guide:run -->\n```shell\nls\n```\n":  false,
+		"text mentioning <!-- guide:in-repository --> inline": false,
+	} {
+		if got := InRepository(guide); got != want {
+			t.Errorf("InRepository(%q) = %v, want %v", guide, got, want)
+		}
+	}
+	// The line is not a step and does not disturb the steps around it.
+	steps, err := Parse("<!-- guide:in-repository -->\n<!-- guide:run -->\n```shell\nls\n```\n")
+	if err != nil || len(steps) != 1 || steps[0].Kind != KindRun {
+		t.Errorf("Parse with the line: %v, %v", steps, err)
+	}
+}
