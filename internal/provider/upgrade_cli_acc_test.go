@@ -22,7 +22,8 @@ import (
 
 // stateFixtures is where the fixtures live, one directory per release:
 // main.tf (the configuration, without its terraform block),
-// terraform.tfstate (the state the CLI wrote) and fleets.json (what the
+// state.json (the terraform.tfstate the CLI wrote; *.tfstate files are
+// ignored by git) and fleets.json (what the
 // fleets held then, and where they listened).
 const stateFixtures = "testdata/states"
 
@@ -77,7 +78,7 @@ func TestAccStateFixtures_plan(t *testing.T) {
 			var was map[string]fixtureFleet
 			readJSONFile(t, filepath.Join(dir, "fleets.json"), &was)
 			fleets, urls := map[string]*testFleet{}, map[string]string{}
-			state := string(mustRead(t, filepath.Join(dir, "terraform.tfstate")))
+			state := string(mustRead(t, filepath.Join(dir, "state.json")))
 			for _, name := range fixtureFleetNames {
 				old, ok := was[name]
 				if !ok {
@@ -145,7 +146,7 @@ func TestAccStateFixtures_write(t *testing.T) {
 	if d, ok := w.localState("gated"); !ok || d.Status != "paused" {
 		t.Fatalf("gated = %+v (present %v), want paused at its gate", d, ok)
 	}
-	writeFile(t, filepath.Join(dir, "terraform.tfstate"), string(mustRead(t, filepath.Join(w.dir, "terraform.tfstate"))))
+	writeFile(t, filepath.Join(dir, "state.json"), string(mustRead(t, filepath.Join(w.dir, "terraform.tfstate"))))
 	was := map[string]fixtureFleet{}
 	for _, name := range fixtureFleetNames {
 		var st fixtureFleet
