@@ -3,6 +3,7 @@ package protocol
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -27,7 +28,7 @@ func TestInfoHeaderLoggedOncePerAgent(t *testing.T) {
 	c := newTestClient(t, ClientConfig{Log: func(_ context.Context, msg string, f map[string]any) {
 		if msg == "met codomyrmex-agent" {
 			mu.Lock()
-			met = append(met, f["agent"].(string))
+			met = append(met, fmt.Sprint(f["agent"]))
 			mu.Unlock()
 		}
 	}})
