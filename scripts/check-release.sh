@@ -70,7 +70,7 @@ for p in "${agent_platforms[@]}"; do
   for f in "$deb" "$rpmf"; do [[ -f "$f" ]] || fail "no $f"; done
   [[ -f "$deb" && -f "$rpmf" ]] || continue
   # Files and modes: "MODE PATH" of every file, as each package lists it.
-  deb_files="$(dpkg-deb -c "$deb" | awk '{print $1, $6}' | sed 's#^\(.\{10\}\) \./#\1 /#')"
+  deb_files="$(dpkg-deb -c "$deb" | awk '{print $1, $6}' | sed -e 's#^\(.\{10\}\) \./#\1 /#' -e 's#/$##')"
   rpm_files="$(rpm -qp --queryformat '[%{FILEMODES:perms} %{FILENAMES}\n]' "$rpmf" 2>/dev/null)"
   for want in "-rwxr-xr-x /usr/bin/codomyrmex-agent" "-rw-r--r-- /usr/lib/systemd/system/codomyrmex-agent@.service" \
     "-rw-r--r-- /etc/codomyrmex/serve.env" "-rw-r--r-- /etc/codomyrmex/router.env" "-rw-r--r-- /etc/codomyrmex/flags.env" \
