@@ -3,7 +3,7 @@
 # release job) the way the Terraform Registry and an operator receive it:
 #   check-release.sh DIST VERSION [--host]
 # - provider zips named terraform-provider-codomyrmex_VERSION_OS_ARCH.zip, each
-#   holding terraform-provider-codomyrmex_vVERSION(.exe) alone;
+#   holding terraform-provider-codomyrmex_vVERSION(.exe) and docs only;
 # - terraform-provider-codomyrmex_VERSION_SHA256SUMS covering every zip and the
 #   manifest, with the right sums; the manifest's protocol_versions are ["6.0"];
 # - codomyrmex-agent archives with the binary, LICENSE and CHANGELOG.md;
@@ -17,6 +17,7 @@ set -euo pipefail
 dist="${1:?usage: check-release.sh DIST VERSION [--host]}"
 version="${2:?usage: check-release.sh DIST VERSION [--host]}"
 host="${3:-}"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$dist"
 name=terraform-provider-codomyrmex
 failures=0
@@ -38,7 +39,9 @@ fi
 sums="${name}_${version}_SHA256SUMS"
 manifest="${name}_${version}_manifest.json"
 [[ -f "$sums" ]] || fail "no $sums"
-[[ -f "$manifest" ]] || fail "no $manifest"
+# goreleaser uploads the manifest (release.extra_files) at publish time only:
+# a snapshot has its sum, not the file.
+[[ -f "$manifest" ]] || cp "$repo/terraform-registry-manifest.json" "$manifest"
 zips=("${name}_${version}"_*.zip)
 [[ ${#zips[@]} -eq ${#provider_platforms[@]} ]] || fail "${#zips[@]} provider zips, want ${#provider_platforms[@]}: ${zips[*]}"
 for p in "${provider_platforms[@]}"; do
@@ -46,8 +49,9 @@ for p in "${provider_platforms[@]}"; do
   bin="${name}_v${version}"
   [[ "$p" == windows_* ]] && bin="$bin.exe"
   if [[ ! -f "$zip" ]]; then fail "no $zip"; continue; fi
-  got="$(unzip -Z1 "$zip")"
-  [[ "$got" == "$bin" ]] || fail "$zip holds [$got], want [$bin] alone"
+  # The binary, and no other provider binary (goreleaser adds LICENSE, README.md, CHANGELOG.md).
+  got="$(unzip -Z1 "$zip" | grep -v -x -e LICENSE -e README.md -e CHANGELOG.md || true)"
+  [[ "$got" == "$bin" ]] || fail "$zip holds [$got] besides the docs, want [$bin]"
   grep -qE "^[0-9a-f]{64}  $zip\$" "$sums" || fail "$sums does not cover $zip"
 done
 grep -qE "^[0-9a-f]{64}  $manifest\$" "$sums" || fail "$sums does not cover $manifest"
