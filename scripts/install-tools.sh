@@ -5,6 +5,8 @@
 #   tfplugindocs   (docs/)            ~/.cache/codomyrmex/bin/tfplugindocs-<version>
 #   golangci-lint  (make lint)        ~/.cache/codomyrmex/bin/golangci-lint-<version>
 #   goreleaser     (make release-check) ~/.cache/codomyrmex/bin/goreleaser-<version>
+#   actionlint     (make actionlint)  ~/.cache/codomyrmex/bin/actionlint-<version>
+#                  (pinned in tools/actionlint/go.mod: its YAML library is not goreleaser's)
 #
 #   install-tools.sh [all | NAME...]   install (default: all)
 #   install-tools.sh path NAME         install if missing, print the binary's path
@@ -31,6 +33,7 @@ module_of() {
     tfplugindocs) echo github.com/hashicorp/terraform-plugin-docs ;;
     golangci-lint) echo github.com/golangci/golangci-lint/v2 ;;
     goreleaser) echo github.com/goreleaser/goreleaser/v2 ;;
+    actionlint) echo github.com/rhysd/actionlint ;;
     *) return 1 ;;
   esac
 }
@@ -39,13 +42,22 @@ package_of() {
     tfplugindocs) echo github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs ;;
     golangci-lint) echo github.com/golangci/golangci-lint/v2/cmd/golangci-lint ;;
     goreleaser) echo github.com/goreleaser/goreleaser/v2 ;;
+    actionlint) echo github.com/rhysd/actionlint/cmd/actionlint ;;
+  esac
+}
+
+# dir_of is the module directory pinning the tool.
+dir_of() {
+  case "$1" in
+    actionlint) echo "$root/tools/actionlint" ;;
+    *) echo "$root/tools" ;;
   esac
 }
 
 tool_path() {
   local name="$1" module version
-  module="$(module_of "$name")" || { echo "install-tools: unknown tool $name (tfplugindocs, golangci-lint, goreleaser)" >&2; exit 2; }
-  version="$(cd "$root/tools" && GOWORK=off go list -m -f '{{.Version}}' "$module")"
+  module="$(module_of "$name")" || { echo "install-tools: unknown tool $name (tfplugindocs, golangci-lint, goreleaser, actionlint)" >&2; exit 2; }
+  version="$(cd "$(dir_of "$name")" && GOWORK=off go list -m -f '{{.Version}}' "$module")"
   echo "$CACHE_DIR/$name-$version"
 }
 
@@ -56,7 +68,7 @@ install_tool() {
   mkdir -p "$CACHE_DIR"
   log "building $(basename "$bin") into $CACHE_DIR (once; a few minutes on 2 cores)"
   start=$SECONDS
-  (cd "$root/tools" && GOWORK=off GOFLAGS="${GOFLAGS:-} -mod=readonly" CGO_ENABLED=0 \
+  (cd "$(dir_of "$name")" && GOWORK=off GOFLAGS="${GOFLAGS:-} -mod=readonly" CGO_ENABLED=0 \
     go build -trimpath -o "$bin.tmp" "$(package_of "$name")")
   mv "$bin.tmp" "$bin"
   log "built $(basename "$bin") in $((SECONDS - start))s"
@@ -76,7 +88,7 @@ terraform_for_docs() {
 
 case "${1:-all}" in
   all)
-    for t in tfplugindocs golangci-lint goreleaser; do install_tool "$t"; done
+    for t in tfplugindocs golangci-lint goreleaser actionlint; do install_tool "$t"; done
     ;;
   path)
     [[ $# -eq 2 ]] || { echo "usage: $0 path NAME" >&2; exit 2; }

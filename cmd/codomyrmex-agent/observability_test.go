@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -106,6 +108,23 @@ func TestBinaryHealthAndMetrics(t *testing.T) {
 				}
 				if !strings.Contains(open.body, w) {
 					t.Errorf("/metrics on --metrics-listen (%d) lacks %s", open.status, w)
+				}
+			}
+			// GET /v1/info says what the agent is, with the token as the
+			// other calls; every answer names it in a header.
+			if got := do("GET", p.base+"/v1/info", "", ""); got.status != 401 {
+				t.Errorf("/v1/info without the token: %d, want 401", got.status)
+			}
+			info := fmt.Sprintf(`{"name":"codomyrmex-agent","version":"9.9.9-test","protocol":1,"mode":%q}`, tc.mode)
+			if got := do("GET", p.base+"/v1/info", "metrics-token", ""); got.status != 200 || strings.TrimSpace(got.body) != info {
+				t.Errorf("/v1/info: %d %q, want %s", got.status, got.body, info)
+			}
+			if resp, err := http.Get(p.base + "/healthz"); err != nil {
+				t.Error(err)
+			} else {
+				resp.Body.Close()
+				if h, want := resp.Header.Get("Codomyrmex-Agent"), "codomyrmex-agent/9.9.9-test protocol/1 mode/"+tc.mode; h != want {
+					t.Errorf("Codomyrmex-Agent header %q, want %q", h, want)
 				}
 			}
 			if got := do("PUT", metrics+"/v1/deploy", "", `{"version":"x"}`); got.status != 404 {

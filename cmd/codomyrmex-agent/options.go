@@ -172,6 +172,7 @@ func (f *serverFlags) prepare(stderr io.Writer, others ...*tokenFile) (*server, 
 		return nil, nil, err
 	}
 	return &server{
+		mode:            f.mode,
 		addr:            addr,
 		tls:             tlsFiles,
 		creds:           credentials{tokenFiles: append([]*tokenFile{tokens}, others...), tls: tlsFiles},

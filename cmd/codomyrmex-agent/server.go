@@ -37,6 +37,8 @@ type busyBackend interface {
 // server serves a mode's handler until its context is done, then shuts
 // down.
 type server struct {
+	// mode is what GET /v1/info and the Codomyrmex-Agent header name.
+	mode    string
 	addr    string
 	handler http.Handler
 	tls     *tlsSource
@@ -205,8 +207,9 @@ func (s *server) reload() {
 }
 
 // mux serves the agent's own endpoints next to the mode's handler:
-// /healthz and /readyz (no token, no command run), /metrics and the
-// extra endpoints (behind the tokens, unless openMetrics).
+// /healthz and /readyz (no token, no command run), /metrics (behind the
+// tokens, unless openMetrics), GET /v1/info and the extra endpoints (behind
+// the tokens); every answer names the agent in the Codomyrmex-Agent header.
 func (s *server) mux() http.Handler {
 	mux := http.NewServeMux()
 	s.handleHealth(mux)
@@ -215,11 +218,17 @@ func (s *server) mux() http.Handler {
 		metrics = requireTokens(s.tokens, metrics)
 	}
 	mux.Handle("GET /metrics", metrics)
+	mux.Handle("GET /v1/info", requireTokens(s.tokens, protocol.InfoHandler(s.info())))
 	for pattern, h := range s.extra {
 		mux.Handle(pattern, requireTokens(s.tokens, h))
 	}
 	mux.Handle("/", s.handler)
-	return mux
+	return protocol.WithAgentHeader(s.info(), mux)
+}
+
+// info is what the agent is: GET /v1/info.
+func (s *server) info() protocol.Info {
+	return protocol.Info{Name: "codomyrmex-agent", Version: version, Protocol: protocol.Version, Mode: s.mode}
 }
 
 // metricsMux is the --metrics-listen listener's: /metrics, /healthz and

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -83,6 +84,8 @@ type Client struct {
 	headers   map[string]string
 	userAgent string
 	log       func(ctx context.Context, msg string, fields map[string]any)
+	// agents are the AgentHeader values met, each logged once.
+	agents sync.Map
 }
 
 // NewClient validates cfg and returns a Client.
@@ -435,4 +438,5 @@ func (c *Client) logResponse(_ retryablehttp.Logger, resp *http.Response) {
 		fields["attempt"] = int(info.attempt.Load())
 	}
 	c.log(ctx, "received response", fields)
+	c.metAgent(ctx, resp)
 }

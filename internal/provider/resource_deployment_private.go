@@ -39,7 +39,7 @@ type deploymentPrivate struct {
 // absent.
 func readDeploymentPrivate(ctx context.Context, r privateReader) deploymentPrivate {
 	var p deploymentPrivate
-	if r == nil {
+	if r == nil || !privateReadable(ctx, r) {
 		return p
 	}
 	p.asOf = privateTime(ctx, r, deploymentAsOf)
@@ -81,5 +81,6 @@ func (p deploymentPrivate) write(ctx context.Context, w privateWriter) diag.Diag
 		raw, _ = json.Marshal(p.superseded)
 	}
 	diags.Append(w.SetKey(ctx, deploymentSuperseded, raw)...)
+	diags.Append(writePrivateVersion(ctx, w)...)
 	return diags
 }

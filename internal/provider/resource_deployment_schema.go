@@ -90,6 +90,9 @@ func float64List(values []float64) types.List {
 
 func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
+		// The shape of the state; a release that changes it adds an
+		// UpgradeState from every earlier version (RELEASING.md, "Upgrades").
+		Version: 0,
 		MarkdownDescription: "Rolls one application version across a fleet of HTTP targets with a rolling, blue/green, canary " +
 			"or feature-flag strategy. Every target is health-checked after its deploy; a failed rollout fails the apply " +
 			"and, with `auto_rollback`, restores `previous_version` on every target it touched. Destroy rolls back too " +

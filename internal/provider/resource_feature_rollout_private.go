@@ -45,7 +45,7 @@ type privateWriter interface {
 // bookkeeping, so anything unreadable counts as absent.
 func readRolloutPrivate(ctx context.Context, r privateReader) rolloutPrivate {
 	var p rolloutPrivate
-	if r == nil {
+	if r == nil || !privateReadable(ctx, r) {
 		return p
 	}
 	if raw, diags := r.GetKey(ctx, privateOwn); !diags.HasError() && len(raw) > 0 {
@@ -60,16 +60,19 @@ func readRolloutPrivate(ctx context.Context, r privateReader) rolloutPrivate {
 	return p
 }
 
-// setRolloutPrivate sets key to v, or removes it when v is nil.
+// setRolloutPrivate sets key to v, or removes it when v is nil, and
+// records the layout's version.
 func setRolloutPrivate(ctx context.Context, w privateWriter, key string, v any) diag.Diagnostics {
+	diags := writePrivateVersion(ctx, w)
 	if v == nil {
-		return w.SetKey(ctx, key, nil)
+		diags.Append(w.SetKey(ctx, key, nil)...)
+		return diags
 	}
 	raw, err := json.Marshal(v)
 	if err != nil {
-		var diags diag.Diagnostics
 		diags.AddError("Private state", err.Error())
 		return diags
 	}
-	return w.SetKey(ctx, key, raw)
+	diags.Append(w.SetKey(ctx, key, raw)...)
+	return diags
 }

@@ -27,6 +27,9 @@ const defaultStageDelay = "1h"
 
 func (r *featureRolloutResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
+		// The shape of the state; a release that changes it adds an
+		// UpgradeState from every earlier version (RELEASING.md, "Upgrades").
+		Version: 0,
 		MarkdownDescription: "Moves a feature flag through staged percentages (default 5 → 25 → 50 → 100 %). " +
 			"Every `apply` advances at most one stage, once `stage_delay` has passed since the last change, and `plan` " +
 			"shows the advance before it happens even though the configuration did not change: run `apply` on a " +
