@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/promtest"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
@@ -109,8 +108,8 @@ func TestAccAnalysis_goodCanaryCompletes(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: f.canaryWithAnalysis("2.0.0", `  bake = "2s"`),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.ListExact([]knownvalue.Check{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("analysis_results", knownvalue.ListExact([]knownvalue.Check{
 					knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"name":   knownvalue.StringExact("error-rate"),
 						"value":  knownvalue.StringExact("0"),

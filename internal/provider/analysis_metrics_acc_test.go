@@ -139,7 +139,7 @@ func TestAccAnalysis_rollingBatchDelayWindow(t *testing.T) {
 			{
 				Config: cfg("2.0.0"),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					stateIs("status", knownvalue.StringExact("completed")),
 					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("stage"), knownvalue.StringExact("bake")),
 					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("0")),
 				},
@@ -187,7 +187,7 @@ func TestAccAnalysis_blueGreenBake(t *testing.T) {
 			{
 				Config: cfg("2.0.0"),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
+					stateIs("active_slot", knownvalue.StringExact("green")),
 					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
 				},
 				Check: fleetCheck(func() error {
@@ -325,8 +325,8 @@ func TestAccAnalysis_noDataAndSamples(t *testing.T) {
 			{
 				Config: passing,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.ListExact([]knownvalue.Check{noData("empty"), noData("nan")})),
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("analysis_results", knownvalue.ListExact([]knownvalue.Check{noData("empty"), noData("nan")})),
 				},
 				Check: fleetCheck(func() error { return f.expectAll(1, "2.0.0") }),
 			},
@@ -383,9 +383,9 @@ func TestAccAnalysis_dryRun(t *testing.T) {
   }
 `, f.targets(2, ""), f.errorRateMetric("0.05"))}.String(),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(2, "2.1.0-bad")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.ListExact([]knownvalue.Check{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("target_versions", allAt(2, "2.1.0-bad")),
+				stateIs("analysis_results", knownvalue.ListExact([]knownvalue.Check{
 					knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"name":   knownvalue.StringExact("error-rate"),
 						"value":  knownvalue.StringRegexp(regexp.MustCompile(`^0\.[12][0-9]*$`)),
@@ -433,7 +433,7 @@ func TestAccAnalysis_failureLimit(t *testing.T) {
 				},
 				Config: cfg(2),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					stateIs("status", knownvalue.StringExact("completed")),
 					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("true")),
 					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
 				},

@@ -160,7 +160,7 @@ func TestAccAnalysis_badPromQLFailsAtPlan(t *testing.T) {
 				},
 				Config: cfg("2.0.0", good),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					stateIs("status", knownvalue.StringExact("completed")),
 				},
 				Check: fleetCheck(func() error {
 					deployCalls = f.Calls()[simulator.CallDeploy]
@@ -527,8 +527,8 @@ func TestAccAnalysis_minHealthyFlap(t *testing.T) {
 				},
 				Config: cfg("2.0.0", "0s"),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(2, "2.0.0")),
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("target_versions", allAt(2, "2.0.0")),
 				},
 				Check: fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
 			},
@@ -538,8 +538,8 @@ func TestAccAnalysis_minHealthyFlap(t *testing.T) {
 				PreConfig: f.ClearFaults,
 				Config:    cfg("3.0.0", "500ms"),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("duration_ms"), atLeast(1000)),
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("duration_ms", atLeast(1000)),
 				},
 				Check: fleetCheck(func() error { return f.expectAll(2, "3.0.0") }),
 			},
@@ -665,7 +665,7 @@ resource "terraform_data" "later" {
 				fleetPlanCheck(func() error { planQueries = promLog.count(); return nil }),
 			}},
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+				stateIs("status", knownvalue.StringExact("completed")),
 				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("0")),
 				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(1).AtMapKey("value"), knownvalue.StringExact("0")),
 			},
@@ -745,7 +745,7 @@ func TestAccAnalysis_headersNotRedirectedElsewhere(t *testing.T) {
   }
 `, f.targets(2, ""), metric("same-host", web+"/same"), metric("other-host", web+"/away"), prom, promKey)}.String(),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+				stateIs("status", knownvalue.StringExact("completed")),
 			},
 			Check: fleetCheck(func() error {
 				var problems []string
@@ -796,7 +796,7 @@ func TestAccAnalysis_removedAnalysisClearsResults(t *testing.T) {
 			{
 				Config: body(fmt.Sprintf(`  analysis = { metrics = [{ name = "up", web = { url = %q } }] }`, check)),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.ListSizeExact(1)),
+					stateIs("analysis_results", knownvalue.ListSizeExact(1)),
 				},
 			},
 			{
@@ -805,12 +805,12 @@ func TestAccAnalysis_removedAnalysisClearsResults(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-						plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.Null()),
+						plannedIs("analysis_results", knownvalue.Null()),
 					},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					stateIs("analysis_results", knownvalue.Null()),
+					stateIs("status", knownvalue.StringExact("completed")),
 				},
 				Check: func(*terraform.State) error {
 					if got := deploysSince(f, deploys); len(got) > 0 {

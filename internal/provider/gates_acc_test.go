@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
@@ -32,7 +31,7 @@ func TestAccGates_canary(t *testing.T) {
 				// plan after it is empty (plugin-testing checks that).
 				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
+					plannedIs("changed_targets", idList(ids(5)...)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("paused")),
@@ -59,9 +58,9 @@ func TestAccGates_canary(t *testing.T) {
 				// An approval of another version opens nothing.
 				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("1.9.0", 100)}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					// A change of settings alone: no target changes.
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("paused")),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
+
+					plannedIs("status", knownvalue.StringExact("paused")),
+					plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
 				}},
 				Check: fleetCheck(func() error { return weightOf(f, "2.0.0", 25) }),
 			},
@@ -70,7 +69,7 @@ func TestAccGates_canary(t *testing.T) {
 				// to the time gate.
 				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t6", "t7", "t8", "t9", "t10")),
+					plannedIs("changed_targets", idList("t6", "t7", "t8", "t9", "t10")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("paused")),
@@ -90,7 +89,7 @@ func TestAccGates_canary(t *testing.T) {
 				PreConfig: func() { clk.Advance(time.Hour) },
 				Config:    hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(idRangeList(11, 20)...)),
+					plannedIs("changed_targets", idList(idRangeList(11, 20)...)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("completed")),
@@ -115,7 +114,7 @@ func TestAccGates_canary(t *testing.T) {
 				// abandoned version's traffic goes, its targets come back.
 				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
+					plannedIs("changed_targets", idList(ids(5)...)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("version", knownvalue.StringExact("2.0.0")),
@@ -187,7 +186,7 @@ func TestAccGates_blueGreenPauseBeforeSwitch(t *testing.T) {
 			{
 				Config: config("2.1.0", `  approve = { version = "2.1.0" }`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
+					plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("completed")),

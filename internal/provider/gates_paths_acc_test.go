@@ -184,7 +184,7 @@ func TestAccGates_driftAtGate(t *testing.T) {
 				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t2")),
+					plannedIs("changed_targets", idList("t2")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("paused")),
@@ -332,7 +332,7 @@ func TestAccGates_blueGreenPausedRevert(t *testing.T) {
 			{
 				Config: config("2.0.0"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2")),
+					plannedIs("changed_targets", idList("t1", "t2")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("version", knownvalue.StringExact("2.0.0")),
@@ -397,7 +397,7 @@ func TestAccGates_resumeAnalysisFails(t *testing.T) {
 				},
 				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approved}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t6", "t7", "t8", "t9", "t10")),
+					plannedIs("changed_targets", idList("t6", "t7", "t8", "t9", "t10")),
 				}},
 				ExpectError: errorPattern(`stage 2 \(25%\): analysis failed: metric "smoke"`),
 			},
@@ -446,7 +446,7 @@ func TestAccGates_blueGreenFailedSwitchStaysPaused(t *testing.T) {
 	mark := 0
 	pausedAgain := []plancheck.PlanCheck{
 		priorValues{deploymentAddr, map[string]any{"status": "paused", "paused_at": 0, "active_slot": "green", "version": "2.1.0"}},
-		plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
+		plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -489,7 +489,7 @@ func TestAccGates_blueGreenFailedSwitchStaysPaused(t *testing.T) {
 			{
 				Config: config("2.1.0", "2.1.0"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
+					plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("completed")),
@@ -779,8 +779,8 @@ func TestAccGates_revertToAPausedRelease(t *testing.T) {
 			{
 				Config: config("2.0.0", ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1")),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+					plannedIs("changed_targets", idList("t1")),
+					plannedIs("previous_version", knownvalue.StringExact("1.0.0")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("paused")),

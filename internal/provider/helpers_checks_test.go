@@ -134,7 +134,7 @@ func afterFailure(cfg string, preConfig func(), saved savedState, action planche
 func afterFailureStep(cfg string, preConfig func(), action plancheck.ResourceActionType, changed []string, checks ...plancheck.PlanCheck) resource.TestStep {
 	checks = append(checks,
 		plancheck.ExpectResourceAction(deploymentAddr, action),
-		plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(changed...)),
+		plannedIs("changed_targets", idList(changed...)),
 	)
 	return resource.TestStep{
 		PreConfig:          preConfig,
@@ -156,8 +156,14 @@ func expectFleet(t *testing.T, err error) {
 	}
 }
 
+// stateIs checks the deployment's attr in state.
 func stateIs(attr string, v knownvalue.Check) statecheck.StateCheck {
 	return statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New(attr), v)
+}
+
+// plannedIs checks the deployment's attr in the plan.
+func plannedIs(attr string, v knownvalue.Check) plancheck.PlanCheck {
+	return plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New(attr), v)
 }
 
 // weightOf checks the router's weight of version.

@@ -21,21 +21,31 @@ import (
 
 const rolloutAddr = "codomyrmex_feature_rollout.test"
 
+// rolloutStateIs checks the rollout's attr in state.
+func rolloutStateIs(attr string, v knownvalue.Check) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New(attr), v)
+}
+
+// rolloutPlannedIs checks the rollout's attr in the plan.
+func rolloutPlannedIs(attr string, v knownvalue.Check) plancheck.PlanCheck {
+	return plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New(attr), v)
+}
+
 // expectStage checks the plan shows the rollout at stage with pct.
 func expectStagePlanned(stage int64, pct float64, state string) []plancheck.PlanCheck {
 	return []plancheck.PlanCheck{
 		plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionUpdate),
-		plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("current_stage"), knownvalue.Int64Exact(stage)),
-		plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("percentage"), knownvalue.Float64Exact(pct)),
-		plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("state"), knownvalue.StringExact(state)),
+		rolloutPlannedIs("current_stage", knownvalue.Int64Exact(stage)),
+		rolloutPlannedIs("percentage", knownvalue.Float64Exact(pct)),
+		rolloutPlannedIs("state", knownvalue.StringExact(state)),
 	}
 }
 
 func expectStageSaved(stage int64, pct float64, state string) []statecheck.StateCheck {
 	return []statecheck.StateCheck{
-		statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("current_stage"), knownvalue.Int64Exact(stage)),
-		statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("percentage"), knownvalue.Float64Exact(pct)),
-		statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("state"), knownvalue.StringExact(state)),
+		rolloutStateIs("current_stage", knownvalue.Int64Exact(stage)),
+		rolloutStateIs("percentage", knownvalue.Float64Exact(pct)),
+		rolloutStateIs("state", knownvalue.StringExact(state)),
 	}
 }
 

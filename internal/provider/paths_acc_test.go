@@ -72,9 +72,9 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 					PreConfig: func() { f.ClearFaults() },
 					Config:    cfg,
 					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "2.0.0")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
+						stateIs("target_versions", allAt(4, "2.0.0")),
+						stateIs("previous_version", knownvalue.StringExact("1.0.0")),
+						stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
 					},
 				},
 			},
@@ -177,11 +177,11 @@ func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
 			{
 				Config: cfg("3.0.0", 5),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t5")),
+					plannedIs("changed_targets", idList("t5")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("blue")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("3.0.0")),
+					stateIs("active_slot", knownvalue.StringExact("blue")),
+					stateIs("version", knownvalue.StringExact("3.0.0")),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					fleetCheck(routerOnBlue),
@@ -220,10 +220,10 @@ func TestAccPaths_addressChangeSameVersion(t *testing.T) {
 				Config: cfg("t5"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t2")),
+					plannedIs("changed_targets", idList("t2")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "2.0.0")),
+					stateIs("target_versions", allAt(4, "2.0.0")),
 				},
 				Check: fleetCheck(func() error {
 					return f.expectVersions(map[string]string{"t5": "2.0.0"})
@@ -265,7 +265,7 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 				{
 					Config: cfg,
 					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+						stateIs("previous_version", knownvalue.StringExact("1.0.0")),
 					},
 				},
 				{
@@ -279,9 +279,9 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 				{
 					Config: cfg,
 					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
+						stateIs("version", knownvalue.StringExact("2.0.0")),
+						stateIs("previous_version", knownvalue.StringExact("1.0.0")),
+						stateIs("target_versions", allAt(3, "2.0.0")),
 					},
 				},
 			},
@@ -299,8 +299,8 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 				{
 					Config: cfg,
 					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
+						stateIs("version", knownvalue.StringExact("2.0.0")),
+						stateIs("target_versions", allAt(3, "2.0.0")),
 					},
 					Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
 				},
@@ -360,8 +360,8 @@ resource "codomyrmex_deployment" "test" {
 						changedTargetsUnknown{},
 					}},
 					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2", "t3")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
+						stateIs("changed_targets", idList("t1", "t2", "t3")),
+						stateIs("target_versions", allAt(3, "2.0.0")),
 					},
 					Check: fleetCheck(func() error { mark = len(f.Deploys()); return f.expectAll(3, "2.0.0") }),
 				},
@@ -372,8 +372,8 @@ resource "codomyrmex_deployment" "test" {
 						changedTargetsUnknown{},
 					}},
 					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t4")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "2.0.0")),
+						stateIs("changed_targets", idList("t4")),
+						stateIs("target_versions", allAt(4, "2.0.0")),
 					},
 					Check: fleetCheck(func() error {
 						if got := deploysSince(f, mark); !slices.Equal(got, []string{"t4=2.0.0"}) {
@@ -398,7 +398,7 @@ resource "codomyrmex_deployment" "test" {
 					changedTargetsUnknown{},
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2", "t3")),
+					stateIs("changed_targets", idList("t1", "t2", "t3")),
 				},
 				Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
 			}},
@@ -434,8 +434,8 @@ resource "codomyrmex_deployment" "test" {
 						changedTargetsUnknown{},
 					}},
 					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t3", "t4")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
+						stateIs("changed_targets", idList("t3", "t4")),
+						stateIs("active_slot", knownvalue.StringExact("green")),
 					},
 					Check: fleetCheck(func() error {
 						return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
@@ -448,8 +448,8 @@ resource "codomyrmex_deployment" "test" {
 						changedTargetsUnknown{},
 					}},
 					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("blue")),
+						stateIs("changed_targets", idList("t1", "t2")),
+						stateIs("active_slot", knownvalue.StringExact("blue")),
 					},
 					Check: fleetCheck(func() error {
 						return f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"})
@@ -618,7 +618,7 @@ resource "codomyrmex_deployment" "test" {
 						}},
 						ConfigStateChecks: []statecheck.StateCheck{
 							statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("rolling").AtMapKey("batch_delay"), knownvalue.StringExact(delay)),
-							statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(2, "2.0.0")),
+							stateIs("target_versions", allAt(2, "2.0.0")),
 						},
 						Check: fleetCheck(func() error {
 							if n := len(f.Deploys()); n != deploys {
@@ -656,10 +656,10 @@ func TestAccPaths_canaryRepairKeepsWeights(t *testing.T) {
 				},
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t4")),
+					plannedIs("changed_targets", idList("t4")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
 				},
 				Check: fleetCheck(func() error {
 					if got := deploysSince(f, deploys); !slices.Equal(got, []string{"t4=2.0.0"}) {
@@ -699,8 +699,8 @@ func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 			{
 				Config: cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+					stateIs("target_versions", allAt(3, "2.0.0")),
+					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
 				},
 				Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
 			},
@@ -780,7 +780,7 @@ func blueGreenReaddressedActive(t *testing.T) {
 				PreConfig: func() { f.SetVersion("t5", "0.9.0") },
 				Config:    hcl{fleet: f, body: readdressedArgs(f, "t3", "t5")}.String(),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"),
+					stateIs("target_versions",
 						versionsAre(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})),
 				},
 			},
@@ -800,10 +800,10 @@ func blueGreenReaddressedIdle(t *testing.T) {
 				PreConfig: func() { g.SetVersion("t5", "0.9.0") },
 				Config:    hcl{fleet: g, body: readdressedArgs(g, "t1", "t5")}.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
+					plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"),
+					stateIs("target_versions",
 						versionsAre(map[string]string{"t1": "0.9.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})),
 				},
 				Check: fleetCheck(func() error { return g.expectVersions(map[string]string{"t5": "0.9.0", "t1": "1.0.0"}) }),
@@ -831,7 +831,7 @@ func TestAccPaths_featureFlagFollowsInitialRollout(t *testing.T) {
 			{
 				Config: cfg("2.0.0", 50),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(50)),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(50)),
 				},
 				Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 50, 2, "2.0.0") }),
 			},

@@ -21,7 +21,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // TestAccReliability_deployAnswers500: a target answers 500 to the deploy
@@ -50,8 +49,8 @@ func TestAccReliability_deployAnswers500(t *testing.T) {
 			{
 				Config: cfg("3.0.0"),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "3.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+					stateIs("target_versions", allAt(4, "3.0.0")),
+					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 				},
 			},
 		},
@@ -153,9 +152,9 @@ func TestAccReliability_healthFlaps(t *testing.T) {
 				PreConfig: flap,
 				Config:    cfg("2.0.0"),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("targets_failed"), knownvalue.Int64Exact(0)),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("targets_failed", knownvalue.Int64Exact(0)),
+					stateIs("target_versions", allAt(3, "2.0.0")),
 				},
 				Check: fleetCheck(func() error {
 					// 3 reads, then one healthy poll each, plus t2's unhealthy one.
@@ -185,11 +184,11 @@ func TestAccReliability_healthFlaps(t *testing.T) {
 				PreConfig: flap,
 				Config:    cfg("3.0.0"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(3)...)),
+					plannedIs("changed_targets", idList(ids(3)...)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "3.0.0")),
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("target_versions", allAt(3, "3.0.0")),
 				},
 				Check: fleetCheck(func() error { f.ClearFaults(); return f.expectAll(3, "3.0.0") }),
 			},
@@ -271,9 +270,9 @@ func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
 				// Nothing left to deploy, but the switch is still owed.
 				Config: cfg("3.0.0"),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("blue")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("3.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+					stateIs("active_slot", knownvalue.StringExact("blue")),
+					stateIs("version", knownvalue.StringExact("3.0.0")),
+					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 				},
 				Check: fleetCheck(func() error {
 					if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" {
@@ -316,14 +315,14 @@ func TestAccReliability_blueGreenTopUp(t *testing.T) {
 				PreConfig: func() { f.SetRouterDown(true) },
 				Config:    cfg(5),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t5")),
+					plannedIs("changed_targets", idList("t5")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("targets_updated"), knownvalue.Int64Exact(1)),
+					stateIs("active_slot", knownvalue.StringExact("green")),
+					stateIs("version", knownvalue.StringExact("2.0.0")),
+					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+					stateIs("targets_updated", knownvalue.Int64Exact(1)),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					fleetCheck(routerUntouched),
@@ -349,9 +348,9 @@ func TestAccReliability_blueGreenTopUp(t *testing.T) {
 				// the next apply switched to the idle slot instead).
 				Config: cfg(6),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+					stateIs("active_slot", knownvalue.StringExact("green")),
+					stateIs("version", knownvalue.StringExact("2.0.0")),
+					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					fleetCheck(routerUntouched),
@@ -440,8 +439,8 @@ func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.5.0")),
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("previous_version", knownvalue.StringExact("1.5.0")),
 				},
 				Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 10, 3, "2.0.0") }),
 			},

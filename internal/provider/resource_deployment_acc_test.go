@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 func TestAccDeployment_rolling(t *testing.T) {
@@ -33,17 +32,17 @@ func TestAccDeployment_rolling(t *testing.T) {
 				Config: cfg("2.0.0", 2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionCreate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
+					plannedIs("changed_targets", idList(ids(5)...)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("rolling")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("targets_updated"), knownvalue.Int64Exact(5)),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("targets_failed"), knownvalue.Int64Exact(0)),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(5, "2.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("id"), knownvalue.StringExact("web")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.Null()),
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("strategy", knownvalue.StringExact("rolling")),
+					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
+					stateIs("targets_updated", knownvalue.Int64Exact(5)),
+					stateIs("targets_failed", knownvalue.Int64Exact(0)),
+					stateIs("target_versions", allAt(5, "2.0.0")),
+					stateIs("id", knownvalue.StringExact("web")),
+					stateIs("active_slot", knownvalue.Null()),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					fleetCheck(func() error { return f.expectAll(5, "2.0.0") }),
@@ -60,12 +59,12 @@ func TestAccDeployment_rolling(t *testing.T) {
 				Config: cfg("3.0.0", 2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+					plannedIs("changed_targets", idList(ids(5)...)),
+					plannedIs("previous_version", knownvalue.StringExact("2.0.0")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(5, "3.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+					stateIs("target_versions", allAt(5, "3.0.0")),
+					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					fleetCheck(func() error { return f.expectAll(5, "3.0.0") }),
@@ -77,8 +76,8 @@ func TestAccDeployment_rolling(t *testing.T) {
 				Config: cfg("3.0.0", 3),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(5, "3.0.0")),
+					plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
+					plannedIs("target_versions", allAt(5, "3.0.0")),
 				}},
 				Check: fleetCheck(func() error {
 					if n := len(f.Deploys()); n != deploysBefore {
@@ -123,13 +122,13 @@ func TestAccDeployment_blueGreen(t *testing.T) {
 			{
 				Config: cfg("2.0.0"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					// On create the new version goes to the green slot only.
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t3", "t4")),
+
+					plannedIs("changed_targets", idList("t3", "t4")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("blue_green")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					stateIs("active_slot", knownvalue.StringExact("green")),
+					stateIs("strategy", knownvalue.StringExact("blue_green")),
+					stateIs("status", knownvalue.StringExact("completed")),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					fleetCheck(func() error {
@@ -147,11 +146,11 @@ func TestAccDeployment_blueGreen(t *testing.T) {
 				// The next version goes to the idle (blue) slot, then traffic flips.
 				Config: cfg("3.0.0"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2")),
+					plannedIs("changed_targets", idList("t1", "t2")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("blue")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+					stateIs("active_slot", knownvalue.StringExact("blue")),
+					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 				},
 				Check: fleetCheck(func() error {
 					if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" {
@@ -180,12 +179,12 @@ func TestAccDeployment_canary(t *testing.T) {
   canary  = { stages = [10, 50, 100], stage_interval = "0s", router_url = "%s/router" }
 `, f.targets(10, ""), f.URL)}.String(),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(10)...)),
+				plannedIs("changed_targets", idList(ids(10)...)),
 			}},
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("canary")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(10, "2.0.0")),
+				stateIs("strategy", knownvalue.StringExact("canary")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+				stateIs("target_versions", allAt(10, "2.0.0")),
 			},
 			Check: fleetCheck(func() error {
 				order := f.deployOrder("2.0.0")
@@ -235,8 +234,8 @@ func TestAccDeployment_featureFlag(t *testing.T) {
   feature_flag = { flag_name = "new-checkout", initial_rollout = 10 }
 `, f.targets(3, ""))}.String(),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("feature_flag")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(10)),
+				stateIs("strategy", knownvalue.StringExact("feature_flag")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(10)),
 			},
 			Check: fleetCheck(func() error { return f.flagPublishedAndAll("new-checkout", 10, 3, "2.0.0") }),
 		}},
@@ -262,8 +261,8 @@ func TestAccDeployment_failureRollsBack(t *testing.T) {
 				Config:    cfg("2.0.0"),
 				Check:     fleetCheck(func() error { return f.expectAll(4, "2.0.0") }),
 				ConfigStateChecks: []statecheck.StateCheck{
-					// Created afresh: the failed create left nothing behind.
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+
+					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
 				},
 			},
 			{
@@ -284,10 +283,10 @@ func TestAccDeployment_failureRollsBack(t *testing.T) {
 			{
 				Config: cfg("3.0.0"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(4)...)),
+					plannedIs("changed_targets", idList(ids(4)...)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "3.0.0")),
+					stateIs("target_versions", allAt(4, "3.0.0")),
 				},
 			},
 		},
@@ -323,8 +322,8 @@ func TestAccDeployment_noPreviousVersion(t *testing.T) {
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
+					stateIs("previous_version", knownvalue.Null()),
+					stateIs("target_versions", allAt(3, "2.0.0")),
 				},
 			},
 		},
@@ -350,8 +349,8 @@ func TestAccDeployment_drift(t *testing.T) {
 				Config:    cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t2")),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
+					plannedIs("changed_targets", idList("t2")),
+					plannedIs("version", knownvalue.StringExact("2.0.0")),
 				}},
 				Check: fleetCheck(func() error {
 					if got := f.Deploys()[deploys:]; len(got) != 1 || got[0].Target != "t2" || got[0].Version != "2.0.0" {
@@ -629,11 +628,11 @@ func TestAccDeployment_canaryAndFlagUpdates(t *testing.T) {
 				Config: canary("3.0.0"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(4)...)),
+					plannedIs("changed_targets", idList(ids(4)...)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 				},
 				Check: fleetCheck(func() error {
 					if order := f.deployOrder("3.0.0"); len(order) != 4 || order[0] != "t1" {
@@ -646,8 +645,8 @@ func TestAccDeployment_canaryAndFlagUpdates(t *testing.T) {
 				// Switching strategy with a new version: the feature-flag rollout.
 				Config: flag("4.0.0", 20),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("feature_flag")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(20)),
+					stateIs("strategy", knownvalue.StringExact("feature_flag")),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(20)),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					f.expectFlag("checkout-v2", "active", 0, 20),
@@ -657,8 +656,8 @@ func TestAccDeployment_canaryAndFlagUpdates(t *testing.T) {
 			{
 				Config: flag("5.0.0", 50),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(50)),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("4.0.0")),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(50)),
+					stateIs("previous_version", knownvalue.StringExact("4.0.0")),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					f.expectFlag("checkout-v2", "active", 0, 50),
@@ -759,10 +758,10 @@ func TestAccDeployment_targetsAddedAndRemoved(t *testing.T) {
 				// t1 leaves the list (left alone), t4 joins (gets the version).
 				Config: cfg(second),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t4")),
+					plannedIs("changed_targets", idList("t4")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), knownvalue.MapExact(map[string]knownvalue.Check{
+					stateIs("target_versions", knownvalue.MapExact(map[string]knownvalue.Check{
 						"t2": knownvalue.StringExact("2.0.0"), "t3": knownvalue.StringExact("2.0.0"), "t4": knownvalue.StringExact("2.0.0"),
 					})),
 				},

@@ -8,8 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
@@ -30,7 +28,7 @@ func TestAccFeatureRollout_advancesOneStagePerApply(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:            cfg,
-				ConfigStateChecks: append(expectStageSaved(0, 5, "active"), statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("next_advance_at"), knownvalue.StringExact(testEpoch.Add(time.Hour).Format(time.RFC3339)))),
+				ConfigStateChecks: append(expectStageSaved(0, 5, "active"), rolloutStateIs("next_advance_at", knownvalue.StringExact(testEpoch.Add(time.Hour).Format(time.RFC3339)))),
 				Check:             f.expectFlag("checkout", "active", 0, 5),
 			},
 			// Before the delay: an empty plan.
@@ -61,7 +59,7 @@ func TestAccFeatureRollout_advancesOneStagePerApply(t *testing.T) {
 				PreConfig:         advance(time.Hour),
 				Config:            cfg,
 				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(3, 100, "completed")},
-				ConfigStateChecks: append(expectStageSaved(3, 100, "completed"), statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("next_advance_at"), knownvalue.Null())),
+				ConfigStateChecks: append(expectStageSaved(3, 100, "completed"), rolloutStateIs("next_advance_at", knownvalue.Null())),
 				Check:             f.expectFlag("checkout", "completed", 3, 100),
 			},
 			{PreConfig: advance(10 * time.Hour), Config: cfg, PlanOnly: true},
@@ -124,8 +122,8 @@ func TestAccFeatureRollout_maxStageAndStartAt(t *testing.T) {
 			{
 				Config: cfg,
 				ConfigStateChecks: append(expectStageSaved(0, 0, "pending"),
-					statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("next_advance_at"), knownvalue.StringExact(start)),
-					statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("started_at"), knownvalue.Null())),
+					rolloutStateIs("next_advance_at", knownvalue.StringExact(start)),
+					rolloutStateIs("started_at", knownvalue.Null())),
 				Check: f.expectFlag("checkout", "pending", 0, 0),
 			},
 			{PreConfig: func() { clk.Advance(time.Hour) }, Config: cfg, PlanOnly: true},
@@ -138,7 +136,7 @@ func TestAccFeatureRollout_maxStageAndStartAt(t *testing.T) {
 			{
 				PreConfig:         func() { clk.Advance(time.Hour) },
 				Config:            cfg,
-				ConfigStateChecks: append(expectStageSaved(1, 25, "active"), statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("next_advance_at"), knownvalue.Null())),
+				ConfigStateChecks: append(expectStageSaved(1, 25, "active"), rolloutStateIs("next_advance_at", knownvalue.Null())),
 			},
 			// Held at max_stage = 1.
 			{PreConfig: func() { clk.Advance(5 * time.Hour) }, Config: cfg, PlanOnly: true},
@@ -225,7 +223,7 @@ func TestAccFeatureRollout_refreshAndImport(t *testing.T) {
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("percentage"), knownvalue.Float64Exact(5)),
+					rolloutPlannedIs("percentage", knownvalue.Float64Exact(5)),
 				}},
 				Check: f.expectFlag("checkout", "active", 0, 5),
 			},

@@ -19,7 +19,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
@@ -105,8 +104,9 @@ resource "terraform_data" "mid" {
 			{
 				Config: cfg(25),
 				ConfigStateChecks: append(expectStageSaved(0, 5, "active"),
-					statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("stages"), knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.Float64Exact(5), knownvalue.Float64Exact(25), knownvalue.Float64Exact(100)}))),
+					rolloutStateIs("stages", knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.Float64Exact(5), knownvalue.Float64Exact(25), knownvalue.Float64Exact(100)})),
+				),
 			},
 			{PreConfig: func() { clk.Advance(time.Hour) }, Config: cfg(25), ConfigStateChecks: expectStageSaved(1, 25, "active")},
 			{
@@ -183,7 +183,7 @@ resource "codomyrmex_feature_rollout" "test" {
 		Steps: []resource.TestStep{
 			{
 				Config:            cfgFor("payments"),
-				ConfigStateChecks: append(expectStageSaved(0, 5, "active"), statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("endpoint"), knownvalue.StringExact(f.URL+"/flags"))),
+				ConfigStateChecks: append(expectStageSaved(0, 5, "active"), rolloutStateIs("endpoint", knownvalue.StringExact(f.URL+"/flags"))),
 				Check: resource.ComposeTestCheckFunc(
 					f.expectFlag("checkout", "active", 0, 5),
 					fleetCheck(func() error {
@@ -245,7 +245,7 @@ output "tenths" { value = provider::codomyrmex::linear_stages(0.1, 0.2, 5) }
 output "float_steps" { value = provider::codomyrmex::linear_stages(10, 10, 2.0) }
 `,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("percentage"), knownvalue.Float64Exact(third)),
+					rolloutStateIs("percentage", knownvalue.Float64Exact(third)),
 					statecheck.ExpectKnownOutputValue("acme_in", knownvalue.Bool(rollout.InRollout("new-checkout", "acme", third))),
 					statecheck.ExpectKnownOutputValue("tenths", knownvalue.ListExact([]knownvalue.Check{
 						knownvalue.Float64Exact(0.1), knownvalue.Float64Exact(0.3), knownvalue.Float64Exact(0.5),
