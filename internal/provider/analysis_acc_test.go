@@ -77,49 +77,43 @@ func (f *metricsFleet) canaryWithAnalysis(version, extra string) string {
 
 func TestAccAnalysis_badCanaryRolledBack(t *testing.T) {
 	f := newMetricsFleet(t, 4, "1.0.0", map[string]float64{"2.1.0-bad": 0.2})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: f.canaryWithAnalysis("2.0.0", "")},
-			{
-				Config: f.canaryWithAnalysis("2.1.0-bad", ""),
-				ExpectError: regexp.MustCompile(`(?s)stage 1 \(25%\): analysis failed: metric "error-rate" failed 1\s+measurements.*` +
-					`0\.[12][0-9]*.*above max 0\.05.*required max 0\.05.*targets running 2\.1\.0-bad: t1`),
-			},
-			{
-				// Fleet and router are back on 2.0.0, and state says so.
-				Config:   f.canaryWithAnalysis("2.0.0", ""),
-				PlanOnly: true,
-				ConfigPlanChecks: planOnlyFleetChecks(func() error {
-					if w := f.Router().Weights["2.1.0-bad"]; w != 0 {
-						return fmt.Errorf("router weight of 2.1.0-bad = %v, want 0", w)
-					}
-					return f.expectAll(4, "2.0.0")
-				}),
-			},
+	accTest(t, []resource.TestStep{
+		{Config: f.canaryWithAnalysis("2.0.0", "")},
+		{
+			Config: f.canaryWithAnalysis("2.1.0-bad", ""),
+			ExpectError: regexp.MustCompile(`(?s)stage 1 \(25%\): analysis failed: metric "error-rate" failed 1\s+measurements.*` +
+				`0\.[12][0-9]*.*above max 0\.05.*required max 0\.05.*targets running 2\.1\.0-bad: t1`),
+		},
+		{
+			// Fleet and router are back on 2.0.0, and state says so.
+			Config:   f.canaryWithAnalysis("2.0.0", ""),
+			PlanOnly: true,
+			ConfigPlanChecks: planOnlyFleetChecks(func() error {
+				if w := f.Router().Weights["2.1.0-bad"]; w != 0 {
+					return fmt.Errorf("router weight of 2.1.0-bad = %v, want 0", w)
+				}
+				return f.expectAll(4, "2.0.0")
+			}),
 		},
 	})
 }
 
 func TestAccAnalysis_goodCanaryCompletes(t *testing.T) {
 	f := newMetricsFleet(t, 4, "1.0.0", nil)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{{
-			Config: f.canaryWithAnalysis("2.0.0", `  bake = "2s"`),
-			ConfigStateChecks: []statecheck.StateCheck{
-				stateIs("status", knownvalue.StringExact("completed")),
-				stateIs("analysis_results", knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"name":   knownvalue.StringExact("error-rate"),
-						"value":  knownvalue.StringExact("0"),
-						"passed": knownvalue.Bool(true),
-						"stage":  knownvalue.StringExact("bake"),
-						"at":     knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`)),
-					}),
-				})),
-			},
-			Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") }),
-		}},
-	})
+	accTest(t, []resource.TestStep{{
+		Config: f.canaryWithAnalysis("2.0.0", `  bake = "2s"`),
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateIs("status", knownvalue.StringExact("completed")),
+			stateIs("analysis_results", knownvalue.ListExact([]knownvalue.Check{
+				knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"name":   knownvalue.StringExact("error-rate"),
+					"value":  knownvalue.StringExact("0"),
+					"passed": knownvalue.Bool(true),
+					"stage":  knownvalue.StringExact("bake"),
+					"at":     knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`)),
+				}),
+			})),
+		},
+		Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") }),
+	}})
 }

@@ -133,36 +133,33 @@ func TestAccAnalysis_rollingBatchDelayWindow(t *testing.T) {
 %s
 `, version, f.targets(3, ""), analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("2.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("stage"), knownvalue.StringExact("bake")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("0")),
-				},
-				Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg("2.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("stage"), knownvalue.StringExact("bake")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("0")),
 			},
-			{
-				Config: cfg("2.1.0-bad"),
-				ExpectError: errorPattern(`at batch 1/3\. .*batch 1/3: analysis failed: metric "error-rate" failed 1 measurements \(failure_limit 0\): ` +
-					`0\.[12][0-9]* \(above max 0\.05\); required max 0\.05; targets running 2\.1\.0-bad: t1; rolled back to 2\.0\.0: t1`),
-			},
-			{
-				Config:   cfg("2.0.0"),
-				PlanOnly: true,
-				ConfigPlanChecks: planChecks(
-					priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(3)...)}},
-					fleetPlanCheck(func() error {
-						if got := f.deployOrder("2.1.0-bad"); !slices.Equal(got, []string{"t1"}) {
-							return fmt.Errorf("2.1.0-bad was deployed to %v, want only t1", got)
-						}
-						return f.expectAll(3, "2.0.0")
-					}),
-				),
-			},
+			Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+		},
+		{
+			Config: cfg("2.1.0-bad"),
+			ExpectError: errorPattern(`at batch 1/3\. .*batch 1/3: analysis failed: metric "error-rate" failed 1 measurements \(failure_limit 0\): ` +
+				`0\.[12][0-9]* \(above max 0\.05\); required max 0\.05; targets running 2\.1\.0-bad: t1; rolled back to 2\.0\.0: t1`),
+		},
+		{
+			Config:   cfg("2.0.0"),
+			PlanOnly: true,
+			ConfigPlanChecks: planChecks(
+				priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(3)...)}},
+				fleetPlanCheck(func() error {
+					if got := f.deployOrder("2.1.0-bad"); !slices.Equal(got, []string{"t1"}) {
+						return fmt.Errorf("2.1.0-bad was deployed to %v, want only t1", got)
+					}
+					return f.expectAll(3, "2.0.0")
+				}),
+			),
 		},
 	})
 }
@@ -181,44 +178,41 @@ func TestAccAnalysis_blueGreenBake(t *testing.T) {
 %s
 `, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("2.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("active_slot", knownvalue.StringExact("green")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
-				},
-				Check: fleetCheck(func() error {
-					if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" {
-						return fmt.Errorf("router = %+v, want green at 2.0.0", r)
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg("2.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("active_slot", knownvalue.StringExact("green")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
+			},
+			Check: fleetCheck(func() error {
+				if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" {
+					return fmt.Errorf("router = %+v, want green at 2.0.0", r)
+				}
+				return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
+			}),
+		},
+		{
+			Config: cfg("2.1.0-bad"),
+			ExpectError: errorPattern(`at bake\. .*bake: analysis failed: metric "error-rate" failed 1 measurements \(failure_limit 0\): ` +
+				`0\.[12][0-9]* \(above max 0\.05\); required max 0\.05; targets running 2\.1\.0-bad: t1, t2`),
+		},
+		{
+			Config:   cfg("2.0.0"),
+			PlanOnly: true,
+			ConfigPlanChecks: planChecks(
+				priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "active_slot": "green"}},
+				fleetPlanCheck(func() error {
+					// Switched to blue for the bad version, then back.
+					if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 3 {
+						return fmt.Errorf("router = %+v, want green at 2.0.0 after 3 switches", r)
+					}
+					if got := f.deployOrder("2.1.0-bad"); len(got) != 2 {
+						return fmt.Errorf("2.1.0-bad was deployed to %v, want t1 and t2", got)
 					}
 					return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
 				}),
-			},
-			{
-				Config: cfg("2.1.0-bad"),
-				ExpectError: errorPattern(`at bake\. .*bake: analysis failed: metric "error-rate" failed 1 measurements \(failure_limit 0\): ` +
-					`0\.[12][0-9]* \(above max 0\.05\); required max 0\.05; targets running 2\.1\.0-bad: t1, t2`),
-			},
-			{
-				Config:   cfg("2.0.0"),
-				PlanOnly: true,
-				ConfigPlanChecks: planChecks(
-					priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "active_slot": "green"}},
-					fleetPlanCheck(func() error {
-						// Switched to blue for the bad version, then back.
-						if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 3 {
-							return fmt.Errorf("router = %+v, want green at 2.0.0 after 3 switches", r)
-						}
-						if got := f.deployOrder("2.1.0-bad"); len(got) != 2 {
-							return fmt.Errorf("2.1.0-bad was deployed to %v, want t1 and t2", got)
-						}
-						return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
-					}),
-				),
-			},
+			),
 		},
 	})
 }
@@ -240,44 +234,41 @@ func TestAccAnalysis_featureFlagBake(t *testing.T) {
 %s
 `, version, f.targets(2, ""), rollout, analysisBlock("1s", "0s", check.metric(0)))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("2.0.0", 50),
-				Check: resource.ComposeTestCheckFunc(
-					fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 50, 2, "2.0.0") }),
-					// Measured at 0 s and at the end of the 1 s bake.
-					fleetCheck(func() error { return check.expectRequests(2, "2.0.0") }),
-				),
-			},
-			{
-				PreConfig: func() {
-					// Fail, and record the flag the bake measures under.
-					check.reset(func(int) bool {
-						fl, _ := f.Flag("checkout")
-						during.Store(int64(fl.Percentage))
-						return false
-					})
-				},
-				Config: cfg("2.1.0", 80),
-				ExpectError: errorPattern(`at bake\. .*bake: analysis failed: metric "smoke" failed 1 measurements \(failure_limit 0\): ` +
-					`false \(not equal to true\); required equals true; targets running 2\.1\.0: t1, t2`),
-			},
-			// State keeps 2.0.0 at 50 %: the next plan deploys nothing and
-			// publishes the flag at the 80 % configured.
-			afterFailureStep(cfg("2.0.0", 80), func() {
-				expectFleet(t, check.expectRequests(1, "2.1.0"))
-				if p := during.Load(); p != 80 {
-					t.Errorf("the bake measured with the flag at %d%%, want 80%%", p)
-				}
-				if got := f.deploysOf("2.1.0"); got != 2 {
-					t.Errorf("2.1.0 deployed %d times, want 2", got)
-				}
-				expectFleet(t, f.flagPublishedAndAll("checkout", 50, 2, "2.0.0"))
-			}, plancheck.ResourceActionUpdate, nil,
-				priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "traffic_percentage": 50, "target_versions": versionsMap("2.0.0", ids(2)...)}}),
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg("2.0.0", 50),
+			Check: resource.ComposeTestCheckFunc(
+				fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 50, 2, "2.0.0") }),
+				// Measured at 0 s and at the end of the 1 s bake.
+				fleetCheck(func() error { return check.expectRequests(2, "2.0.0") }),
+			),
 		},
+		{
+			PreConfig: func() {
+				// Fail, and record the flag the bake measures under.
+				check.reset(func(int) bool {
+					fl, _ := f.Flag("checkout")
+					during.Store(int64(fl.Percentage))
+					return false
+				})
+			},
+			Config: cfg("2.1.0", 80),
+			ExpectError: errorPattern(`at bake\. .*bake: analysis failed: metric "smoke" failed 1 measurements \(failure_limit 0\): ` +
+				`false \(not equal to true\); required equals true; targets running 2\.1\.0: t1, t2`),
+		},
+		// State keeps 2.0.0 at 50 %: the next plan deploys nothing and
+		// publishes the flag at the 80 % configured.
+		afterFailureStep(cfg("2.0.0", 80), func() {
+			expectFleet(t, check.expectRequests(1, "2.1.0"))
+			if p := during.Load(); p != 80 {
+				t.Errorf("the bake measured with the flag at %d%%, want 80%%", p)
+			}
+			if got := f.deploysOf("2.1.0"); got != 2 {
+				t.Errorf("2.1.0 deployed %d times, want 2", got)
+			}
+			expectFleet(t, f.flagPublishedAndAll("checkout", 50, 2, "2.0.0"))
+		}, plancheck.ResourceActionUpdate, nil,
+			priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "traffic_percentage": 50, "target_versions": versionsMap("2.0.0", ids(2)...)}}),
 	})
 }
 
@@ -319,47 +310,44 @@ func TestAccAnalysis_noDataAndSamples(t *testing.T) {
 		})
 	}
 	stillOld := func() { expectFleet(t, f.expectAll(1, "2.0.0")) }
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: passing,
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("completed")),
-					stateIs("analysis_results", knownvalue.ListExact([]knownvalue.Check{noData("empty"), noData("nan")})),
-				},
-				Check: fleetCheck(func() error { return f.expectAll(1, "2.0.0") }),
+	accTest(t, []resource.TestStep{
+		{
+			Config: passing,
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("analysis_results", knownvalue.ListExact([]knownvalue.Check{noData("empty"), noData("nan")})),
 			},
-			{
-				Config: cfg("3.0.0", f.promMetric("empty", empty, `max = 1`)),
-				ExpectError: errorPattern(`bake: analysis failed: metric "empty" failed 1 measurements \(failure_limit 0\): ` +
-					`no data: the query returned no samples \(no_data = fail\); required max 1; targets running 3\.0\.0: t1`),
-			},
-			{
-				PreConfig: stillOld,
-				Config:    cfg("3.0.0", f.promMetric("nan", nan, `max = 1`)),
-				ExpectError: errorPattern(`bake: analysis failed: metric "nan" failed 1 measurements \(failure_limit 0\): ` +
-					`no data: NaN \(no_data = fail\); required max 1; targets running 3\.0\.0: t1`),
-			},
-			{
-				PreConfig: stillOld,
-				Config:    severalCfg("3.0.0"),
-				ExpectError: errorPattern(`bake: analysis failed: metric "several" failed 1 measurements \(failure_limit 0\): ` +
-					`query "codomyrmex_sim_request_duration_seconds_bucket" returned [0-9]+ samples, want one`),
-			},
-			{
-				Config:   severalCfg("2.0.0"),
-				PlanOnly: true,
-				ConfigPlanChecks: planChecks(
-					priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", "t1")}},
-					fleetPlanCheck(func() error {
-						if got := f.deploysOf("3.0.0"); got != 3 {
-							return fmt.Errorf("3.0.0 deployed %d times, want 3 (one per failed apply)", got)
-						}
-						return f.expectAll(1, "2.0.0")
-					}),
-				),
-			},
+			Check: fleetCheck(func() error { return f.expectAll(1, "2.0.0") }),
+		},
+		{
+			Config: cfg("3.0.0", f.promMetric("empty", empty, `max = 1`)),
+			ExpectError: errorPattern(`bake: analysis failed: metric "empty" failed 1 measurements \(failure_limit 0\): ` +
+				`no data: the query returned no samples \(no_data = fail\); required max 1; targets running 3\.0\.0: t1`),
+		},
+		{
+			PreConfig: stillOld,
+			Config:    cfg("3.0.0", f.promMetric("nan", nan, `max = 1`)),
+			ExpectError: errorPattern(`bake: analysis failed: metric "nan" failed 1 measurements \(failure_limit 0\): ` +
+				`no data: NaN \(no_data = fail\); required max 1; targets running 3\.0\.0: t1`),
+		},
+		{
+			PreConfig: stillOld,
+			Config:    severalCfg("3.0.0"),
+			ExpectError: errorPattern(`bake: analysis failed: metric "several" failed 1 measurements \(failure_limit 0\): ` +
+				`query "codomyrmex_sim_request_duration_seconds_bucket" returned [0-9]+ samples, want one`),
+		},
+		{
+			Config:   severalCfg("2.0.0"),
+			PlanOnly: true,
+			ConfigPlanChecks: planChecks(
+				priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", "t1")}},
+				fleetPlanCheck(func() error {
+					if got := f.deploysOf("3.0.0"); got != 3 {
+						return fmt.Errorf("3.0.0 deployed %d times, want 3 (one per failed apply)", got)
+					}
+					return f.expectAll(1, "2.0.0")
+				}),
+			),
 		},
 	})
 }
@@ -368,10 +356,8 @@ func TestAccAnalysis_noDataAndSamples(t *testing.T) {
 // measured and reported, and the rollout completes anyway.
 func TestAccAnalysis_dryRun(t *testing.T) {
 	f := newMetricsFleet(t, 2, "1.0.0", map[string]float64{"2.1.0-bad": 0.2})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{{
-			Config: hcl{fleet: f.testFleet, body: fmt.Sprintf(`
+	accTest(t, []resource.TestStep{{
+		Config: hcl{fleet: f.testFleet, body: fmt.Sprintf(`
   version = "2.1.0-bad"
   targets = %s
   rolling = { batch_size = 1, batch_delay = "0s" }
@@ -382,22 +368,21 @@ func TestAccAnalysis_dryRun(t *testing.T) {
     metrics       = [%s]
   }
 `, f.targets(2, ""), f.errorRateMetric("0.05"))}.String(),
-			ConfigStateChecks: []statecheck.StateCheck{
-				stateIs("status", knownvalue.StringExact("completed")),
-				stateIs("target_versions", allAt(2, "2.1.0-bad")),
-				stateIs("analysis_results", knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"name":   knownvalue.StringExact("error-rate"),
-						"value":  knownvalue.StringRegexp(regexp.MustCompile(`^0\.[12][0-9]*$`)),
-						"passed": knownvalue.Bool(false),
-						"stage":  knownvalue.StringExact("bake"),
-						"at":     knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`)),
-					}),
-				})),
-			},
-			Check: fleetCheck(func() error { return f.expectAll(2, "2.1.0-bad") }),
-		}},
-	})
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateIs("status", knownvalue.StringExact("completed")),
+			stateIs("target_versions", allAt(2, "2.1.0-bad")),
+			stateIs("analysis_results", knownvalue.ListExact([]knownvalue.Check{
+				knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"name":   knownvalue.StringExact("error-rate"),
+					"value":  knownvalue.StringRegexp(regexp.MustCompile(`^0\.[12][0-9]*$`)),
+					"passed": knownvalue.Bool(false),
+					"stage":  knownvalue.StringExact("bake"),
+					"at":     knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`)),
+				}),
+			})),
+		},
+		Check: fleetCheck(func() error { return f.expectAll(2, "2.1.0-bad") }),
+	}})
 }
 
 // TestAccAnalysis_failureLimit: a check that fails twice, then passes, in
@@ -417,31 +402,28 @@ func TestAccAnalysis_failureLimit(t *testing.T) {
 %s
 `, f.targets(1, ""), analysisBlock("1s", "0s", check.metric(limit)))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg(1),
-				ExpectError: errorPattern(`bake: analysis failed: metric "smoke" failed 2 measurements \(failure_limit 1\): ` +
-					`false \(not equal to true\), false \(not equal to true\); required equals true; targets running 2\.0\.0: t1`),
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg(1),
+			ExpectError: errorPattern(`bake: analysis failed: metric "smoke" failed 2 measurements \(failure_limit 1\): ` +
+				`false \(not equal to true\), false \(not equal to true\); required equals true; targets running 2\.0\.0: t1`),
+		},
+		{
+			PreConfig: func() {
+				expectFleet(t, check.expectRequests(2, "2.0.0"))
+				expectFleet(t, f.expectAll(1, "1.0.0"))
+				check.reset(failTwice)
 			},
-			{
-				PreConfig: func() {
-					expectFleet(t, check.expectRequests(2, "2.0.0"))
-					expectFleet(t, f.expectAll(1, "1.0.0"))
-					check.reset(failTwice)
-				},
-				Config: cfg(2),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("true")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					fleetCheck(func() error { return check.expectRequests(3, "2.0.0") }),
-					fleetCheck(func() error { return f.expectAll(1, "2.0.0") }),
-				),
+			Config: cfg(2),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("true")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
 			},
+			Check: resource.ComposeTestCheckFunc(
+				fleetCheck(func() error { return check.expectRequests(3, "2.0.0") }),
+				fleetCheck(func() error { return f.expectAll(1, "2.0.0") }),
+			),
 		},
 	})
 }
@@ -460,34 +442,31 @@ func TestAccAnalysis_prometheusDown(t *testing.T) {
 %s
 `, version, f.targets(2, ""), analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("2.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
-				},
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg("2.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
 			},
-			{
-				PreConfig: f.prom.Stop,
-				Config:    cfg("3.0.0"),
-				ExpectError: errorPattern(`Deployment failed .*bake: analysis failed: metric "error-rate" failed 1 measurements \(failure_limit 0\): ` +
-					regexp.QuoteMeta(`prometheus at `+f.prom.URL) + ` unreachable or failed: .*required max 0\.05; targets running 3\.0\.0: t1, t2`),
-			},
-			{
-				Config:   cfg("2.0.0"),
-				PlanOnly: true,
-				ConfigPlanChecks: planChecks(
-					priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(2)...)}},
-					fleetPlanCheck(func() error {
-						if got := f.deploysOf("3.0.0"); got != 2 {
-							return fmt.Errorf("3.0.0 deployed %d times, want 2", got)
-						}
-						return f.expectAll(2, "2.0.0")
-					}),
-				),
-			},
+		},
+		{
+			PreConfig: f.prom.Stop,
+			Config:    cfg("3.0.0"),
+			ExpectError: errorPattern(`Deployment failed .*bake: analysis failed: metric "error-rate" failed 1 measurements \(failure_limit 0\): ` +
+				regexp.QuoteMeta(`prometheus at `+f.prom.URL) + ` unreachable or failed: .*required max 0\.05; targets running 3\.0\.0: t1, t2`),
+		},
+		{
+			Config:   cfg("2.0.0"),
+			PlanOnly: true,
+			ConfigPlanChecks: planChecks(
+				priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(2)...)}},
+				fleetPlanCheck(func() error {
+					if got := f.deploysOf("3.0.0"); got != 2 {
+						return fmt.Errorf("3.0.0 deployed %d times, want 2", got)
+					}
+					return f.expectAll(2, "2.0.0")
+				}),
+			),
 		},
 	})
 }

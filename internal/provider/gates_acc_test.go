@@ -23,113 +23,110 @@ func TestAccGates_canary(t *testing.T) {
 	approve := func(v string, through int) string {
 		return fmt.Sprintf(`  approve = { version = %q, through = %d }`, v, through)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: providersWithClock(clk),
-		Steps: []resource.TestStep{
-			{
-				// Stops at the manual gate: exit 0, status paused, and the
-				// plan after it is empty (plugin-testing checks that).
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plannedIs("changed_targets", idList(ids(5)...)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("paused_at", knownvalue.Float64Exact(25)),
-					stateIs("resume_at", knownvalue.Null()),
-					stateIs("version", knownvalue.StringExact("2.0.0")),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(25)),
-				},
-				Check: fleetCheck(func() error {
-					if err := weightOf(f, "2.0.0", 25); err != nil {
-						return err
-					}
-					return f.expectVersions(versionsMap("2.0.0", ids(5)...))
-				}),
+	clockTest(t, clk, []resource.TestStep{
+		{
+			// Stops at the manual gate: exit 0, status paused, and the
+			// plan after it is empty (plugin-testing checks that).
+			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plannedIs("changed_targets", idList(ids(5)...)),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("paused_at", knownvalue.Float64Exact(25)),
+				stateIs("resume_at", knownvalue.Null()),
+				stateIs("version", knownvalue.StringExact("2.0.0")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(25)),
 			},
-			{
-				// Still nothing to do after a refresh.
-				Config:             hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-				PlanOnly:           true,
-				RefreshState:       false,
-				ExpectNonEmptyPlan: false,
-			},
-			{
-				// An approval of another version opens nothing.
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("1.9.0", 100)}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+			Check: fleetCheck(func() error {
+				if err := weightOf(f, "2.0.0", 25); err != nil {
+					return err
+				}
+				return f.expectVersions(versionsMap("2.0.0", ids(5)...))
+			}),
+		},
+		{
+			// Still nothing to do after a refresh.
+			Config:             hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			PlanOnly:           true,
+			RefreshState:       false,
+			ExpectNonEmptyPlan: false,
+		},
+		{
+			// An approval of another version opens nothing.
+			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("1.9.0", 100)}.String(),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 
-					plannedIs("status", knownvalue.StringExact("paused")),
-					plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
-				}},
-				Check: fleetCheck(func() error { return weightOf(f, "2.0.0", 25) }),
+				plannedIs("status", knownvalue.StringExact("paused")),
+				plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
+			}},
+			Check: fleetCheck(func() error { return weightOf(f, "2.0.0", 25) }),
+		},
+		{
+			// Approved through 25: exactly the targets of stage 50, up
+			// to the time gate.
+			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plannedIs("changed_targets", idList("t6", "t7", "t8", "t9", "t10")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("paused_at", knownvalue.Float64Exact(50)),
+				stateIs("resume_at", knownvalue.StringExact("2026-12-02T09:00:00Z")),
 			},
-			{
-				// Approved through 25: exactly the targets of stage 50, up
-				// to the time gate.
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plannedIs("changed_targets", idList("t6", "t7", "t8", "t9", "t10")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("paused_at", knownvalue.Float64Exact(50)),
-					stateIs("resume_at", knownvalue.StringExact("2026-12-02T09:00:00Z")),
-				},
-				Check: fleetCheck(func() error { return weightOf(f, "2.0.0", 50) }),
+			Check: fleetCheck(func() error { return weightOf(f, "2.0.0", 50) }),
+		},
+		{
+			// Before the wait is over: empty.
+			PreConfig: func() { clk.Advance(23 * time.Hour) },
+			Config:    hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
+			PlanOnly:  true,
+		},
+		{
+			// The first plan after it continues to the end.
+			PreConfig: func() { clk.Advance(time.Hour) },
+			Config:    hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plannedIs("changed_targets", idList(idRangeList(11, 20)...)),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("paused_at", knownvalue.Null()),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
 			},
-			{
-				// Before the wait is over: empty.
-				PreConfig: func() { clk.Advance(23 * time.Hour) },
-				Config:    hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
-				PlanOnly:  true,
+			Check: fleetCheck(func() error { return f.expectAll(20, "2.0.0") }),
+		},
+		{
+			// The next release, the old approval still there, stops at
+			// the gate again.
+			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "3.0.0") + "\n" + approve("2.0.0", 25)}.String(),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("paused_at", knownvalue.Float64Exact(25)),
+				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 			},
-			{
-				// The first plan after it continues to the end.
-				PreConfig: func() { clk.Advance(time.Hour) },
-				Config:    hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plannedIs("changed_targets", idList(idRangeList(11, 20)...)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("completed")),
-					stateIs("paused_at", knownvalue.Null()),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
-				},
-				Check: fleetCheck(func() error { return f.expectAll(20, "2.0.0") }),
+			Check: fleetCheck(func() error { return weightOf(f, "3.0.0", 25) }),
+		},
+		{
+			// version back to previous_version while paused: the
+			// abandoned version's traffic goes, its targets come back.
+			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plannedIs("changed_targets", idList(ids(5)...)),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("version", knownvalue.StringExact("2.0.0")),
+				// What came before 2.0.0 is not known: destroy must not
+				// deploy the abandoned 3.0.0 again.
+				stateIs("previous_version", knownvalue.Null()),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
 			},
-			{
-				// The next release, the old approval still there, stops at
-				// the gate again.
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "3.0.0") + "\n" + approve("2.0.0", 25)}.String(),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("paused_at", knownvalue.Float64Exact(25)),
-					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
-				},
-				Check: fleetCheck(func() error { return weightOf(f, "3.0.0", 25) }),
-			},
-			{
-				// version back to previous_version while paused: the
-				// abandoned version's traffic goes, its targets come back.
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plannedIs("changed_targets", idList(ids(5)...)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("version", knownvalue.StringExact("2.0.0")),
-					// What came before 2.0.0 is not known: destroy must not
-					// deploy the abandoned 3.0.0 again.
-					stateIs("previous_version", knownvalue.Null()),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
-				},
-				Check: fleetCheck(func() error {
-					if err := weightOf(f, "3.0.0", 0); err != nil {
-						return err
-					}
-					return f.expectAll(20, "2.0.0")
-				}),
-			},
+			Check: fleetCheck(func() error {
+				if err := weightOf(f, "3.0.0", 0); err != nil {
+					return err
+				}
+				return f.expectAll(20, "2.0.0")
+			}),
 		},
 	})
 }
@@ -152,54 +149,51 @@ func TestAccGates_blueGreenPauseBeforeSwitch(t *testing.T) {
 %s
 `, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, extra)}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				// The first release switches once approved in the same apply.
-				Config: config("2.0.0", `  approve = { version = "2.0.0" }`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("completed")),
-					stateIs("active_slot", knownvalue.StringExact("green")),
-				},
+	accTest(t, []resource.TestStep{
+		{
+			// The first release switches once approved in the same apply.
+			Config: config("2.0.0", `  approve = { version = "2.0.0" }`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("active_slot", knownvalue.StringExact("green")),
 			},
-			{
-				// The next one pauses before its switch.
-				Config: config("2.1.0", `  approve = { version = "2.0.0" }`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("paused_at", knownvalue.Float64Exact(0)),
-					stateIs("active_slot", knownvalue.StringExact("green")),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(0)),
-				},
-				Check: fleetCheck(func() error {
-					if r := f.Router(); r.ActiveSlot != "green" || r.Switches != 1 {
-						return fmt.Errorf("router %+v: traffic must stay on green", r)
-					}
-					return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
-				}),
+		},
+		{
+			// The next one pauses before its switch.
+			Config: config("2.1.0", `  approve = { version = "2.0.0" }`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("paused_at", knownvalue.Float64Exact(0)),
+				stateIs("active_slot", knownvalue.StringExact("green")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(0)),
 			},
-			{
-				Config:   config("2.1.0", `  approve = { version = "2.0.0" }`),
-				PlanOnly: true,
+			Check: fleetCheck(func() error {
+				if r := f.Router(); r.ActiveSlot != "green" || r.Switches != 1 {
+					return fmt.Errorf("router %+v: traffic must stay on green", r)
+				}
+				return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
+			}),
+		},
+		{
+			Config:   config("2.1.0", `  approve = { version = "2.0.0" }`),
+			PlanOnly: true,
+		},
+		{
+			Config: config("2.1.0", `  approve = { version = "2.1.0" }`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("active_slot", knownvalue.StringExact("blue")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
 			},
-			{
-				Config: config("2.1.0", `  approve = { version = "2.1.0" }`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("completed")),
-					stateIs("active_slot", knownvalue.StringExact("blue")),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
-				},
-				Check: fleetCheck(func() error {
-					if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "2.1.0" {
-						return fmt.Errorf("router %+v, want switched to blue", r)
-					}
-					return nil
-				}),
-			},
+			Check: fleetCheck(func() error {
+				if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "2.1.0" {
+					return fmt.Errorf("router %+v, want switched to blue", r)
+				}
+				return nil
+			}),
 		},
 	})
 }
@@ -222,7 +216,7 @@ func TestAccGates_validation(t *testing.T) {
 	} {
 		steps = append(steps, resource.TestStep{Config: config(tc.gates), PlanOnly: true, ExpectError: regexp.MustCompile(tc.want)})
 	}
-	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProviders, Steps: steps})
+	accTest(t, steps)
 	if n := len(f.Deploys()); n != 0 {
 		t.Errorf("validation made %d deploys", n)
 	}

@@ -168,60 +168,57 @@ func TestAccGates_driftAtGate(t *testing.T) {
 	f, events := newEventFleet(t, 20)
 	mark := 0
 	deploys := 0
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config:            hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-				ConfigStateChecks: []statecheck.StateCheck{stateIs("paused_at", knownvalue.Float64Exact(25))},
-				Check:             fleetCheck(func() error { return weightOf(f, "2.0.0", 25) }),
+	accTest(t, []resource.TestStep{
+		{
+			Config:            hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			ConfigStateChecks: []statecheck.StateCheck{stateIs("paused_at", knownvalue.Float64Exact(25))},
+			Check:             fleetCheck(func() error { return weightOf(f, "2.0.0", 25) }),
+		},
+		{
+			PreConfig: func() {
+				f.SetVersion("t2", "1.0.0")
+				mark, deploys = events.mark(), len(f.Deploys())
 			},
-			{
-				PreConfig: func() {
-					f.SetVersion("t2", "1.0.0")
-					mark, deploys = events.mark(), len(f.Deploys())
-				},
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plannedIs("changed_targets", idList("t2")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("paused_at", knownvalue.Float64Exact(25)),
-					stateIs("resume_at", knownvalue.Null()),
-					stateIs("version", knownvalue.StringExact("2.0.0")),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(25)),
-					stateIs("target_versions", knownvalue.MapExact(func() map[string]knownvalue.Check {
-						m := map[string]knownvalue.Check{}
-						for i, id := range ids(20) {
-							v := "1.0.0"
-							if i < 5 {
-								v = "2.0.0"
-							}
-							m[id] = knownvalue.StringExact(v)
+			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+				plannedIs("changed_targets", idList("t2")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("paused_at", knownvalue.Float64Exact(25)),
+				stateIs("resume_at", knownvalue.Null()),
+				stateIs("version", knownvalue.StringExact("2.0.0")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(25)),
+				stateIs("target_versions", knownvalue.MapExact(func() map[string]knownvalue.Check {
+					m := map[string]knownvalue.Check{}
+					for i, id := range ids(20) {
+						v := "1.0.0"
+						if i < 5 {
+							v = "2.0.0"
 						}
-						return m
-					}())),
-				},
-				Check: fleetCheck(func() error {
-					if got := deploysSince(f, deploys); !slices.Equal(got, []string{"t2=2.0.0"}) {
-						return fmt.Errorf("the repair deployed %v, want [t2=2.0.0] only", got)
+						m[id] = knownvalue.StringExact(v)
 					}
-					if above := weightsAbove(events.since(mark), "2.0.0", 25); len(above) > 0 {
-						return fmt.Errorf("the repair moved weights past the gate: %v", above)
-					}
-					if err := weightOf(f, "2.0.0", 25); err != nil {
-						return err
-					}
-					return f.expectVersions(versionsMap("2.0.0", ids(5)...))
-				}),
+					return m
+				}())),
 			},
-			{
-				// Still at the gate: nothing to do.
-				Config:   hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-				PlanOnly: true,
-			},
+			Check: fleetCheck(func() error {
+				if got := deploysSince(f, deploys); !slices.Equal(got, []string{"t2=2.0.0"}) {
+					return fmt.Errorf("the repair deployed %v, want [t2=2.0.0] only", got)
+				}
+				if above := weightsAbove(events.since(mark), "2.0.0", 25); len(above) > 0 {
+					return fmt.Errorf("the repair moved weights past the gate: %v", above)
+				}
+				if err := weightOf(f, "2.0.0", 25); err != nil {
+					return err
+				}
+				return f.expectVersions(versionsMap("2.0.0", ids(5)...))
+			}),
+		},
+		{
+			// Still at the gate: nothing to do.
+			Config:   hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			PlanOnly: true,
 		},
 	})
 }
@@ -311,51 +308,48 @@ func TestAccGates_blueGreenPausedRevert(t *testing.T) {
 `, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
 	}
 	mark := 0
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config:            config("2.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{stateIs("active_slot", knownvalue.StringExact("green"))},
+	accTest(t, []resource.TestStep{
+		{
+			Config:            config("2.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{stateIs("active_slot", knownvalue.StringExact("green"))},
+		},
+		{
+			Config: config("2.1.0"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 			},
-			{
-				Config: config("2.1.0"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
-				},
-				Check: fleetCheck(func() error {
-					mark = events.mark()
-					return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
-				}),
+			Check: fleetCheck(func() error {
+				mark = events.mark()
+				return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
+			}),
+		},
+		{
+			Config: config("2.0.0"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plannedIs("changed_targets", idList("t1", "t2")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("version", knownvalue.StringExact("2.0.0")),
+				stateIs("active_slot", knownvalue.StringExact("green")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+				stateIs("paused_at", knownvalue.Null()),
+				stateIs("target_versions", allAt(4, "2.0.0")),
 			},
-			{
-				Config: config("2.0.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plannedIs("changed_targets", idList("t1", "t2")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("version", knownvalue.StringExact("2.0.0")),
-					stateIs("active_slot", knownvalue.StringExact("green")),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
-					stateIs("paused_at", knownvalue.Null()),
-					stateIs("target_versions", allAt(4, "2.0.0")),
-				},
-				Check: fleetCheck(func() error {
-					if r := f.Router(); r.ActiveSlot != "green" || r.Switches != 1 || r.Version != "2.0.0" {
-						return fmt.Errorf("router %+v: the revert must not switch (green, 2.0.0, one switch)", r)
-					}
-					got := slices.Sorted(slices.Values(events.since(mark)))
-					if want := []string{"deploy t1=2.0.0", "deploy t2=2.0.0"}; !slices.Equal(got, want) {
-						return fmt.Errorf("the revert called the fleet %v, want exactly %v", got, want)
-					}
-					return f.expectAll(4, "2.0.0")
-				}),
-			},
-			{
-				Config:   config("2.0.0"),
-				PlanOnly: true,
-			},
+			Check: fleetCheck(func() error {
+				if r := f.Router(); r.ActiveSlot != "green" || r.Switches != 1 || r.Version != "2.0.0" {
+					return fmt.Errorf("router %+v: the revert must not switch (green, 2.0.0, one switch)", r)
+				}
+				got := slices.Sorted(slices.Values(events.since(mark)))
+				if want := []string{"deploy t1=2.0.0", "deploy t2=2.0.0"}; !slices.Equal(got, want) {
+					return fmt.Errorf("the revert called the fleet %v, want exactly %v", got, want)
+				}
+				return f.expectAll(4, "2.0.0")
+			}),
+		},
+		{
+			Config:   config("2.0.0"),
+			PlanOnly: true,
 		},
 	})
 }
@@ -373,54 +367,51 @@ func TestAccGates_resumeAnalysisFails(t *testing.T) {
 	analysis := analysisBlock("1s", "0s", wc.metric(0))
 	approved := analysis + "\n" + `  approve = { version = "2.0.0", through = 25 }`
 	mark := 0
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + analysis}.String(),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("paused_at", knownvalue.Float64Exact(25)),
-				},
-				Check: fleetCheck(func() error {
-					// One measurement in each stage's window: 5 and 25.
-					if err := wc.expectRequests(2, "2.0.0"); err != nil {
+	accTest(t, []resource.TestStep{
+		{
+			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + analysis}.String(),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("paused_at", knownvalue.Float64Exact(25)),
+			},
+			Check: fleetCheck(func() error {
+				// One measurement in each stage's window: 5 and 25.
+				if err := wc.expectRequests(2, "2.0.0"); err != nil {
+					return err
+				}
+				return f.expectVersions(versionsMap("2.0.0", ids(5)...))
+			}),
+		},
+		{
+			PreConfig: func() {
+				wc.reset(always(false))
+				mark = events.mark()
+			},
+			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approved}.String(),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plannedIs("changed_targets", idList("t6", "t7", "t8", "t9", "t10")),
+			}},
+			ExpectError: errorPattern(`stage 2 \(25%\): analysis failed: metric "smoke"`),
+		},
+		{
+			Config:   hcl{fleet: f, body: gatedCanaryArgs(f, "1.0.0") + "\n" + approved}.String(),
+			PlanOnly: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
+				savedState{f: f, version: "1.0.0", targets: ids(20)},
+				priorValues{deploymentAddr, map[string]any{"status": "rolled_back"}},
+				fleetPlanCheck(func() error {
+					if err := wc.expectRequests(1, "2.0.0"); err != nil {
+						return fmt.Errorf("on resume: %w", err)
+					}
+					if err := expectRollbackOrder(events.since(mark), "2.0.0", "1.0.0", ids(5)); err != nil {
+						return fmt.Errorf("the failed resume: %w", err)
+					}
+					if err := weightOf(f, "2.0.0", 0); err != nil {
 						return err
 					}
-					return f.expectVersions(versionsMap("2.0.0", ids(5)...))
+					return f.expectAll(20, "1.0.0")
 				}),
-			},
-			{
-				PreConfig: func() {
-					wc.reset(always(false))
-					mark = events.mark()
-				},
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approved}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plannedIs("changed_targets", idList("t6", "t7", "t8", "t9", "t10")),
-				}},
-				ExpectError: errorPattern(`stage 2 \(25%\): analysis failed: metric "smoke"`),
-			},
-			{
-				Config:   hcl{fleet: f, body: gatedCanaryArgs(f, "1.0.0") + "\n" + approved}.String(),
-				PlanOnly: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
-					savedState{f: f, version: "1.0.0", targets: ids(20)},
-					priorValues{deploymentAddr, map[string]any{"status": "rolled_back"}},
-					fleetPlanCheck(func() error {
-						if err := wc.expectRequests(1, "2.0.0"); err != nil {
-							return fmt.Errorf("on resume: %w", err)
-						}
-						if err := expectRollbackOrder(events.since(mark), "2.0.0", "1.0.0", ids(5)); err != nil {
-							return fmt.Errorf("the failed resume: %w", err)
-						}
-						if err := weightOf(f, "2.0.0", 0); err != nil {
-							return err
-						}
-						return f.expectAll(20, "1.0.0")
-					}),
-				}},
-			},
+			}},
 		},
 	})
 }
@@ -448,68 +439,65 @@ func TestAccGates_blueGreenFailedSwitchStaysPaused(t *testing.T) {
 		priorValues{deploymentAddr, map[string]any{"status": "paused", "paused_at": 0, "active_slot": "green", "version": "2.1.0"}},
 		plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: config("2.0.0", "2.0.0")},
-			{
-				Config:            config("2.1.0", "2.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{stateIs("status", knownvalue.StringExact("paused"))},
+	accTest(t, []resource.TestStep{
+		{Config: config("2.0.0", "2.0.0")},
+		{
+			Config:            config("2.1.0", "2.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{stateIs("status", knownvalue.StringExact("paused"))},
+		},
+		{
+			PreConfig: func() {
+				mark = events.mark()
+				events.rejectWith(func(e string) bool { return e == "switch blue=2.1.0" })
 			},
-			{
-				PreConfig: func() {
-					mark = events.mark()
-					events.rejectWith(func(e string) bool { return e == "switch blue=2.1.0" })
-				},
-				Config:      config("2.1.0", "2.1.0"),
-				ExpectError: errorPattern(`switch`),
-			},
-			{
-				// Without refresh and with it: the pause, nothing to deploy.
-				PreConfig:          func() { events.rejectWith(nil) },
-				Config:             config("2.1.0", "2.1.0"),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PostApplyPreRefresh: append(pausedAgain, fleetPlanCheck(func() error {
-						return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
-					})),
-					PostApplyPostRefresh: pausedAgain,
-				},
-			},
-			{
-				// The approval withdrawn: the pause holds.
-				Config:           config("2.1.0", "2.0.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: pausedAgain},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("active_slot", knownvalue.StringExact("green")),
-				},
-			},
-			{
-				Config: config("2.1.0", "2.1.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("completed")),
-					stateIs("active_slot", knownvalue.StringExact("blue")),
-				},
-				Check: fleetCheck(func() error {
-					// The failed switch (retried, then back to green), then
-					// the one that worked: no deploy.
-					got := events.since(mark)
-					for _, e := range got {
-						if strings.HasPrefix(e, "deploy ") {
-							return fmt.Errorf("fleet calls since the pause %v: a deploy", got)
-						}
-					}
-					if len(got) < 2 || got[0] != "switch blue=2.1.0" || got[len(got)-1] != "switch blue=2.1.0" {
-						return fmt.Errorf("fleet calls since the pause %v, want the failed switch to blue first and the last", got)
-					}
+			Config:      config("2.1.0", "2.1.0"),
+			ExpectError: errorPattern(`switch`),
+		},
+		{
+			// Without refresh and with it: the pause, nothing to deploy.
+			PreConfig:          func() { events.rejectWith(nil) },
+			Config:             config("2.1.0", "2.1.0"),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPreRefresh: append(pausedAgain, fleetPlanCheck(func() error {
 					return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
-				}),
+				})),
+				PostApplyPostRefresh: pausedAgain,
 			},
+		},
+		{
+			// The approval withdrawn: the pause holds.
+			Config:           config("2.1.0", "2.0.0"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: pausedAgain},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("active_slot", knownvalue.StringExact("green")),
+			},
+		},
+		{
+			Config: config("2.1.0", "2.1.0"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("active_slot", knownvalue.StringExact("blue")),
+			},
+			Check: fleetCheck(func() error {
+				// The failed switch (retried, then back to green), then
+				// the one that worked: no deploy.
+				got := events.since(mark)
+				for _, e := range got {
+					if strings.HasPrefix(e, "deploy ") {
+						return fmt.Errorf("fleet calls since the pause %v: a deploy", got)
+					}
+				}
+				if len(got) < 2 || got[0] != "switch blue=2.1.0" || got[len(got)-1] != "switch blue=2.1.0" {
+					return fmt.Errorf("fleet calls since the pause %v, want the failed switch to blue first and the last", got)
+				}
+				return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
+			}),
 		},
 	})
 }

@@ -89,49 +89,43 @@ func deleteFlagDirect(t *testing.T, f *testFleet, name string) {
 
 func TestAccFeatureRollout_stateOnly(t *testing.T) {
 	clk := clocktest.NewFake(testEpoch)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: providersWithClock(clk),
-		Steps: []resource.TestStep{
-			{
-				// No endpoint anywhere: the rollout lives in state and feeds outputs.
-				Config: `
+	clockTest(t, clk, []resource.TestStep{
+		{
+			// No endpoint anywhere: the rollout lives in state and feeds outputs.
+			Config: `
 resource "codomyrmex_feature_rollout" "test" {
   flag_name = "state-only"
   stages    = [10, 100]
 }
 output "pct" { value = codomyrmex_feature_rollout.test.percentage }
 `,
-				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownOutputValue("pct", knownvalue.Float64Exact(10))},
-			},
+			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownOutputValue("pct", knownvalue.Float64Exact(10))},
 		},
 	})
 }
 
 func TestAccFeatureRollout_validation(t *testing.T) {
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
+	accTest(t, []resource.TestStep{
+		{Config: `resource "codomyrmex_feature_rollout" "test" {
   flag_name = "state-only"
   stages    = [50, 10]
 }`, PlanOnly: true, ExpectError: errorPattern(`stages.*strictly ascending`)},
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
+		{Config: `resource "codomyrmex_feature_rollout" "test" {
   flag_name = "state-only"
   stages    = [10, 100]
   max_stage = 2
 }`, PlanOnly: true, ExpectError: errorPattern(`max_stage.*0 to 1`)},
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
+		{Config: `resource "codomyrmex_feature_rollout" "test" {
   flag_name = "state-only"
   start_at  = "tomorrow"
 }`, PlanOnly: true, ExpectError: errorPattern(`start_at.*RFC 3339|RFC3339`)},
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
+		{Config: `resource "codomyrmex_feature_rollout" "test" {
   flag_name   = "state-only"
   stage_delay = "0s"
 }`, PlanOnly: true, ExpectError: errorPattern(`stage_delay.*greater than zero`)},
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
+		{Config: `resource "codomyrmex_feature_rollout" "test" {
   flag_name  = "state-only"
   on_destroy = "explode"
 }`, PlanOnly: true, ExpectError: errorPattern(`on_destroy.*disable.*retain`)},
-		},
 	})
 }

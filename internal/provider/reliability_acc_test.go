@@ -33,25 +33,22 @@ func TestAccReliability_deployAnswers500(t *testing.T) {
 	cfg := func(version string) string {
 		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 4, 2, hclString(version))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("2.0.0")},
-			{
-				PreConfig:   func() { f.SetFault("t3", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
-				Config:      cfg("3.0.0"),
-				ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t3.*HTTP 500.*simulated deploy failure.*Rolled back to previous_version: t1, t2, t3, t4`),
-			},
-			afterFailure(cfg("3.0.0"), func() {
-				expectFleet(t, f.expectAll(4, "2.0.0"))
-				f.ClearFaults()
-			}, savedState{f: f, version: "2.0.0", targets: ids(4)}, plancheck.ResourceActionUpdate, ids(4)...),
-			{
-				Config: cfg("3.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("target_versions", allAt(4, "3.0.0")),
-					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
-				},
+	accTest(t, []resource.TestStep{
+		{Config: cfg("2.0.0")},
+		{
+			PreConfig:   func() { f.SetFault("t3", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
+			Config:      cfg("3.0.0"),
+			ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t3.*HTTP 500.*simulated deploy failure.*Rolled back to previous_version: t1, t2, t3, t4`),
+		},
+		afterFailure(cfg("3.0.0"), func() {
+			expectFleet(t, f.expectAll(4, "2.0.0"))
+			f.ClearFaults()
+		}, savedState{f: f, version: "2.0.0", targets: ids(4)}, plancheck.ResourceActionUpdate, ids(4)...),
+		{
+			Config: cfg("3.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("target_versions", allAt(4, "3.0.0")),
+				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 			},
 		},
 	})
@@ -65,23 +62,20 @@ func TestAccReliability_callTimesOut(t *testing.T) {
 	cfg := func(version string) string {
 		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 3, 1, hclString(version))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("2.0.0")},
-			{
-				PreConfig:   func() { f.SetFault("t2", simulator.Fault{Hang: 3 * time.Second, FailVersion: "3.0.0"}) },
-				Config:      cfg("3.0.0"),
-				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts, last error: no answer within the request timeout \(1s\).*Rolled back to previous_version: t1, t2`),
-			},
-			afterFailure(cfg("3.0.0"), func() {
-				expectFleet(t, f.expectAll(3, "2.0.0"))
-				if got := f.deployOrder("3.0.0"); !slices.Equal(got, []string{"t1"}) {
-					t.Errorf("deploys of 3.0.0 accepted: %v, want only t1 (t2 timed out, t3 never started)", got)
-				}
-				f.ClearFaults()
-			}, savedState{f: f, version: "2.0.0", targets: ids(3)}, plancheck.ResourceActionUpdate, ids(3)...),
+	accTest(t, []resource.TestStep{
+		{Config: cfg("2.0.0")},
+		{
+			PreConfig:   func() { f.SetFault("t2", simulator.Fault{Hang: 3 * time.Second, FailVersion: "3.0.0"}) },
+			Config:      cfg("3.0.0"),
+			ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts, last error: no answer within the request timeout \(1s\).*Rolled back to previous_version: t1, t2`),
 		},
+		afterFailure(cfg("3.0.0"), func() {
+			expectFleet(t, f.expectAll(3, "2.0.0"))
+			if got := f.deployOrder("3.0.0"); !slices.Equal(got, []string{"t1"}) {
+				t.Errorf("deploys of 3.0.0 accepted: %v, want only t1 (t2 timed out, t3 never started)", got)
+			}
+			f.ClearFaults()
+		}, savedState{f: f, version: "2.0.0", targets: ids(3)}, plancheck.ResourceActionUpdate, ids(3)...),
 	})
 }
 
@@ -114,19 +108,16 @@ func TestAccReliability_connectionRefused(t *testing.T) {
   rolling    = { batch_size = 1, batch_delay = "0s" }
   on_destroy = "none"
 `, f.targets(2, ""), dead)}.String()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				ExpectError: errorPattern(`failed at batch 3/3.*Failed targets: t3.*rollback to 1.0.0 incomplete: restored t1, t2; not restored: t3.*` +
-					`deploy of 2.0.0.*connection refused.*Rolled back to previous_version: t1, t2.*rollback: target t3: rollback to 1.0.0.*connection refused`),
-			},
-			afterFailure(cfg, func() {
-				expectFleet(t, f.expectAll(2, "1.0.0"))
-			}, savedState{f: f, version: "1.0.0", targets: []string{"t1", "t2"}, tainted: true},
-				plancheck.ResourceActionDestroyBeforeCreate, "t1", "t2", "t3"),
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg,
+			ExpectError: errorPattern(`failed at batch 3/3.*Failed targets: t3.*rollback to 1.0.0 incomplete: restored t1, t2; not restored: t3.*` +
+				`deploy of 2.0.0.*connection refused.*Rolled back to previous_version: t1, t2.*rollback: target t3: rollback to 1.0.0.*connection refused`),
 		},
+		afterFailure(cfg, func() {
+			expectFleet(t, f.expectAll(2, "1.0.0"))
+		}, savedState{f: f, version: "1.0.0", targets: []string{"t1", "t2"}, tainted: true},
+			plancheck.ResourceActionDestroyBeforeCreate, "t1", "t2", "t3"),
 	})
 }
 
@@ -213,22 +204,19 @@ func consumeHealth(t *testing.T, f *testFleet, id string) {
 func TestAccReliability_wrongVersion(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 3, 1, `"2.0.0"`)}.String()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { f.SetFault("t2", simulator.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"}) },
-				Config:    cfg,
-				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*not healthy within 1s.*` +
-					`reports version "9.9.9", want "2.0.0".*Rolled back to previous_version: t1, t2`),
-			},
-			afterFailure(cfg, func() {
-				expectFleet(t, f.expectAll(3, "1.0.0"))
-				if n := f.deploysOf("2.0.0"); n != 2 {
-					t.Errorf("%d deploys of 2.0.0, want 2 (t1, t2; t3 never started)", n)
-				}
-			}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(3)...),
+	accTest(t, []resource.TestStep{
+		{
+			PreConfig: func() { f.SetFault("t2", simulator.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"}) },
+			Config:    cfg,
+			ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*not healthy within 1s.*` +
+				`reports version "9.9.9", want "2.0.0".*Rolled back to previous_version: t1, t2`),
 		},
+		afterFailure(cfg, func() {
+			expectFleet(t, f.expectAll(3, "1.0.0"))
+			if n := f.deploysOf("2.0.0"); n != 2 {
+				t.Errorf("%d deploys of 2.0.0, want 2 (t1, t2; t3 never started)", n)
+			}
+		}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(3)...),
 	})
 }
 
@@ -248,39 +236,36 @@ func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
   blue_green = { router_url = "%s/router" }
 `, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("2.0.0")},
-			{
-				PreConfig: func() { f.SetRouterDown(true) },
-				Config:    cfg("3.0.0"),
-				ExpectError: errorPattern(`failed at switch.*switching traffic to blue.*giving up after 2 attempts.*HTTP 503.*` +
-					`rollback to 2.0.0 incomplete: restored none; not restored: t1, t2.*Nothing was rolled back.*` +
-					`rollback: switching traffic back to green.*HTTP 503`),
+	accTest(t, []resource.TestStep{
+		{Config: cfg("2.0.0")},
+		{
+			PreConfig: func() { f.SetRouterDown(true) },
+			Config:    cfg("3.0.0"),
+			ExpectError: errorPattern(`failed at switch.*switching traffic to blue.*giving up after 2 attempts.*HTTP 503.*` +
+				`rollback to 2.0.0 incomplete: restored none; not restored: t1, t2.*Nothing was rolled back.*` +
+				`rollback: switching traffic back to green.*HTTP 503`),
+		},
+		afterFailure(cfg("3.0.0"), func() {
+			expectFleet(t, f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"}))
+			if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 1 {
+				t.Errorf("router = %+v, want still green at 2.0.0 after 1 switch", r)
+			}
+			f.SetRouterDown(false)
+		}, savedState{f: f, version: "2.0.0", targets: ids(4)}, plancheck.ResourceActionUpdate),
+		{
+			// Nothing left to deploy, but the switch is still owed.
+			Config: cfg("3.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("active_slot", knownvalue.StringExact("blue")),
+				stateIs("version", knownvalue.StringExact("3.0.0")),
+				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 			},
-			afterFailure(cfg("3.0.0"), func() {
-				expectFleet(t, f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"}))
-				if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 1 {
-					t.Errorf("router = %+v, want still green at 2.0.0 after 1 switch", r)
+			Check: fleetCheck(func() error {
+				if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" {
+					return fmt.Errorf("router = %+v, want blue at 3.0.0", r)
 				}
-				f.SetRouterDown(false)
-			}, savedState{f: f, version: "2.0.0", targets: ids(4)}, plancheck.ResourceActionUpdate),
-			{
-				// Nothing left to deploy, but the switch is still owed.
-				Config: cfg("3.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("active_slot", knownvalue.StringExact("blue")),
-					stateIs("version", knownvalue.StringExact("3.0.0")),
-					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
-				},
-				Check: fleetCheck(func() error {
-					if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" {
-						return fmt.Errorf("router = %+v, want blue at 3.0.0", r)
-					}
-					return nil
-				}),
-			},
+				return nil
+			}),
 		},
 	})
 }
@@ -307,58 +292,55 @@ func TestAccReliability_blueGreenTopUp(t *testing.T) {
 		}
 		return nil
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg(4)},
-			{
-				PreConfig: func() { f.SetRouterDown(true) },
-				Config:    cfg(5),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plannedIs("changed_targets", idList("t5")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("active_slot", knownvalue.StringExact("green")),
-					stateIs("version", knownvalue.StringExact("2.0.0")),
-					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
-					stateIs("targets_updated", knownvalue.Int64Exact(1)),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					fleetCheck(routerUntouched),
-					fleetCheck(func() error {
-						return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0"})
-					}),
-				),
+	accTest(t, []resource.TestStep{
+		{Config: cfg(4)},
+		{
+			PreConfig: func() { f.SetRouterDown(true) },
+			Config:    cfg(5),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plannedIs("changed_targets", idList("t5")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("active_slot", knownvalue.StringExact("green")),
+				stateIs("version", knownvalue.StringExact("2.0.0")),
+				stateIs("previous_version", knownvalue.StringExact("1.0.0")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+				stateIs("targets_updated", knownvalue.Int64Exact(1)),
 			},
-			{
-				PreConfig: func() { f.SetFault("t6", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
-				Config:    cfg(6),
-				ExpectError: errorPattern(`failed at green slot.*Failed targets: t6.*green slot: t6 failed; traffic stays on green.*` +
-					`Rolled back to previous_version: t6`),
+			Check: resource.ComposeTestCheckFunc(
+				fleetCheck(routerUntouched),
+				fleetCheck(func() error {
+					return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0"})
+				}),
+			),
+		},
+		{
+			PreConfig: func() { f.SetFault("t6", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
+			Config:    cfg(6),
+			ExpectError: errorPattern(`failed at green slot.*Failed targets: t6.*green slot: t6 failed; traffic stays on green.*` +
+				`Rolled back to previous_version: t6`),
+		},
+		afterFailure(cfg(6), func() {
+			expectFleet(t, routerUntouched())
+			expectFleet(t, f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0", "t6": "1.0.0"}))
+			f.ClearFaults()
+			f.SetRouterDown(false)
+		}, savedState{f: f, version: "2.0.0", targets: ids(6)}, plancheck.ResourceActionUpdate, "t6"),
+		{
+			// The failed top-up stays a top-up (it once saved 1.0.0 and
+			// the next apply switched to the idle slot instead).
+			Config: cfg(6),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("active_slot", knownvalue.StringExact("green")),
+				stateIs("version", knownvalue.StringExact("2.0.0")),
+				stateIs("previous_version", knownvalue.StringExact("1.0.0")),
 			},
-			afterFailure(cfg(6), func() {
-				expectFleet(t, routerUntouched())
-				expectFleet(t, f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0", "t6": "1.0.0"}))
-				f.ClearFaults()
-				f.SetRouterDown(false)
-			}, savedState{f: f, version: "2.0.0", targets: ids(6)}, plancheck.ResourceActionUpdate, "t6"),
-			{
-				// The failed top-up stays a top-up (it once saved 1.0.0 and
-				// the next apply switched to the idle slot instead).
-				Config: cfg(6),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("active_slot", knownvalue.StringExact("green")),
-					stateIs("version", knownvalue.StringExact("2.0.0")),
-					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					fleetCheck(routerUntouched),
-					fleetCheck(func() error {
-						return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0", "t6": "2.0.0"})
-					}),
-				),
-			},
+			Check: resource.ComposeTestCheckFunc(
+				fleetCheck(routerUntouched),
+				fleetCheck(func() error {
+					return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0", "t6": "2.0.0"})
+				}),
+			),
 		},
 	})
 }
@@ -420,30 +402,27 @@ func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
   feature_flag  = { flag_name = "checkout", initial_rollout = 10 }
 `, version, f.targets(3, ""))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("1.5.0")},
-			{
-				PreConfig:   func() { f.SetFlagsDown(true) },
-				Config:      cfg("2.0.0"),
-				ExpectError: errorPattern(`failed at publish.*publishing flag "checkout" at 10%.*HTTP 503`),
+	accTest(t, []resource.TestStep{
+		{Config: cfg("1.5.0")},
+		{
+			PreConfig:   func() { f.SetFlagsDown(true) },
+			Config:      cfg("2.0.0"),
+			ExpectError: errorPattern(`failed at publish.*publishing flag "checkout" at 10%.*HTTP 503`),
+		},
+		{
+			PreConfig: func() {
+				expectFleet(t, f.expectAll(3, "2.0.0"))
+				f.SetFlagsDown(false)
 			},
-			{
-				PreConfig: func() {
-					expectFleet(t, f.expectAll(3, "2.0.0"))
-					f.SetFlagsDown(false)
-				},
-				Config: cfg("2.0.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("completed")),
-					stateIs("previous_version", knownvalue.StringExact("1.5.0")),
-				},
-				Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 10, 3, "2.0.0") }),
+			Config: cfg("2.0.0"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("previous_version", knownvalue.StringExact("1.5.0")),
 			},
+			Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 10, 3, "2.0.0") }),
 		},
 	})
 }
@@ -455,23 +434,20 @@ func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
 func TestAccReliability_failAfterKDeploys(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
 	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 5, 1, `"2.0.0"`)}.String()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { f.SetFault("*", simulator.Fault{FailAfterDeploys: 3, FailVersion: "2.0.0"}) },
-				Config:    cfg,
-				ExpectError: errorPattern(`failed at batch 4/5.*Failed targets: t4.*HTTP 500.*accepted 3 deploys.*` +
-					`Rolled back to previous_version: t1, t2, t3, t4`),
-			},
-			afterFailure(cfg, func() {
-				expectFleet(t, f.expectAll(5, "1.0.0"))
-				if got := f.deployOrder("2.0.0"); !slices.Equal(got, []string{"t1", "t2", "t3"}) {
-					t.Errorf("deploys of 2.0.0 accepted: %v, want t1, t2, t3", got)
-				}
-				f.ClearFaults()
-			}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(5)...),
+	accTest(t, []resource.TestStep{
+		{
+			PreConfig: func() { f.SetFault("*", simulator.Fault{FailAfterDeploys: 3, FailVersion: "2.0.0"}) },
+			Config:    cfg,
+			ExpectError: errorPattern(`failed at batch 4/5.*Failed targets: t4.*HTTP 500.*accepted 3 deploys.*` +
+				`Rolled back to previous_version: t1, t2, t3, t4`),
 		},
+		afterFailure(cfg, func() {
+			expectFleet(t, f.expectAll(5, "1.0.0"))
+			if got := f.deployOrder("2.0.0"); !slices.Equal(got, []string{"t1", "t2", "t3"}) {
+				t.Errorf("deploys of 2.0.0 accepted: %v, want t1, t2, t3", got)
+			}
+			f.ClearFaults()
+		}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(5)...),
 	})
 }
 
@@ -486,31 +462,28 @@ func TestAccReliability_redirectToAnotherHost(t *testing.T) {
 	// localhost rather than 127.0.0.1: another origin on the same machine.
 	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
 	cfg := hcl{fleet: f, provider: faultProvider + "\n  " + fmt.Sprintf("token = %q", token), health: faultHealth, body: rollingArgs(f, 3, 1, `"2.0.0"`)}.String()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() {
-					f.SetFault("t2", simulator.Fault{RedirectTo: otherURL + "/t/t2/v1/deploy", FailVersion: "2.0.0"})
-				},
-				Config:      cfg,
-				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*HTTP 401.*Rolled back to previous_version: t1, t2`),
+	accTest(t, []resource.TestStep{
+		{
+			PreConfig: func() {
+				f.SetFault("t2", simulator.Fault{RedirectTo: otherURL + "/t/t2/v1/deploy", FailVersion: "2.0.0"})
 			},
-			afterFailure(cfg, func() {
-				expectFleet(t, f.expectAll(3, "1.0.0"))
-				expectFleet(t, other.expectAll(3, "1.0.0"))
-				if seen := other.SeenAuthorization(); len(seen) != 0 {
-					t.Errorf("the other host received Authorization %q", seen)
-				}
-				if c := other.Calls()[simulator.CallDeploy]; c != 1 {
-					t.Errorf("the other host received %d deploy calls, want the 1 redirected one (401 is final)", c)
-				}
-				if seen := f.SeenAuthorization(); !slices.Equal(seen, []string{"Bearer " + token}) {
-					t.Errorf("the fleet saw Authorization %q, want the bearer token", seen)
-				}
-				f.ClearFaults()
-			}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(3)...),
+			Config:      cfg,
+			ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*HTTP 401.*Rolled back to previous_version: t1, t2`),
 		},
+		afterFailure(cfg, func() {
+			expectFleet(t, f.expectAll(3, "1.0.0"))
+			expectFleet(t, other.expectAll(3, "1.0.0"))
+			if seen := other.SeenAuthorization(); len(seen) != 0 {
+				t.Errorf("the other host received Authorization %q", seen)
+			}
+			if c := other.Calls()[simulator.CallDeploy]; c != 1 {
+				t.Errorf("the other host received %d deploy calls, want the 1 redirected one (401 is final)", c)
+			}
+			if seen := f.SeenAuthorization(); !slices.Equal(seen, []string{"Bearer " + token}) {
+				t.Errorf("the fleet saw Authorization %q, want the bearer token", seen)
+			}
+			f.ClearFaults()
+		}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(3)...),
 	})
 }
 
@@ -566,17 +539,14 @@ func TestAccReliability_hostileHealthAnswers(t *testing.T) {
   rolling      = { batch_size = 1, batch_delay = "0s" }
   health_check = { interval = "100ms", timeout = "300ms" }
 `, f.targets(2, ""))}.String()
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProviders,
-				Steps: []resource.TestStep{
-					{
-						Config:      cfg,
-						ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t2.*not healthy within 300ms.*` + tc.err + `.*Rolled back to previous_version: t1, t2`),
-					},
-					afterFailure(cfg, func() {
-						expectFleet(t, f.expectAll(2, "1.0.0"))
-					}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, "t1", "t2"),
+			accTest(t, []resource.TestStep{
+				{
+					Config:      cfg,
+					ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t2.*not healthy within 300ms.*` + tc.err + `.*Rolled back to previous_version: t1, t2`),
 				},
+				afterFailure(cfg, func() {
+					expectFleet(t, f.expectAll(2, "1.0.0"))
+				}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, "t1", "t2"),
 			})
 		})
 	}
