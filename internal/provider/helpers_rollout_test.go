@@ -21,6 +21,19 @@ import (
 
 const rolloutAddr = "codomyrmex_feature_rollout.test"
 
+// newRolloutFleet is the setting of the feature rollout tests: a
+// one-target fleet at 1.0.0 and a fake clock at testEpoch.
+func newRolloutFleet(t *testing.T) (*testFleet, *clocktest.Fake) {
+	t.Helper()
+	return newTestFleet(t, 1, "1.0.0"), clocktest.NewFake(testEpoch)
+}
+
+// rolloutHCL is the rollout of flag "checkout" on f's flag service with no
+// retry, and more arguments body.
+func rolloutHCL(f *testFleet, body string) string {
+	return hcl{fleet: f, provider: "retries = 0", rollout: true, body: body}.String()
+}
+
 // rolloutStateIs checks the rollout's attr in state.
 func rolloutStateIs(attr string, v knownvalue.Check) statecheck.StateCheck {
 	return statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New(attr), v)

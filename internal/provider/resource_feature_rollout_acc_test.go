@@ -8,14 +8,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 func TestAccFeatureRollout_advancesOneStagePerApply(t *testing.T) {
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clocktest.NewFake(testEpoch)
-	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
+	f, clk := newRolloutFleet(t)
+	cfg := rolloutHCL(f, "")
 	advance := func(d time.Duration) func() { return func() { clk.Advance(d) } }
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersWithClock(clk),
@@ -68,37 +65,36 @@ func TestAccFeatureRollout_advancesOneStagePerApply(t *testing.T) {
 }
 
 func TestAccFeatureRollout_pauseAbortReplace(t *testing.T) {
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clocktest.NewFake(testEpoch)
+	f, clk := newRolloutFleet(t)
 	clockTest(t, clk, []resource.TestStep{
-		{Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String(), ConfigStateChecks: expectStageSaved(0, 5, "active")},
+		{Config: rolloutHCL(f, ""), ConfigStateChecks: expectStageSaved(0, 5, "active")},
 		{
-			Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "paused = true"}.String(),
+			Config:            rolloutHCL(f, "paused = true"),
 			ConfigStateChecks: expectStageSaved(0, 5, "paused"),
 			Check:             f.expectFlag("checkout", "paused", 0, 5),
 		},
 		// Paused: no advance however long we wait.
-		{PreConfig: func() { clk.Advance(3 * time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "paused = true"}.String(), PlanOnly: true},
+		{PreConfig: func() { clk.Advance(3 * time.Hour) }, Config: rolloutHCL(f, "paused = true"), PlanOnly: true},
 		{
-			Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "paused = false"}.String(),
+			Config:            rolloutHCL(f, "paused = false"),
 			ConfigStateChecks: expectStageSaved(0, 5, "active"),
 			Check:             f.expectFlag("checkout", "active", 0, 5),
 		},
 		{
 			PreConfig:         func() { clk.Advance(time.Hour) },
-			Config:            hcl{fleet: f, provider: "retries = 0", rollout: true}.String(),
+			Config:            rolloutHCL(f, ""),
 			ConfigStateChecks: expectStageSaved(1, 25, "active"),
 		},
 		{
-			Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true"}.String(),
+			Config:            rolloutHCL(f, "aborted = true"),
 			ConfigStateChecks: expectStageSaved(1, 0, "aborted"),
 			Check:             f.expectFlag("checkout", "aborted", 1, 0),
 		},
 		// Aborted is final: nothing advances.
-		{PreConfig: func() { clk.Advance(3 * time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true"}.String(), PlanOnly: true},
+		{PreConfig: func() { clk.Advance(3 * time.Hour) }, Config: rolloutHCL(f, "aborted = true"), PlanOnly: true},
 		// Turning it off replaces the rollout, which starts again at stage 0.
 		{
-			Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = false"}.String(),
+			Config: rolloutHCL(f, "aborted = false"),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionDestroyBeforeCreate),
 			}},
@@ -109,10 +105,9 @@ func TestAccFeatureRollout_pauseAbortReplace(t *testing.T) {
 }
 
 func TestAccFeatureRollout_maxStageAndStartAt(t *testing.T) {
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clocktest.NewFake(testEpoch)
+	f, clk := newRolloutFleet(t)
 	start := testEpoch.Add(2 * time.Hour).Format(time.RFC3339)
-	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q\n  max_stage = 1", start)}.String()
+	cfg := rolloutHCL(f, fmt.Sprintf("start_at = %q\n  max_stage = 1", start))
 	clockTest(t, clk, []resource.TestStep{
 		{
 			Config: cfg,
@@ -139,12 +134,12 @@ func TestAccFeatureRollout_maxStageAndStartAt(t *testing.T) {
 		// next scheduled apply goes on (it is already due: the plan right after
 		// this apply shows the advance).
 		{
-			Config:             hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q\n  max_stage = 2", start)}.String(),
+			Config:             rolloutHCL(f, fmt.Sprintf("start_at = %q\n  max_stage = 2", start)),
 			ConfigStateChecks:  expectStageSaved(1, 25, "active"),
 			ExpectNonEmptyPlan: true,
 		},
 		{
-			Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q\n  max_stage = 2", start)}.String(),
+			Config:            rolloutHCL(f, fmt.Sprintf("start_at = %q\n  max_stage = 2", start)),
 			ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(2, 50, "active")},
 			ConfigStateChecks: expectStageSaved(2, 50, "active"),
 		},
@@ -152,13 +147,12 @@ func TestAccFeatureRollout_maxStageAndStartAt(t *testing.T) {
 }
 
 func TestAccFeatureRollout_stagesChangeNeverRaisesExposure(t *testing.T) {
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clocktest.NewFake(testEpoch)
+	f, clk := newRolloutFleet(t)
 	clockTest(t, clk, []resource.TestStep{
-		{Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String()},
-		{PreConfig: func() { clk.Advance(time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String(), ConfigStateChecks: expectStageSaved(1, 25, "active")},
+		{Config: rolloutHCL(f, "")},
+		{PreConfig: func() { clk.Advance(time.Hour) }, Config: rolloutHCL(f, ""), ConfigStateChecks: expectStageSaved(1, 25, "active")},
 		{
-			Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "stages = [10, 20, 60, 100]"}.String(),
+			Config:            rolloutHCL(f, "stages = [10, 20, 60, 100]"),
 			ConfigStateChecks: expectStageSaved(1, 20, "active"),
 			Check:             f.expectFlag("checkout", "active", 1, 20),
 		},
@@ -166,9 +160,8 @@ func TestAccFeatureRollout_stagesChangeNeverRaisesExposure(t *testing.T) {
 }
 
 func TestAccFeatureRollout_endpointDownKeepsState(t *testing.T) {
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clocktest.NewFake(testEpoch)
-	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
+	f, clk := newRolloutFleet(t)
+	cfg := rolloutHCL(f, "")
 	clockTest(t, clk, []resource.TestStep{
 		{Config: cfg},
 		{
@@ -189,9 +182,8 @@ func TestAccFeatureRollout_endpointDownKeepsState(t *testing.T) {
 }
 
 func TestAccFeatureRollout_refreshAndImport(t *testing.T) {
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clocktest.NewFake(testEpoch)
-	cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
+	f, clk := newRolloutFleet(t)
+	cfg := rolloutHCL(f, "")
 	clockTest(t, clk, []resource.TestStep{
 		{Config: cfg},
 		{

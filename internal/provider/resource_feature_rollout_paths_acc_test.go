@@ -27,9 +27,8 @@ func TestAccPaths_rolloutForeignStateNotAdopted(t *testing.T) {
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
-			f := newTestFleet(t, 1, "1.0.0")
-			clk := clocktest.NewFake(testEpoch)
-			cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
+			f, clk := newRolloutFleet(t)
+			cfg := rolloutHCL(f, "")
 			clockTest(t, clk, []resource.TestStep{
 				{Config: cfg, ConfigStateChecks: expectStageSaved(0, 5, "active"), Check: f.expectFlag("checkout", "active", 0, 5)},
 				{
@@ -59,9 +58,8 @@ func TestAccPaths_rolloutForeignStateNotAdopted(t *testing.T) {
 
 func TestAccPaths_rolloutSavedPlanAppliedLate(t *testing.T) {
 	t.Run("drift_republished", func(t *testing.T) {
-		f := newTestFleet(t, 1, "1.0.0")
-		clk := clocktest.NewFake(testEpoch)
-		cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
+		f, clk := newRolloutFleet(t)
+		cfg := rolloutHCL(f, "")
 		clockTest(t, clk, []resource.TestStep{
 			{Config: cfg, ConfigStateChecks: expectStageSaved(0, 5, "active")},
 			{
@@ -92,7 +90,7 @@ func TestAccPaths_rolloutSavedPlanAppliedLate(t *testing.T) {
 	t.Run("start_at_passes", func(t *testing.T) {
 		f := newTestFleet(t, 1, "1.0.0")
 		clk := clocktest.NewFake(testEpoch.Add(59 * time.Minute))
-		cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q", testEpoch.Add(time.Hour).Format(time.RFC3339))}.String()
+		cfg := rolloutHCL(f, fmt.Sprintf("start_at = %q", testEpoch.Add(time.Hour).Format(time.RFC3339)))
 		clockTest(t, clk, []resource.TestStep{
 			{
 				// Planned at T0+59m, before start_at, applied at T0+61m

@@ -28,21 +28,20 @@ import (
 // Stages changed while aborted keep current_stage an index of the new
 // stages (the percentage stays 0), so the plan after the apply is empty.
 func TestAccFeatureRollout_stagesChangedWhileAborted(t *testing.T) {
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clocktest.NewFake(testEpoch)
+	f, clk := newRolloutFleet(t)
 	clockTest(t, clk, []resource.TestStep{
-		{Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String()},
-		{PreConfig: func() { clk.Advance(time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String(), ConfigStateChecks: expectStageSaved(1, 25, "active")},
-		{Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true"}.String(), ConfigStateChecks: expectStageSaved(1, 0, "aborted")},
+		{Config: rolloutHCL(f, "")},
+		{PreConfig: func() { clk.Advance(time.Hour) }, Config: rolloutHCL(f, ""), ConfigStateChecks: expectStageSaved(1, 25, "active")},
+		{Config: rolloutHCL(f, "aborted = true"), ConfigStateChecks: expectStageSaved(1, 0, "aborted")},
 		{
-			Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true\n  stages = [50]"}.String(),
+			Config:            rolloutHCL(f, "aborted = true\n  stages = [50]"),
 			ConfigStateChecks: expectStageSaved(0, 0, "aborted"),
 			Check:             f.expectFlag("checkout", "aborted", 0, 0),
 		},
 		{
 			// More stages again: the index follows the percentage of the
 			// stage it had (50 % → 30 %), as for an active rollout.
-			Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true\n  stages = [10, 30, 100]"}.String(),
+			Config:            rolloutHCL(f, "aborted = true\n  stages = [10, 30, 100]"),
 			ConfigStateChecks: expectStageSaved(1, 0, "aborted"),
 			Check:             f.expectFlag("checkout", "aborted", 1, 0),
 		},
@@ -55,23 +54,22 @@ func TestAccFeatureRollout_stagesChangedWhileAborted(t *testing.T) {
 func TestAccFeatureRollout_stagesChangeThatRaisesExposureIsRefused(t *testing.T) {
 	for _, paused := range []bool{true, false} {
 		t.Run(fmt.Sprintf("paused=%v", paused), func(t *testing.T) {
-			f := newTestFleet(t, 1, "1.0.0")
-			clk := clocktest.NewFake(testEpoch)
+			f, clk := newRolloutFleet(t)
 			extra := fmt.Sprintf("paused = %v", paused)
 			state := "active"
 			if paused {
 				state = "paused"
 			}
 			clockTest(t, clk, []resource.TestStep{
-				{Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: extra}.String(), ConfigStateChecks: expectStageSaved(0, 5, state)},
+				{Config: rolloutHCL(f, extra), ConfigStateChecks: expectStageSaved(0, 5, state)},
 				{
-					Config:      hcl{fleet: f, provider: "retries = 0", rollout: true, body: extra + "\n  stages = [10, 50, 100]"}.String(),
+					Config:      rolloutHCL(f, extra+"\n  stages = [10, 50, 100]"),
 					ExpectError: errorPattern(`stages.*exposes 5 %.*first new stage is 10 %`),
 				},
 				{
 					// Nothing was published; a list with a stage at or
 					// below 5 % is accepted.
-					Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: extra + "\n  stages = [2, 50, 100]"}.String(),
+					Config:            rolloutHCL(f, extra+"\n  stages = [2, 50, 100]"),
 					Check:             f.expectFlag("checkout", state, 0, 2),
 					ConfigStateChecks: expectStageSaved(0, 2, state),
 				},
@@ -83,10 +81,9 @@ func TestAccFeatureRollout_stagesChangeThatRaisesExposureIsRefused(t *testing.T)
 // A stage unknown until apply is resolved at apply, on create and on
 // update, never a value conversion error.
 func TestAccFeatureRollout_unknownStage(t *testing.T) {
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clocktest.NewFake(testEpoch)
+	f, clk := newRolloutFleet(t)
 	cfg := func(mid int) string {
-		return hcl{fleet: f, provider: "retries = 0", rollout: true, body: "stages = [5, terraform_data.mid.output, 100]"}.String() + fmt.Sprintf(`
+		return rolloutHCL(f, "stages = [5, terraform_data.mid.output, 100]") + fmt.Sprintf(`
 resource "terraform_data" "mid" {
   input = %d
 }
@@ -225,7 +222,7 @@ func TestAccFunctions_numbersUsersWrite(t *testing.T) {
 			ExpectError: errorPattern(`percentage must be between 0 and 100, got 100.33`),
 		},
 		{
-			Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "stages = [100/3, 100]"}.String() + `
+			Config: rolloutHCL(f, "stages = [100/3, 100]") + `
 output "acme_in" { value = provider::codomyrmex::in_rollout("new-checkout", "acme", 100/3) }
 output "tenths" { value = provider::codomyrmex::linear_stages(0.1, 0.2, 5) }
 output "float_steps" { value = provider::codomyrmex::linear_stages(10, 10, 2.0) }
