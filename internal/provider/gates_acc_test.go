@@ -56,7 +56,7 @@ func TestAccGates_canary(t *testing.T) {
 			// An approval of another version opens nothing.
 			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("1.9.0", 100)}.String(),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-
+				// A change of settings alone: no target changes.
 				plannedIs("status", knownvalue.StringExact("paused")),
 				plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
 			}},

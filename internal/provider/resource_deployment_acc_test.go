@@ -120,7 +120,7 @@ func TestAccDeployment_blueGreen(t *testing.T) {
 		{
 			Config: cfg("2.0.0"),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-
+				// On create the new version goes to the green slot only.
 				plannedIs("changed_targets", idList("t3", "t4")),
 			}},
 			ConfigStateChecks: []statecheck.StateCheck{
@@ -253,7 +253,7 @@ func TestAccDeployment_failureRollsBack(t *testing.T) {
 			Config:    cfg("2.0.0"),
 			Check:     fleetCheck(func() error { return f.expectAll(4, "2.0.0") }),
 			ConfigStateChecks: []statecheck.StateCheck{
-
+				// Created afresh: the failed create left nothing behind.
 				stateIs("previous_version", knownvalue.StringExact("1.0.0")),
 			},
 		},
