@@ -186,8 +186,8 @@ func TestAccAnalysis_blueGreenBake(t *testing.T) {
 				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
 			},
 			Check: fleetCheck(func() error {
-				if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" {
-					return fmt.Errorf("router = %+v, want green at 2.0.0", r)
+				if err := routerAt(f.testFleet, "green", "2.0.0"); err != nil {
+					return err
 				}
 				return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
 			}),
@@ -204,8 +204,8 @@ func TestAccAnalysis_blueGreenBake(t *testing.T) {
 				priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "active_slot": "green"}},
 				fleetPlanCheck(func() error {
 					// Switched to blue for the bad version, then back.
-					if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 3 {
-						return fmt.Errorf("router = %+v, want green at 2.0.0 after 3 switches", r)
+					if err := routerAtAfter(f.testFleet, "green", "2.0.0", 3); err != nil {
+						return err
 					}
 					if got := f.deployOrder("2.1.0-bad"); len(got) != 2 {
 						return fmt.Errorf("2.1.0-bad was deployed to %v, want t1 and t2", got)

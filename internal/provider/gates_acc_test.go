@@ -188,12 +188,7 @@ func TestAccGates_blueGreenPauseBeforeSwitch(t *testing.T) {
 				stateIs("active_slot", knownvalue.StringExact("blue")),
 				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
 			},
-			Check: fleetCheck(func() error {
-				if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "2.1.0" {
-					return fmt.Errorf("router %+v, want switched to blue", r)
-				}
-				return nil
-			}),
+			Check: fleetCheck(func() error { return routerAt(f, "blue", "2.1.0") }),
 		},
 	})
 }

@@ -173,3 +173,19 @@ func weightOf(f *testFleet, version string, want float64) error {
 	}
 	return nil
 }
+
+// routerAt checks the router sends traffic to slot at version.
+func routerAt(f *testFleet, slot, version string) error {
+	if r := f.Router(); r.ActiveSlot != slot || r.Version != version {
+		return fmt.Errorf("router = %+v, want %s at %s", r, slot, version)
+	}
+	return nil
+}
+
+// routerAtAfter is routerAt after switches switches of the slot.
+func routerAtAfter(f *testFleet, slot, version string, switches int) error {
+	if r := f.Router(); r.ActiveSlot != slot || r.Version != version || r.Switches != switches {
+		return fmt.Errorf("router = %+v, want %s at %s after %d switches", r, slot, version, switches)
+	}
+	return nil
+}

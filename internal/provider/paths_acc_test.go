@@ -134,12 +134,7 @@ func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
   blue_green = { router_url = "%s/router" }
 `, version, f.targets(n, `i <= 2 || i == 5 ? "blue" : "green"`), f.URL)}.String()
 	}
-	routerOnBlue := func() error {
-		if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" || r.Switches != 2 {
-			return fmt.Errorf("router = %+v, want blue at 3.0.0 after 2 switches", r)
-		}
-		return nil
-	}
+	routerOnBlue := func() error { return routerAtAfter(f, "blue", "3.0.0", 2) }
 	mark := 0
 	accTest(t, []resource.TestStep{
 		{Config: cfg("2.0.0", 4)},

@@ -247,9 +247,7 @@ func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
 		},
 		afterFailure(cfg("3.0.0"), func() {
 			expectFleet(t, f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"}))
-			if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 1 {
-				t.Errorf("router = %+v, want still green at 2.0.0 after 1 switch", r)
-			}
+			expectFleet(t, routerAtAfter(f, "green", "2.0.0", 1))
 			f.SetRouterDown(false)
 		}, savedState{f: f, version: "2.0.0", targets: ids(4)}, plancheck.ResourceActionUpdate),
 		{
@@ -260,12 +258,7 @@ func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
 				stateIs("version", knownvalue.StringExact("3.0.0")),
 				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 			},
-			Check: fleetCheck(func() error {
-				if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" {
-					return fmt.Errorf("router = %+v, want blue at 3.0.0", r)
-				}
-				return nil
-			}),
+			Check: fleetCheck(func() error { return routerAt(f, "blue", "3.0.0") }),
 		},
 	})
 }
@@ -286,12 +279,8 @@ func TestAccReliability_blueGreenTopUp(t *testing.T) {
   blue_green = { router_url = "%s/router" }
 `, f.targets(n, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
 	}
-	routerUntouched := func() error {
-		if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 1 {
-			return fmt.Errorf("router = %+v, want green at 2.0.0 after the create's 1 switch", r)
-		}
-		return nil
-	}
+	// The create's one switch, and no other.
+	routerUntouched := func() error { return routerAtAfter(f, "green", "2.0.0", 1) }
 	accTest(t, []resource.TestStep{
 		{Config: cfg(4)},
 		{

@@ -132,12 +132,7 @@ func TestAccDeployment_blueGreen(t *testing.T) {
 				fleetCheck(func() error {
 					return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
 				}),
-				fleetCheck(func() error {
-					if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" {
-						return fmt.Errorf("router = %+v, want green at 2.0.0", r)
-					}
-					return nil
-				}),
+				fleetCheck(func() error { return routerAt(f, "green", "2.0.0") }),
 			),
 		},
 		{
@@ -151,8 +146,8 @@ func TestAccDeployment_blueGreen(t *testing.T) {
 				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 			},
 			Check: fleetCheck(func() error {
-				if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" {
-					return fmt.Errorf("router = %+v, want blue at 3.0.0", r)
+				if err := routerAt(f, "blue", "3.0.0"); err != nil {
+					return err
 				}
 				return f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"})
 			}),
@@ -388,12 +383,7 @@ func TestAccDeployment_blueGreenDestroySwitchesBack(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy: fleetCheck(func() error {
-			if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "1.0.0" {
-				return fmt.Errorf("after destroy router = %+v, want blue at 1.0.0", r)
-			}
-			return nil
-		}),
+		CheckDestroy:             fleetCheck(func() error { return routerAt(f, "blue", "1.0.0") }),
 		Steps: []resource.TestStep{{
 			Config: hcl{fleet: f, body: fmt.Sprintf(`
   version    = "2.0.0"
