@@ -131,3 +131,9 @@ func readdressedArgs(f *testFleet, target, path string) string {
 func hclString(s string) string {
 	return fmt.Sprintf("%q", s)
 }
+
+// faultHCL is the deployment of the fault matrix: body over f with the
+// provider's faultProvider bound and the faultHealth health check.
+func faultHCL(f *testFleet, body string) string {
+	return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: body}.String()
+}

@@ -28,11 +28,11 @@ import (
 func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 	t.Run("canary", func(t *testing.T) {
 		f, traffic := newTrafficFleet(t, 4, "1.0.0")
-		cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
+		cfg := faultHCL(f, fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
   canary  = { stages = [50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, f.targets(4, ""), f.URL)}.String()
+`, f.targets(4, ""), f.URL))
 		mark := 0
 		accTest(t, []resource.TestStep{
 			{
@@ -81,11 +81,11 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 	t.Run("feature_flag", func(t *testing.T) {
 		f, traffic := newTrafficFleet(t, 4, "1.0.0")
 		diags := &diagLog{}
-		cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
+		cfg := faultHCL(f, fmt.Sprintf(`
   version      = "2.0.0"
   targets      = %s
   feature_flag = { flag_name = "f", initial_rollout = 40 }
-`, f.targets(4, ""))}.String()
+`, f.targets(4, "")))
 		mark, diagMark := 0, 0
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: diags.providers(),
@@ -128,11 +128,11 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
 	cfg := func(version string, n int) string {
-		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
+		return faultHCL(f, fmt.Sprintf(`
   version    = %q
   targets    = %s
   blue_green = { router_url = "%s/router" }
-`, version, f.targets(n, `i <= 2 || i == 5 ? "blue" : "green"`), f.URL)}.String()
+`, version, f.targets(n, `i <= 2 || i == 5 ? "blue" : "green"`), f.URL))
 	}
 	routerOnBlue := func() error { return routerAtAfter(f, "blue", "3.0.0", 2) }
 	mark := 0
@@ -682,11 +682,11 @@ func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 func TestAccPaths_rolledBackCanaryTraffic(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
+		return faultHCL(f, fmt.Sprintf(`
   version = %q
   targets = %s
   canary  = { stages = [50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, version, f.targets(4, ""), f.URL)}.String()
+`, version, f.targets(4, ""), f.URL))
 	}
 	accTest(t, []resource.TestStep{
 		{Config: cfg("3.0.0")},
