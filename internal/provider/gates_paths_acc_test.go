@@ -33,12 +33,7 @@ func TestAccGates_cliPausedPlanIsEmpty(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, 4, "1.0.0")
-	canary := fmt.Sprintf(`{
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [{ at = 25 }, { at = 50 }]
-  }`, f.URL)
+	canary := threeStageCanary(f, "0s", "[{ at = 25 }, { at = 50 }]")
 	w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", canary)}.String())
 	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	if want := `Deployment "web" is paused at 25%: to continue, set approve = { version = "2.0.0", through = 25 }`; !strings.Contains(flat(out), "Warning: Rollout paused") || !strings.Contains(flat(out), want) {
@@ -102,12 +97,7 @@ func TestAccGates_cliSavedPlanTimeGate(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, 4, "1.0.0")
-	w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", fmt.Sprintf(`{
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [{ at = 25, wait = "4s" }]
-  }`, f.URL))}.String())
+	w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", threeStageCanary(f, "0s", `[{ at = 25, wait = "4s" }]`))}.String())
 	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	s := w.expectPaused(25)
 	if s.ResumeAt == nil {
@@ -518,12 +508,7 @@ func TestAccGates_unknownAtPlan(t *testing.T) {
 		return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
-  canary  = {
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = %s
-  }
+  canary  = %s
   health_check = { interval = "10ms", timeout = "2s" }
 %s
 }
@@ -531,7 +516,7 @@ func TestAccGates_unknownAtPlan(t *testing.T) {
 resource "terraform_data" "later" {
   input            = { at = 25, version = "2.0.0", wait = "2s" }
   triggers_replace = [%q]
-`, f.targets(4, ""), f.URL, gates, approve, key)}.String()
+`, f.targets(4, ""), threeStageCanary(f, "0s", gates), approve, key)}.String()
 	}
 	unknown := []plancheck.PlanCheck{
 		changedTargetsUnknown{},
@@ -576,19 +561,14 @@ func TestAccGates_unknownWaitWhilePaused(t *testing.T) {
 		return hcl{fleet: f, body: fmt.Sprintf(`
   version = "2.0.0"
   targets = %s
-  canary  = {
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [%s]
-  }
+  canary  = %s
   health_check = { interval = "10ms", timeout = "2s" }
 }
 
 resource "terraform_data" "later" {
   input            = "1h"
   triggers_replace = [%q]
-`, f.targets(4, ""), f.URL, gate, key)}.String()
+`, f.targets(4, ""), threeStageCanary(f, "0s", "["+gate+"]"), key)}.String()
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -624,12 +604,7 @@ func TestAccGates_cliPlanDecidesTheTimeGate(t *testing.T) {
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, 4, "1.0.0")
 	config := func(wait, onDestroy string) {
-		w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", fmt.Sprintf(`{
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [{ at = 25, wait = %q }]
-  }`, f.URL, wait)), after: fmt.Sprintf("  on_destroy = %q", onDestroy)}.String())
+		w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", threeStageCanary(f, "0s", fmt.Sprintf("[{ at = 25, wait = %q }]", wait))), after: fmt.Sprintf("  on_destroy = %q", onDestroy)}.String())
 	}
 	config("5s", "rollback")
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
@@ -737,14 +712,9 @@ func TestAccGates_revertToAPausedRelease(t *testing.T) {
 		return hcl{fleet: f, body: fmt.Sprintf(`
   version = %q
   targets = %s
-  canary  = {
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [{ at = 25 }, { at = 50 }]
-  }
+  canary  = %s
 %s
-`, version, f.targets(4, ""), f.URL, approve)}.String()
+`, version, f.targets(4, ""), threeStageCanary(f, "0s", "[{ at = 25 }, { at = 50 }]"), approve)}.String()
 	}
 	mark := 0
 	resource.Test(t, resource.TestCase{

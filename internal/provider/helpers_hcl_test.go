@@ -92,6 +92,17 @@ func canaryArgs(f *testFleet, version, canary string) string {
   canary  = %s`, version, f.targets(4, ""), canary)
 }
 
+// threeStageCanary is a canary object of stages [25, 50, 100], interval
+// apart, on f's router, with gates (an HCL list).
+func threeStageCanary(f *testFleet, interval, gates string) string {
+	return fmt.Sprintf(`{
+    stages         = [25, 50, 100]
+    stage_interval = %q
+    router_url     = "%s/router"
+    gates          = %s
+  }`, interval, f.URL, gates)
+}
+
 // endpointProvider is a provider block's flag_endpoint and no retry.
 func endpointProvider(endpoint string) string {
 	return fmt.Sprintf("flag_endpoint = %q\n  retries       = 0", endpoint)
