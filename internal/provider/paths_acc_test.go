@@ -402,34 +402,21 @@ resource "codomyrmex_deployment" "test" {
 }
 `, trigger, version, f.URL, f.URL, health)
 		}
+		step := func(version, trigger, slot string, changed []string, want map[string]string) resource.TestStep {
+			return resource.TestStep{
+				Config:           cfg(version, trigger),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{changedTargetsUnknown{}}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("changed_targets", idList(changed...)),
+					stateIs("active_slot", knownvalue.StringExact(slot)),
+				},
+				Check: fleetCheck(func() error { return f.expectVersions(want) }),
+			}
+		}
 		accTest(t, []resource.TestStep{
-			{
-				Config: cfg("2.0.0", "a"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					changedTargetsUnknown{},
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("changed_targets", idList("t3", "t4")),
-					stateIs("active_slot", knownvalue.StringExact("green")),
-				},
-				Check: fleetCheck(func() error {
-					return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
-				}),
-			},
-			{
-				// The slots are replaced (unknown at plan) along with a new version.
-				Config: cfg("3.0.0", "b"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					changedTargetsUnknown{},
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("changed_targets", idList("t1", "t2")),
-					stateIs("active_slot", knownvalue.StringExact("blue")),
-				},
-				Check: fleetCheck(func() error {
-					return f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"})
-				}),
-			},
+			step("2.0.0", "a", "green", []string{"t3", "t4"}, map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"}),
+			// The slots are replaced (unknown at plan) along with a new version.
+			step("3.0.0", "b", "blue", []string{"t1", "t2"}, map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"}),
 		})
 	})
 }
