@@ -496,6 +496,24 @@ func TestAccGates_blueGreenFailedSwitchStaysPaused(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Values unknown at plan
 
+// laterGateConfig is a gated canary of 2.0.0 over f's four targets with
+// gates and extra arguments, next to a terraform_data "later" of input,
+// replaced when key changes: its output is known only in the apply.
+func laterGateConfig(f *testFleet, gates, extra, input, key string) string {
+	return hcl{fleet: f, body: fmt.Sprintf(`
+  version = "2.0.0"
+  targets = %s
+  canary  = %s
+  health_check = { interval = "10ms", timeout = "2s" }
+%s
+}
+
+resource "terraform_data" "later" {
+  input            = %s
+  triggers_replace = [%q]
+`, f.targets(4, ""), threeStageCanary(f, "0s", gates), extra, input, key)}.String()
+}
+
 // TestAccGates_unknownAtPlan: a gate, an approval or a wait that another
 // resource computes in the same apply leaves changed_targets, status and
 // traffic_percentage unknown at plan, and the apply decides them, on
@@ -505,18 +523,7 @@ func TestAccGates_unknownAtPlan(t *testing.T) {
 	// value is an HCL expression; with unknown set it goes through a
 	// terraform_data created in the same apply (replaced when key moves).
 	config := func(key, gates, approve string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
-  canary  = %s
-  health_check = { interval = "10ms", timeout = "2s" }
-%s
-}
-
-resource "terraform_data" "later" {
-  input            = { at = 25, version = "2.0.0", wait = "2s" }
-  triggers_replace = [%q]
-`, f.targets(4, ""), threeStageCanary(f, "0s", gates), approve, key)}.String()
+		return laterGateConfig(f, gates, approve, `{ at = 25, version = "2.0.0", wait = "2s" }`, key)
 	}
 	unknown := []plancheck.PlanCheck{
 		changedTargetsUnknown{},
@@ -558,17 +565,7 @@ resource "terraform_data" "later" {
 func TestAccGates_unknownWaitWhilePaused(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	config := func(key, gate string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
-  canary  = %s
-  health_check = { interval = "10ms", timeout = "2s" }
-}
-
-resource "terraform_data" "later" {
-  input            = "1h"
-  triggers_replace = [%q]
-`, f.targets(4, ""), threeStageCanary(f, "0s", "["+gate+"]"), key)}.String()
+		return laterGateConfig(f, "["+gate+"]", "", `"1h"`, key)
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
