@@ -30,28 +30,51 @@ import (
 // every target again.
 func TestAccReliability_deployAnswers500(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
-	cfg := func(version string) string {
-		return faultHCL(f, rollingArgs(f, 4, 2, hclString(version)))
-	}
-	accTest(t, []resource.TestStep{
-		{Config: cfg("2.0.0")},
-		{
-			PreConfig:   func() { f.SetFault("t3", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
-			Config:      cfg("3.0.0"),
-			ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t3.*HTTP 500.*simulated deploy failure.*Rolled back to previous_version: t1, t2, t3, t4`),
-		},
-		afterFailure(cfg("3.0.0"), func() {
-			expectFleet(t, f.expectAll(4, "2.0.0"))
-			f.ClearFaults()
-		}, savedState{f: f, version: "2.0.0", targets: ids(4)}, plancheck.ResourceActionUpdate, ids(4)...),
-		{
-			Config: cfg("3.0.0"),
+	update := failedUpdate{f: f, n: 4, batch: 2, target: "t3", fault: simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}}
+	accTest(t, append(update.steps(t, `failed at batch 2/2.*Failed targets: t3.*HTTP 500.*simulated deploy failure.*Rolled back to previous_version: t1, t2, t3, t4`, nil),
+		resource.TestStep{
+			Config: update.config("3.0.0"),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("target_versions", allAt(4, "3.0.0")),
 				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 			},
 		},
-	})
+	))
+}
+
+// failedUpdate is a rolling deployment of the fault matrix over the first
+// n targets of f, batch at a time, whose update from 2.0.0 to 3.0.0 fails
+// at target with fault.
+type failedUpdate struct {
+	f        *testFleet
+	n, batch int
+	target   string
+	fault    simulator.Fault
+}
+
+func (u failedUpdate) config(version string) string {
+	return faultHCL(u.f, rollingArgs(u.f, u.n, u.batch, hclString(version)))
+}
+
+// steps are the create at 2.0.0, the update that fails with an error
+// matching errText, and the plans after it: every target is back at 2.0.0
+// (and more checks the fleet if set) and state keeps 2.0.0 everywhere.
+func (u failedUpdate) steps(t *testing.T, errText string, more func()) []resource.TestStep {
+	return []resource.TestStep{
+		{Config: u.config("2.0.0")},
+		{
+			PreConfig:   func() { u.f.SetFault(u.target, u.fault) },
+			Config:      u.config("3.0.0"),
+			ExpectError: errorPattern(errText),
+		},
+		afterFailure(u.config("3.0.0"), func() {
+			expectFleet(t, u.f.expectAll(u.n, "2.0.0"))
+			if more != nil {
+				more()
+			}
+			u.f.ClearFaults()
+		}, savedState{f: u.f, version: "2.0.0", targets: ids(u.n)}, plancheck.ResourceActionUpdate, ids(u.n)...),
+	}
 }
 
 // TestAccReliability_callTimesOut: a deploy hangs past request_timeout. The
@@ -59,24 +82,12 @@ func TestAccReliability_deployAnswers500(t *testing.T) {
 // rolled back; t3 is never started.
 func TestAccReliability_callTimesOut(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := func(version string) string {
-		return faultHCL(f, rollingArgs(f, 3, 1, hclString(version)))
-	}
-	accTest(t, []resource.TestStep{
-		{Config: cfg("2.0.0")},
-		{
-			PreConfig:   func() { f.SetFault("t2", simulator.Fault{Hang: 3 * time.Second, FailVersion: "3.0.0"}) },
-			Config:      cfg("3.0.0"),
-			ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts, last error: no answer within the request timeout \(1s\).*Rolled back to previous_version: t1, t2`),
-		},
-		afterFailure(cfg("3.0.0"), func() {
-			expectFleet(t, f.expectAll(3, "2.0.0"))
-			if got := f.deployOrder("3.0.0"); !slices.Equal(got, []string{"t1"}) {
-				t.Errorf("deploys of 3.0.0 accepted: %v, want only t1 (t2 timed out, t3 never started)", got)
-			}
-			f.ClearFaults()
-		}, savedState{f: f, version: "2.0.0", targets: ids(3)}, plancheck.ResourceActionUpdate, ids(3)...),
-	})
+	update := failedUpdate{f: f, n: 3, batch: 1, target: "t2", fault: simulator.Fault{Hang: 3 * time.Second, FailVersion: "3.0.0"}}
+	accTest(t, update.steps(t, `failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts, last error: no answer within the request timeout \(1s\).*Rolled back to previous_version: t1, t2`, func() {
+		if got := f.deployOrder("3.0.0"); !slices.Equal(got, []string{"t1"}) {
+			t.Errorf("deploys of 3.0.0 accepted: %v, want only t1 (t2 timed out, t3 never started)", got)
+		}
+	}))
 }
 
 // closedAddress returns an http:// address on 127.0.0.1 where nothing
