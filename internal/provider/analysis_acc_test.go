@@ -62,9 +62,7 @@ func (f *metricsFleet) errorRateMetric(limit string) string { //nolint:unparam /
 // error-rate metric measured 3 s after each stage (two scrapes of the new
 // version's traffic).
 func (f *metricsFleet) canaryWithAnalysis(version, extra string) string {
-	return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+	return hcl{fleet: f.testFleet, version: version, targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = { stages = [25, 50, 100], stage_interval = "3s", router_url = "%s/router" }
   analysis = {
     interval      = "1s"
@@ -72,7 +70,7 @@ func (f *metricsFleet) canaryWithAnalysis(version, extra string) string {
     metrics       = [%s]
   }
 %s
-`, version, f.targets(4, ""), f.URL, f.errorRateMetric("0.05"), extra)}.String()
+`, f.URL, f.errorRateMetric("0.05"), extra)}.String()
 }
 
 func TestAccAnalysis_badCanaryRolledBack(t *testing.T) {

@@ -126,12 +126,10 @@ func planChecks(checks ...plancheck.PlanCheck) resource.ConfigPlanChecks {
 func TestAccAnalysis_rollingBatchDelayWindow(t *testing.T) {
 	f := newMetricsFleet(t, 3, "1.0.0", map[string]float64{"2.1.0-bad": 0.2})
 	cfg := func(version string) string {
-		return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+		return hcl{fleet: f.testFleet, version: version, targets: f.targets(3, ""), body: fmt.Sprintf(`
   rolling = { batch_size = 1, batch_delay = "3s" }
 %s
-`, version, f.targets(3, ""), analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
+`, analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
 	}
 	accTest(t, []resource.TestStep{
 		{
@@ -170,13 +168,11 @@ func TestAccAnalysis_rollingBatchDelayWindow(t *testing.T) {
 func TestAccAnalysis_blueGreenBake(t *testing.T) {
 	f := newMetricsFleet(t, 4, "1.0.0", map[string]float64{"2.1.0-bad": 0.2})
 	cfg := func(version string) string {
-		return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return hcl{fleet: f.testFleet, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
   bake       = "3s"
 %s
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
+`, f.URL, analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
 	}
 	accTest(t, []resource.TestStep{
 		{
@@ -226,13 +222,11 @@ func TestAccAnalysis_featureFlagBake(t *testing.T) {
 	check := newWebCheck(t, always(true))
 	var during atomic.Int64
 	cfg := func(version string, rollout int) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version      = %q
-  targets      = %s
+		return hcl{fleet: f, version: version, targets: f.targets(2, ""), body: fmt.Sprintf(`
   feature_flag = { flag_name = "checkout", initial_rollout = %d }
   bake         = "1s"
 %s
-`, version, f.targets(2, ""), rollout, analysisBlock("1s", "0s", check.metric(0)))}.String()
+`, rollout, analysisBlock("1s", "0s", check.metric(0)))}.String()
 	}
 	accTest(t, []resource.TestStep{
 		{
@@ -283,13 +277,11 @@ func TestAccAnalysis_noDataAndSamples(t *testing.T) {
 		several = `codomyrmex_sim_request_duration_seconds_bucket`
 	)
 	cfg := func(version string, metrics ...string) string {
-		return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+		return hcl{fleet: f.testFleet, version: version, targets: f.targets(1, ""), body: fmt.Sprintf(`
   rolling = { batch_size = 1 }
   bake    = "0s"
 %s
-`, version, f.targets(1, ""), analysisBlock("1s", "0s", metrics...))}.String()
+`, analysisBlock("1s", "0s", metrics...))}.String()
 	}
 	passing := cfg("2.0.0",
 		f.promMetric("empty", empty, `max = 1
@@ -435,12 +427,10 @@ func TestAccAnalysis_failureLimit(t *testing.T) {
 func TestAccAnalysis_prometheusDown(t *testing.T) {
 	f := newMetricsFleet(t, 2, "1.0.0", nil)
 	cfg := func(version string) string {
-		return hcl{fleet: f.testFleet, provider: `retries = 1`, health: `{ interval = "10ms", timeout = "2s" }`, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+		return hcl{fleet: f.testFleet, provider: `retries = 1`, health: `{ interval = "10ms", timeout = "2s" }`, version: version, targets: f.targets(2, ""), body: fmt.Sprintf(`
   rolling = { batch_size = 2 }
 %s
-`, version, f.targets(2, ""), analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
+`, analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
 	}
 	accTest(t, []resource.TestStep{
 		{
@@ -480,13 +470,11 @@ func TestAccAnalysis_blueGreenBakeFailsSwitchBackRefused(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	wc := newWebCheck(t, always(true))
 	config := func(version string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
   bake       = "0s"
 %s
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, analysisBlock("1s", "0s", wc.metric(0)))}.String()
+`, f.URL, analysisBlock("1s", "0s", wc.metric(0)))}.String()
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,

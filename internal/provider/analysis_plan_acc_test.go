@@ -132,9 +132,7 @@ func recordingWebCheck(t *testing.T) (string, *requestLog) {
 func TestAccAnalysis_badPromQLFailsAtPlan(t *testing.T) {
 	f := newMetricsFleet(t, 2, "1.0.0", nil)
 	cfg := func(version, query string) string {
-		return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version  = %q
-  targets  = %s
+		return hcl{fleet: f.testFleet, version: version, targets: f.targets(2, ""), body: fmt.Sprintf(`
   rolling  = { batch_size = 2, batch_delay = "0s" }
   analysis = {
     metrics = [{
@@ -143,7 +141,7 @@ func TestAccAnalysis_badPromQLFailsAtPlan(t *testing.T) {
       prometheus = { address = %q, query = %q }
     }]
   }
-`, version, f.targets(2, ""), f.prom.URL, query)}.String()
+`, f.prom.URL, query)}.String()
 	}
 	const bad, good = `sum(rate(x[1m])`, `sum(rate(codomyrmex_sim_requests_total{deployment="{{deployment}}",version="{{version}}"}[5s])) * 0 or vector(0)`
 	badQuery := errorPattern(`analysis\.metrics\[0\]\.prometheus\.query \(metric "errors"\): Prometheus rejects the query "sum\(rate\(x\[1m\]\)": .*parse error.*unclosed left parenthesis.* nothing was deployed`)
@@ -490,12 +488,10 @@ func secretsOnlyInHeaders(raw []byte, secrets ...string) error {
 func TestAccAnalysis_minHealthyFlap(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	cfg := func(version, minHealthy string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version      = %q
-  targets      = %s
+		return hcl{fleet: f, version: version, targets: f.targets(2, ""), body: fmt.Sprintf(`
   rolling      = { batch_size = 1, batch_delay = "0s" }
   health_check = { interval = "50ms", timeout = "2s", min_healthy = %q }
-`, version, f.targets(2, ""), minHealthy)}.String()
+`, minHealthy)}.String()
 	}
 	flap := func() { f.SetFault("*", simulator.Fault{FlapEvery: 2, FailVersion: "2.0.0"}) }
 	flap()

@@ -142,12 +142,10 @@ func idRangeList(from, to int) []string {
 func TestAccGates_blueGreenPauseBeforeSwitch(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	config := func(version, extra string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router", pause_before_switch = true }
 %s
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, extra)}.String()
+`, f.URL, extra)}.String()
 	}
 	accTest(t, []resource.TestStep{
 		{

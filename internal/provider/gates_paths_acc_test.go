@@ -290,12 +290,10 @@ func TestAccGates_destroyWhilePausedNone(t *testing.T) {
 func TestAccGates_blueGreenPausedRevert(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	config := func(version string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router", pause_before_switch = true }
   approve    = { version = "2.0.0" }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
+`, f.URL)}.String()
 	}
 	mark := 0
 	accTest(t, []resource.TestStep{
@@ -418,12 +416,10 @@ func TestAccGates_resumeAnalysisFails(t *testing.T) {
 func TestAccGates_blueGreenFailedSwitchStaysPaused(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	config := func(version, approve string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router", pause_before_switch = true }
   approve    = { version = %q }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, approve)}.String()
+`, f.URL, approve)}.String()
 	}
 	mark := 0
 	pausedAgain := []plancheck.PlanCheck{
@@ -706,12 +702,10 @@ func parseResumeAt(t *testing.T, s cliGateState) time.Time {
 func TestAccGates_revertToAPausedRelease(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	config := func(version, approve string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = %s
 %s
-`, version, f.targets(4, ""), threeStageCanary(f, "0s", "[{ at = 25 }, { at = 50 }]"), approve)}.String()
+`, threeStageCanary(f, "0s", "[{ at = 25 }, { at = 50 }]"), approve)}.String()
 	}
 	mark := 0
 	resource.Test(t, resource.TestCase{

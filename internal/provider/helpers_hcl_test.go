@@ -31,6 +31,8 @@ type hcl struct {
 	rollout  bool       // a feature rollout instead of a deployment
 	name     string     // the resource's name in the configuration: "test" unless set
 	health   string     // a deployment's health_check unless body sets one: quickHealth unless set
+	version  string     // with targets, a deployment's version
+	targets  string     // a deployment's targets (an HCL expression), written with version before body when set
 	body     string     // the resource's arguments
 	after    string     // more arguments, after a deployment's health_check
 }
@@ -57,6 +59,9 @@ func (c hcl) String() string {
 		fmt.Fprintf(&b, "resource \"codomyrmex_feature_rollout\" %q {\n  flag_name   = \"checkout\"\n  stage_delay = \"1h\"\n", name)
 	} else {
 		fmt.Fprintf(&b, "resource \"codomyrmex_deployment\" %q {\n  name = \"web\"\n", name)
+		if c.targets != "" {
+			fmt.Fprintf(&b, "  version = %q\n  targets = %s\n", c.version, c.targets)
+		}
 		if !strings.Contains(body, "health_check") {
 			health := c.health
 			if health == "" {

@@ -755,11 +755,9 @@ func blueGreenReaddressedIdle(t *testing.T) {
 func TestAccPaths_featureFlagFollowsInitialRollout(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	cfg := func(version string, pct int) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version      = %q
-  targets      = %s
+		return hcl{fleet: f, version: version, targets: f.targets(2, ""), body: fmt.Sprintf(`
   feature_flag = { flag_name = "checkout", initial_rollout = %d }
-`, version, f.targets(2, ""), pct)}.String()
+`, pct)}.String()
 	}
 	accTest(t, []resource.TestStep{
 		{Config: cfg("2.0.0", 10), Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 10, 2, "2.0.0") })},

@@ -16,11 +16,9 @@ import (
 func TestAccDeployment_rolling(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
 	cfg := func(version string, batch int) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+		return hcl{fleet: f, version: version, targets: f.targets(5, ""), body: fmt.Sprintf(`
   rolling = { batch_size = %d, batch_delay = "0s" }
-`, version, f.targets(5, ""), batch)}.String()
+`, batch)}.String()
 	}
 	deploysBefore := 0
 	resource.ParallelTest(t, resource.TestCase{
@@ -110,11 +108,9 @@ func batchOrdered(got []string, size int) bool {
 func TestAccDeployment_blueGreen(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
+`, f.URL)}.String()
 	}
 	accTest(t, []resource.TestStep{
 		{
@@ -573,18 +569,14 @@ resource "codomyrmex_deployment" "test" {
 func TestAccDeployment_canaryAndFlagUpdates(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	canary := func(version string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = { stages = [25, 100], stage_interval = "0s", router_url = "%s/router" }
-`, version, f.targets(4, ""), f.URL)}.String()
+`, f.URL)}.String()
 	}
 	flag := func(version string, pct int) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version      = %q
-  targets      = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, ""), body: fmt.Sprintf(`
   feature_flag = { flag_name = "checkout-v2", initial_rollout = %d }
-`, version, f.targets(4, ""), pct)}.String()
+`, pct)}.String()
 	}
 	accTest(t, []resource.TestStep{
 		{Config: canary("2.0.0"), Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") })},
@@ -634,12 +626,10 @@ func TestAccDeployment_canaryAndFlagUpdates(t *testing.T) {
 func TestAccDeployment_timeoutRollsBack(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	cfg := func(version string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version  = %q
-  targets  = %s
+		return hcl{fleet: f, version: version, targets: f.targets(3, ""), body: `
   rolling  = { batch_size = 1, batch_delay = "0s" }
   timeouts = { update = "5s" }
-`, version, f.targets(3, ""))}.String()
+`}.String()
 	}
 	accTest(t, []resource.TestStep{
 		{Config: cfg("2.0.0")},
