@@ -349,9 +349,7 @@ func TestAccAnalysis_noDataAndSamples(t *testing.T) {
 func TestAccAnalysis_dryRun(t *testing.T) {
 	f := newMetricsFleet(t, 2, "1.0.0", map[string]float64{"2.1.0-bad": 0.2})
 	accTest(t, []resource.TestStep{{
-		Config: hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version = "2.1.0-bad"
-  targets = %s
+		Config: hcl{fleet: f.testFleet, version: "2.1.0-bad", targets: f.targets(2, ""), body: fmt.Sprintf(`
   rolling = { batch_size = 1, batch_delay = "0s" }
   analysis = {
     interval      = "1s"
@@ -359,7 +357,7 @@ func TestAccAnalysis_dryRun(t *testing.T) {
     dry_run       = true
     metrics       = [%s]
   }
-`, f.targets(2, ""), f.errorRateMetric("0.05"))}.String(),
+`, f.errorRateMetric("0.05"))}.String(),
 		ConfigStateChecks: []statecheck.StateCheck{
 			stateIs("status", knownvalue.StringExact("completed")),
 			stateIs("target_versions", allAt(2, "2.1.0-bad")),
@@ -386,13 +384,11 @@ func TestAccAnalysis_failureLimit(t *testing.T) {
 	failTwice := func(n int) bool { return n > 2 }
 	check := newWebCheck(t, failTwice)
 	cfg := func(limit int) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+		return hcl{fleet: f, version: "2.0.0", targets: f.targets(1, ""), body: fmt.Sprintf(`
   rolling = { batch_size = 1 }
   bake    = "2s"
 %s
-`, f.targets(1, ""), analysisBlock("1s", "0s", check.metric(limit)))}.String()
+`, analysisBlock("1s", "0s", check.metric(limit)))}.String()
 	}
 	accTest(t, []resource.TestStep{
 		{

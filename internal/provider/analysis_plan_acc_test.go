@@ -276,10 +276,8 @@ func TestAccAnalysis_validation(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			accTest(t, []resource.TestStep{{
-				Config: hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2"
-  targets = %s
-  %s`, one, tc.body)}.String(),
+				Config: hcl{fleet: f, version: "2", targets: one, body: fmt.Sprintf(`
+  %s`, tc.body)}.String(),
 				PlanOnly:    true,
 				ExpectError: errorPattern(tc.err),
 			}})
@@ -290,10 +288,8 @@ func TestAccAnalysis_validation(t *testing.T) {
 	t.Run("web without json_path or threshold", func(t *testing.T) {
 		check, log := recordingWebCheck(t)
 		accTest(t, []resource.TestStep{{
-			Config: hcl{fleet: f, body: fmt.Sprintf(`
-  version  = "2"
-  targets  = %s
-  analysis = { metrics = [{ name = "up", web = { url = "%s/ok?v={{version}}" } }] }`, one, check)}.String(),
+			Config: hcl{fleet: f, version: "2", targets: one, body: fmt.Sprintf(`
+  analysis = { metrics = [{ name = "up", web = { url = "%s/ok?v={{version}}" } }] }`, check)}.String(),
 			PlanOnly:           true,
 			ExpectNonEmptyPlan: true,
 			ConfigPlanChecks: planOnlyFleetChecks(func() error {
@@ -710,9 +706,7 @@ func TestAccAnalysis_headersNotRedirectedElsewhere(t *testing.T) {
       }`, name, url, webKey)
 	}
 	accTest(t, []resource.TestStep{{
-		Config: hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version  = "2.0.0"
-  targets  = %s
+		Config: hcl{fleet: f.testFleet, version: "2.0.0", targets: f.targets(2, ""), body: fmt.Sprintf(`
   rolling  = { batch_size = 2, batch_delay = "0s" }
   analysis = {
     metrics = [
@@ -725,7 +719,7 @@ func TestAccAnalysis_headersNotRedirectedElsewhere(t *testing.T) {
       },
     ]
   }
-`, f.targets(2, ""), metric("same-host", web+"/same"), metric("other-host", web+"/away"), prom, promKey)}.String(),
+`, metric("same-host", web+"/same"), metric("other-host", web+"/away"), prom, promKey)}.String(),
 		ConfigStateChecks: []statecheck.StateCheck{
 			stateIs("status", knownvalue.StringExact("completed")),
 		},
@@ -763,12 +757,10 @@ func TestAccAnalysis_removedAnalysisClearsResults(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	check, _ := recordingWebCheck(t)
 	body := func(analysis string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+		return hcl{fleet: f, version: "2.0.0", targets: f.targets(2, ""), body: fmt.Sprintf(`
   rolling = { batch_size = 2, batch_delay = "0s" }
 %s
-`, f.targets(2, ""), analysis)}.String()
+`, analysis)}.String()
 	}
 	var deploys int
 	resource.Test(t, resource.TestCase{

@@ -194,11 +194,9 @@ func TestAccGates_blueGreenPauseBeforeSwitch(t *testing.T) {
 func TestAccGates_validation(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	config := func(gates string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+		return hcl{fleet: f, version: "2.0.0", targets: f.targets(2, ""), body: fmt.Sprintf(`
   canary  = { stages = [10, 50, 100], gates = %s }
-`, f.targets(2, ""), gates)}.String()
+`, gates)}.String()
 	}
 	var steps []resource.TestStep
 	for _, tc := range []struct{ gates, want string }{

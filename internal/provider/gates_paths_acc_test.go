@@ -496,9 +496,7 @@ func TestAccGates_blueGreenFailedSwitchStaysPaused(t *testing.T) {
 // gates and extra arguments, next to a terraform_data "later" of input,
 // replaced when key changes: its output is known only in the apply.
 func laterGateConfig(f *testFleet, gates, extra, input, key string) string {
-	return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+	return hcl{fleet: f, version: "2.0.0", targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = %s
   health_check = { interval = "10ms", timeout = "2s" }
 %s
@@ -507,7 +505,7 @@ func laterGateConfig(f *testFleet, gates, extra, input, key string) string {
 resource "terraform_data" "later" {
   input            = %s
   triggers_replace = [%q]
-`, f.targets(4, ""), threeStageCanary(f, "0s", gates), extra, input, key)}.String()
+`, threeStageCanary(f, "0s", gates), extra, input, key)}.String()
 }
 
 // TestAccGates_unknownAtPlan: a gate, an approval or a wait that another

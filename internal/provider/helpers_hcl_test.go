@@ -148,8 +148,9 @@ func hclString(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-// faultHCL is the deployment of the fault matrix: body over f with the
+// faultHCL renders c as a deployment of the fault matrix: with the
 // provider's faultProvider bound and the faultHealth health check.
-func faultHCL(f *testFleet, body string) string {
-	return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: body}.String()
+func faultHCL(c hcl) string {
+	c.provider, c.health = faultProvider, faultHealth
+	return c.String()
 }

@@ -28,11 +28,9 @@ import (
 func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 	t.Run("canary", func(t *testing.T) {
 		f, traffic := newTrafficFleet(t, 4, "1.0.0")
-		cfg := faultHCL(f, fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+		cfg := faultHCL(hcl{fleet: f, version: "2.0.0", targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = { stages = [50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, f.targets(4, ""), f.URL))
+`, f.URL)})
 		mark := 0
 		accTest(t, []resource.TestStep{
 			{
@@ -81,11 +79,9 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 	t.Run("feature_flag", func(t *testing.T) {
 		f, traffic := newTrafficFleet(t, 4, "1.0.0")
 		diags := &diagLog{}
-		cfg := faultHCL(f, fmt.Sprintf(`
-  version      = "2.0.0"
-  targets      = %s
+		cfg := faultHCL(hcl{fleet: f, version: "2.0.0", targets: f.targets(4, ""), body: `
   feature_flag = { flag_name = "f", initial_rollout = 40 }
-`, f.targets(4, "")))
+`})
 		mark, diagMark := 0, 0
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: diags.providers(),
@@ -128,11 +124,9 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
 	cfg := func(version string, n int) string {
-		return faultHCL(f, fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return faultHCL(hcl{fleet: f, version: version, targets: f.targets(n, `i <= 2 || i == 5 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
-`, version, f.targets(n, `i <= 2 || i == 5 ? "blue" : "green"`), f.URL))
+`, f.URL)})
 	}
 	routerOnBlue := func() error { return routerAtAfter(f, "blue", "3.0.0", 2) }
 	mark := 0
@@ -491,11 +485,9 @@ func TestAccPaths_equivalentChangeDeploysNothing(t *testing.T) {
 	t.Run("canary", func(t *testing.T) {
 		f := newTestFleet(t, 4, "1.0.0")
 		cfg := func(interval string) string {
-			return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+			return hcl{fleet: f, version: "2.0.0", targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = { stages = [100], stage_interval = %q, router_url = "%s/router" }
-`, f.targets(4, ""), interval, f.URL)}.String()
+`, interval, f.URL)}.String()
 		}
 		cv := unchanged()
 		deploys, weights := 0, 0
@@ -591,11 +583,9 @@ resource "codomyrmex_deployment" "test" {
 
 func TestAccPaths_canaryRepairKeepsWeights(t *testing.T) {
 	f, traffic := newTrafficFleet(t, 4, "1.0.0")
-	cfg := hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+	cfg := hcl{fleet: f, version: "2.0.0", targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = { stages = [25, 50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, f.targets(4, ""), f.URL)}.String()
+`, f.URL)}.String()
 	mark, deploys := 0, 0
 	accTest(t, []resource.TestStep{
 		{Config: cfg, Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") })},
@@ -636,12 +626,10 @@ func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	// Once it runs 2.0.0, t2's health reports 9.9.9.
 	f.SetFault("t2", simulator.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"})
-	cfg := hcl{fleet: f, body: fmt.Sprintf(`
-  version      = "2.0.0"
-  targets      = %s
+	cfg := hcl{fleet: f, version: "2.0.0", targets: f.targets(3, ""), body: `
   rolling      = { batch_size = 3, batch_delay = "0s" }
   health_check = { expect_version = false, interval = "10ms", timeout = "1s" }
-`, f.targets(3, ""))}.String()
+`}.String()
 	accTest(t, []resource.TestStep{
 		{
 			Config: cfg,
@@ -669,11 +657,9 @@ func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 func TestAccPaths_rolledBackCanaryTraffic(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return faultHCL(f, fmt.Sprintf(`
-  version = %q
-  targets = %s
+		return faultHCL(hcl{fleet: f, version: version, targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = { stages = [50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, version, f.targets(4, ""), f.URL))
+`, f.URL)})
 	}
 	accTest(t, []resource.TestStep{
 		{Config: cfg("3.0.0")},

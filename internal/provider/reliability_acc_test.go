@@ -53,7 +53,7 @@ type failedUpdate struct {
 }
 
 func (u failedUpdate) config(version string) string {
-	return faultHCL(u.f, rollingArgs(u.f, u.n, u.batch, hclString(version)))
+	return faultHCL(hcl{fleet: u.f, body: rollingArgs(u.f, u.n, u.batch, hclString(version))})
 }
 
 // steps are the create at 2.0.0, the update that fails with an error
@@ -113,12 +113,12 @@ const refusedAddr = "127.0.0.1:1"
 func TestAccReliability_connectionRefused(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	dead := closedAddress(t)
-	cfg := faultHCL(f, fmt.Sprintf(`
+	cfg := faultHCL(hcl{fleet: f, body: fmt.Sprintf(`
   version    = "2.0.0"
   targets    = concat(%s, [{ id = "t3", address = %q }])
   rolling    = { batch_size = 1, batch_delay = "0s" }
   on_destroy = "none"
-`, f.targets(2, ""), dead))
+`, f.targets(2, ""), dead)})
 	accTest(t, []resource.TestStep{
 		{
 			Config: cfg,
@@ -142,7 +142,7 @@ func TestAccReliability_healthFlaps(t *testing.T) {
 	cfg := func(version string) string {
 		// The exact call count below must not depend on the machine's
 		// load: 10s per call, so that no health call is ever retried.
-		return strings.Replace(faultHCL(f, rollingArgs(f, 3, 1, hclString(version))), `request_timeout = "1s"`, `request_timeout = "10s"`, 1)
+		return strings.Replace(faultHCL(hcl{fleet: f, body: rollingArgs(f, 3, 1, hclString(version))}), `request_timeout = "1s"`, `request_timeout = "10s"`, 1)
 	}
 	flap := func() { f.SetFault("t2", simulator.Fault{FlapEvery: 1}) }
 	resource.ParallelTest(t, resource.TestCase{
@@ -214,7 +214,7 @@ func consumeHealth(t *testing.T, f *testFleet, id string) {
 // never touched, and nothing is saved.
 func TestAccReliability_wrongVersion(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := faultHCL(f, rollingArgs(f, 3, 1, `"2.0.0"`))
+	cfg := faultHCL(hcl{fleet: f, body: rollingArgs(f, 3, 1, `"2.0.0"`)})
 	accTest(t, []resource.TestStep{
 		{
 			PreConfig: func() { f.SetFault("t2", simulator.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"}) },
@@ -241,11 +241,9 @@ func TestAccReliability_wrongVersion(t *testing.T) {
 func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return faultHCL(f, fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return faultHCL(hcl{fleet: f, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL))
+`, f.URL)})
 	}
 	accTest(t, []resource.TestStep{
 		{Config: cfg("2.0.0")},
@@ -284,11 +282,9 @@ func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
 func TestAccReliability_blueGreenTopUp(t *testing.T) {
 	f := newTestFleet(t, 6, "1.0.0")
 	cfg := func(n int) string {
-		return faultHCL(f, fmt.Sprintf(`
-  version    = "2.0.0"
-  targets    = %s
+		return faultHCL(hcl{fleet: f, version: "2.0.0", targets: f.targets(n, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
-`, f.targets(n, `i <= 2 ? "blue" : "green"`), f.URL))
+`, f.URL)})
 	}
 	// The create's one switch, and no other.
 	routerUntouched := func() error { return routerAtAfter(f, "green", "2.0.0", 1) }
@@ -352,11 +348,9 @@ func TestAccReliability_blueGreenTopUp(t *testing.T) {
 // 1.0.0) and is tainted. With the service back, the next apply replaces it.
 func TestAccReliability_flagServiceDown(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := faultHCL(f, fmt.Sprintf(`
-  version      = "2.0.0"
-  targets      = %s
+	cfg := faultHCL(hcl{fleet: f, version: "2.0.0", targets: f.targets(3, ""), body: `
   feature_flag = { flag_name = "checkout", initial_rollout = 10 }
-`, f.targets(3, "")))
+`})
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy: fleetCheck(func() error {
@@ -395,12 +389,10 @@ func TestAccReliability_flagServiceDown(t *testing.T) {
 func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	cfg := func(version string) string {
-		return faultHCL(f, fmt.Sprintf(`
-  version       = %q
-  targets       = %s
+		return faultHCL(hcl{fleet: f, version: version, targets: f.targets(3, ""), body: `
   auto_rollback = false
   feature_flag  = { flag_name = "checkout", initial_rollout = 10 }
-`, version, f.targets(3, "")))
+`})
 	}
 	accTest(t, []resource.TestStep{
 		{Config: cfg("1.5.0")},
@@ -433,7 +425,7 @@ func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
 // failed create saves nothing.
 func TestAccReliability_failAfterKDeploys(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
-	cfg := faultHCL(f, rollingArgs(f, 5, 1, `"2.0.0"`))
+	cfg := faultHCL(hcl{fleet: f, body: rollingArgs(f, 5, 1, `"2.0.0"`)})
 	accTest(t, []resource.TestStep{
 		{
 			PreConfig: func() { f.SetFault("*", simulator.Fault{FailAfterDeploys: 3, FailVersion: "2.0.0"}) },
@@ -533,12 +525,10 @@ func TestAccReliability_hostileHealthAnswers(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := hostileHealth(t, 2, "1.0.0", "t2", "2.0.0", tc.body)
-			cfg := faultHCL(f, fmt.Sprintf(`
-  version      = "2.0.0"
-  targets      = %s
+			cfg := faultHCL(hcl{fleet: f, version: "2.0.0", targets: f.targets(2, ""), body: `
   rolling      = { batch_size = 1, batch_delay = "0s" }
   health_check = { interval = "100ms", timeout = "300ms" }
-`, f.targets(2, "")))
+`})
 			accTest(t, []resource.TestStep{
 				{
 					Config:      cfg,

@@ -159,11 +159,9 @@ func TestAccDeployment_blueGreen(t *testing.T) {
 func TestAccDeployment_canary(t *testing.T) {
 	f := newTestFleet(t, 10, "1.0.0")
 	accTest(t, []resource.TestStep{{
-		Config: hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+		Config: hcl{fleet: f, version: "2.0.0", targets: f.targets(10, ""), body: fmt.Sprintf(`
   canary  = { stages = [10, 50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, f.targets(10, ""), f.URL)}.String(),
+`, f.URL)}.String(),
 		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 			plannedIs("changed_targets", idList(ids(10)...)),
 		}},
@@ -213,11 +211,9 @@ func TestAccDeployment_featureFlag(t *testing.T) {
 			return f.expectAll(3, "1.0.0")
 		}),
 		Steps: []resource.TestStep{{
-			Config: hcl{fleet: f, body: fmt.Sprintf(`
-  version      = "2.0.0"
-  targets      = %s
+			Config: hcl{fleet: f, version: "2.0.0", targets: f.targets(3, ""), body: `
   feature_flag = { flag_name = "new-checkout", initial_rollout = 10 }
-`, f.targets(3, ""))}.String(),
+`}.String(),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("strategy", knownvalue.StringExact("feature_flag")),
 				stateIs("traffic_percentage", knownvalue.Float64Exact(10)),
@@ -311,11 +307,9 @@ func TestAccDeployment_noPreviousVersion(t *testing.T) {
 
 func TestAccDeployment_drift(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+	cfg := hcl{fleet: f, version: "2.0.0", targets: f.targets(3, ""), body: `
   rolling = { batch_delay = "0s" }
-`, f.targets(3, ""))}.String()
+`}.String()
 	deploys := 0
 	accTest(t, []resource.TestStep{
 		{Config: cfg, Check: fleetCheck(func() error { deploys = len(f.Deploys()); return f.expectAll(3, "2.0.0") })},
@@ -341,11 +335,9 @@ func TestAccDeployment_drift(t *testing.T) {
 
 func TestAccDeployment_unreachableTargetWarns(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
-	cfg := hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+	cfg := hcl{fleet: f, version: "2.0.0", targets: f.targets(2, ""), body: `
   rolling = { batch_delay = "0s" }
-`, f.targets(2, ""))}.String()
+`}.String()
 	accTest(t, []resource.TestStep{
 		{Config: cfg},
 		{
@@ -365,12 +357,10 @@ func TestAccDeployment_destroyWithoutRollback(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy:             fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
 		Steps: []resource.TestStep{{
-			Config: hcl{fleet: f, body: fmt.Sprintf(`
-  version    = "2.0.0"
-  targets    = %s
+			Config: hcl{fleet: f, version: "2.0.0", targets: f.targets(2, ""), body: `
   rolling    = { batch_delay = "0s" }
   on_destroy = "none"
-`, f.targets(2, ""))}.String(),
+`}.String(),
 		}},
 	})
 }
@@ -381,11 +371,9 @@ func TestAccDeployment_blueGreenDestroySwitchesBack(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy:             fleetCheck(func() error { return routerAt(f, "blue", "1.0.0") }),
 		Steps: []resource.TestStep{{
-			Config: hcl{fleet: f, body: fmt.Sprintf(`
-  version    = "2.0.0"
-  targets    = %s
+			Config: hcl{fleet: f, version: "2.0.0", targets: f.targets(2, `i == 1 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
-`, f.targets(2, `i == 1 ? "blue" : "green"`), f.URL)}.String(),
+`, f.URL)}.String(),
 		}},
 	})
 }
@@ -688,11 +676,9 @@ resource "codomyrmex_feature_rollout" "test" {
 func TestAccDeployment_targetsAddedAndRemoved(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(targets string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+		return hcl{fleet: f, version: "2.0.0", targets: targets, body: `
   rolling = { batch_delay = "0s" }
-`, targets)}.String()
+`}.String()
 	}
 	first := fmt.Sprintf(`[for i in range(1, 4) : { id = "t${i}", address = "%s/t/t${i}" }]`, f.URL)
 	second := fmt.Sprintf(`[for i in range(2, 5) : { id = "t${i}", address = "%s/t/t${i}" }]`, f.URL)

@@ -62,7 +62,7 @@ func newHTTPSFleet(t *testing.T, fl *simulator.Fleet, ca, clientCA *testcert.CA,
 func TestAccTLS_unknownCA(t *testing.T) {
 	ca := testcert.NewCA(t, "codomyrmex untrusted CA")
 	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
-	cfg := faultHCL(f, rollingArgs(f, 2, 2, hclString("2.0.0")))
+	cfg := faultHCL(hcl{fleet: f, body: rollingArgs(f, 2, 2, hclString("2.0.0"))})
 	accTest(t, []resource.TestStep{
 		{
 			Config:      cfg,
