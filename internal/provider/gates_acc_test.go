@@ -27,10 +27,8 @@ func TestAccGates_canary(t *testing.T) {
 		{
 			// Stops at the manual gate: exit 0, status paused, and the
 			// plan after it is empty (plugin-testing checks that).
-			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", idList(ids(5)...)),
-			}},
+			Config:           hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			ConfigPlanChecks: changesPlanned(idList(ids(5)...)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("status", knownvalue.StringExact("paused")),
 				stateIs("paused_at", knownvalue.Float64Exact(25)),
@@ -65,10 +63,8 @@ func TestAccGates_canary(t *testing.T) {
 		{
 			// Approved through 25: exactly the targets of stage 50, up
 			// to the time gate.
-			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", idList("t6", "t7", "t8", "t9", "t10")),
-			}},
+			Config:           hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
+			ConfigPlanChecks: changesPlanned(idList("t6", "t7", "t8", "t9", "t10")),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("status", knownvalue.StringExact("paused")),
 				stateIs("paused_at", knownvalue.Float64Exact(50)),
@@ -84,11 +80,9 @@ func TestAccGates_canary(t *testing.T) {
 		},
 		{
 			// The first plan after it continues to the end.
-			PreConfig: func() { clk.Advance(time.Hour) },
-			Config:    hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", idList(idRangeList(11, 20)...)),
-			}},
+			PreConfig:        func() { clk.Advance(time.Hour) },
+			Config:           hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
+			ConfigPlanChecks: changesPlanned(idList(idRangeList(11, 20)...)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("status", knownvalue.StringExact("completed")),
 				stateIs("paused_at", knownvalue.Null()),
@@ -110,10 +104,8 @@ func TestAccGates_canary(t *testing.T) {
 		{
 			// version back to previous_version while paused: the
 			// abandoned version's traffic goes, its targets come back.
-			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", idList(ids(5)...)),
-			}},
+			Config:           hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			ConfigPlanChecks: changesPlanned(idList(ids(5)...)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("version", knownvalue.StringExact("2.0.0")),
 				// What came before 2.0.0 is not known: destroy must not
@@ -177,10 +169,8 @@ func TestAccGates_blueGreenPauseBeforeSwitch(t *testing.T) {
 			PlanOnly: true,
 		},
 		{
-			Config: config("2.1.0", `  approve = { version = "2.1.0" }`),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
-			}},
+			Config:           config("2.1.0", `  approve = { version = "2.1.0" }`),
+			ConfigPlanChecks: changesPlanned(knownvalue.ListSizeExact(0)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("status", knownvalue.StringExact("completed")),
 				stateIs("active_slot", knownvalue.StringExact("blue")),

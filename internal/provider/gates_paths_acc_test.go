@@ -313,10 +313,8 @@ func TestAccGates_blueGreenPausedRevert(t *testing.T) {
 			}),
 		},
 		{
-			Config: config("2.0.0"),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", idList("t1", "t2")),
-			}},
+			Config:           config("2.0.0"),
+			ConfigPlanChecks: changesPlanned(idList("t1", "t2")),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("version", knownvalue.StringExact("2.0.0")),
 				stateIs("active_slot", knownvalue.StringExact("green")),
@@ -376,11 +374,9 @@ func TestAccGates_resumeAnalysisFails(t *testing.T) {
 				wc.reset(always(false))
 				mark = events.mark()
 			},
-			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approved}.String(),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", idList("t6", "t7", "t8", "t9", "t10")),
-			}},
-			ExpectError: errorPattern(`stage 2 \(25%\): analysis failed: metric "smoke"`),
+			Config:           hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approved}.String(),
+			ConfigPlanChecks: changesPlanned(idList("t6", "t7", "t8", "t9", "t10")),
+			ExpectError:      errorPattern(`stage 2 \(25%\): analysis failed: metric "smoke"`),
 		},
 		{
 			Config:   hcl{fleet: f, body: gatedCanaryArgs(f, "1.0.0") + "\n" + approved}.String(),
@@ -463,10 +459,8 @@ func TestAccGates_blueGreenFailedSwitchStaysPaused(t *testing.T) {
 			},
 		},
 		{
-			Config: config("2.1.0", "2.1.0"),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
-			}},
+			Config:           config("2.1.0", "2.1.0"),
+			ConfigPlanChecks: changesPlanned(knownvalue.ListSizeExact(0)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("status", knownvalue.StringExact("completed")),
 				stateIs("active_slot", knownvalue.StringExact("blue")),

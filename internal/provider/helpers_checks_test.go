@@ -174,6 +174,11 @@ func weightOf(f *testFleet, version string, want float64) error {
 	return nil
 }
 
+// changesPlanned checks the plan's changed_targets before the apply.
+func changesPlanned(v knownvalue.Check) resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plannedIs("changed_targets", v)}}
+}
+
 // routerAt checks the router sends traffic to slot at version.
 func routerAt(f *testFleet, slot, version string) error {
 	if r := f.Router(); r.ActiveSlot != slot || r.Version != version {

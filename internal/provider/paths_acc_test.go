@@ -159,10 +159,8 @@ func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
 			priorValues{deploymentAddr, map[string]any{"version": "3.0.0", "active_slot": "blue", "previous_version": "2.0.0"}},
 		),
 		{
-			Config: cfg("3.0.0", 5),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", idList("t5")),
-			}},
+			Config:           cfg("3.0.0", 5),
+			ConfigPlanChecks: changesPlanned(idList("t5")),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("active_slot", knownvalue.StringExact("blue")),
 				stateIs("version", knownvalue.StringExact("3.0.0")),
@@ -594,10 +592,8 @@ func TestAccPaths_canaryRepairKeepsWeights(t *testing.T) {
 				f.SetVersion("t4", "1.0.0")
 				mark, deploys = traffic.mark(), len(f.Deploys())
 			},
-			Config: cfg,
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", idList("t4")),
-			}},
+			Config:           cfg,
+			ConfigPlanChecks: changesPlanned(idList("t4")),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
 			},
@@ -721,11 +717,9 @@ func blueGreenReaddressedIdle(t *testing.T) {
 	accTest(t, []resource.TestStep{
 		{Config: hcl{fleet: g, body: readdressedArgs(g, "t1", "t1")}.String()},
 		{
-			PreConfig: func() { g.SetVersion("t5", "0.9.0") },
-			Config:    hcl{fleet: g, body: readdressedArgs(g, "t1", "t5")}.String(),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
-			}},
+			PreConfig:        func() { g.SetVersion("t5", "0.9.0") },
+			Config:           hcl{fleet: g, body: readdressedArgs(g, "t1", "t5")}.String(),
+			ConfigPlanChecks: changesPlanned(knownvalue.ListSizeExact(0)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("target_versions",
 					versionsAre(map[string]string{"t1": "0.9.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})),

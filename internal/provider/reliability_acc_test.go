@@ -183,11 +183,9 @@ func TestAccReliability_healthFlaps(t *testing.T) {
 			},
 			{
 				// An update through the flapping target completes too.
-				PreConfig: flap,
-				Config:    cfg("3.0.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plannedIs("changed_targets", idList(ids(3)...)),
-				}},
+				PreConfig:        flap,
+				Config:           cfg("3.0.0"),
+				ConfigPlanChecks: changesPlanned(idList(ids(3)...)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("completed")),
 					stateIs("target_versions", allAt(3, "3.0.0")),
@@ -291,11 +289,9 @@ func TestAccReliability_blueGreenTopUp(t *testing.T) {
 	accTest(t, []resource.TestStep{
 		{Config: cfg(4)},
 		{
-			PreConfig: func() { f.SetRouterDown(true) },
-			Config:    cfg(5),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", idList("t5")),
-			}},
+			PreConfig:        func() { f.SetRouterDown(true) },
+			Config:           cfg(5),
+			ConfigPlanChecks: changesPlanned(idList("t5")),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("active_slot", knownvalue.StringExact("green")),
 				stateIs("version", knownvalue.StringExact("2.0.0")),

@@ -133,10 +133,8 @@ func TestAccDeployment_blueGreen(t *testing.T) {
 		},
 		{
 			// The next version goes to the idle (blue) slot, then traffic flips.
-			Config: cfg("3.0.0"),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", idList("t1", "t2")),
-			}},
+			Config:           cfg("3.0.0"),
+			ConfigPlanChecks: changesPlanned(idList("t1", "t2")),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("active_slot", knownvalue.StringExact("blue")),
 				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
@@ -162,9 +160,7 @@ func TestAccDeployment_canary(t *testing.T) {
 		Config: hcl{fleet: f, version: "2.0.0", targets: f.targets(10, ""), body: fmt.Sprintf(`
   canary  = { stages = [10, 50, 100], stage_interval = "0s", router_url = "%s/router" }
 `, f.URL)}.String(),
-		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-			plannedIs("changed_targets", idList(ids(10)...)),
-		}},
+		ConfigPlanChecks: changesPlanned(idList(ids(10)...)),
 		ConfigStateChecks: []statecheck.StateCheck{
 			stateIs("strategy", knownvalue.StringExact("canary")),
 			stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
@@ -260,10 +256,8 @@ func TestAccDeployment_failureRollsBack(t *testing.T) {
 			ConfigPlanChecks:   planOnlyFleetChecks(func() error { return f.expectAll(4, "2.0.0") }),
 		},
 		{
-			Config: cfg("3.0.0"),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", idList(ids(4)...)),
-			}},
+			Config:           cfg("3.0.0"),
+			ConfigPlanChecks: changesPlanned(idList(ids(4)...)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("target_versions", allAt(4, "3.0.0")),
 			},
@@ -687,10 +681,8 @@ func TestAccDeployment_targetsAddedAndRemoved(t *testing.T) {
 		{Config: cfg(first), Check: fleetCheck(func() error { deploys = len(f.Deploys()); return nil })},
 		{
 			// t1 leaves the list (left alone), t4 joins (gets the version).
-			Config: cfg(second),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plannedIs("changed_targets", idList("t4")),
-			}},
+			Config:           cfg(second),
+			ConfigPlanChecks: changesPlanned(idList("t4")),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("target_versions", knownvalue.MapExact(map[string]knownvalue.Check{
 					"t2": knownvalue.StringExact("2.0.0"), "t3": knownvalue.StringExact("2.0.0"), "t4": knownvalue.StringExact("2.0.0"),
