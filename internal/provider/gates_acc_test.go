@@ -27,15 +27,9 @@ func TestAccGates_canary(t *testing.T) {
 		{
 			// Stops at the manual gate: exit 0, status paused, and the
 			// plan after it is empty (plugin-testing checks that).
-			Config:           hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-			ConfigPlanChecks: changesPlanned(idList(ids(5)...)),
-			ConfigStateChecks: []statecheck.StateCheck{
-				stateIs("status", knownvalue.StringExact("paused")),
-				stateIs("paused_at", knownvalue.Float64Exact(25)),
-				stateIs("resume_at", knownvalue.Null()),
-				stateIs("version", knownvalue.StringExact("2.0.0")),
-				stateIs("traffic_percentage", knownvalue.Float64Exact(25)),
-			},
+			Config:            hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			ConfigPlanChecks:  changesPlanned(idList(ids(5)...)),
+			ConfigStateChecks: pausedAtManualGate("2.0.0", 25),
 			Check: fleetCheck(func() error {
 				if err := weightOf(f, "2.0.0", 25); err != nil {
 					return err

@@ -174,12 +174,7 @@ func TestAccGates_driftAtGate(t *testing.T) {
 				plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
 				plannedIs("changed_targets", idList("t2")),
 			}},
-			ConfigStateChecks: []statecheck.StateCheck{
-				stateIs("status", knownvalue.StringExact("paused")),
-				stateIs("paused_at", knownvalue.Float64Exact(25)),
-				stateIs("resume_at", knownvalue.Null()),
-				stateIs("version", knownvalue.StringExact("2.0.0")),
-				stateIs("traffic_percentage", knownvalue.Float64Exact(25)),
+			ConfigStateChecks: append(pausedAtManualGate("2.0.0", 25),
 				stateIs("target_versions", knownvalue.MapExact(func() map[string]knownvalue.Check {
 					m := map[string]knownvalue.Check{}
 					for i, id := range ids(20) {
@@ -191,7 +186,7 @@ func TestAccGates_driftAtGate(t *testing.T) {
 					}
 					return m
 				}())),
-			},
+			),
 			Check: fleetCheck(func() error {
 				if got := deploysSince(f, deploys); !slices.Equal(got, []string{"t2=2.0.0"}) {
 					return fmt.Errorf("the repair deployed %v, want [t2=2.0.0] only", got)

@@ -174,6 +174,18 @@ func weightOf(f *testFleet, version string, want float64) error {
 	return nil
 }
 
+// pausedAtManualGate checks state holds version paused at a manual gate
+// at, with at percent of the traffic and no time to resume at.
+func pausedAtManualGate(version string, at float64) []statecheck.StateCheck {
+	return []statecheck.StateCheck{
+		stateIs("status", knownvalue.StringExact("paused")),
+		stateIs("paused_at", knownvalue.Float64Exact(at)),
+		stateIs("resume_at", knownvalue.Null()),
+		stateIs("version", knownvalue.StringExact(version)),
+		stateIs("traffic_percentage", knownvalue.Float64Exact(at)),
+	}
+}
+
 // changesPlanned checks the plan's changed_targets before the apply.
 func changesPlanned(v knownvalue.Check) resource.ConfigPlanChecks {
 	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plannedIs("changed_targets", v)}}
