@@ -86,29 +86,26 @@ func (h *adoptedHosts) expect(version string) error {
 // previous_version, and a failure puts it back.
 func TestAccAdopt_hostsAlreadyRunning(t *testing.T) {
 	h := newAdoptedHosts(t, 3, "2.1.0-bad")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config:      h.config("2.1.0-bad"),
-				ExpectError: regexp.MustCompile(`(?s)h3.*Rolled back to previous_version: h1, h2`),
+	accTest(t, []resource.TestStep{
+		{
+			Config:      h.config("2.1.0-bad"),
+			ExpectError: regexp.MustCompile(`(?s)h3.*Rolled back to previous_version: h1, h2`),
+		},
+		{
+			// plugin-testing runs no Check after an expected error.
+			PreConfig: func() {
+				if err := h.expect("1.0.0"); err != nil {
+					t.Errorf("after the failed create: %v", err)
+				}
 			},
-			{
-				// plugin-testing runs no Check after an expected error.
-				PreConfig: func() {
-					if err := h.expect("1.0.0"); err != nil {
-						t.Errorf("after the failed create: %v", err)
-					}
-				},
-				Config: h.config("2.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
-					stateIs("target_versions", knownvalue.MapExact(map[string]knownvalue.Check{
-						"h1": knownvalue.StringExact("2.0.0"), "h2": knownvalue.StringExact("2.0.0"), "h3": knownvalue.StringExact("2.0.0"),
-					})),
-				},
-				Check: fleetCheck(func() error { return h.expect("2.0.0") }),
+			Config: h.config("2.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("previous_version", knownvalue.StringExact("1.0.0")),
+				stateIs("target_versions", knownvalue.MapExact(map[string]knownvalue.Check{
+					"h1": knownvalue.StringExact("2.0.0"), "h2": knownvalue.StringExact("2.0.0"), "h3": knownvalue.StringExact("2.0.0"),
+				})),
 			},
+			Check: fleetCheck(func() error { return h.expect("2.0.0") }),
 		},
 	})
 }

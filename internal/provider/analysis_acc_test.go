@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/promtest"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
@@ -63,9 +62,7 @@ func (f *metricsFleet) errorRateMetric(limit string) string { //nolint:unparam /
 // error-rate metric measured 3 s after each stage (two scrapes of the new
 // version's traffic).
 func (f *metricsFleet) canaryWithAnalysis(version, extra string) string {
-	return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+	return hcl{fleet: f.testFleet, version: version, targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = { stages = [25, 50, 100], stage_interval = "3s", router_url = "%s/router" }
   analysis = {
     interval      = "1s"
@@ -73,54 +70,48 @@ func (f *metricsFleet) canaryWithAnalysis(version, extra string) string {
     metrics       = [%s]
   }
 %s
-`, version, f.targets(4, ""), f.URL, f.errorRateMetric("0.05"), extra)}.String()
+`, f.URL, f.errorRateMetric("0.05"), extra)}.String()
 }
 
 func TestAccAnalysis_badCanaryRolledBack(t *testing.T) {
 	f := newMetricsFleet(t, 4, "1.0.0", map[string]float64{"2.1.0-bad": 0.2})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: f.canaryWithAnalysis("2.0.0", "")},
-			{
-				Config: f.canaryWithAnalysis("2.1.0-bad", ""),
-				ExpectError: regexp.MustCompile(`(?s)stage 1 \(25%\): analysis failed: metric "error-rate" failed 1\s+measurements.*` +
-					`0\.[12][0-9]*.*above max 0\.05.*required max 0\.05.*targets running 2\.1\.0-bad: t1`),
-			},
-			{
-				// Fleet and router are back on 2.0.0, and state says so.
-				Config:   f.canaryWithAnalysis("2.0.0", ""),
-				PlanOnly: true,
-				ConfigPlanChecks: planOnlyFleetChecks(func() error {
-					if w := f.Router().Weights["2.1.0-bad"]; w != 0 {
-						return fmt.Errorf("router weight of 2.1.0-bad = %v, want 0", w)
-					}
-					return f.expectAll(4, "2.0.0")
-				}),
-			},
+	accTest(t, []resource.TestStep{
+		{Config: f.canaryWithAnalysis("2.0.0", "")},
+		{
+			Config: f.canaryWithAnalysis("2.1.0-bad", ""),
+			ExpectError: regexp.MustCompile(`(?s)stage 1 \(25%\): analysis failed: metric "error-rate" failed 1\s+measurements.*` +
+				`0\.[12][0-9]*.*above max 0\.05.*required max 0\.05.*targets running 2\.1\.0-bad: t1`),
+		},
+		{
+			// Fleet and router are back on 2.0.0, and state says so.
+			Config:   f.canaryWithAnalysis("2.0.0", ""),
+			PlanOnly: true,
+			ConfigPlanChecks: planOnlyFleetChecks(func() error {
+				if w := f.Router().Weights["2.1.0-bad"]; w != 0 {
+					return fmt.Errorf("router weight of 2.1.0-bad = %v, want 0", w)
+				}
+				return f.expectAll(4, "2.0.0")
+			}),
 		},
 	})
 }
 
 func TestAccAnalysis_goodCanaryCompletes(t *testing.T) {
 	f := newMetricsFleet(t, 4, "1.0.0", nil)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{{
-			Config: f.canaryWithAnalysis("2.0.0", `  bake = "2s"`),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"name":   knownvalue.StringExact("error-rate"),
-						"value":  knownvalue.StringExact("0"),
-						"passed": knownvalue.Bool(true),
-						"stage":  knownvalue.StringExact("bake"),
-						"at":     knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`)),
-					}),
-				})),
-			},
-			Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") }),
-		}},
-	})
+	accTest(t, []resource.TestStep{{
+		Config: f.canaryWithAnalysis("2.0.0", `  bake = "2s"`),
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateIs("status", knownvalue.StringExact("completed")),
+			stateIs("analysis_results", knownvalue.ListExact([]knownvalue.Check{
+				knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"name":   knownvalue.StringExact("error-rate"),
+					"value":  knownvalue.StringExact("0"),
+					"passed": knownvalue.Bool(true),
+					"stage":  knownvalue.StringExact("bake"),
+					"at":     knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`)),
+				}),
+			})),
+		},
+		Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") }),
+	}})
 }

@@ -126,43 +126,38 @@ func planChecks(checks ...plancheck.PlanCheck) resource.ConfigPlanChecks {
 func TestAccAnalysis_rollingBatchDelayWindow(t *testing.T) {
 	f := newMetricsFleet(t, 3, "1.0.0", map[string]float64{"2.1.0-bad": 0.2})
 	cfg := func(version string) string {
-		return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+		return hcl{fleet: f.testFleet, version: version, targets: f.targets(3, ""), body: fmt.Sprintf(`
   rolling = { batch_size = 1, batch_delay = "3s" }
 %s
-`, version, f.targets(3, ""), analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
+`, analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("2.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("stage"), knownvalue.StringExact("bake")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("0")),
-				},
-				Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg("2.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("stage"), knownvalue.StringExact("bake")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("0")),
 			},
-			{
-				Config: cfg("2.1.0-bad"),
-				ExpectError: errorPattern(`at batch 1/3\. .*batch 1/3: analysis failed: metric "error-rate" failed 1 measurements \(failure_limit 0\): ` +
-					`0\.[12][0-9]* \(above max 0\.05\); required max 0\.05; targets running 2\.1\.0-bad: t1; rolled back to 2\.0\.0: t1`),
-			},
-			{
-				Config:   cfg("2.0.0"),
-				PlanOnly: true,
-				ConfigPlanChecks: planChecks(
-					priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(3)...)}},
-					fleetPlanCheck(func() error {
-						if got := f.deployOrder("2.1.0-bad"); !slices.Equal(got, []string{"t1"}) {
-							return fmt.Errorf("2.1.0-bad was deployed to %v, want only t1", got)
-						}
-						return f.expectAll(3, "2.0.0")
-					}),
-				),
-			},
+			Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+		},
+		{
+			Config: cfg("2.1.0-bad"),
+			ExpectError: errorPattern(`at batch 1/3\. .*batch 1/3: analysis failed: metric "error-rate" failed 1 measurements \(failure_limit 0\): ` +
+				`0\.[12][0-9]* \(above max 0\.05\); required max 0\.05; targets running 2\.1\.0-bad: t1; rolled back to 2\.0\.0: t1`),
+		},
+		{
+			Config:   cfg("2.0.0"),
+			PlanOnly: true,
+			ConfigPlanChecks: planChecks(
+				priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(3)...)}},
+				fleetPlanCheck(func() error {
+					if got := f.deployOrder("2.1.0-bad"); !slices.Equal(got, []string{"t1"}) {
+						return fmt.Errorf("2.1.0-bad was deployed to %v, want only t1", got)
+					}
+					return f.expectAll(3, "2.0.0")
+				}),
+			),
 		},
 	})
 }
@@ -173,52 +168,47 @@ func TestAccAnalysis_rollingBatchDelayWindow(t *testing.T) {
 func TestAccAnalysis_blueGreenBake(t *testing.T) {
 	f := newMetricsFleet(t, 4, "1.0.0", map[string]float64{"2.1.0-bad": 0.2})
 	cfg := func(version string) string {
-		return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return hcl{fleet: f.testFleet, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
   bake       = "3s"
 %s
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
+`, f.URL, analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("2.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
-				},
-				Check: fleetCheck(func() error {
-					if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" {
-						return fmt.Errorf("router = %+v, want green at 2.0.0", r)
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg("2.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("active_slot", knownvalue.StringExact("green")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
+			},
+			Check: fleetCheck(func() error {
+				if err := routerAt(f.testFleet, "green", "2.0.0"); err != nil {
+					return err
+				}
+				return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
+			}),
+		},
+		{
+			Config: cfg("2.1.0-bad"),
+			ExpectError: errorPattern(`at bake\. .*bake: analysis failed: metric "error-rate" failed 1 measurements \(failure_limit 0\): ` +
+				`0\.[12][0-9]* \(above max 0\.05\); required max 0\.05; targets running 2\.1\.0-bad: t1, t2`),
+		},
+		{
+			Config:   cfg("2.0.0"),
+			PlanOnly: true,
+			ConfigPlanChecks: planChecks(
+				priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "active_slot": "green"}},
+				fleetPlanCheck(func() error {
+					// Switched to blue for the bad version, then back.
+					if err := routerAtAfter(f.testFleet, "green", "2.0.0", 3); err != nil {
+						return err
+					}
+					if got := f.deployOrder("2.1.0-bad"); len(got) != 2 {
+						return fmt.Errorf("2.1.0-bad was deployed to %v, want t1 and t2", got)
 					}
 					return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
 				}),
-			},
-			{
-				Config: cfg("2.1.0-bad"),
-				ExpectError: errorPattern(`at bake\. .*bake: analysis failed: metric "error-rate" failed 1 measurements \(failure_limit 0\): ` +
-					`0\.[12][0-9]* \(above max 0\.05\); required max 0\.05; targets running 2\.1\.0-bad: t1, t2`),
-			},
-			{
-				Config:   cfg("2.0.0"),
-				PlanOnly: true,
-				ConfigPlanChecks: planChecks(
-					priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "active_slot": "green"}},
-					fleetPlanCheck(func() error {
-						// Switched to blue for the bad version, then back.
-						if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 3 {
-							return fmt.Errorf("router = %+v, want green at 2.0.0 after 3 switches", r)
-						}
-						if got := f.deployOrder("2.1.0-bad"); len(got) != 2 {
-							return fmt.Errorf("2.1.0-bad was deployed to %v, want t1 and t2", got)
-						}
-						return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
-					}),
-				),
-			},
+			),
 		},
 	})
 }
@@ -232,52 +222,47 @@ func TestAccAnalysis_featureFlagBake(t *testing.T) {
 	check := newWebCheck(t, always(true))
 	var during atomic.Int64
 	cfg := func(version string, rollout int) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version      = %q
-  targets      = %s
+		return hcl{fleet: f, version: version, targets: f.targets(2, ""), body: fmt.Sprintf(`
   feature_flag = { flag_name = "checkout", initial_rollout = %d }
   bake         = "1s"
 %s
-`, version, f.targets(2, ""), rollout, analysisBlock("1s", "0s", check.metric(0)))}.String()
+`, rollout, analysisBlock("1s", "0s", check.metric(0)))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("2.0.0", 50),
-				Check: resource.ComposeTestCheckFunc(
-					fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 50, 2, "2.0.0") }),
-					// Measured at 0 s and at the end of the 1 s bake.
-					fleetCheck(func() error { return check.expectRequests(2, "2.0.0") }),
-				),
-			},
-			{
-				PreConfig: func() {
-					// Fail, and record the flag the bake measures under.
-					check.reset(func(int) bool {
-						fl, _ := f.Flag("checkout")
-						during.Store(int64(fl.Percentage))
-						return false
-					})
-				},
-				Config: cfg("2.1.0", 80),
-				ExpectError: errorPattern(`at bake\. .*bake: analysis failed: metric "smoke" failed 1 measurements \(failure_limit 0\): ` +
-					`false \(not equal to true\); required equals true; targets running 2\.1\.0: t1, t2`),
-			},
-			// State keeps 2.0.0 at 50 %: the next plan deploys nothing and
-			// publishes the flag at the 80 % configured.
-			afterFailureStep(cfg("2.0.0", 80), func() {
-				expectFleet(t, check.expectRequests(1, "2.1.0"))
-				if p := during.Load(); p != 80 {
-					t.Errorf("the bake measured with the flag at %d%%, want 80%%", p)
-				}
-				if got := f.deploysOf("2.1.0"); got != 2 {
-					t.Errorf("2.1.0 deployed %d times, want 2", got)
-				}
-				expectFleet(t, f.flagPublishedAndAll("checkout", 50, 2, "2.0.0"))
-			}, plancheck.ResourceActionUpdate, nil,
-				priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "traffic_percentage": 50, "target_versions": versionsMap("2.0.0", ids(2)...)}}),
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg("2.0.0", 50),
+			Check: resource.ComposeTestCheckFunc(
+				fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 50, 2, "2.0.0") }),
+				// Measured at 0 s and at the end of the 1 s bake.
+				fleetCheck(func() error { return check.expectRequests(2, "2.0.0") }),
+			),
 		},
+		{
+			PreConfig: func() {
+				// Fail, and record the flag the bake measures under.
+				check.reset(func(int) bool {
+					fl, _ := f.Flag("checkout")
+					during.Store(int64(fl.Percentage))
+					return false
+				})
+			},
+			Config: cfg("2.1.0", 80),
+			ExpectError: errorPattern(`at bake\. .*bake: analysis failed: metric "smoke" failed 1 measurements \(failure_limit 0\): ` +
+				`false \(not equal to true\); required equals true; targets running 2\.1\.0: t1, t2`),
+		},
+		// State keeps 2.0.0 at 50 %: the next plan deploys nothing and
+		// publishes the flag at the 80 % configured.
+		afterFailureStep(cfg("2.0.0", 80), func() {
+			expectFleet(t, check.expectRequests(1, "2.1.0"))
+			if p := during.Load(); p != 80 {
+				t.Errorf("the bake measured with the flag at %d%%, want 80%%", p)
+			}
+			if got := f.deploysOf("2.1.0"); got != 2 {
+				t.Errorf("2.1.0 deployed %d times, want 2", got)
+			}
+			expectFleet(t, f.flagPublishedAndAll("checkout", 50, 2, "2.0.0"))
+		}, plancheck.ResourceActionUpdate, nil,
+			priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "traffic_percentage": 50, "target_versions": versionsMap("2.0.0", ids(2)...)}}),
 	})
 }
 
@@ -292,13 +277,11 @@ func TestAccAnalysis_noDataAndSamples(t *testing.T) {
 		several = `codomyrmex_sim_request_duration_seconds_bucket`
 	)
 	cfg := func(version string, metrics ...string) string {
-		return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+		return hcl{fleet: f.testFleet, version: version, targets: f.targets(1, ""), body: fmt.Sprintf(`
   rolling = { batch_size = 1 }
   bake    = "0s"
 %s
-`, version, f.targets(1, ""), analysisBlock("1s", "0s", metrics...))}.String()
+`, analysisBlock("1s", "0s", metrics...))}.String()
 	}
 	passing := cfg("2.0.0",
 		f.promMetric("empty", empty, `max = 1
@@ -319,47 +302,44 @@ func TestAccAnalysis_noDataAndSamples(t *testing.T) {
 		})
 	}
 	stillOld := func() { expectFleet(t, f.expectAll(1, "2.0.0")) }
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: passing,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.ListExact([]knownvalue.Check{noData("empty"), noData("nan")})),
-				},
-				Check: fleetCheck(func() error { return f.expectAll(1, "2.0.0") }),
+	accTest(t, []resource.TestStep{
+		{
+			Config: passing,
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("analysis_results", knownvalue.ListExact([]knownvalue.Check{noData("empty"), noData("nan")})),
 			},
-			{
-				Config: cfg("3.0.0", f.promMetric("empty", empty, `max = 1`)),
-				ExpectError: errorPattern(`bake: analysis failed: metric "empty" failed 1 measurements \(failure_limit 0\): ` +
-					`no data: the query returned no samples \(no_data = fail\); required max 1; targets running 3\.0\.0: t1`),
-			},
-			{
-				PreConfig: stillOld,
-				Config:    cfg("3.0.0", f.promMetric("nan", nan, `max = 1`)),
-				ExpectError: errorPattern(`bake: analysis failed: metric "nan" failed 1 measurements \(failure_limit 0\): ` +
-					`no data: NaN \(no_data = fail\); required max 1; targets running 3\.0\.0: t1`),
-			},
-			{
-				PreConfig: stillOld,
-				Config:    severalCfg("3.0.0"),
-				ExpectError: errorPattern(`bake: analysis failed: metric "several" failed 1 measurements \(failure_limit 0\): ` +
-					`query "codomyrmex_sim_request_duration_seconds_bucket" returned [0-9]+ samples, want one`),
-			},
-			{
-				Config:   severalCfg("2.0.0"),
-				PlanOnly: true,
-				ConfigPlanChecks: planChecks(
-					priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", "t1")}},
-					fleetPlanCheck(func() error {
-						if got := f.deploysOf("3.0.0"); got != 3 {
-							return fmt.Errorf("3.0.0 deployed %d times, want 3 (one per failed apply)", got)
-						}
-						return f.expectAll(1, "2.0.0")
-					}),
-				),
-			},
+			Check: fleetCheck(func() error { return f.expectAll(1, "2.0.0") }),
+		},
+		{
+			Config: cfg("3.0.0", f.promMetric("empty", empty, `max = 1`)),
+			ExpectError: errorPattern(`bake: analysis failed: metric "empty" failed 1 measurements \(failure_limit 0\): ` +
+				`no data: the query returned no samples \(no_data = fail\); required max 1; targets running 3\.0\.0: t1`),
+		},
+		{
+			PreConfig: stillOld,
+			Config:    cfg("3.0.0", f.promMetric("nan", nan, `max = 1`)),
+			ExpectError: errorPattern(`bake: analysis failed: metric "nan" failed 1 measurements \(failure_limit 0\): ` +
+				`no data: NaN \(no_data = fail\); required max 1; targets running 3\.0\.0: t1`),
+		},
+		{
+			PreConfig: stillOld,
+			Config:    severalCfg("3.0.0"),
+			ExpectError: errorPattern(`bake: analysis failed: metric "several" failed 1 measurements \(failure_limit 0\): ` +
+				`query "codomyrmex_sim_request_duration_seconds_bucket" returned [0-9]+ samples, want one`),
+		},
+		{
+			Config:   severalCfg("2.0.0"),
+			PlanOnly: true,
+			ConfigPlanChecks: planChecks(
+				priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", "t1")}},
+				fleetPlanCheck(func() error {
+					if got := f.deploysOf("3.0.0"); got != 3 {
+						return fmt.Errorf("3.0.0 deployed %d times, want 3 (one per failed apply)", got)
+					}
+					return f.expectAll(1, "2.0.0")
+				}),
+			),
 		},
 	})
 }
@@ -368,12 +348,8 @@ func TestAccAnalysis_noDataAndSamples(t *testing.T) {
 // measured and reported, and the rollout completes anyway.
 func TestAccAnalysis_dryRun(t *testing.T) {
 	f := newMetricsFleet(t, 2, "1.0.0", map[string]float64{"2.1.0-bad": 0.2})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{{
-			Config: hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version = "2.1.0-bad"
-  targets = %s
+	accTest(t, []resource.TestStep{{
+		Config: hcl{fleet: f.testFleet, version: "2.1.0-bad", targets: f.targets(2, ""), body: fmt.Sprintf(`
   rolling = { batch_size = 1, batch_delay = "0s" }
   analysis = {
     interval      = "1s"
@@ -381,23 +357,22 @@ func TestAccAnalysis_dryRun(t *testing.T) {
     dry_run       = true
     metrics       = [%s]
   }
-`, f.targets(2, ""), f.errorRateMetric("0.05"))}.String(),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(2, "2.1.0-bad")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"name":   knownvalue.StringExact("error-rate"),
-						"value":  knownvalue.StringRegexp(regexp.MustCompile(`^0\.[12][0-9]*$`)),
-						"passed": knownvalue.Bool(false),
-						"stage":  knownvalue.StringExact("bake"),
-						"at":     knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`)),
-					}),
-				})),
-			},
-			Check: fleetCheck(func() error { return f.expectAll(2, "2.1.0-bad") }),
-		}},
-	})
+`, f.errorRateMetric("0.05"))}.String(),
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateIs("status", knownvalue.StringExact("completed")),
+			stateIs("target_versions", allAt(2, "2.1.0-bad")),
+			stateIs("analysis_results", knownvalue.ListExact([]knownvalue.Check{
+				knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"name":   knownvalue.StringExact("error-rate"),
+					"value":  knownvalue.StringRegexp(regexp.MustCompile(`^0\.[12][0-9]*$`)),
+					"passed": knownvalue.Bool(false),
+					"stage":  knownvalue.StringExact("bake"),
+					"at":     knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`)),
+				}),
+			})),
+		},
+		Check: fleetCheck(func() error { return f.expectAll(2, "2.1.0-bad") }),
+	}})
 }
 
 // TestAccAnalysis_failureLimit: a check that fails twice, then passes, in
@@ -409,39 +384,34 @@ func TestAccAnalysis_failureLimit(t *testing.T) {
 	failTwice := func(n int) bool { return n > 2 }
 	check := newWebCheck(t, failTwice)
 	cfg := func(limit int) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+		return hcl{fleet: f, version: "2.0.0", targets: f.targets(1, ""), body: fmt.Sprintf(`
   rolling = { batch_size = 1 }
   bake    = "2s"
 %s
-`, f.targets(1, ""), analysisBlock("1s", "0s", check.metric(limit)))}.String()
+`, analysisBlock("1s", "0s", check.metric(limit)))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg(1),
-				ExpectError: errorPattern(`bake: analysis failed: metric "smoke" failed 2 measurements \(failure_limit 1\): ` +
-					`false \(not equal to true\), false \(not equal to true\); required equals true; targets running 2\.0\.0: t1`),
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg(1),
+			ExpectError: errorPattern(`bake: analysis failed: metric "smoke" failed 2 measurements \(failure_limit 1\): ` +
+				`false \(not equal to true\), false \(not equal to true\); required equals true; targets running 2\.0\.0: t1`),
+		},
+		{
+			PreConfig: func() {
+				expectFleet(t, check.expectRequests(2, "2.0.0"))
+				expectFleet(t, f.expectAll(1, "1.0.0"))
+				check.reset(failTwice)
 			},
-			{
-				PreConfig: func() {
-					expectFleet(t, check.expectRequests(2, "2.0.0"))
-					expectFleet(t, f.expectAll(1, "1.0.0"))
-					check.reset(failTwice)
-				},
-				Config: cfg(2),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("true")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					fleetCheck(func() error { return check.expectRequests(3, "2.0.0") }),
-					fleetCheck(func() error { return f.expectAll(1, "2.0.0") }),
-				),
+			Config: cfg(2),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("true")),
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
 			},
+			Check: resource.ComposeTestCheckFunc(
+				fleetCheck(func() error { return check.expectRequests(3, "2.0.0") }),
+				fleetCheck(func() error { return f.expectAll(1, "2.0.0") }),
+			),
 		},
 	})
 }
@@ -453,41 +423,36 @@ func TestAccAnalysis_failureLimit(t *testing.T) {
 func TestAccAnalysis_prometheusDown(t *testing.T) {
 	f := newMetricsFleet(t, 2, "1.0.0", nil)
 	cfg := func(version string) string {
-		return hcl{fleet: f.testFleet, provider: `retries = 1`, health: `{ interval = "10ms", timeout = "2s" }`, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+		return hcl{fleet: f.testFleet, provider: `retries = 1`, health: `{ interval = "10ms", timeout = "2s" }`, version: version, targets: f.targets(2, ""), body: fmt.Sprintf(`
   rolling = { batch_size = 2 }
 %s
-`, version, f.targets(2, ""), analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
+`, analysisBlock("1s", "3s", f.errorRateMetric("0.05")))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("2.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
-				},
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg("2.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
 			},
-			{
-				PreConfig: f.prom.Stop,
-				Config:    cfg("3.0.0"),
-				ExpectError: errorPattern(`Deployment failed .*bake: analysis failed: metric "error-rate" failed 1 measurements \(failure_limit 0\): ` +
-					regexp.QuoteMeta(`prometheus at `+f.prom.URL) + ` unreachable or failed: .*required max 0\.05; targets running 3\.0\.0: t1, t2`),
-			},
-			{
-				Config:   cfg("2.0.0"),
-				PlanOnly: true,
-				ConfigPlanChecks: planChecks(
-					priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(2)...)}},
-					fleetPlanCheck(func() error {
-						if got := f.deploysOf("3.0.0"); got != 2 {
-							return fmt.Errorf("3.0.0 deployed %d times, want 2", got)
-						}
-						return f.expectAll(2, "2.0.0")
-					}),
-				),
-			},
+		},
+		{
+			PreConfig: f.prom.Stop,
+			Config:    cfg("3.0.0"),
+			ExpectError: errorPattern(`Deployment failed .*bake: analysis failed: metric "error-rate" failed 1 measurements \(failure_limit 0\): ` +
+				regexp.QuoteMeta(`prometheus at `+f.prom.URL) + ` unreachable or failed: .*required max 0\.05; targets running 3\.0\.0: t1, t2`),
+		},
+		{
+			Config:   cfg("2.0.0"),
+			PlanOnly: true,
+			ConfigPlanChecks: planChecks(
+				priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(2)...)}},
+				fleetPlanCheck(func() error {
+					if got := f.deploysOf("3.0.0"); got != 2 {
+						return fmt.Errorf("3.0.0 deployed %d times, want 2", got)
+					}
+					return f.expectAll(2, "2.0.0")
+				}),
+			),
 		},
 	})
 }
@@ -501,13 +466,11 @@ func TestAccAnalysis_blueGreenBakeFailsSwitchBackRefused(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	wc := newWebCheck(t, always(true))
 	config := func(version string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
   bake       = "0s"
 %s
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, analysisBlock("1s", "0s", wc.metric(0)))}.String()
+`, f.URL, analysisBlock("1s", "0s", wc.metric(0)))}.String()
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,

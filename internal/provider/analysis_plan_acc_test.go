@@ -132,9 +132,7 @@ func recordingWebCheck(t *testing.T) (string, *requestLog) {
 func TestAccAnalysis_badPromQLFailsAtPlan(t *testing.T) {
 	f := newMetricsFleet(t, 2, "1.0.0", nil)
 	cfg := func(version, query string) string {
-		return hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version  = %q
-  targets  = %s
+		return hcl{fleet: f.testFleet, version: version, targets: f.targets(2, ""), body: fmt.Sprintf(`
   rolling  = { batch_size = 2, batch_delay = "0s" }
   analysis = {
     metrics = [{
@@ -143,41 +141,38 @@ func TestAccAnalysis_badPromQLFailsAtPlan(t *testing.T) {
       prometheus = { address = %q, query = %q }
     }]
   }
-`, version, f.targets(2, ""), f.prom.URL, query)}.String()
+`, f.prom.URL, query)}.String()
 	}
 	const bad, good = `sum(rate(x[1m])`, `sum(rate(codomyrmex_sim_requests_total{deployment="{{deployment}}",version="{{version}}"}[5s])) * 0 or vector(0)`
 	badQuery := errorPattern(`analysis\.metrics\[0\]\.prometheus\.query \(metric "errors"\): Prometheus rejects the query "sum\(rate\(x\[1m\]\)": .*parse error.*unclosed left parenthesis.* nothing was deployed`)
 	deployCalls := 0
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("2.0.0", bad), ExpectError: badQuery},
-			{
-				PreConfig: func() {
-					if calls := f.Calls(); len(calls) != 0 {
-						t.Errorf("a create that failed at plan called the fleet: %v", calls)
-					}
-				},
-				Config: cfg("2.0.0", good),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-				},
-				Check: fleetCheck(func() error {
-					deployCalls = f.Calls()[simulator.CallDeploy]
-					return f.expectAll(2, "2.0.0")
-				}),
+	accTest(t, []resource.TestStep{
+		{Config: cfg("2.0.0", bad), ExpectError: badQuery},
+		{
+			PreConfig: func() {
+				if calls := f.Calls(); len(calls) != 0 {
+					t.Errorf("a create that failed at plan called the fleet: %v", calls)
+				}
 			},
-			{Config: cfg("3.0.0", bad), ExpectError: badQuery},
-			{
-				Config:   cfg("2.0.0", good),
-				PlanOnly: true,
-				ConfigPlanChecks: planOnlyFleetChecks(func() error {
-					if got := f.Calls()[simulator.CallDeploy]; got != deployCalls || f.deploysOf("3.0.0") != 0 {
-						return fmt.Errorf("an update that failed at plan deployed: %d deploy calls, %d before; deploys %v", got, deployCalls, f.Deploys())
-					}
-					return f.expectAll(2, "2.0.0")
-				}),
+			Config: cfg("2.0.0", good),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
 			},
+			Check: fleetCheck(func() error {
+				deployCalls = f.Calls()[simulator.CallDeploy]
+				return f.expectAll(2, "2.0.0")
+			}),
+		},
+		{Config: cfg("3.0.0", bad), ExpectError: badQuery},
+		{
+			Config:   cfg("2.0.0", good),
+			PlanOnly: true,
+			ConfigPlanChecks: planOnlyFleetChecks(func() error {
+				if got := f.Calls()[simulator.CallDeploy]; got != deployCalls || f.deploysOf("3.0.0") != 0 {
+					return fmt.Errorf("an update that failed at plan deployed: %d deploy calls, %d before; deploys %v", got, deployCalls, f.Deploys())
+				}
+				return f.expectAll(2, "2.0.0")
+			}),
 		},
 	})
 }
@@ -280,43 +275,33 @@ func TestAccAnalysis_validation(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProviders,
-				Steps: []resource.TestStep{{
-					Config: hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2"
-  targets = %s
-  %s`, one, tc.body)}.String(),
-					PlanOnly:    true,
-					ExpectError: errorPattern(tc.err),
-				}},
-			})
+			accTest(t, []resource.TestStep{{
+				Config: hcl{fleet: f, version: "2", targets: one, body: fmt.Sprintf(`
+  %s`, tc.body)}.String(),
+				PlanOnly:    true,
+				ExpectError: errorPattern(tc.err),
+			}})
 		})
 	}
 	// A web metric without json_path needs no threshold (any 2xx passes):
 	// it plans, without calling the web check or the fleet.
 	t.Run("web without json_path or threshold", func(t *testing.T) {
 		check, log := recordingWebCheck(t)
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: testAccProviders,
-			Steps: []resource.TestStep{{
-				Config: hcl{fleet: f, body: fmt.Sprintf(`
-  version  = "2"
-  targets  = %s
-  analysis = { metrics = [{ name = "up", web = { url = "%s/ok?v={{version}}" } }] }`, one, check)}.String(),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: planOnlyFleetChecks(func() error {
-					if n := log.count(); n != 0 {
-						return fmt.Errorf("the plan called the web check %d times", n)
-					}
-					if calls := f.Calls(); calls[simulator.CallDeploy] != 0 {
-						return fmt.Errorf("the plan deployed: %v", calls)
-					}
-					return nil
-				}),
-			}},
-		})
+		accTest(t, []resource.TestStep{{
+			Config: hcl{fleet: f, version: "2", targets: one, body: fmt.Sprintf(`
+  analysis = { metrics = [{ name = "up", web = { url = "%s/ok?v={{version}}" } }] }`, check)}.String(),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: planOnlyFleetChecks(func() error {
+				if n := log.count(); n != 0 {
+					return fmt.Errorf("the plan called the web check %d times", n)
+				}
+				if calls := f.Calls(); calls[simulator.CallDeploy] != 0 {
+					return fmt.Errorf("the plan deployed: %v", calls)
+				}
+				return nil
+			}),
+		}})
 	})
 }
 
@@ -499,50 +484,45 @@ func secretsOnlyInHeaders(raw []byte, secrets ...string) error {
 func TestAccAnalysis_minHealthyFlap(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	cfg := func(version, minHealthy string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version      = %q
-  targets      = %s
+		return hcl{fleet: f, version: version, targets: f.targets(2, ""), body: fmt.Sprintf(`
   rolling      = { batch_size = 1, batch_delay = "0s" }
   health_check = { interval = "50ms", timeout = "2s", min_healthy = %q }
-`, version, f.targets(2, ""), minHealthy)}.String()
+`, minHealthy)}.String()
 	}
 	flap := func() { f.SetFault("*", simulator.Fault{FlapEvery: 2, FailVersion: "2.0.0"}) }
 	flap()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config:      cfg("2.0.0", "2s"),
-				ExpectError: errorPattern(`batch 1/2: t1 failed.*target t1 \(batch 1/2\): healthy, then unhealthy [0-9.]+m?s later, within min_healthy 2s.*Rolled back to previous_version: t1`),
+	accTest(t, []resource.TestStep{
+		{
+			Config:      cfg("2.0.0", "2s"),
+			ExpectError: errorPattern(`batch 1/2: t1 failed.*target t1 \(batch 1/2\): healthy, then unhealthy [0-9.]+m?s later, within min_healthy 2s.*Rolled back to previous_version: t1`),
+		},
+		{
+			PreConfig: func() {
+				if order := f.deployOrder("2.0.0"); !slices.Equal(order, []string{"t1"}) {
+					t.Errorf("deploys of 2.0.0 after the flap: %v, want only t1 (the rollout stops at its batch)", order)
+				}
+				if err := f.expectAll(2, "1.0.0"); err != nil {
+					t.Errorf("after the rollback: %v", err)
+				}
+				flap() // the same flap, counted afresh
 			},
-			{
-				PreConfig: func() {
-					if order := f.deployOrder("2.0.0"); !slices.Equal(order, []string{"t1"}) {
-						t.Errorf("deploys of 2.0.0 after the flap: %v, want only t1 (the rollout stops at its batch)", order)
-					}
-					if err := f.expectAll(2, "1.0.0"); err != nil {
-						t.Errorf("after the rollback: %v", err)
-					}
-					flap() // the same flap, counted afresh
-				},
-				Config: cfg("2.0.0", "0s"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(2, "2.0.0")),
-				},
-				Check: fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
+			Config: cfg("2.0.0", "0s"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("target_versions", allAt(2, "2.0.0")),
 			},
-			{
-				// A steady target passes, but only after min_healthy: two
-				// batches take at least twice 500ms.
-				PreConfig: f.ClearFaults,
-				Config:    cfg("3.0.0", "500ms"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("duration_ms"), atLeast(1000)),
-				},
-				Check: fleetCheck(func() error { return f.expectAll(2, "3.0.0") }),
+			Check: fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
+		},
+		{
+			// A steady target passes, but only after min_healthy: two
+			// batches take at least twice 500ms.
+			PreConfig: f.ClearFaults,
+			Config:    cfg("3.0.0", "500ms"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("duration_ms", atLeast(1000)),
 			},
+			Check: fleetCheck(func() error { return f.expectAll(2, "3.0.0") }),
 		},
 	})
 }
@@ -665,7 +645,7 @@ resource "terraform_data" "later" {
 				fleetPlanCheck(func() error { planQueries = promLog.count(); return nil }),
 			}},
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+				stateIs("status", knownvalue.StringExact("completed")),
 				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("0")),
 				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(1).AtMapKey("value"), knownvalue.StringExact("0")),
 			},
@@ -725,12 +705,8 @@ func TestAccAnalysis_headersNotRedirectedElsewhere(t *testing.T) {
         web    = { url = %q, json_path = "ok", headers = { "X-Web-Key" = %q } }
       }`, name, url, webKey)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{{
-			Config: hcl{fleet: f.testFleet, body: fmt.Sprintf(`
-  version  = "2.0.0"
-  targets  = %s
+	accTest(t, []resource.TestStep{{
+		Config: hcl{fleet: f.testFleet, version: "2.0.0", targets: f.targets(2, ""), body: fmt.Sprintf(`
   rolling  = { batch_size = 2, batch_delay = "0s" }
   analysis = {
     metrics = [
@@ -743,36 +719,35 @@ func TestAccAnalysis_headersNotRedirectedElsewhere(t *testing.T) {
       },
     ]
   }
-`, f.targets(2, ""), metric("same-host", web+"/same"), metric("other-host", web+"/away"), prom, promKey)}.String(),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-			},
-			Check: fleetCheck(func() error {
-				var problems []string
-				if webLog.count() == 0 || webLog.withoutHeader("X-Web-Key") > 0 {
-					problems = append(problems, fmt.Sprintf("the web check's own host got X-Web-Key on %d of %d requests, want all",
-						webLog.count()-webLog.withoutHeader("X-Web-Key"), webLog.count()))
-				}
-				if promLog.count() == 0 || promLog.withoutHeader("X-Prom-Key") > 0 {
-					problems = append(problems, fmt.Sprintf("Prometheus's own host got X-Prom-Key on %d of %d requests, want all",
-						promLog.count()-promLog.withoutHeader("X-Prom-Key"), promLog.count()))
-				}
-				if elsewhereLog.count() == 0 || promElsewhereLog.count() == 0 {
-					problems = append(problems, fmt.Sprintf("the redirects were not followed: %d web, %d Prometheus requests elsewhere", elsewhereLog.count(), promElsewhereLog.count()))
-				}
-				if got := elsewhereLog.headerValues("X-Web-Key"); len(got) > 0 {
-					problems = append(problems, fmt.Sprintf("a web check's redirect to another host carried X-Web-Key %q", got))
-				}
-				if got := promElsewhereLog.headerValues("X-Prom-Key"); len(got) > 0 {
-					problems = append(problems, fmt.Sprintf("a Prometheus redirect to another host carried X-Prom-Key %q", got))
-				}
-				if len(problems) > 0 {
-					return errors.New(strings.Join(problems, "; "))
-				}
-				return f.expectAll(2, "2.0.0")
-			}),
-		}},
-	})
+`, metric("same-host", web+"/same"), metric("other-host", web+"/away"), prom, promKey)}.String(),
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateIs("status", knownvalue.StringExact("completed")),
+		},
+		Check: fleetCheck(func() error {
+			var problems []string
+			if webLog.count() == 0 || webLog.withoutHeader("X-Web-Key") > 0 {
+				problems = append(problems, fmt.Sprintf("the web check's own host got X-Web-Key on %d of %d requests, want all",
+					webLog.count()-webLog.withoutHeader("X-Web-Key"), webLog.count()))
+			}
+			if promLog.count() == 0 || promLog.withoutHeader("X-Prom-Key") > 0 {
+				problems = append(problems, fmt.Sprintf("Prometheus's own host got X-Prom-Key on %d of %d requests, want all",
+					promLog.count()-promLog.withoutHeader("X-Prom-Key"), promLog.count()))
+			}
+			if elsewhereLog.count() == 0 || promElsewhereLog.count() == 0 {
+				problems = append(problems, fmt.Sprintf("the redirects were not followed: %d web, %d Prometheus requests elsewhere", elsewhereLog.count(), promElsewhereLog.count()))
+			}
+			if got := elsewhereLog.headerValues("X-Web-Key"); len(got) > 0 {
+				problems = append(problems, fmt.Sprintf("a web check's redirect to another host carried X-Web-Key %q", got))
+			}
+			if got := promElsewhereLog.headerValues("X-Prom-Key"); len(got) > 0 {
+				problems = append(problems, fmt.Sprintf("a Prometheus redirect to another host carried X-Prom-Key %q", got))
+			}
+			if len(problems) > 0 {
+				return errors.New(strings.Join(problems, "; "))
+			}
+			return f.expectAll(2, "2.0.0")
+		}),
+	}})
 }
 
 // TestAccAnalysis_removedAnalysisClearsResults: removing analysis makes
@@ -782,12 +757,10 @@ func TestAccAnalysis_removedAnalysisClearsResults(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	check, _ := recordingWebCheck(t)
 	body := func(analysis string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+		return hcl{fleet: f, version: "2.0.0", targets: f.targets(2, ""), body: fmt.Sprintf(`
   rolling = { batch_size = 2, batch_delay = "0s" }
 %s
-`, f.targets(2, ""), analysis)}.String()
+`, analysis)}.String()
 	}
 	var deploys int
 	resource.Test(t, resource.TestCase{
@@ -796,7 +769,7 @@ func TestAccAnalysis_removedAnalysisClearsResults(t *testing.T) {
 			{
 				Config: body(fmt.Sprintf(`  analysis = { metrics = [{ name = "up", web = { url = %q } }] }`, check)),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.ListSizeExact(1)),
+					stateIs("analysis_results", knownvalue.ListSizeExact(1)),
 				},
 			},
 			{
@@ -805,12 +778,12 @@ func TestAccAnalysis_removedAnalysisClearsResults(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-						plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.Null()),
+						plannedIs("analysis_results", knownvalue.Null()),
 					},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
+					stateIs("analysis_results", knownvalue.Null()),
+					stateIs("status", knownvalue.StringExact("completed")),
 				},
 				Check: func(*terraform.State) error {
 					if got := deploysSince(f, deploys); len(got) > 0 {

@@ -11,12 +11,20 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
+// destroyCLI is a CLI workdir with the deployment "web" of 2.0.0 over a
+// fleet of n targets at 1.0.0, two at a time, with on_destroy, not applied.
+func destroyCLI(t *testing.T, n int, onDestroy string) (*cliWorkdir, *testFleet) {
+	t.Helper()
+	w := newCLIWorkdir(t)
+	f := newTestFleet(t, n, "1.0.0")
+	w.writeConfig(hcl{name: "web", provider: cliProvider, health: faultHealth, body: rollingArgs(f, n, 2, `"2.0.0"`), after: fmt.Sprintf("on_destroy = %q", onDestroy)}.String())
+	return w, f
+}
+
 // on_destroy = "none" is said at plan time, on both CLIs.
 func TestAccCLI_onDestroyNoneWarnsAtPlan(t *testing.T) {
 	t.Parallel()
-	w := newCLIWorkdir(t)
-	f := newTestFleet(t, 2, "1.0.0")
-	w.writeConfig(hcl{name: "web", provider: cliProvider, health: faultHealth, body: rollingArgs(f, 2, 2, `"2.0.0"`), after: fmt.Sprintf("on_destroy = %q", "none")}.String())
+	w, f := destroyCLI(t, 2, "none")
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	out := w.mustRun(0, nil, "plan", "-destroy", "-input=false", "-no-color")
 	if want := `Deployment "web" has on_destroy = "none", so destroying it only removes it from state; the targets keep running "2.0.0"`; !errorPattern(want).MatchString(out) {
@@ -32,9 +40,7 @@ func TestAccCLI_onDestroyNoneWarnsAtPlan(t *testing.T) {
 // no target gets the version again.
 func TestAccCLI_failedDestroyAdvice(t *testing.T) {
 	t.Parallel()
-	w := newCLIWorkdir(t)
-	f := newTestFleet(t, 2, "1.0.0")
-	w.writeConfig(hcl{name: "web", provider: cliProvider, health: faultHealth, body: rollingArgs(f, 2, 2, `"2.0.0"`), after: fmt.Sprintf("on_destroy = %q", "rollback")}.String())
+	w, f := destroyCLI(t, 2, "rollback")
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	f.SetFault("t2", simulator.Fault{DeployStatus: 500, FailVersion: "1.0.0"})
 	out := w.mustRun(1, nil, "destroy", "-auto-approve", "-input=false", "-no-color")
@@ -62,9 +68,7 @@ func TestAccCLI_failedDestroyAdvice(t *testing.T) {
 // gave no answer.
 func TestAccCLI_answersAreNotUnreachable(t *testing.T) {
 	t.Parallel()
-	w := newCLIWorkdir(t)
-	f := newTestFleet(t, 3, "1.0.0")
-	w.writeConfig(strings.Replace(hcl{name: "web", provider: cliProvider, health: faultHealth, body: rollingArgs(f, 2, 2, `"2.0.0"`), after: fmt.Sprintf("on_destroy = %q", "rollback")}.String(), f.targets(2, ""), f.targets(3, ""), 1))
+	w, f := destroyCLI(t, 3, "rollback")
 	// t2 answers status "error" while it runs 1.0.0, as a host does before
 	// its first deploy; t3 runs another version, so previous_version is
 	// unknown and the create says what each target answered.

@@ -25,58 +25,33 @@ func float64ListValue(t *testing.T, values ...float64) attr.Value {
 	return v
 }
 
-func TestLinearStagesFunction_run(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name          string
-		initial, step float64
-		maxSteps      int64
-		want          []float64
-	}{
-		{name: "contract example", initial: 10, step: 20, maxSteps: 5, want: []float64{10, 30, 50, 70, 90, 100}},
-		{name: "capped at 100", initial: 10, step: 30, maxSteps: 10, want: []float64{10, 40, 70, 100}},
-		{name: "reaches 100 exactly, no duplicate", initial: 25, step: 25, maxSteps: 8, want: []float64{25, 50, 75, 100}},
-		{name: "max_steps first", initial: 1, step: 1, maxSteps: 3, want: []float64{1, 2, 3, 100}},
-		{name: "initial 100", initial: 100, step: 5, maxSteps: 3, want: []float64{100}},
-	}
+// linearStagesCase is a call of linear_stages and its stages, or the
+// argument its error points at and a part of the error's text.
+type linearStagesCase struct {
+	name          string
+	initial, step float64
+	maxSteps      int64
+	want          []float64
+	wantArg       int64
+	wantText      string
+}
+
+func runLinearStagesCases(t *testing.T, tests []linearStagesCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, funcErr := runProviderFunction(t, NewLinearStagesFunction(),
 				numberValue(tt.initial), numberValue(tt.step), numberValue(float64(tt.maxSteps)))
-			if funcErr != nil {
-				t.Fatalf("Run: %v", funcErr)
+			if tt.wantText == "" {
+				if funcErr != nil {
+					t.Fatalf("Run: %v", funcErr)
+				}
+				if want := float64ListValue(t, tt.want...); !got.Equal(want) {
+					t.Errorf("linear_stages(%v, %v, %d) = %v, want %v", tt.initial, tt.step, tt.maxSteps, got, want)
+				}
+				return
 			}
-			if want := float64ListValue(t, tt.want...); !got.Equal(want) {
-				t.Errorf("linear_stages(%v, %v, %d) = %v, want %v", tt.initial, tt.step, tt.maxSteps, got, want)
-			}
-		})
-	}
-}
-
-func TestLinearStagesFunction_errors(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name          string
-		initial, step float64
-		maxSteps      int64
-		wantArg       int64
-		wantText      string
-	}{
-		{name: "initial 0", initial: 0, step: 10, maxSteps: 5, wantArg: 0, wantText: "initial must be in (0, 100], got 0"},
-		{name: "initial above 100", initial: 101, step: 10, maxSteps: 5, wantArg: 0, wantText: "initial must be in (0, 100], got 101"},
-		{name: "step 0", initial: 10, step: 0, maxSteps: 5, wantArg: 1, wantText: "step must be greater than 0, got 0"},
-		{name: "step negative", initial: 10, step: -5, maxSteps: 5, wantArg: 1, wantText: "step must be greater than 0, got -5"},
-		{name: "max_steps 0", initial: 10, step: 10, maxSteps: 0, wantArg: 2, wantText: "max_steps must be between 1 and 100, got 0"},
-		{name: "max_steps too large", initial: 10, step: 10, maxSteps: 101, wantArg: 2, wantText: "got 101"},
-		{name: "max_steps huge", initial: 10, step: 10, maxSteps: math.MaxInt64, wantArg: 2, wantText: "max_steps must be between 1 and 100"},
-		{name: "max_steps very negative", initial: 10, step: 10, maxSteps: math.MinInt64, wantArg: 2, wantText: "max_steps must be between 1 and 100"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, funcErr := runProviderFunction(t, NewLinearStagesFunction(),
-				numberValue(tt.initial), numberValue(tt.step), numberValue(float64(tt.maxSteps)))
 			if funcErr == nil {
 				t.Fatalf("linear_stages(%v, %v, %d): no error", tt.initial, tt.step, tt.maxSteps)
 			}
@@ -88,6 +63,31 @@ func TestLinearStagesFunction_errors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestLinearStagesFunction_run(t *testing.T) {
+	t.Parallel()
+	runLinearStagesCases(t, []linearStagesCase{
+		{name: "contract example", initial: 10, step: 20, maxSteps: 5, want: []float64{10, 30, 50, 70, 90, 100}},
+		{name: "capped at 100", initial: 10, step: 30, maxSteps: 10, want: []float64{10, 40, 70, 100}},
+		{name: "reaches 100 exactly, no duplicate", initial: 25, step: 25, maxSteps: 8, want: []float64{25, 50, 75, 100}},
+		{name: "max_steps first", initial: 1, step: 1, maxSteps: 3, want: []float64{1, 2, 3, 100}},
+		{name: "initial 100", initial: 100, step: 5, maxSteps: 3, want: []float64{100}},
+	})
+}
+
+func TestLinearStagesFunction_errors(t *testing.T) {
+	t.Parallel()
+	runLinearStagesCases(t, []linearStagesCase{
+		{name: "initial 0", initial: 0, step: 10, maxSteps: 5, wantArg: 0, wantText: "initial must be in (0, 100], got 0"},
+		{name: "initial above 100", initial: 101, step: 10, maxSteps: 5, wantArg: 0, wantText: "initial must be in (0, 100], got 101"},
+		{name: "step 0", initial: 10, step: 0, maxSteps: 5, wantArg: 1, wantText: "step must be greater than 0, got 0"},
+		{name: "step negative", initial: 10, step: -5, maxSteps: 5, wantArg: 1, wantText: "step must be greater than 0, got -5"},
+		{name: "max_steps 0", initial: 10, step: 10, maxSteps: 0, wantArg: 2, wantText: "max_steps must be between 1 and 100, got 0"},
+		{name: "max_steps too large", initial: 10, step: 10, maxSteps: 101, wantArg: 2, wantText: "got 101"},
+		{name: "max_steps huge", initial: 10, step: 10, maxSteps: math.MaxInt64, wantArg: 2, wantText: "max_steps must be between 1 and 100"},
+		{name: "max_steps very negative", initial: 10, step: 10, maxSteps: math.MinInt64, wantArg: 2, wantText: "max_steps must be between 1 and 100"},
+	})
 }
 
 // numberValue is a function argument holding v.

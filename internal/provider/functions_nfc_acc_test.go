@@ -58,10 +58,8 @@ func TestAccFunctions_nfcKeyAgreesWithOFREP(t *testing.T) {
 		err = json.NewDecoder(resp.Body).Decode(&e)
 		return e.Value, err
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
+	accTest(t, []resource.TestStep{{
+		Config: fmt.Sprintf(`
 provider "codomyrmex" {
   flag_endpoint = %q
 }
@@ -78,21 +76,20 @@ output "in_composed" {
   value = provider::codomyrmex::in_rollout(%q, "Jos\u00e9", codomyrmex_feature_rollout.test.percentage)
 }
 `, srv.URL, flag, pct, flag, flag),
-			Check: func(s *terraform.State) error {
-				out := s.RootModule().Outputs
-				cli, composedCLI := fmt.Sprint(out["in_decomposed"].Value), fmt.Sprint(out["in_composed"].Value)
-				if cli != composedCLI {
-					return fmt.Errorf("in_rollout gives %s for %+q and %s for %+q", cli, decomposed, composedCLI, composed)
-				}
-				got, err := ofrep(decomposed)
-				if err != nil {
-					return err
-				}
-				if fmt.Sprint(got) != cli {
-					return fmt.Errorf("flag %s at %v %%: OFREP for %+q says %v, in_rollout on the CLI says %s", flag, pct, decomposed, got, cli)
-				}
-				return nil
-			},
-		}},
-	})
+		Check: func(s *terraform.State) error {
+			out := s.RootModule().Outputs
+			cli, composedCLI := fmt.Sprint(out["in_decomposed"].Value), fmt.Sprint(out["in_composed"].Value)
+			if cli != composedCLI {
+				return fmt.Errorf("in_rollout gives %s for %+q and %s for %+q", cli, decomposed, composedCLI, composed)
+			}
+			got, err := ofrep(decomposed)
+			if err != nil {
+				return err
+			}
+			if fmt.Sprint(got) != cli {
+				return fmt.Errorf("flag %s at %v %%: OFREP for %+q says %v, in_rollout on the CLI says %s", flag, pct, decomposed, got, cli)
+			}
+			return nil
+		},
+	}})
 }

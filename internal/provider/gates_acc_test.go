@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
@@ -24,113 +23,96 @@ func TestAccGates_canary(t *testing.T) {
 	approve := func(v string, through int) string {
 		return fmt.Sprintf(`  approve = { version = %q, through = %d }`, v, through)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: providersWithClock(clk),
-		Steps: []resource.TestStep{
-			{
-				// Stops at the manual gate: exit 0, status paused, and the
-				// plan after it is empty (plugin-testing checks that).
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("paused_at", knownvalue.Float64Exact(25)),
-					stateIs("resume_at", knownvalue.Null()),
-					stateIs("version", knownvalue.StringExact("2.0.0")),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(25)),
-				},
-				Check: fleetCheck(func() error {
-					if err := weightOf(f, "2.0.0", 25); err != nil {
-						return err
-					}
-					return f.expectVersions(versionsMap("2.0.0", ids(5)...))
-				}),
+	clockTest(t, clk, []resource.TestStep{
+		{
+			// Stops at the manual gate: exit 0, status paused, and the
+			// plan after it is empty (plugin-testing checks that).
+			Config:            hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			ConfigPlanChecks:  changesPlanned(idList(ids(5)...)),
+			ConfigStateChecks: pausedAtManualGate("2.0.0", 25),
+			Check: fleetCheck(func() error {
+				if err := weightOf(f, "2.0.0", 25); err != nil {
+					return err
+				}
+				return f.expectVersions(versionsMap("2.0.0", ids(5)...))
+			}),
+		},
+		{
+			// Still nothing to do after a refresh.
+			Config:             hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			PlanOnly:           true,
+			RefreshState:       false,
+			ExpectNonEmptyPlan: false,
+		},
+		{
+			// An approval of another version opens nothing.
+			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("1.9.0", 100)}.String(),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				// A change of settings alone: no target changes.
+				plannedIs("status", knownvalue.StringExact("paused")),
+				plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
+			}},
+			Check: fleetCheck(func() error { return weightOf(f, "2.0.0", 25) }),
+		},
+		{
+			// Approved through 25: exactly the targets of stage 50, up
+			// to the time gate.
+			Config:           hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
+			ConfigPlanChecks: changesPlanned(idList("t6", "t7", "t8", "t9", "t10")),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("paused_at", knownvalue.Float64Exact(50)),
+				stateIs("resume_at", knownvalue.StringExact("2026-12-02T09:00:00Z")),
 			},
-			{
-				// Still nothing to do after a refresh.
-				Config:             hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-				PlanOnly:           true,
-				RefreshState:       false,
-				ExpectNonEmptyPlan: false,
+			Check: fleetCheck(func() error { return weightOf(f, "2.0.0", 50) }),
+		},
+		{
+			// Before the wait is over: empty.
+			PreConfig: func() { clk.Advance(23 * time.Hour) },
+			Config:    hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
+			PlanOnly:  true,
+		},
+		{
+			// The first plan after it continues to the end.
+			PreConfig:        func() { clk.Advance(time.Hour) },
+			Config:           hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
+			ConfigPlanChecks: changesPlanned(idList(idRangeList(11, 20)...)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("paused_at", knownvalue.Null()),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
 			},
-			{
-				// An approval of another version opens nothing.
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("1.9.0", 100)}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					// A change of settings alone: no target changes.
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("paused")),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
-				}},
-				Check: fleetCheck(func() error { return weightOf(f, "2.0.0", 25) }),
+			Check: fleetCheck(func() error { return f.expectAll(20, "2.0.0") }),
+		},
+		{
+			// The next release, the old approval still there, stops at
+			// the gate again.
+			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "3.0.0") + "\n" + approve("2.0.0", 25)}.String(),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("paused_at", knownvalue.Float64Exact(25)),
+				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 			},
-			{
-				// Approved through 25: exactly the targets of stage 50, up
-				// to the time gate.
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t6", "t7", "t8", "t9", "t10")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("paused_at", knownvalue.Float64Exact(50)),
-					stateIs("resume_at", knownvalue.StringExact("2026-12-02T09:00:00Z")),
-				},
-				Check: fleetCheck(func() error { return weightOf(f, "2.0.0", 50) }),
+			Check: fleetCheck(func() error { return weightOf(f, "3.0.0", 25) }),
+		},
+		{
+			// version back to previous_version while paused: the
+			// abandoned version's traffic goes, its targets come back.
+			Config:           hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			ConfigPlanChecks: changesPlanned(idList(ids(5)...)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("version", knownvalue.StringExact("2.0.0")),
+				// What came before 2.0.0 is not known: destroy must not
+				// deploy the abandoned 3.0.0 again.
+				stateIs("previous_version", knownvalue.Null()),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
 			},
-			{
-				// Before the wait is over: empty.
-				PreConfig: func() { clk.Advance(23 * time.Hour) },
-				Config:    hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
-				PlanOnly:  true,
-			},
-			{
-				// The first plan after it continues to the end.
-				PreConfig: func() { clk.Advance(time.Hour) },
-				Config:    hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approve("2.0.0", 25)}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(idRangeList(11, 20)...)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("completed")),
-					stateIs("paused_at", knownvalue.Null()),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
-				},
-				Check: fleetCheck(func() error { return f.expectAll(20, "2.0.0") }),
-			},
-			{
-				// The next release, the old approval still there, stops at
-				// the gate again.
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "3.0.0") + "\n" + approve("2.0.0", 25)}.String(),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("paused_at", knownvalue.Float64Exact(25)),
-					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
-				},
-				Check: fleetCheck(func() error { return weightOf(f, "3.0.0", 25) }),
-			},
-			{
-				// version back to previous_version while paused: the
-				// abandoned version's traffic goes, its targets come back.
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("version", knownvalue.StringExact("2.0.0")),
-					// What came before 2.0.0 is not known: destroy must not
-					// deploy the abandoned 3.0.0 again.
-					stateIs("previous_version", knownvalue.Null()),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
-				},
-				Check: fleetCheck(func() error {
-					if err := weightOf(f, "3.0.0", 0); err != nil {
-						return err
-					}
-					return f.expectAll(20, "2.0.0")
-				}),
-			},
+			Check: fleetCheck(func() error {
+				if err := weightOf(f, "3.0.0", 0); err != nil {
+					return err
+				}
+				return f.expectAll(20, "2.0.0")
+			}),
 		},
 	})
 }
@@ -146,61 +128,49 @@ func idRangeList(from, to int) []string {
 func TestAccGates_blueGreenPauseBeforeSwitch(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	config := func(version, extra string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router", pause_before_switch = true }
 %s
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, extra)}.String()
+`, f.URL, extra)}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				// The first release switches once approved in the same apply.
-				Config: config("2.0.0", `  approve = { version = "2.0.0" }`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("completed")),
-					stateIs("active_slot", knownvalue.StringExact("green")),
-				},
+	accTest(t, []resource.TestStep{
+		{
+			// The first release switches once approved in the same apply.
+			Config: config("2.0.0", `  approve = { version = "2.0.0" }`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("active_slot", knownvalue.StringExact("green")),
 			},
-			{
-				// The next one pauses before its switch.
-				Config: config("2.1.0", `  approve = { version = "2.0.0" }`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("paused_at", knownvalue.Float64Exact(0)),
-					stateIs("active_slot", knownvalue.StringExact("green")),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(0)),
-				},
-				Check: fleetCheck(func() error {
-					if r := f.Router(); r.ActiveSlot != "green" || r.Switches != 1 {
-						return fmt.Errorf("router %+v: traffic must stay on green", r)
-					}
-					return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
-				}),
+		},
+		{
+			// The next one pauses before its switch.
+			Config: config("2.1.0", `  approve = { version = "2.0.0" }`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("paused_at", knownvalue.Float64Exact(0)),
+				stateIs("active_slot", knownvalue.StringExact("green")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(0)),
 			},
-			{
-				Config:   config("2.1.0", `  approve = { version = "2.0.0" }`),
-				PlanOnly: true,
+			Check: fleetCheck(func() error {
+				if r := f.Router(); r.ActiveSlot != "green" || r.Switches != 1 {
+					return fmt.Errorf("router %+v: traffic must stay on green", r)
+				}
+				return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
+			}),
+		},
+		{
+			Config:   config("2.1.0", `  approve = { version = "2.0.0" }`),
+			PlanOnly: true,
+		},
+		{
+			Config:           config("2.1.0", `  approve = { version = "2.1.0" }`),
+			ConfigPlanChecks: changesPlanned(knownvalue.ListSizeExact(0)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("active_slot", knownvalue.StringExact("blue")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
 			},
-			{
-				Config: config("2.1.0", `  approve = { version = "2.1.0" }`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("completed")),
-					stateIs("active_slot", knownvalue.StringExact("blue")),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
-				},
-				Check: fleetCheck(func() error {
-					if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "2.1.0" {
-						return fmt.Errorf("router %+v, want switched to blue", r)
-					}
-					return nil
-				}),
-			},
+			Check: fleetCheck(func() error { return routerAt(f, "blue", "2.1.0") }),
 		},
 	})
 }
@@ -208,11 +178,9 @@ func TestAccGates_blueGreenPauseBeforeSwitch(t *testing.T) {
 func TestAccGates_validation(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	config := func(gates string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+		return hcl{fleet: f, version: "2.0.0", targets: f.targets(2, ""), body: fmt.Sprintf(`
   canary  = { stages = [10, 50, 100], gates = %s }
-`, f.targets(2, ""), gates)}.String()
+`, gates)}.String()
 	}
 	var steps []resource.TestStep
 	for _, tc := range []struct{ gates, want string }{
@@ -223,7 +191,7 @@ func TestAccGates_validation(t *testing.T) {
 	} {
 		steps = append(steps, resource.TestStep{Config: config(tc.gates), PlanOnly: true, ExpectError: regexp.MustCompile(tc.want)})
 	}
-	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProviders, Steps: steps})
+	accTest(t, steps)
 	if n := len(f.Deploys()); n != 0 {
 		t.Errorf("validation made %d deploys", n)
 	}

@@ -6,7 +6,6 @@ package provider
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"os/exec"
 	"slices"
@@ -59,16 +58,8 @@ func TestAccGates_sigintAtGate(t *testing.T) {
 	const n = 4
 	w := newCLIWorkdir(t)
 	f, events := newEventFleet(t, n)
-	canary := func(interval string) string {
-		return fmt.Sprintf(`{
-    stages         = [25, 50, 100]
-    stage_interval = %q
-    router_url     = "%s/router"
-    gates          = [{ at = 25 }]
-  }`, interval, f.URL)
-	}
 	config := func(version, interval, extra string) {
-		w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, version, canary(interval)), after: extra}.String())
+		w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, version, threeStageCanary(f, interval, "[{ at = 25 }]")), after: extra}.String())
 	}
 	config("2.0.0", "0s", `  approve = { version = "2.0.0" }`)
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
@@ -184,12 +175,7 @@ func TestAccGates_interruptedResumeStaysPaused(t *testing.T) {
 	w := newCLIWorkdir(t)
 	f, events := newEventFleet(t, n)
 	wc := newWebCheck(t, always(true))
-	canary := fmt.Sprintf(`{
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [{ at = 25 }]
-  }`, f.URL)
+	canary := threeStageCanary(f, "0s", "[{ at = 25 }]")
 	config := func(initialDelay, extra string) {
 		w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", canary), after: analysisBlock("1s", initialDelay, wc.metric(0)) + "\n" + extra}.String())
 	}

@@ -33,12 +33,7 @@ func TestAccGates_cliPausedPlanIsEmpty(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, 4, "1.0.0")
-	canary := fmt.Sprintf(`{
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [{ at = 25 }, { at = 50 }]
-  }`, f.URL)
+	canary := threeStageCanary(f, "0s", "[{ at = 25 }, { at = 50 }]")
 	w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", canary)}.String())
 	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	if want := `Deployment "web" is paused at 25%: to continue, set approve = { version = "2.0.0", through = 25 }`; !strings.Contains(flat(out), "Warning: Rollout paused") || !strings.Contains(flat(out), want) {
@@ -102,12 +97,7 @@ func TestAccGates_cliSavedPlanTimeGate(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, 4, "1.0.0")
-	w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", fmt.Sprintf(`{
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [{ at = 25, wait = "4s" }]
-  }`, f.URL))}.String())
+	w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", threeStageCanary(f, "0s", `[{ at = 25, wait = "4s" }]`))}.String())
 	out := w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	s := w.expectPaused(25)
 	if s.ResumeAt == nil {
@@ -168,60 +158,52 @@ func TestAccGates_driftAtGate(t *testing.T) {
 	f, events := newEventFleet(t, 20)
 	mark := 0
 	deploys := 0
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config:            hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-				ConfigStateChecks: []statecheck.StateCheck{stateIs("paused_at", knownvalue.Float64Exact(25))},
-				Check:             fleetCheck(func() error { return weightOf(f, "2.0.0", 25) }),
+	accTest(t, []resource.TestStep{
+		{
+			Config:            hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			ConfigStateChecks: []statecheck.StateCheck{stateIs("paused_at", knownvalue.Float64Exact(25))},
+			Check:             fleetCheck(func() error { return weightOf(f, "2.0.0", 25) }),
+		},
+		{
+			PreConfig: func() {
+				f.SetVersion("t2", "1.0.0")
+				mark, deploys = events.mark(), len(f.Deploys())
 			},
-			{
-				PreConfig: func() {
-					f.SetVersion("t2", "1.0.0")
-					mark, deploys = events.mark(), len(f.Deploys())
-				},
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t2")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("paused_at", knownvalue.Float64Exact(25)),
-					stateIs("resume_at", knownvalue.Null()),
-					stateIs("version", knownvalue.StringExact("2.0.0")),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(25)),
-					stateIs("target_versions", knownvalue.MapExact(func() map[string]knownvalue.Check {
-						m := map[string]knownvalue.Check{}
-						for i, id := range ids(20) {
-							v := "1.0.0"
-							if i < 5 {
-								v = "2.0.0"
-							}
-							m[id] = knownvalue.StringExact(v)
+			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+				plannedIs("changed_targets", idList("t2")),
+			}},
+			ConfigStateChecks: append(pausedAtManualGate("2.0.0", 25),
+				stateIs("target_versions", knownvalue.MapExact(func() map[string]knownvalue.Check {
+					m := map[string]knownvalue.Check{}
+					for i, id := range ids(20) {
+						v := "1.0.0"
+						if i < 5 {
+							v = "2.0.0"
 						}
-						return m
-					}())),
-				},
-				Check: fleetCheck(func() error {
-					if got := deploysSince(f, deploys); !slices.Equal(got, []string{"t2=2.0.0"}) {
-						return fmt.Errorf("the repair deployed %v, want [t2=2.0.0] only", got)
+						m[id] = knownvalue.StringExact(v)
 					}
-					if above := weightsAbove(events.since(mark), "2.0.0", 25); len(above) > 0 {
-						return fmt.Errorf("the repair moved weights past the gate: %v", above)
-					}
-					if err := weightOf(f, "2.0.0", 25); err != nil {
-						return err
-					}
-					return f.expectVersions(versionsMap("2.0.0", ids(5)...))
-				}),
-			},
-			{
-				// Still at the gate: nothing to do.
-				Config:   hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
-				PlanOnly: true,
-			},
+					return m
+				}())),
+			),
+			Check: fleetCheck(func() error {
+				if got := deploysSince(f, deploys); !slices.Equal(got, []string{"t2=2.0.0"}) {
+					return fmt.Errorf("the repair deployed %v, want [t2=2.0.0] only", got)
+				}
+				if above := weightsAbove(events.since(mark), "2.0.0", 25); len(above) > 0 {
+					return fmt.Errorf("the repair moved weights past the gate: %v", above)
+				}
+				if err := weightOf(f, "2.0.0", 25); err != nil {
+					return err
+				}
+				return f.expectVersions(versionsMap("2.0.0", ids(5)...))
+			}),
+		},
+		{
+			// Still at the gate: nothing to do.
+			Config:   hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0")}.String(),
+			PlanOnly: true,
 		},
 	})
 }
@@ -303,59 +285,53 @@ func TestAccGates_destroyWhilePausedNone(t *testing.T) {
 func TestAccGates_blueGreenPausedRevert(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	config := func(version string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router", pause_before_switch = true }
   approve    = { version = "2.0.0" }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
+`, f.URL)}.String()
 	}
 	mark := 0
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config:            config("2.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{stateIs("active_slot", knownvalue.StringExact("green"))},
+	accTest(t, []resource.TestStep{
+		{
+			Config:            config("2.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{stateIs("active_slot", knownvalue.StringExact("green"))},
+		},
+		{
+			Config: config("2.1.0"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 			},
-			{
-				Config: config("2.1.0"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
-				},
-				Check: fleetCheck(func() error {
-					mark = events.mark()
-					return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
-				}),
+			Check: fleetCheck(func() error {
+				mark = events.mark()
+				return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
+			}),
+		},
+		{
+			Config:           config("2.0.0"),
+			ConfigPlanChecks: changesPlanned(idList("t1", "t2")),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("version", knownvalue.StringExact("2.0.0")),
+				stateIs("active_slot", knownvalue.StringExact("green")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+				stateIs("paused_at", knownvalue.Null()),
+				stateIs("target_versions", allAt(4, "2.0.0")),
 			},
-			{
-				Config: config("2.0.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("version", knownvalue.StringExact("2.0.0")),
-					stateIs("active_slot", knownvalue.StringExact("green")),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
-					stateIs("paused_at", knownvalue.Null()),
-					stateIs("target_versions", allAt(4, "2.0.0")),
-				},
-				Check: fleetCheck(func() error {
-					if r := f.Router(); r.ActiveSlot != "green" || r.Switches != 1 || r.Version != "2.0.0" {
-						return fmt.Errorf("router %+v: the revert must not switch (green, 2.0.0, one switch)", r)
-					}
-					got := slices.Sorted(slices.Values(events.since(mark)))
-					if want := []string{"deploy t1=2.0.0", "deploy t2=2.0.0"}; !slices.Equal(got, want) {
-						return fmt.Errorf("the revert called the fleet %v, want exactly %v", got, want)
-					}
-					return f.expectAll(4, "2.0.0")
-				}),
-			},
-			{
-				Config:   config("2.0.0"),
-				PlanOnly: true,
-			},
+			Check: fleetCheck(func() error {
+				// The revert must not switch.
+				if err := routerAtAfter(f, "green", "2.0.0", 1); err != nil {
+					return err
+				}
+				got := slices.Sorted(slices.Values(events.since(mark)))
+				if want := []string{"deploy t1=2.0.0", "deploy t2=2.0.0"}; !slices.Equal(got, want) {
+					return fmt.Errorf("the revert called the fleet %v, want exactly %v", got, want)
+				}
+				return f.expectAll(4, "2.0.0")
+			}),
+		},
+		{
+			Config:   config("2.0.0"),
+			PlanOnly: true,
 		},
 	})
 }
@@ -373,54 +349,49 @@ func TestAccGates_resumeAnalysisFails(t *testing.T) {
 	analysis := analysisBlock("1s", "0s", wc.metric(0))
 	approved := analysis + "\n" + `  approve = { version = "2.0.0", through = 25 }`
 	mark := 0
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + analysis}.String(),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("paused_at", knownvalue.Float64Exact(25)),
-				},
-				Check: fleetCheck(func() error {
-					// One measurement in each stage's window: 5 and 25.
-					if err := wc.expectRequests(2, "2.0.0"); err != nil {
+	accTest(t, []resource.TestStep{
+		{
+			Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + analysis}.String(),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("paused_at", knownvalue.Float64Exact(25)),
+			},
+			Check: fleetCheck(func() error {
+				// One measurement in each stage's window: 5 and 25.
+				if err := wc.expectRequests(2, "2.0.0"); err != nil {
+					return err
+				}
+				return f.expectVersions(versionsMap("2.0.0", ids(5)...))
+			}),
+		},
+		{
+			PreConfig: func() {
+				wc.reset(always(false))
+				mark = events.mark()
+			},
+			Config:           hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approved}.String(),
+			ConfigPlanChecks: changesPlanned(idList("t6", "t7", "t8", "t9", "t10")),
+			ExpectError:      errorPattern(`stage 2 \(25%\): analysis failed: metric "smoke"`),
+		},
+		{
+			Config:   hcl{fleet: f, body: gatedCanaryArgs(f, "1.0.0") + "\n" + approved}.String(),
+			PlanOnly: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
+				savedState{f: f, version: "1.0.0", targets: ids(20)},
+				priorValues{deploymentAddr, map[string]any{"status": "rolled_back"}},
+				fleetPlanCheck(func() error {
+					if err := wc.expectRequests(1, "2.0.0"); err != nil {
+						return fmt.Errorf("on resume: %w", err)
+					}
+					if err := expectRollbackOrder(events.since(mark), "2.0.0", "1.0.0", ids(5)); err != nil {
+						return fmt.Errorf("the failed resume: %w", err)
+					}
+					if err := weightOf(f, "2.0.0", 0); err != nil {
 						return err
 					}
-					return f.expectVersions(versionsMap("2.0.0", ids(5)...))
+					return f.expectAll(20, "1.0.0")
 				}),
-			},
-			{
-				PreConfig: func() {
-					wc.reset(always(false))
-					mark = events.mark()
-				},
-				Config: hcl{fleet: f, body: gatedCanaryArgs(f, "2.0.0") + "\n" + approved}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t6", "t7", "t8", "t9", "t10")),
-				}},
-				ExpectError: errorPattern(`stage 2 \(25%\): analysis failed: metric "smoke"`),
-			},
-			{
-				Config:   hcl{fleet: f, body: gatedCanaryArgs(f, "1.0.0") + "\n" + approved}.String(),
-				PlanOnly: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
-					savedState{f: f, version: "1.0.0", targets: ids(20)},
-					priorValues{deploymentAddr, map[string]any{"status": "rolled_back"}},
-					fleetPlanCheck(func() error {
-						if err := wc.expectRequests(1, "2.0.0"); err != nil {
-							return fmt.Errorf("on resume: %w", err)
-						}
-						if err := expectRollbackOrder(events.since(mark), "2.0.0", "1.0.0", ids(5)); err != nil {
-							return fmt.Errorf("the failed resume: %w", err)
-						}
-						if err := weightOf(f, "2.0.0", 0); err != nil {
-							return err
-						}
-						return f.expectAll(20, "1.0.0")
-					}),
-				}},
-			},
+			}},
 		},
 	})
 }
@@ -436,86 +407,95 @@ func TestAccGates_resumeAnalysisFails(t *testing.T) {
 func TestAccGates_blueGreenFailedSwitchStaysPaused(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	config := func(version, approve string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router", pause_before_switch = true }
   approve    = { version = %q }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL, approve)}.String()
+`, f.URL, approve)}.String()
 	}
 	mark := 0
 	pausedAgain := []plancheck.PlanCheck{
 		priorValues{deploymentAddr, map[string]any{"status": "paused", "paused_at": 0, "active_slot": "green", "version": "2.1.0"}},
-		plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
+		plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: config("2.0.0", "2.0.0")},
-			{
-				Config:            config("2.1.0", "2.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{stateIs("status", knownvalue.StringExact("paused"))},
+	accTest(t, []resource.TestStep{
+		{Config: config("2.0.0", "2.0.0")},
+		{
+			Config:            config("2.1.0", "2.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{stateIs("status", knownvalue.StringExact("paused"))},
+		},
+		{
+			PreConfig: func() {
+				mark = events.mark()
+				events.rejectWith(func(e string) bool { return e == "switch blue=2.1.0" })
 			},
-			{
-				PreConfig: func() {
-					mark = events.mark()
-					events.rejectWith(func(e string) bool { return e == "switch blue=2.1.0" })
-				},
-				Config:      config("2.1.0", "2.1.0"),
-				ExpectError: errorPattern(`switch`),
-			},
-			{
-				// Without refresh and with it: the pause, nothing to deploy.
-				PreConfig:          func() { events.rejectWith(nil) },
-				Config:             config("2.1.0", "2.1.0"),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PostApplyPreRefresh: append(pausedAgain, fleetPlanCheck(func() error {
-						return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
-					})),
-					PostApplyPostRefresh: pausedAgain,
-				},
-			},
-			{
-				// The approval withdrawn: the pause holds.
-				Config:           config("2.1.0", "2.0.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: pausedAgain},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("paused")),
-					stateIs("active_slot", knownvalue.StringExact("green")),
-				},
-			},
-			{
-				Config: config("2.1.0", "2.1.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("completed")),
-					stateIs("active_slot", knownvalue.StringExact("blue")),
-				},
-				Check: fleetCheck(func() error {
-					// The failed switch (retried, then back to green), then
-					// the one that worked: no deploy.
-					got := events.since(mark)
-					for _, e := range got {
-						if strings.HasPrefix(e, "deploy ") {
-							return fmt.Errorf("fleet calls since the pause %v: a deploy", got)
-						}
-					}
-					if len(got) < 2 || got[0] != "switch blue=2.1.0" || got[len(got)-1] != "switch blue=2.1.0" {
-						return fmt.Errorf("fleet calls since the pause %v, want the failed switch to blue first and the last", got)
-					}
+			Config:      config("2.1.0", "2.1.0"),
+			ExpectError: errorPattern(`switch`),
+		},
+		{
+			// Without refresh and with it: the pause, nothing to deploy.
+			PreConfig:          func() { events.rejectWith(nil) },
+			Config:             config("2.1.0", "2.1.0"),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPreRefresh: append(pausedAgain, fleetPlanCheck(func() error {
 					return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
-				}),
+				})),
+				PostApplyPostRefresh: pausedAgain,
 			},
+		},
+		{
+			// The approval withdrawn: the pause holds.
+			Config:           config("2.1.0", "2.0.0"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: pausedAgain},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("paused")),
+				stateIs("active_slot", knownvalue.StringExact("green")),
+			},
+		},
+		{
+			Config:           config("2.1.0", "2.1.0"),
+			ConfigPlanChecks: changesPlanned(knownvalue.ListSizeExact(0)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("active_slot", knownvalue.StringExact("blue")),
+			},
+			Check: fleetCheck(func() error {
+				// The failed switch (retried, then back to green), then
+				// the one that worked: no deploy.
+				got := events.since(mark)
+				for _, e := range got {
+					if strings.HasPrefix(e, "deploy ") {
+						return fmt.Errorf("fleet calls since the pause %v: a deploy", got)
+					}
+				}
+				if len(got) < 2 || got[0] != "switch blue=2.1.0" || got[len(got)-1] != "switch blue=2.1.0" {
+					return fmt.Errorf("fleet calls since the pause %v, want the failed switch to blue first and the last", got)
+				}
+				return f.expectVersions(map[string]string{"t1": "2.1.0", "t2": "2.1.0", "t3": "2.0.0", "t4": "2.0.0"})
+			}),
 		},
 	})
 }
 
 // ---------------------------------------------------------------------------
 // Values unknown at plan
+
+// laterGateConfig is a gated canary of 2.0.0 over f's four targets with
+// gates and extra arguments, next to a terraform_data "later" of input,
+// replaced when key changes: its output is known only in the apply.
+func laterGateConfig(f *testFleet, gates, extra, input, key string) string {
+	return hcl{fleet: f, version: "2.0.0", targets: f.targets(4, ""), body: fmt.Sprintf(`
+  canary  = %s
+  health_check = { interval = "10ms", timeout = "2s" }
+%s
+}
+
+resource "terraform_data" "later" {
+  input            = %s
+  triggers_replace = [%q]
+`, threeStageCanary(f, "0s", gates), extra, input, key)}.String()
+}
 
 // TestAccGates_unknownAtPlan: a gate, an approval or a wait that another
 // resource computes in the same apply leaves changed_targets, status and
@@ -526,23 +506,7 @@ func TestAccGates_unknownAtPlan(t *testing.T) {
 	// value is an HCL expression; with unknown set it goes through a
 	// terraform_data created in the same apply (replaced when key moves).
 	config := func(key, gates, approve string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
-  canary  = {
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = %s
-  }
-  health_check = { interval = "10ms", timeout = "2s" }
-%s
-}
-
-resource "terraform_data" "later" {
-  input            = { at = 25, version = "2.0.0", wait = "2s" }
-  triggers_replace = [%q]
-`, f.targets(4, ""), f.URL, gates, approve, key)}.String()
+		return laterGateConfig(f, gates, approve, `{ at = 25, version = "2.0.0", wait = "2s" }`, key)
 	}
 	unknown := []plancheck.PlanCheck{
 		changedTargetsUnknown{},
@@ -584,22 +548,7 @@ resource "terraform_data" "later" {
 func TestAccGates_unknownWaitWhilePaused(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	config := func(key, gate string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
-  canary  = {
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [%s]
-  }
-  health_check = { interval = "10ms", timeout = "2s" }
-}
-
-resource "terraform_data" "later" {
-  input            = "1h"
-  triggers_replace = [%q]
-`, f.targets(4, ""), f.URL, gate, key)}.String()
+		return laterGateConfig(f, "["+gate+"]", "", `"1h"`, key)
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -635,12 +584,7 @@ func TestAccGates_cliPlanDecidesTheTimeGate(t *testing.T) {
 	w := newCLIWorkdir(t)
 	f := newTestFleet(t, 4, "1.0.0")
 	config := func(wait, onDestroy string) {
-		w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", fmt.Sprintf(`{
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [{ at = 25, wait = %q }]
-  }`, f.URL, wait)), after: fmt.Sprintf("  on_destroy = %q", onDestroy)}.String())
+		w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", threeStageCanary(f, "0s", fmt.Sprintf("[{ at = 25, wait = %q }]", wait))), after: fmt.Sprintf("  on_destroy = %q", onDestroy)}.String())
 	}
 	config("5s", "rollback")
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
@@ -745,17 +689,10 @@ func parseResumeAt(t *testing.T, s cliGateState) time.Time {
 func TestAccGates_revertToAPausedRelease(t *testing.T) {
 	f, events := newEventFleet(t, 4)
 	config := func(version, approve string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
-  canary  = {
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [{ at = 25 }, { at = 50 }]
-  }
+		return hcl{fleet: f, version: version, targets: f.targets(4, ""), body: fmt.Sprintf(`
+  canary  = %s
 %s
-`, version, f.targets(4, ""), f.URL, approve)}.String()
+`, threeStageCanary(f, "0s", "[{ at = 25 }, { at = 50 }]"), approve)}.String()
 	}
 	mark := 0
 	resource.Test(t, resource.TestCase{
@@ -779,8 +716,8 @@ func TestAccGates_revertToAPausedRelease(t *testing.T) {
 			{
 				Config: config("2.0.0", ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1")),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+					plannedIs("changed_targets", idList("t1")),
+					plannedIs("previous_version", knownvalue.StringExact("1.0.0")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					stateIs("status", knownvalue.StringExact("paused")),

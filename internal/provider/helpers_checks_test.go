@@ -134,7 +134,7 @@ func afterFailure(cfg string, preConfig func(), saved savedState, action planche
 func afterFailureStep(cfg string, preConfig func(), action plancheck.ResourceActionType, changed []string, checks ...plancheck.PlanCheck) resource.TestStep {
 	checks = append(checks,
 		plancheck.ExpectResourceAction(deploymentAddr, action),
-		plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(changed...)),
+		plannedIs("changed_targets", idList(changed...)),
 	)
 	return resource.TestStep{
 		PreConfig:          preConfig,
@@ -156,14 +156,53 @@ func expectFleet(t *testing.T, err error) {
 	}
 }
 
+// stateIs checks the deployment's attr in state.
 func stateIs(attr string, v knownvalue.Check) statecheck.StateCheck {
 	return statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New(attr), v)
+}
+
+// plannedIs checks the deployment's attr in the plan.
+func plannedIs(attr string, v knownvalue.Check) plancheck.PlanCheck {
+	return plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New(attr), v)
 }
 
 // weightOf checks the router's weight of version.
 func weightOf(f *testFleet, version string, want float64) error {
 	if w := f.Router().Weights[version]; w != want {
 		return fmt.Errorf("router weight of %s = %v, want %v", version, w, want)
+	}
+	return nil
+}
+
+// pausedAtManualGate checks state holds version paused at a manual gate
+// at, with at percent of the traffic and no time to resume at.
+func pausedAtManualGate(version string, at float64) []statecheck.StateCheck {
+	return []statecheck.StateCheck{
+		stateIs("status", knownvalue.StringExact("paused")),
+		stateIs("paused_at", knownvalue.Float64Exact(at)),
+		stateIs("resume_at", knownvalue.Null()),
+		stateIs("version", knownvalue.StringExact(version)),
+		stateIs("traffic_percentage", knownvalue.Float64Exact(at)),
+	}
+}
+
+// changesPlanned checks the plan's changed_targets before the apply.
+func changesPlanned(v knownvalue.Check) resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plannedIs("changed_targets", v)}}
+}
+
+// routerAt checks the router sends traffic to slot at version.
+func routerAt(f *testFleet, slot, version string) error {
+	if r := f.Router(); r.ActiveSlot != slot || r.Version != version {
+		return fmt.Errorf("router = %+v, want %s at %s", r, slot, version)
+	}
+	return nil
+}
+
+// routerAtAfter is routerAt after switches switches of the slot.
+func routerAtAfter(f *testFleet, slot, version string, switches int) error {
+	if r := f.Router(); r.ActiveSlot != slot || r.Version != version || r.Switches != switches {
+		return fmt.Errorf("router = %+v, want %s at %s after %d switches", r, slot, version, switches)
 	}
 	return nil
 }

@@ -150,25 +150,39 @@ func readDeployment(t *testing.T, raw []byte, name string) (d deploymentState, t
 // not there.
 func deploymentAttributes(t *testing.T, raw []byte, name string) (attrs json.RawMessage, tainted, ok bool) {
 	t.Helper()
+	if in := stateInstances(t, raw, "codomyrmex_deployment", name); len(in) > 0 {
+		return in[0].Attributes, in[0].Status == "tainted", true
+	}
+	return nil, false, false
+}
+
+// stateInstance is one instance of a resource in the state JSON.
+type stateInstance struct {
+	Status     string          `json:"status"`
+	Deposed    string          `json:"deposed"`
+	Attributes json.RawMessage `json:"attributes"`
+}
+
+// stateInstances returns the instances of the resource typ.name in the
+// state JSON raw (a state file or the output of `state pull`).
+func stateInstances(t *testing.T, raw []byte, typ, name string) []stateInstance {
+	t.Helper()
 	var st struct {
 		Resources []struct {
-			Type      string `json:"type"`
-			Name      string `json:"name"`
-			Instances []struct {
-				Status     string          `json:"status"`
-				Attributes json.RawMessage `json:"attributes"`
-			} `json:"instances"`
+			Type      string          `json:"type"`
+			Name      string          `json:"name"`
+			Instances []stateInstance `json:"instances"`
 		} `json:"resources"`
 	}
 	if err := json.Unmarshal(raw, &st); err != nil {
 		t.Fatalf("reading the state: %v", err)
 	}
 	for _, r := range st.Resources {
-		if r.Type == "codomyrmex_deployment" && r.Name == name && len(r.Instances) > 0 {
-			return r.Instances[0].Attributes, r.Instances[0].Status == "tainted", true
+		if r.Type == typ && r.Name == name {
+			return r.Instances
 		}
 	}
-	return nil, false, false
+	return nil
 }
 
 func (w *cliWorkdir) localState(name string) (deploymentState, bool) { //nolint:unparam // tests read better with the resource named

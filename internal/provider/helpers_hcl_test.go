@@ -31,6 +31,8 @@ type hcl struct {
 	rollout  bool       // a feature rollout instead of a deployment
 	name     string     // the resource's name in the configuration: "test" unless set
 	health   string     // a deployment's health_check unless body sets one: quickHealth unless set
+	version  string     // with targets, a deployment's version
+	targets  string     // a deployment's targets (an HCL expression), written with version before body when set
 	body     string     // the resource's arguments
 	after    string     // more arguments, after a deployment's health_check
 }
@@ -57,6 +59,9 @@ func (c hcl) String() string {
 		fmt.Fprintf(&b, "resource \"codomyrmex_feature_rollout\" %q {\n  flag_name   = \"checkout\"\n  stage_delay = \"1h\"\n", name)
 	} else {
 		fmt.Fprintf(&b, "resource \"codomyrmex_deployment\" %q {\n  name = \"web\"\n", name)
+		if c.targets != "" {
+			fmt.Fprintf(&b, "  version = %q\n  targets = %s\n", c.version, c.targets)
+		}
 		if !strings.Contains(body, "health_check") {
 			health := c.health
 			if health == "" {
@@ -90,6 +95,17 @@ func canaryArgs(f *testFleet, version, canary string) string {
   version = %q
   targets = %s
   canary  = %s`, version, f.targets(4, ""), canary)
+}
+
+// threeStageCanary is a canary object of stages [25, 50, 100], interval
+// apart, on f's router, with gates (an HCL list).
+func threeStageCanary(f *testFleet, interval, gates string) string {
+	return fmt.Sprintf(`{
+    stages         = [25, 50, 100]
+    stage_interval = %q
+    router_url     = "%s/router"
+    gates          = %s
+  }`, interval, f.URL, gates)
 }
 
 // endpointProvider is a provider block's flag_endpoint and no retry.
@@ -130,4 +146,11 @@ func readdressedArgs(f *testFleet, target, path string) string {
 // hclString quotes s as an HCL heredoc-free string literal.
 func hclString(s string) string {
 	return fmt.Sprintf("%q", s)
+}
+
+// faultHCL renders c as a deployment of the fault matrix: with the
+// provider's faultProvider bound and the faultHealth health check.
+func faultHCL(c hcl) string {
+	c.provider, c.health = faultProvider, faultHealth
+	return c.String()
 }

@@ -17,6 +17,17 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
+// appliedOneByOne is a CLI workdir whose deployment "web" of
+// var.app_version over n targets, one at a time, is applied at 2.0.0.
+func appliedOneByOne(t *testing.T, n int) (*cliWorkdir, *testFleet) {
+	t.Helper()
+	w := newCLIWorkdir(t)
+	f := newTestFleet(t, n, "1.0.0")
+	w.writeConfig(hcl{vars: []string{"app_version"}, name: "web", provider: cliProvider, body: rollingArgs(f, n, 1, "var.app_version")}.String())
+	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0")
+	return w, f
+}
+
 // stateMatchesFleet compares target_versions with what the fleet runs and
 // checks the saved version is honest: the configured one only when every
 // target runs it.

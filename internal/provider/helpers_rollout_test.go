@@ -21,21 +21,44 @@ import (
 
 const rolloutAddr = "codomyrmex_feature_rollout.test"
 
+// newRolloutFleet is the setting of the feature rollout tests: a
+// one-target fleet at 1.0.0 and a fake clock at testEpoch.
+func newRolloutFleet(t *testing.T) (*testFleet, *clocktest.Fake) {
+	t.Helper()
+	return newTestFleet(t, 1, "1.0.0"), clocktest.NewFake(testEpoch)
+}
+
+// rolloutHCL is the rollout of flag "checkout" on f's flag service with no
+// retry, and more arguments body.
+func rolloutHCL(f *testFleet, body string) string {
+	return hcl{fleet: f, provider: "retries = 0", rollout: true, body: body}.String()
+}
+
+// rolloutStateIs checks the rollout's attr in state.
+func rolloutStateIs(attr string, v knownvalue.Check) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New(attr), v)
+}
+
+// rolloutPlannedIs checks the rollout's attr in the plan.
+func rolloutPlannedIs(attr string, v knownvalue.Check) plancheck.PlanCheck {
+	return plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New(attr), v)
+}
+
 // expectStage checks the plan shows the rollout at stage with pct.
 func expectStagePlanned(stage int64, pct float64, state string) []plancheck.PlanCheck {
 	return []plancheck.PlanCheck{
 		plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionUpdate),
-		plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("current_stage"), knownvalue.Int64Exact(stage)),
-		plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("percentage"), knownvalue.Float64Exact(pct)),
-		plancheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("state"), knownvalue.StringExact(state)),
+		rolloutPlannedIs("current_stage", knownvalue.Int64Exact(stage)),
+		rolloutPlannedIs("percentage", knownvalue.Float64Exact(pct)),
+		rolloutPlannedIs("state", knownvalue.StringExact(state)),
 	}
 }
 
 func expectStageSaved(stage int64, pct float64, state string) []statecheck.StateCheck {
 	return []statecheck.StateCheck{
-		statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("current_stage"), knownvalue.Int64Exact(stage)),
-		statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("percentage"), knownvalue.Float64Exact(pct)),
-		statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("state"), knownvalue.StringExact(state)),
+		rolloutStateIs("current_stage", knownvalue.Int64Exact(stage)),
+		rolloutStateIs("percentage", knownvalue.Float64Exact(pct)),
+		rolloutStateIs("state", knownvalue.StringExact(state)),
 	}
 }
 
@@ -79,49 +102,43 @@ func deleteFlagDirect(t *testing.T, f *testFleet, name string) {
 
 func TestAccFeatureRollout_stateOnly(t *testing.T) {
 	clk := clocktest.NewFake(testEpoch)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: providersWithClock(clk),
-		Steps: []resource.TestStep{
-			{
-				// No endpoint anywhere: the rollout lives in state and feeds outputs.
-				Config: `
+	clockTest(t, clk, []resource.TestStep{
+		{
+			// No endpoint anywhere: the rollout lives in state and feeds outputs.
+			Config: `
 resource "codomyrmex_feature_rollout" "test" {
   flag_name = "state-only"
   stages    = [10, 100]
 }
 output "pct" { value = codomyrmex_feature_rollout.test.percentage }
 `,
-				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownOutputValue("pct", knownvalue.Float64Exact(10))},
-			},
+			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownOutputValue("pct", knownvalue.Float64Exact(10))},
 		},
 	})
 }
 
 func TestAccFeatureRollout_validation(t *testing.T) {
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
+	accTest(t, []resource.TestStep{
+		{Config: `resource "codomyrmex_feature_rollout" "test" {
   flag_name = "state-only"
   stages    = [50, 10]
 }`, PlanOnly: true, ExpectError: errorPattern(`stages.*strictly ascending`)},
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
+		{Config: `resource "codomyrmex_feature_rollout" "test" {
   flag_name = "state-only"
   stages    = [10, 100]
   max_stage = 2
 }`, PlanOnly: true, ExpectError: errorPattern(`max_stage.*0 to 1`)},
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
+		{Config: `resource "codomyrmex_feature_rollout" "test" {
   flag_name = "state-only"
   start_at  = "tomorrow"
 }`, PlanOnly: true, ExpectError: errorPattern(`start_at.*RFC 3339|RFC3339`)},
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
+		{Config: `resource "codomyrmex_feature_rollout" "test" {
   flag_name   = "state-only"
   stage_delay = "0s"
 }`, PlanOnly: true, ExpectError: errorPattern(`stage_delay.*greater than zero`)},
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
+		{Config: `resource "codomyrmex_feature_rollout" "test" {
   flag_name  = "state-only"
   on_destroy = "explode"
 }`, PlanOnly: true, ExpectError: errorPattern(`on_destroy.*disable.*retain`)},
-		},
 	})
 }

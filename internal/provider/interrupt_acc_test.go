@@ -20,10 +20,7 @@ import (
 func TestAccInterrupt_sigintStopsRollout(t *testing.T) {
 	t.Parallel()
 	const n = 6
-	w := newCLIWorkdir(t)
-	f := newTestFleet(t, n, "1.0.0")
-	w.writeConfig(hcl{vars: []string{"app_version"}, name: "web", provider: cliProvider, body: rollingArgs(f, n, 1, "var.app_version")}.String())
-	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0")
+	w, f := appliedOneByOne(t, n)
 
 	cmd, out, done := startSlowApply(t, w, f, "3.0.0", 400*time.Millisecond, 2)
 	accepted := f.deploysOf("3.0.0")
@@ -65,10 +62,7 @@ func TestAccInterrupt_sigintStopsRollout(t *testing.T) {
 func TestAccInterrupt_sigkillResumes(t *testing.T) {
 	t.Parallel()
 	const n = 6
-	w := newCLIWorkdir(t)
-	f := newTestFleet(t, n, "1.0.0")
-	w.writeConfig(hcl{vars: []string{"app_version"}, name: "web", provider: cliProvider, body: rollingArgs(f, n, 1, "var.app_version")}.String())
-	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0")
+	w, f := appliedOneByOne(t, n)
 
 	cmd, out, done := startSlowApply(t, w, f, "3.0.0", 400*time.Millisecond, 3)
 	// The runner dies with everything it started, the provider too, at

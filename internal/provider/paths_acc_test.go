@@ -28,54 +28,49 @@ import (
 func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 	t.Run("canary", func(t *testing.T) {
 		f, traffic := newTrafficFleet(t, 4, "1.0.0")
-		cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+		cfg := faultHCL(hcl{fleet: f, version: "2.0.0", targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = { stages = [50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, f.targets(4, ""), f.URL)}.String()
+`, f.URL)})
 		mark := 0
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: testAccProviders,
-			Steps: []resource.TestStep{
-				{
-					Config: cfg,
-					Check: fleetCheck(func() error {
-						if w := f.Router().Weights["2.0.0"]; w != 100 {
-							return fmt.Errorf("router weight of 2.0.0 = %v after the create, want 100", w)
-						}
-						return f.expectAll(4, "2.0.0")
-					}),
-				},
-				{
-					// t4 was put back to 1.0.0 by hand, and now rejects 2.0.0: the repair fails.
-					PreConfig: func() {
-						f.SetVersion("t4", "1.0.0")
-						f.SetFault("t4", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
-						mark = traffic.mark()
-					},
-					Config:      cfg,
-					ExpectError: errorPattern(`t4`),
-				},
-				afterFailureStep(cfg, func() {
-					if low := traffic.lowered(mark, "weights", "2.0.0", 100); len(low) > 0 {
-						t.Errorf("the failed repair lowered the live version's weights: %+v", low)
-					}
+		accTest(t, []resource.TestStep{
+			{
+				Config: cfg,
+				Check: fleetCheck(func() error {
 					if w := f.Router().Weights["2.0.0"]; w != 100 {
-						t.Errorf("router weight of 2.0.0 = %v after the failed repair, want 100 (weights %v)", w, f.Router().Weights)
+						return fmt.Errorf("router weight of 2.0.0 = %v after the create, want 100", w)
 					}
-					expectFleet(t, f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "2.0.0", "t3": "2.0.0", "t4": "1.0.0"}))
-				}, plancheck.ResourceActionUpdate, []string{"t4"},
-					savedState{f: f, version: "2.0.0", targets: ids(4)},
-					priorValues{deploymentAddr, map[string]any{"previous_version": "1.0.0", "traffic_percentage": 100}},
-				),
-				{
-					PreConfig: func() { f.ClearFaults() },
-					Config:    cfg,
-					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "2.0.0")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
-					},
+					return f.expectAll(4, "2.0.0")
+				}),
+			},
+			{
+				// t4 was put back to 1.0.0 by hand, and now rejects 2.0.0: the repair fails.
+				PreConfig: func() {
+					f.SetVersion("t4", "1.0.0")
+					f.SetFault("t4", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"})
+					mark = traffic.mark()
+				},
+				Config:      cfg,
+				ExpectError: errorPattern(`t4`),
+			},
+			afterFailureStep(cfg, func() {
+				if low := traffic.lowered(mark, "weights", "2.0.0", 100); len(low) > 0 {
+					t.Errorf("the failed repair lowered the live version's weights: %+v", low)
+				}
+				if w := f.Router().Weights["2.0.0"]; w != 100 {
+					t.Errorf("router weight of 2.0.0 = %v after the failed repair, want 100 (weights %v)", w, f.Router().Weights)
+				}
+				expectFleet(t, f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "2.0.0", "t3": "2.0.0", "t4": "1.0.0"}))
+			}, plancheck.ResourceActionUpdate, []string{"t4"},
+				savedState{f: f, version: "2.0.0", targets: ids(4)},
+				priorValues{deploymentAddr, map[string]any{"previous_version": "1.0.0", "traffic_percentage": 100}},
+			),
+			{
+				PreConfig: func() { f.ClearFaults() },
+				Config:    cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("target_versions", allAt(4, "2.0.0")),
+					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
+					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
 				},
 			},
 		})
@@ -84,11 +79,9 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 	t.Run("feature_flag", func(t *testing.T) {
 		f, traffic := newTrafficFleet(t, 4, "1.0.0")
 		diags := &diagLog{}
-		cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version      = "2.0.0"
-  targets      = %s
+		cfg := faultHCL(hcl{fleet: f, version: "2.0.0", targets: f.targets(4, ""), body: `
   feature_flag = { flag_name = "f", initial_rollout = 40 }
-`, f.targets(4, ""))}.String()
+`})
 		mark, diagMark := 0, 0
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: diags.providers(),
@@ -131,68 +124,56 @@ func TestAccPaths_failedRepairKeepsTraffic(t *testing.T) {
 func TestAccPaths_blueGreenFailedTopUpStaysTopUp(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
 	cfg := func(version string, n int) string {
-		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return faultHCL(hcl{fleet: f, version: version, targets: f.targets(n, `i <= 2 || i == 5 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
-`, version, f.targets(n, `i <= 2 || i == 5 ? "blue" : "green"`), f.URL)}.String()
+`, f.URL)})
 	}
-	routerOnBlue := func() error {
-		if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" || r.Switches != 2 {
-			return fmt.Errorf("router = %+v, want blue at 3.0.0 after 2 switches", r)
-		}
-		return nil
-	}
+	routerOnBlue := func() error { return routerAtAfter(f, "blue", "3.0.0", 2) }
 	mark := 0
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("2.0.0", 4)},
-			{
-				Config: cfg("3.0.0", 4),
-				Check: resource.ComposeTestCheckFunc(
-					fleetCheck(routerOnBlue),
-					fleetCheck(func() error {
-						return f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"})
-					}),
-				),
-			},
-			{
-				// t5 joins the active (blue) slot and rejects 3.0.0.
-				PreConfig:   func() { f.SetFault("t5", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
-				Config:      cfg("3.0.0", 5),
-				ExpectError: errorPattern(`t5`),
-			},
-			afterFailureStep(cfg("3.0.0", 5), func() {
-				expectFleet(t, routerOnBlue())
-				expectFleet(t, f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"}))
-				if v := f.Versions()["t5"]; v == "3.0.0" {
-					t.Errorf("t5 runs 3.0.0 after its failed deploy")
-				}
-				f.ClearFaults()
-				mark = len(f.Deploys())
-			}, plancheck.ResourceActionUpdate, []string{"t5"},
-				priorValues{deploymentAddr, map[string]any{"version": "3.0.0", "active_slot": "blue", "previous_version": "2.0.0"}},
+	accTest(t, []resource.TestStep{
+		{Config: cfg("2.0.0", 4)},
+		{
+			Config: cfg("3.0.0", 4),
+			Check: resource.ComposeTestCheckFunc(
+				fleetCheck(routerOnBlue),
+				fleetCheck(func() error {
+					return f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"})
+				}),
 			),
-			{
-				Config: cfg("3.0.0", 5),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t5")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("blue")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("3.0.0")),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					fleetCheck(routerOnBlue),
-					fleetCheck(func() error {
-						if got := deploysSince(f, mark); !slices.Equal(got, []string{"t5=3.0.0"}) {
-							return fmt.Errorf("the retried top-up made deploys %v, want only t5=3.0.0", got)
-						}
-						return nil
-					}),
-				),
+		},
+		{
+			// t5 joins the active (blue) slot and rejects 3.0.0.
+			PreConfig:   func() { f.SetFault("t5", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
+			Config:      cfg("3.0.0", 5),
+			ExpectError: errorPattern(`t5`),
+		},
+		afterFailureStep(cfg("3.0.0", 5), func() {
+			expectFleet(t, routerOnBlue())
+			expectFleet(t, f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"}))
+			if v := f.Versions()["t5"]; v == "3.0.0" {
+				t.Errorf("t5 runs 3.0.0 after its failed deploy")
+			}
+			f.ClearFaults()
+			mark = len(f.Deploys())
+		}, plancheck.ResourceActionUpdate, []string{"t5"},
+			priorValues{deploymentAddr, map[string]any{"version": "3.0.0", "active_slot": "blue", "previous_version": "2.0.0"}},
+		),
+		{
+			Config:           cfg("3.0.0", 5),
+			ConfigPlanChecks: changesPlanned(idList("t5")),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("active_slot", knownvalue.StringExact("blue")),
+				stateIs("version", knownvalue.StringExact("3.0.0")),
 			},
+			Check: resource.ComposeTestCheckFunc(
+				fleetCheck(routerOnBlue),
+				fleetCheck(func() error {
+					if got := deploysSince(f, mark); !slices.Equal(got, []string{"t5=3.0.0"}) {
+						return fmt.Errorf("the retried top-up made deploys %v, want only t5=3.0.0", got)
+					}
+					return nil
+				}),
+			),
 		},
 	})
 }
@@ -212,26 +193,23 @@ func TestAccPaths_addressChangeSameVersion(t *testing.T) {
   rolling = { batch_size = 4, batch_delay = "0s" }
 `, f.URL, t2, f.URL)}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("t2"), Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") })},
-			{
-				Config: cfg("t5"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t2")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "2.0.0")),
-				},
-				Check: fleetCheck(func() error {
-					return f.expectVersions(map[string]string{"t5": "2.0.0"})
-				}),
+	accTest(t, []resource.TestStep{
+		{Config: cfg("t2"), Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") })},
+		{
+			Config: cfg("t5"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+				plannedIs("changed_targets", idList("t2")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("target_versions", allAt(4, "2.0.0")),
 			},
-			// State equals what the addresses report: nothing left to plan.
-			{Config: cfg("t5"), PlanOnly: true},
+			Check: fleetCheck(func() error {
+				return f.expectVersions(map[string]string{"t5": "2.0.0"})
+			}),
 		},
+		// State equals what the addresses report: nothing left to plan.
+		{Config: cfg("t5"), PlanOnly: true},
 	})
 }
 
@@ -265,7 +243,7 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 				{
 					Config: cfg,
 					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
+						stateIs("previous_version", knownvalue.StringExact("1.0.0")),
 					},
 				},
 				{
@@ -279,9 +257,9 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 				{
 					Config: cfg,
 					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
+						stateIs("version", knownvalue.StringExact("2.0.0")),
+						stateIs("previous_version", knownvalue.StringExact("1.0.0")),
+						stateIs("target_versions", allAt(3, "2.0.0")),
 					},
 				},
 			},
@@ -293,25 +271,22 @@ func TestAccPaths_versionlessTargets(t *testing.T) {
 		f := newTestFleet(t, 3, "1.0.0")
 		f.SetFault("*", simulator.Fault{NoVersion: true})
 		cfg := hcl{fleet: f, body: body(f)}.String()
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: testAccProviders,
-			Steps: []resource.TestStep{
-				{
-					Config: cfg,
-					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
-					},
-					Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+		accTest(t, []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("version", knownvalue.StringExact("2.0.0")),
+					stateIs("target_versions", allAt(3, "2.0.0")),
 				},
-				{
-					Config:   cfg,
-					PlanOnly: true,
-					ConfigPlanChecks: resource.ConfigPlanChecks{
-						PostApplyPostRefresh: []plancheck.PlanCheck{
-							priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(3)...)}},
-							plancheck.ExpectEmptyPlan(),
-						},
+				Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+			},
+			{
+				Config:   cfg,
+				PlanOnly: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{
+						priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(3)...)}},
+						plancheck.ExpectEmptyPlan(),
 					},
 				},
 			},
@@ -351,37 +326,34 @@ resource "codomyrmex_deployment" "test" {
 	t.Run("ids", func(t *testing.T) {
 		f := newTestFleet(t, 4, "1.0.0")
 		mark := 0
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: testAccProviders,
-			Steps: []resource.TestStep{
-				{
-					Config: idsConfig(`["t1", "t2", "t3"]`, indexed(f, 3)),
-					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-						changedTargetsUnknown{},
-					}},
-					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2", "t3")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
-					},
-					Check: fleetCheck(func() error { mark = len(f.Deploys()); return f.expectAll(3, "2.0.0") }),
+		accTest(t, []resource.TestStep{
+			{
+				Config: idsConfig(`["t1", "t2", "t3"]`, indexed(f, 3)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					changedTargetsUnknown{},
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("changed_targets", idList("t1", "t2", "t3")),
+					stateIs("target_versions", allAt(3, "2.0.0")),
 				},
-				{
-					// The ids change: unknown again at plan, one more target.
-					Config: idsConfig(`["t1", "t2", "t3", "t4"]`, indexed(f, 4)),
-					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-						changedTargetsUnknown{},
-					}},
-					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t4")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "2.0.0")),
-					},
-					Check: fleetCheck(func() error {
-						if got := deploysSince(f, mark); !slices.Equal(got, []string{"t4=2.0.0"}) {
-							return fmt.Errorf("deploys %v, want only t4=2.0.0", got)
-						}
-						return nil
-					}),
+				Check: fleetCheck(func() error { mark = len(f.Deploys()); return f.expectAll(3, "2.0.0") }),
+			},
+			{
+				// The ids change: unknown again at plan, one more target.
+				Config: idsConfig(`["t1", "t2", "t3", "t4"]`, indexed(f, 4)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					changedTargetsUnknown{},
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("changed_targets", idList("t4")),
+					stateIs("target_versions", allAt(4, "2.0.0")),
 				},
+				Check: fleetCheck(func() error {
+					if got := deploysSince(f, mark); !slices.Equal(got, []string{"t4=2.0.0"}) {
+						return fmt.Errorf("deploys %v, want only t4=2.0.0", got)
+					}
+					return nil
+				}),
 			},
 		})
 	})
@@ -390,19 +362,16 @@ resource "codomyrmex_deployment" "test" {
 		// The brief's shape: a for expression over the unknown output.
 		f := newTestFleet(t, 3, "1.0.0")
 		forEach := fmt.Sprintf(`[for id in terraform_data.ids.output : { id = id, address = "%s/t/${id}" }]`, f.URL)
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: testAccProviders,
-			Steps: []resource.TestStep{{
-				Config: idsConfig(`["t1", "t2", "t3"]`, forEach),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					changedTargetsUnknown{},
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2", "t3")),
-				},
-				Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+		accTest(t, []resource.TestStep{{
+			Config: idsConfig(`["t1", "t2", "t3"]`, forEach),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				changedTargetsUnknown{},
 			}},
-		})
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("changed_targets", idList("t1", "t2", "t3")),
+			},
+			Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+		}})
 	})
 
 	t.Run("slots", func(t *testing.T) {
@@ -425,37 +394,21 @@ resource "codomyrmex_deployment" "test" {
 }
 `, trigger, version, f.URL, f.URL, health)
 		}
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: testAccProviders,
-			Steps: []resource.TestStep{
-				{
-					Config: cfg("2.0.0", "a"),
-					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-						changedTargetsUnknown{},
-					}},
-					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t3", "t4")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
-					},
-					Check: fleetCheck(func() error {
-						return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
-					}),
+		step := func(version, trigger, slot string, changed []string, want map[string]string) resource.TestStep {
+			return resource.TestStep{
+				Config:           cfg(version, trigger),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{changedTargetsUnknown{}}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateIs("changed_targets", idList(changed...)),
+					stateIs("active_slot", knownvalue.StringExact(slot)),
 				},
-				{
-					// The slots are replaced (unknown at plan) along with a new version.
-					Config: cfg("3.0.0", "b"),
-					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-						changedTargetsUnknown{},
-					}},
-					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2")),
-						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("blue")),
-					},
-					Check: fleetCheck(func() error {
-						return f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"})
-					}),
-				},
-			},
+				Check: fleetCheck(func() error { return f.expectVersions(want) }),
+			}
+		}
+		accTest(t, []resource.TestStep{
+			step("2.0.0", "a", "green", []string{"t3", "t4"}, map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"}),
+			// The slots are replaced (unknown at plan) along with a new version.
+			step("3.0.0", "b", "blue", []string{"t1", "t2"}, map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"}),
 		})
 	})
 }
@@ -504,27 +457,24 @@ func TestAccPaths_equivalentChangeDeploysNothing(t *testing.T) {
 			}
 			cv := unchanged()
 			deploys := 0
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProviders,
-				Steps: []resource.TestStep{
-					{
-						Config:            cfg(tc[0]),
-						ConfigStateChecks: sameOutcome(cv),
-						Check:             fleetCheck(func() error { deploys = len(f.Deploys()); return f.expectAll(2, "2.0.0") }),
-					},
-					{
-						Config: cfg(tc[1]),
-						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-							plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-						}},
-						ConfigStateChecks: sameOutcome(cv),
-						Check: fleetCheck(func() error {
-							if n := len(f.Deploys()); n != deploys {
-								return fmt.Errorf("an equivalent change made %d deploy calls", n-deploys)
-							}
-							return nil
-						}),
-					},
+			accTest(t, []resource.TestStep{
+				{
+					Config:            cfg(tc[0]),
+					ConfigStateChecks: sameOutcome(cv),
+					Check:             fleetCheck(func() error { deploys = len(f.Deploys()); return f.expectAll(2, "2.0.0") }),
+				},
+				{
+					Config: cfg(tc[1]),
+					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+					}},
+					ConfigStateChecks: sameOutcome(cv),
+					Check: fleetCheck(func() error {
+						if n := len(f.Deploys()); n != deploys {
+							return fmt.Errorf("an equivalent change made %d deploy calls", n-deploys)
+						}
+						return nil
+					}),
 				},
 			})
 		})
@@ -533,41 +483,36 @@ func TestAccPaths_equivalentChangeDeploysNothing(t *testing.T) {
 	t.Run("canary", func(t *testing.T) {
 		f := newTestFleet(t, 4, "1.0.0")
 		cfg := func(interval string) string {
-			return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+			return hcl{fleet: f, version: "2.0.0", targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = { stages = [100], stage_interval = %q, router_url = "%s/router" }
-`, f.targets(4, ""), interval, f.URL)}.String()
+`, interval, f.URL)}.String()
 		}
 		cv := unchanged()
 		deploys, weights := 0, 0
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: testAccProviders,
-			Steps: []resource.TestStep{
-				{
-					Config:            cfg("60s"),
-					ConfigStateChecks: sameOutcome(cv),
-					Check: fleetCheck(func() error {
-						deploys, weights = len(f.Deploys()), f.Calls()[simulator.CallWeights]
-						return f.expectAll(4, "2.0.0")
-					}),
-				},
-				{
-					Config: cfg("1m"),
-					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					}},
-					ConfigStateChecks: sameOutcome(cv),
-					Check: fleetCheck(func() error {
-						if n := f.Calls()[simulator.CallWeights]; n != weights {
-							return fmt.Errorf("an equivalent change made %d weights calls", n-weights)
-						}
-						if n := len(f.Deploys()); n != deploys {
-							return fmt.Errorf("an equivalent change made %d deploy calls", n-deploys)
-						}
-						return nil
-					}),
-				},
+		accTest(t, []resource.TestStep{
+			{
+				Config:            cfg("60s"),
+				ConfigStateChecks: sameOutcome(cv),
+				Check: fleetCheck(func() error {
+					deploys, weights = len(f.Deploys()), f.Calls()[simulator.CallWeights]
+					return f.expectAll(4, "2.0.0")
+				}),
+			},
+			{
+				Config: cfg("1m"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: sameOutcome(cv),
+				Check: fleetCheck(func() error {
+					if n := f.Calls()[simulator.CallWeights]; n != weights {
+						return fmt.Errorf("an equivalent change made %d weights calls", n-weights)
+					}
+					if n := len(f.Deploys()); n != deploys {
+						return fmt.Errorf("an equivalent change made %d deploy calls", n-deploys)
+					}
+					return nil
+				}),
 			},
 		})
 	})
@@ -604,29 +549,26 @@ resource "codomyrmex_deployment" "test" {
 `, delay, trigger, f.targets(2, ""))
 			}
 			deploys := 0
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProviders,
-				Steps: []resource.TestStep{
-					{Config: cfg("a"), Check: fleetCheck(func() error { deploys = len(f.Deploys()); return f.expectAll(2, "2.0.0") })},
-					{
-						// terraform_data.x is replaced: batch_delay is unknown at plan and
-						// at apply equal to the saved value.
-						Config: cfg("b"),
-						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-							plancheck.ExpectResourceAction("terraform_data.x", plancheck.ResourceActionDestroyBeforeCreate),
-							plancheck.ExpectUnknownValue(deploymentAddr, tfjsonpath.New("rolling").AtMapKey("batch_delay")),
-						}},
-						ConfigStateChecks: []statecheck.StateCheck{
-							statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("rolling").AtMapKey("batch_delay"), knownvalue.StringExact(delay)),
-							statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(2, "2.0.0")),
-						},
-						Check: fleetCheck(func() error {
-							if n := len(f.Deploys()); n != deploys {
-								return fmt.Errorf("a setting equal to the saved one made %d deploy calls", n-deploys)
-							}
-							return nil
-						}),
+			accTest(t, []resource.TestStep{
+				{Config: cfg("a"), Check: fleetCheck(func() error { deploys = len(f.Deploys()); return f.expectAll(2, "2.0.0") })},
+				{
+					// terraform_data.x is replaced: batch_delay is unknown at plan and
+					// at apply equal to the saved value.
+					Config: cfg("b"),
+					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("terraform_data.x", plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectUnknownValue(deploymentAddr, tfjsonpath.New("rolling").AtMapKey("batch_delay")),
+					}},
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("rolling").AtMapKey("batch_delay"), knownvalue.StringExact(delay)),
+						stateIs("target_versions", allAt(2, "2.0.0")),
 					},
+					Check: fleetCheck(func() error {
+						if n := len(f.Deploys()); n != deploys {
+							return fmt.Errorf("a setting equal to the saved one made %d deploy calls", n-deploys)
+						}
+						return nil
+					}),
 				},
 			})
 		})
@@ -639,41 +581,34 @@ resource "codomyrmex_deployment" "test" {
 
 func TestAccPaths_canaryRepairKeepsWeights(t *testing.T) {
 	f, traffic := newTrafficFleet(t, 4, "1.0.0")
-	cfg := hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+	cfg := hcl{fleet: f, version: "2.0.0", targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = { stages = [25, 50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, f.targets(4, ""), f.URL)}.String()
+`, f.URL)}.String()
 	mark, deploys := 0, 0
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg, Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") })},
-			{
-				PreConfig: func() {
-					f.SetVersion("t4", "1.0.0")
-					mark, deploys = traffic.mark(), len(f.Deploys())
-				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t4")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
-				},
-				Check: fleetCheck(func() error {
-					if got := deploysSince(f, deploys); !slices.Equal(got, []string{"t4=2.0.0"}) {
-						return fmt.Errorf("the repair made deploys %v, want only t4=2.0.0", got)
-					}
-					if low := traffic.lowered(mark, "weights", "2.0.0", 100); len(low) > 0 {
-						return fmt.Errorf("the repair walked the weights of 2.0.0 back through the stages: %+v", low)
-					}
-					if w := f.Router().Weights["2.0.0"]; w != 100 {
-						return fmt.Errorf("router weight of 2.0.0 = %v, want 100", w)
-					}
-					return f.expectAll(4, "2.0.0")
-				}),
+	accTest(t, []resource.TestStep{
+		{Config: cfg, Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") })},
+		{
+			PreConfig: func() {
+				f.SetVersion("t4", "1.0.0")
+				mark, deploys = traffic.mark(), len(f.Deploys())
 			},
+			Config:           cfg,
+			ConfigPlanChecks: changesPlanned(idList("t4")),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+			},
+			Check: fleetCheck(func() error {
+				if got := deploysSince(f, deploys); !slices.Equal(got, []string{"t4=2.0.0"}) {
+					return fmt.Errorf("the repair made deploys %v, want only t4=2.0.0", got)
+				}
+				if low := traffic.lowered(mark, "weights", "2.0.0", 100); len(low) > 0 {
+					return fmt.Errorf("the repair walked the weights of 2.0.0 back through the stages: %+v", low)
+				}
+				if w := f.Router().Weights["2.0.0"]; w != 100 {
+					return fmt.Errorf("router weight of 2.0.0 = %v, want 100", w)
+				}
+				return f.expectAll(4, "2.0.0")
+			}),
 		},
 	})
 }
@@ -687,31 +622,26 @@ func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	// Once it runs 2.0.0, t2's health reports 9.9.9.
 	f.SetFault("t2", simulator.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"})
-	cfg := hcl{fleet: f, body: fmt.Sprintf(`
-  version      = "2.0.0"
-  targets      = %s
+	cfg := hcl{fleet: f, version: "2.0.0", targets: f.targets(3, ""), body: `
   rolling      = { batch_size = 3, batch_delay = "0s" }
   health_check = { expect_version = false, interval = "10ms", timeout = "1s" }
-`, f.targets(3, ""))}.String()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
-				},
-				Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+`}.String()
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg,
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("target_versions", allAt(3, "2.0.0")),
+				stateIs("previous_version", knownvalue.StringExact("1.0.0")),
 			},
-			{
-				Config:   cfg,
-				PlanOnly: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
-					priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(3)...)}},
-					plancheck.ExpectEmptyPlan(),
-				}},
-			},
+			Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
+		},
+		{
+			Config:   cfg,
+			PlanOnly: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+				priorValues{deploymentAddr, map[string]any{"version": "2.0.0", "target_versions": versionsMap("2.0.0", ids(3)...)}},
+				plancheck.ExpectEmptyPlan(),
+			}},
 		},
 	})
 }
@@ -723,33 +653,28 @@ func TestAccPaths_reportedVersionIsNotDrift(t *testing.T) {
 func TestAccPaths_rolledBackCanaryTraffic(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+		return faultHCL(hcl{fleet: f, version: version, targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = { stages = [50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, version, f.targets(4, ""), f.URL)}.String()
+`, f.URL)})
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("3.0.0")},
-			{
-				PreConfig:   func() { f.SetFault("t1", simulator.Fault{DeployStatus: 500, FailVersion: "3.1.0"}) },
-				Config:      cfg("3.1.0"),
-				ExpectError: errorPattern(`t1.*Rolled back`),
-			},
-			afterFailureStep(cfg("3.1.0"), func() {
-				r := f.Router()
-				if r.Weights["3.0.0"] != 100 || r.Weights["3.1.0"] != 0 {
-					t.Errorf("router weights %v after the rolled-back canary, want 3.0.0 at 100 and 3.1.0 at 0", r.Weights)
-				}
-				expectFleet(t, f.expectAll(4, "3.0.0"))
-				f.ClearFaults()
-			}, plancheck.ResourceActionUpdate, ids(4),
-				savedState{f: f, version: "3.0.0", targets: ids(4)},
-				priorValues{deploymentAddr, map[string]any{"traffic_percentage": 100}},
-			),
+	accTest(t, []resource.TestStep{
+		{Config: cfg("3.0.0")},
+		{
+			PreConfig:   func() { f.SetFault("t1", simulator.Fault{DeployStatus: 500, FailVersion: "3.1.0"}) },
+			Config:      cfg("3.1.0"),
+			ExpectError: errorPattern(`t1.*Rolled back`),
 		},
+		afterFailureStep(cfg("3.1.0"), func() {
+			r := f.Router()
+			if r.Weights["3.0.0"] != 100 || r.Weights["3.1.0"] != 0 {
+				t.Errorf("router weights %v after the rolled-back canary, want 3.0.0 at 100 and 3.1.0 at 0", r.Weights)
+			}
+			expectFleet(t, f.expectAll(4, "3.0.0"))
+			f.ClearFaults()
+		}, plancheck.ResourceActionUpdate, ids(4),
+			savedState{f: f, version: "3.0.0", targets: ids(4)},
+			priorValues{deploymentAddr, map[string]any{"traffic_percentage": 100}},
+		),
 	})
 }
 
@@ -772,17 +697,14 @@ func versionsAre(want map[string]string) knownvalue.Check {
 // t3 of the active (green) slot moves to t5's address: it is deployed.
 func blueGreenReaddressedActive(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: hcl{fleet: f, body: readdressedArgs(f, "t3", "t3")}.String()}, // green active at 2.0.0, blue idle at 1.0.0
-			{
-				PreConfig: func() { f.SetVersion("t5", "0.9.0") },
-				Config:    hcl{fleet: f, body: readdressedArgs(f, "t3", "t5")}.String(),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"),
-						versionsAre(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})),
-				},
+	accTest(t, []resource.TestStep{
+		{Config: hcl{fleet: f, body: readdressedArgs(f, "t3", "t3")}.String()}, // green active at 2.0.0, blue idle at 1.0.0
+		{
+			PreConfig: func() { f.SetVersion("t5", "0.9.0") },
+			Config:    hcl{fleet: f, body: readdressedArgs(f, "t3", "t5")}.String(),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("target_versions",
+					versionsAre(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})),
 			},
 		},
 	})
@@ -792,22 +714,17 @@ func blueGreenReaddressedActive(t *testing.T) {
 // nothing is deployed, and state says what t5 runs.
 func blueGreenReaddressedIdle(t *testing.T) {
 	g := newTestFleet(t, 5, "1.0.0")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: hcl{fleet: g, body: readdressedArgs(g, "t1", "t1")}.String()},
-			{
-				PreConfig: func() { g.SetVersion("t5", "0.9.0") },
-				Config:    hcl{fleet: g, body: readdressedArgs(g, "t1", "t5")}.String(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"),
-						versionsAre(map[string]string{"t1": "0.9.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})),
-				},
-				Check: fleetCheck(func() error { return g.expectVersions(map[string]string{"t5": "0.9.0", "t1": "1.0.0"}) }),
+	accTest(t, []resource.TestStep{
+		{Config: hcl{fleet: g, body: readdressedArgs(g, "t1", "t1")}.String()},
+		{
+			PreConfig:        func() { g.SetVersion("t5", "0.9.0") },
+			Config:           hcl{fleet: g, body: readdressedArgs(g, "t1", "t5")}.String(),
+			ConfigPlanChecks: changesPlanned(knownvalue.ListSizeExact(0)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("target_versions",
+					versionsAre(map[string]string{"t1": "0.9.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})),
 			},
+			Check: fleetCheck(func() error { return g.expectVersions(map[string]string{"t5": "0.9.0", "t1": "1.0.0"}) }),
 		},
 	})
 }
@@ -818,33 +735,28 @@ func blueGreenReaddressedIdle(t *testing.T) {
 func TestAccPaths_featureFlagFollowsInitialRollout(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	cfg := func(version string, pct int) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version      = %q
-  targets      = %s
+		return hcl{fleet: f, version: version, targets: f.targets(2, ""), body: fmt.Sprintf(`
   feature_flag = { flag_name = "checkout", initial_rollout = %d }
-`, version, f.targets(2, ""), pct)}.String()
+`, pct)}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("2.0.0", 10), Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 10, 2, "2.0.0") })},
-			{
-				Config: cfg("2.0.0", 50),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(50)),
-				},
-				Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 50, 2, "2.0.0") }),
+	accTest(t, []resource.TestStep{
+		{Config: cfg("2.0.0", 10), Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 10, 2, "2.0.0") })},
+		{
+			Config: cfg("2.0.0", 50),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("traffic_percentage", knownvalue.Float64Exact(50)),
 			},
-			{
-				PreConfig:   func() { f.SetFault("t2", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
-				Config:      cfg("3.0.0", 50),
-				ExpectError: errorPattern(`t2 failed; flag "checkout" stays at 50%`),
-			},
-			{
-				PreConfig: func() { expectFleet(t, f.flagPublishedAndAll("checkout", 50, 2, "2.0.0")); f.ClearFaults() },
-				Config:    cfg("3.0.0", 50),
-				Check:     fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 50, 2, "3.0.0") }),
-			},
+			Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 50, 2, "2.0.0") }),
+		},
+		{
+			PreConfig:   func() { f.SetFault("t2", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
+			Config:      cfg("3.0.0", 50),
+			ExpectError: errorPattern(`t2 failed; flag "checkout" stays at 50%`),
+		},
+		{
+			PreConfig: func() { expectFleet(t, f.flagPublishedAndAll("checkout", 50, 2, "2.0.0")); f.ClearFaults() },
+			Config:    cfg("3.0.0", 50),
+			Check:     fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 50, 2, "3.0.0") }),
 		},
 	})
 }

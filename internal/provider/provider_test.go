@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 )
@@ -21,6 +22,18 @@ func providersWithClock(c clock.Clock) map[string]func() (tfprotov6.ProviderServ
 	return map[string]func() (tfprotov6.ProviderServer, error){
 		"codomyrmex": providerserver.NewProtocol6WithError(newWithClock("test", c)()),
 	}
+}
+
+// accTest runs steps as a parallel acceptance test of the provider.
+func accTest(t *testing.T, steps []resource.TestStep) {
+	t.Helper()
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProviders, Steps: steps})
+}
+
+// clockTest is accTest with the provider reading the time from c.
+func clockTest(t *testing.T, c clock.Clock, steps []resource.TestStep) {
+	t.Helper()
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: providersWithClock(c), Steps: steps})
 }
 
 func TestMain(m *testing.M) {

@@ -21,7 +21,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // TestAccReliability_deployAnswers500: a target answers 500 to the deploy
@@ -31,31 +30,51 @@ import (
 // every target again.
 func TestAccReliability_deployAnswers500(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
-	cfg := func(version string) string {
-		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 4, 2, hclString(version))}.String()
-	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("2.0.0")},
-			{
-				PreConfig:   func() { f.SetFault("t3", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
-				Config:      cfg("3.0.0"),
-				ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t3.*HTTP 500.*simulated deploy failure.*Rolled back to previous_version: t1, t2, t3, t4`),
-			},
-			afterFailure(cfg("3.0.0"), func() {
-				expectFleet(t, f.expectAll(4, "2.0.0"))
-				f.ClearFaults()
-			}, savedState{f: f, version: "2.0.0", targets: ids(4)}, plancheck.ResourceActionUpdate, ids(4)...),
-			{
-				Config: cfg("3.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "3.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
-				},
+	update := failedUpdate{f: f, n: 4, batch: 2, target: "t3", fault: simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}}
+	accTest(t, append(update.steps(t, `failed at batch 2/2.*Failed targets: t3.*HTTP 500.*simulated deploy failure.*Rolled back to previous_version: t1, t2, t3, t4`, nil),
+		resource.TestStep{
+			Config: update.config("3.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("target_versions", allAt(4, "3.0.0")),
+				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 			},
 		},
-	})
+	))
+}
+
+// failedUpdate is a rolling deployment of the fault matrix over the first
+// n targets of f, batch at a time, whose update from 2.0.0 to 3.0.0 fails
+// at target with fault.
+type failedUpdate struct {
+	f        *testFleet
+	n, batch int
+	target   string
+	fault    simulator.Fault
+}
+
+func (u failedUpdate) config(version string) string {
+	return faultHCL(hcl{fleet: u.f, body: rollingArgs(u.f, u.n, u.batch, hclString(version))})
+}
+
+// steps are the create at 2.0.0, the update that fails with an error
+// matching errText, and the plans after it: every target is back at 2.0.0
+// (and more checks the fleet if set) and state keeps 2.0.0 everywhere.
+func (u failedUpdate) steps(t *testing.T, errText string, more func()) []resource.TestStep {
+	return []resource.TestStep{
+		{Config: u.config("2.0.0")},
+		{
+			PreConfig:   func() { u.f.SetFault(u.target, u.fault) },
+			Config:      u.config("3.0.0"),
+			ExpectError: errorPattern(errText),
+		},
+		afterFailure(u.config("3.0.0"), func() {
+			expectFleet(t, u.f.expectAll(u.n, "2.0.0"))
+			if more != nil {
+				more()
+			}
+			u.f.ClearFaults()
+		}, savedState{f: u.f, version: "2.0.0", targets: ids(u.n)}, plancheck.ResourceActionUpdate, ids(u.n)...),
+	}
 }
 
 // TestAccReliability_callTimesOut: a deploy hangs past request_timeout. The
@@ -63,27 +82,12 @@ func TestAccReliability_deployAnswers500(t *testing.T) {
 // rolled back; t3 is never started.
 func TestAccReliability_callTimesOut(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := func(version string) string {
-		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 3, 1, hclString(version))}.String()
-	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("2.0.0")},
-			{
-				PreConfig:   func() { f.SetFault("t2", simulator.Fault{Hang: 3 * time.Second, FailVersion: "3.0.0"}) },
-				Config:      cfg("3.0.0"),
-				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts, last error: no answer within the request timeout \(1s\).*Rolled back to previous_version: t1, t2`),
-			},
-			afterFailure(cfg("3.0.0"), func() {
-				expectFleet(t, f.expectAll(3, "2.0.0"))
-				if got := f.deployOrder("3.0.0"); !slices.Equal(got, []string{"t1"}) {
-					t.Errorf("deploys of 3.0.0 accepted: %v, want only t1 (t2 timed out, t3 never started)", got)
-				}
-				f.ClearFaults()
-			}, savedState{f: f, version: "2.0.0", targets: ids(3)}, plancheck.ResourceActionUpdate, ids(3)...),
-		},
-	})
+	update := failedUpdate{f: f, n: 3, batch: 1, target: "t2", fault: simulator.Fault{Hang: 3 * time.Second, FailVersion: "3.0.0"}}
+	accTest(t, update.steps(t, `failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts, last error: no answer within the request timeout \(1s\).*Rolled back to previous_version: t1, t2`, func() {
+		if got := f.deployOrder("3.0.0"); !slices.Equal(got, []string{"t1"}) {
+			t.Errorf("deploys of 3.0.0 accepted: %v, want only t1 (t2 timed out, t3 never started)", got)
+		}
+	}))
 }
 
 // closedAddress returns an http:// address on 127.0.0.1 where nothing
@@ -109,25 +113,22 @@ const refusedAddr = "127.0.0.1:1"
 func TestAccReliability_connectionRefused(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	dead := closedAddress(t)
-	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
+	cfg := faultHCL(hcl{fleet: f, body: fmt.Sprintf(`
   version    = "2.0.0"
   targets    = concat(%s, [{ id = "t3", address = %q }])
   rolling    = { batch_size = 1, batch_delay = "0s" }
   on_destroy = "none"
-`, f.targets(2, ""), dead)}.String()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				ExpectError: errorPattern(`failed at batch 3/3.*Failed targets: t3.*rollback to 1.0.0 incomplete: restored t1, t2; not restored: t3.*` +
-					`deploy of 2.0.0.*connection refused.*Rolled back to previous_version: t1, t2.*rollback: target t3: rollback to 1.0.0.*connection refused`),
-			},
-			afterFailure(cfg, func() {
-				expectFleet(t, f.expectAll(2, "1.0.0"))
-			}, savedState{f: f, version: "1.0.0", targets: []string{"t1", "t2"}, tainted: true},
-				plancheck.ResourceActionDestroyBeforeCreate, "t1", "t2", "t3"),
+`, f.targets(2, ""), dead)})
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg,
+			ExpectError: errorPattern(`failed at batch 3/3.*Failed targets: t3.*rollback to 1.0.0 incomplete: restored t1, t2; not restored: t3.*` +
+				`deploy of 2.0.0.*connection refused.*Rolled back to previous_version: t1, t2.*rollback: target t3: rollback to 1.0.0.*connection refused`),
 		},
+		afterFailure(cfg, func() {
+			expectFleet(t, f.expectAll(2, "1.0.0"))
+		}, savedState{f: f, version: "1.0.0", targets: []string{"t1", "t2"}, tainted: true},
+			plancheck.ResourceActionDestroyBeforeCreate, "t1", "t2", "t3"),
 	})
 }
 
@@ -141,7 +142,7 @@ func TestAccReliability_healthFlaps(t *testing.T) {
 	cfg := func(version string) string {
 		// The exact call count below must not depend on the machine's
 		// load: 10s per call, so that no health call is ever retried.
-		return strings.Replace(hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 3, 1, hclString(version))}.String(), `request_timeout = "1s"`, `request_timeout = "10s"`, 1)
+		return strings.Replace(faultHCL(hcl{fleet: f, body: rollingArgs(f, 3, 1, hclString(version))}), `request_timeout = "1s"`, `request_timeout = "10s"`, 1)
 	}
 	flap := func() { f.SetFault("t2", simulator.Fault{FlapEvery: 1}) }
 	resource.ParallelTest(t, resource.TestCase{
@@ -153,9 +154,9 @@ func TestAccReliability_healthFlaps(t *testing.T) {
 				PreConfig: flap,
 				Config:    cfg("2.0.0"),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("targets_failed"), knownvalue.Int64Exact(0)),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("targets_failed", knownvalue.Int64Exact(0)),
+					stateIs("target_versions", allAt(3, "2.0.0")),
 				},
 				Check: fleetCheck(func() error {
 					// 3 reads, then one healthy poll each, plus t2's unhealthy one.
@@ -182,14 +183,12 @@ func TestAccReliability_healthFlaps(t *testing.T) {
 			},
 			{
 				// An update through the flapping target completes too.
-				PreConfig: flap,
-				Config:    cfg("3.0.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(3)...)),
-				}},
+				PreConfig:        flap,
+				Config:           cfg("3.0.0"),
+				ConfigPlanChecks: changesPlanned(idList(ids(3)...)),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "3.0.0")),
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("target_versions", allAt(3, "3.0.0")),
 				},
 				Check: fleetCheck(func() error { f.ClearFaults(); return f.expectAll(3, "3.0.0") }),
 			},
@@ -213,23 +212,20 @@ func consumeHealth(t *testing.T, f *testFleet, id string) {
 // never touched, and nothing is saved.
 func TestAccReliability_wrongVersion(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 3, 1, `"2.0.0"`)}.String()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { f.SetFault("t2", simulator.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"}) },
-				Config:    cfg,
-				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*not healthy within 1s.*` +
-					`reports version "9.9.9", want "2.0.0".*Rolled back to previous_version: t1, t2`),
-			},
-			afterFailure(cfg, func() {
-				expectFleet(t, f.expectAll(3, "1.0.0"))
-				if n := f.deploysOf("2.0.0"); n != 2 {
-					t.Errorf("%d deploys of 2.0.0, want 2 (t1, t2; t3 never started)", n)
-				}
-			}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(3)...),
+	cfg := faultHCL(hcl{fleet: f, body: rollingArgs(f, 3, 1, `"2.0.0"`)})
+	accTest(t, []resource.TestStep{
+		{
+			PreConfig: func() { f.SetFault("t2", simulator.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"}) },
+			Config:    cfg,
+			ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*not healthy within 1s.*` +
+				`reports version "9.9.9", want "2.0.0".*Rolled back to previous_version: t1, t2`),
 		},
+		afterFailure(cfg, func() {
+			expectFleet(t, f.expectAll(3, "1.0.0"))
+			if n := f.deploysOf("2.0.0"); n != 2 {
+				t.Errorf("%d deploys of 2.0.0, want 2 (t1, t2; t3 never started)", n)
+			}
+		}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(3)...),
 	})
 }
 
@@ -243,45 +239,33 @@ func TestAccReliability_wrongVersion(t *testing.T) {
 func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return faultHCL(hcl{fleet: f, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
+`, f.URL)})
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("2.0.0")},
-			{
-				PreConfig: func() { f.SetRouterDown(true) },
-				Config:    cfg("3.0.0"),
-				ExpectError: errorPattern(`failed at switch.*switching traffic to blue.*giving up after 2 attempts.*HTTP 503.*` +
-					`rollback to 2.0.0 incomplete: restored none; not restored: t1, t2.*Nothing was rolled back.*` +
-					`rollback: switching traffic back to green.*HTTP 503`),
+	accTest(t, []resource.TestStep{
+		{Config: cfg("2.0.0")},
+		{
+			PreConfig: func() { f.SetRouterDown(true) },
+			Config:    cfg("3.0.0"),
+			ExpectError: errorPattern(`failed at switch.*switching traffic to blue.*giving up after 2 attempts.*HTTP 503.*` +
+				`rollback to 2.0.0 incomplete: restored none; not restored: t1, t2.*Nothing was rolled back.*` +
+				`rollback: switching traffic back to green.*HTTP 503`),
+		},
+		afterFailure(cfg("3.0.0"), func() {
+			expectFleet(t, f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"}))
+			expectFleet(t, routerAtAfter(f, "green", "2.0.0", 1))
+			f.SetRouterDown(false)
+		}, savedState{f: f, version: "2.0.0", targets: ids(4)}, plancheck.ResourceActionUpdate),
+		{
+			// Nothing left to deploy, but the switch is still owed.
+			Config: cfg("3.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("active_slot", knownvalue.StringExact("blue")),
+				stateIs("version", knownvalue.StringExact("3.0.0")),
+				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 			},
-			afterFailure(cfg("3.0.0"), func() {
-				expectFleet(t, f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"}))
-				if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 1 {
-					t.Errorf("router = %+v, want still green at 2.0.0 after 1 switch", r)
-				}
-				f.SetRouterDown(false)
-			}, savedState{f: f, version: "2.0.0", targets: ids(4)}, plancheck.ResourceActionUpdate),
-			{
-				// Nothing left to deploy, but the switch is still owed.
-				Config: cfg("3.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("blue")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("3.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
-				},
-				Check: fleetCheck(func() error {
-					if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" {
-						return fmt.Errorf("router = %+v, want blue at 3.0.0", r)
-					}
-					return nil
-				}),
-			},
+			Check: fleetCheck(func() error { return routerAt(f, "blue", "3.0.0") }),
 		},
 	})
 }
@@ -296,70 +280,59 @@ func TestAccReliability_routerDownDuringSwitch(t *testing.T) {
 func TestAccReliability_blueGreenTopUp(t *testing.T) {
 	f := newTestFleet(t, 6, "1.0.0")
 	cfg := func(n int) string {
-		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version    = "2.0.0"
-  targets    = %s
+		return faultHCL(hcl{fleet: f, version: "2.0.0", targets: f.targets(n, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
-`, f.targets(n, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
+`, f.URL)})
 	}
-	routerUntouched := func() error {
-		if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" || r.Switches != 1 {
-			return fmt.Errorf("router = %+v, want green at 2.0.0 after the create's 1 switch", r)
-		}
-		return nil
-	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg(4)},
-			{
-				PreConfig: func() { f.SetRouterDown(true) },
-				Config:    cfg(5),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t5")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("targets_updated"), knownvalue.Int64Exact(1)),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					fleetCheck(routerUntouched),
-					fleetCheck(func() error {
-						return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0"})
-					}),
-				),
+	// The create's one switch, and no other.
+	routerUntouched := func() error { return routerAtAfter(f, "green", "2.0.0", 1) }
+	accTest(t, []resource.TestStep{
+		{Config: cfg(4)},
+		{
+			PreConfig:        func() { f.SetRouterDown(true) },
+			Config:           cfg(5),
+			ConfigPlanChecks: changesPlanned(idList("t5")),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("active_slot", knownvalue.StringExact("green")),
+				stateIs("version", knownvalue.StringExact("2.0.0")),
+				stateIs("previous_version", knownvalue.StringExact("1.0.0")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+				stateIs("targets_updated", knownvalue.Int64Exact(1)),
 			},
-			{
-				PreConfig: func() { f.SetFault("t6", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
-				Config:    cfg(6),
-				ExpectError: errorPattern(`failed at green slot.*Failed targets: t6.*green slot: t6 failed; traffic stays on green.*` +
-					`Rolled back to previous_version: t6`),
+			Check: resource.ComposeTestCheckFunc(
+				fleetCheck(routerUntouched),
+				fleetCheck(func() error {
+					return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0"})
+				}),
+			),
+		},
+		{
+			PreConfig: func() { f.SetFault("t6", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
+			Config:    cfg(6),
+			ExpectError: errorPattern(`failed at green slot.*Failed targets: t6.*green slot: t6 failed; traffic stays on green.*` +
+				`Rolled back to previous_version: t6`),
+		},
+		afterFailure(cfg(6), func() {
+			expectFleet(t, routerUntouched())
+			expectFleet(t, f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0", "t6": "1.0.0"}))
+			f.ClearFaults()
+			f.SetRouterDown(false)
+		}, savedState{f: f, version: "2.0.0", targets: ids(6)}, plancheck.ResourceActionUpdate, "t6"),
+		{
+			// The failed top-up stays a top-up (it once saved 1.0.0 and
+			// the next apply switched to the idle slot instead).
+			Config: cfg(6),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("active_slot", knownvalue.StringExact("green")),
+				stateIs("version", knownvalue.StringExact("2.0.0")),
+				stateIs("previous_version", knownvalue.StringExact("1.0.0")),
 			},
-			afterFailure(cfg(6), func() {
-				expectFleet(t, routerUntouched())
-				expectFleet(t, f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0", "t6": "1.0.0"}))
-				f.ClearFaults()
-				f.SetRouterDown(false)
-			}, savedState{f: f, version: "2.0.0", targets: ids(6)}, plancheck.ResourceActionUpdate, "t6"),
-			{
-				// The failed top-up stays a top-up (it once saved 1.0.0 and
-				// the next apply switched to the idle slot instead).
-				Config: cfg(6),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					fleetCheck(routerUntouched),
-					fleetCheck(func() error {
-						return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0", "t6": "2.0.0"})
-					}),
-				),
-			},
+			Check: resource.ComposeTestCheckFunc(
+				fleetCheck(routerUntouched),
+				fleetCheck(func() error {
+					return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0", "t5": "2.0.0", "t6": "2.0.0"})
+				}),
+			),
 		},
 	})
 }
@@ -371,11 +344,9 @@ func TestAccReliability_blueGreenTopUp(t *testing.T) {
 // 1.0.0) and is tainted. With the service back, the next apply replaces it.
 func TestAccReliability_flagServiceDown(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version      = "2.0.0"
-  targets      = %s
+	cfg := faultHCL(hcl{fleet: f, version: "2.0.0", targets: f.targets(3, ""), body: `
   feature_flag = { flag_name = "checkout", initial_rollout = 10 }
-`, f.targets(3, ""))}.String()
+`})
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy: fleetCheck(func() error {
@@ -414,37 +385,32 @@ func TestAccReliability_flagServiceDown(t *testing.T) {
 func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	cfg := func(version string) string {
-		return hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version       = %q
-  targets       = %s
+		return faultHCL(hcl{fleet: f, version: version, targets: f.targets(3, ""), body: `
   auto_rollback = false
   feature_flag  = { flag_name = "checkout", initial_rollout = 10 }
-`, version, f.targets(3, ""))}.String()
+`})
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("1.5.0")},
-			{
-				PreConfig:   func() { f.SetFlagsDown(true) },
-				Config:      cfg("2.0.0"),
-				ExpectError: errorPattern(`failed at publish.*publishing flag "checkout" at 10%.*HTTP 503`),
+	accTest(t, []resource.TestStep{
+		{Config: cfg("1.5.0")},
+		{
+			PreConfig:   func() { f.SetFlagsDown(true) },
+			Config:      cfg("2.0.0"),
+			ExpectError: errorPattern(`failed at publish.*publishing flag "checkout" at 10%.*HTTP 503`),
+		},
+		{
+			PreConfig: func() {
+				expectFleet(t, f.expectAll(3, "2.0.0"))
+				f.SetFlagsDown(false)
 			},
-			{
-				PreConfig: func() {
-					expectFleet(t, f.expectAll(3, "2.0.0"))
-					f.SetFlagsDown(false)
-				},
-				Config: cfg("2.0.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.5.0")),
-				},
-				Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 10, 3, "2.0.0") }),
+			Config: cfg("2.0.0"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("previous_version", knownvalue.StringExact("1.5.0")),
 			},
+			Check: fleetCheck(func() error { return f.flagPublishedAndAll("checkout", 10, 3, "2.0.0") }),
 		},
 	})
 }
@@ -455,24 +421,21 @@ func TestAccReliability_flagServiceDownOnUpdate(t *testing.T) {
 // failed create saves nothing.
 func TestAccReliability_failAfterKDeploys(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
-	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 5, 1, `"2.0.0"`)}.String()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { f.SetFault("*", simulator.Fault{FailAfterDeploys: 3, FailVersion: "2.0.0"}) },
-				Config:    cfg,
-				ExpectError: errorPattern(`failed at batch 4/5.*Failed targets: t4.*HTTP 500.*accepted 3 deploys.*` +
-					`Rolled back to previous_version: t1, t2, t3, t4`),
-			},
-			afterFailure(cfg, func() {
-				expectFleet(t, f.expectAll(5, "1.0.0"))
-				if got := f.deployOrder("2.0.0"); !slices.Equal(got, []string{"t1", "t2", "t3"}) {
-					t.Errorf("deploys of 2.0.0 accepted: %v, want t1, t2, t3", got)
-				}
-				f.ClearFaults()
-			}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(5)...),
+	cfg := faultHCL(hcl{fleet: f, body: rollingArgs(f, 5, 1, `"2.0.0"`)})
+	accTest(t, []resource.TestStep{
+		{
+			PreConfig: func() { f.SetFault("*", simulator.Fault{FailAfterDeploys: 3, FailVersion: "2.0.0"}) },
+			Config:    cfg,
+			ExpectError: errorPattern(`failed at batch 4/5.*Failed targets: t4.*HTTP 500.*accepted 3 deploys.*` +
+				`Rolled back to previous_version: t1, t2, t3, t4`),
 		},
+		afterFailure(cfg, func() {
+			expectFleet(t, f.expectAll(5, "1.0.0"))
+			if got := f.deployOrder("2.0.0"); !slices.Equal(got, []string{"t1", "t2", "t3"}) {
+				t.Errorf("deploys of 2.0.0 accepted: %v, want t1, t2, t3", got)
+			}
+			f.ClearFaults()
+		}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(5)...),
 	})
 }
 
@@ -487,31 +450,28 @@ func TestAccReliability_redirectToAnotherHost(t *testing.T) {
 	// localhost rather than 127.0.0.1: another origin on the same machine.
 	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
 	cfg := hcl{fleet: f, provider: faultProvider + "\n  " + fmt.Sprintf("token = %q", token), health: faultHealth, body: rollingArgs(f, 3, 1, `"2.0.0"`)}.String()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() {
-					f.SetFault("t2", simulator.Fault{RedirectTo: otherURL + "/t/t2/v1/deploy", FailVersion: "2.0.0"})
-				},
-				Config:      cfg,
-				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*HTTP 401.*Rolled back to previous_version: t1, t2`),
+	accTest(t, []resource.TestStep{
+		{
+			PreConfig: func() {
+				f.SetFault("t2", simulator.Fault{RedirectTo: otherURL + "/t/t2/v1/deploy", FailVersion: "2.0.0"})
 			},
-			afterFailure(cfg, func() {
-				expectFleet(t, f.expectAll(3, "1.0.0"))
-				expectFleet(t, other.expectAll(3, "1.0.0"))
-				if seen := other.SeenAuthorization(); len(seen) != 0 {
-					t.Errorf("the other host received Authorization %q", seen)
-				}
-				if c := other.Calls()[simulator.CallDeploy]; c != 1 {
-					t.Errorf("the other host received %d deploy calls, want the 1 redirected one (401 is final)", c)
-				}
-				if seen := f.SeenAuthorization(); !slices.Equal(seen, []string{"Bearer " + token}) {
-					t.Errorf("the fleet saw Authorization %q, want the bearer token", seen)
-				}
-				f.ClearFaults()
-			}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(3)...),
+			Config:      cfg,
+			ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*HTTP 401.*Rolled back to previous_version: t1, t2`),
 		},
+		afterFailure(cfg, func() {
+			expectFleet(t, f.expectAll(3, "1.0.0"))
+			expectFleet(t, other.expectAll(3, "1.0.0"))
+			if seen := other.SeenAuthorization(); len(seen) != 0 {
+				t.Errorf("the other host received Authorization %q", seen)
+			}
+			if c := other.Calls()[simulator.CallDeploy]; c != 1 {
+				t.Errorf("the other host received %d deploy calls, want the 1 redirected one (401 is final)", c)
+			}
+			if seen := f.SeenAuthorization(); !slices.Equal(seen, []string{"Bearer " + token}) {
+				t.Errorf("the fleet saw Authorization %q, want the bearer token", seen)
+			}
+			f.ClearFaults()
+		}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, ids(3)...),
 	})
 }
 
@@ -561,23 +521,18 @@ func TestAccReliability_hostileHealthAnswers(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := hostileHealth(t, 2, "1.0.0", "t2", "2.0.0", tc.body)
-			cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: fmt.Sprintf(`
-  version      = "2.0.0"
-  targets      = %s
+			cfg := faultHCL(hcl{fleet: f, version: "2.0.0", targets: f.targets(2, ""), body: `
   rolling      = { batch_size = 1, batch_delay = "0s" }
   health_check = { interval = "100ms", timeout = "300ms" }
-`, f.targets(2, ""))}.String()
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProviders,
-				Steps: []resource.TestStep{
-					{
-						Config:      cfg,
-						ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t2.*not healthy within 300ms.*` + tc.err + `.*Rolled back to previous_version: t1, t2`),
-					},
-					afterFailure(cfg, func() {
-						expectFleet(t, f.expectAll(2, "1.0.0"))
-					}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, "t1", "t2"),
+`})
+			accTest(t, []resource.TestStep{
+				{
+					Config:      cfg,
+					ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t2.*not healthy within 300ms.*` + tc.err + `.*Rolled back to previous_version: t1, t2`),
 				},
+				afterFailure(cfg, func() {
+					expectFleet(t, f.expectAll(2, "1.0.0"))
+				}, savedState{f: f, absent: true}, plancheck.ResourceActionCreate, "t1", "t2"),
 			})
 		})
 	}

@@ -11,17 +11,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 func TestAccDeployment_rolling(t *testing.T) {
 	f := newTestFleet(t, 5, "1.0.0")
 	cfg := func(version string, batch int) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+		return hcl{fleet: f, version: version, targets: f.targets(5, ""), body: fmt.Sprintf(`
   rolling = { batch_size = %d, batch_delay = "0s" }
-`, version, f.targets(5, ""), batch)}.String()
+`, batch)}.String()
 	}
 	deploysBefore := 0
 	resource.ParallelTest(t, resource.TestCase{
@@ -33,17 +30,17 @@ func TestAccDeployment_rolling(t *testing.T) {
 				Config: cfg("2.0.0", 2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionCreate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
+					plannedIs("changed_targets", idList(ids(5)...)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("rolling")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("targets_updated"), knownvalue.Int64Exact(5)),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("targets_failed"), knownvalue.Int64Exact(0)),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(5, "2.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("id"), knownvalue.StringExact("web")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.Null()),
+					stateIs("status", knownvalue.StringExact("completed")),
+					stateIs("strategy", knownvalue.StringExact("rolling")),
+					stateIs("previous_version", knownvalue.StringExact("1.0.0")),
+					stateIs("targets_updated", knownvalue.Int64Exact(5)),
+					stateIs("targets_failed", knownvalue.Int64Exact(0)),
+					stateIs("target_versions", allAt(5, "2.0.0")),
+					stateIs("id", knownvalue.StringExact("web")),
+					stateIs("active_slot", knownvalue.Null()),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					fleetCheck(func() error { return f.expectAll(5, "2.0.0") }),
@@ -60,12 +57,12 @@ func TestAccDeployment_rolling(t *testing.T) {
 				Config: cfg("3.0.0", 2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(5)...)),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+					plannedIs("changed_targets", idList(ids(5)...)),
+					plannedIs("previous_version", knownvalue.StringExact("2.0.0")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(5, "3.0.0")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
+					stateIs("target_versions", allAt(5, "3.0.0")),
+					stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					fleetCheck(func() error { return f.expectAll(5, "3.0.0") }),
@@ -77,8 +74,8 @@ func TestAccDeployment_rolling(t *testing.T) {
 				Config: cfg("3.0.0", 3),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), knownvalue.ListSizeExact(0)),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(5, "3.0.0")),
+					plannedIs("changed_targets", knownvalue.ListSizeExact(0)),
+					plannedIs("target_versions", allAt(5, "3.0.0")),
 				}},
 				Check: fleetCheck(func() error {
 					if n := len(f.Deploys()); n != deploysBefore {
@@ -111,95 +108,76 @@ func batchOrdered(got []string, size int) bool {
 func TestAccDeployment_blueGreen(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(version string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version    = %q
-  targets    = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, `i <= 2 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
-`, version, f.targets(4, `i <= 2 ? "blue" : "green"`), f.URL)}.String()
+`, f.URL)}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("2.0.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					// On create the new version goes to the green slot only.
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t3", "t4")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("green")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("blue_green")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					fleetCheck(func() error {
-						return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
-					}),
-					fleetCheck(func() error {
-						if r := f.Router(); r.ActiveSlot != "green" || r.Version != "2.0.0" {
-							return fmt.Errorf("router = %+v, want green at 2.0.0", r)
-						}
-						return nil
-					}),
-				),
+	accTest(t, []resource.TestStep{
+		{
+			Config: cfg("2.0.0"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				// On create the new version goes to the green slot only.
+				plannedIs("changed_targets", idList("t3", "t4")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("active_slot", knownvalue.StringExact("green")),
+				stateIs("strategy", knownvalue.StringExact("blue_green")),
+				stateIs("status", knownvalue.StringExact("completed")),
 			},
-			{
-				// The next version goes to the idle (blue) slot, then traffic flips.
-				Config: cfg("3.0.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t2")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("active_slot"), knownvalue.StringExact("blue")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
-				},
-				Check: fleetCheck(func() error {
-					if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "3.0.0" {
-						return fmt.Errorf("router = %+v, want blue at 3.0.0", r)
-					}
-					return f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"})
+			Check: resource.ComposeTestCheckFunc(
+				fleetCheck(func() error {
+					return f.expectVersions(map[string]string{"t1": "1.0.0", "t2": "1.0.0", "t3": "2.0.0", "t4": "2.0.0"})
 				}),
+				fleetCheck(func() error { return routerAt(f, "green", "2.0.0") }),
+			),
+		},
+		{
+			// The next version goes to the idle (blue) slot, then traffic flips.
+			Config:           cfg("3.0.0"),
+			ConfigPlanChecks: changesPlanned(idList("t1", "t2")),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("active_slot", knownvalue.StringExact("blue")),
+				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 			},
-			{
-				// Converged: nothing to plan.
-				Config:   cfg("3.0.0"),
-				PlanOnly: true,
-			},
+			Check: fleetCheck(func() error {
+				if err := routerAt(f, "blue", "3.0.0"); err != nil {
+					return err
+				}
+				return f.expectVersions(map[string]string{"t1": "3.0.0", "t2": "3.0.0", "t3": "2.0.0", "t4": "2.0.0"})
+			}),
+		},
+		{
+			// Converged: nothing to plan.
+			Config:   cfg("3.0.0"),
+			PlanOnly: true,
 		},
 	})
 }
 
 func TestAccDeployment_canary(t *testing.T) {
 	f := newTestFleet(t, 10, "1.0.0")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{{
-			Config: hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+	accTest(t, []resource.TestStep{{
+		Config: hcl{fleet: f, version: "2.0.0", targets: f.targets(10, ""), body: fmt.Sprintf(`
   canary  = { stages = [10, 50, 100], stage_interval = "0s", router_url = "%s/router" }
-`, f.targets(10, ""), f.URL)}.String(),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(10)...)),
-			}},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("canary")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(10, "2.0.0")),
-			},
-			Check: fleetCheck(func() error {
-				order := f.deployOrder("2.0.0")
-				// Stage 1 brings 1 target, stage 2 up to 5, stage 3 the rest.
-				if len(order) != 10 || order[0] != "t1" || !batchOrderedStages(order, []int{1, 5, 10}) {
-					return fmt.Errorf("canary deploy order %v does not follow stages 1/5/10", order)
-				}
-				if w := f.Router().Weights["2.0.0"]; w != 100 {
-					return fmt.Errorf("router weight for 2.0.0 = %v, want 100", w)
-				}
-				return nil
-			}),
-		}},
-	})
+`, f.URL)}.String(),
+		ConfigPlanChecks: changesPlanned(idList(ids(10)...)),
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateIs("strategy", knownvalue.StringExact("canary")),
+			stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+			stateIs("target_versions", allAt(10, "2.0.0")),
+		},
+		Check: fleetCheck(func() error {
+			order := f.deployOrder("2.0.0")
+			// Stage 1 brings 1 target, stage 2 up to 5, stage 3 the rest.
+			if len(order) != 10 || order[0] != "t1" || !batchOrderedStages(order, []int{1, 5, 10}) {
+				return fmt.Errorf("canary deploy order %v does not follow stages 1/5/10", order)
+			}
+			if w := f.Router().Weights["2.0.0"]; w != 100 {
+				return fmt.Errorf("router weight for 2.0.0 = %v, want 100", w)
+			}
+			return nil
+		}),
+	}})
 }
 
 func batchOrderedStages(got []string, cumulative []int) bool {
@@ -229,14 +207,12 @@ func TestAccDeployment_featureFlag(t *testing.T) {
 			return f.expectAll(3, "1.0.0")
 		}),
 		Steps: []resource.TestStep{{
-			Config: hcl{fleet: f, body: fmt.Sprintf(`
-  version      = "2.0.0"
-  targets      = %s
+			Config: hcl{fleet: f, version: "2.0.0", targets: f.targets(3, ""), body: `
   feature_flag = { flag_name = "new-checkout", initial_rollout = 10 }
-`, f.targets(3, ""))}.String(),
+`}.String(),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("feature_flag")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(10)),
+				stateIs("strategy", knownvalue.StringExact("feature_flag")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(10)),
 			},
 			Check: fleetCheck(func() error { return f.flagPublishedAndAll("new-checkout", 10, 3, "2.0.0") }),
 		}},
@@ -248,47 +224,42 @@ func TestAccDeployment_failureRollsBack(t *testing.T) {
 	cfg := func(version string) string {
 		return hcl{fleet: f, body: rollingArgs(f, 4, 2, hclString(version))}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				// A failed create that rolled everything back saves no state.
-				PreConfig:   func() { f.SetFault("t2", simulator.Fault{DeployStatus: 500, FailVersion: "1.5.0"}) },
-				Config:      cfg("1.5.0"),
-				ExpectError: errorPattern(`failed at batch 1/2.*t2.*Rolled back`),
+	accTest(t, []resource.TestStep{
+		{
+			// A failed create that rolled everything back saves no state.
+			PreConfig:   func() { f.SetFault("t2", simulator.Fault{DeployStatus: 500, FailVersion: "1.5.0"}) },
+			Config:      cfg("1.5.0"),
+			ExpectError: errorPattern(`failed at batch 1/2.*t2.*Rolled back`),
+		},
+		{
+			PreConfig: func() { f.ClearFaults() },
+			Config:    cfg("2.0.0"),
+			Check:     fleetCheck(func() error { return f.expectAll(4, "2.0.0") }),
+			ConfigStateChecks: []statecheck.StateCheck{
+				// Created afresh: the failed create left nothing behind.
+				stateIs("previous_version", knownvalue.StringExact("1.0.0")),
 			},
-			{
-				PreConfig: func() { f.ClearFaults() },
-				Config:    cfg("2.0.0"),
-				Check:     fleetCheck(func() error { return f.expectAll(4, "2.0.0") }),
-				ConfigStateChecks: []statecheck.StateCheck{
-					// Created afresh: the failed create left nothing behind.
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("1.0.0")),
-				},
-			},
-			{
-				// A failing update rolls the touched targets back to 2.0.0.
-				PreConfig:   func() { f.SetFault("t3", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
-				Config:      cfg("3.0.0"),
-				ExpectError: errorPattern(`failed at batch 2/2.*t3.*Rolled back`),
-			},
-			{
-				// State matches the fleet: refresh shows every target at 2.0.0, and the
-				// plan proposes 3.0.0 again to all of them.
-				PreConfig:          func() { f.ClearFaults() },
-				Config:             cfg("3.0.0"),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks:   planOnlyFleetChecks(func() error { return f.expectAll(4, "2.0.0") }),
-			},
-			{
-				Config: cfg("3.0.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(4)...)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "3.0.0")),
-				},
+		},
+		{
+			// A failing update rolls the touched targets back to 2.0.0.
+			PreConfig:   func() { f.SetFault("t3", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
+			Config:      cfg("3.0.0"),
+			ExpectError: errorPattern(`failed at batch 2/2.*t3.*Rolled back`),
+		},
+		{
+			// State matches the fleet: refresh shows every target at 2.0.0, and the
+			// plan proposes 3.0.0 again to all of them.
+			PreConfig:          func() { f.ClearFaults() },
+			Config:             cfg("3.0.0"),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks:   planOnlyFleetChecks(func() error { return f.expectAll(4, "2.0.0") }),
+		},
+		{
+			Config:           cfg("3.0.0"),
+			ConfigPlanChecks: changesPlanned(idList(ids(4)...)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("target_versions", allAt(4, "3.0.0")),
 			},
 		},
 	})
@@ -298,34 +269,31 @@ func TestAccDeployment_noPreviousVersion(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	f.SetVersion("t3", "0.9.0") // the fleet disagrees: previous_version is unknown
 	cfg := hcl{fleet: f, body: rollingArgs(f, 3, 1, `"2.0.0"`)}.String()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				PreConfig:   func() { f.SetFault("t2", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
-				Config:      cfg,
-				ExpectError: errorPattern(`t2.*Nothing was rolled back`),
-			},
-			{
-				// t1 runs 2.0.0 (no rollback possible), t2 and t3 the old versions; the
-				// saved state is honest, so the resource is tainted and planned again.
-				PreConfig:          func() { f.ClearFaults() },
-				Config:             cfg,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: planOnlyFleetChecks(func() error {
-					return f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "1.0.0", "t3": "0.9.0"})
-				}),
-			},
-			{
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(3, "2.0.0")),
-				},
+	accTest(t, []resource.TestStep{
+		{
+			PreConfig:   func() { f.SetFault("t2", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
+			Config:      cfg,
+			ExpectError: errorPattern(`t2.*Nothing was rolled back`),
+		},
+		{
+			// t1 runs 2.0.0 (no rollback possible), t2 and t3 the old versions; the
+			// saved state is honest, so the resource is tainted and planned again.
+			PreConfig:          func() { f.ClearFaults() },
+			Config:             cfg,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: planOnlyFleetChecks(func() error {
+				return f.expectVersions(map[string]string{"t1": "2.0.0", "t2": "1.0.0", "t3": "0.9.0"})
+			}),
+		},
+		{
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionDestroyBeforeCreate),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("previous_version", knownvalue.Null()),
+				stateIs("target_versions", allAt(3, "2.0.0")),
 			},
 		},
 	})
@@ -333,57 +301,47 @@ func TestAccDeployment_noPreviousVersion(t *testing.T) {
 
 func TestAccDeployment_drift(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
-	cfg := hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+	cfg := hcl{fleet: f, version: "2.0.0", targets: f.targets(3, ""), body: `
   rolling = { batch_delay = "0s" }
-`, f.targets(3, ""))}.String()
+`}.String()
 	deploys := 0
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg, Check: fleetCheck(func() error { deploys = len(f.Deploys()); return f.expectAll(3, "2.0.0") })},
-			{Config: cfg, PlanOnly: true},
-			{
-				// Someone hot-fixed t2 by hand: the plan redeploys t2 only.
-				PreConfig: func() { f.SetVersion("t2", "2.0.1-hotfix") },
-				Config:    cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t2")),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("version"), knownvalue.StringExact("2.0.0")),
-				}},
-				Check: fleetCheck(func() error {
-					if got := f.Deploys()[deploys:]; len(got) != 1 || got[0].Target != "t2" || got[0].Version != "2.0.0" {
-						return fmt.Errorf("drift repair made deploys %+v, want only t2 → 2.0.0", got)
-					}
-					return f.expectAll(3, "2.0.0")
-				}),
-			},
+	accTest(t, []resource.TestStep{
+		{Config: cfg, Check: fleetCheck(func() error { deploys = len(f.Deploys()); return f.expectAll(3, "2.0.0") })},
+		{Config: cfg, PlanOnly: true},
+		{
+			// Someone hot-fixed t2 by hand: the plan redeploys t2 only.
+			PreConfig: func() { f.SetVersion("t2", "2.0.1-hotfix") },
+			Config:    cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+				plannedIs("changed_targets", idList("t2")),
+				plannedIs("version", knownvalue.StringExact("2.0.0")),
+			}},
+			Check: fleetCheck(func() error {
+				if got := f.Deploys()[deploys:]; len(got) != 1 || got[0].Target != "t2" || got[0].Version != "2.0.0" {
+					return fmt.Errorf("drift repair made deploys %+v, want only t2 → 2.0.0", got)
+				}
+				return f.expectAll(3, "2.0.0")
+			}),
 		},
 	})
 }
 
 func TestAccDeployment_unreachableTargetWarns(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
-	cfg := hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+	cfg := hcl{fleet: f, version: "2.0.0", targets: f.targets(2, ""), body: `
   rolling = { batch_delay = "0s" }
-`, f.targets(2, ""))}.String()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg},
-			{
-				// An unreachable target is not drift: the plan stays empty.
-				PreConfig: func() { f.SetFault("t1", simulator.Fault{CloseConnection: true}) },
-				Config:    cfg,
-				PlanOnly:  true,
-			},
-			// Back online, so the post-test destroy can roll back.
-			{PreConfig: func() { f.ClearFaults() }, Config: cfg, PlanOnly: true},
+`}.String()
+	accTest(t, []resource.TestStep{
+		{Config: cfg},
+		{
+			// An unreachable target is not drift: the plan stays empty.
+			PreConfig: func() { f.SetFault("t1", simulator.Fault{CloseConnection: true}) },
+			Config:    cfg,
+			PlanOnly:  true,
 		},
+		// Back online, so the post-test destroy can roll back.
+		{PreConfig: func() { f.ClearFaults() }, Config: cfg, PlanOnly: true},
 	})
 }
 
@@ -393,12 +351,10 @@ func TestAccDeployment_destroyWithoutRollback(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy:             fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
 		Steps: []resource.TestStep{{
-			Config: hcl{fleet: f, body: fmt.Sprintf(`
-  version    = "2.0.0"
-  targets    = %s
+			Config: hcl{fleet: f, version: "2.0.0", targets: f.targets(2, ""), body: `
   rolling    = { batch_delay = "0s" }
   on_destroy = "none"
-`, f.targets(2, ""))}.String(),
+`}.String(),
 		}},
 	})
 }
@@ -407,18 +363,11 @@ func TestAccDeployment_blueGreenDestroySwitchesBack(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy: fleetCheck(func() error {
-			if r := f.Router(); r.ActiveSlot != "blue" || r.Version != "1.0.0" {
-				return fmt.Errorf("after destroy router = %+v, want blue at 1.0.0", r)
-			}
-			return nil
-		}),
+		CheckDestroy:             fleetCheck(func() error { return routerAt(f, "blue", "1.0.0") }),
 		Steps: []resource.TestStep{{
-			Config: hcl{fleet: f, body: fmt.Sprintf(`
-  version    = "2.0.0"
-  targets    = %s
+			Config: hcl{fleet: f, version: "2.0.0", targets: f.targets(2, `i == 1 ? "blue" : "green"`), body: fmt.Sprintf(`
   blue_green = { router_url = "%s/router" }
-`, f.targets(2, `i == 1 ? "blue" : "green"`), f.URL)}.String(),
+`, f.URL)}.String(),
 		}},
 	})
 }
@@ -561,30 +510,24 @@ func TestAccDeployment_validation(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProviders,
-				Steps: []resource.TestStep{{
-					Config:      hcl{fleet: f, body: "  " + tc.body}.String(),
-					PlanOnly:    true,
-					ExpectError: errorPattern(tc.err),
-				}},
-			})
+			accTest(t, []resource.TestStep{{
+				Config:      hcl{fleet: f, body: "  " + tc.body}.String(),
+				PlanOnly:    true,
+				ExpectError: errorPattern(tc.err),
+			}})
 		})
 	}
 	t.Run("bad name", func(t *testing.T) {
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: testAccProviders,
-			Steps: []resource.TestStep{{
-				Config: fmt.Sprintf(`
+		accTest(t, []resource.TestStep{{
+			Config: fmt.Sprintf(`
 resource "codomyrmex_deployment" "test" {
   name    = "web app!"
   version = "2"
   targets = %s
 }`, one),
-				PlanOnly:    true,
-				ExpectError: errorPattern(`name.*A-Z`),
-			}},
-		})
+			PlanOnly:    true,
+			ExpectError: errorPattern(`name.*A-Z`),
+		}})
 	})
 	t.Run("feature_flag without endpoint", func(t *testing.T) {
 		t.Setenv(EnvFlagEndpoint, "")
@@ -608,63 +551,56 @@ resource "codomyrmex_deployment" "test" {
 func TestAccDeployment_canaryAndFlagUpdates(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	canary := func(version string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = %q
-  targets = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, ""), body: fmt.Sprintf(`
   canary  = { stages = [25, 100], stage_interval = "0s", router_url = "%s/router" }
-`, version, f.targets(4, ""), f.URL)}.String()
+`, f.URL)}.String()
 	}
 	flag := func(version string, pct int) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version      = %q
-  targets      = %s
+		return hcl{fleet: f, version: version, targets: f.targets(4, ""), body: fmt.Sprintf(`
   feature_flag = { flag_name = "checkout-v2", initial_rollout = %d }
-`, version, f.targets(4, ""), pct)}.String()
+`, pct)}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: canary("2.0.0"), Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") })},
-			{
-				Config: canary("3.0.0"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList(ids(4)...)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("2.0.0")),
-				},
-				Check: fleetCheck(func() error {
-					if order := f.deployOrder("3.0.0"); len(order) != 4 || order[0] != "t1" {
-						return fmt.Errorf("canary update order %v: stage 1 (25%%) must bring t1 alone", order)
-					}
-					return f.expectAll(4, "3.0.0")
-				}),
+	accTest(t, []resource.TestStep{
+		{Config: canary("2.0.0"), Check: fleetCheck(func() error { return f.expectAll(4, "2.0.0") })},
+		{
+			Config: canary("3.0.0"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+				plannedIs("changed_targets", idList(ids(4)...)),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+				stateIs("previous_version", knownvalue.StringExact("2.0.0")),
 			},
-			{
-				// Switching strategy with a new version: the feature-flag rollout.
-				Config: flag("4.0.0", 20),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("strategy"), knownvalue.StringExact("feature_flag")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(20)),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					f.expectFlag("checkout-v2", "active", 0, 20),
-					fleetCheck(func() error { return f.expectAll(4, "4.0.0") }),
-				),
+			Check: fleetCheck(func() error {
+				if order := f.deployOrder("3.0.0"); len(order) != 4 || order[0] != "t1" {
+					return fmt.Errorf("canary update order %v: stage 1 (25%%) must bring t1 alone", order)
+				}
+				return f.expectAll(4, "3.0.0")
+			}),
+		},
+		{
+			// Switching strategy with a new version: the feature-flag rollout.
+			Config: flag("4.0.0", 20),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("strategy", knownvalue.StringExact("feature_flag")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(20)),
 			},
-			{
-				Config: flag("5.0.0", 50),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(50)),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("previous_version"), knownvalue.StringExact("4.0.0")),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					f.expectFlag("checkout-v2", "active", 0, 50),
-					fleetCheck(func() error { return f.expectAll(4, "5.0.0") }),
-				),
+			Check: resource.ComposeTestCheckFunc(
+				f.expectFlag("checkout-v2", "active", 0, 20),
+				fleetCheck(func() error { return f.expectAll(4, "4.0.0") }),
+			),
+		},
+		{
+			Config: flag("5.0.0", 50),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("traffic_percentage", knownvalue.Float64Exact(50)),
+				stateIs("previous_version", knownvalue.StringExact("4.0.0")),
 			},
+			Check: resource.ComposeTestCheckFunc(
+				f.expectFlag("checkout-v2", "active", 0, 50),
+				fleetCheck(func() error { return f.expectAll(4, "5.0.0") }),
+			),
 		},
 	})
 }
@@ -672,38 +608,33 @@ func TestAccDeployment_canaryAndFlagUpdates(t *testing.T) {
 func TestAccDeployment_timeoutRollsBack(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	cfg := func(version string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version  = %q
-  targets  = %s
+		return hcl{fleet: f, version: version, targets: f.targets(3, ""), body: `
   rolling  = { batch_size = 1, batch_delay = "0s" }
   timeouts = { update = "5s" }
-`, version, f.targets(3, ""))}.String()
+`}.String()
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg("2.0.0")},
-			{
-				// t2 hangs on the deploy of 3.0.0 past the update timeout: the call in
-				// flight finishes, t3 is never started, and t1 and t2 are rolled back.
-				// 5s leaves a loaded machine room to finish t1 and start t2 first;
-				// the 8s hang stays under the 10s request_timeout.
-				PreConfig:   func() { f.SetFault("t2", simulator.Fault{Hang: 8 * time.Second, FailVersion: "3.0.0"}) },
-				Config:      cfg("3.0.0"),
-				ExpectError: errorPattern(`failed at batch 3/3 \(cancelled\).*no further target started: timeouts.update \(5s\) expired.*Rolled back to previous_version: t1, t2`),
-			},
-			{
-				PreConfig:          func() { f.ClearFaults() },
-				Config:             cfg("3.0.0"),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: planOnlyFleetChecks(func() error {
-					if n := f.deploysOf("3.0.0"); n > 2 {
-						return fmt.Errorf("%d deploys of 3.0.0 after the timeout: t3 must not start", n)
-					}
-					return f.expectVersions(map[string]string{"t1": "2.0.0", "t3": "2.0.0"})
-				}),
-			},
+	accTest(t, []resource.TestStep{
+		{Config: cfg("2.0.0")},
+		{
+			// t2 hangs on the deploy of 3.0.0 past the update timeout: the call in
+			// flight finishes, t3 is never started, and t1 and t2 are rolled back.
+			// 5s leaves a loaded machine room to finish t1 and start t2 first;
+			// the 8s hang stays under the 10s request_timeout.
+			PreConfig:   func() { f.SetFault("t2", simulator.Fault{Hang: 8 * time.Second, FailVersion: "3.0.0"}) },
+			Config:      cfg("3.0.0"),
+			ExpectError: errorPattern(`failed at batch 3/3 \(cancelled\).*no further target started: timeouts.update \(5s\) expired.*Rolled back to previous_version: t1, t2`),
+		},
+		{
+			PreConfig:          func() { f.ClearFaults() },
+			Config:             cfg("3.0.0"),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: planOnlyFleetChecks(func() error {
+				if n := f.deploysOf("3.0.0"); n > 2 {
+					return fmt.Errorf("%d deploys of 3.0.0 after the timeout: t3 must not start", n)
+				}
+				return f.expectVersions(map[string]string{"t1": "2.0.0", "t3": "2.0.0"})
+			}),
 		},
 	})
 }
@@ -721,20 +652,17 @@ func TestAccProvider_validation(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProviders,
-				Steps: []resource.TestStep{{
-					Config: fmt.Sprintf(`
+			accTest(t, []resource.TestStep{{
+				Config: fmt.Sprintf(`
 provider "codomyrmex" {
   %s
 }
 resource "codomyrmex_feature_rollout" "test" {
   flag_name = "validation"
 }`, tc.provider),
-					PlanOnly:    true,
-					ExpectError: errorPattern(tc.err),
-				}},
-			})
+				PlanOnly:    true,
+				ExpectError: errorPattern(tc.err),
+			}})
 		})
 	}
 }
@@ -742,37 +670,30 @@ resource "codomyrmex_feature_rollout" "test" {
 func TestAccDeployment_targetsAddedAndRemoved(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	cfg := func(targets string) string {
-		return hcl{fleet: f, body: fmt.Sprintf(`
-  version = "2.0.0"
-  targets = %s
+		return hcl{fleet: f, version: "2.0.0", targets: targets, body: `
   rolling = { batch_delay = "0s" }
-`, targets)}.String()
+`}.String()
 	}
 	first := fmt.Sprintf(`[for i in range(1, 4) : { id = "t${i}", address = "%s/t/t${i}" }]`, f.URL)
 	second := fmt.Sprintf(`[for i in range(2, 5) : { id = "t${i}", address = "%s/t/t${i}" }]`, f.URL)
 	deploys := 0
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg(first), Check: fleetCheck(func() error { deploys = len(f.Deploys()); return nil })},
-			{
-				// t1 leaves the list (left alone), t4 joins (gets the version).
-				Config: cfg(second),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t4")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), knownvalue.MapExact(map[string]knownvalue.Check{
-						"t2": knownvalue.StringExact("2.0.0"), "t3": knownvalue.StringExact("2.0.0"), "t4": knownvalue.StringExact("2.0.0"),
-					})),
-				},
-				Check: fleetCheck(func() error {
-					if got := f.Deploys()[deploys:]; len(got) != 1 || got[0].Target != "t4" {
-						return fmt.Errorf("deploys %+v, want only t4", got)
-					}
-					return f.expectVersions(map[string]string{"t1": "2.0.0", "t4": "2.0.0"})
-				}),
+	accTest(t, []resource.TestStep{
+		{Config: cfg(first), Check: fleetCheck(func() error { deploys = len(f.Deploys()); return nil })},
+		{
+			// t1 leaves the list (left alone), t4 joins (gets the version).
+			Config:           cfg(second),
+			ConfigPlanChecks: changesPlanned(idList("t4")),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("target_versions", knownvalue.MapExact(map[string]knownvalue.Check{
+					"t2": knownvalue.StringExact("2.0.0"), "t3": knownvalue.StringExact("2.0.0"), "t4": knownvalue.StringExact("2.0.0"),
+				})),
 			},
+			Check: fleetCheck(func() error {
+				if got := f.Deploys()[deploys:]; len(got) != 1 || got[0].Target != "t4" {
+					return fmt.Errorf("deploys %+v, want only t4", got)
+				}
+				return f.expectVersions(map[string]string{"t1": "2.0.0", "t4": "2.0.0"})
+			}),
 		},
 	})
 }

@@ -45,27 +45,13 @@ func (w *reattachWorkdir) rolloutAttrs(name string) map[string]any {
 
 func rolloutAttributes(t *testing.T, raw []byte, name string) map[string]any {
 	t.Helper()
-	var st struct {
-		Resources []struct {
-			Type      string `json:"type"`
-			Name      string `json:"name"`
-			Instances []struct {
-				Deposed    string         `json:"deposed"`
-				Attributes map[string]any `json:"attributes"`
-			} `json:"instances"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(raw, &st); err != nil {
-		t.Fatalf("reading the state: %v", err)
-	}
-	for _, r := range st.Resources {
-		if r.Type != "codomyrmex_feature_rollout" || r.Name != name {
-			continue
-		}
-		for _, in := range r.Instances {
-			if in.Deposed == "" {
-				return in.Attributes
+	for _, in := range stateInstances(t, raw, "codomyrmex_feature_rollout", name) {
+		if in.Deposed == "" {
+			var attrs map[string]any
+			if err := json.Unmarshal(in.Attributes, &attrs); err != nil {
+				t.Fatalf("reading the rollout's attributes: %v", err)
 			}
+			return attrs
 		}
 	}
 	return nil
@@ -315,7 +301,6 @@ func TestAccRolloutCLI_destroyLeavesAFlagPublishedSince(t *testing.T) {
 // a fake clock at testEpoch, for the rollout CLI tests.
 func newRolloutCLI(t *testing.T) (*testFleet, *clocktest.Fake, *reattachWorkdir) {
 	t.Helper()
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clocktest.NewFake(testEpoch)
+	f, clk := newRolloutFleet(t)
 	return f, clk, newReattachWorkdir(t, clk)
 }

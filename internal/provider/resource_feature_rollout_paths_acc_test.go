@@ -27,28 +27,24 @@ func TestAccPaths_rolloutForeignStateNotAdopted(t *testing.T) {
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
-			f := newTestFleet(t, 1, "1.0.0")
-			clk := clocktest.NewFake(testEpoch)
-			cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: providersWithClock(clk),
-				Steps: []resource.TestStep{
-					{Config: cfg, ConfigStateChecks: expectStageSaved(0, 5, "active"), Check: f.expectFlag("checkout", "active", 0, 5)},
-					{
-						PreConfig:         func() { publishFlagDirect(t, f, doc) },
-						Config:            cfg,
-						ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(0, 5, "active")},
-						ConfigStateChecks: expectStageSaved(0, 5, "active"),
-						Check:             f.expectFlag("checkout", "active", 0, 5),
-					},
-					{
-						// The rollout still advances once stage_delay has passed.
-						PreConfig:         func() { clk.Advance(time.Hour) },
-						Config:            cfg,
-						ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(1, 25, "active")},
-						ConfigStateChecks: expectStageSaved(1, 25, "active"),
-						Check:             f.expectFlag("checkout", "active", 1, 25),
-					},
+			f, clk := newRolloutFleet(t)
+			cfg := rolloutHCL(f, "")
+			clockTest(t, clk, []resource.TestStep{
+				{Config: cfg, ConfigStateChecks: expectStageSaved(0, 5, "active"), Check: f.expectFlag("checkout", "active", 0, 5)},
+				{
+					PreConfig:         func() { publishFlagDirect(t, f, doc) },
+					Config:            cfg,
+					ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(0, 5, "active")},
+					ConfigStateChecks: expectStageSaved(0, 5, "active"),
+					Check:             f.expectFlag("checkout", "active", 0, 5),
+				},
+				{
+					// The rollout still advances once stage_delay has passed.
+					PreConfig:         func() { clk.Advance(time.Hour) },
+					Config:            cfg,
+					ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(1, 25, "active")},
+					ConfigStateChecks: expectStageSaved(1, 25, "active"),
+					Check:             f.expectFlag("checkout", "active", 1, 25),
 				},
 			})
 		})
@@ -62,35 +58,31 @@ func TestAccPaths_rolloutForeignStateNotAdopted(t *testing.T) {
 
 func TestAccPaths_rolloutSavedPlanAppliedLate(t *testing.T) {
 	t.Run("drift_republished", func(t *testing.T) {
-		f := newTestFleet(t, 1, "1.0.0")
-		clk := clocktest.NewFake(testEpoch)
-		cfg := hcl{fleet: f, provider: "retries = 0", rollout: true}.String()
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: providersWithClock(clk),
-			Steps: []resource.TestStep{
-				{Config: cfg, ConfigStateChecks: expectStageSaved(0, 5, "active")},
-				{
-					// At T0+59m someone set the flag to 80 %: the plan republishes stage 0.
-					// The plan is applied at T0+61m, when the advance has become due.
-					PreConfig: func() {
-						clk.Advance(59 * time.Minute)
-						publishFlagDirect(t, f, `{"flag":"checkout","state":"active","stage":0,"percentage":80,"stages":[5,25,50,100],"updated_at":"2026-11-23T09:00:00Z"}`)
-					},
-					Config: cfg,
-					ConfigPlanChecks: resource.ConfigPlanChecks{
-						PreApply: append(expectStagePlanned(0, 5, "active"), advanceClock{clk, 2 * time.Minute}),
-					},
-					ConfigStateChecks: expectStageSaved(0, 5, "active"),
-					Check:             f.expectFlag("checkout", "active", 0, 5),
-					// The advance is due now: the next plan shows it.
-					ExpectNonEmptyPlan: true,
+		f, clk := newRolloutFleet(t)
+		cfg := rolloutHCL(f, "")
+		clockTest(t, clk, []resource.TestStep{
+			{Config: cfg, ConfigStateChecks: expectStageSaved(0, 5, "active")},
+			{
+				// At T0+59m someone set the flag to 80 %: the plan republishes stage 0.
+				// The plan is applied at T0+61m, when the advance has become due.
+				PreConfig: func() {
+					clk.Advance(59 * time.Minute)
+					publishFlagDirect(t, f, `{"flag":"checkout","state":"active","stage":0,"percentage":80,"stages":[5,25,50,100],"updated_at":"2026-11-23T09:00:00Z"}`)
 				},
-				{
-					Config:            cfg,
-					ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(1, 25, "active")},
-					ConfigStateChecks: expectStageSaved(1, 25, "active"),
-					Check:             f.expectFlag("checkout", "active", 1, 25),
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: append(expectStagePlanned(0, 5, "active"), advanceClock{clk, 2 * time.Minute}),
 				},
+				ConfigStateChecks: expectStageSaved(0, 5, "active"),
+				Check:             f.expectFlag("checkout", "active", 0, 5),
+				// The advance is due now: the next plan shows it.
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config:            cfg,
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: expectStagePlanned(1, 25, "active")},
+				ConfigStateChecks: expectStageSaved(1, 25, "active"),
+				Check:             f.expectFlag("checkout", "active", 1, 25),
 			},
 		})
 	})
@@ -98,25 +90,22 @@ func TestAccPaths_rolloutSavedPlanAppliedLate(t *testing.T) {
 	t.Run("start_at_passes", func(t *testing.T) {
 		f := newTestFleet(t, 1, "1.0.0")
 		clk := clocktest.NewFake(testEpoch.Add(59 * time.Minute))
-		cfg := hcl{fleet: f, provider: "retries = 0", rollout: true, body: fmt.Sprintf("start_at = %q", testEpoch.Add(time.Hour).Format(time.RFC3339))}.String()
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: providersWithClock(clk),
-			Steps: []resource.TestStep{
-				{
-					// Planned at T0+59m, before start_at, applied at T0+61m
-					// after it. Nothing carries the plan's time to the
-					// apply of a create, so a create that starts pending
-					// leaves state and percentage to the apply.
-					Config: cfg,
-					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionCreate),
-						plancheck.ExpectUnknownValue(rolloutAddr, tfjsonpath.New("state")),
-						plancheck.ExpectUnknownValue(rolloutAddr, tfjsonpath.New("percentage")),
-						advanceClock{clk, 2 * time.Minute},
-					}},
-					ConfigStateChecks: expectStageSaved(0, 5, "active"),
-					Check:             f.expectFlag("checkout", "active", 0, 5),
-				},
+		cfg := rolloutHCL(f, fmt.Sprintf("start_at = %q", testEpoch.Add(time.Hour).Format(time.RFC3339)))
+		clockTest(t, clk, []resource.TestStep{
+			{
+				// Planned at T0+59m, before start_at, applied at T0+61m
+				// after it. Nothing carries the plan's time to the
+				// apply of a create, so a create that starts pending
+				// leaves state and percentage to the apply.
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionCreate),
+					plancheck.ExpectUnknownValue(rolloutAddr, tfjsonpath.New("state")),
+					plancheck.ExpectUnknownValue(rolloutAddr, tfjsonpath.New("percentage")),
+					advanceClock{clk, 2 * time.Minute},
+				}},
+				ConfigStateChecks: expectStageSaved(0, 5, "active"),
+				Check:             f.expectFlag("checkout", "active", 0, 5),
 			},
 		})
 	})

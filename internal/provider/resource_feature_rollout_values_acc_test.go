@@ -19,7 +19,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
@@ -29,26 +28,22 @@ import (
 // Stages changed while aborted keep current_stage an index of the new
 // stages (the percentage stays 0), so the plan after the apply is empty.
 func TestAccFeatureRollout_stagesChangedWhileAborted(t *testing.T) {
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clocktest.NewFake(testEpoch)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: providersWithClock(clk),
-		Steps: []resource.TestStep{
-			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String()},
-			{PreConfig: func() { clk.Advance(time.Hour) }, Config: hcl{fleet: f, provider: "retries = 0", rollout: true}.String(), ConfigStateChecks: expectStageSaved(1, 25, "active")},
-			{Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true"}.String(), ConfigStateChecks: expectStageSaved(1, 0, "aborted")},
-			{
-				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true\n  stages = [50]"}.String(),
-				ConfigStateChecks: expectStageSaved(0, 0, "aborted"),
-				Check:             f.expectFlag("checkout", "aborted", 0, 0),
-			},
-			{
-				// More stages again: the index follows the percentage of the
-				// stage it had (50 % → 30 %), as for an active rollout.
-				Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: "aborted = true\n  stages = [10, 30, 100]"}.String(),
-				ConfigStateChecks: expectStageSaved(1, 0, "aborted"),
-				Check:             f.expectFlag("checkout", "aborted", 1, 0),
-			},
+	f, clk := newRolloutFleet(t)
+	clockTest(t, clk, []resource.TestStep{
+		{Config: rolloutHCL(f, "")},
+		{PreConfig: func() { clk.Advance(time.Hour) }, Config: rolloutHCL(f, ""), ConfigStateChecks: expectStageSaved(1, 25, "active")},
+		{Config: rolloutHCL(f, "aborted = true"), ConfigStateChecks: expectStageSaved(1, 0, "aborted")},
+		{
+			Config:            rolloutHCL(f, "aborted = true\n  stages = [50]"),
+			ConfigStateChecks: expectStageSaved(0, 0, "aborted"),
+			Check:             f.expectFlag("checkout", "aborted", 0, 0),
+		},
+		{
+			// More stages again: the index follows the percentage of the
+			// stage it had (50 % → 30 %), as for an active rollout.
+			Config:            rolloutHCL(f, "aborted = true\n  stages = [10, 30, 100]"),
+			ConfigStateChecks: expectStageSaved(1, 0, "aborted"),
+			Check:             f.expectFlag("checkout", "aborted", 1, 0),
 		},
 	})
 }
@@ -59,28 +54,24 @@ func TestAccFeatureRollout_stagesChangedWhileAborted(t *testing.T) {
 func TestAccFeatureRollout_stagesChangeThatRaisesExposureIsRefused(t *testing.T) {
 	for _, paused := range []bool{true, false} {
 		t.Run(fmt.Sprintf("paused=%v", paused), func(t *testing.T) {
-			f := newTestFleet(t, 1, "1.0.0")
-			clk := clocktest.NewFake(testEpoch)
+			f, clk := newRolloutFleet(t)
 			extra := fmt.Sprintf("paused = %v", paused)
 			state := "active"
 			if paused {
 				state = "paused"
 			}
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: providersWithClock(clk),
-				Steps: []resource.TestStep{
-					{Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: extra}.String(), ConfigStateChecks: expectStageSaved(0, 5, state)},
-					{
-						Config:      hcl{fleet: f, provider: "retries = 0", rollout: true, body: extra + "\n  stages = [10, 50, 100]"}.String(),
-						ExpectError: errorPattern(`stages.*exposes 5 %.*first new stage is 10 %`),
-					},
-					{
-						// Nothing was published; a list with a stage at or
-						// below 5 % is accepted.
-						Config:            hcl{fleet: f, provider: "retries = 0", rollout: true, body: extra + "\n  stages = [2, 50, 100]"}.String(),
-						Check:             f.expectFlag("checkout", state, 0, 2),
-						ConfigStateChecks: expectStageSaved(0, 2, state),
-					},
+			clockTest(t, clk, []resource.TestStep{
+				{Config: rolloutHCL(f, extra), ConfigStateChecks: expectStageSaved(0, 5, state)},
+				{
+					Config:      rolloutHCL(f, extra+"\n  stages = [10, 50, 100]"),
+					ExpectError: errorPattern(`stages.*exposes 5 %.*first new stage is 10 %`),
+				},
+				{
+					// Nothing was published; a list with a stage at or
+					// below 5 % is accepted.
+					Config:            rolloutHCL(f, extra+"\n  stages = [2, 50, 100]"),
+					Check:             f.expectFlag("checkout", state, 0, 2),
+					ConfigStateChecks: expectStageSaved(0, 2, state),
 				},
 			})
 		})
@@ -90,32 +81,29 @@ func TestAccFeatureRollout_stagesChangeThatRaisesExposureIsRefused(t *testing.T)
 // A stage unknown until apply is resolved at apply, on create and on
 // update, never a value conversion error.
 func TestAccFeatureRollout_unknownStage(t *testing.T) {
-	f := newTestFleet(t, 1, "1.0.0")
-	clk := clocktest.NewFake(testEpoch)
+	f, clk := newRolloutFleet(t)
 	cfg := func(mid int) string {
-		return hcl{fleet: f, provider: "retries = 0", rollout: true, body: "stages = [5, terraform_data.mid.output, 100]"}.String() + fmt.Sprintf(`
+		return rolloutHCL(f, "stages = [5, terraform_data.mid.output, 100]") + fmt.Sprintf(`
 resource "terraform_data" "mid" {
   input = %d
 }
 `, mid)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: providersWithClock(clk),
-		Steps: []resource.TestStep{
-			{
-				Config: cfg(25),
-				ConfigStateChecks: append(expectStageSaved(0, 5, "active"),
-					statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("stages"), knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.Float64Exact(5), knownvalue.Float64Exact(25), knownvalue.Float64Exact(100)}))),
-			},
-			{PreConfig: func() { clk.Advance(time.Hour) }, Config: cfg(25), ConfigStateChecks: expectStageSaved(1, 25, "active")},
-			{
-				// 25 → 30 is unknown at plan; at 25 % the highest new stage at
-				// or below is 5 %.
-				Config:            cfg(30),
-				ConfigStateChecks: expectStageSaved(0, 5, "active"),
-				Check:             f.expectFlag("checkout", "active", 0, 5),
-			},
+	clockTest(t, clk, []resource.TestStep{
+		{
+			Config: cfg(25),
+			ConfigStateChecks: append(expectStageSaved(0, 5, "active"),
+				rolloutStateIs("stages", knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.Float64Exact(5), knownvalue.Float64Exact(25), knownvalue.Float64Exact(100)})),
+			),
+		},
+		{PreConfig: func() { clk.Advance(time.Hour) }, Config: cfg(25), ConfigStateChecks: expectStageSaved(1, 25, "active")},
+		{
+			// 25 → 30 is unknown at plan; at 25 % the highest new stage at
+			// or below is 5 %.
+			Config:            cfg(30),
+			ConfigStateChecks: expectStageSaved(0, 5, "active"),
+			Check:             f.expectFlag("checkout", "active", 0, 5),
 		},
 	})
 }
@@ -178,45 +166,42 @@ resource "codomyrmex_feature_rollout" "test" {
 }
 `, team, f.URL)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: providersWithClock(clk),
-		Steps: []resource.TestStep{
-			{
-				Config:            cfgFor("payments"),
-				ConfigStateChecks: append(expectStageSaved(0, 5, "active"), statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("endpoint"), knownvalue.StringExact(f.URL+"/flags"))),
-				Check: resource.ComposeTestCheckFunc(
-					f.expectFlag("checkout", "active", 0, 5),
-					fleetCheck(func() error {
-						if got := f.seenTeams(); !slices.Equal(got, []string{"payments"}) {
-							return fmt.Errorf("X-Team headers seen: %q, want [payments]", got)
-						}
-						if got := f.SeenAuthorization(); !slices.Equal(got, []string{"Bearer s3cret-token"}) {
-							return fmt.Errorf("Authorization headers seen: %d distinct, want the token's only", len(got))
-						}
-						return nil
-					}),
-				),
-			},
-			{
-				// A new team makes the whole object, the flag endpoint too,
-				// unknown at plan: an endpoint unknown until apply counts as
-				// a new one, so the rollout is replaced and starts again.
-				PreConfig: func() { clk.Advance(time.Hour) },
-				Config:    cfgFor("platform"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				ConfigStateChecks: expectStageSaved(0, 5, "active"),
-				Check: resource.ComposeTestCheckFunc(
-					f.expectFlag("checkout", "active", 0, 5),
-					fleetCheck(func() error {
-						if got := f.seenTeams(); !slices.Contains(got, "platform") {
-							return fmt.Errorf("X-Team headers seen: %q, want platform among them", got)
-						}
-						return nil
-					}),
-				),
-			},
+	clockTest(t, clk, []resource.TestStep{
+		{
+			Config:            cfgFor("payments"),
+			ConfigStateChecks: append(expectStageSaved(0, 5, "active"), rolloutStateIs("endpoint", knownvalue.StringExact(f.URL+"/flags"))),
+			Check: resource.ComposeTestCheckFunc(
+				f.expectFlag("checkout", "active", 0, 5),
+				fleetCheck(func() error {
+					if got := f.seenTeams(); !slices.Equal(got, []string{"payments"}) {
+						return fmt.Errorf("X-Team headers seen: %q, want [payments]", got)
+					}
+					if got := f.SeenAuthorization(); !slices.Equal(got, []string{"Bearer s3cret-token"}) {
+						return fmt.Errorf("Authorization headers seen: %d distinct, want the token's only", len(got))
+					}
+					return nil
+				}),
+			),
+		},
+		{
+			// A new team makes the whole object, the flag endpoint too,
+			// unknown at plan: an endpoint unknown until apply counts as
+			// a new one, so the rollout is replaced and starts again.
+			PreConfig: func() { clk.Advance(time.Hour) },
+			Config:    cfgFor("platform"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(rolloutAddr, plancheck.ResourceActionDestroyBeforeCreate),
+			}},
+			ConfigStateChecks: expectStageSaved(0, 5, "active"),
+			Check: resource.ComposeTestCheckFunc(
+				f.expectFlag("checkout", "active", 0, 5),
+				fleetCheck(func() error {
+					if got := f.seenTeams(); !slices.Contains(got, "platform") {
+						return fmt.Errorf("X-Team headers seen: %q, want platform among them", got)
+					}
+					return nil
+				}),
+			),
 		},
 	})
 }
@@ -227,36 +212,33 @@ resource "codomyrmex_feature_rollout" "test" {
 func TestAccFunctions_numbersUsersWrite(t *testing.T) {
 	f := newTestFleet(t, 1, "1.0.0")
 	third := 100.0 / 3
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: providersWithClock(clocktest.NewFake(testEpoch)),
-		Steps: []resource.TestStep{
-			{
-				Config:      `output "bad" { value = provider::codomyrmex::linear_stages(10, 10, 2.5) }`,
-				ExpectError: errorPattern(`max_steps must be a whole number.*got 2.5`),
-			},
-			{
-				Config:      `output "bad" { value = provider::codomyrmex::in_rollout("f", "k", 100 + 1/3) }`,
-				ExpectError: errorPattern(`percentage must be between 0 and 100, got 100.33`),
-			},
-			{
-				Config: hcl{fleet: f, provider: "retries = 0", rollout: true, body: "stages = [100/3, 100]"}.String() + `
+	clockTest(t, clocktest.NewFake(testEpoch), []resource.TestStep{
+		{
+			Config:      `output "bad" { value = provider::codomyrmex::linear_stages(10, 10, 2.5) }`,
+			ExpectError: errorPattern(`max_steps must be a whole number.*got 2.5`),
+		},
+		{
+			Config:      `output "bad" { value = provider::codomyrmex::in_rollout("f", "k", 100 + 1/3) }`,
+			ExpectError: errorPattern(`percentage must be between 0 and 100, got 100.33`),
+		},
+		{
+			Config: rolloutHCL(f, "stages = [100/3, 100]") + `
 output "acme_in" { value = provider::codomyrmex::in_rollout("new-checkout", "acme", 100/3) }
 output "tenths" { value = provider::codomyrmex::linear_stages(0.1, 0.2, 5) }
 output "float_steps" { value = provider::codomyrmex::linear_stages(10, 10, 2.0) }
 `,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(rolloutAddr, tfjsonpath.New("percentage"), knownvalue.Float64Exact(third)),
-					statecheck.ExpectKnownOutputValue("acme_in", knownvalue.Bool(rollout.InRollout("new-checkout", "acme", third))),
-					statecheck.ExpectKnownOutputValue("tenths", knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.Float64Exact(0.1), knownvalue.Float64Exact(0.3), knownvalue.Float64Exact(0.5),
-						knownvalue.Float64Exact(0.7), knownvalue.Float64Exact(0.9), knownvalue.Float64Exact(100),
-					})),
-					statecheck.ExpectKnownOutputValue("float_steps", knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.Float64Exact(10), knownvalue.Float64Exact(20), knownvalue.Float64Exact(100),
-					})),
-				},
-				Check: f.expectFlag("checkout", "active", 0, third),
+			ConfigStateChecks: []statecheck.StateCheck{
+				rolloutStateIs("percentage", knownvalue.Float64Exact(third)),
+				statecheck.ExpectKnownOutputValue("acme_in", knownvalue.Bool(rollout.InRollout("new-checkout", "acme", third))),
+				statecheck.ExpectKnownOutputValue("tenths", knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.Float64Exact(0.1), knownvalue.Float64Exact(0.3), knownvalue.Float64Exact(0.5),
+					knownvalue.Float64Exact(0.7), knownvalue.Float64Exact(0.9), knownvalue.Float64Exact(100),
+				})),
+				statecheck.ExpectKnownOutputValue("float_steps", knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.Float64Exact(10), knownvalue.Float64Exact(20), knownvalue.Float64Exact(100),
+				})),
 			},
+			Check: f.expectFlag("checkout", "active", 0, third),
 		},
 	})
 }
@@ -291,17 +273,14 @@ func TestAccProviderCLI_validateChecksPEMAndHeaders(t *testing.T) {
 // max_stage is a stage index: a number that is not whole is refused at
 // plan, naming the attribute, never a value conversion error.
 func TestAccFeatureRollout_maxStageNotWhole(t *testing.T) {
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
+	accTest(t, []resource.TestStep{
+		{Config: `resource "codomyrmex_feature_rollout" "test" {
   flag_name = "state-only"
   max_stage = 1.5
 }`, PlanOnly: true, ExpectError: errorPattern(`max_stage must be a whole stage index from 0 to 19, got 1.5`)},
-			{Config: `resource "codomyrmex_feature_rollout" "test" {
+		{Config: `resource "codomyrmex_feature_rollout" "test" {
   flag_name = "state-only"
   max_stage = 4 / 2
 }`, PlanOnly: true, ExpectNonEmptyPlan: true},
-		},
 	})
 }

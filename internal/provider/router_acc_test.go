@@ -217,74 +217,71 @@ resource "codomyrmex_deployment" "test" {
 			stateIs("traffic_percentage", knownvalue.Float64Exact(at)),
 		}
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config:            config("2.0.0", ""),
-				ConfigStateChecks: append(paused(25), stateIs("previous_version", knownvalue.StringExact("1.0.0"))),
-				Check: fleetCheck(func() error {
-					if err := f.routerState("weights 2.0.0=25"); err != nil {
-						return err
-					}
-					return f.share("2.0.0", 25, "1.0.0")
-				}),
+	accTest(t, []resource.TestStep{
+		{
+			Config:            config("2.0.0", ""),
+			ConfigStateChecks: append(paused(25), stateIs("previous_version", knownvalue.StringExact("1.0.0"))),
+			Check: fleetCheck(func() error {
+				if err := f.routerState("weights 2.0.0=25"); err != nil {
+					return err
+				}
+				return f.share("2.0.0", 25, "1.0.0")
+			}),
+		},
+		{
+			Config:            config("2.0.0", approve("2.0.0", 25)),
+			ConfigStateChecks: paused(50),
+			Check:             fleetCheck(func() error { return f.share("2.0.0", 50, "1.0.0") }),
+		},
+		{
+			Config: config("2.0.0", approve("2.0.0", 50)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
 			},
-			{
-				Config:            config("2.0.0", approve("2.0.0", 25)),
-				ConfigStateChecks: paused(50),
-				Check:             fleetCheck(func() error { return f.share("2.0.0", 50, "1.0.0") }),
+			Check: fleetCheck(func() error { return f.share("2.0.0", 100) }),
+		},
+		{
+			// The next release, approved through both gates up front,
+			// sends 25 % to 3.0.0-bad on h1 and h2, then fails on h3 at
+			// the second stage: the router takes the traffic back, and
+			// the hosts go back to 2.0.0.
+			Config:      config("3.0.0-bad", approve("3.0.0-bad", 50)),
+			ExpectError: regexp.MustCompile(`(?s)h3.*cannot install 3\.0\.0-bad`),
+		},
+		{
+			// plugin-testing runs no Check after an expected error.
+			PreConfig: func() {
+				if got := fmt.Sprint(f.versions()); got != "[2.0.0 2.0.0 2.0.0 2.0.0 2.0.0]" {
+					t.Errorf("after the failed canary the hosts run %s", got)
+				}
+				if err := f.routerState("weights 3.0.0-bad=0"); err != nil {
+					t.Error(err)
+				}
+				if err := f.share("2.0.0", 100); err != nil {
+					t.Errorf("after the failed canary: %v", err)
+				}
+				// h1 and h2 run 2.0.0 again but kept the weight 0 of
+				// 3.0.0-bad; applying the last route again (what
+				// router --reapply-interval does) gives them traffic.
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				if w, err := f.caddy.Weights(ctx); err != nil || fmt.Sprint(w) != "[0 0 1 1 1]" {
+					t.Errorf("Caddy's weights after the failed canary: %v, %v; want h1 and h2 at 0", w, err)
+				}
+				if err := f.router.Reapply(ctx); err != nil {
+					t.Error(err)
+				}
+				if w, err := f.caddy.Weights(ctx); err != nil || fmt.Sprint(w) != "[1 1 1 1 1]" {
+					t.Errorf("Caddy's weights after Reapply: %v, %v; want every host at 1", w, err)
+				}
 			},
-			{
-				Config: config("2.0.0", approve("2.0.0", 50)),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("status", knownvalue.StringExact("completed")),
-					stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
-				},
-				Check: fleetCheck(func() error { return f.share("2.0.0", 100) }),
+			// The live version is 2.0.0; going back to it applies.
+			Config: config("2.0.0", ""),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("version", knownvalue.StringExact("2.0.0")),
 			},
-			{
-				// The next release, approved through both gates up front,
-				// sends 25 % to 3.0.0-bad on h1 and h2, then fails on h3 at
-				// the second stage: the router takes the traffic back, and
-				// the hosts go back to 2.0.0.
-				Config:      config("3.0.0-bad", approve("3.0.0-bad", 50)),
-				ExpectError: regexp.MustCompile(`(?s)h3.*cannot install 3\.0\.0-bad`),
-			},
-			{
-				// plugin-testing runs no Check after an expected error.
-				PreConfig: func() {
-					if got := fmt.Sprint(f.versions()); got != "[2.0.0 2.0.0 2.0.0 2.0.0 2.0.0]" {
-						t.Errorf("after the failed canary the hosts run %s", got)
-					}
-					if err := f.routerState("weights 3.0.0-bad=0"); err != nil {
-						t.Error(err)
-					}
-					if err := f.share("2.0.0", 100); err != nil {
-						t.Errorf("after the failed canary: %v", err)
-					}
-					// h1 and h2 run 2.0.0 again but kept the weight 0 of
-					// 3.0.0-bad; applying the last route again (what
-					// router --reapply-interval does) gives them traffic.
-					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-					defer cancel()
-					if w, err := f.caddy.Weights(ctx); err != nil || fmt.Sprint(w) != "[0 0 1 1 1]" {
-						t.Errorf("Caddy's weights after the failed canary: %v, %v; want h1 and h2 at 0", w, err)
-					}
-					if err := f.router.Reapply(ctx); err != nil {
-						t.Error(err)
-					}
-					if w, err := f.caddy.Weights(ctx); err != nil || fmt.Sprint(w) != "[1 1 1 1 1]" {
-						t.Errorf("Caddy's weights after Reapply: %v, %v; want every host at 1", w, err)
-					}
-				},
-				// The live version is 2.0.0; going back to it applies.
-				Config: config("2.0.0", ""),
-				ConfigStateChecks: []statecheck.StateCheck{
-					stateIs("version", knownvalue.StringExact("2.0.0")),
-				},
-				Check: fleetCheck(func() error { return f.share("2.0.0", 100) }),
-			},
+			Check: fleetCheck(func() error { return f.share("2.0.0", 100) }),
 		},
 	})
 }
@@ -311,46 +308,43 @@ resource "codomyrmex_deployment" "test" {
 }
 `, version, f.targets(), f.routerURL)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config:            config("2.0.0"),
-				ConfigStateChecks: []statecheck.StateCheck{stateIs("active_slot", knownvalue.StringExact("green"))},
-				Check: fleetCheck(func() error {
-					if err := f.routerState("switch green 2.0.0"); err != nil {
-						return err
-					}
-					return f.share("2.0.0", 100)
-				}),
+	accTest(t, []resource.TestStep{
+		{
+			Config:            config("2.0.0"),
+			ConfigStateChecks: []statecheck.StateCheck{stateIs("active_slot", knownvalue.StringExact("green"))},
+			Check: fleetCheck(func() error {
+				if err := f.routerState("switch green 2.0.0"); err != nil {
+					return err
+				}
+				return f.share("2.0.0", 100)
+			}),
+		},
+		{
+			Config:            config("2.1.0"),
+			ConfigStateChecks: []statecheck.StateCheck{stateIs("active_slot", knownvalue.StringExact("blue"))},
+			Check: fleetCheck(func() error {
+				if got := fmt.Sprint(f.versions()); got != "[2.1.0 2.1.0 2.0.0 2.0.0]" {
+					return fmt.Errorf("hosts run %s", got)
+				}
+				return f.share("2.1.0", 100)
+			}),
+		},
+		{
+			Config:      config("2.2.0-bad"),
+			ExpectError: regexp.MustCompile(`(?s)h3.*cannot install 2\.2\.0-bad`),
+		},
+		{
+			PreConfig: func() {
+				if err := f.routerState("switch blue 2.1.0"); err != nil {
+					t.Error(err)
+				}
+				if err := f.share("2.1.0", 100); err != nil {
+					t.Errorf("after the failed release: %v", err)
+				}
 			},
-			{
-				Config:            config("2.1.0"),
-				ConfigStateChecks: []statecheck.StateCheck{stateIs("active_slot", knownvalue.StringExact("blue"))},
-				Check: fleetCheck(func() error {
-					if got := fmt.Sprint(f.versions()); got != "[2.1.0 2.1.0 2.0.0 2.0.0]" {
-						return fmt.Errorf("hosts run %s", got)
-					}
-					return f.share("2.1.0", 100)
-				}),
-			},
-			{
-				Config:      config("2.2.0-bad"),
-				ExpectError: regexp.MustCompile(`(?s)h3.*cannot install 2\.2\.0-bad`),
-			},
-			{
-				PreConfig: func() {
-					if err := f.routerState("switch blue 2.1.0"); err != nil {
-						t.Error(err)
-					}
-					if err := f.share("2.1.0", 100); err != nil {
-						t.Errorf("after the failed release: %v", err)
-					}
-				},
-				Config:             config("2.2.0-bad"),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-			},
+			Config:             config("2.2.0-bad"),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
 		},
 	})
 }

@@ -62,21 +62,18 @@ func newHTTPSFleet(t *testing.T, fl *simulator.Fleet, ca, clientCA *testcert.CA,
 func TestAccTLS_unknownCA(t *testing.T) {
 	ca := testcert.NewCA(t, "codomyrmex untrusted CA")
 	f := newHTTPSFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 2, InitialVersion: "1.0.0"}), ca, nil, nil)
-	cfg := hcl{fleet: f, provider: faultProvider, health: faultHealth, body: rollingArgs(f, 2, 2, hclString("2.0.0"))}.String()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config:      cfg,
-				ExpectError: errorPattern(`Failed targets: t1, t2.*x509: certificate signed by unknown authority.*set ca_cert_pem.*Nothing was rolled back`),
-			},
-			afterFailure(cfg, func() {
-				expectFleet(t, f.expectAll(2, "1.0.0"))
-				if n := f.Calls()[simulator.CallDeploy]; n != 0 {
-					t.Errorf("%d deploy calls reached the fleet through an untrusted certificate", n)
-				}
-			}, savedState{f: f, version: "2.0.0", targets: nil, tainted: true}, plancheck.ResourceActionDestroyBeforeCreate, "t1", "t2"),
+	cfg := faultHCL(hcl{fleet: f, body: rollingArgs(f, 2, 2, hclString("2.0.0"))})
+	accTest(t, []resource.TestStep{
+		{
+			Config:      cfg,
+			ExpectError: errorPattern(`Failed targets: t1, t2.*x509: certificate signed by unknown authority.*set ca_cert_pem.*Nothing was rolled back`),
 		},
+		afterFailure(cfg, func() {
+			expectFleet(t, f.expectAll(2, "1.0.0"))
+			if n := f.Calls()[simulator.CallDeploy]; n != 0 {
+				t.Errorf("%d deploy calls reached the fleet through an untrusted certificate", n)
+			}
+		}, savedState{f: f, version: "2.0.0", targets: nil, tainted: true}, plancheck.ResourceActionDestroyBeforeCreate, "t1", "t2"),
 	})
 }
 
