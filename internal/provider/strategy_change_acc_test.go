@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // A canary with gates that takes over a version feature_flag completed at
@@ -31,40 +30,37 @@ func TestAccStrategyChange_canaryTakesOverACompletedVersion(t *testing.T) {
     router_url     = "%s/router"
     gates          = [{ at = 25 }, { at = 50, wait = "24h" }]
   }`, f.targets(4, ""), f.URL)}.String()
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				Config: flagCfg,
-				Check:  fleetCheck(func() error { return f.flagPublishedAndAll("f", 0, 4, "2.0.0") }),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(0)),
-				},
+	accTest(t, []resource.TestStep{
+		{
+			Config: flagCfg,
+			Check:  fleetCheck(func() error { return f.flagPublishedAndAll("f", 0, 4, "2.0.0") }),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("traffic_percentage", knownvalue.Float64Exact(0)),
 			},
-			{
-				PreConfig: func() {
-					f.SetVersion("t1", "0.9.0")
-					f.SetVersion("t3", "0.9.0")
-				},
-				Config: canaryCfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("changed_targets"), idList("t1", "t3")),
-				}},
-				Check: fleetCheck(func() error {
-					if err := f.expectAll(4, "2.0.0"); err != nil {
-						return err
-					}
-					if w := f.Router().Weights["2.0.0"]; w != 100 {
-						return fmt.Errorf("router weight of 2.0.0 is %v, want 100", w)
-					}
-					return nil
-				}),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("status"), knownvalue.StringExact("completed")),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("traffic_percentage"), knownvalue.Float64Exact(100)),
-					statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("target_versions"), allAt(4, "2.0.0")),
-				},
+		},
+		{
+			PreConfig: func() {
+				f.SetVersion("t1", "0.9.0")
+				f.SetVersion("t3", "0.9.0")
+			},
+			Config: canaryCfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(deploymentAddr, plancheck.ResourceActionUpdate),
+				plannedIs("changed_targets", idList("t1", "t3")),
+			}},
+			Check: fleetCheck(func() error {
+				if err := f.expectAll(4, "2.0.0"); err != nil {
+					return err
+				}
+				if w := f.Router().Weights["2.0.0"]; w != 100 {
+					return fmt.Errorf("router weight of 2.0.0 is %v, want 100", w)
+				}
+				return nil
+			}),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateIs("status", knownvalue.StringExact("completed")),
+				stateIs("traffic_percentage", knownvalue.Float64Exact(100)),
+				stateIs("target_versions", allAt(4, "2.0.0")),
 			},
 		},
 	})
