@@ -209,8 +209,8 @@ func BenchmarkAnalysisWindow(b *testing.B) {
 // BenchmarkNotices: a canary of 1000 targets over 4 stages, without
 // notifications and with every notice kept (started, 4 stage_passed,
 // completed, each naming its targets). The difference is what the engine
-// adds to send notices; delivering them is internal/notify's
-// (BenchmarkEncode) and the network's.
+// adds to send notices; delivering them is internal/notify's, on its own
+// goroutine, and the network's.
 func BenchmarkNotices(b *testing.B) {
 	for _, notify := range []bool{false, true} {
 		name := "none"
