@@ -70,6 +70,16 @@ func (r *run) notify(kind, stage string, pct float64, targets []string, reason s
 	})
 }
 
+// PausedAgainNotice is the notice of an apply whose failure BackAtGate
+// made a pause again: the rollout is back where it was paused.
+func PausedAgainNotice(req Request, res *Result) Notice {
+	return Notice{
+		Kind: NoticePaused, Deployment: req.Deployment, Version: req.Version, PreviousVersion: req.PreviousVersion,
+		Strategy: res.Strategy, Stage: "gate", Percentage: res.PausedAt,
+		Reason: "the failure left the rollout where it was paused; the gate still holds",
+	}
+}
+
 // notifyStarted tells that the rollout of the pending targets started.
 func (r *run) notifyStarted(pending []Target) {
 	if r.env.Notify == nil {
