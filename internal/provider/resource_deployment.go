@@ -206,7 +206,7 @@ func (r *deploymentResource) rollout(ctx context.Context, spec *deploymentSpec, 
 	// again.
 	saved, back := strategies.BackAtGate(rq, prior, saved, res)
 	if back && env.Notify != nil {
-		env.Notify(strategies.PausedAgainNotice(rq, res))
+		env.Notify(strategies.PausedAgainNotice(spec.name, saved, res, "the failure left the rollout where it was paused; the gate still holds"))
 	}
 	return res, saved
 }
@@ -235,6 +235,9 @@ func (r *deploymentResource) revert(ctx context.Context, spec *deploymentSpec, e
 	tflog.Info(ctx, "reverting", map[string]any{"deployment": spec.name, "abandoned": prior.Version, "version": spec.version, "changed_targets": len(p.Pending), "targets": len(p.RevertTargets)})
 	res := strategy.Rollback(ctx, rq, env, p.RevertTargets)
 	saved := strategies.AfterRevert(spec.strategy, p, prior, res)
+	if res.Status == strategies.StatusPaused && env.Notify != nil {
+		env.Notify(strategies.PausedAgainNotice(spec.name, saved, res, "reverted to the paused release "+saved.Version+": paused at its gate as it was"))
+	}
 	abandoned := prior.Version
 	if res.Success && p.FollowUp != nil {
 		// What the next plan would do on the reverted fleet (targets added

@@ -70,13 +70,13 @@ func (r *run) notify(kind, stage string, pct float64, targets []string, reason s
 	})
 }
 
-// PausedAgainNotice is the notice of an apply whose failure BackAtGate
-// made a pause again: the rollout is back where it was paused.
-func PausedAgainNotice(req Request, res *Result) Notice {
+// PausedAgainNotice is the notice of an apply that left a rollout of
+// saved paused at a gate it had reached before: a failure BackAtGate made a
+// pause again, a revert to a paused release (AfterRevert).
+func PausedAgainNotice(deployment string, saved Saved, res *Result, reason string) Notice {
 	return Notice{
-		Kind: NoticePaused, Deployment: req.Deployment, Version: req.Version, PreviousVersion: req.PreviousVersion,
-		Strategy: res.Strategy, Stage: "gate", Percentage: res.PausedAt,
-		Reason: "the failure left the rollout where it was paused; the gate still holds",
+		Kind: NoticePaused, Deployment: deployment, Version: saved.Version, PreviousVersion: saved.PreviousVersion,
+		Strategy: res.Strategy, Stage: "gate", Percentage: res.PausedAt, Reason: reason,
 	}
 }
 

@@ -53,7 +53,7 @@ type Receiver struct {
 func New(t testing.TB) *Receiver {
 	t.Helper()
 	r := &Receiver{t: t}
-	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	r.srv = httptest.NewServer(r)
 	r.URL = r.srv.URL + "/hooks/codomyrmex"
 	t.Cleanup(r.srv.Close)
 	return r
@@ -86,7 +86,12 @@ func (r *Receiver) Reset() {
 	r.mu.Unlock()
 }
 
-func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
+// Handler is a receiver without a server of its own, for a test that
+// serves it next to other handlers; its URL is empty.
+func Handler(t testing.TB) *Receiver { return &Receiver{t: t} }
+
+// ServeHTTP receives one notification.
+func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if s := r.status.Load(); s != 0 {
 		http.Error(w, "failing on purpose", int(s))
 		return
