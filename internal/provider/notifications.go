@@ -42,7 +42,7 @@ type notificationModel struct {
 
 // notificationsSchema is the notifications attribute of a resource whose
 // events are kinds, of type prefix+kind.
-func notificationsSchema(what, prefix string, kinds []string) schema.ListNestedAttribute {
+func notificationsSchema(what, nameAttr, prefix string, kinds []string) schema.ListNestedAttribute {
 	quoted := make([]string, len(kinds))
 	for i, k := range kinds {
 		quoted[i] = "`" + k + "`"
@@ -72,7 +72,7 @@ func notificationsSchema(what, prefix string, kinds []string) schema.ListNestedA
 				},
 				"format": schema.StringAttribute{
 					MarkdownDescription: "`\"cloudevents\"` (default): a CloudEvents 1.0 event in structured mode (`Content-Type: application/cloudevents+json`), " +
-						"of type `" + prefix + "<event>`, source `codomyrmex/<name>`, a unique `id`, `time`, and `data`. " +
+						"of type `" + prefix + "<event>`, source `codomyrmex/` followed by `" + nameAttr + "`, a unique `id`, `time`, and `data`. " +
 						"`\"slack\"`: `{\"text\": \"...\"}`, one readable line, as Slack, Mattermost and Rocket.Chat incoming webhooks take it.",
 					Optional:   true,
 					Validators: []validator.String{stringvalidator.OneOf(notify.Formats...)},

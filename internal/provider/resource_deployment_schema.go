@@ -137,7 +137,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Validators:          []validator.String{stringvalidator.OneOf(onDestroyRollback, onDestroyNone)},
 			},
 			"timeouts":      timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
-			"notifications": notificationsSchema("rollout", notify.DeploymentType, strategies.NoticeKinds),
+			"notifications": notificationsSchema("rollout", "name", notify.DeploymentType, strategies.NoticeKinds),
 		},
 	}
 	for name, a := range outcomeSchema() {

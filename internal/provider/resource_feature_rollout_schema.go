@@ -109,7 +109,7 @@ func (r *featureRolloutResource) Schema(_ context.Context, _ resource.SchemaRequ
 				Default:    stringdefault.StaticString(onDestroyDisable),
 				Validators: []validator.String{stringvalidator.OneOf(onDestroyDisable, onDestroyRetain)},
 			},
-			"notifications": notificationsSchema("feature rollout", notify.RolloutType, rolloutEvents),
+			"notifications": notificationsSchema("feature rollout", "flag_name", notify.RolloutType, rolloutEvents),
 			"state": schema.StringAttribute{
 				MarkdownDescription: "`pending`, `active`, `paused`, `completed` or `aborted`.",
 				Computed:            true,
