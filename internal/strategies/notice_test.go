@@ -133,3 +133,22 @@ func TestNoticesOfARejectedRollout(t *testing.T) {
 		t.Errorf("failed does not say why: %s", last[0].Reason)
 	}
 }
+
+func TestNoticesOfARollback(t *testing.T) {
+	t.Parallel()
+	f, targets := newFleet(t, 3, "v2")
+	env := f.env(clocktest.NewFake(epoch), nil)
+	var got []Notice
+	env.Notify = func(n Notice) { got = append(got, n) }
+	req := request(targets)
+	res := mustNew(t, NameRolling, nil).Rollback(context.Background(), req, env, targets[:2])
+	if res.Status != StatusRolledBack || len(got) != 1 || got[0].Kind != NoticeRolledBack || !slices.Equal(got[0].Targets, []string{"t1", "t2"}) {
+		t.Fatalf("a rollback: %s, notices %+v", res.Status, got)
+	}
+	got = nil
+	req.PreviousVersion = ""
+	res = mustNew(t, NameRolling, nil).Rollback(context.Background(), req, env, targets)
+	if res.Status != StatusFailed || len(got) != 1 || got[0].Kind != NoticeFailed {
+		t.Fatalf("a rollback without a previous version: %s, notices %+v", res.Status, got)
+	}
+}
