@@ -153,7 +153,9 @@ func TestAccNotifications_canaryGateAndFailure(t *testing.T) {
 
 // TestAccNotifications_slackAndReceiverDown: a chat webhook gets one line
 // per event; a receiver that is down is a warning and the rollout
-// completes, waiting for it one request timeout at most.
+// completes. (How long an apply waits for a receiver is
+// internal/notify's TestASlowReceiverDelaysTheApplyByOneTimeoutAtMost:
+// the wall time of a CLI run on a busy machine says nothing about it.)
 func TestAccNotifications_slackAndReceiverDown(t *testing.T) {
 	f := newTestFleet(t, 2, "1.0.0")
 	chat := notifytest.New(t)
@@ -161,21 +163,15 @@ func TestAccNotifications_slackAndReceiverDown(t *testing.T) {
 	downURL := down.URL + "/services/T0/B0/SECRETPATH"
 	down.Close()
 	var diags diagLog
-	var took time.Duration
-	var started time.Time
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: diags.providers(),
 		Steps: []resource.TestStep{{
-			PreConfig: func() { started = time.Now() },
 			Config: hcl{provider: faultProvider, body: rollingArgs(f, 2, 2, `"2.0.0"`) + fmt.Sprintf(`
   notifications = [
     { url = %q, format = "slack", events = ["started", "completed"] },
     { url = %q },
   ]`, chat.URL, downURL)}.String(),
-			Check: fleetCheck(func() error {
-				took = time.Since(started)
-				return f.expectAll(2, "2.0.0")
-			}),
+			Check: fleetCheck(func() error { return f.expectAll(2, "2.0.0") }),
 		}},
 	})
 	var texts []string
@@ -193,10 +189,6 @@ func TestAccNotifications_slackAndReceiverDown(t *testing.T) {
 	origin := down.URL
 	if !strings.Contains(said, "Notification not delivered: notifications to "+origin) || strings.Contains(said, "SECRETPATH") {
 		t.Errorf("the apply's diagnostics do not warn about %s alone:\n%s", origin, said)
-	}
-	// Plan and apply, with 1s per request and one retry.
-	if took > 15*time.Second {
-		t.Errorf("the apply took %s: a receiver that is down held the rollout up", took)
 	}
 }
 
