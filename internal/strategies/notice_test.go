@@ -44,9 +44,7 @@ func TestNoticesOfARollingRollout(t *testing.T) {
 		"stage_passed batch 3/3 100 [t5]",
 		"completed  100 [t1 t2 t3 t4 t5]",
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("notices\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantNotices(t, got, want)
 }
 
 func TestNoticesOfACanaryAtAGate(t *testing.T) {
@@ -60,9 +58,7 @@ func TestNoticesOfACanaryAtAGate(t *testing.T) {
 		"stage_passed stage 2 (25%) 25 [t2 t3 t4 t5]",
 		"paused stage 2 (25%) 25 [t1 t2 t3 t4 t5]",
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("notices\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantNotices(t, got, want)
 	if why := last[len(last)-1].Reason; !strings.Contains(why, `approve = { version = "v2", through = 25 }`) {
 		t.Errorf("the pause does not say what opens it: %s", why)
 	}
@@ -82,9 +78,7 @@ func TestNoticesOfAFailedCanary(t *testing.T) {
 		"failed stage 2 (25%) 10 [t3]",
 		"rolled_back stage 2 (25%) 0 [t1 t2 t3]",
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("notices\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantNotices(t, got, want)
 	if why := last[2].Reason; !strings.Contains(why, "below success_threshold") {
 		t.Errorf("failed does not say why: %s", why)
 	}
@@ -104,9 +98,7 @@ func TestNoticesOfAFailedMeasurement(t *testing.T) {
 		"failed bake 100 [t2 t4]",
 		"rolled_back bake 0 [t2 t4]",
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("notices\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantNotices(t, got, want)
 	if why := last[2].Reason; why != "metric error-rate = 0.2" {
 		t.Errorf("measurement_failed says %q", why)
 	}
@@ -150,5 +142,12 @@ func TestNoticesOfARollback(t *testing.T) {
 	res = mustNew(t, NameRolling, nil).Rollback(context.Background(), req, env, targets)
 	if res.Status != StatusFailed || len(got) != 1 || got[0].Kind != NoticeFailed {
 		t.Fatalf("a rollback without a previous version: %s, notices %+v", res.Status, got)
+	}
+}
+
+func wantNotices(t *testing.T, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("notices\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
