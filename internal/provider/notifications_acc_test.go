@@ -282,3 +282,23 @@ resource "codomyrmex_feature_rollout" "checkout" {
 	writeFile(t, p, string(raw))
 	w.mustRun(0, nil, "plan", "-detailed-exitcode", "-input=false", "-no-color")
 }
+
+// TestAccNotifications_badConfiguration: a url that is not http(s) with a
+// host, an event of the other resource, an unknown format: plan-time
+// errors naming the attribute and what is allowed.
+func TestAccNotifications_badConfiguration(t *testing.T) {
+	f := newTestFleet(t, 2, "1.0.0")
+	bad := func(entry string) string {
+		return hcl{body: rollingArgs(f, 2, 2, `"2.0.0"`) + "\n  notifications = [" + entry + "]"}.String()
+	}
+	steps := []resource.TestStep{
+		{Config: bad(`{ url = "ftp://hooks.example.com/x" }`), ExpectError: regexp.MustCompile(`notifications\[0\]\.url must be an absolute http:// or https:// URL`)},
+		{Config: bad(`{ url = "https:///x" }`), ExpectError: regexp.MustCompile(`notifications\[0\]\.url must be an absolute http://`)},
+		{Config: bad(`{ url = "https://hooks.example.com", events = ["advanced"] }`), ExpectError: regexp.MustCompile(`(?s)notifications\[0\]\.events\[0\].*value must be one of:.*"started".*"rolled_back"`)},
+		{Config: bad(`{ url = "https://hooks.example.com", format = "teams" }`), ExpectError: regexp.MustCompile(`(?s)notifications\[0\]\.format.*value must be one of:.*"cloudevents".*"slack"`)},
+	}
+	for i := range steps {
+		steps[i].PlanOnly = true
+	}
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProviders, Steps: steps})
+}
