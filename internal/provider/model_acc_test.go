@@ -67,7 +67,11 @@ package provider
 //	i) without analysis, a successful apply saves analysis_results null;
 //	j) when the plan after a successful apply is empty and the rollout is
 //	   not paused, every configured target (blue/green: of the serving
-//	   slot) without a fault runs the configured version.
+//	   slot) without a fault runs the configured version;
+//	n) the notifications an apply that ran to its end sent (a receiver
+//	   next to the fleet decodes them with the CloudEvents SDK) end in
+//	   completed, paused, failed or rolled_back: the status state saved
+//	   (rolled_back for a create that saved no state).
 //
 // The driver controls the web check analysis measures (passing, failing
 // for a version, or slow) and how long deploys of a version take, and
@@ -654,6 +658,7 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 	pre := m.snap()
 	revert := m.isRevert(prior)
 
+	m.world.notices.Reset()
 	out, code := m.cliWith(s.Interrupt, args...)
 	run := m.lastRun
 	if !slices.Contains(args, "tfplan") {
@@ -686,6 +691,9 @@ func (m *modelRun) apply(s mStep, args []string, between []mAction) {
 			clear(m.stale)
 		}
 		m.lastApply, m.appliedCfg = run, m.cfg.render("")
+	}
+	if !interrupted {
+		m.checkNotices(out, after)
 	}
 	// Where the plan found a time gate the rollout was paused at.
 	due, sure := m.gateDue(prior, m.planRun)

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
 // leftAlone lists the configured targets that ran neither the version
@@ -342,4 +343,24 @@ func planDiff(out string) string {
 		}
 	}
 	return tail(b.String(), 2000)
+}
+
+// checkNotices checks the notifications of an apply that ran to its end:
+// when it sent any, the last is the status it ended with (completed,
+// paused, failed or rolled_back), the status state saved; a create rolled
+// back saves no state and ends in rolled_back.
+func (m *modelRun) checkNotices(out string, after modelState) {
+	kinds := m.world.notices.Kinds()
+	if len(kinds) == 0 {
+		return
+	}
+	m.logf("    notices: %s", strings.Join(kinds, ", "))
+	last := kinds[len(kinds)-1]
+	want := after.Status
+	if !after.present {
+		want = string(strategies.StatusRolledBack)
+	}
+	if !slices.Contains([]string{"completed", "paused", "failed", "rolled_back"}, last) || last != want {
+		m.violate("n: notifications do not end in the saved status", out, "the apply sent %s; state saved status %q", strings.Join(kinds, ", "), after.Status)
+	}
 }

@@ -92,7 +92,8 @@ resource "terraform_data" "gen" {
 
 resource "codomyrmex_deployment" "web" {
   name = "web"
-`, c.Token)
+  notifications = [{ url = "%s%s" }]
+`, c.Token, url, modelEventsPath)
 	if c.FeedVersion {
 		b.WriteString("  version = terraform_data.gen.output.version\n")
 	} else {

@@ -18,12 +18,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/notify/notifytest"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
 // modelCheckPath is where the model's web check is served, next to the
-// fleet.
-const modelCheckPath = "/_model/check"
+// fleet; modelEventsPath the receiver of the deployment's notifications.
+const (
+	modelCheckPath  = "/_model/check"
+	modelEventsPath = "/_model/events"
+)
 
 // modelEvent is one call as the world received it, before any fault or
 // hang acted on it.
@@ -59,6 +63,8 @@ type modelWorld struct {
 	hang time.Duration
 	// deployHangs delays deploys of a version before the fleet sees them.
 	deployHangs map[string]time.Duration
+	// notices receives the deployment's notifications.
+	notices *notifytest.Receiver
 }
 
 // newModelFleet is newTestFleet behind a handler that logs every call as
@@ -66,11 +72,15 @@ type modelWorld struct {
 func newModelFleet(t *testing.T, n int, initial string) (*testFleet, *modelWorld) {
 	t.Helper()
 	f := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initial})
-	w := &modelWorld{fail: map[string]bool{}, deployHangs: map[string]time.Duration{}}
+	w := &modelWorld{fail: map[string]bool{}, deployHangs: map[string]time.Duration{}, notices: notifytest.Handler(t)}
 	h := f.Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == modelCheckPath {
+		switch r.URL.Path {
+		case modelCheckPath:
 			w.serveCheck(rw, r)
+			return
+		case modelEventsPath:
+			w.notices.ServeHTTP(rw, r)
 			return
 		}
 		if e, ok := eventOf(r); ok {

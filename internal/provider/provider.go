@@ -118,7 +118,10 @@ type providerData struct {
 	client *protocol.Client
 	// metrics queries Prometheus and web checks: the same retries and
 	// timeouts, never the token, headers or client certificate.
-	metrics      *protocol.Client
+	metrics *protocol.Client
+	// timeout is request_timeout: the most an apply waits for its
+	// notifications once the rollout ended.
+	timeout      time.Duration
 	flagEndpoint string
 	// flagEndpointUnknown: flag_endpoint is unknown until apply.
 	flagEndpointUnknown bool
@@ -259,6 +262,7 @@ func (p *codomyrmexProvider) Configure(ctx context.Context, req provider.Configu
 		token:               token,
 		client:              client,
 		metrics:             metrics,
+		timeout:             timeout,
 		flagEndpoint:        flagEndpoint,
 		flagEndpointUnknown: cfg.FlagEndpoint.IsUnknown(),
 		unknown:             unknown,

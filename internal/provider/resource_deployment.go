@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/notify"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
 
@@ -97,8 +98,12 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = maskSecrets(ctx, spec.analysis.secrets())
+	ctx = maskSecrets(ctx, append(spec.analysis.secrets(), notificationSecrets(plan.Notifications)...))
 	env := r.env(ctx, spec)
+	sender, d := r.data.newSender(ctx, notify.DeploymentType, spec.name, plan.Notifications, r.clock.Now)
+	resp.Diagnostics.Append(d...)
+	defer closeSender(sender, &resp.Diagnostics)
+	env.Notify = noticeSink(sender)
 
 	// The fleet's current versions give previous_version, and what each
 	// target goes back to should the rollout fail.
@@ -165,8 +170,12 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	p := strategies.NewPlan(spec.strategy, spec.config, spec.version, spec.targets, prior)
 	rq := r.request(spec, p.Request)
-	ctx = maskSecrets(ctx, spec.analysis.secrets())
+	ctx = maskSecrets(ctx, append(spec.analysis.secrets(), notificationSecrets(plan.Notifications)...))
 	env := r.env(ctx, spec)
+	sender, d := r.data.newSender(ctx, notify.DeploymentType, spec.name, plan.Notifications, r.clock.Now)
+	resp.Diagnostics.Append(d...)
+	defer closeSender(sender, &resp.Diagnostics)
+	env.Notify = noticeSink(sender)
 	if p.Revert {
 		r.revert(ctx, spec, env, p, prior, &plan, resp)
 		return
@@ -195,7 +204,10 @@ func (r *deploymentResource) rollout(ctx context.Context, spec *deploymentSpec, 
 	saved := strategies.AfterApply(spec.strategy, rq, prior, res)
 	// A failure that left everything as a paused rollout had it is paused
 	// again.
-	saved, _ = strategies.BackAtGate(rq, prior, saved, res)
+	saved, back := strategies.BackAtGate(rq, prior, saved, res)
+	if back && env.Notify != nil {
+		env.Notify(strategies.PausedAgainNotice(spec.name, saved, res, "the failure left the rollout where it was paused; the gate still holds"))
+	}
 	return res, saved
 }
 
@@ -223,6 +235,9 @@ func (r *deploymentResource) revert(ctx context.Context, spec *deploymentSpec, e
 	tflog.Info(ctx, "reverting", map[string]any{"deployment": spec.name, "abandoned": prior.Version, "version": spec.version, "changed_targets": len(p.Pending), "targets": len(p.RevertTargets)})
 	res := strategy.Rollback(ctx, rq, env, p.RevertTargets)
 	saved := strategies.AfterRevert(spec.strategy, p, prior, res)
+	if res.Status == strategies.StatusPaused && env.Notify != nil {
+		env.Notify(strategies.PausedAgainNotice(spec.name, saved, res, "reverted to the paused release "+saved.Version+": paused at its gate as it was"))
+	}
 	abandoned := prior.Version
 	if res.Success && p.FollowUp != nil {
 		// What the next plan would do on the reverted fleet (targets added

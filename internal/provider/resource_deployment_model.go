@@ -32,6 +32,8 @@ type deploymentModel struct {
 	Bake         types.String   `tfsdk:"bake"`
 	Analysis     types.Object   `tfsdk:"analysis"`
 	Approve      types.Object   `tfsdk:"approve"`
+	// Notifications: docs/guides/watching-a-rollout.md.
+	Notifications types.List `tfsdk:"notifications"`
 
 	Strategy          types.String  `tfsdk:"strategy"`
 	Status            types.String  `tfsdk:"status"`

@@ -26,6 +26,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/notify"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/strategies"
 )
@@ -138,7 +139,8 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Default:             stringdefault.StaticString(onDestroyRollback),
 				Validators:          []validator.String{stringvalidator.OneOf(onDestroyRollback, onDestroyNone)},
 			},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts":      timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"notifications": notificationsSchema("rollout", "name", notify.DeploymentType, strategies.NoticeKinds),
 		},
 	}
 	for name, a := range outcomeSchema() {

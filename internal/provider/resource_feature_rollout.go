@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/notify"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
 )
@@ -84,6 +85,7 @@ func (r *featureRolloutResource) Create(ctx context.Context, req resource.Create
 	if resp.Diagnostics.Append(r.publish(ctx, &plan)...); resp.Diagnostics.HasError() {
 		return
 	}
+	r.notify(ctx, nil, &plan, &resp.Diagnostics)
 	resp.Diagnostics.Append(setRolloutPrivate(ctx, resp.Private, privateEndpointFrom, endpointFrom(&config))...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -132,6 +134,7 @@ func (r *featureRolloutResource) Update(ctx context.Context, req resource.Update
 		resp.State.Raw = req.State.Raw.Copy()
 		return
 	}
+	r.notify(ctx, &state, &plan, &resp.Diagnostics)
 	// The flag service now holds the rollout's own values.
 	resp.Diagnostics.Append(setRolloutPrivate(ctx, resp.Private, privateOwn, nil)...)
 	resp.Diagnostics.Append(setRolloutPrivate(ctx, resp.Private, privateEndpointFrom, endpointFrom(&config))...)
@@ -295,4 +298,17 @@ func (r *featureRolloutResource) ImportState(ctx context.Context, req resource.I
 	m.Percentage = types.Float64Value(doc.Percentage)
 	resp.Diagnostics.Append(setRolloutPrivate(ctx, resp.Private, privateEndpointFrom, endpointFromProvider)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// notify sends the notifications of an apply that published after (from
+// before; nil on create).
+func (r *featureRolloutResource) notify(ctx context.Context, before, after *featureRolloutModel, diags *diag.Diagnostics) {
+	ctx = maskSecrets(ctx, notificationSecrets(after.Notifications))
+	s, d := r.data.newSender(ctx, notify.RolloutType, after.FlagName.ValueString(), after.Notifications, r.now)
+	diags.Append(d...)
+	if s == nil {
+		return
+	}
+	rolloutNotices(s, before, after)
+	closeSender(s, diags)
 }

@@ -25,6 +25,8 @@ type featureRolloutModel struct {
 	StartAt    timetypes.RFC3339 `tfsdk:"start_at"`
 	Endpoint   types.String      `tfsdk:"endpoint"`
 	OnDestroy  types.String      `tfsdk:"on_destroy"`
+	// Notifications: docs/guides/watching-a-rollout.md.
+	Notifications types.List `tfsdk:"notifications"`
 
 	State         types.String  `tfsdk:"state"`
 	CurrentStage  types.Int64   `tfsdk:"current_stage"`

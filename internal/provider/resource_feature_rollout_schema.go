@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/notify"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
 )
 
@@ -111,6 +112,7 @@ func (r *featureRolloutResource) Schema(_ context.Context, _ resource.SchemaRequ
 				Default:    stringdefault.StaticString(onDestroyDisable),
 				Validators: []validator.String{stringvalidator.OneOf(onDestroyDisable, onDestroyRetain)},
 			},
+			"notifications": notificationsSchema("feature rollout", "flag_name", notify.RolloutType, rolloutEvents),
 			"state": schema.StringAttribute{
 				MarkdownDescription: "`pending`, `active`, `paused`, `completed` or `aborted`.",
 				Computed:            true,

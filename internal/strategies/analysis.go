@@ -144,6 +144,9 @@ func (r *run) window(ctx context.Context, phase, stage string, d time.Duration, 
 				return errWindowCancelled{cancelCause(ctx)}
 			}
 			failed[i] = append(failed[i], m)
+			if !a.DryRun && r.env.Notify != nil {
+				r.notify(NoticeMeasurementFailed, phase, pct, r.runningVersionIDs(), fmt.Sprintf("metric %s = %s", m.Metric, m.describe()))
+			}
 			if len(failed[i]) > limit.FailureLimit && !a.DryRun {
 				return r.analysisFailure(phase, limit, failed[i])
 			}
@@ -193,12 +196,7 @@ func (r *run) analysisFailure(phase string, limit MetricLimit, failed []Measurem
 	}
 	// The targets running the version now, deployed in this apply or an
 	// earlier one (a resume measures a stage earlier applies deployed).
-	var at []string
-	for _, t := range r.req.Targets {
-		if o := r.res.Outcomes[t.ID]; o != nil && o.Version == r.req.Version && (o.Healthy || !o.Attempted) {
-			at = append(at, t.ID)
-		}
-	}
+	at := r.runningVersionIDs()
 	return fmt.Errorf("%s: analysis failed: metric %q failed %d measurements (failure_limit %d): %s; required %s; targets running %s: %s",
 		phase, limit.Name, len(failed), limit.FailureLimit, strings.Join(values, ", "), failed[0].Threshold,
 		r.req.Version, describeIDs(at, "none"))

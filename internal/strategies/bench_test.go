@@ -205,3 +205,37 @@ func BenchmarkAnalysisWindow(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNotices: a canary of 1000 targets over 4 stages, without
+// notifications and with every notice kept (started, 4 stage_passed,
+// completed, each naming its targets). The difference is what the engine
+// adds to send notices; delivering them is internal/notify's, on its own
+// goroutine, and the network's.
+func BenchmarkNotices(b *testing.B) {
+	for _, notify := range []bool{false, true} {
+		name := "none"
+		if notify {
+			name = "notify"
+		}
+		b.Run(name, func(b *testing.B) {
+			strategy := mustNew(b, NameCanary, func(c *Config) { c.Canary.StageInterval = 0 })
+			targets := benchTargets(1000)
+			var sent int
+			b.ReportAllocs()
+			for b.Loop() {
+				m := &memFleet{}
+				env := m.env()
+				if notify {
+					env.Notify = func(n Notice) { sent++ }
+				}
+				req := Request{Deployment: "bench", Version: "v2", PreviousVersion: "v1", Targets: targets, AutoRollback: true, HealthCheck: hc()}
+				if res := strategy.Execute(context.Background(), req, env); !res.Success {
+					b.Fatalf("rollout failed: %v", res.Errors)
+				}
+			}
+			if notify {
+				b.ReportMetric(float64(sent)/float64(b.N), "notices/op")
+			}
+		})
+	}
+}

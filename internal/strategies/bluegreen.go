@@ -62,6 +62,7 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 	}
 
 	phase := slot + " slot"
+	r.notifyStarted(pending)
 	if len(pending) > 0 {
 		if ctx.Err() != nil {
 			return r.cancelled(ctx, phase, restore, false)
@@ -79,6 +80,7 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 			cause := fmt.Errorf("%s: %s failed; %s", phase, listIDs(st.failed), where)
 			return r.fail(ctx, phase, cause, restore, false)
 		}
+		r.notifyPassed(phase, r.res.TrafficPercentage, pending)
 	}
 	if req.TopUp {
 		// Traffic went to this slot before, during and after.

@@ -60,6 +60,7 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 	}
 	n := len(req.Targets)
 	atVersion := n - len(pending)
+	r.notifyStarted(pending)
 	deployed := 0         // how many of pending were deployed: the next one's index
 	trafficMoved := false // router weights were (maybe) changed with nothing deployed
 	if req.Gates.Paused && first > 0 && stages[first-1] == req.PriorTraffic {
@@ -119,6 +120,7 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 		if res := r.measureWindow(ctx, w); res != nil {
 			return res
 		}
+		r.notifyPassed(phase, pct, batch)
 		if k == stop && k < len(stages)-1 {
 			return r.pause(pct, func(since time.Time) time.Time { return s.cfg.resumeAt(pct, since) }, phase)
 		}

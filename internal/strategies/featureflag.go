@@ -37,6 +37,7 @@ func (s *FeatureFlagStrategy) Execute(ctx context.Context, req Request, env Env)
 	}
 
 	const phase = "deploy"
+	r.notifyStarted(pending)
 	if len(pending) > 0 {
 		if ctx.Err() != nil {
 			return r.cancelled(ctx, phase, restore, false)
@@ -54,6 +55,7 @@ func (s *FeatureFlagStrategy) Execute(ctx context.Context, req Request, env Env)
 			cause := fmt.Errorf("%s: %s failed; %s", phase, listIDs(st.failed), flag)
 			return r.fail(ctx, phase, cause, restore, false)
 		}
+		r.notifyPassed(phase, r.res.TrafficPercentage, pending)
 	}
 
 	if ctx.Err() != nil {

@@ -238,15 +238,6 @@ func (f *fleet) maxConcurrent() int {
 	return f.maxInFlight
 }
 
-// ids returns the ids of targets.
-func ids(targets []Target) []string {
-	out := make([]string, len(targets))
-	for i, t := range targets {
-		out[i] = t.ID
-	}
-	return out
-}
-
 // idRange returns "t<from>" … "t<to>".
 func idRange(from, to int) []string {
 	var out []string

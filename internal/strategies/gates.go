@@ -143,14 +143,20 @@ func (r *run) pause(at float64, resume func(since time.Time) time.Time, phase st
 	if g := r.req.Gates; g.Paused && at == r.req.PriorTraffic && !g.Since.IsZero() {
 		r.res.PausedSince = g.Since
 	}
+	var why string
 	if r.res.ResumeAt = resume(r.res.PausedSince); !r.res.ResumeAt.IsZero() {
-		r.info(phase, "paused at %s%%: the time gate opens at %s", formatPercent(at), r.res.ResumeAt.UTC().Format(time.RFC3339))
+		why = fmt.Sprintf("paused at %s%%: the time gate opens at %s", formatPercent(at), r.res.ResumeAt.UTC().Format(time.RFC3339))
 	} else if r.res.Strategy == NameBlueGreen {
-		r.info(phase, "paused before the switch: waiting for approve = { version = %q }", r.req.Version)
+		why = fmt.Sprintf("paused before the switch: waiting for approve = { version = %q }", r.req.Version)
 	} else {
-		r.info(phase, "paused at %s%%: waiting for approve = { version = %q, through = %s }", formatPercent(at), r.req.Version, formatPercent(at))
+		why = fmt.Sprintf("paused at %s%%: waiting for approve = { version = %q, through = %s }", formatPercent(at), r.req.Version, formatPercent(at))
 	}
-	return r.finalize()
+	r.info(phase, "%s", why)
+	res := r.finalize()
+	if r.env.Notify != nil {
+		r.notify(NoticePaused, phase, at, r.runningVersionIDs(), why)
+	}
+	return res
 }
 
 // BackAtGate makes an apply that failed and left the rollout exactly where

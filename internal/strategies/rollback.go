@@ -146,6 +146,7 @@ func rollbackOnly(ctx context.Context, strategy string, req Request, env Env, ta
 		r.res.StoppedAt = "rollback"
 		r.res.Errors = append(r.res.Errors, errNoPrevious)
 		r.errorEvent("rollback", "", "", "rollback not possible", errNoPrevious)
+		r.notify(NoticeFailed, "rollback", r.res.TrafficPercentage, nil, errNoPrevious.Error())
 		return r.finalize()
 	}
 	r.info("rollback", "rolling %d targets back to %s", len(targets), req.PreviousVersion)
@@ -153,13 +154,18 @@ func rollbackOnly(ctx context.Context, strategy string, req Request, env Env, ta
 		r.res.Success = true
 		r.res.Status = StatusRolledBack
 		r.info("rollback", "rolled back to %s: %s", req.PreviousVersion, describeIDs(r.res.RolledBack, "no target needed it"))
-		return r.finalize()
+		res := r.finalize()
+		r.notify(NoticeRolledBack, "rollback", res.TrafficPercentage, res.RolledBack, "rolled back to "+req.PreviousVersion)
+		return res
 	}
 	r.res.StoppedAt = "rollback"
 	if ctx.Err() != nil {
 		r.res.StoppedAt = "rollback (cancelled)"
 	}
-	r.res.Errors = append(r.res.Errors, fmt.Errorf("rollback to %s incomplete: restored %s; %d errors",
-		req.PreviousVersion, describeIDs(r.res.RolledBack, "none"), len(r.res.RollbackErrors)))
-	return r.finalize()
+	err = fmt.Errorf("rollback to %s incomplete: restored %s; %d errors",
+		req.PreviousVersion, describeIDs(r.res.RolledBack, "none"), len(r.res.RollbackErrors))
+	r.res.Errors = append(r.res.Errors, err)
+	res := r.finalize()
+	r.notify(NoticeFailed, res.StoppedAt, res.TrafficPercentage, r.notRestored(targets), err.Error())
+	return res
 }

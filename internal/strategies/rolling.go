@@ -53,6 +53,7 @@ func (s *RollingStrategy) Execute(ctx context.Context, req Request, env Env) *Re
 	restore := func(ctx context.Context, targets []Target) bool { return r.restore(ctx, targets, nil) }
 
 	batches := s.batches(pending)
+	r.notifyStarted(pending)
 	failures := 0
 	for i, batch := range batches {
 		phase := fmt.Sprintf("batch %d/%d", i+1, len(batches))
@@ -81,6 +82,7 @@ func (s *RollingStrategy) Execute(ctx context.Context, req Request, env Env) *Re
 		if res := r.measureWindow(ctx, w); res != nil {
 			return res
 		}
+		r.notifyPassed(phase, w.pct, batch)
 	}
 	return r.complete()
 }

@@ -156,6 +156,7 @@ func (r *run) reject(err error) *Result {
 	r.res.StoppedAt = "validation"
 	r.res.Errors = append(r.res.Errors, err)
 	r.errorEvent("validation", "", r.req.Version, "rollout not started", err)
+	r.notify(NoticeFailed, "validation", r.res.TrafficPercentage, nil, err.Error())
 	return r.finalize()
 }
 
@@ -165,7 +166,11 @@ func (r *run) complete() *Result {
 	r.res.Success = true
 	r.res.Status = StatusCompleted
 	r.info("", "rollout of %s completed: %d targets updated", r.req.Version, r.countUpdated())
-	return r.finalize()
+	res := r.finalize()
+	if r.env.Notify != nil {
+		r.notify(NoticeCompleted, "", res.TrafficPercentage, r.updatedIDs(), fmt.Sprintf("%d targets updated", res.TargetsUpdated))
+	}
+	return res
 }
 
 // restorer rolls the given targets back and reports whether everything,
@@ -182,6 +187,9 @@ func (r *run) fail(ctx context.Context, phase string, cause error, restore resto
 	touched := r.touched()
 	prev := r.req.PreviousVersion
 	r.errorEvent(phase, "", r.req.Version, "rollout failed", cause)
+	if r.env.Notify != nil {
+		r.notify(NoticeFailed, phase, r.res.TrafficPercentage, r.failedIDs(), cause.Error())
+	}
 
 	var note string
 	switch {
@@ -203,7 +211,11 @@ func (r *run) fail(ctx context.Context, phase string, cause error, restore resto
 	}
 	r.res.Errors = append(r.res.Errors, fmt.Errorf("%w; %s", cause, note))
 	r.appendTargetErrors()
-	return r.finalize()
+	res := r.finalize()
+	if res.Status == StatusRolledBack {
+		r.notify(NoticeRolledBack, phase, res.TrafficPercentage, res.RolledBack, note)
+	}
+	return res
 }
 
 // cancelled ends a rollout whose context was cancelled before phase could

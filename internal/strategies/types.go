@@ -120,6 +120,9 @@ type Env struct {
 	Limit *Limiter
 	// OnEvent, when set, receives progress and failure events.
 	OnEvent func(Event)
+	// Notify, when set, receives the notices of Execute: started, each
+	// stage passed, failed measurements, the pause or the end (notice.go).
+	Notify NotifyFunc
 }
 
 // Request is one rollout.
