@@ -41,7 +41,7 @@ func TestAccReliability_deployAnswers500(t *testing.T) {
 			{
 				PreConfig:   func() { f.SetFault("t3", simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}) },
 				Config:      cfg("3.0.0"),
-				ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t3.*HTTP 500.*simulated deploy failure.*Rolled back to previous_version: t1, t2, t3, t4`),
+				ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t3.*HTTP 500.*simulated deploy failure.*Rolled back to previous_version "[^"]+": t1, t2, t3, t4`),
 			},
 			afterFailure(cfg("3.0.0"), func() {
 				expectFleet(t, f.expectAll(4, "2.0.0"))
@@ -73,7 +73,7 @@ func TestAccReliability_callTimesOut(t *testing.T) {
 			{
 				PreConfig:   func() { f.SetFault("t2", simulator.Fault{Hang: 3 * time.Second, FailVersion: "3.0.0"}) },
 				Config:      cfg("3.0.0"),
-				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts, last error: no answer within the request timeout \(1s\).*Rolled back to previous_version: t1, t2`),
+				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts, last error: no answer within the request timeout \(1s\).*Rolled back to previous_version "[^"]+": t1, t2`),
 			},
 			afterFailure(cfg("3.0.0"), func() {
 				expectFleet(t, f.expectAll(3, "2.0.0"))
@@ -121,7 +121,7 @@ func TestAccReliability_connectionRefused(t *testing.T) {
 			{
 				Config: cfg,
 				ExpectError: errorPattern(`failed at batch 3/3.*Failed targets: t3.*rollback to 1.0.0 incomplete: restored t1, t2; not restored: t3.*` +
-					`deploy of 2.0.0.*connection refused.*Rolled back to previous_version: t1, t2.*rollback: target t3: rollback to 1.0.0.*connection refused`),
+					`deploy of 2.0.0.*connection refused.*Rolled back to previous_version "[^"]+": t1, t2.*rollback: target t3: rollback to 1.0.0.*connection refused`),
 			},
 			afterFailure(cfg, func() {
 				expectFleet(t, f.expectAll(2, "1.0.0"))
@@ -221,7 +221,7 @@ func TestAccReliability_wrongVersion(t *testing.T) {
 				PreConfig: func() { f.SetFault("t2", simulator.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"}) },
 				Config:    cfg,
 				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*not healthy within 1s.*` +
-					`reports version "9.9.9", want "2.0.0".*Rolled back to previous_version: t1, t2`),
+					`reports version "9.9.9", want "2.0.0".*Rolled back to previous_version "[^"]+": t1, t2`),
 			},
 			afterFailure(cfg, func() {
 				expectFleet(t, f.expectAll(3, "1.0.0"))
@@ -336,7 +336,7 @@ func TestAccReliability_blueGreenTopUp(t *testing.T) {
 				PreConfig: func() { f.SetFault("t6", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
 				Config:    cfg(6),
 				ExpectError: errorPattern(`failed at green slot.*Failed targets: t6.*green slot: t6 failed; traffic stays on green.*` +
-					`Rolled back to previous_version: t6`),
+					`Rolled back to previous_version "[^"]+": t6`),
 			},
 			afterFailure(cfg(6), func() {
 				expectFleet(t, routerUntouched())
@@ -389,7 +389,7 @@ func TestAccReliability_flagServiceDown(t *testing.T) {
 				PreConfig: func() { f.SetFlagsDown(true) },
 				Config:    cfg,
 				ExpectError: errorPattern(`failed at publish.*publishing flag "checkout" at 10%.*HTTP 503.*` +
-					`not restored: traffic.*Rolled back to previous_version: t1, t2, t3.*rollback: publish flag "checkout" at 0%`),
+					`not restored: traffic.*Rolled back to previous_version "[^"]+": t1, t2, t3.*rollback: publish flag "checkout" at 0%`),
 			},
 			afterFailure(cfg, func() {
 				expectFleet(t, f.expectAll(3, "1.0.0"))
@@ -463,7 +463,7 @@ func TestAccReliability_failAfterKDeploys(t *testing.T) {
 				PreConfig: func() { f.SetFault("*", simulator.Fault{FailAfterDeploys: 3, FailVersion: "2.0.0"}) },
 				Config:    cfg,
 				ExpectError: errorPattern(`failed at batch 4/5.*Failed targets: t4.*HTTP 500.*accepted 3 deploys.*` +
-					`Rolled back to previous_version: t1, t2, t3, t4`),
+					`Rolled back to previous_version "[^"]+": t1, t2, t3, t4`),
 			},
 			afterFailure(cfg, func() {
 				expectFleet(t, f.expectAll(5, "1.0.0"))
@@ -495,7 +495,7 @@ func TestAccReliability_redirectToAnotherHost(t *testing.T) {
 					f.SetFault("t2", simulator.Fault{RedirectTo: otherURL + "/t/t2/v1/deploy", FailVersion: "2.0.0"})
 				},
 				Config:      cfg,
-				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*HTTP 401.*Rolled back to previous_version: t1, t2`),
+				ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*HTTP 401.*Rolled back to previous_version "[^"]+": t1, t2`),
 			},
 			afterFailure(cfg, func() {
 				expectFleet(t, f.expectAll(3, "1.0.0"))
@@ -572,7 +572,7 @@ func TestAccReliability_hostileHealthAnswers(t *testing.T) {
 				Steps: []resource.TestStep{
 					{
 						Config:      cfg,
-						ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t2.*not healthy within 300ms.*` + tc.err + `.*Rolled back to previous_version: t1, t2`),
+						ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t2.*not healthy within 300ms.*` + tc.err + `.*Rolled back to previous_version "[^"]+": t1, t2`),
 					},
 					afterFailure(cfg, func() {
 						expectFleet(t, f.expectAll(2, "1.0.0"))

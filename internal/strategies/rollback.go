@@ -148,7 +148,7 @@ func rollbackOnly(ctx context.Context, strategy string, req Request, env Env, ta
 		r.errorEvent("rollback", "", "", "rollback not possible", errNoPrevious)
 		return r.finalize()
 	}
-	r.info("rollback", "rolling %d targets back to %s", len(targets), req.PreviousVersion)
+	r.info("rollback", "rolling %s back to %s", nOf(len(targets), "target"), req.PreviousVersion)
 	if restore(r, ctx) {
 		r.res.Success = true
 		r.res.Status = StatusRolledBack
@@ -159,7 +159,7 @@ func rollbackOnly(ctx context.Context, strategy string, req Request, env Env, ta
 	if ctx.Err() != nil {
 		r.res.StoppedAt = "rollback (cancelled)"
 	}
-	r.res.Errors = append(r.res.Errors, fmt.Errorf("rollback to %s incomplete: restored %s; %d errors",
-		req.PreviousVersion, describeIDs(r.res.RolledBack, "none"), len(r.res.RollbackErrors)))
+	r.res.Errors = append(r.res.Errors, fmt.Errorf("rollback to %s incomplete: restored %s; %s",
+		req.PreviousVersion, describeIDs(r.res.RolledBack, "none"), nOf(len(r.res.RollbackErrors), "error")))
 	return r.finalize()
 }
