@@ -6,7 +6,6 @@ package provider
 // says what was rolled back to which version and what to do next.
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -27,8 +26,8 @@ func expectSays(t *testing.T, what, out string, want ...string) {
 	}
 }
 
-// TestAccMessages_gatedCanary: a canary with a manual gate at 25 and a
-// time gate at 50. The first plan says it stops at the manual gate; the
+// TestAccMessages_gatedCanary: a canary of 20 targets with a manual gate
+// at 25 and a time gate at 50. The first plan says it stops at the manual gate; the
 // paused apply says what approves it and that the next gate is a time gate
 // approve does not open; a plan while paused is empty but says since when
 // and what continues it; at the time gate, that a plan and an apply after
@@ -36,18 +35,13 @@ func expectSays(t *testing.T, what, out string, want ...string) {
 func TestAccMessages_gatedCanary(t *testing.T) {
 	t.Parallel()
 	w := newCLIWorkdir(t)
-	f := newTestFleet(t, 4, "1.0.0")
-	canary := fmt.Sprintf(`{
-    stages         = [25, 50, 100]
-    stage_interval = "0s"
-    router_url     = "%s/router"
-    gates          = [{ at = 25 }, { at = 50, wait = "24h" }]
-  }`, f.URL)
-	// 1.0.0 first, so that previous_version is known.
+	f := newTestFleet(t, 20, "1.0.0")
+	// 1.0.0 first, so that previous_version is known; then stages [5, 25,
+	// 50, 100], a manual gate at 25 and a time gate of 24h at 50.
 	config := func(version, approve string) {
-		body := canaryArgs(f, version, canary)
+		body := gatedCanaryArgs(f, version)
 		if version == "1.0.0" {
-			body = rollingArgs(f, 4, 1, hclString(version))
+			body = rollingArgs(f, 20, 10, hclString(version))
 		}
 		w.writeConfig(hcl{name: "web", provider: cliProvider, body: body, after: approve}.String())
 	}
@@ -60,7 +54,7 @@ func TestAccMessages_gatedCanary(t *testing.T) {
 	out := w.mustRun(2, nil, plan...)
 	expectSays(t, "the first plan", out,
 		`Warning: Rollout planned`,
-		`Deployment "web": this apply deploys "2.0.0" to 1 of 4 targets: t1; it stops at the manual gate at 25% (approve with through = 25 or higher opens it), with status = "paused"`)
+		`Deployment "web": this apply deploys "2.0.0" to 5 of 20 targets: t1, t2, t3, t4, t5; it stops at the manual gate at 25% (approve with through = 25 or higher opens it), with status = "paused"`)
 	out = w.mustRun(0, nil, apply...)
 	w.expectPaused(25)
 	expectSays(t, "the apply that paused", out,
@@ -84,7 +78,7 @@ func TestAccMessages_gatedCanary(t *testing.T) {
 	config("2.0.0", `approve = { version = "2.0.0", through = 25 }`)
 	out = w.mustRun(2, nil, plan...)
 	expectSays(t, "the approved plan", out,
-		`this apply deploys "2.0.0" to 1 of 4 targets: t2; it stops at the time gate at 50% (it opens 24h after the rollout reaches it; approve does not open it), with status = "paused"`)
+		`this apply deploys "2.0.0" to 5 of 20 targets: t6, t7, t8, t9, t10; it stops at the time gate at 50% (it opens 24h after the rollout reaches it; approve does not open it), with status = "paused"`)
 	out = w.mustRun(0, nil, apply...)
 	s := w.expectPaused(50)
 	if s.ResumeAt == nil {
