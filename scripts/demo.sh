@@ -29,6 +29,10 @@ cleanup() {
 trap cleanup EXIT
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# act TEXT: the next act of the demo, numbered as it runs (no total to keep
+# in step when an act is added).
+acts=0
+act() { acts=$((acts + 1)); say "act $acts: $*"; }
 
 # first_line FILE: the first line a server started in the background wrote
 # to FILE (its address), once there is one (10 s at most).
@@ -113,10 +117,10 @@ run() {
   return $rc
 }
 
-say "1/3 canary rollout of 2.0.0 with $(basename "$cli")"
+act "canary rollout of 2.0.0 with $(basename "$cli")"
 run apply -var "fleet_url=$fleet_url" -var app_version=2.0.0
 
-say "2/3 rolling out 2.1.0-bad: t4 rejects it, the apply fails and rolls back"
+act "rolling out 2.1.0-bad: t4 rejects it, the apply fails and rolls back"
 if run apply -var "fleet_url=$fleet_url" -var app_version=2.1.0-bad; then
   echo "expected this apply to fail"; exit 1
 fi
@@ -124,11 +128,11 @@ say "state after the failed rollout (every target back on 2.0.0):"
 "$cli" refresh -input=false -no-color -var "fleet_url=$fleet_url" -var app_version=2.1.0-bad >/dev/null
 "$cli" output -no-color target_versions
 
-say "3/3 destroy rolls the fleet back to 1.0.0"
+act "destroy rolls the fleet back to 1.0.0"
 run destroy -var "fleet_url=$fleet_url" -var app_version=2.0.0
 curl -s "$fleet_url/t/t1/v1/health"; echo
 
-say "and a feature flag rolled out one stage per apply (stage_delay = 3s), served by codomyrmex-agent flags"
+act "a feature flag rolled out one stage per apply (stage_delay = 3s), served by codomyrmex-agent flags"
 echo "  \$ codomyrmex-agent flags --listen 127.0.0.1:0 --data-dir flags-data"
 "$work/bin/codomyrmex-agent" flags --listen 127.0.0.1:0 --data-dir "$work/flags-data" > "$work/flags.out" 2> "$work/flags.err" &
 flags_pid=$!
@@ -161,7 +165,7 @@ for round in 1 2 3; do
 done
 "$cli" destroy -auto-approve -input=false -no-color -var "flag_endpoint=$flags_url" | tail -1
 
-say "and a canary gated on Prometheus: 2.2.0-errors is healthy but serves 20 % errors"
+act "a canary gated on Prometheus: 2.2.0-errors is healthy but serves 20 % errors"
 prom_port="${DEMO_PROMETHEUS_PORT:-9099}"
 cat > "$work/prometheus.yml" <<YML
 global:
@@ -189,7 +193,7 @@ if run apply -var "fleet_url=$fleet_url" -var "prometheus_url=$prom_url" -var ap
 fi
 echo "  fleet: $(curl -s "$fleet_url/_sim/state" | grep -o '"targets":{[^}]*}')"
 
-say "and a manual gate: the canary stops at 25 % with the apply green, and continues once approved"
+act "a manual gate: the canary stops at 25 % with the apply green, and continues once approved"
 cp -r "$root/examples/guides/manual-promotion" "$work/gate"
 cd "$work/gate"
 gate_apply() {

@@ -7,8 +7,13 @@
 #   Caddy 2.11.9, the load balancer of the routing tests and guide (internal/caddytest).
 # "all" (the default) builds all five; "tofu", "terraform", "prometheus",
 # "promtool" or "caddy" builds one; "path NAME" builds it when missing and
-# prints its path.
-# Prints nothing but progress on stderr; safe to run repeatedly.
+# prints its path; "links [DIR]" builds Prometheus and Caddy when missing and
+# links them, and every other tool of the cache but Terraform, under their
+# plain names (prometheus, caddy, ...) into DIR (default ~/.codomyrmex/bin,
+# where README installs the provider and the agent), printing each link:
+# the guides run `prometheus` and `caddy` from PATH.
+# Prints nothing but progress on stderr (but for path and links); safe to run
+# repeatedly.
 set -euo pipefail
 
 # shellcheck source=scripts/versions.sh
@@ -89,7 +94,27 @@ bin_path() {
   esac
 }
 
-usage() { echo "usage: $0 [tofu|terraform|prometheus|promtool|caddy|all | path NAME]" >&2; exit 2; }
+# link_plain DIR links the cached tools under their plain names into DIR.
+# Terraform is left out: a `terraform` there would hide the one you
+# installed; run `tofu`, or yours.
+link_plain() {
+  local dir="$1" name bin
+  install_prometheus
+  install_caddy
+  mkdir -p "$dir"
+  for name in prometheus caddy promtool tofu; do
+    bin="$(bin_path "$name")"
+    [[ -x "$bin" ]] || continue
+    ln -sfn "$bin" "$dir/$name"
+    echo "$dir/$name -> $bin"
+  done
+  case ":$PATH:" in
+    *":$dir:"*) ;;
+    *) echo "$dir is not on your PATH: export PATH=\"$dir:\$PATH\"" ;;
+  esac
+}
+
+usage() { echo "usage: $0 [tofu|terraform|prometheus|promtool|caddy|all | path NAME | links [DIR]]" >&2; exit 2; }
 
 case "${1:-all}" in
   tofu | terraform | prometheus | promtool | caddy) "install_$1" ;;
@@ -98,6 +123,10 @@ case "${1:-all}" in
     [[ $# -eq 2 ]] && bin_path "$2" >/dev/null || usage
     "install_$2"
     bin_path "$2"
+    ;;
+  links)
+    [[ $# -le 2 ]] || usage
+    link_plain "${2:-$HOME/.codomyrmex/bin}"
     ;;
   *) usage ;;
 esac

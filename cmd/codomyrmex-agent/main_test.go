@@ -481,3 +481,17 @@ func waitForFile(t *testing.T, path string) {
 	}
 	t.Fatalf("%s not created within %s", path, maxWait)
 }
+
+// TestSimulateHelpNamesTheMetric: `simulate -h` says what --rps traffic
+// is counted as, labels included, so a query can be written from it.
+func TestSimulateHelpNamesTheMetric(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"simulate", "-h"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit code %d, stderr %q", code, stderr.String())
+	}
+	const want = "counted at /metrics as codomyrmex_sim_requests_total{deployment,target,version,code}"
+	if !strings.Contains(stdout.String(), want) {
+		t.Errorf("simulate -h does not say %q:\n%s", want, stdout.String())
+	}
+}

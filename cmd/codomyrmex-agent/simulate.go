@@ -26,7 +26,7 @@ func defineSimulate(fs *flag.FlagSet) runFunc {
 	failVersion := fs.String("fail-version", "", "with --fail-target: only deploys of this `VERSION` fail")
 	unhealthyVersion := fs.String("unhealthy-version", "", "targets running this `VERSION` report status \"error\"")
 	seed := fs.Int64("seed", 0, "seed of the latency jitter (0 = no jitter) and of the synthetic traffic")
-	rps := fs.Float64("rps", 0, "synthetic requests per second, spread over the targets by the router's weights and counted at /metrics (0 = none)")
+	rps := fs.Float64("rps", 0, "synthetic requests per second, spread over the targets by the router's weights and counted at /metrics as "+simulator.RequestsSeries+" (0 = none)")
 	errorRates := versionValues{}
 	fs.Var(errorRates, "error-rate", "`VERSION=RATE`: share of that version's synthetic requests that answer 500, in [0, 1] (repeatable)")
 	versionLatency := versionValues{}

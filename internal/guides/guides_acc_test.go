@@ -1,10 +1,12 @@
 package guides
 
 // TestAccGuides runs every guide of docs/guides as written: in a fresh
-// working directory, with the CLI under test (TF_ACC_TERRAFORM_PATH) as
-// `terraform` on PATH, `codomyrmex-agent` and the provider built from this
-// tree (the provider through dev_overrides, as README says), each shell step
-// in bash, and the outputs the guide quotes checked.
+// working directory, with the PATH of a newcomer who followed README (not
+// the test's own): the CLI under test (TF_ACC_TERRAFORM_PATH) as
+// `terraform`, `codomyrmex-agent` and the provider built from this tree
+// (the provider through dev_overrides) and the tools
+// `scripts/install-clis.sh links` links; each shell step in bash, the
+// outputs the guide quotes checked, and nothing it started left running.
 
 import (
 	"context"
@@ -15,56 +17,76 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/caddytest"
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/promtest"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clicache"
 )
 
 // stepTimeout bounds one shell step.
 const stepTimeout = 3 * time.Minute
 
-// tools builds the provider and the agent into a directory that also holds
-// `terraform` (the CLI under test), and returns it with a CLI config file
-// pointing both registries' source addresses at the provider.
-func tools(t *testing.T) (bin, rc string) {
+// systemPath is the part of a newcomer's PATH the tests take from the
+// system: where bash, curl and the like are. The CLI under test (as
+// `terraform`) and Go come before it, as the ones the newcomer installed.
+const systemPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// newcomer is what someone has who followed README's "Try it yourself" on
+// this machine: its PATH before README adds ~/.codomyrmex/bin (the CLI
+// under test as `terraform`, Go, the system's directories), the directory
+// README builds the provider and the agent into and
+// `scripts/install-clis.sh links` linked prometheus and caddy into, and a CLI
+// config file pointing both registries' source addresses at the provider.
+type newcomer struct {
+	path, bin, rc string
+	// cache is the CLI cache install-clis.sh builds into: the one of this
+	// machine, as HOME is not, in the guides.
+	cache string
+}
+
+func setUp(t *testing.T) newcomer {
 	t.Helper()
 	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	if os.Getenv("TF_ACC") == "" || cli == "" {
 		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make testacc does)")
 	}
 	dir := t.TempDir()
-	bin = filepath.Join(dir, "bin")
+	n := newcomer{bin: filepath.Join(dir, "bin")}
+	cache, err := clicache.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.cache = cache
+	own := filepath.Join(dir, "cli")
+	if err := os.MkdirAll(own, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(cli, filepath.Join(own, "terraform")); err != nil {
+		t.Fatal(err)
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.path = strings.Join([]string{own, filepath.Dir(goBin), systemPath}, string(os.PathListSeparator))
 	for out, pkg := range map[string]string{"terraform-provider-codomyrmex": "../..", "codomyrmex-agent": "../../cmd/codomyrmex-agent"} {
-		build := exec.Command("go", "build", "-o", filepath.Join(bin, out), pkg)
+		build := exec.Command("go", "build", "-o", filepath.Join(n.bin, out), pkg)
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("building %s: %v\n%s", pkg, err, b)
 		}
 	}
-	if err := os.Symlink(cli, filepath.Join(bin, "terraform")); err != nil {
-		t.Fatal(err)
+	// The metrics and routing guides run `prometheus` and `caddy`: README
+	// has them linked into ~/.codomyrmex/bin.
+	links := exec.Command("../../scripts/install-clis.sh", "links", n.bin)
+	links.Env = append(os.Environ(), "PATH="+n.path, "CODOMYRMEX_CLI_CACHE="+n.cache)
+	if b, err := links.CombinedOutput(); err != nil {
+		t.Fatalf("install-clis.sh links: %v\n%s", err, b)
 	}
-	// The metrics guide runs the Prometheus that install-clis.sh built.
-	prom, err := promtest.Binary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(prom, filepath.Join(bin, "prometheus")); err != nil {
-		t.Fatal(err)
-	}
-	// The routing guide runs the Caddy that install-clis.sh built.
-	caddy, err := caddytest.Binary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(caddy, filepath.Join(bin, "caddy")); err != nil {
-		t.Fatal(err)
-	}
-	rc = filepath.Join(dir, "cli.tfrc")
+	n.rc = filepath.Join(dir, "cli.tfrc")
 	config := fmt.Sprintf(`provider_installation {
   dev_overrides {
     "registry.terraform.io/codomyrmex/codomyrmex" = %q
@@ -72,15 +94,15 @@ func tools(t *testing.T) (bin, rc string) {
   }
   direct {}
 }
-`, bin, bin)
-	if err := os.WriteFile(rc, []byte(config), 0o644); err != nil {
+`, n.bin, n.bin)
+	if err := os.WriteFile(n.rc, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return bin, rc
+	return n
 }
 
 func TestAccGuides(t *testing.T) {
-	bin, rc := tools(t)
+	n := setUp(t)
 	paths, err := filepath.Glob("../../docs/guides/*.md")
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no guides found: %v", err)
@@ -108,7 +130,12 @@ func TestAccGuides(t *testing.T) {
 			if name == "README" || InRepository(string(text)) {
 				copyRepository(t, "../..", work)
 			}
-			runGuide(t, name, work, steps, bin, rc)
+			path := n.bin + string(os.PathListSeparator) + n.path
+			if name == "README" {
+				// README builds and links into ~/.codomyrmex/bin itself.
+				path = n.path
+			}
+			runGuide(t, name, work, steps, path, n)
 		})
 	}
 	if ran == 0 {
@@ -116,12 +143,13 @@ func TestAccGuides(t *testing.T) {
 	}
 }
 
-// runGuide runs steps in a fresh directory. Processes a step leaves in the
-// background (a simulated fleet) are stopped at the end.
-func runGuide(t *testing.T, name, work string, steps []Step, bin, rc string) {
+// runGuide runs steps in a fresh directory with PATH path. A guide that
+// starts processes in the background (a simulated fleet) must stop them in
+// its last steps; the test fails when it does not, then stops them.
+func runGuide(t *testing.T, name, work string, steps []Step, path string, n newcomer) {
 	env := append(os.Environ(),
-		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "HOME="+work,
+		"PATH="+path, "CODOMYRMEX_CLI_CACHE="+n.cache,
+		"TF_CLI_CONFIG_FILE="+n.rc, "CHECKPOINT_DISABLE=1", "HOME="+work,
 		"TF_ACC=", "TF_LOG=", "TF_LOG_PATH=")
 	// A fresh HOME, but Go's caches of this machine: a step that builds
 	// must not download and compile everything again.
@@ -172,6 +200,47 @@ trap 'export -p > %[1]s/env; pwd > %[1]s/cwd' EXIT
 		case KindSkip:
 			t.Logf("%s: not run: %s", where, s.Arg)
 		}
+	}
+	if left := running(groups, 15*time.Second); len(left) > 0 {
+		t.Fatalf("%s.md: still running after its last step: %s; end the guide with a step that stops what it started", name, strings.Join(left, "; "))
+	}
+}
+
+// running waits up to wait for the processes of groups to end, and
+// describes those still running then (pid and command line). Processes
+// that ended but were not reaped yet (zombies) have ended.
+func running(groups []int, wait time.Duration) []string {
+	in := map[int]bool{}
+	for _, g := range groups {
+		in[g] = true
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		var left []string
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+			if err != nil {
+				continue
+			}
+			// pid (comm) state ppid pgrp ...: comm may hold spaces.
+			fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+			if len(fields) < 3 || fields[0] == "Z" {
+				continue
+			}
+			if pgrp, err := strconv.Atoi(fields[2]); err == nil && in[pgrp] {
+				cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+				left = append(left, fmt.Sprintf("%d %s", pid, strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " "))))
+			}
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -226,7 +295,9 @@ func runStep(t *testing.T, dir string, env []string, script string) (string, int
 	}
 }
 
-var backgroundListen = regexp.MustCompile(`(?:--listen\s+|--web\.listen-address=)(\S+)[^\n]*&\s*$`)
+// backgroundListen finds the address of a command started in the
+// background, its pid written to a file or not.
+var backgroundListen = regexp.MustCompile(`(?:--listen\s+|--web\.listen-address=)(\S+)[^\n]*&(?:\s*echo \$! > \S+)?\s*$`)
 
 // waitListening waits until the addresses that background commands of the
 // step listen on accept connections, as a person would before the next step.
@@ -268,7 +339,12 @@ func copyRepository(t *testing.T, repo, dir string) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
+		// Keep the scripts executable, as git does.
+		fi, err := os.Stat(filepath.Join(repo, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, fi.Mode().Perm()); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -89,7 +89,7 @@ func TestAccAdopt_hostsAlreadyRunning(t *testing.T) {
 	accTest(t, []resource.TestStep{
 		{
 			Config:      h.config("2.1.0-bad"),
-			ExpectError: regexp.MustCompile(`(?s)h3.*Rolled back to previous_version: h1, h2`),
+			ExpectError: regexp.MustCompile(`(?s)h3.*Rolled back to previous_version "[^"]+": h1, h2`),
 		},
 		{
 			// plugin-testing runs no Check after an expected error.

@@ -494,7 +494,7 @@ func TestAccAnalysis_minHealthyFlap(t *testing.T) {
 	accTest(t, []resource.TestStep{
 		{
 			Config:      cfg("2.0.0", "2s"),
-			ExpectError: errorPattern(`batch 1/2: t1 failed.*target t1 \(batch 1/2\): healthy, then unhealthy [0-9.]+m?s later, within min_healthy 2s.*Rolled back to previous_version: t1`),
+			ExpectError: errorPattern(`batch 1/2: t1 failed.*target t1 \(batch 1/2\): healthy, then unhealthy [0-9.]+m?s later, within min_healthy 2s.*Rolled back to previous_version "[^"]+": t1`),
 		},
 		{
 			PreConfig: func() {
@@ -589,7 +589,7 @@ func TestAccAnalysis_sigintDuringBake(t *testing.T) {
 	if took := time.Since(signalled); took > 15*time.Second {
 		t.Errorf("apply took %s to exit after SIGINT in a 30s bake", took)
 	}
-	for _, want := range []string{`bake: rollout cancelled, no further target started`, `Rolled back to previous_version: t1, t2, t3`} {
+	for _, want := range []string{`bake: rollout cancelled, no further target started`, `Rolled back to previous_version "[^"]+": t1, t2, t3`} {
 		if !errorPattern(want).MatchString(output) {
 			t.Errorf("the apply's output does not say %q:\n%s", want, tail(output, 4000))
 		}

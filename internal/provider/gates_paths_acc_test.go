@@ -72,7 +72,7 @@ func TestAccGates_cliPausedPlanIsEmpty(t *testing.T) {
 	// next gate, named in the plan.
 	w.writeConfig(hcl{name: "web", provider: cliProvider, body: canaryArgs(f, "2.0.0", canary), after: `  approve = { version = "2.0.0", through = 25 }`}.String())
 	out = plan(2, "with the approval")
-	if want := `Deployment "web": this apply deploys "2.0.0" to 1 of 4 targets: t2 (changed_targets`; !strings.Contains(flat(out), "Warning: Rollout planned") || !strings.Contains(flat(out), want) {
+	if want := `Deployment "web": this apply deploys "2.0.0" to 1 of 4 targets: t2; it stops at the manual gate at 50%`; !strings.Contains(flat(out), "Warning: Rollout planned") || !strings.Contains(flat(out), want) {
 		t.Errorf("the approved plan does not say %q:\n%s", want, tail(out, 3000))
 	}
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")

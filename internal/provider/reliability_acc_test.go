@@ -31,7 +31,7 @@ import (
 func TestAccReliability_deployAnswers500(t *testing.T) {
 	f := newTestFleet(t, 4, "1.0.0")
 	update := failedUpdate{f: f, n: 4, batch: 2, target: "t3", fault: simulator.Fault{DeployStatus: 500, FailVersion: "3.0.0"}}
-	accTest(t, append(update.steps(t, `failed at batch 2/2.*Failed targets: t3.*HTTP 500.*simulated deploy failure.*Rolled back to previous_version: t1, t2, t3, t4`, nil),
+	accTest(t, append(update.steps(t, `failed at batch 2/2.*Failed targets: t3.*HTTP 500.*simulated deploy failure.*Rolled back to previous_version "[^"]+": t1, t2, t3, t4`, nil),
 		resource.TestStep{
 			Config: update.config("3.0.0"),
 			ConfigStateChecks: []statecheck.StateCheck{
@@ -83,7 +83,7 @@ func (u failedUpdate) steps(t *testing.T, errText string, more func()) []resourc
 func TestAccReliability_callTimesOut(t *testing.T) {
 	f := newTestFleet(t, 3, "1.0.0")
 	update := failedUpdate{f: f, n: 3, batch: 1, target: "t2", fault: simulator.Fault{Hang: 3 * time.Second, FailVersion: "3.0.0"}}
-	accTest(t, update.steps(t, `failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts, last error: no answer within the request timeout \(1s\).*Rolled back to previous_version: t1, t2`, func() {
+	accTest(t, update.steps(t, `failed at batch 2/3.*Failed targets: t2.*giving up after 2 attempts, last error: no answer within the request timeout \(1s\).*Rolled back to previous_version "[^"]+": t1, t2`, func() {
 		if got := f.deployOrder("3.0.0"); !slices.Equal(got, []string{"t1"}) {
 			t.Errorf("deploys of 3.0.0 accepted: %v, want only t1 (t2 timed out, t3 never started)", got)
 		}
@@ -123,7 +123,7 @@ func TestAccReliability_connectionRefused(t *testing.T) {
 		{
 			Config: cfg,
 			ExpectError: errorPattern(`failed at batch 3/3.*Failed targets: t3.*rollback to 1.0.0 incomplete: restored t1, t2; not restored: t3.*` +
-				`deploy of 2.0.0.*connection refused.*Rolled back to previous_version: t1, t2.*rollback: target t3: rollback to 1.0.0.*connection refused`),
+				`deploy of 2.0.0.*connection refused.*Rolled back to previous_version "[^"]+": t1, t2.*rollback: target t3: rollback to 1.0.0.*connection refused`),
 		},
 		afterFailure(cfg, func() {
 			expectFleet(t, f.expectAll(2, "1.0.0"))
@@ -218,7 +218,7 @@ func TestAccReliability_wrongVersion(t *testing.T) {
 			PreConfig: func() { f.SetFault("t2", simulator.Fault{ReportVersion: "9.9.9", FailVersion: "2.0.0"}) },
 			Config:    cfg,
 			ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*not healthy within 1s.*` +
-				`reports version "9.9.9", want "2.0.0".*Rolled back to previous_version: t1, t2`),
+				`reports version "9.9.9", want "2.0.0".*Rolled back to previous_version "[^"]+": t1, t2`),
 		},
 		afterFailure(cfg, func() {
 			expectFleet(t, f.expectAll(3, "1.0.0"))
@@ -310,7 +310,7 @@ func TestAccReliability_blueGreenTopUp(t *testing.T) {
 			PreConfig: func() { f.SetFault("t6", simulator.Fault{DeployStatus: 500, FailVersion: "2.0.0"}) },
 			Config:    cfg(6),
 			ExpectError: errorPattern(`failed at green slot.*Failed targets: t6.*green slot: t6 failed; traffic stays on green.*` +
-				`Rolled back to previous_version: t6`),
+				`Rolled back to previous_version "[^"]+": t6`),
 		},
 		afterFailure(cfg(6), func() {
 			expectFleet(t, routerUntouched())
@@ -360,7 +360,7 @@ func TestAccReliability_flagServiceDown(t *testing.T) {
 				PreConfig: func() { f.SetFlagsDown(true) },
 				Config:    cfg,
 				ExpectError: errorPattern(`failed at publish.*publishing flag "checkout" at 10%.*HTTP 503.*` +
-					`not restored: traffic.*Rolled back to previous_version: t1, t2, t3.*rollback: publish flag "checkout" at 0%`),
+					`not restored: traffic.*Rolled back to previous_version "[^"]+": t1, t2, t3.*rollback: publish flag "checkout" at 0%`),
 			},
 			afterFailure(cfg, func() {
 				expectFleet(t, f.expectAll(3, "1.0.0"))
@@ -427,7 +427,7 @@ func TestAccReliability_failAfterKDeploys(t *testing.T) {
 			PreConfig: func() { f.SetFault("*", simulator.Fault{FailAfterDeploys: 3, FailVersion: "2.0.0"}) },
 			Config:    cfg,
 			ExpectError: errorPattern(`failed at batch 4/5.*Failed targets: t4.*HTTP 500.*accepted 3 deploys.*` +
-				`Rolled back to previous_version: t1, t2, t3, t4`),
+				`Rolled back to previous_version "[^"]+": t1, t2, t3, t4`),
 		},
 		afterFailure(cfg, func() {
 			expectFleet(t, f.expectAll(5, "1.0.0"))
@@ -456,7 +456,7 @@ func TestAccReliability_redirectToAnotherHost(t *testing.T) {
 				f.SetFault("t2", simulator.Fault{RedirectTo: otherURL + "/t/t2/v1/deploy", FailVersion: "2.0.0"})
 			},
 			Config:      cfg,
-			ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*HTTP 401.*Rolled back to previous_version: t1, t2`),
+			ExpectError: errorPattern(`failed at batch 2/3.*Failed targets: t2.*HTTP 401.*Rolled back to previous_version "[^"]+": t1, t2`),
 		},
 		afterFailure(cfg, func() {
 			expectFleet(t, f.expectAll(3, "1.0.0"))
@@ -528,7 +528,7 @@ func TestAccReliability_hostileHealthAnswers(t *testing.T) {
 			accTest(t, []resource.TestStep{
 				{
 					Config:      cfg,
-					ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t2.*not healthy within 300ms.*` + tc.err + `.*Rolled back to previous_version: t1, t2`),
+					ExpectError: errorPattern(`failed at batch 2/2.*Failed targets: t2.*not healthy within 300ms.*` + tc.err + `.*Rolled back to previous_version "[^"]+": t1, t2`),
 				},
 				afterFailure(cfg, func() {
 					expectFleet(t, f.expectAll(2, "1.0.0"))

@@ -134,7 +134,7 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 		}
 	}
 	r.warnTolerated(spec, res, &resp.Diagnostics)
-	pausedWarning(spec, res, &resp.Diagnostics)
+	pausedWarning(spec, res, saved.PreviousVersion, &resp.Diagnostics)
 	resp.Diagnostics.Append(r.applied(res, saved).write(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -186,7 +186,7 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	r.applyResult(&plan, spec, res, saved)
 	r.warnTolerated(spec, res, &resp.Diagnostics)
-	pausedWarning(spec, res, &resp.Diagnostics)
+	pausedWarning(spec, res, saved.PreviousVersion, &resp.Diagnostics)
 	resp.Diagnostics.Append(r.applied(res, saved).write(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -251,7 +251,7 @@ func (r *deploymentResource) revert(ctx context.Context, spec *deploymentSpec, e
 	if !res.Success {
 		resp.Diagnostics.AddError("Deployment failed", failureMessage(spec, res, abandoned, nextAfterFailure(spec, res, saved, true)))
 	}
-	pausedWarning(spec, res, &resp.Diagnostics)
+	pausedWarning(spec, res, saved.PreviousVersion, &resp.Diagnostics)
 	resp.Diagnostics.Append(r.applied(res, saved).write(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }

@@ -622,7 +622,7 @@ func TestAccDeployment_timeoutRollsBack(t *testing.T) {
 			// the 8s hang stays under the 10s request_timeout.
 			PreConfig:   func() { f.SetFault("t2", simulator.Fault{Hang: 8 * time.Second, FailVersion: "3.0.0"}) },
 			Config:      cfg("3.0.0"),
-			ExpectError: errorPattern(`failed at batch 3/3 \(cancelled\).*no further target started: timeouts.update \(5s\) expired.*Rolled back to previous_version: t1, t2`),
+			ExpectError: errorPattern(`failed at batch 3/3 \(cancelled\).*no further target started: timeouts.update \(5s\) expired.*Rolled back to previous_version "[^"]+": t1, t2`),
 		},
 		{
 			PreConfig:          func() { f.ClearFaults() },

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -175,25 +176,111 @@ func warnIgnoredApproval(spec *deploymentSpec, diags *diag.Diagnostics) {
 			a.Version, spec.name, spec.version))
 }
 
-// pausedWarning says, after an apply that paused, what to set to continue.
-func pausedWarning(spec *deploymentSpec, res *strategies.Result, diags *diag.Diagnostics) {
+// pausedWarning says, after an apply that paused, what continues the
+// rollout, which gate comes next, and how to abandon it (previous is
+// previous_version).
+func pausedWarning(spec *deploymentSpec, res *strategies.Result, previous string, diags *diag.Diagnostics) {
 	if res.Status != strategies.StatusPaused {
 		return
 	}
-	var what string
-	switch {
-	case !res.ResumeAt.IsZero():
-		_, resume := pausedValues(res)
-		what = fmt.Sprintf("at %s%% until the time gate opens at %s: plan and apply again after that to continue the rollout. To abandon it, set version back to the previous version.",
-			percent(res.PausedAt), resume.ValueString())
-	case spec.strategy == strategies.NameBlueGreen:
-		what = fmt.Sprintf("before the switch: the idle slot runs %q and is healthy, traffic is untouched. To switch, set approve = { version = %q }.",
-			spec.version, spec.version)
-	default:
-		what = fmt.Sprintf("at %s%%: to continue, set approve = { version = %q, through = %s } (or a higher through to pass later gates too). To abandon it, set version back to the previous version.",
-			percent(res.PausedAt), spec.version, percent(res.PausedAt))
+	diags.AddWarning("Rollout paused", fmt.Sprintf("Deployment %q is paused %s",
+		spec.name, pausedText(spec, res.PausedAt, time.Time{}, res.ResumeAt, previous)))
+}
+
+// warnPausedPlan says, in a plan that leaves a paused rollout where it is
+// (an empty plan, or a change of settings alone), where it waits, since
+// when, and what continues it: the plan itself shows no change.
+func warnPausedPlan(spec *deploymentSpec, prior strategies.Prior, p strategies.Plan, diags *diag.Diagnostics) {
+	if !p.Request.Gates.Paused || p.Work() {
+		return
 	}
-	diags.AddWarning("Rollout paused", fmt.Sprintf("Deployment %q is paused %s", spec.name, what))
+	diags.AddWarning("Rollout paused", fmt.Sprintf("Deployment %q is paused %s This plan continues nothing.",
+		spec.name, pausedText(spec, prior.PausedAt, prior.PausedSince, p.Request.Gates.ResumeAt, prior.PreviousVersion)))
+}
+
+// pausedText says where a paused rollout waits (since when, when known),
+// what continues it, the gate after it, and how to abandon it.
+func pausedText(spec *deploymentSpec, at float64, since, resumeAt time.Time, previous string) string {
+	var b strings.Builder
+	when := ""
+	if !since.IsZero() {
+		when = " since " + since.UTC().Format(time.RFC3339)
+	}
+	switch {
+	case spec.strategy == strategies.NameBlueGreen:
+		fmt.Fprintf(&b, "before the switch%s: the idle slot runs %q and is healthy, traffic is untouched. To switch, set approve = { version = %q }.",
+			when, spec.version, spec.version)
+	case !resumeAt.IsZero():
+		fmt.Fprintf(&b, "at %s%%%s until the time gate opens at %s: plan and apply again after that (from a scheduled job, for instance) to continue the rollout; nothing moves until an apply.",
+			percent(at), when, resumeValue(resumeAt).ValueString())
+	default:
+		fmt.Fprintf(&b, "at %s%%%s: to continue, set approve = { version = %q, through = %s }.",
+			percent(at), when, spec.version, percent(at))
+	}
+	if spec.strategy == strategies.NameCanary {
+		if g, ok := nextGate(spec.config.Canary.Gates, at); ok {
+			fmt.Fprintf(&b, " The next gate is %s.", gateText(g))
+		} else {
+			b.WriteString(" No gate follows: from there the rollout goes on to 100%.")
+		}
+	}
+	if previous != "" {
+		fmt.Fprintf(&b, " To abandon it, set version back to %q.", previous)
+	} else {
+		b.WriteString(" To abandon it, set version back to the previous version.")
+	}
+	return b.String()
+}
+
+// nextGate is the first gate above at.
+func nextGate(gates []strategies.Gate, at float64) (strategies.Gate, bool) {
+	var next strategies.Gate
+	found := false
+	for _, g := range gates {
+		if g.At > at && (!found || g.At < next.At) {
+			next, found = g, true
+		}
+	}
+	return next, found
+}
+
+// gateText names a gate, its kind and what opens it.
+func gateText(g strategies.Gate) string {
+	if g.Wait > 0 {
+		return fmt.Sprintf("the time gate at %s%% (it opens %s after the rollout reaches it; approve does not open it)", percent(g.At), waitText(g.Wait))
+	}
+	return fmt.Sprintf("the manual gate at %s%% (approve with through = %s or higher opens it)", percent(g.At), percent(g.At))
+}
+
+// gateStop says where a planned canary or blue/green apply stops at a gate
+// ("" when it goes to the end).
+func gateStop(spec *deploymentSpec, req strategies.Request) string {
+	switch spec.strategy {
+	case strategies.NameCanary:
+		until := spec.config.Canary.Until(req)
+		for _, g := range spec.config.Canary.Gates {
+			if g.At == until {
+				return fmt.Sprintf("; it stops at %s, with status = \"paused\"", gateText(g))
+			}
+		}
+	case strategies.NameBlueGreen:
+		if spec.config.BlueGreen.PauseBeforeSwitch && !req.Gates.Approved {
+			return fmt.Sprintf("; it stops before the switch (pause_before_switch), with status = \"paused\", until approve names %q", spec.version)
+		}
+	}
+	return ""
+}
+
+// waitText prints a gate's wait without zero units: 24h, 1h30m, 90s as 1m30s.
+func waitText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // pausedValues are paused_at and resume_at after an apply.

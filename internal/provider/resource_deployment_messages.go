@@ -53,7 +53,7 @@ func failureMessage(spec *deploymentSpec, res *strategies.Result, previous, next
 	case len(res.RolledBack) > 0 && restoredOwn(res, previous) != nil:
 		fmt.Fprintf(&b, "\nRestored to the version each ran before: %s\n", strings.Join(restoredOwn(res, previous), ", "))
 	case len(res.RolledBack) > 0:
-		fmt.Fprintf(&b, "\nRolled back to previous_version: %s\n", strings.Join(res.RolledBack, ", "))
+		fmt.Fprintf(&b, "\nRolled back to previous_version %q: %s\n", previous, strings.Join(res.RolledBack, ", "))
 	case res.Status == strategies.StatusRolledBack:
 		b.WriteString("\nRolled back: no target needed it (traffic was restored).\n")
 	default:
@@ -93,7 +93,11 @@ func nextAfterFailure(spec *deploymentSpec, res *strategies.Result, saved strate
 		}
 	}
 	if strategies.NewPlan(spec.strategy, spec.config, spec.version, spec.targets, prior).Work() {
-		return "State records only what the targets report, so the next plan proposes the rollout again."
+		next := "State records only what the targets report, so the next plan proposes the rollout again: fix what failed and apply again"
+		if stateSaved && saved.Version != "" && saved.Version != spec.version {
+			return fmt.Sprintf("%s, or set version back to %q to stay on it.", next, saved.Version)
+		}
+		return next + "."
 	}
 	where := "the fleet"
 	if spec.strategy == strategies.NameBlueGreen && saved.ActiveSlot != "" {

@@ -129,6 +129,7 @@ func (r *deploymentResource) planUpdate(ctx context.Context, req resource.Modify
 	}
 
 	r.planUnchanged(ctx, plan, &state, spec, prior, p, req.Config.Raw.IsFullyKnown(), &resp.Diagnostics)
+	warnPausedPlan(spec, prior, p, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 }
 
@@ -180,8 +181,15 @@ func (r *deploymentResource) summarize(spec *deploymentSpec, p strategies.Plan, 
 	case len(ids) == 0:
 		what = fmt.Sprintf("deploys no target: every target already runs %q; it completes the %s traffic step", spec.version, spec.strategy)
 	}
+	if !p.Revert {
+		what += gateStop(spec, p.Request)
+	}
+	// The CLI plans once more while applying, and shows this warning again
+	// after "Apply complete!": nothing in the request tells the two plans
+	// apart, so the text says it.
 	diags.AddWarning("Rollout planned",
-		fmt.Sprintf("Deployment %q: this apply %s (changed_targets; in JSON plans: resource_changes[].change.after.changed_targets).", spec.name, what))
+		fmt.Sprintf("Deployment %q: this apply %s (changed_targets; in JSON plans: resource_changes[].change.after.changed_targets). "+
+			"Terraform plans again while it applies, so this note shows again after the apply.", spec.name, what))
 }
 
 // listForPlan names up to 50 ids.

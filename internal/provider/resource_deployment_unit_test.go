@@ -31,7 +31,7 @@ func TestFailureMessageNamesTargetsPhaseAndRollback(t *testing.T) {
 		RolledBack: []string{"t1", "t2"},
 	}
 	msg := failureMessage(spec, res, "1", "")
-	for _, want := range []string{`"web"`, "batch 2/3", "Failed targets: t2", "Rolled back to previous_version: t1, t2"} {
+	for _, want := range []string{`"web"`, "batch 2/3", "Failed targets: t2", `Rolled back to previous_version "1": t1, t2`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("failure message lacks %q:\n%s", want, msg)
 		}

@@ -105,7 +105,8 @@ func (r *featureRolloutResource) Schema(_ context.Context, _ resource.SchemaRequ
 				Validators: []validator.String{addressValidator{}},
 			},
 			"on_destroy": schema.StringAttribute{
-				MarkdownDescription: "`\"disable\"` (default) deletes the flag on destroy, unless the flag service holds a document " +
+				MarkdownDescription: "What destroy does to the flag. `\"disable\"` (default) disables the feature by deleting the flag (an evaluation then answers " +
+					"`FLAG_NOT_FOUND` and an SDK falls back to your code's default), unless the flag service holds a document " +
 					"this rollout did not publish (see below); `\"retain\"` leaves it as it is.",
 				Optional:   true,
 				Computed:   true,

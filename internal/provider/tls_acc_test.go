@@ -187,7 +187,7 @@ func TestAccTLS_secretsNeverLogged(t *testing.T) {
 	all.WriteString(w.mustRun(0, env, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0"))
 	failed := w.mustRun(1, env, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=3.0.0")
 	all.WriteString(failed)
-	if !errorPattern(`Deployment failed.*Failed targets: t2.*HTTP 500.*deploy rejected; request headers: Authorization: Bearer \[REDACTED\].*Rolled back to previous_version: t1, t2`).MatchString(failed) {
+	if !errorPattern(`Deployment failed.*Failed targets: t2.*HTTP 500.*deploy rejected; request headers: Authorization: Bearer \[REDACTED\].*Rolled back to previous_version "[^"]+": t1, t2`).MatchString(failed) {
 		t.Errorf("the failing apply's diagnostics are not the expected ones:\n%s", tail(failed, 4000))
 	}
 	all.WriteString(w.mustRun(0, env, "destroy", "-auto-approve", "-input=false", "-no-color", "-var", "app_version=2.0.0"))

@@ -27,6 +27,16 @@ type TrafficConfig struct {
 	Seed uint64
 }
 
+// RequestsMetric is the counter of the synthetic requests, and
+// RequestsLabels its labels; RequestsSeries names both, as a query would.
+const (
+	RequestsMetric = "codomyrmex_sim_requests_total"
+	RequestsSeries = RequestsMetric + "{deployment,target,version,code}"
+)
+
+// RequestsLabels are the labels of RequestsMetric.
+var RequestsLabels = []string{"deployment", "target", "version", "code"}
+
 // Traffic is synthetic load on a Fleet: requests spread over the targets by
 // the router's weights (the slot or version it switched to; a canary's
 // share for its version; evenly without a router), counted as
@@ -58,9 +68,9 @@ func NewTraffic(f *Fleet, cfg TrafficConfig) *Traffic {
 		rng:   rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		reg:   prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "codomyrmex_sim_requests_total",
+			Name: RequestsMetric,
 			Help: "Synthetic requests served by the simulated fleet.",
-		}, []string{"deployment", "target", "version", "code"}),
+		}, RequestsLabels),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "codomyrmex_sim_request_duration_seconds",
 			Help:    "Latency of the synthetic requests.",

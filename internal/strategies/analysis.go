@@ -197,8 +197,17 @@ func (r *run) analysisFailure(phase string, limit MetricLimit, failed []Measurem
 	// The targets running the version now, deployed in this apply or an
 	// earlier one (a resume measures a stage earlier applies deployed).
 	at := r.runningVersionIDs()
-	return fmt.Errorf("%s: analysis failed: metric %q failed %d measurements (failure_limit %d): %s; required %s; targets running %s: %s",
-		phase, limit.Name, len(failed), limit.FailureLimit, strings.Join(values, ", "), failed[0].Threshold,
+	// The threshold, unless each failed value says it already ("above max
+	// 0.05") or none was a value (no data, Prometheus unreachable).
+	required := ""
+	for _, m := range failed {
+		if m.Value != "" && m.Threshold != "" && !strings.Contains(m.Note, m.Threshold) {
+			required = "; required " + m.Threshold
+			break
+		}
+	}
+	return fmt.Errorf("%s: analysis failed: metric %q failed %s (failure_limit %d): %s%s; targets running %s: %s",
+		phase, limit.Name, nOf(len(failed), "measurement"), limit.FailureLimit, strings.Join(values, ", "), required,
 		r.req.Version, describeIDs(at, "none"))
 }
 

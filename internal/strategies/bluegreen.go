@@ -67,7 +67,7 @@ func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *
 		if ctx.Err() != nil {
 			return r.cancelled(ctx, phase, restore, false)
 		}
-		r.info(phase, "deploying %s to %d targets of the %s %s slot", req.Version, len(pending), which, slot)
+		r.info(phase, "deploying %s to %s of the %s %s slot", req.Version, nOf(len(pending), "target"), which, slot)
 		st := r.deployPhase(ctx, pending, phase)
 		if st.notStarted > 0 {
 			return r.cancelled(ctx, phase, restore, false)

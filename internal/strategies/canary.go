@@ -79,7 +79,7 @@ func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Res
 			count = len(pending) - deployed
 		}
 		batch := pending[deployed : deployed+count]
-		r.info(phase, "%s: deploying %s to %d more targets (%d of %d run it after this stage)", phase, req.Version, len(batch), atVersion+len(batch), n)
+		r.info(phase, "%s: deploying %s to %s more (%d of %d run it after this stage)", phase, req.Version, nOf(len(batch), "target"), atVersion+len(batch), n)
 		st := r.deployPhase(ctx, batch, phase)
 		deployed += st.attempted
 		atVersion += st.attempted

@@ -102,6 +102,15 @@ func describeIDs(ids []string, none string) string {
 	return listIDs(ids)
 }
 
+// nOf prints n things: "1 target", "2 targets" (one is the singular;
+// the plural adds an s).
+func nOf(n int, one string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + one + "s"
+}
+
 // formatPercent prints a percentage without trailing zeros: 25, 12.5.
 func formatPercent(p float64) string {
 	return strconv.FormatFloat(p, 'f', -1, 64)

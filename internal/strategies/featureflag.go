@@ -42,7 +42,7 @@ func (s *FeatureFlagStrategy) Execute(ctx context.Context, req Request, env Env)
 		if ctx.Err() != nil {
 			return r.cancelled(ctx, phase, restore, false)
 		}
-		r.info(phase, "deploying %s to %d targets", req.Version, len(pending))
+		r.info(phase, "deploying %s to %s", req.Version, nOf(len(pending), "target"))
 		st := r.deployPhase(ctx, pending, phase)
 		if st.notStarted > 0 {
 			return r.cancelled(ctx, phase, restore, false)

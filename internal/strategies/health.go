@@ -125,11 +125,11 @@ func waitHealthy(ctx context.Context, env Env, hc HealthCheck, t Target, version
 			return reported, fmt.Errorf("healthy, then unhealthy %s later, within min_healthy %s: %w", h, hc.MinHealthy, last)
 		}
 		if poll >= maxPolls || !env.Clock.Now().Before(deadline) {
-			return reported, fmt.Errorf("not healthy within %s (%d health checks): %w", hc.Timeout, poll, last)
+			return reported, fmt.Errorf("not healthy within %s (%s): %w", hc.Timeout, nOf(poll, "health check"), last)
 		}
 		sleep := func(ctx context.Context) error { return env.Clock.Sleep(ctx, interval) }
 		if serr := env.Limit.Pause(ctx, sleep); serr != nil {
-			return reported, fmt.Errorf("health wait interrupted after %d health checks (%w): %w", poll, serr, last)
+			return reported, fmt.Errorf("health wait interrupted after %s (%w): %w", nOf(poll, "health check"), serr, last)
 		}
 	}
 }

@@ -149,7 +149,7 @@ func rollbackOnly(ctx context.Context, strategy string, req Request, env Env, ta
 		r.notify(NoticeFailed, "rollback", r.res.TrafficPercentage, nil, errNoPrevious.Error())
 		return r.finalize()
 	}
-	r.info("rollback", "rolling %d targets back to %s", len(targets), req.PreviousVersion)
+	r.info("rollback", "rolling %s back to %s", nOf(len(targets), "target"), req.PreviousVersion)
 	if restore(r, ctx) {
 		r.res.Success = true
 		r.res.Status = StatusRolledBack
@@ -162,8 +162,8 @@ func rollbackOnly(ctx context.Context, strategy string, req Request, env Env, ta
 	if ctx.Err() != nil {
 		r.res.StoppedAt = "rollback (cancelled)"
 	}
-	err = fmt.Errorf("rollback to %s incomplete: restored %s; %d errors",
-		req.PreviousVersion, describeIDs(r.res.RolledBack, "none"), len(r.res.RollbackErrors))
+	err = fmt.Errorf("rollback to %s incomplete: restored %s; %s",
+		req.PreviousVersion, describeIDs(r.res.RolledBack, "none"), nOf(len(r.res.RollbackErrors), "error"))
 	r.res.Errors = append(r.res.Errors, err)
 	res := r.finalize()
 	r.notify(NoticeFailed, res.StoppedAt, res.TrafficPercentage, r.notRestored(targets), err.Error())

@@ -60,7 +60,7 @@ func (s *RollingStrategy) Execute(ctx context.Context, req Request, env Env) *Re
 		if ctx.Err() != nil {
 			return r.cancelled(ctx, phase, restore, false)
 		}
-		r.info(phase, "%s: deploying %s to %d targets", phase, req.Version, len(batch))
+		r.info(phase, "%s: deploying %s to %s", phase, req.Version, nOf(len(batch), "target"))
 		st := r.deployPhase(ctx, batch, phase)
 		failures += len(st.failed)
 		r.info(phase, "%s: %d healthy, %d failed", phase, st.healthy, len(st.failed))
@@ -68,8 +68,12 @@ func (s *RollingStrategy) Execute(ctx context.Context, req Request, env Env) *Re
 			return r.cancelled(ctx, phase, restore, false)
 		}
 		if failures > s.cfg.MaxFailures {
-			cause := fmt.Errorf("%s: %s failed; %d failed targets exceed max_failures (%d)",
-				phase, listIDs(st.failed), failures, s.cfg.MaxFailures)
+			exceed := "exceed"
+			if failures == 1 {
+				exceed = "exceeds"
+			}
+			cause := fmt.Errorf("%s: %s failed; %s %s max_failures (%d)",
+				phase, listIDs(st.failed), nOf(failures, "failed target"), exceed, s.cfg.MaxFailures)
 			return r.fail(ctx, phase, cause, restore, false)
 		}
 		// The batch's window: batch_delay, or the bake after the last.

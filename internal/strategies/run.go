@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -132,7 +133,7 @@ func (r *run) deployPhase(ctx context.Context, targets []Target, phase string) p
 		o.Healthy = false
 		o.Err = fmt.Errorf("target %s (%s): %w", t.ID, phase, tr.err)
 		st.failed = append(st.failed, t.ID)
-		r.errorEvent(phase, t.ID, version, "target failed", o.Err)
+		r.errorEvent(phase, t.ID, version, fmt.Sprintf("%s: target %s failed", phase, t.ID), o.Err)
 	}
 	return st
 }
@@ -165,10 +166,10 @@ func (r *run) reject(err error) *Result {
 func (r *run) complete() *Result {
 	r.res.Success = true
 	r.res.Status = StatusCompleted
-	r.info("", "rollout of %s completed: %d targets updated", r.req.Version, r.countUpdated())
+	r.info("", "rollout of %s completed: %s updated", r.req.Version, nOf(r.countUpdated(), "target"))
 	res := r.finalize()
 	if r.env.Notify != nil {
-		r.notify(NoticeCompleted, "", res.TrafficPercentage, r.updatedIDs(), fmt.Sprintf("%d targets updated", res.TargetsUpdated))
+		r.notify(NoticeCompleted, "", res.TrafficPercentage, r.updatedIDs(), nOf(res.TargetsUpdated, "target")+" updated")
 	}
 	return res
 }
@@ -200,7 +201,7 @@ func (r *run) fail(ctx context.Context, phase string, cause error, restore resto
 	case len(touched) == 0 && !trafficMoved:
 		note = "nothing was rolled back (no target had been changed)"
 	default:
-		r.info("rollback", "rolling %d targets back to %s", len(touched), prev)
+		r.info("rollback", "rolling %s back to %s", nOf(len(touched), "target"), prev)
 		if restore(context.WithoutCancel(ctx), touched) {
 			r.res.Status = StatusRolledBack
 			note = fmt.Sprintf("rolled back to %s: %s", r.restoredVersions(prev), describeIDs(r.res.RolledBack, "no target needed it"))
@@ -261,7 +262,7 @@ func (r *run) appendTargetErrors() {
 	}
 	if len(failed) > maxListed {
 		extra := len(failed) - maxListed
-		failed = append(failed[:maxListed], fmt.Errorf("and %d more failed targets", extra))
+		failed = append(failed[:maxListed], fmt.Errorf("and %s", strings.Replace(nOf(extra, "failed target"), " ", " more ", 1)))
 	}
 	r.res.Errors = append(r.res.Errors, failed...)
 }

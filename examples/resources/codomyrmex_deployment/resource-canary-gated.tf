@@ -22,7 +22,7 @@ resource "codomyrmex_deployment" "payments" {
     router_url     = "http://10.0.4.100:7070"
     gates = [
       { at = 25 },               # manual: continues once approved
-      { at = 50, wait = "24h" }, # time: opens a day after reaching 50 %; the next apply after that continues
+      { at = 50, wait = "24h" }, # time: opens a day after reaching 50 %; a plan and apply after that continue
     ]
   }
   bake = "30m" # after the last stage
