@@ -8,7 +8,19 @@ Serves POST on every path: a CloudEvent in structured mode
 """
 import argparse
 import json
+import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# Requests are served on several threads: one write per line, under a lock,
+# keeps the lines whole.
+lock = threading.Lock()
+
+
+def say(*words):
+    with lock:
+        sys.stdout.write(" ".join(str(w) for w in words) + "\n")
+        sys.stdout.flush()
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -21,10 +33,10 @@ class Receiver(BaseHTTPRequestHandler):
             return
         if self.headers.get("Content-Type", "").startswith("application/cloudevents+json"):
             data = msg.get("data", {})
-            print("event", msg["type"], data.get("stage", "-"), f'{data.get("percentage", 0):g}%',
-                  "[" + " ".join(data.get("targets", [])) + "]", data.get("reason", ""), flush=True)
+            say("event", msg["type"], data.get("stage", "-"), f'{data.get("percentage", 0):g}%',
+                "[" + " ".join(data.get("targets", [])) + "]", data.get("reason", ""))
         else:
-            print("chat", msg.get("text"), flush=True)
+            say("chat", msg.get("text"))
         self.send_response(204)
         self.end_headers()
 
