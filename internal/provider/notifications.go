@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -32,6 +33,15 @@ const (
 )
 
 var rolloutEvents = []string{rolloutAdvanced, rolloutPaused, rolloutComplete, rolloutAborted}
+
+// notificationsNull is a notifications attribute that is not set: what a
+// value the provider builds itself (an import) holds.
+var notificationsNull = types.ListNull(types.ObjectType{AttrTypes: map[string]attr.Type{
+	"url":     types.StringType,
+	"events":  types.ListType{ElemType: types.StringType},
+	"format":  types.StringType,
+	"headers": types.MapType{ElemType: types.StringType},
+}})
 
 type notificationModel struct {
 	URL     types.String `tfsdk:"url"`

@@ -286,6 +286,8 @@ func (r *featureRolloutResource) ImportState(ctx context.Context, req resource.I
 		StartAt:    timetypes.NewRFC3339Null(),
 		Endpoint:   types.StringValue(endpoint),
 		OnDestroy:  types.StringValue(onDestroyDisable),
+		// Notifications are configuration: an import has none.
+		Notifications: notificationsNull,
 	}
 	ro := rollout.Rollout{Flag: name, State: st, Stage: doc.Stage, Stages: doc.Stages, UpdatedAt: updated}
 	if st != rollout.StatePending {
