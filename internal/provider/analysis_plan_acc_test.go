@@ -18,7 +18,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,29 +32,16 @@ import (
 )
 
 // requestLog records the requests a test server or proxy received.
-type requestLog struct {
-	mu   sync.Mutex
-	reqs []*http.Request
-}
+type requestLog struct{ record[*http.Request] }
 
-func (l *requestLog) add(r *http.Request) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.reqs = append(l.reqs, r.Clone(context.Background()))
-}
+func (l *requestLog) add(r *http.Request) { l.record.add(r.Clone(context.Background())) }
 
-func (l *requestLog) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.reqs)
-}
+func (l *requestLog) count() int { return l.mark() }
 
 // headerValues lists the distinct values of header name, in order.
 func (l *requestLog) headerValues(name string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []string
-	for _, r := range l.reqs {
+	for _, r := range l.since(0) {
 		for _, v := range r.Header.Values(name) {
 			if !slices.Contains(out, v) {
 				out = append(out, v)
@@ -67,10 +53,8 @@ func (l *requestLog) headerValues(name string) []string {
 
 // withoutHeader counts the requests that did not carry header name.
 func (l *requestLog) withoutHeader(name string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	n := 0
-	for _, r := range l.reqs {
+	for _, r := range l.since(0) {
 		if r.Header.Get(name) == "" {
 			n++
 		}
@@ -80,9 +64,7 @@ func (l *requestLog) withoutHeader(name string) int {
 
 // sawQuery reports whether some request's query had every key=value of want.
 func (l *requestLog) sawQuery(want url.Values) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, r := range l.reqs {
+	for _, r := range l.since(0) {
 		q, ok := r.URL.Query(), true
 		for k := range want {
 			ok = ok && q.Get(k) == want.Get(k)
