@@ -13,8 +13,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -25,7 +23,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
@@ -356,10 +353,7 @@ resource "codomyrmex_deployment" "web" {
 	if err := f.expectAll(2, "2.0.0"); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := w.stateFile()
 	out.WriteString(w.mustRun(0, env, "plan", "-detailed-exitcode", "-input=false", "-no-color"))
 	out.WriteString(w.mustRun(0, env, "destroy", "-auto-approve", "-input=false", "-no-color"))
 	if out.Len() < 10000 {
@@ -767,12 +761,12 @@ func TestAccAnalysis_removedAnalysisClearsResults(t *testing.T) {
 					stateIs("analysis_results", knownvalue.Null()),
 					stateIs("status", knownvalue.StringExact("completed")),
 				},
-				Check: func(*terraform.State) error {
+				Check: fleetCheck(func() error {
 					if got := deploysSince(f, deploys); len(got) > 0 {
 						return fmt.Errorf("removing analysis deployed %v", got)
 					}
 					return nil
-				},
+				}),
 			},
 		},
 	})

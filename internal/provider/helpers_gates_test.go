@@ -11,8 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,11 +127,7 @@ type cliGateState struct {
 // gateState reads the saved deployment "web".
 func (w *cliWorkdir) gateState() cliGateState {
 	w.t.Helper()
-	raw, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	attrs, _, ok := deploymentAttributes(w.t, raw, "web")
+	attrs, _, ok := deploymentAttributes(w.t, w.stateFile(), "web")
 	if !ok {
 		w.t.Fatal("no deployment web in state")
 	}
