@@ -23,7 +23,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
@@ -622,8 +621,8 @@ resource "terraform_data" "later" {
 			}},
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("status", knownvalue.StringExact("completed")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("0")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(1).AtMapKey("value"), knownvalue.StringExact("0")),
+				analysisResultIs(0, "value", knownvalue.StringExact("0")),
+				analysisResultIs(1, "value", knownvalue.StringExact("0")),
 			},
 			Check: fleetCheck(func() error {
 				if planQueries != 0 {
