@@ -20,7 +20,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // webCheck is a web metric's endpoint: it answers {"ok": true|false} as
@@ -136,8 +135,8 @@ func TestAccAnalysis_rollingBatchDelayWindow(t *testing.T) {
 			Config: cfg("2.0.0"),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("status", knownvalue.StringExact("completed")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("stage"), knownvalue.StringExact("bake")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("0")),
+				analysisResultIs(0, "stage", knownvalue.StringExact("bake")),
+				analysisResultIs(0, "value", knownvalue.StringExact("0")),
 			},
 			Check: fleetCheck(func() error { return f.expectAll(3, "2.0.0") }),
 		},
@@ -179,7 +178,7 @@ func TestAccAnalysis_blueGreenBake(t *testing.T) {
 			Config: cfg("2.0.0"),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("active_slot", knownvalue.StringExact("green")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
+				analysisResultIs(0, "passed", knownvalue.Bool(true)),
 			},
 			Check: fleetCheck(func() error {
 				if err := routerAt(f.testFleet, "green", "2.0.0"); err != nil {
@@ -405,8 +404,8 @@ func TestAccAnalysis_failureLimit(t *testing.T) {
 			Config: cfg(2),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("status", knownvalue.StringExact("completed")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("true")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
+				analysisResultIs(0, "value", knownvalue.StringExact("true")),
+				analysisResultIs(0, "passed", knownvalue.Bool(true)),
 			},
 			Check: resource.ComposeTestCheckFunc(
 				fleetCheck(func() error { return check.expectRequests(3, "2.0.0") }),
@@ -432,7 +431,7 @@ func TestAccAnalysis_prometheusDown(t *testing.T) {
 		{
 			Config: cfg("2.0.0"),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("passed"), knownvalue.Bool(true)),
+				analysisResultIs(0, "passed", knownvalue.Bool(true)),
 			},
 		},
 		{

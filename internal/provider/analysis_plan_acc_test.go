@@ -13,12 +13,9 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,36 +23,21 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
 
 // requestLog records the requests a test server or proxy received.
-type requestLog struct {
-	mu   sync.Mutex
-	reqs []*http.Request
-}
+type requestLog struct{ record[*http.Request] }
 
-func (l *requestLog) add(r *http.Request) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.reqs = append(l.reqs, r.Clone(context.Background()))
-}
+func (l *requestLog) add(r *http.Request) { l.record.add(r.Clone(context.Background())) }
 
-func (l *requestLog) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.reqs)
-}
+func (l *requestLog) count() int { return l.mark() }
 
 // headerValues lists the distinct values of header name, in order.
 func (l *requestLog) headerValues(name string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []string
-	for _, r := range l.reqs {
+	for _, r := range l.since(0) {
 		for _, v := range r.Header.Values(name) {
 			if !slices.Contains(out, v) {
 				out = append(out, v)
@@ -67,10 +49,8 @@ func (l *requestLog) headerValues(name string) []string {
 
 // withoutHeader counts the requests that did not carry header name.
 func (l *requestLog) withoutHeader(name string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	n := 0
-	for _, r := range l.reqs {
+	for _, r := range l.since(0) {
 		if r.Header.Get(name) == "" {
 			n++
 		}
@@ -80,9 +60,7 @@ func (l *requestLog) withoutHeader(name string) int {
 
 // sawQuery reports whether some request's query had every key=value of want.
 func (l *requestLog) sawQuery(want url.Values) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, r := range l.reqs {
+	for _, r := range l.since(0) {
 		q, ok := r.URL.Query(), true
 		for k := range want {
 			ok = ok && q.Get(k) == want.Get(k)
@@ -374,10 +352,7 @@ resource "codomyrmex_deployment" "web" {
 	if err := f.expectAll(2, "2.0.0"); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := w.stateFile()
 	out.WriteString(w.mustRun(0, env, "plan", "-detailed-exitcode", "-input=false", "-no-color"))
 	out.WriteString(w.mustRun(0, env, "destroy", "-auto-approve", "-input=false", "-no-color"))
 	if out.Len() < 10000 {
@@ -646,8 +621,8 @@ resource "terraform_data" "later" {
 			}},
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateIs("status", knownvalue.StringExact("completed")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(0).AtMapKey("value"), knownvalue.StringExact("0")),
-				statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(1).AtMapKey("value"), knownvalue.StringExact("0")),
+				analysisResultIs(0, "value", knownvalue.StringExact("0")),
+				analysisResultIs(1, "value", knownvalue.StringExact("0")),
 			},
 			Check: fleetCheck(func() error {
 				if planQueries != 0 {
@@ -785,12 +760,12 @@ func TestAccAnalysis_removedAnalysisClearsResults(t *testing.T) {
 					stateIs("analysis_results", knownvalue.Null()),
 					stateIs("status", knownvalue.StringExact("completed")),
 				},
-				Check: func(*terraform.State) error {
+				Check: fleetCheck(func() error {
 					if got := deploysSince(f, deploys); len(got) > 0 {
 						return fmt.Errorf("removing analysis deployed %v", got)
 					}
 					return nil
-				},
+				}),
 			},
 		},
 	})

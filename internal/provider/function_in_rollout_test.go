@@ -10,11 +10,6 @@ import (
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/rollout"
 )
 
-func TestInRolloutFunction_definition(t *testing.T) {
-	t.Parallel()
-	checkFunctionDefinition(t, NewInRolloutFunction(), "in_rollout", "flag_name", "key", "percentage")
-}
-
 func TestInRolloutFunction_run(t *testing.T) {
 	t.Parallel()
 	// ("new-checkout", "user-1") is in bucket 26.48.

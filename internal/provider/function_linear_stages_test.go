@@ -11,11 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func TestLinearStagesFunction_definition(t *testing.T) {
-	t.Parallel()
-	checkFunctionDefinition(t, NewLinearStagesFunction(), "linear_stages", "initial", "step", "max_steps")
-}
-
 func float64ListValue(t *testing.T, values ...float64) attr.Value {
 	t.Helper()
 	v, diags := types.ListValueFrom(context.Background(), types.Float64Type, values)

@@ -70,9 +70,24 @@ func checkFunctionDefinition(t *testing.T, f function.Function, name string, par
 	}
 }
 
-func TestRolloutBucketFunction_definition(t *testing.T) {
+// TestFunctions_definition checks each provider function's name,
+// parameters and documentation.
+func TestFunctions_definition(t *testing.T) {
 	t.Parallel()
-	checkFunctionDefinition(t, NewRolloutBucketFunction(), "rollout_bucket", "flag_name", "key")
+	for _, tc := range []struct {
+		f      function.Function
+		name   string
+		params []string
+	}{
+		{NewRolloutBucketFunction(), "rollout_bucket", []string{"flag_name", "key"}},
+		{NewInRolloutFunction(), "in_rollout", []string{"flag_name", "key", "percentage"}},
+		{NewLinearStagesFunction(), "linear_stages", []string{"initial", "step", "max_steps"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			checkFunctionDefinition(t, tc.f, tc.name, tc.params...)
+		})
+	}
 }
 
 func TestRolloutBucketFunction_run(t *testing.T) {

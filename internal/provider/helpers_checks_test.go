@@ -161,6 +161,12 @@ func stateIs(attr string, v knownvalue.Check) statecheck.StateCheck {
 	return statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New(attr), v)
 }
 
+// analysisResultIs checks key of the deployment's analysis result i in
+// state.
+func analysisResultIs(i int, key string, v knownvalue.Check) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New("analysis_results").AtSliceIndex(i).AtMapKey(key), v)
+}
+
 // plannedIs checks the deployment's attr in the plan.
 func plannedIs(attr string, v knownvalue.Check) plancheck.PlanCheck {
 	return plancheck.ExpectKnownValue(deploymentAddr, tfjsonpath.New(attr), v)

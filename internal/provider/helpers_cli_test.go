@@ -198,6 +198,22 @@ func (w *cliWorkdir) localState(name string) (deploymentState, bool) { //nolint:
 	return d, ok
 }
 
+// stateFile is w's local state file; the test fails when there is none.
+func (w *cliWorkdir) stateFile() []byte {
+	w.t.Helper()
+	return mustRead(w.t, filepath.Join(w.dir, "terraform.tfstate"))
+}
+
+// mustRead is the content of file p; the test fails when it cannot be read.
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
 // sibling is another working directory next to w, driven by the same CLI
 // and provider build: a second team member's checkout.
 func (w *cliWorkdir) sibling(name string) *cliWorkdir {

@@ -88,32 +88,28 @@ func (l *trafficLog) lowered(mark int, kind, version string, floor float64) []tr
 // of PUT /router/v1/weights and PUT /flags/v1/flags/*.
 func newTrafficFleet(t *testing.T, n int, initial string) (*testFleet, *trafficLog) {
 	t.Helper()
-	f := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initial})
 	log := &trafficLog{}
-	h := f.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		kind := ""
-		if r.Method == http.MethodPut {
-			switch {
-			case r.URL.Path == "/router/v1/weights":
-				kind = "weights"
-			case strings.HasPrefix(r.URL.Path, "/flags/v1/flags/"):
-				kind = "flag"
+	f := serveFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initial}), func(h http.Handler) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			kind := ""
+			if r.Method == http.MethodPut {
+				switch {
+				case r.URL.Path == "/router/v1/weights":
+					kind = "weights"
+				case strings.HasPrefix(r.URL.Path, "/flags/v1/flags/"):
+					kind = "flag"
+				}
 			}
+			if kind != "" {
+				c := trafficCall{}
+				_ = json.Unmarshal(peekBody(r), &c)
+				c.Kind = kind
+				log.add(c)
+			}
+			h.ServeHTTP(w, r)
 		}
-		if kind != "" {
-			body, _ := io.ReadAll(r.Body)
-			r.Body.Close()
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			c := trafficCall{}
-			_ = json.Unmarshal(body, &c)
-			c.Kind = kind
-			log.add(c)
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return &testFleet{Fleet: f, URL: srv.URL}, log
+	})
+	return f, log
 }
 
 // diagLog records the diagnostics of every ApplyResourceChange of the
@@ -264,10 +260,28 @@ type testFleet struct {
 
 func newTestFleet(t *testing.T, n int, initialVersion string) *testFleet { //nolint:unparam // tests read better with the version spelled out
 	t.Helper()
-	f := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initialVersion})
-	srv := httptest.NewServer(f.Handler())
+	return serveFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initialVersion}), nil)
+}
+
+// serveFleet serves fl on 127.0.0.1 for the test: its own handler, or
+// what wrap makes of it when wrap is set.
+func serveFleet(t *testing.T, fl *simulator.Fleet, wrap func(fleet http.Handler) http.HandlerFunc) *testFleet {
+	t.Helper()
+	h := fl.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &testFleet{Fleet: f, URL: srv.URL}
+	return &testFleet{Fleet: fl, URL: srv.URL}
+}
+
+// peekBody reads r's body and puts it back for the handler that follows.
+func peekBody(r *http.Request) []byte {
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body
 }
 
 // targets renders the HCL list of the fleet's first n targets; slot, when

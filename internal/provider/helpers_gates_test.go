@@ -5,14 +5,9 @@ package provider
 // planned.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,39 +46,36 @@ func (l *eventLog) rejectWith(fn func(event string) bool) {
 // its deploys, weights and switches.
 func newEventFleet(t *testing.T, n int) (*testFleet, *eventLog) {
 	t.Helper()
-	f := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: "1.0.0"})
 	log := &eventLog{}
-	h := f.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		event := ""
-		if r.Method == http.MethodPut {
-			body, _ := io.ReadAll(r.Body)
-			r.Body.Close()
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			var b struct {
-				Version    string  `json:"version"`
-				Percentage float64 `json:"percentage"`
-				Slot       string  `json:"slot"`
+	f := serveFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: "1.0.0"}), func(h http.Handler) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			event := ""
+			if r.Method == http.MethodPut {
+				body := peekBody(r)
+				var b struct {
+					Version    string  `json:"version"`
+					Percentage float64 `json:"percentage"`
+					Slot       string  `json:"slot"`
+				}
+				_ = json.Unmarshal(body, &b)
+				switch p := r.URL.Path; {
+				case p == "/router/v1/weights":
+					event = fmt.Sprintf("weights %s=%s", b.Version, percent(b.Percentage))
+				case p == "/router/v1/switch":
+					event = fmt.Sprintf("switch %s=%s", b.Slot, b.Version)
+				case strings.HasPrefix(p, "/t/") && strings.HasSuffix(p, "/v1/deploy"):
+					id := strings.TrimSuffix(strings.TrimPrefix(p, "/t/"), "/v1/deploy")
+					event = fmt.Sprintf("deploy %s=%s", id, b.Version)
+				}
 			}
-			_ = json.Unmarshal(body, &b)
-			switch p := r.URL.Path; {
-			case p == "/router/v1/weights":
-				event = fmt.Sprintf("weights %s=%s", b.Version, percent(b.Percentage))
-			case p == "/router/v1/switch":
-				event = fmt.Sprintf("switch %s=%s", b.Slot, b.Version)
-			case strings.HasPrefix(p, "/t/") && strings.HasSuffix(p, "/v1/deploy"):
-				id := strings.TrimSuffix(strings.TrimPrefix(p, "/t/"), "/v1/deploy")
-				event = fmt.Sprintf("deploy %s=%s", id, b.Version)
+			if event != "" && log.add(event) {
+				http.Error(w, `{"error": "rejected by the test"}`, http.StatusServiceUnavailable)
+				return
 			}
+			h.ServeHTTP(w, r)
 		}
-		if event != "" && log.add(event) {
-			http.Error(w, `{"error": "rejected by the test"}`, http.StatusServiceUnavailable)
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return &testFleet{Fleet: f, URL: srv.URL}, log
+	})
+	return f, log
 }
 
 // expectRollbackOrder checks events: first the weights of version to 0,
@@ -129,11 +121,7 @@ type cliGateState struct {
 // gateState reads the saved deployment "web".
 func (w *cliWorkdir) gateState() cliGateState {
 	w.t.Helper()
-	raw, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	attrs, _, ok := deploymentAttributes(w.t, raw, "web")
+	attrs, _, ok := deploymentAttributes(w.t, w.stateFile(), "web")
 	if !ok {
 		w.t.Fatal("no deployment web in state")
 	}

@@ -119,12 +119,18 @@ func gatedCanaryArgs(f *testFleet, version string) string {
 	return fmt.Sprintf(`
   version = %q
   targets = %s
-  canary  = {
-    stages         = [5, 25, 50, 100]
+  canary  = %s`, version, f.targets(20, ""), gatedCanary(f, 5))
+}
+
+// gatedCanary is a canary object of stages [first, 25, 50, 100] on f's
+// router, with a manual gate at 25 and a time gate of 24h at 50.
+func gatedCanary(f *testFleet, first int) string {
+	return fmt.Sprintf(`{
+    stages         = [%d, 25, 50, 100]
     stage_interval = "0s"
     router_url     = "%s/router"
     gates          = [{ at = 25 }, { at = 50, wait = "24h" }]
-  }`, version, f.targets(20, ""), f.URL)
+  }`, first, f.URL)
 }
 
 // readdressedArgs are four blue/green targets (t1, t2 blue; t3, t4 green)

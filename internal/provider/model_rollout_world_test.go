@@ -135,23 +135,21 @@ func (s *statusRecorder) WriteHeader(code int) {
 func newRoService(t *testing.T, clk *clocktest.Fake) *roService {
 	t.Helper()
 	s := &roService{fleet: simulator.NewFleet(simulator.FleetConfig{Targets: 1, InitialVersion: "1.0.0"})}
-	h := s.fleet.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPut || !strings.HasPrefix(r.URL.Path, "/flags/v1/flags/") {
-			h.ServeHTTP(w, r)
-			return
+	s.url = serveFleet(t, s.fleet, func(h http.Handler) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPut || !strings.HasPrefix(r.URL.Path, "/flags/v1/flags/") {
+				h.ServeHTTP(w, r)
+				return
+			}
+			body := peekBody(r)
+			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+			h.ServeHTTP(rec, r)
+			var doc protocol.Flag
+			if rec.status/100 == 2 && json.Unmarshal(body, &doc) == nil {
+				s.add(roPublish{at: clk.Now(), doc: doc})
+			}
 		}
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(rec, r)
-		var doc protocol.Flag
-		if rec.status/100 == 2 && json.Unmarshal(body, &doc) == nil {
-			s.add(roPublish{at: clk.Now(), doc: doc})
-		}
-	}))
-	t.Cleanup(srv.Close)
-	s.url = srv.URL + "/flags"
+	}).URL + "/flags"
 	return s
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -253,13 +252,8 @@ resource "codomyrmex_feature_rollout" "checkout" {
 }
 `)
 	w.mustRun(0, nil, "apply", "-auto-approve", "-input=false", "-no-color")
-	p := filepath.Join(w.dir, "terraform.tfstate")
-	raw, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var state map[string]any
-	if err := json.Unmarshal(raw, &state); err != nil {
+	if err := json.Unmarshal(w.stateFile(), &state); err != nil {
 		t.Fatal(err)
 	}
 	removed := 0
@@ -275,11 +269,11 @@ resource "codomyrmex_feature_rollout" "checkout" {
 	if removed != 2 {
 		t.Fatalf("notifications found in %d resources of the state, want 2", removed)
 	}
-	raw, err = json.Marshal(state)
+	raw, err := json.Marshal(state)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, p, string(raw))
+	writeFile(t, filepath.Join(w.dir, "terraform.tfstate"), string(raw))
 	w.mustRun(0, nil, "plan", "-detailed-exitcode", "-input=false", "-no-color")
 }
 

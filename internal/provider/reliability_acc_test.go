@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -477,10 +476,7 @@ func TestAccReliability_redirectToAnotherHost(t *testing.T) {
 
 func newTokenFleet(t *testing.T, n int, version, token string) *testFleet {
 	t.Helper()
-	fl := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: version, Token: token})
-	srv := httptest.NewServer(fl.Handler())
-	t.Cleanup(srv.Close)
-	return &testFleet{Fleet: fl, URL: srv.URL}
+	return serveFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: version, Token: token}), nil)
 }
 
 // hostileHealth wraps a fleet so that the health call of target id answers
@@ -488,17 +484,16 @@ func newTokenFleet(t *testing.T, n int, version, token string) *testFleet {
 func hostileHealth(t *testing.T, n int, initial, id, version string, body func() []byte) *testFleet {
 	t.Helper()
 	fl := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initial})
-	inner := fl.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Path == "/t/"+id+"/v1/health" && fl.Versions()[id] == version {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(body())
-			return
+	return serveFleet(t, fl, func(inner http.Handler) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && r.URL.Path == "/t/"+id+"/v1/health" && fl.Versions()[id] == version {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(body())
+				return
+			}
+			inner.ServeHTTP(w, r)
 		}
-		inner.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return &testFleet{Fleet: fl, URL: srv.URL}
+	})
 }
 
 // TestAccReliability_hostileHealthAnswers: a target whose health answers

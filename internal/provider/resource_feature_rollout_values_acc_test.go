@@ -8,10 +8,8 @@ package provider
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -108,38 +106,27 @@ resource "terraform_data" "mid" {
 	})
 }
 
-// headerFleet is a fleet whose HTTP server records every value of the
-// X-Team header it receives.
+// headerFleet is a fleet whose HTTP server records every request it
+// receives.
 type headerFleet struct {
 	*testFleet
-	mu    sync.Mutex
-	teams []string
+	reqs requestLog
 }
 
 func newHeaderFleet(t *testing.T) *headerFleet {
 	t.Helper()
-	f := simulator.NewFleet(simulator.FleetConfig{Targets: 1, InitialVersion: "1.0.0"})
 	hf := &headerFleet{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v := r.Header.Get("X-Team"); v != "" {
-			hf.mu.Lock()
-			if !slices.Contains(hf.teams, v) {
-				hf.teams = append(hf.teams, v)
-			}
-			hf.mu.Unlock()
+	hf.testFleet = serveFleet(t, simulator.NewFleet(simulator.FleetConfig{Targets: 1, InitialVersion: "1.0.0"}), func(h http.Handler) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			hf.reqs.add(r)
+			h.ServeHTTP(w, r)
 		}
-		f.Handler().ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	hf.testFleet = &testFleet{Fleet: f, URL: srv.URL}
+	})
 	return hf
 }
 
-func (h *headerFleet) seenTeams() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return slices.Clone(h.teams)
-}
+// seenTeams lists the distinct values of the X-Team header, in order.
+func (h *headerFleet) seenTeams() []string { return h.reqs.headerValues("X-Team") }
 
 // Provider settings unknown at plan (a header, the token, the flag
 // endpoint) are resolved at apply: the plan succeeds and the apply sends

@@ -1,8 +1,6 @@
 package provider
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -35,11 +33,7 @@ func TestAccSecrets_tokenNeverLogged(t *testing.T) {
 	if err := f.expectAll(3, "1.0.0"); err != nil {
 		t.Fatalf("destroy did not roll back: %v", err)
 	}
-	state, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(state), token) {
+	if strings.Contains(string(w.stateFile()), token) {
 		t.Fatal("the token appears in the state file")
 	}
 }

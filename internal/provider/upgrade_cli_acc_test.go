@@ -146,7 +146,7 @@ func TestAccStateFixtures_write(t *testing.T) {
 	if d, ok := w.localState("gated"); !ok || d.Status != "paused" {
 		t.Fatalf("gated = %+v (present %v), want paused at its gate", d, ok)
 	}
-	writeFile(t, filepath.Join(dir, "state.json"), string(mustRead(t, filepath.Join(w.dir, "terraform.tfstate"))))
+	writeFile(t, filepath.Join(dir, "state.json"), string(w.stateFile()))
 	was := map[string]fixtureFleet{}
 	for _, name := range fixtureFleetNames {
 		var st fixtureFleet
@@ -190,15 +190,6 @@ func restoreFleet(t *testing.T, old fixtureFleet) *testFleet {
 		}
 	}
 	return f
-}
-
-func mustRead(t *testing.T, p string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
 }
 
 func readJSONFile(t *testing.T, p string, v any) {
