@@ -123,7 +123,7 @@ func TestCanaryStageConcurrency(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 8, "v1")
 	f.gate, f.expect = 4, 8 // stages of 4 and 4
-	res := mustNew(t, NameCanary, func(c *Config) { c.Canary.Stages = []float64{50, 100} }).Execute(context.Background(), request(targets), f.env(clocktest.NewFake(epoch), nil))
+	res := f.execute(t, NameCanary, func(c *Config) { c.Canary.Stages = []float64{50, 100} }, request(targets))
 	if !res.Success {
 		t.Fatalf("errors %v", res.Errors)
 	}
@@ -198,7 +198,7 @@ func TestCanaryFailures(t *testing.T) {
 			tc.setup(f)
 			req := request(targets)
 			req.AutoRollback = tc.autoRollback
-			res := mustNew(t, NameCanary, func(c *Config) { c.Canary.SuccessThreshold = tc.threshold }).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+			res := f.execute(t, NameCanary, func(c *Config) { c.Canary.SuccessThreshold = tc.threshold }, req)
 			if res.Success != tc.wantSuccess || res.Status != tc.wantStatus || res.StoppedAt != tc.wantStopped {
 				t.Fatalf("success=%v status=%s stopped=%q errors=%v rollback=%v", res.Success, res.Status, res.StoppedAt, res.Errors, res.RollbackErrors)
 			}
@@ -231,7 +231,7 @@ func TestCanaryRollback(t *testing.T) {
 	f, targets := newFleet(t, 3, "v2")
 	req := request(targets)
 	req.Current = currentAt(targets, "v2")
-	res := mustNew(t, NameCanary, nil).Rollback(context.Background(), req, f.env(clocktest.NewFake(epoch), nil), targets[:2])
+	res := f.rollback(t, NameCanary, req, targets[:2])
 	if !res.Success || res.Status != StatusRolledBack || res.TrafficPercentage != 0 {
 		t.Fatalf("status %s traffic %v errors %v", res.Status, res.TrafficPercentage, res.RollbackErrors)
 	}

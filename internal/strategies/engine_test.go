@@ -435,7 +435,7 @@ func TestRollbackWithoutPreviousVersion(t *testing.T) {
 			req := request(targets)
 			req.PreviousVersion = ""
 			req.ActiveSlot = SlotGreen
-			res := mustNew(t, name, nil).Rollback(context.Background(), req, f.env(clocktest.NewFake(epoch), nil), targets)
+			res := f.rollback(t, name, req, targets)
 			if res.Success || res.Status != StatusFailed {
 				t.Errorf("status = %s, success = %v; want failed", res.Status, res.Success)
 			}
@@ -497,7 +497,7 @@ func TestManyFailuresAreCapped(t *testing.T) {
 	}
 	req := request(targets)
 	req.AutoRollback = false
-	res := mustNew(t, NameFeatureFlag, nil).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+	res := f.execute(t, NameFeatureFlag, nil, req)
 	if res.TargetsFailed != 25 || failedOutcomes(res) != 25 {
 		t.Fatalf("TargetsFailed = %d", res.TargetsFailed)
 	}

@@ -86,8 +86,7 @@ func TestFeatureFlagFailures(t *testing.T) {
 			tc.setup(f)
 			req := request(targets)
 			req.AutoRollback = tc.autoRollback
-			res := mustNew(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag = FeatureFlagConfig{FlagName: "f", InitialRollout: 5} }).
-				Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+			res := f.execute(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag = FeatureFlagConfig{FlagName: "f", InitialRollout: 5} }, req)
 			if res.Success || res.Status != tc.wantStatus || res.StoppedAt != tc.wantStopped {
 				t.Fatalf("status %s stopped %q errors %v rollback %v", res.Status, res.StoppedAt, res.Errors, res.RollbackErrors)
 			}
@@ -118,7 +117,7 @@ func TestFeatureFlagNothingPending(t *testing.T) {
 	f, targets := newFleet(t, 2, "v2")
 	req := request(targets)
 	req.Current = currentAt(targets, "v2")
-	res := mustNew(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag.InitialRollout = 50 }).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+	res := f.execute(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag.InitialRollout = 50 }, req)
 	if !res.Success || !slices.Equal(f.calls(""), []string{"publish 50"}) {
 		t.Errorf("status %s calls %v", res.Status, f.calls(""))
 	}
@@ -127,7 +126,7 @@ func TestFeatureFlagNothingPending(t *testing.T) {
 func TestFeatureFlagRollback(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 2, "v2")
-	res := mustNew(t, NameFeatureFlag, nil).Rollback(context.Background(), request(targets), f.env(clocktest.NewFake(epoch), nil), targets)
+	res := f.rollback(t, NameFeatureFlag, request(targets), targets)
 	if !res.Success || res.Status != StatusRolledBack {
 		t.Fatalf("status %s errors %v", res.Status, res.RollbackErrors)
 	}

@@ -308,6 +308,19 @@ func mustNew(t testing.TB, name string, mod func(*Config)) Strategy {
 	return s
 }
 
+// execute runs strategy name, its configuration changed by mod, on req
+// against f, on a fake clock at epoch.
+func (f *fleet) execute(t testing.TB, name string, mod func(*Config), req Request) *Result {
+	t.Helper()
+	return mustNew(t, name, mod).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+}
+
+// rollback is execute's Rollback of targets, with the default configuration.
+func (f *fleet) rollback(t testing.TB, name string, req Request, targets []Target) *Result {
+	t.Helper()
+	return mustNew(t, name, nil).Rollback(context.Background(), req, f.env(clocktest.NewFake(epoch), nil), targets)
+}
+
 // errorsMention reports whether some error of errs contains every one of subs.
 func errorsMention(errs []error, subs ...string) bool {
 	for _, err := range errs {

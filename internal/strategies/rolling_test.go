@@ -277,7 +277,7 @@ func TestRollingResume(t *testing.T) {
 		f.versions[id] = "v2"
 		req.Current[id] = "v2"
 	}
-	res := mustNew(t, NameRolling, func(c *Config) { c.Rolling.BatchSize = 2 }).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+	res := f.execute(t, NameRolling, func(c *Config) { c.Rolling.BatchSize = 2 }, req)
 	if !res.Success {
 		t.Fatalf("resume failed: %v", res.Errors)
 	}
