@@ -321,6 +321,33 @@ func (f *fleet) rollback(t testing.TB, name string, req Request, targets []Targe
 	return mustNew(t, name, nil).Rollback(context.Background(), req, f.env(clocktest.NewFake(epoch), nil), targets)
 }
 
+// limitedEnv is f's env on a fake clock with a Limiter of limit, its
+// deploys held until limit of them are in flight or expect have started,
+// so that a test sees the bound reached and never passed.
+func (f *fleet) limitedEnv(limit, expect int) Env {
+	f.gate, f.expect = limit, expect
+	env := f.env(clocktest.NewFake(epoch), nil)
+	env.Limit = NewLimiter(limit)
+	return env
+}
+
+// eachStrategy runs check for every strategy name, each a parallel subtest
+// named after it.
+func eachStrategy(t *testing.T, check func(t *testing.T, name string)) {
+	t.Helper()
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			check(t, name)
+		})
+	}
+}
+
+// errorsWrap tells whether one of errs wraps target.
+func errorsWrap(errs []error, target error) bool {
+	return slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, target) })
+}
+
 // errorsMention reports whether some error of errs contains every one of subs.
 func errorsMention(errs []error, subs ...string) bool {
 	for _, err := range errs {
