@@ -348,6 +348,53 @@ func errorsWrap(errs []error, target error) bool {
 	return slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, target) })
 }
 
+// failureCase is a rollout on the fake fleet that goes wrong or tolerates
+// a failure: what breaks, and how the rollout must end.
+type failureCase struct {
+	n            int           // targets t1…tn at v1 (blue/green: blueGreenFleet)
+	active       string        // the request's active slot
+	mod          func(*Config) // changes the strategy's default configuration
+	setup        func(f *fleet)
+	autoRollback bool
+	wantSuccess  bool
+	wantStatus   Status
+	wantStopped  string
+	wantActive   string
+	wantCalls    []string // the whole call log
+	wantErrs     []string // each mentioned by an error or a rollback error
+}
+
+// runFailures runs every case of strategy name as a parallel subtest and
+// checks how it ends, its calls and its errors; more, when set, checks
+// what is particular to the strategy.
+func runFailures(t *testing.T, name string, cases map[string]failureCase, more func(t *testing.T, tc failureCase, f *fleet, res *Result)) {
+	t.Helper()
+	for desc, tc := range cases {
+		t.Run(desc, func(t *testing.T) {
+			t.Parallel()
+			var f *fleet
+			var targets []Target
+			if name == NameBlueGreen {
+				f, targets = blueGreenFleet(t, "v1")
+			} else {
+				f, targets = newFleet(t, tc.n, "v1")
+			}
+			tc.setup(f)
+			req := request(targets)
+			req.ActiveSlot, req.AutoRollback = tc.active, tc.autoRollback
+			res := f.execute(t, name, tc.mod, req)
+			if res.Success != tc.wantSuccess || res.Status != tc.wantStatus || res.StoppedAt != tc.wantStopped || res.ActiveSlot != tc.wantActive {
+				t.Fatalf("success=%v status=%s stopped=%q active=%q errors=%v rollback=%v", res.Success, res.Status, res.StoppedAt, res.ActiveSlot, res.Errors, res.RollbackErrors)
+			}
+			assertCallsInPhases(t, f.calls(""), tc.wantCalls)
+			wantErrorsMention(t, res, tc.wantErrs)
+			if more != nil {
+				more(t, tc, f, res)
+			}
+		})
+	}
+}
+
 // errorsMention reports whether some error of errs contains every one of subs.
 func errorsMention(errs []error, subs ...string) bool {
 	for _, err := range errs {
