@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/fuzzfloat"
 )
 
 // bucketUnits recomputes the bucket independently of Bucket, in hundredths.
@@ -336,16 +338,13 @@ func FuzzBucket(f *testing.F) {
 }
 
 func FuzzValidateStages(f *testing.F) {
-	f.Add(encodeStages(DefaultStages()))
-	f.Add(encodeStages([]float64{50, 25}))
-	f.Add(encodeStages([]float64{0}))
+	f.Add(fuzzfloat.Encode(DefaultStages()...))
+	f.Add(fuzzfloat.Encode(50, 25))
+	f.Add(fuzzfloat.Encode(0))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var stages []float64
-		for len(data) >= 8 && len(stages) < 25 {
-			stages = append(stages, math.Float64frombits(binary.BigEndian.Uint64(data)))
-			data = data[8:]
-		}
+		stages := fuzzfloat.Decode(data)
+		stages = stages[:min(len(stages), 25)]
 		valid := len(stages) >= 1 && len(stages) <= MaxStages
 		for i, v := range stages {
 			if !(v > 0 && v <= 100) || (i > 0 && !(v > stages[i-1])) {
@@ -356,14 +355,6 @@ func FuzzValidateStages(f *testing.F) {
 			t.Fatalf("ValidateStages(%v) = %v, want valid=%v", stages, err, valid)
 		}
 	})
-}
-
-func encodeStages(stages []float64) []byte {
-	b := make([]byte, 0, 8*len(stages))
-	for _, v := range stages {
-		b = binary.BigEndian.AppendUint64(b, math.Float64bits(v))
-	}
-	return b
 }
 
 func FuzzLinearStages(f *testing.F) {

@@ -42,19 +42,14 @@ func checkSlots(req Request) error {
 // top-up (req.TopUp) deploys to the active slot, which already serves the
 // version, and switches nothing.
 func (s *BlueGreenStrategy) Execute(ctx context.Context, req Request, env Env) *Result {
-	r, err := newRun(NameBlueGreen, req, env)
-	if err != nil {
-		return r.reject(err)
-	}
-	if err := checkSlots(req); err != nil {
-		return r.reject(err)
+	r, pending, rejected := begin(NameBlueGreen, s, req, env, func(*run) error { return checkSlots(req) })
+	if rejected != nil {
+		return rejected
 	}
 	slot, which := IdleSlot(req.ActiveSlot), "idle"
 	if req.TopUp {
 		slot, which = req.ActiveSlot, "active"
 	}
-	pending := pendingFor(s, req)
-	r.markSkipped(pending)
 	// Before the switch, traffic never left the active slot: restoring the
 	// targets deployed here is all there is to undo.
 	restore := func(ctx context.Context, targets []Target) bool {

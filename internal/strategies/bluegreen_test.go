@@ -90,16 +90,7 @@ func TestBlueGreenExecute(t *testing.T) {
 
 func TestBlueGreenFailures(t *testing.T) {
 	t.Parallel()
-	tests := map[string]struct {
-		active       string
-		setup        func(f *fleet)
-		autoRollback bool
-		wantStatus   Status
-		wantStopped  string
-		wantActive   string
-		wantCalls    []string // the whole call log
-		wantErrs     []string
-	}{
+	runFailures(t, NameBlueGreen, map[string]failureCase{
 		"failure before the switch leaves traffic untouched": {
 			active:      SlotBlue,
 			setup:       func(f *fleet) { f.deployErr["g2"] = errBoom },
@@ -153,28 +144,13 @@ func TestBlueGreenFailures(t *testing.T) {
 				"switch green v2", "deploy g1 v1", "deploy g2 v1", "deploy g3 v1"},
 			wantErrs: []string{"switch", "rolled back to v1"},
 		},
-	}
-	for desc, tc := range tests {
-		t.Run(desc, func(t *testing.T) {
-			t.Parallel()
-			f, targets := blueGreenFleet(t, "v1")
-			tc.setup(f)
-			req := request(targets)
-			req.ActiveSlot, req.AutoRollback = tc.active, tc.autoRollback
-			res := mustNew(t, NameBlueGreen, nil).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
-
-			if res.Success || res.Status != tc.wantStatus || res.StoppedAt != tc.wantStopped || res.ActiveSlot != tc.wantActive {
-				t.Fatalf("success=%v status=%s stopped=%q active=%q errors=%v rollback=%v", res.Success, res.Status, res.StoppedAt, res.ActiveSlot, res.Errors, res.RollbackErrors)
+	}, func(t *testing.T, _ failureCase, f *fleet, res *Result) {
+		for _, id := range []string{"b1", "b2", "b3"} {
+			if f.version(id) != "v1" || res.Outcomes[id].Attempted {
+				t.Errorf("%s of the active slot was touched", id)
 			}
-			assertCallsInPhases(t, f.calls(""), tc.wantCalls)
-			wantErrorsMention(t, res, tc.wantErrs)
-			for _, id := range []string{"b1", "b2", "b3"} {
-				if f.version(id) != "v1" || res.Outcomes[id].Attempted {
-					t.Errorf("%s of the active slot was touched", id)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // assertCallsInPhases compares call logs where calls of one kind and
@@ -230,7 +206,7 @@ func TestBlueGreenRejectsSlots(t *testing.T) {
 			f, _ := newFleet(t, 0, "v1")
 			req := request(tc.targets)
 			req.ActiveSlot = tc.active
-			res := mustNew(t, NameBlueGreen, nil).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+			res := f.execute(t, NameBlueGreen, nil, req)
 			if res.Success || res.StoppedAt != "validation" || !errorsMention(res.Errors, tc.want) {
 				t.Errorf("result %s %q %v, want a validation error mentioning %q", res.Status, res.StoppedAt, res.Errors, tc.want)
 			}
@@ -252,7 +228,7 @@ func TestBlueGreenResume(t *testing.T) {
 		f.versions[id] = "v2"
 		req.Current[id] = "v2"
 	}
-	res := mustNew(t, NameBlueGreen, nil).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+	res := f.execute(t, NameBlueGreen, nil, req)
 	if !res.Success || res.ActiveSlot != SlotGreen {
 		t.Fatalf("status %s active %q errors %v", res.Status, res.ActiveSlot, res.Errors)
 	}
@@ -306,7 +282,7 @@ func TestBlueGreenTopUp(t *testing.T) {
 			if got := ids(Pending(NameBlueGreen, req)); !slices.Equal(got, []string{"g4"}) {
 				t.Fatalf("pending %v, want [g4]", got)
 			}
-			res := mustNew(t, NameBlueGreen, nil).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+			res := f.execute(t, NameBlueGreen, nil, req)
 
 			if res.Status != tc.wantStatus || res.ActiveSlot != SlotGreen {
 				t.Fatalf("status %s active %q errors %v rollback %v", res.Status, res.ActiveSlot, res.Errors, res.RollbackErrors)
@@ -330,7 +306,7 @@ func TestBlueGreenTopUp(t *testing.T) {
 		f, targets := blueGreenFleet(t, "v1")
 		req := request(targets)
 		req.TopUp = true
-		res := mustNew(t, NameBlueGreen, nil).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+		res := f.execute(t, NameBlueGreen, nil, req)
 		if res.Success || res.StoppedAt != "validation" || !errorsMention(res.Errors, "needs an active slot") {
 			t.Errorf("result %s %q %v, want a validation error", res.Status, res.StoppedAt, res.Errors)
 		}
@@ -378,7 +354,7 @@ func TestBlueGreenRollback(t *testing.T) {
 					blue = append(blue, tg)
 				}
 			}
-			res := mustNew(t, NameBlueGreen, nil).Rollback(context.Background(), req, f.env(clocktest.NewFake(epoch), nil), blue)
+			res := f.rollback(t, NameBlueGreen, req, blue)
 			if res.Status != tc.wantStatus || res.ActiveSlot != tc.wantActive {
 				t.Fatalf("status %s active %q errors %v %v", res.Status, res.ActiveSlot, res.Errors, res.RollbackErrors)
 			}
@@ -397,7 +373,7 @@ func TestBlueGreenRollbackBothSlots(t *testing.T) {
 	}
 	req := request(targets)
 	req.ActiveSlot = SlotGreen
-	res := mustNew(t, NameBlueGreen, nil).Rollback(context.Background(), req, f.env(clocktest.NewFake(epoch), nil), targets)
+	res := f.rollback(t, NameBlueGreen, req, targets)
 	if res.Status != StatusRolledBack || res.ActiveSlot != SlotBlue {
 		t.Fatalf("status %s active %q errors %v", res.Status, res.ActiveSlot, res.RollbackErrors)
 	}
@@ -415,7 +391,7 @@ func TestBlueGreenRollbackBothSlots(t *testing.T) {
 func TestBlueGreenRollbackNoActiveSlot(t *testing.T) {
 	t.Parallel()
 	f, targets := blueGreenFleet(t, "v2")
-	res := mustNew(t, NameBlueGreen, nil).Rollback(context.Background(), request(targets), f.env(clocktest.NewFake(epoch), nil), targets[:2])
+	res := f.rollback(t, NameBlueGreen, request(targets), targets[:2])
 	if res.Status != StatusRolledBack || res.ActiveSlot != "" {
 		t.Fatalf("status %s active %q", res.Status, res.ActiveSlot)
 	}

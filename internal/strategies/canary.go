@@ -28,12 +28,10 @@ func stageGoal(n int, pct float64) int {
 
 // Execute rolls req.Version out stage by stage.
 func (s *CanaryStrategy) Execute(ctx context.Context, req Request, env Env) *Result {
-	r, err := newRun(NameCanary, req, env)
-	if err != nil {
-		return r.reject(err)
+	r, pending, rejected := begin(NameCanary, s, req, env)
+	if rejected != nil {
+		return rejected
 	}
-	pending := pendingFor(s, req)
-	r.markSkipped(pending)
 	restore := func(ctx context.Context, targets []Target) bool {
 		return r.restore(ctx, targets, s.weightsUndo(r)) && s.reinstate(ctx, r)
 	}

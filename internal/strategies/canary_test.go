@@ -123,7 +123,7 @@ func TestCanaryStageConcurrency(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 8, "v1")
 	f.gate, f.expect = 4, 8 // stages of 4 and 4
-	res := mustNew(t, NameCanary, func(c *Config) { c.Canary.Stages = []float64{50, 100} }).Execute(context.Background(), request(targets), f.env(clocktest.NewFake(epoch), nil))
+	res := f.execute(t, NameCanary, func(c *Config) { c.Canary.Stages = []float64{50, 100} }, request(targets))
 	if !res.Success {
 		t.Fatalf("errors %v", res.Errors)
 	}
@@ -135,19 +135,9 @@ func TestCanaryStageConcurrency(t *testing.T) {
 
 func TestCanaryFailures(t *testing.T) {
 	t.Parallel()
-	tests := map[string]struct {
-		n            int
-		threshold    float64
-		setup        func(f *fleet)
-		autoRollback bool
-		wantSuccess  bool
-		wantStatus   Status
-		wantStopped  string
-		wantCalls    []string
-		wantErrs     []string
-	}{
+	runFailures(t, NameCanary, map[string]failureCase{
 		"a whole stage failing stops": {
-			n: 10, threshold: 0.5,
+			n: 10, mod: successThreshold(0.5),
 			setup:       func(f *fleet) { f.deployErr["t2"] = errBoom; f.unhealthy["t3@v2"] = true },
 			wantStatus:  StatusFailed,
 			wantStopped: "stage 2 (25%)",
@@ -155,7 +145,7 @@ func TestCanaryFailures(t *testing.T) {
 			wantErrs:    []string{"stage 2 (25%)", "success rate 0.00 (0 of 2 healthy)", "below success_threshold 0.5", "t2, t3"},
 		},
 		"every target of stage 1 failing stops even at 1 target": {
-			n: 3, threshold: 0.95,
+			n: 3, mod: successThreshold(0.95),
 			setup:       func(f *fleet) { f.deployErr["t1"] = errBoom },
 			wantStatus:  StatusFailed,
 			wantStopped: "stage 1 (10%)",
@@ -163,7 +153,7 @@ func TestCanaryFailures(t *testing.T) {
 			wantErrs:    []string{"stage 1 (10%)", "t1"},
 		},
 		"rollback resets weights first": {
-			n: 10, threshold: 0.95, autoRollback: true,
+			n: 10, mod: successThreshold(0.95), autoRollback: true,
 			setup:       func(f *fleet) { f.reports["t5@v2"] = "v1" },
 			wantStatus:  StatusRolledBack,
 			wantStopped: "stage 3 (50%)",
@@ -174,7 +164,7 @@ func TestCanaryFailures(t *testing.T) {
 			wantErrs: []string{"stage 3 (50%)", "t5", "rolled back to v1: t1, t2, t3, t4, t5"},
 		},
 		"threshold tolerates a failure": {
-			n: 8, threshold: 0.5,
+			n: 8, mod: successThreshold(0.5),
 			setup:       func(f *fleet) { f.deployErr["t3"] = errBoom },
 			wantSuccess: true,
 			wantStatus:  StatusCompleted,
@@ -183,35 +173,26 @@ func TestCanaryFailures(t *testing.T) {
 				"deploy t5 v2", "deploy t6 v2", "deploy t7 v2", "deploy t8 v2", "weights v2 100"},
 		},
 		"failed weights call is a failure": {
-			n: 2, threshold: 0.95, autoRollback: true,
+			n: 2, mod: successThreshold(0.95), autoRollback: true,
 			setup:       func(f *fleet) { f.weightsErr = errBoom },
 			wantStatus:  StatusFailed, // weights cannot be reset either
 			wantStopped: "stage 1 (10%)",
 			wantCalls:   []string{"deploy t1 v2", "weights v2 10", "weights v2 0", "deploy t1 v1"},
 			wantErrs:    []string{"setting router weights of v2 to 10%: boom", "set router weights of v2 to 0%"},
 		},
-	}
-	for desc, tc := range tests {
-		t.Run(desc, func(t *testing.T) {
-			t.Parallel()
-			f, targets := newFleet(t, tc.n, "v1")
-			tc.setup(f)
-			req := request(targets)
-			req.AutoRollback = tc.autoRollback
-			res := mustNew(t, NameCanary, func(c *Config) { c.Canary.SuccessThreshold = tc.threshold }).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
-			if res.Success != tc.wantSuccess || res.Status != tc.wantStatus || res.StoppedAt != tc.wantStopped {
-				t.Fatalf("success=%v status=%s stopped=%q errors=%v rollback=%v", res.Success, res.Status, res.StoppedAt, res.Errors, res.RollbackErrors)
-			}
-			assertCallsInPhases(t, f.calls(""), tc.wantCalls)
-			wantErrorsMention(t, res, tc.wantErrs)
-			if tc.wantStatus == StatusRolledBack && res.TrafficPercentage != 0 {
-				t.Errorf("TrafficPercentage after rollback = %v, want 0", res.TrafficPercentage)
-			}
-			if tc.wantSuccess && res.TargetsFailed == 0 {
-				t.Error("tolerated failure not counted in TargetsFailed")
-			}
-		})
-	}
+	}, func(t *testing.T, tc failureCase, _ *fleet, res *Result) {
+		if tc.wantStatus == StatusRolledBack && res.TrafficPercentage != 0 {
+			t.Errorf("TrafficPercentage after rollback = %v, want 0", res.TrafficPercentage)
+		}
+		if tc.wantSuccess && res.TargetsFailed == 0 {
+			t.Error("tolerated failure not counted in TargetsFailed")
+		}
+	})
+}
+
+// successThreshold sets the canary's success_threshold.
+func successThreshold(v float64) func(*Config) {
+	return func(c *Config) { c.Canary.SuccessThreshold = v }
 }
 
 func TestCanaryCancelledBetweenStages(t *testing.T) {
@@ -231,7 +212,7 @@ func TestCanaryRollback(t *testing.T) {
 	f, targets := newFleet(t, 3, "v2")
 	req := request(targets)
 	req.Current = currentAt(targets, "v2")
-	res := mustNew(t, NameCanary, nil).Rollback(context.Background(), req, f.env(clocktest.NewFake(epoch), nil), targets[:2])
+	res := f.rollback(t, NameCanary, req, targets[:2])
 	if !res.Success || res.Status != StatusRolledBack || res.TrafficPercentage != 0 {
 		t.Fatalf("status %s traffic %v errors %v", res.Status, res.TrafficPercentage, res.RollbackErrors)
 	}

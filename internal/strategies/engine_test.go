@@ -365,9 +365,7 @@ func TestLimiter(t *testing.T) {
 func TestSharedLimiterBound(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 12, "v1")
-	f.gate, f.expect = 3, 12
-	env := f.env(clocktest.NewFake(epoch), nil)
-	env.Limit = NewLimiter(3)
+	env := f.limitedEnv(3, 12)
 	ff := mustNew(t, NameFeatureFlag, nil)
 
 	var wg sync.WaitGroup
@@ -427,65 +425,59 @@ func TestExecuteRejectsBadRequests(t *testing.T) {
 // a previous version does nothing and says so.
 func TestRollbackWithoutPreviousVersion(t *testing.T) {
 	t.Parallel()
-	for _, name := range Names() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			f, targets := newFleet(t, 2, "v2")
-			targets[0].Slot, targets[1].Slot = SlotBlue, SlotGreen
-			req := request(targets)
-			req.PreviousVersion = ""
-			req.ActiveSlot = SlotGreen
-			res := mustNew(t, name, nil).Rollback(context.Background(), req, f.env(clocktest.NewFake(epoch), nil), targets)
-			if res.Success || res.Status != StatusFailed {
-				t.Errorf("status = %s, success = %v; want failed", res.Status, res.Success)
-			}
-			if !slices.ContainsFunc(res.Errors, func(err error) bool { return errors.Is(err, errNoPrevious) }) {
-				t.Errorf("errors = %v, want errNoPrevious", res.Errors)
-			}
-			if calls := f.calls(""); len(calls) != 0 {
-				t.Errorf("rollback without previous version made calls: %v", calls)
-			}
-			if len(res.Outcomes) != 2 {
-				t.Errorf("outcomes = %d, want 2", len(res.Outcomes))
-			}
-		})
-	}
+	eachStrategy(t, func(t *testing.T, name string) {
+		f, targets := newFleet(t, 2, "v2")
+		targets[0].Slot, targets[1].Slot = SlotBlue, SlotGreen
+		req := request(targets)
+		req.PreviousVersion = ""
+		req.ActiveSlot = SlotGreen
+		res := f.rollback(t, name, req, targets)
+		if res.Success || res.Status != StatusFailed {
+			t.Errorf("status = %s, success = %v; want failed", res.Status, res.Success)
+		}
+		if !errorsWrap(res.Errors, errNoPrevious) {
+			t.Errorf("errors = %v, want errNoPrevious", res.Errors)
+		}
+		if calls := f.calls(""); len(calls) != 0 {
+			t.Errorf("rollback without previous version made calls: %v", calls)
+		}
+		if len(res.Outcomes) != 2 {
+			t.Errorf("outcomes = %d, want 2", len(res.Outcomes))
+		}
+	})
 }
 
 // For every strategy, a cancellation inside the first deploy lets that
 // deploy finish and starts nothing else: no target, no traffic change.
 func TestCancellationStartsNothingNew(t *testing.T) {
 	t.Parallel()
-	for _, name := range Names() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			f, targets := newFleet(t, 6, "v1")
-			for i := range targets {
-				targets[i].Slot = []string{SlotGreen, SlotBlue}[i%2]
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			f.onDeploy = func(string, string) { cancel() }
-			env := f.env(clocktest.NewFake(epoch), nil)
-			env.Limit = NewLimiter(1)
-			req := request(targets)
-			req.AutoRollback = false
-			res := mustNew(t, name, nil).Execute(ctx, req, env)
+	eachStrategy(t, func(t *testing.T, name string) {
+		f, targets := newFleet(t, 6, "v1")
+		for i := range targets {
+			targets[i].Slot = []string{SlotGreen, SlotBlue}[i%2]
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		f.onDeploy = func(string, string) { cancel() }
+		env := f.env(clocktest.NewFake(epoch), nil)
+		env.Limit = NewLimiter(1)
+		req := request(targets)
+		req.AutoRollback = false
+		res := mustNew(t, name, nil).Execute(ctx, req, env)
 
-			if res.Success || res.Status != StatusFailed || !strings.HasSuffix(res.StoppedAt, "(cancelled)") {
-				t.Fatalf("status %s stopped %q errors %v", res.Status, res.StoppedAt, res.Errors)
-			}
-			if calls := f.calls(""); !slices.Equal(calls, []string{"deploy t1 v2"}) {
-				t.Errorf("calls %v, want only the deploy in flight", calls)
-			}
-			if o := res.Outcomes["t1"]; !o.Attempted || !o.Healthy || o.Version != "v2" {
-				t.Errorf("in-flight target outcome %+v, want it finished and healthy", o)
-			}
-			if !slices.ContainsFunc(res.Errors, func(err error) bool { return errors.Is(err, context.Canceled) }) {
-				t.Errorf("errors %v do not wrap context.Canceled", res.Errors)
-			}
-		})
-	}
+		if res.Success || res.Status != StatusFailed || !strings.HasSuffix(res.StoppedAt, "(cancelled)") {
+			t.Fatalf("status %s stopped %q errors %v", res.Status, res.StoppedAt, res.Errors)
+		}
+		if calls := f.calls(""); !slices.Equal(calls, []string{"deploy t1 v2"}) {
+			t.Errorf("calls %v, want only the deploy in flight", calls)
+		}
+		if o := res.Outcomes["t1"]; !o.Attempted || !o.Healthy || o.Version != "v2" {
+			t.Errorf("in-flight target outcome %+v, want it finished and healthy", o)
+		}
+		if !errorsWrap(res.Errors, context.Canceled) {
+			t.Errorf("errors %v do not wrap context.Canceled", res.Errors)
+		}
+	})
 }
 
 // Messages stay short on a large failure; Outcomes keep every error.
@@ -497,7 +489,7 @@ func TestManyFailuresAreCapped(t *testing.T) {
 	}
 	req := request(targets)
 	req.AutoRollback = false
-	res := mustNew(t, NameFeatureFlag, nil).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+	res := f.execute(t, NameFeatureFlag, nil, req)
 	if res.TargetsFailed != 25 || failedOutcomes(res) != 25 {
 		t.Fatalf("TargetsFailed = %d", res.TargetsFailed)
 	}

@@ -23,15 +23,15 @@ func (s *FeatureFlagStrategy) flag() string {
 
 // Execute deploys req.Version everywhere, then publishes the flag.
 func (s *FeatureFlagStrategy) Execute(ctx context.Context, req Request, env Env) *Result {
-	r, err := newRun(NameFeatureFlag, req, env)
-	if err != nil {
-		return r.reject(err)
+	r, pending, rejected := begin(NameFeatureFlag, s, req, env, func(r *run) error {
+		if r.env.Publish == nil {
+			return errors.New("feature_flag needs a flag endpoint to publish the flag")
+		}
+		return nil
+	})
+	if rejected != nil {
+		return rejected
 	}
-	if r.env.Publish == nil {
-		return r.reject(errors.New("feature_flag needs a flag endpoint to publish the flag"))
-	}
-	pending := pendingFor(s, req)
-	r.markSkipped(pending)
 	restore := func(ctx context.Context, targets []Target) bool {
 		return r.restore(ctx, targets, s.publishUndo(r))
 	}

@@ -45,15 +45,10 @@ func TestFeatureFlagExecute(t *testing.T) {
 
 func TestFeatureFlagFailures(t *testing.T) {
 	t.Parallel()
-	tests := map[string]struct {
-		setup        func(f *fleet)
-		autoRollback bool
-		wantStatus   Status
-		wantStopped  string
-		wantCalls    []string
-		wantErrs     []string
-	}{
+	flagAt5 := func(c *Config) { c.FeatureFlag = FeatureFlagConfig{FlagName: "f", InitialRollout: 5} }
+	runFailures(t, NameFeatureFlag, map[string]failureCase{
 		"failed target: flag not published": {
+			n: 3, mod: flagAt5,
 			setup:       func(f *fleet) { f.deployErr["t2"] = errBoom },
 			wantStatus:  StatusFailed,
 			wantStopped: "deploy",
@@ -61,6 +56,7 @@ func TestFeatureFlagFailures(t *testing.T) {
 			wantErrs:    []string{"deploy: t2 failed", `flag "f" not published`},
 		},
 		"rollback publishes 0 first": {
+			n: 3, mod: flagAt5,
 			setup:        func(f *fleet) { f.unhealthy["t3@v2"] = true },
 			autoRollback: true,
 			wantStatus:   StatusRolledBack,
@@ -70,6 +66,7 @@ func TestFeatureFlagFailures(t *testing.T) {
 			wantErrs: []string{"t3", "rolled back to v1"},
 		},
 		"publish failure rolls back": {
+			n: 3, mod: flagAt5,
 			setup:        func(f *fleet) { f.publishErr = errBoom },
 			autoRollback: true,
 			wantStatus:   StatusFailed, // publishing 0 fails as well
@@ -78,23 +75,7 @@ func TestFeatureFlagFailures(t *testing.T) {
 				"publish 5", "publish 0", "deploy t1 v1", "deploy t2 v1", "deploy t3 v1"},
 			wantErrs: []string{`publish: publishing flag "f" at 5%: boom`, `publish flag "f" at 0%`},
 		},
-	}
-	for desc, tc := range tests {
-		t.Run(desc, func(t *testing.T) {
-			t.Parallel()
-			f, targets := newFleet(t, 3, "v1")
-			tc.setup(f)
-			req := request(targets)
-			req.AutoRollback = tc.autoRollback
-			res := mustNew(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag = FeatureFlagConfig{FlagName: "f", InitialRollout: 5} }).
-				Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
-			if res.Success || res.Status != tc.wantStatus || res.StoppedAt != tc.wantStopped {
-				t.Fatalf("status %s stopped %q errors %v rollback %v", res.Status, res.StoppedAt, res.Errors, res.RollbackErrors)
-			}
-			assertCallsInPhases(t, f.calls(""), tc.wantCalls)
-			wantErrorsMention(t, res, tc.wantErrs)
-		})
-	}
+	}, nil)
 }
 
 func TestFeatureFlagNeedsPublish(t *testing.T) {
@@ -118,7 +99,7 @@ func TestFeatureFlagNothingPending(t *testing.T) {
 	f, targets := newFleet(t, 2, "v2")
 	req := request(targets)
 	req.Current = currentAt(targets, "v2")
-	res := mustNew(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag.InitialRollout = 50 }).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+	res := f.execute(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag.InitialRollout = 50 }, req)
 	if !res.Success || !slices.Equal(f.calls(""), []string{"publish 50"}) {
 		t.Errorf("status %s calls %v", res.Status, f.calls(""))
 	}
@@ -127,7 +108,7 @@ func TestFeatureFlagNothingPending(t *testing.T) {
 func TestFeatureFlagRollback(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 2, "v2")
-	res := mustNew(t, NameFeatureFlag, nil).Rollback(context.Background(), request(targets), f.env(clocktest.NewFake(epoch), nil), targets)
+	res := f.rollback(t, NameFeatureFlag, request(targets), targets)
 	if !res.Success || res.Status != StatusRolledBack {
 		t.Fatalf("status %s errors %v", res.Status, res.RollbackErrors)
 	}

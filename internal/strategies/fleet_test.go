@@ -308,6 +308,93 @@ func mustNew(t testing.TB, name string, mod func(*Config)) Strategy {
 	return s
 }
 
+// execute runs strategy name, its configuration changed by mod, on req
+// against f, on a fake clock at epoch.
+func (f *fleet) execute(t testing.TB, name string, mod func(*Config), req Request) *Result {
+	t.Helper()
+	return mustNew(t, name, mod).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+}
+
+// rollback is execute's Rollback of targets, with the default configuration.
+func (f *fleet) rollback(t testing.TB, name string, req Request, targets []Target) *Result {
+	t.Helper()
+	return mustNew(t, name, nil).Rollback(context.Background(), req, f.env(clocktest.NewFake(epoch), nil), targets)
+}
+
+// limitedEnv is f's env on a fake clock with a Limiter of limit, its
+// deploys held until limit of them are in flight or expect have started,
+// so that a test sees the bound reached and never passed.
+func (f *fleet) limitedEnv(limit, expect int) Env {
+	f.gate, f.expect = limit, expect
+	env := f.env(clocktest.NewFake(epoch), nil)
+	env.Limit = NewLimiter(limit)
+	return env
+}
+
+// eachStrategy runs check for every strategy name, each a parallel subtest
+// named after it.
+func eachStrategy(t *testing.T, check func(t *testing.T, name string)) {
+	t.Helper()
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			check(t, name)
+		})
+	}
+}
+
+// errorsWrap tells whether one of errs wraps target.
+func errorsWrap(errs []error, target error) bool {
+	return slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, target) })
+}
+
+// failureCase is a rollout on the fake fleet that goes wrong or tolerates
+// a failure: what breaks, and how the rollout must end.
+type failureCase struct {
+	n            int           // targets t1…tn at v1 (blue/green: blueGreenFleet)
+	active       string        // the request's active slot
+	mod          func(*Config) // changes the strategy's default configuration
+	setup        func(f *fleet)
+	autoRollback bool
+	wantSuccess  bool
+	wantStatus   Status
+	wantStopped  string
+	wantActive   string
+	wantCalls    []string // the whole call log
+	wantErrs     []string // each mentioned by an error or a rollback error
+}
+
+// runFailures runs every case of strategy name as a parallel subtest and
+// checks how it ends, its calls and its errors; more, when set, checks
+// what is particular to the strategy.
+func runFailures(t *testing.T, name string, cases map[string]failureCase, more func(t *testing.T, tc failureCase, f *fleet, res *Result)) {
+	t.Helper()
+	for desc, tc := range cases {
+		t.Run(desc, func(t *testing.T) {
+			t.Parallel()
+			var f *fleet
+			var targets []Target
+			if name == NameBlueGreen {
+				f, targets = blueGreenFleet(t, "v1")
+			} else {
+				f, targets = newFleet(t, tc.n, "v1")
+			}
+			tc.setup(f)
+			req := request(targets)
+			req.ActiveSlot, req.AutoRollback = tc.active, tc.autoRollback
+			res := f.execute(t, name, tc.mod, req)
+			if res.Success != tc.wantSuccess || res.Status != tc.wantStatus || res.StoppedAt != tc.wantStopped || res.ActiveSlot != tc.wantActive {
+				t.Fatalf("success=%v status=%s stopped=%q active=%q errors=%v rollback=%v", res.Success, res.Status, res.StoppedAt, res.ActiveSlot, res.Errors, res.RollbackErrors)
+			}
+			assertCallsInPhases(t, f.calls(""), tc.wantCalls)
+			wantErrorsMention(t, res, tc.wantErrs)
+			if more != nil {
+				more(t, tc, f, res)
+			}
+		})
+	}
+}
+
 // errorsMention reports whether some error of errs contains every one of subs.
 func errorsMention(errs []error, subs ...string) bool {
 	for _, err := range errs {

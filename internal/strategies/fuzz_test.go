@@ -1,10 +1,10 @@
 package strategies
 
 import (
-	"encoding/binary"
-	"math"
 	"strconv"
 	"testing"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/fuzzfloat"
 )
 
 // FuzzStageGoal checks the canary arithmetic on any fleet size and stage
@@ -12,23 +12,17 @@ import (
 // never fewer than the stage before, and the last stage (100 %) the whole
 // fleet.
 func FuzzStageGoal(f *testing.F) {
-	enc := func(stages ...float64) []byte {
-		b := make([]byte, 8*len(stages))
-		for i, s := range stages {
-			binary.BigEndian.PutUint64(b[8*i:], math.Float64bits(s))
-		}
-		return b
-	}
-	f.Add(10, enc(10, 25, 50, 100))
-	f.Add(10000, enc(0.01, 33.3, 100))
-	f.Add(1, enc(5, 100))
-	f.Add(7, enc(30, 60, 90, 100))
+	f.Add(10, fuzzfloat.Encode(10, 25, 50, 100))
+	f.Add(10000, fuzzfloat.Encode(0.01, 33.3, 100))
+	f.Add(1, fuzzfloat.Encode(5, 100))
+	f.Add(7, fuzzfloat.Encode(30, 60, 90, 100))
 	f.Fuzz(func(t *testing.T, n int, data []byte) {
 		n = 1 + (n%10000+10000)%10000 // 1 … 10000 targets, as the schema allows
 		var stages []float64
-		for len(data) >= 8 && len(stages) < 100 {
-			v := math.Float64frombits(binary.BigEndian.Uint64(data))
-			data = data[8:]
+		for _, v := range fuzzfloat.Decode(data) {
+			if len(stages) == 100 {
+				break
+			}
 			if v > 0 && v <= 100 && (len(stages) == 0 || v > stages[len(stages)-1]) {
 				stages = append(stages, v)
 			}

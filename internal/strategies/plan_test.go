@@ -1,12 +1,9 @@
 package strategies
 
 import (
-	"context"
 	"maps"
 	"slices"
 	"testing"
-
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 func TestNewPlan(t *testing.T) {
@@ -64,7 +61,7 @@ func applySaved(t *testing.T, f *fleet, strategy string, cfg func(*Config), vers
 	for _, t := range Unknown(req) {
 		req.Before[t.ID] = f.version(t.ID)
 	}
-	res := mustNew(t, strategy, cfg).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+	res := f.execute(t, strategy, cfg, req)
 	return AfterApply(strategy, req, prior, res), res
 }
 
@@ -188,7 +185,7 @@ func TestCreateDeploysEveryListedTarget(t *testing.T) {
 	req := p.Request
 	req.Deployment, req.AutoRollback, req.HealthCheck = "web", true, hc()
 	req.Before = map[string]string{"t1": "v2", "t2": "v2", "t3": "v1"}
-	res := mustNew(t, NameRolling, func(c *Config) { c.Rolling.BatchDelay = 0 }).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+	res := f.execute(t, NameRolling, func(c *Config) { c.Rolling.BatchDelay = 0 }, req)
 	if !res.Success || !slices.Equal(f.deployed("v2"), ids(p.Pending)) || len(p.Pending) != 3 {
 		t.Fatalf("success %v, deployed %v; want every planned target %v", res.Success, f.deployed("v2"), ids(p.Pending))
 	}
@@ -250,7 +247,7 @@ func TestDestroyReportsTheTrafficItLeft(t *testing.T) {
 		}
 		req := Request{Deployment: "web", Version: "v2", PreviousVersion: "v1", Targets: targets, Current: currentAt(targets, "v2"),
 			PriorTraffic: 40, AutoRollback: true, HealthCheck: hc()}
-		res := mustNew(t, NameFeatureFlag, nil).Rollback(context.Background(), req, f.env(clocktest.NewFake(epoch), nil), targets)
+		res := f.rollback(t, NameFeatureFlag, req, targets)
 		want := 0.0
 		if publishFails {
 			want = 40

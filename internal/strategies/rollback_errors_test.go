@@ -1,11 +1,8 @@
 package strategies
 
 import (
-	"context"
 	"strings"
 	"testing"
-
-	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock/clocktest"
 )
 
 // TestRollbackErrorsCarryNoPrefix: RollbackErrors are shown under a
@@ -20,15 +17,14 @@ func TestRollbackErrorsCarryNoPrefix(t *testing.T) {
 			f.switchErr[SlotGreen], f.switchErr[SlotBlue] = errBoom, errBoom
 			req := request(targets)
 			req.ActiveSlot, req.AutoRollback = SlotBlue, true
-			return mustNew(t, NameBlueGreen, nil).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+			return f.execute(t, NameBlueGreen, nil, req)
 		},
 		"feature flag not turned off": func(t *testing.T) *Result {
 			f, targets := newFleet(t, 3, "v1")
 			f.publishErr = errBoom
 			req := request(targets)
 			req.AutoRollback = true
-			return mustNew(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag = FeatureFlagConfig{FlagName: "f", InitialRollout: 10} }).
-				Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+			return f.execute(t, NameFeatureFlag, func(c *Config) { c.FeatureFlag = FeatureFlagConfig{FlagName: "f", InitialRollout: 10} }, req)
 		},
 	}
 	for name, run := range cases {

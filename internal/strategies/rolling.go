@@ -44,12 +44,10 @@ func (s *RollingStrategy) batches(pending []Target) [][]Target {
 
 // Execute rolls req.Version out batch by batch.
 func (s *RollingStrategy) Execute(ctx context.Context, req Request, env Env) *Result {
-	r, err := newRun(NameRolling, req, env)
-	if err != nil {
-		return r.reject(err)
+	r, pending, rejected := begin(NameRolling, s, req, env)
+	if rejected != nil {
+		return rejected
 	}
-	pending := pendingFor(s, req)
-	r.markSkipped(pending)
 	restore := func(ctx context.Context, targets []Target) bool { return r.restore(ctx, targets, nil) }
 
 	batches := s.batches(pending)

@@ -277,7 +277,7 @@ func TestRollingResume(t *testing.T) {
 		f.versions[id] = "v2"
 		req.Current[id] = "v2"
 	}
-	res := mustNew(t, NameRolling, func(c *Config) { c.Rolling.BatchSize = 2 }).Execute(context.Background(), req, f.env(clocktest.NewFake(epoch), nil))
+	res := f.execute(t, NameRolling, func(c *Config) { c.Rolling.BatchSize = 2 }, req)
 	if !res.Success {
 		t.Fatalf("resume failed: %v", res.Errors)
 	}
@@ -353,7 +353,7 @@ func TestRollingCancellation(t *testing.T) {
 			if got := f.deployed("v2"); !slices.Equal(sorted(got), tc.wantDeployed) {
 				t.Errorf("deployed v2 to %v, want %v", got, tc.wantDeployed)
 			}
-			if !slices.ContainsFunc(res.Errors, func(err error) bool { return errors.Is(err, context.Canceled) }) {
+			if !errorsWrap(res.Errors, context.Canceled) {
 				t.Errorf("errors %v do not wrap context.Canceled", res.Errors)
 			}
 			// In-flight targets finished their deploy and health check.
@@ -376,9 +376,7 @@ func TestRollingCancellation(t *testing.T) {
 func TestRollingRollback(t *testing.T) {
 	t.Parallel()
 	f, targets := newFleet(t, 5, "v2")
-	f.gate, f.expect = 3, 3
-	env := f.env(clocktest.NewFake(epoch), nil)
-	env.Limit = NewLimiter(3)
+	env := f.limitedEnv(3, 3)
 	req := request(targets)
 	req.Current = currentAt(targets, "v2")
 	res := mustNew(t, NameRolling, nil).Rollback(context.Background(), req, env, targets[:3])

@@ -80,6 +80,25 @@ func (r *run) errorEvent(phase, targetID, version, msg string, err error) {
 	r.emit(Event{Level: LevelError, Phase: phase, TargetID: targetID, Version: version, Message: msg, Err: err})
 }
 
+// begin starts the Execute of a strategy by its rules: it rejects a request
+// that newRun or one of checks refuses (rejected is then the result), and
+// otherwise marks every target that is not pending as skipped.
+func begin(strategy string, rules fleetRules, req Request, env Env, checks ...func(*run) error) (r *run, pending []Target, rejected *Result) {
+	r, err := newRun(strategy, req, env)
+	for _, check := range checks {
+		if err != nil {
+			break
+		}
+		err = check(r)
+	}
+	if err != nil {
+		return r, nil, r.reject(err)
+	}
+	pending = pendingFor(rules, req)
+	r.markSkipped(pending)
+	return r, pending, nil
+}
+
 // markSkipped flags every target that is not pending as skipped; those
 // already at the version count as healthy.
 func (r *run) markSkipped(pending []Target) {
