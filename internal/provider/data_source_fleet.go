@@ -29,7 +29,7 @@ var (
 
 // fleetDataSource is codomyrmex_fleet: what a fleet runs now.
 type fleetDataSource struct {
-	data *providerData
+	dataSourceBase
 }
 
 type fleetModel struct {
@@ -144,15 +144,6 @@ func (d *fleetDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 			},
 		},
 	}
-}
-
-func (d *fleetDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	data, err := configuredData(req.ProviderData)
-	if err != nil {
-		resp.Diagnostics.AddError("Unexpected provider data", err.Error())
-		return
-	}
-	d.data = data
 }
 
 func (d *fleetDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

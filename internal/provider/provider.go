@@ -337,8 +337,8 @@ func (p *codomyrmexProvider) clients(cfg providerModel, token string, timeout ti
 
 func (p *codomyrmexProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
-		func() resource.Resource { return &deploymentResource{clock: p.clock} },
-		func() resource.Resource { return &featureRolloutResource{clock: p.clock} },
+		func() resource.Resource { return &deploymentResource{resourceBase{clock: p.clock}} },
+		func() resource.Resource { return &featureRolloutResource{resourceBase{clock: p.clock}} },
 	}
 }
 
@@ -385,16 +385,4 @@ func maskToken(ctx context.Context, token string) context.Context {
 	}
 	ctx = tflog.MaskAllFieldValuesStrings(ctx, token)
 	return tflog.MaskMessageStrings(ctx, token)
-}
-
-// configuredData extracts the provider data in a resource's Configure.
-func configuredData(raw any) (*providerData, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	d, ok := raw.(*providerData)
-	if !ok {
-		return nil, fmt.Errorf("unexpected provider data type %T; this is a bug in the provider", raw)
-	}
-	return d, nil
 }
