@@ -33,23 +33,15 @@ type fleetDataSource struct {
 }
 
 type fleetModel struct {
-	Targets         []fleetTargetModel `tfsdk:"targets"`
-	RouterURL       types.String       `tfsdk:"router_url"`
-	HealthCheckPath types.String       `tfsdk:"health_check_path"`
-	TargetVersions  types.Map          `tfsdk:"target_versions"`
-	Healthy         types.Map          `tfsdk:"healthy"`
-	Versions        types.List         `tfsdk:"versions"`
-	Router          *fleetRouterModel  `tfsdk:"router"`
-}
-
-// fleetTargetModel is a target as codomyrmex_deployment takes it, so that
-// its targets can be passed as they are.
-type fleetTargetModel struct {
-	ID       types.String `tfsdk:"id"`
-	Address  types.String `tfsdk:"address"`
-	Name     types.String `tfsdk:"name"`
-	Slot     types.String `tfsdk:"slot"`
-	Metadata types.Map    `tfsdk:"metadata"`
+	// Targets are codomyrmex_deployment's targets, so that its targets can
+	// be passed as they are.
+	Targets         []targetModel     `tfsdk:"targets"`
+	RouterURL       types.String      `tfsdk:"router_url"`
+	HealthCheckPath types.String      `tfsdk:"health_check_path"`
+	TargetVersions  types.Map         `tfsdk:"target_versions"`
+	Healthy         types.Map         `tfsdk:"healthy"`
+	Versions        types.List        `tfsdk:"versions"`
+	Router          *fleetRouterModel `tfsdk:"router"`
 }
 
 type fleetRouterModel struct {
