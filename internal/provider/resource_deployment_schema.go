@@ -169,85 +169,61 @@ func targetsSchema() schema.ListNestedAttribute {
 
 // rollingSchema is the rolling strategy's block.
 func rollingSchema() schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: "Rolling strategy (the default when no strategy is set): batches in list order, the targets of a batch deployed concurrently.",
-		Optional:            true,
-		Attributes: map[string]schema.Attribute{
-			"batch_size": schema.Int64Attribute{
-				MarkdownDescription: "Targets per batch. Defaults to `1` unless `batch_count` is set.",
-				Optional:            true,
-				Validators: []validator.Int64{
-					int64validator.AtLeast(1),
-					int64validator.ConflictsWith(path.MatchRelative().AtParent().AtName("batch_count")),
-				},
+	return strategyBlock("Rolling strategy (the default when no strategy is set): batches in list order, the targets of a batch deployed concurrently.", map[string]schema.Attribute{
+		"batch_size": schema.Int64Attribute{
+			MarkdownDescription: "Targets per batch. Defaults to `1` unless `batch_count` is set.",
+			Optional:            true,
+			Validators: []validator.Int64{
+				int64validator.AtLeast(1),
+				int64validator.ConflictsWith(path.MatchRelative().AtParent().AtName("batch_count")),
 			},
-			"batch_count": schema.Int64Attribute{
-				MarkdownDescription: "Split the targets to deploy into this many equal batches, instead of `batch_size`.",
-				Optional:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(1)},
-			},
-			"batch_delay":  durationAttribute("Wait between batches, a Go duration. Defaults to `\""+defaultBatchDelay+"\"`.", defaultBatchDelay, true),
-			"max_failures": defaultInt64("Failed targets tolerated; when failures exceed it no further batch starts and the rollout fails. Defaults to `0`.", 0, int64validator.AtLeast(0)),
 		},
-	}
+		"batch_count": schema.Int64Attribute{
+			MarkdownDescription: "Split the targets to deploy into this many equal batches, instead of `batch_size`.",
+			Optional:            true,
+			Validators:          []validator.Int64{int64validator.AtLeast(1)},
+		},
+		"batch_delay":  durationAttribute("Wait between batches, a Go duration. Defaults to `\""+defaultBatchDelay+"\"`.", defaultBatchDelay, true),
+		"max_failures": defaultInt64("Failed targets tolerated; when failures exceed it no further batch starts and the rollout fails. Defaults to `0`.", 0, int64validator.AtLeast(0)),
+	})
 }
 
 // blueGreenSchema is the blue/green strategy's block.
 func blueGreenSchema() schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: "Blue/green strategy: every target has a `slot` and both slots are used. The new version goes to the idle slot; only when all of it is healthy is the router switched and `active_slot` flipped.",
-		Optional:            true,
-		Attributes: map[string]schema.Attribute{
-			"router_url": schema.StringAttribute{
-				MarkdownDescription: "Base URL of a router implementing `PUT /v1/switch`. Without it, drive your own load balancer from `active_slot`.",
-				Optional:            true,
-				Validators:          []validator.String{addressValidator{}},
-			},
-			"pause_before_switch": pauseBeforeSwitchSchema(),
-		},
-	}
+	return strategyBlock("Blue/green strategy: every target has a `slot` and both slots are used. The new version goes to the idle slot; only when all of it is healthy is the router switched and `active_slot` flipped.", map[string]schema.Attribute{
+		"router_url":          optionalAddress("Base URL of a router implementing `PUT /v1/switch`. Without it, drive your own load balancer from `active_slot`."),
+		"pause_before_switch": pauseBeforeSwitchSchema(),
+	})
 }
 
 // canarySchema is the canary strategy's block, its gates among them.
 func canarySchema() schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: "Canary strategy: stage *k* brings the updated targets up to ceil(N × stages[k] / 100), at least one, then waits `stage_interval`.",
-		Optional:            true,
-		Attributes: map[string]schema.Attribute{
-			"stages": schema.ListAttribute{
-				MarkdownDescription: "Percentages of the fleet, ascending, each in (0, 100], the last one 100. Defaults to `[10, 25, 50, 100]`.",
-				Optional:            true,
-				Computed:            true,
-				ElementType:         types.Float64Type,
-				Default:             listdefault.StaticValue(float64List(defaultCanaryStages)),
-				Validators:          []validator.List{listvalidator.SizeBetween(1, 100), stagesValidator{lastMust100: true}},
-			},
-			"stage_interval":    durationAttribute("Wait after each stage but the last, a Go duration. Defaults to `\""+defaultStageInterval+"\"`.", defaultStageInterval, true),
-			"success_threshold": defaultFloat64("Least share of a stage's targets that must be healthy, in [0, 1]. Defaults to `0.95`.", defaultSuccessThreshold, float64validator.Between(0, 1)),
-			"router_url": schema.StringAttribute{
-				MarkdownDescription: "Base URL of a router implementing `PUT /v1/weights`; weights follow the stage percentage.",
-				Optional:            true,
-				Validators:          []validator.String{addressValidator{}},
-			},
-			"gates": gatesSchema(),
+	return strategyBlock("Canary strategy: stage *k* brings the updated targets up to ceil(N × stages[k] / 100), at least one, then waits `stage_interval`.", map[string]schema.Attribute{
+		"stages": schema.ListAttribute{
+			MarkdownDescription: "Percentages of the fleet, ascending, each in (0, 100], the last one 100. Defaults to `[10, 25, 50, 100]`.",
+			Optional:            true,
+			Computed:            true,
+			ElementType:         types.Float64Type,
+			Default:             listdefault.StaticValue(float64List(defaultCanaryStages)),
+			Validators:          []validator.List{listvalidator.SizeBetween(1, 100), stagesValidator{lastMust100: true}},
 		},
-	}
+		"stage_interval":    durationAttribute("Wait after each stage but the last, a Go duration. Defaults to `\""+defaultStageInterval+"\"`.", defaultStageInterval, true),
+		"success_threshold": defaultFloat64("Least share of a stage's targets that must be healthy, in [0, 1]. Defaults to `0.95`.", defaultSuccessThreshold, float64validator.Between(0, 1)),
+		"router_url":        optionalAddress("Base URL of a router implementing `PUT /v1/weights`; weights follow the stage percentage."),
+		"gates":             gatesSchema(),
+	})
 }
 
 // featureFlagSchema is the feature-flag strategy's block.
 func featureFlagSchema() schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: "Feature-flag strategy: every target gets the version at once, then the flag is published at `initial_rollout` percent. Needs the provider's `flag_endpoint`.",
-		Optional:            true,
-		Attributes: map[string]schema.Attribute{
-			"flag_name": schema.StringAttribute{
-				MarkdownDescription: "Flag to publish, 1–128 characters from `A-Z a-z 0-9 . _ -`.",
-				Required:            true,
-				Validators:          []validator.String{nameValidator()},
-			},
-			"initial_rollout": defaultFloat64("Percentage published once every target is healthy, in [0, 100]. Defaults to `0`.", 0, float64validator.Between(0, 100)),
+	return strategyBlock("Feature-flag strategy: every target gets the version at once, then the flag is published at `initial_rollout` percent. Needs the provider's `flag_endpoint`.", map[string]schema.Attribute{
+		"flag_name": schema.StringAttribute{
+			MarkdownDescription: "Flag to publish, 1–128 characters from `A-Z a-z 0-9 . _ -`.",
+			Required:            true,
+			Validators:          []validator.String{nameValidator()},
 		},
-	}
+		"initial_rollout": defaultFloat64("Percentage published once every target is healthy, in [0, 100]. Defaults to `0`.", 0, float64validator.Between(0, 100)),
+	})
 }
 
 // healthCheckSchema is how a target is polled after its deploy.

@@ -61,3 +61,13 @@ func defaultString(description, def string, validators ...validator.String) sche
 func durationAttribute(description, def string, allowZero bool) schema.StringAttribute {
 	return defaultString(description, def, positiveDuration{allowZero: allowZero})
 }
+
+// optionalAddress is an optional base URL (addressValidator).
+func optionalAddress(description string) schema.StringAttribute {
+	return schema.StringAttribute{MarkdownDescription: description, Optional: true, Validators: []validator.String{addressValidator{}}}
+}
+
+// strategyBlock is the optional block of a deployment strategy.
+func strategyBlock(description string, attributes map[string]schema.Attribute) schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{MarkdownDescription: description, Optional: true, Attributes: attributes}
+}
