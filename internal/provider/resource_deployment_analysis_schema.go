@@ -53,11 +53,7 @@ func analysisSchema() map[string]schema.Attribute {
 					Validators:          []validator.List{listvalidator.SizeBetween(1, 20)},
 					NestedObject: schema.NestedAttributeObject{
 						Attributes: map[string]schema.Attribute{
-							"name": schema.StringAttribute{
-								MarkdownDescription: "Name of the metric in messages and `analysis_results`, unique, 1–128 characters from `A-Z a-z 0-9 . _ -`.",
-								Required:            true,
-								Validators:          []validator.String{nameValidator()},
-							},
+							"name": requiredName("Name of the metric in messages and `analysis_results`, unique, 1–128 characters from `A-Z a-z 0-9 . _ -`."),
 							"min": schema.Float64Attribute{
 								MarkdownDescription: "Lowest value that passes (inclusive).",
 								Optional:            true,

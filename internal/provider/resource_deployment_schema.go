@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -88,17 +87,8 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"configuration holds; write the resource and apply it instead, and targets already running `version` are " +
 			"left untouched (nothing is redeployed).",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "Same as `name`.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"name": schema.StringAttribute{
-				MarkdownDescription: "Deployment name, sent to every target. 1–128 characters from `A-Z a-z 0-9 . _ -`. Changing it replaces the resource.",
-				Required:            true,
-				Validators:          []validator.String{nameValidator()},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"id":   idAttribute("Same as `name`."),
+			"name": requiredName("Deployment name, sent to every target. 1–128 characters from `A-Z a-z 0-9 . _ -`. Changing it replaces the resource.", stringplanmodifier.RequiresReplace()),
 			"version": schema.StringAttribute{
 				MarkdownDescription: "The version to roll out: any non-empty string, passed to the targets as is. `codomyrmex-agent serve` refuses, by default, versions with control characters, a `..` path segment, a leading `-` or `/`, or over 256 bytes (see the guide [Running the agent on a host](../guides/running-the-agent)).",
 				Required:            true,
@@ -217,11 +207,7 @@ func canarySchema() schema.SingleNestedAttribute {
 // featureFlagSchema is the feature-flag strategy's block.
 func featureFlagSchema() schema.SingleNestedAttribute {
 	return strategyBlock("Feature-flag strategy: every target gets the version at once, then the flag is published at `initial_rollout` percent. Needs the provider's `flag_endpoint`.", map[string]schema.Attribute{
-		"flag_name": schema.StringAttribute{
-			MarkdownDescription: "Flag to publish, 1–128 characters from `A-Z a-z 0-9 . _ -`.",
-			Required:            true,
-			Validators:          []validator.String{nameValidator()},
-		},
+		"flag_name":       requiredName("Flag to publish, 1–128 characters from `A-Z a-z 0-9 . _ -`."),
 		"initial_rollout": defaultFloat64("Percentage published once every target is healthy, in [0, 100]. Defaults to `0`.", 0, float64validator.Between(0, 100)),
 	})
 }

@@ -38,17 +38,8 @@ func (r *featureRolloutResource) Schema(_ context.Context, _ resource.SchemaRequ
 			"without an endpoint the rollout lives in state only, and its `percentage` can feed other resources. " +
 			"Import with the flag name: `terraform import codomyrmex_feature_rollout.x new-checkout`.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "Same as `flag_name`.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"flag_name": schema.StringAttribute{
-				MarkdownDescription: "Flag name, 1–128 characters from `A-Z a-z 0-9 . _ -`. Changing it replaces the rollout.",
-				Required:            true,
-				Validators:          []validator.String{nameValidator()},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"id":        idAttribute("Same as `flag_name`."),
+			"flag_name": requiredName("Flag name, 1–128 characters from `A-Z a-z 0-9 . _ -`. Changing it replaces the rollout.", stringplanmodifier.RequiresReplace()),
 			"stages": schema.ListAttribute{
 				MarkdownDescription: "Percentages, strictly ascending, each in (0, 100], 1 to 20 of them. Defaults to `[5, 25, 50, 100]`. " +
 					"Any number is accepted and used as the nearest 64-bit float (`100/3` is 33.333333333333336). " +

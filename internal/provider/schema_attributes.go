@@ -5,7 +5,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
@@ -70,4 +72,21 @@ func optionalAddress(description string) schema.StringAttribute {
 // strategyBlock is the optional block of a deployment strategy.
 func strategyBlock(description string, attributes map[string]schema.Attribute) schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{MarkdownDescription: description, Optional: true, Attributes: attributes}
+}
+
+// idAttribute is a resource's id: set by the provider, and kept from state
+// once known.
+func idAttribute(description string) schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: description, Computed: true,
+		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+}
+
+// requiredName is a required name (nameValidator), with planModifiers.
+func requiredName(description string, planModifiers ...planmodifier.String) schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: description, Required: true,
+		Validators: []validator.String{nameValidator()}, PlanModifiers: planModifiers,
+	}
 }
