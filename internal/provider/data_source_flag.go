@@ -23,7 +23,7 @@ var (
 // flagDataSource is codomyrmex_flag: a flag document as the flag service
 // holds it now.
 type flagDataSource struct {
-	data *providerData
+	dataSourceBase
 }
 
 type flagModel struct {
@@ -81,15 +81,6 @@ func (d *flagDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 			},
 		},
 	}
-}
-
-func (d *flagDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	data, err := configuredData(req.ProviderData)
-	if err != nil {
-		resp.Diagnostics.AddError("Unexpected provider data", err.Error())
-		return
-	}
-	d.data = data
 }
 
 func (d *flagDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -29,27 +29,19 @@ var (
 
 // fleetDataSource is codomyrmex_fleet: what a fleet runs now.
 type fleetDataSource struct {
-	data *providerData
+	dataSourceBase
 }
 
 type fleetModel struct {
-	Targets         []fleetTargetModel `tfsdk:"targets"`
-	RouterURL       types.String       `tfsdk:"router_url"`
-	HealthCheckPath types.String       `tfsdk:"health_check_path"`
-	TargetVersions  types.Map          `tfsdk:"target_versions"`
-	Healthy         types.Map          `tfsdk:"healthy"`
-	Versions        types.List         `tfsdk:"versions"`
-	Router          *fleetRouterModel  `tfsdk:"router"`
-}
-
-// fleetTargetModel is a target as codomyrmex_deployment takes it, so that
-// its targets can be passed as they are.
-type fleetTargetModel struct {
-	ID       types.String `tfsdk:"id"`
-	Address  types.String `tfsdk:"address"`
-	Name     types.String `tfsdk:"name"`
-	Slot     types.String `tfsdk:"slot"`
-	Metadata types.Map    `tfsdk:"metadata"`
+	// Targets are codomyrmex_deployment's targets, so that its targets can
+	// be passed as they are.
+	Targets         []targetModel     `tfsdk:"targets"`
+	RouterURL       types.String      `tfsdk:"router_url"`
+	HealthCheckPath types.String      `tfsdk:"health_check_path"`
+	TargetVersions  types.Map         `tfsdk:"target_versions"`
+	Healthy         types.Map         `tfsdk:"healthy"`
+	Versions        types.List        `tfsdk:"versions"`
+	Router          *fleetRouterModel `tfsdk:"router"`
 }
 
 type fleetRouterModel struct {
@@ -144,15 +136,6 @@ func (d *fleetDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 			},
 		},
 	}
-}
-
-func (d *fleetDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	data, err := configuredData(req.ProviderData)
-	if err != nil {
-		resp.Diagnostics.AddError("Unexpected provider data", err.Error())
-		return
-	}
-	d.data = data
 }
 
 func (d *fleetDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

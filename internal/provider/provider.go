@@ -184,26 +184,22 @@ func (p *codomyrmexProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 				MarkdownDescription: "PEM-encoded CA certificates trusted for `https://` targets instead of the system roots.",
 				Optional:            true,
 			},
-			"client_cert_pem": schema.StringAttribute{
-				MarkdownDescription: "PEM-encoded client certificate for mutual TLS. Requires `client_key_pem`.",
-				Optional:            true,
-				Validators: []validator.String{
-					stringvalidator.AlsoRequires(path.MatchRoot("client_key_pem")),
-				},
-			},
-			"client_key_pem": schema.StringAttribute{
-				MarkdownDescription: "PEM-encoded private key of `client_cert_pem`.",
-				Optional:            true,
-				Sensitive:           true,
-				Validators: []validator.String{
-					stringvalidator.AlsoRequires(path.MatchRoot("client_cert_pem")),
-				},
-			},
+			"client_cert_pem": clientPEM("PEM-encoded client certificate for mutual TLS. Requires `client_key_pem`.", "client_key_pem", false),
+			"client_key_pem":  clientPEM("PEM-encoded private key of `client_cert_pem`.", "client_cert_pem", true),
 			"insecure_skip_verify": schema.BoolAttribute{
 				MarkdownDescription: "Skip TLS certificate verification. For tests only; the provider warns when it is on.",
 				Optional:            true,
 			},
 		},
+	}
+}
+
+// clientPEM is one half of the client certificate for mutual TLS, which
+// requires the other half.
+func clientPEM(description, other string, sensitive bool) schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: description, Optional: true, Sensitive: sensitive,
+		Validators: []validator.String{stringvalidator.AlsoRequires(path.MatchRoot(other))},
 	}
 }
 
@@ -337,8 +333,8 @@ func (p *codomyrmexProvider) clients(cfg providerModel, token string, timeout ti
 
 func (p *codomyrmexProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
-		func() resource.Resource { return &deploymentResource{clock: p.clock} },
-		func() resource.Resource { return &featureRolloutResource{clock: p.clock} },
+		func() resource.Resource { return &deploymentResource{resourceBase{clock: p.clock}} },
+		func() resource.Resource { return &featureRolloutResource{resourceBase{clock: p.clock}} },
 	}
 }
 
@@ -385,16 +381,4 @@ func maskToken(ctx context.Context, token string) context.Context {
 	}
 	ctx = tflog.MaskAllFieldValuesStrings(ctx, token)
 	return tflog.MaskMessageStrings(ctx, token)
-}
-
-// configuredData extracts the provider data in a resource's Configure.
-func configuredData(raw any) (*providerData, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	d, ok := raw.(*providerData)
-	if !ok {
-		return nil, fmt.Errorf("unexpected provider data type %T; this is a bug in the provider", raw)
-	}
-	return d, nil
 }

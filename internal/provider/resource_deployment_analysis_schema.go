@@ -8,9 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -49,23 +46,14 @@ func analysisSchema() map[string]schema.Attribute {
 			Attributes: map[string]schema.Attribute{
 				"interval":      durationAttribute("Time between two measurements in a window, a Go duration. Defaults to `\""+defaultAnalysisInterval+"\"`.", defaultAnalysisInterval, false),
 				"initial_delay": durationAttribute("Wait after traffic moved before the first measurement of a window, a Go duration; a shorter window lasts this long. Defaults to `\"0s\"`.", zeroSeconds, true),
-				"dry_run": schema.BoolAttribute{
-					MarkdownDescription: "Measure and log (and fill `analysis_results`), but never fail the rollout. Defaults to `false`.",
-					Optional:            true,
-					Computed:            true,
-					Default:             booldefault.StaticBool(false),
-				},
+				"dry_run":       defaultBool("Measure and log (and fill `analysis_results`), but never fail the rollout. Defaults to `false`.", false),
 				"metrics": schema.ListNestedAttribute{
 					MarkdownDescription: "The metrics, 1 to 20, each with exactly one of `prometheus` or `web` and a threshold (`min`, `max` or `equals`; a `web` check without `json_path` needs none: any 2xx passes).",
 					Required:            true,
 					Validators:          []validator.List{listvalidator.SizeBetween(1, 20)},
 					NestedObject: schema.NestedAttributeObject{
 						Attributes: map[string]schema.Attribute{
-							"name": schema.StringAttribute{
-								MarkdownDescription: "Name of the metric in messages and `analysis_results`, unique, 1–128 characters from `A-Z a-z 0-9 . _ -`.",
-								Required:            true,
-								Validators:          []validator.String{nameValidator()},
-							},
+							"name": requiredName("Name of the metric in messages and `analysis_results`, unique, 1–128 characters from `A-Z a-z 0-9 . _ -`."),
 							"min": schema.Float64Attribute{
 								MarkdownDescription: "Lowest value that passes (inclusive).",
 								Optional:            true,
@@ -78,20 +66,8 @@ func analysisSchema() map[string]schema.Attribute {
 								MarkdownDescription: "The value that passes: compared as text with a `web` value (`\"true\"`), as a number with a Prometheus result. Not with `min` or `max`.",
 								Optional:            true,
 							},
-							"failure_limit": schema.Int64Attribute{
-								MarkdownDescription: "Failed measurements of this metric tolerated in one window. Defaults to `0`.",
-								Optional:            true,
-								Computed:            true,
-								Default:             int64default.StaticInt64(0),
-								Validators:          []validator.Int64{int64validator.AtLeast(0)},
-							},
-							"no_data": schema.StringAttribute{
-								MarkdownDescription: "What an empty result, a NaN or a missing `json_path` counts as: `\"fail\"` (default) or `\"pass\"`.",
-								Optional:            true,
-								Computed:            true,
-								Default:             stringdefault.StaticString(analysis.NoDataFail),
-								Validators:          []validator.String{stringvalidator.OneOf(analysis.NoDataFail, analysis.NoDataPass)},
-							},
+							"failure_limit": defaultInt64("Failed measurements of this metric tolerated in one window. Defaults to `0`.", 0, int64validator.AtLeast(0)),
+							"no_data":       defaultString("What an empty result, a NaN or a missing `json_path` counts as: `\"fail\"` (default) or `\"pass\"`.", analysis.NoDataFail, stringvalidator.OneOf(analysis.NoDataFail, analysis.NoDataPass)),
 							"prometheus": schema.SingleNestedAttribute{
 								MarkdownDescription: "An instant query to the Prometheus HTTP API v1 (`{address}/api/v1/query`). A scalar or a vector of exactly one sample is the value; more samples fail the measurement, naming the query. " +
 									"A query Prometheus rejects fails the plan. Connection errors, 503 and timeouts are retried like target calls (the provider's `retries`), then count as a failed measurement.",

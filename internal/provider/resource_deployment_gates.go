@@ -86,15 +86,9 @@ func approveSchema() map[string]schema.Attribute {
 				},
 			},
 		},
-		"paused_at": schema.Float64Attribute{
-			MarkdownDescription: "While `status = \"paused\"`: the percentage of the gate the rollout waits at (blue/green: 0, before the switch). Null otherwise.",
-			Computed:            true,
-		},
-		"resume_at": schema.StringAttribute{
-			MarkdownDescription: "While paused at a time gate: when it opens (RFC 3339), the time the gate was reached plus its current `wait`; " +
-				"a plan and apply after it continue. Null otherwise.",
-			Computed: true,
-		},
+		"paused_at": computedFloat64("While `status = \"paused\"`: the percentage of the gate the rollout waits at (blue/green: 0, before the switch). Null otherwise."),
+		"resume_at": computedString("While paused at a time gate: when it opens (RFC 3339), the time the gate was reached plus its current `wait`; " +
+			"a plan and apply after it continue. Null otherwise."),
 	}
 }
 

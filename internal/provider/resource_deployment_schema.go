@@ -15,13 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64default"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -48,18 +43,6 @@ var (
 
 // seconds writes a whole number of seconds as a Go duration: "5s", "60s".
 func seconds(d time.Duration) string { return strconv.Itoa(int(d/time.Second)) + "s" }
-
-// durationAttribute is an optional Go duration with a default: greater
-// than zero, or zero or more with allowZero (positiveDuration).
-func durationAttribute(description, def string, allowZero bool) schema.StringAttribute {
-	return schema.StringAttribute{
-		MarkdownDescription: description,
-		Optional:            true,
-		Computed:            true,
-		Default:             stringdefault.StaticString(def),
-		Validators:          []validator.String{positiveDuration{allowZero: allowZero}},
-	}
-}
 
 var healthCheckAttrTypes = map[string]attr.Type{
 	"enabled":        types.BoolType,
@@ -104,41 +87,21 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"configuration holds; write the resource and apply it instead, and targets already running `version` are " +
 			"left untouched (nothing is redeployed).",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "Same as `name`.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"name": schema.StringAttribute{
-				MarkdownDescription: "Deployment name, sent to every target. 1–128 characters from `A-Z a-z 0-9 . _ -`. Changing it replaces the resource.",
-				Required:            true,
-				Validators:          []validator.String{nameValidator()},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"id":   idAttribute("Same as `name`."),
+			"name": requiredName("Deployment name, sent to every target. 1–128 characters from `A-Z a-z 0-9 . _ -`. Changing it replaces the resource.", stringplanmodifier.RequiresReplace()),
 			"version": schema.StringAttribute{
 				MarkdownDescription: "The version to roll out: any non-empty string, passed to the targets as is. `codomyrmex-agent serve` refuses, by default, versions with control characters, a `..` path segment, a leading `-` or `/`, or over 256 bytes (see the guide [Running the agent on a host](../guides/running-the-agent)).",
 				Required:            true,
 				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
-			"targets":      targetsSchema(),
-			"rolling":      rollingSchema(),
-			"blue_green":   blueGreenSchema(),
-			"canary":       canarySchema(),
-			"feature_flag": featureFlagSchema(),
-			"health_check": healthCheckSchema(),
-			"auto_rollback": schema.BoolAttribute{
-				MarkdownDescription: "On failure, restore `previous_version` on every target touched by the apply. Defaults to `true`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(true),
-			},
-			"on_destroy": schema.StringAttribute{
-				MarkdownDescription: "`\"rollback\"` (default) deploys `previous_version` back on destroy (blue/green: switches back); `\"none\"` only forgets the resource.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(onDestroyRollback),
-				Validators:          []validator.String{stringvalidator.OneOf(onDestroyRollback, onDestroyNone)},
-			},
+			"targets":       targetsSchema(),
+			"rolling":       rollingSchema(),
+			"blue_green":    blueGreenSchema(),
+			"canary":        canarySchema(),
+			"feature_flag":  featureFlagSchema(),
+			"health_check":  healthCheckSchema(),
+			"auto_rollback": defaultBool("On failure, restore `previous_version` on every target touched by the apply. Defaults to `true`.", true),
+			"on_destroy":    defaultString("`\"rollback\"` (default) deploys `previous_version` back on destroy (blue/green: switches back); `\"none\"` only forgets the resource.", onDestroyRollback, stringvalidator.OneOf(onDestroyRollback, onDestroyNone)),
 			"timeouts":      timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 			"notifications": notificationsSchema("rollout", "name", notify.DeploymentType, strategies.NoticeKinds),
 		},
@@ -196,103 +159,57 @@ func targetsSchema() schema.ListNestedAttribute {
 
 // rollingSchema is the rolling strategy's block.
 func rollingSchema() schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: "Rolling strategy (the default when no strategy is set): batches in list order, the targets of a batch deployed concurrently.",
-		Optional:            true,
-		Attributes: map[string]schema.Attribute{
-			"batch_size": schema.Int64Attribute{
-				MarkdownDescription: "Targets per batch. Defaults to `1` unless `batch_count` is set.",
-				Optional:            true,
-				Validators: []validator.Int64{
-					int64validator.AtLeast(1),
-					int64validator.ConflictsWith(path.MatchRelative().AtParent().AtName("batch_count")),
-				},
-			},
-			"batch_count": schema.Int64Attribute{
-				MarkdownDescription: "Split the targets to deploy into this many equal batches, instead of `batch_size`.",
-				Optional:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(1)},
-			},
-			"batch_delay": durationAttribute("Wait between batches, a Go duration. Defaults to `\""+defaultBatchDelay+"\"`.", defaultBatchDelay, true),
-			"max_failures": schema.Int64Attribute{
-				MarkdownDescription: "Failed targets tolerated; when failures exceed it no further batch starts and the rollout fails. Defaults to `0`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             int64default.StaticInt64(0),
-				Validators:          []validator.Int64{int64validator.AtLeast(0)},
+	return strategyBlock("Rolling strategy (the default when no strategy is set): batches in list order, the targets of a batch deployed concurrently.", map[string]schema.Attribute{
+		"batch_size": schema.Int64Attribute{
+			MarkdownDescription: "Targets per batch. Defaults to `1` unless `batch_count` is set.",
+			Optional:            true,
+			Validators: []validator.Int64{
+				int64validator.AtLeast(1),
+				int64validator.ConflictsWith(path.MatchRelative().AtParent().AtName("batch_count")),
 			},
 		},
-	}
+		"batch_count": schema.Int64Attribute{
+			MarkdownDescription: "Split the targets to deploy into this many equal batches, instead of `batch_size`.",
+			Optional:            true,
+			Validators:          []validator.Int64{int64validator.AtLeast(1)},
+		},
+		"batch_delay":  durationAttribute("Wait between batches, a Go duration. Defaults to `\""+defaultBatchDelay+"\"`.", defaultBatchDelay, true),
+		"max_failures": defaultInt64("Failed targets tolerated; when failures exceed it no further batch starts and the rollout fails. Defaults to `0`.", 0, int64validator.AtLeast(0)),
+	})
 }
 
 // blueGreenSchema is the blue/green strategy's block.
 func blueGreenSchema() schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: "Blue/green strategy: every target has a `slot` and both slots are used. The new version goes to the idle slot; only when all of it is healthy is the router switched and `active_slot` flipped.",
-		Optional:            true,
-		Attributes: map[string]schema.Attribute{
-			"router_url": schema.StringAttribute{
-				MarkdownDescription: "Base URL of a router implementing `PUT /v1/switch`. Without it, drive your own load balancer from `active_slot`.",
-				Optional:            true,
-				Validators:          []validator.String{addressValidator{}},
-			},
-			"pause_before_switch": pauseBeforeSwitchSchema(),
-		},
-	}
+	return strategyBlock("Blue/green strategy: every target has a `slot` and both slots are used. The new version goes to the idle slot; only when all of it is healthy is the router switched and `active_slot` flipped.", map[string]schema.Attribute{
+		"router_url":          optionalAddress("Base URL of a router implementing `PUT /v1/switch`. Without it, drive your own load balancer from `active_slot`."),
+		"pause_before_switch": pauseBeforeSwitchSchema(),
+	})
 }
 
 // canarySchema is the canary strategy's block, its gates among them.
 func canarySchema() schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: "Canary strategy: stage *k* brings the updated targets up to ceil(N × stages[k] / 100), at least one, then waits `stage_interval`.",
-		Optional:            true,
-		Attributes: map[string]schema.Attribute{
-			"stages": schema.ListAttribute{
-				MarkdownDescription: "Percentages of the fleet, ascending, each in (0, 100], the last one 100. Defaults to `[10, 25, 50, 100]`.",
-				Optional:            true,
-				Computed:            true,
-				ElementType:         types.Float64Type,
-				Default:             listdefault.StaticValue(float64List(defaultCanaryStages)),
-				Validators:          []validator.List{listvalidator.SizeBetween(1, 100), stagesValidator{lastMust100: true}},
-			},
-			"stage_interval": durationAttribute("Wait after each stage but the last, a Go duration. Defaults to `\""+defaultStageInterval+"\"`.", defaultStageInterval, true),
-			"success_threshold": schema.Float64Attribute{
-				MarkdownDescription: "Least share of a stage's targets that must be healthy, in [0, 1]. Defaults to `0.95`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             float64default.StaticFloat64(defaultSuccessThreshold),
-				Validators:          []validator.Float64{float64validator.Between(0, 1)},
-			},
-			"router_url": schema.StringAttribute{
-				MarkdownDescription: "Base URL of a router implementing `PUT /v1/weights`; weights follow the stage percentage.",
-				Optional:            true,
-				Validators:          []validator.String{addressValidator{}},
-			},
-			"gates": gatesSchema(),
+	return strategyBlock("Canary strategy: stage *k* brings the updated targets up to ceil(N × stages[k] / 100), at least one, then waits `stage_interval`.", map[string]schema.Attribute{
+		"stages": schema.ListAttribute{
+			MarkdownDescription: "Percentages of the fleet, ascending, each in (0, 100], the last one 100. Defaults to `[10, 25, 50, 100]`.",
+			Optional:            true,
+			Computed:            true,
+			ElementType:         types.Float64Type,
+			Default:             listdefault.StaticValue(float64List(defaultCanaryStages)),
+			Validators:          []validator.List{listvalidator.SizeBetween(1, 100), stagesValidator{lastMust100: true}},
 		},
-	}
+		"stage_interval":    durationAttribute("Wait after each stage but the last, a Go duration. Defaults to `\""+defaultStageInterval+"\"`.", defaultStageInterval, true),
+		"success_threshold": defaultFloat64("Least share of a stage's targets that must be healthy, in [0, 1]. Defaults to `0.95`.", defaultSuccessThreshold, float64validator.Between(0, 1)),
+		"router_url":        optionalAddress("Base URL of a router implementing `PUT /v1/weights`; weights follow the stage percentage."),
+		"gates":             gatesSchema(),
+	})
 }
 
 // featureFlagSchema is the feature-flag strategy's block.
 func featureFlagSchema() schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: "Feature-flag strategy: every target gets the version at once, then the flag is published at `initial_rollout` percent. Needs the provider's `flag_endpoint`.",
-		Optional:            true,
-		Attributes: map[string]schema.Attribute{
-			"flag_name": schema.StringAttribute{
-				MarkdownDescription: "Flag to publish, 1–128 characters from `A-Z a-z 0-9 . _ -`.",
-				Required:            true,
-				Validators:          []validator.String{nameValidator()},
-			},
-			"initial_rollout": schema.Float64Attribute{
-				MarkdownDescription: "Percentage published once every target is healthy, in [0, 100]. Defaults to `0`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             float64default.StaticFloat64(0),
-				Validators:          []validator.Float64{float64validator.Between(0, 100)},
-			},
-		},
-	}
+	return strategyBlock("Feature-flag strategy: every target gets the version at once, then the flag is published at `initial_rollout` percent. Needs the provider's `flag_endpoint`.", map[string]schema.Attribute{
+		"flag_name":       requiredName("Flag to publish, 1–128 characters from `A-Z a-z 0-9 . _ -`."),
+		"initial_rollout": defaultFloat64("Percentage published once every target is healthy, in [0, 100]. Defaults to `0`.", 0, float64validator.Between(0, 100)),
+	})
 }
 
 // healthCheckSchema is how a target is polled after its deploy.
@@ -303,28 +220,12 @@ func healthCheckSchema() schema.SingleNestedAttribute {
 		Computed:            true,
 		Default:             objectdefault.StaticValue(defaultHealthCheckObject()),
 		Attributes: map[string]schema.Attribute{
-			"enabled": schema.BoolAttribute{
-				MarkdownDescription: "Health-check targets after deploying. Defaults to `true`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(true),
-			},
-			"path": schema.StringAttribute{
-				MarkdownDescription: "Health path appended to the target address. Defaults to `\"/v1/health\"`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(protocol.DefaultHealthPath),
-				Validators:          []validator.String{stringvalidator.RegexMatches(healthPathRegexp, "must start with '/' and hold no query or fragment")},
-			},
-			"interval": durationAttribute("Time between polls, a Go duration. Defaults to `\""+defaultHealthInterval+"\"`.", defaultHealthInterval, false),
-			"timeout":  durationAttribute("How long a target may take to become healthy, a Go duration. Defaults to `\""+defaultHealthTimeout+"\"`.", defaultHealthTimeout, false),
-			"expect_version": schema.BoolAttribute{
-				MarkdownDescription: "Require the reported `version` to equal the version just deployed. Defaults to `true`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(true),
-			},
-			"min_healthy": minHealthySchema(),
+			"enabled":        defaultBool("Health-check targets after deploying. Defaults to `true`.", true),
+			"path":           defaultString("Health path appended to the target address. Defaults to `\"/v1/health\"`.", protocol.DefaultHealthPath, stringvalidator.RegexMatches(healthPathRegexp, "must start with '/' and hold no query or fragment")),
+			"interval":       durationAttribute("Time between polls, a Go duration. Defaults to `\""+defaultHealthInterval+"\"`.", defaultHealthInterval, false),
+			"timeout":        durationAttribute("How long a target may take to become healthy, a Go duration. Defaults to `\""+defaultHealthTimeout+"\"`.", defaultHealthTimeout, false),
+			"expect_version": defaultBool("Require the reported `version` to equal the version just deployed. Defaults to `true`.", true),
+			"min_healthy":    minHealthySchema(),
 		},
 	}
 }
@@ -333,42 +234,15 @@ func healthCheckSchema() schema.SingleNestedAttribute {
 // rollout did and what the next apply changes.
 func outcomeSchema() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
-		"strategy": schema.StringAttribute{
-			MarkdownDescription: "The strategy that ran: `rolling`, `blue_green`, `canary` or `feature_flag`.",
-			Computed:            true,
-		},
-		"status": schema.StringAttribute{
-			MarkdownDescription: "Outcome of the last rollout: `completed`, `failed`, `rolled_back`, or `paused` at a gate (see `canary.gates`, `blue_green.pause_before_switch`).",
-			Computed:            true,
-		},
-		"previous_version": schema.StringAttribute{
-			MarkdownDescription: "The version rolled back to on failure and destroy. On create, the version every reachable target agreed on; null when they did not agree. On update, the prior `version`. Null after `version` was set back to `previous_version` while paused or failed (or a resume's measurement rolled the version back): the version before it is not known, so destroy does not roll back.",
-			Computed:            true,
-		},
-		"active_slot": schema.StringAttribute{
-			MarkdownDescription: "Blue/green only: the slot serving traffic (`blue` or `green`). Drive your own load balancer from it.",
-			Computed:            true,
-		},
-		"traffic_percentage": schema.Float64Attribute{
-			MarkdownDescription: "Share of traffic on `version`: the last canary stage reached, the flag's `initial_rollout`, or 100.",
-			Computed:            true,
-		},
-		"targets_updated": schema.Int64Attribute{
-			MarkdownDescription: "Targets brought to `version` by the last rollout.",
-			Computed:            true,
-		},
-		"targets_failed": schema.Int64Attribute{
-			MarkdownDescription: "Targets that failed in the last rollout.",
-			Computed:            true,
-		},
-		"duration_ms": schema.Int64Attribute{
-			MarkdownDescription: "Duration of the last rollout in milliseconds.",
-			Computed:            true,
-		},
-		"deployed_at": schema.StringAttribute{
-			MarkdownDescription: "When the last rollout finished (RFC 3339).",
-			Computed:            true,
-		},
+		"strategy":           computedString("The strategy that ran: `rolling`, `blue_green`, `canary` or `feature_flag`."),
+		"status":             computedString("Outcome of the last rollout: `completed`, `failed`, `rolled_back`, or `paused` at a gate (see `canary.gates`, `blue_green.pause_before_switch`)."),
+		"previous_version":   computedString("The version rolled back to on failure and destroy. On create, the version every reachable target agreed on; null when they did not agree. On update, the prior `version`. Null after `version` was set back to `previous_version` while paused or failed (or a resume's measurement rolled the version back): the version before it is not known, so destroy does not roll back."),
+		"active_slot":        computedString("Blue/green only: the slot serving traffic (`blue` or `green`). Drive your own load balancer from it."),
+		"traffic_percentage": computedFloat64("Share of traffic on `version`: the last canary stage reached, the flag's `initial_rollout`, or 100."),
+		"targets_updated":    computedInt64("Targets brought to `version` by the last rollout."),
+		"targets_failed":     computedInt64("Targets that failed in the last rollout."),
+		"duration_ms":        computedInt64("Duration of the last rollout in milliseconds."),
+		"deployed_at":        computedString("When the last rollout finished (RFC 3339)."),
 		"target_versions": schema.MapAttribute{
 			MarkdownDescription: "Target id → the version the target reported. Unreachable targets keep their last known version.",
 			Computed:            true,

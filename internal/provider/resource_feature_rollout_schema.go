@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -39,17 +38,8 @@ func (r *featureRolloutResource) Schema(_ context.Context, _ resource.SchemaRequ
 			"without an endpoint the rollout lives in state only, and its `percentage` can feed other resources. " +
 			"Import with the flag name: `terraform import codomyrmex_feature_rollout.x new-checkout`.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "Same as `flag_name`.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"flag_name": schema.StringAttribute{
-				MarkdownDescription: "Flag name, 1–128 characters from `A-Z a-z 0-9 . _ -`. Changing it replaces the rollout.",
-				Required:            true,
-				Validators:          []validator.String{nameValidator()},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"id":        idAttribute("Same as `flag_name`."),
+			"flag_name": requiredName("Flag name, 1–128 characters from `A-Z a-z 0-9 . _ -`. Changing it replaces the rollout.", stringplanmodifier.RequiresReplace()),
 			"stages": schema.ListAttribute{
 				MarkdownDescription: "Percentages, strictly ascending, each in (0, 100], 1 to 20 of them. Defaults to `[5, 25, 50, 100]`. " +
 					"Any number is accepted and used as the nearest 64-bit float (`100/3` is 33.333333333333336). " +
@@ -65,12 +55,7 @@ func (r *featureRolloutResource) Schema(_ context.Context, _ resource.SchemaRequ
 			"stage_delay": durationAttribute("Minimum time between advances, a Go duration, counted from the apply that published the "+
 				"last change (`updated_at`). Defaults to `\"1h\"`.",
 				defaultStageDelay, false),
-			"paused": schema.BoolAttribute{
-				MarkdownDescription: "Hold the rollout at its current stage (state `paused`). Defaults to `false`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(false),
-			},
+			"paused": defaultBool("Hold the rollout at its current stage (state `paused`). Defaults to `false`.", false),
 			"aborted": schema.BoolAttribute{
 				MarkdownDescription: "Abort: state `aborted`, percentage 0, from any state. Final: setting it back to `false` replaces the rollout, which starts again at stage 0. Defaults to `false`.",
 				Optional:            true,
@@ -104,41 +89,17 @@ func (r *featureRolloutResource) Schema(_ context.Context, _ resource.SchemaRequ
 				Computed:   true,
 				Validators: []validator.String{addressValidator{}},
 			},
-			"on_destroy": schema.StringAttribute{
-				MarkdownDescription: "What destroy does to the flag. `\"disable\"` (default) disables the feature by deleting the flag (an evaluation then answers " +
-					"`FLAG_NOT_FOUND` and an SDK falls back to your code's default), unless the flag service holds a document " +
-					"this rollout did not publish (see below); `\"retain\"` leaves it as it is.",
-				Optional:   true,
-				Computed:   true,
-				Default:    stringdefault.StaticString(onDestroyDisable),
-				Validators: []validator.String{stringvalidator.OneOf(onDestroyDisable, onDestroyRetain)},
-			},
+			"on_destroy": defaultString("What destroy does to the flag. `\"disable\"` (default) disables the feature by deleting the flag (an evaluation then answers "+
+				"`FLAG_NOT_FOUND` and an SDK falls back to your code's default), unless the flag service holds a document "+
+				"this rollout did not publish (see below); `\"retain\"` leaves it as it is.", onDestroyDisable, stringvalidator.OneOf(onDestroyDisable, onDestroyRetain)),
 			"notifications": notificationsSchema("feature rollout", "flag_name", notify.RolloutType, rolloutEvents),
-			"state": schema.StringAttribute{
-				MarkdownDescription: "`pending`, `active`, `paused`, `completed` or `aborted`.",
-				Computed:            true,
-			},
-			"current_stage": schema.Int64Attribute{
-				MarkdownDescription: "Index of the current stage in `stages`; always a valid index, also while pending or aborted.",
-				Computed:            true,
-			},
-			"percentage": schema.Float64Attribute{
-				MarkdownDescription: "Exposure: 0 when pending or aborted, else `stages[current_stage]`.",
-				Computed:            true,
-			},
-			"started_at": schema.StringAttribute{
-				MarkdownDescription: "When exposure began (RFC 3339); null while pending.",
-				Computed:            true,
-			},
-			"updated_at": schema.StringAttribute{
-				MarkdownDescription: "Last state change (RFC 3339): the time of the apply that published it, also when the plan " +
-					"was saved and applied later. The next advance is due `stage_delay` after it.",
-				Computed: true,
-			},
-			"next_advance_at": schema.StringAttribute{
-				MarkdownDescription: "When the next advance becomes due (RFC 3339); null when none is (paused, held by `max_stage`, completed, aborted).",
-				Computed:            true,
-			},
+			"state":         computedString("`pending`, `active`, `paused`, `completed` or `aborted`."),
+			"current_stage": computedInt64("Index of the current stage in `stages`; always a valid index, also while pending or aborted."),
+			"percentage":    computedFloat64("Exposure: 0 when pending or aborted, else `stages[current_stage]`."),
+			"started_at":    computedString("When exposure began (RFC 3339); null while pending."),
+			"updated_at": computedString("Last state change (RFC 3339): the time of the apply that published it, also when the plan " +
+				"was saved and applied later. The next advance is due `stage_delay` after it."),
+			"next_advance_at": computedString("When the next advance becomes due (RFC 3339); null when none is (paused, held by `max_stage`, completed, aborted)."),
 		},
 	}
 }
