@@ -11,31 +11,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/procfs"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/testproc"
 )
-
-// syncBuffer is a bytes.Buffer a process writes while a test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // agentProcess is the agent binary running in the background; it is
 // killed at the end of the test if still running.
@@ -43,8 +26,8 @@ type agentProcess struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	base   string
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *testproc.SyncBuffer
+	stderr *testproc.SyncBuffer
 	exited chan struct{}
 }
 
@@ -57,7 +40,7 @@ func startProcess(t *testing.T, bin string, args ...string) *agentProcess {
 // startProcessIn is startProcess in working directory dir.
 func startProcessIn(t *testing.T, dir, bin string, args ...string) *agentProcess {
 	t.Helper()
-	p := &agentProcess{t: t, cmd: exec.Command(bin, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &agentProcess{t: t, cmd: exec.Command(bin, args...), stdout: &testproc.SyncBuffer{}, stderr: &testproc.SyncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Dir = dir
 	outR, outW := io.Pipe()
 	p.cmd.Stdout = io.MultiWriter(outW, p.stdout)
