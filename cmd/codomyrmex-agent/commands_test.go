@@ -2,12 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prometheus/procfs"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
 )
@@ -214,5 +218,69 @@ func TestBinarySIGTERMDuringACommand(t *testing.T) {
 				checkGroupEnded(t, dir, pgid, start.Add(late))
 			})
 		}
+	}
+}
+
+// forkingCommand is a command that records its process group in dir/pgid,
+// starts a background grandchild that appends to dir/late.log after late,
+// then runs tail. With ignoreTERM the grandchild ignores SIGTERM.
+func forkingCommand(dir string, late time.Duration, ignoreTERM bool, tail string) string {
+	trap := ""
+	if ignoreTERM {
+		trap = "trap '' TERM; "
+	}
+	return fmt.Sprintf(`echo $$ > '%[1]s/pgid.tmp' && mv '%[1]s/pgid.tmp' '%[1]s/pgid'
+( %[2]ssleep %[3]g; echo "${CODOMYRMEX_VERSION:-} written late" >> '%[1]s/late.log' ) &
+%[4]s`, dir, trap, late.Seconds(), tail)
+}
+
+// groupOf reads the process group a forkingCommand recorded in dir.
+func groupOf(t *testing.T, dir string) int {
+	t.Helper()
+	waitForFile(t, filepath.Join(dir, "pgid"))
+	data, err := os.ReadFile(filepath.Join(dir, "pgid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pgid
+}
+
+// liveInGroup lists the processes of group pgid that are alive (not
+// zombies: those can no longer run or write).
+func liveInGroup(t *testing.T, pgid int) []string {
+	t.Helper()
+	procs, err := procfs.AllProcs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live []string
+	for _, p := range procs {
+		st, err := p.Stat()
+		if err != nil {
+			continue
+		}
+		if st.PGRP == pgid && st.State != "Z" && st.State != "X" {
+			live = append(live, fmt.Sprintf("%d %s (%s)", st.PID, st.Comm, st.State))
+		}
+	}
+	return live
+}
+
+// checkGroupEnded fails the test when a process of the command's group
+// is alive once its failure is answered, or when the grandchild writes,
+// even after it was due.
+func checkGroupEnded(t *testing.T, dir string, pgid int, due time.Time) {
+	t.Helper()
+	if live := liveInGroup(t, pgid); len(live) > 0 {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		t.Errorf("processes of the command's group alive after its failure was answered: %v", live)
+	}
+	time.Sleep(time.Until(due) + 300*time.Millisecond)
+	if data, err := os.ReadFile(filepath.Join(dir, "late.log")); err == nil {
+		t.Errorf("the command's grandchild wrote after the failure was answered: %q", data)
 	}
 }

@@ -3,39 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/prometheus/procfs"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/testproc"
 )
-
-// syncBuffer is a bytes.Buffer a process writes while a test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // agentProcess is the agent binary running in the background; it is
 // killed at the end of the test if still running.
@@ -43,8 +22,8 @@ type agentProcess struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	base   string
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *testproc.SyncBuffer
+	stderr *testproc.SyncBuffer
 	exited chan struct{}
 }
 
@@ -57,7 +36,7 @@ func startProcess(t *testing.T, bin string, args ...string) *agentProcess {
 // startProcessIn is startProcess in working directory dir.
 func startProcessIn(t *testing.T, dir, bin string, args ...string) *agentProcess {
 	t.Helper()
-	p := &agentProcess{t: t, cmd: exec.Command(bin, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &agentProcess{t: t, cmd: exec.Command(bin, args...), stdout: &testproc.SyncBuffer{}, stderr: &testproc.SyncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Dir = dir
 	outR, outW := io.Pipe()
 	p.cmd.Stdout = io.MultiWriter(outW, p.stdout)
@@ -218,68 +197,4 @@ func do(method, url, token, body string) answer {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return answer{status: resp.StatusCode, body: string(b), err: err, at: time.Now()}
-}
-
-// forkingCommand is a command that records its process group in dir/pgid,
-// starts a background grandchild that appends to dir/late.log after late,
-// then runs tail. With ignoreTERM the grandchild ignores SIGTERM.
-func forkingCommand(dir string, late time.Duration, ignoreTERM bool, tail string) string {
-	trap := ""
-	if ignoreTERM {
-		trap = "trap '' TERM; "
-	}
-	return fmt.Sprintf(`echo $$ > '%[1]s/pgid.tmp' && mv '%[1]s/pgid.tmp' '%[1]s/pgid'
-( %[2]ssleep %[3]g; echo "${CODOMYRMEX_VERSION:-} written late" >> '%[1]s/late.log' ) &
-%[4]s`, dir, trap, late.Seconds(), tail)
-}
-
-// groupOf reads the process group a forkingCommand recorded in dir.
-func groupOf(t *testing.T, dir string) int {
-	t.Helper()
-	waitForFile(t, filepath.Join(dir, "pgid"))
-	data, err := os.ReadFile(filepath.Join(dir, "pgid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pgid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pgid
-}
-
-// liveInGroup lists the processes of group pgid that are alive (not
-// zombies: those can no longer run or write).
-func liveInGroup(t *testing.T, pgid int) []string {
-	t.Helper()
-	procs, err := procfs.AllProcs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var live []string
-	for _, p := range procs {
-		st, err := p.Stat()
-		if err != nil {
-			continue
-		}
-		if st.PGRP == pgid && st.State != "Z" && st.State != "X" {
-			live = append(live, fmt.Sprintf("%d %s (%s)", st.PID, st.Comm, st.State))
-		}
-	}
-	return live
-}
-
-// checkGroupEnded fails the test when a process of the command's group
-// is alive once its failure is answered, or when the grandchild writes,
-// even after it was due.
-func checkGroupEnded(t *testing.T, dir string, pgid int, due time.Time) {
-	t.Helper()
-	if live := liveInGroup(t, pgid); len(live) > 0 {
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		t.Errorf("processes of the command's group alive after its failure was answered: %v", live)
-	}
-	time.Sleep(time.Until(due) + 300*time.Millisecond)
-	if data, err := os.ReadFile(filepath.Join(dir, "late.log")); err == nil {
-		t.Errorf("the command's grandchild wrote after the failure was answered: %q", data)
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
@@ -71,14 +72,5 @@ func defineRouter(fs *flag.FlagSet) runFunc {
 // reapplyEvery runs r.Reapply every interval until ctx is done; the
 // router logs and counts each run.
 func reapplyEvery(ctx context.Context, r *agent.Router, interval time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			_ = r.Reapply(ctx)
-		}
-	}
+	clock.Every(ctx, interval, func() { _ = r.Reapply(ctx) })
 }

@@ -68,30 +68,31 @@ func TestCommandsEndWithTheirProcessGroup(t *testing.T) {
 		slack   = 1500 * time.Millisecond
 	)
 	type run func(t *testing.T, script string) (string, error)
+	// A command stopped at shutdown has no timeout of its own; Stop comes
+	// when the timeout would have.
+	execTimeout := func(stop bool) time.Duration {
+		if stop {
+			return 0
+		}
+		return timeout
+	}
+	stopLater := func(stop bool, s interface{ Stop() }) {
+		if stop {
+			time.AfterFunc(timeout, s.Stop)
+		}
+	}
 	deploy := func(stop bool) run {
 		return func(t *testing.T, script string) (string, error) {
-			cfg := HostConfig{Exec: script, ExecTimeout: timeout, KillGrace: grace}
-			if stop {
-				cfg.ExecTimeout = 0
-			}
-			h := mustHost(t, cfg)
-			if stop {
-				time.AfterFunc(timeout, h.Stop)
-			}
+			h := mustHost(t, HostConfig{Exec: script, ExecTimeout: execTimeout(stop), KillGrace: grace})
+			stopLater(stop, h)
 			err := h.Deploy(context.Background(), protocol.DeployRequest{Deployment: "web", Version: "3.0.0"})
 			return h.Version(), err
 		}
 	}
 	router := func(stop bool) run {
 		return func(t *testing.T, script string) (string, error) {
-			cfg := RouterConfig{Exec: script, ExecTimeout: timeout, KillGrace: grace}
-			if stop {
-				cfg.ExecTimeout = 0
-			}
-			r := mustRouter(t, cfg)
-			if stop {
-				time.AfterFunc(timeout, r.Stop)
-			}
+			r := mustRouter(t, RouterConfig{Exec: script, ExecTimeout: execTimeout(stop), KillGrace: grace})
+			stopLater(stop, r)
 			err := r.SetWeights(context.Background(), protocol.WeightsRequest{Deployment: "web", Version: "3.0.0", Percentage: 10})
 			return fmt.Sprint(r.State().Deployments), err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/counters"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
@@ -45,10 +46,9 @@ type DeployMetrics struct {
 // Every result starts at 0, so that the first failure shows in increase().
 func NewDeployMetrics(reg prometheus.Registerer) *DeployMetrics {
 	m := &DeployMetrics{
-		deploys: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "codomyrmex_agent_deploys_total",
-			Help: "Deploy calls answered, by result: succeeded, failed (the command failed or was stopped), refused (nothing was run).",
-		}, []string{"result"}),
+		deploys: counters.New("codomyrmex_agent_deploys_total",
+			"Deploy calls answered, by result: succeeded, failed (the command failed or was stopped), refused (nothing was run).",
+			[]string{"result"}, results),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "codomyrmex_agent_deploy_duration_seconds",
 			Help:    "How long the deploy commands ran, failed ones included.",
@@ -58,9 +58,6 @@ func NewDeployMetrics(reg prometheus.Registerer) *DeployMetrics {
 			Name: "codomyrmex_agent_running_version_info",
 			Help: "1 for the version the host runs (none before its first deploy, unless --version-exec tells).",
 		}, []string{"version"}),
-	}
-	for _, r := range results {
-		m.deploys.WithLabelValues(r)
 	}
 	if reg != nil {
 		reg.MustRegister(m.deploys, m.duration, m.running)
@@ -116,20 +113,14 @@ type RouterMetrics struct {
 // A switch gives its version 100 %. Every action and result starts at 0.
 func NewRouterMetrics(reg prometheus.Registerer) *RouterMetrics {
 	m := &RouterMetrics{
-		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "codomyrmex_router_calls_total",
-			Help: "Router calls answered, by action (switch, weights) and result (succeeded, failed, refused); " +
+		calls: counters.New("codomyrmex_router_calls_total",
+			"Router calls answered, by action (switch, weights) and result (succeeded, failed, refused); "+
 				"the runs of --reapply-interval count under their action.",
-		}, []string{"action", "result"}),
+			[]string{"action", "result"}, []string{ActionSwitch, ActionWeights}, results),
 		weights: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "codomyrmex_router_weight_percent",
 			Help: "Share of a deployment's traffic, in percent, that the router last applied to a version (100 after a switch).",
 		}, []string{"deployment", "version"}),
-	}
-	for _, a := range []string{ActionSwitch, ActionWeights} {
-		for _, r := range results {
-			m.calls.WithLabelValues(a, r)
-		}
 	}
 	if reg != nil {
 		reg.MustRegister(m.calls, m.weights)

@@ -41,3 +41,19 @@ func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// Every calls fn every d of the wall clock until ctx is done, for the
+// loops of the agent and the simulator (no engine code: the fake clock
+// does not drive it).
+func Every(ctx context.Context, d time.Duration, fn func()) {
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			fn()
+		}
+	}
+}

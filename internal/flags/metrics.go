@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/counters"
 )
 
 // The metric names and labels here are relied on by users' dashboards and
@@ -38,20 +40,12 @@ type Metrics struct {
 // The percentages are read from s at each scrape.
 func NewMetrics(reg prometheus.Registerer, s *Store) *Metrics {
 	m := &Metrics{
-		writes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "codomyrmex_flags_writes_total",
-			Help: "Flag writes (PUT and DELETE /v1/flags/NAME) answered, by result: succeeded, failed, refused (nothing stored).",
-		}, []string{"result"}),
-		evaluations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "codomyrmex_ofrep_evaluations_total",
-			Help: "OFREP flag evaluations, by reason: SPLIT, DISABLED, or ERROR when no value was given (a bulk request counts each flag).",
-		}, []string{"reason"}),
-	}
-	for _, r := range []string{WriteSucceeded, WriteFailed, WriteRefused} {
-		m.writes.WithLabelValues(r)
-	}
-	for _, r := range []string{ReasonSplit, ReasonDisabled, ReasonError} {
-		m.evaluations.WithLabelValues(r)
+		writes: counters.New("codomyrmex_flags_writes_total",
+			"Flag writes (PUT and DELETE /v1/flags/NAME) answered, by result: succeeded, failed, refused (nothing stored).",
+			[]string{"result"}, []string{WriteSucceeded, WriteFailed, WriteRefused}),
+		evaluations: counters.New("codomyrmex_ofrep_evaluations_total",
+			"OFREP flag evaluations, by reason: SPLIT, DISABLED, or ERROR when no value was given (a bulk request counts each flag).",
+			[]string{"reason"}, []string{ReasonSplit, ReasonDisabled, ReasonError}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.writes, m.evaluations, percentages{s})

@@ -18,6 +18,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -26,10 +27,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clicache"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/testproc"
 )
 
@@ -170,6 +173,24 @@ func Start(t testing.TB, targets ...string) *Server {
 		t.Fatalf("promtest: %v; log tail:\n%s", err, s.LogTail())
 	}
 	return s
+}
+
+// StartFleet serves fleet, and traffic's metrics at GET /metrics, on an
+// httptest server whose URL it returns, sends traffic in ticks of 10 ms and
+// starts a Prometheus scraping it; all stop when the test ends.
+func StartFleet(t testing.TB, fleet *simulator.Fleet, traffic *simulator.Traffic) (string, *Server) {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", traffic.Handler())
+	mux.Handle("/", fleet.Handler())
+	srv := httptest.NewServer(mux) // 127.0.0.1
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); traffic.Run(ctx, 10*time.Millisecond) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return srv.URL, Start(t, srv.URL+"/metrics")
 }
 
 // start runs the binary once on a free port and waits for /-/ready. The

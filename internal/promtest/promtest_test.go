@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,21 +33,9 @@ func TestErrorRatioFromRealPrometheus(t *testing.T) {
 		ErrorRate: map[string]float64{"2.1.0-bad": 0.2},
 		Seed:      7,
 	})
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", traffic.Handler())
-	mux.Handle("/", fleet.Handler())
-	srv := httptest.NewServer(mux) // 127.0.0.1
-	t.Cleanup(srv.Close)
+	_, prom := StartFleet(t, fleet, traffic)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); traffic.Run(ctx, 10*time.Millisecond) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-
-	prom := Start(t, srv.URL+"/metrics")
-
-	qctx, qcancel := context.WithTimeout(ctx, 20*time.Second)
+	qctx, qcancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer qcancel()
 	// Wait for three samples of the bad version's errors in the window, so
 	// that the ratio rests on about 2000 of its requests.

@@ -2,10 +2,7 @@ package protocol
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -30,26 +27,10 @@ func testKeyPEM(t *testing.T) string {
 func tlsServer(t *testing.T, ca *testcert.CA, clientCA *testcert.CA) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
 	var calls atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := ca.StartServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		_, _ = io.WriteString(w, `{"status":"ok","version":"v1"}`)
-	}))
-	certPEM, keyPEM := ca.Issue(t, true)
-	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
-	if clientCA != nil {
-		pool := x509.NewCertPool()
-		pool.AddCert(clientCA.Cert)
-		srv.TLS.ClientCAs = pool
-		srv.TLS.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	// The handshake failures this test provokes are expected.
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	}), clientCA)
 	return srv, &calls
 }
 

@@ -1,14 +1,9 @@
 package provider
 
 import (
-	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"regexp"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -32,17 +27,8 @@ func newMetricsFleet(t *testing.T, n int, initial string, errorRates map[string]
 	t.Helper()
 	f := simulator.NewFleet(simulator.FleetConfig{Targets: n, InitialVersion: initial})
 	traffic := simulator.NewTraffic(f, simulator.TrafficConfig{RPS: 2000, ErrorRate: errorRates, Seed: 3})
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", traffic.Handler())
-	mux.Handle("/", f.Handler())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); traffic.Run(ctx, 10*time.Millisecond) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	return &metricsFleet{testFleet: &testFleet{Fleet: f, URL: srv.URL}, prom: promtest.Start(t, srv.URL+"/metrics")}
+	url, prom := promtest.StartFleet(t, f, traffic)
+	return &metricsFleet{testFleet: &testFleet{Fleet: f, URL: url}, prom: prom}
 }
 
 // errorRateMetric is the usual error-rate metric of the guide: the share of

@@ -4,17 +4,16 @@ package provider
 // output, SIGINT, and what state and the fleet must show afterwards.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/testproc"
 )
 
 // appliedOneByOne is a CLI workdir whose deployment "web" of
@@ -75,22 +74,7 @@ func startSlowApply(t *testing.T, w *cliWorkdir, f *testFleet, version string, h
 
 // syncBuffer is a bytes.Buffer that the CLI's output goroutines and the
 // test can share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testproc.SyncBuffer
 
 func waitExit(t *testing.T, done <-chan error, what string) error {
 	t.Helper()

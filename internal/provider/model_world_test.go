@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/notify/notifytest"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/simulator"
 )
@@ -154,14 +155,7 @@ func (w *modelWorld) calm() {
 
 // sleepCtx waits d and reports false when ctx ended first.
 func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return clock.Real().Sleep(ctx, d) == nil
 }
 
 func (w *modelWorld) mark() int {

@@ -7,13 +7,9 @@ package provider
 // diagnostics of a failing apply or in the state.
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -35,23 +31,7 @@ func newHTTPSFleet(t *testing.T, fl *simulator.Fleet, ca, clientCA *testcert.CA,
 	if wrap != nil {
 		h = wrap(h)
 	}
-	srv := httptest.NewUnstartedServer(h)
-	certPEM, keyPEM := ca.Issue(t, true)
-	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
-	if clientCA != nil {
-		pool := x509.NewCertPool()
-		pool.AddCert(clientCA.Cert)
-		srv.TLS.ClientCAs = pool
-		srv.TLS.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	// The handshake failures these tests provoke are expected.
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	srv := ca.StartServer(t, h, clientCA)
 	return &testFleet{Fleet: fl, URL: srv.URL}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
 )
 
@@ -195,16 +196,4 @@ func closeConnection(w http.ResponseWriter) {
 }
 
 // sleep waits d and reports false when the caller went away first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
+func sleep(ctx context.Context, d time.Duration) bool { return clock.Real().Sleep(ctx, d) == nil }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/clock"
 )
 
 // TrafficConfig shapes the synthetic requests a fleet serves, so that a
@@ -94,19 +96,12 @@ func (tr *Traffic) Run(ctx context.Context, tick time.Duration) {
 	if tr.cfg.RPS <= 0 {
 		return
 	}
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			tr.carry += tr.cfg.RPS * tick.Seconds()
-			n := int(tr.carry)
-			tr.carry -= float64(n)
-			tr.ServeN(n)
-		}
-	}
+	clock.Every(ctx, tick, func() {
+		tr.carry += tr.cfg.RPS * tick.Seconds()
+		n := int(tr.carry)
+		tr.carry -= float64(n)
+		tr.ServeN(n)
+	})
 }
 
 // ServeN sends n requests now.

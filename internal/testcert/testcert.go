@@ -7,11 +7,16 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
+	"log"
 	"math/big"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -79,6 +84,30 @@ func (ca *CA) Issue(t testing.TB, server bool) (certPEM, keyPEM string) {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+}
+
+// StartServer serves h over TLS with a server certificate from ca until
+// the test ends; with clientCA set it demands a client certificate signed
+// by it. The handshake failures a test provokes are not logged.
+func (ca *CA) StartServer(t testing.TB, h http.Handler, clientCA *CA) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	certPEM, keyPEM := ca.Issue(t, true)
+	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	if clientCA != nil {
+		pool := x509.NewCertPool()
+		pool.AddCert(clientCA.Cert)
+		srv.TLS.ClientCAs = pool
+		srv.TLS.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func newKey(t testing.TB) *ecdsa.PrivateKey {

@@ -5,6 +5,7 @@
 package testproc
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/http"
@@ -185,4 +186,23 @@ func FreePorts(n int) ([]int, error) {
 		ports = append(ports, addr.Port)
 	}
 	return ports, nil
+}
+
+// SyncBuffer is a bytes.Buffer that a process's output goroutines write
+// while a test reads it.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
