@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,10 +46,14 @@ func newCLIWorkdir(t *testing.T) *cliWorkdir {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-codomyrmex"), "../..")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the provider: %v\n%s", err, out)
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A hard link to the binary built once for the whole run (a copy where
+	// links are refused): every working directory has its own bin/.
+	built := providerBinary(t)
+	if err := os.Link(built, filepath.Join(bin, "terraform-provider-codomyrmex")); err != nil {
+		copyFile(t, built, filepath.Join(bin, "terraform-provider-codomyrmex"), 0o755)
 	}
 	host := os.Getenv("TF_ACC_PROVIDER_HOST")
 	if host == "" {
@@ -59,6 +64,51 @@ func newCLIWorkdir(t *testing.T) *cliWorkdir {
 	writeFile(t, rc, fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n", w.source, bin))
 	w.env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
 	return w
+}
+
+// builtProvider is the provider binary of this test run, built once by
+// providerBinary into a directory TestMain removes.
+var builtProvider struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// providerBinary builds the provider from this checkout the first time it is
+// called and returns the binary's path.
+func providerBinary(t *testing.T) string {
+	t.Helper()
+	builtProvider.once.Do(func() {
+		dir, err := os.MkdirTemp("", "codomyrmex-provider-*")
+		if err != nil {
+			builtProvider.err = err
+			return
+		}
+		builtProvider.dir = dir
+		builtProvider.path = filepath.Join(dir, "terraform-provider-codomyrmex")
+		build := exec.Command("go", "build", "-o", builtProvider.path, "../..")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			builtProvider.err = fmt.Errorf("%v\n%s", err, out)
+		}
+	})
+	if builtProvider.err != nil {
+		t.Fatalf("building the provider: %v", builtProvider.err)
+	}
+	return builtProvider.path
+}
+
+// copyFile copies src to dst with mode perm.
+func copyFile(t *testing.T, src, dst string, perm os.FileMode) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, perm); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // writeConfig writes main.tf: the required_providers block, then body.
