@@ -80,7 +80,8 @@ var builtProvider struct {
 func providerBinary(t *testing.T) string {
 	t.Helper()
 	builtProvider.once.Do(func() {
-		dir, err := os.MkdirTemp("", "codomyrmex-provider-*")
+		// Outlives the test that builds it: TestMain removes it after the run.
+		dir, err := os.MkdirTemp("", "codomyrmex-provider-*") //nolint:usetesting // shared by every test of the run
 		if err != nil {
 			builtProvider.err = err
 			return
@@ -90,7 +91,7 @@ func providerBinary(t *testing.T) string {
 		build := exec.Command("go", "build", "-o", builtProvider.path, "../..")
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
-			builtProvider.err = fmt.Errorf("%v\n%s", err, out)
+			builtProvider.err = fmt.Errorf("%w\n%s", err, out)
 		}
 	})
 	if builtProvider.err != nil {
