@@ -59,7 +59,7 @@ for i in "${!names[@]}"; do
   fi
   # Where the time goes: the slowest top-level tests of this CLI.
   echo "slowest on $name:"
-  sed -n -E 's/^--- (PASS|FAIL): ([^ ]+) \(([0-9.]+)s\)$/\3 \2/p' "$log" | sort -rn | head -8 | awk '{printf "  %7.1fs %s\n", $1, $2}'
+  sed -n -E 's/^--- (PASS|FAIL): ([^ ]+) \(([0-9.]+)s\)$/\3 \2/p' "$log" | sort -rn | awk 'NR <= 8 {printf "  %7.1fs %s\n", $1, $2}'
   rm -f "$log"
   total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed))
   echo "acceptance $name: $passed passed, $failed failed, $skipped skipped in $(( $(date +%s) - start ))s"
