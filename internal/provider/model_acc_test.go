@@ -139,6 +139,10 @@ func TestAccModel_randomSequences(t *testing.T) {
 	steps := parseSteps(t, "CODOMYRMEX_MODEL_STEPS", defaultModelSteps)
 	for _, seed := range parseSeeds(t, "CODOMYRMEX_MODEL_SEEDS", defaultModelSeeds) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			// Each sequence has its own fleet and working directory; half
+			// of a sequence's time is spent waiting on them, so two go at
+			// once (-parallel).
+			t.Parallel()
 			d := *w
 			d.t = t
 			d.dir = filepath.Join(filepath.Dir(w.dir), fmt.Sprintf("seed-%d", seed))
