@@ -31,28 +31,23 @@ install_tofu() {
   work="$(mktemp -d)"
   cp -r "$dir/." "$work/"
   chmod -R u+w "$work"
-  (cd "$work" && GOFLAGS='' CGO_ENABLED=0 go build -trimpath "${NO_DEBUG_INFO[@]}" \
-      -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$bin.tmp" ./cmd/tofu)
+  (cd "$work" && GOFLAGS='' CGO_ENABLED=0 go build -trimpath "$NO_DEBUG_GCFLAGS" \
+      -ldflags "$NO_DEBUG_LDFLAGS -X github.com/opentofu/opentofu/version.dev=no" -o "$bin.tmp" ./cmd/tofu)
   mv "$bin.tmp" "$bin"
   rm -rf "$work"
 }
 
-# The CLIs are built without debug information (DWARF, the symbol table):
-# nothing here runs them under a debugger, and a cold build takes about an
-# eighth less time (Caddy: 151 s instead of 172 s on 2 cores). Panics still
-# print symbolized stacks.
-NO_DEBUG_INFO=(-gcflags=all=-dwarf=false)
-
-# go_install BIN PACKAGE@VERSION [GO INSTALL FLAGS...]: builds the package's
-# command with `go install` into BIN, when BIN is not there yet (flags: at
-# least -ldflags, with -s -w).
+# go_install BIN PACKAGE@VERSION LDFLAGS [GO INSTALL FLAGS...]: builds the
+# package's command with `go install` into BIN, when BIN is not there yet,
+# without debug information (scripts/versions.sh) and with LDFLAGS.
 go_install() {
-  local bin="$1" pkg="$2"
-  shift 2
+  local bin="$1" pkg="$2" ldflags="$3"
+  shift 3
   if [[ -x "$bin" ]]; then return; fi
   local gobin
   gobin="$(mktemp -d)"
-  GOBIN="$gobin" GOFLAGS='' CGO_ENABLED=0 go install -trimpath "${NO_DEBUG_INFO[@]}" "$@" "$pkg"
+  GOBIN="$gobin" GOFLAGS='' CGO_ENABLED=0 go install -trimpath "$NO_DEBUG_GCFLAGS" \
+    -ldflags "$NO_DEBUG_LDFLAGS $ldflags" "$@" "$pkg"
   mv "$gobin/$(basename "${pkg%@*}")" "$bin"
   rm -rf "$gobin"
 }
@@ -61,7 +56,7 @@ install_terraform() {
   local bin="$CACHE_DIR/terraform-$TERRAFORM_VERSION"
   [[ -x "$bin" ]] || log "building Terraform $TERRAFORM_VERSION into $bin (about 6 minutes on 2 cores)"
   go_install "$bin" "github.com/hashicorp/terraform@v$TERRAFORM_VERSION" \
-    -ldflags "-s -w -X github.com/hashicorp/terraform/version.dev=no"
+    "-X github.com/hashicorp/terraform/version.dev=no"
 }
 
 # Prometheus 3.x for the metric analysis tests, without the service-discovery
@@ -70,8 +65,8 @@ install_terraform() {
 install_prometheus() {
   local bin="$CACHE_DIR/prometheus-$PROMETHEUS_VERSION"
   [[ -x "$bin" ]] || log "building Prometheus v$PROMETHEUS_VERSION into $bin (3 to 7 minutes on 2 cores)"
-  go_install "$bin" "github.com/prometheus/prometheus/cmd/prometheus@v$PROMETHEUS_VERSION" \
-    -tags remove_all_sd -ldflags "-s -w"
+  go_install "$bin" "github.com/prometheus/prometheus/cmd/prometheus@v$PROMETHEUS_VERSION" "" \
+    -tags remove_all_sd
 }
 
 # promtool from the same module, version and tags as Prometheus: `check
@@ -80,15 +75,15 @@ install_prometheus() {
 install_promtool() {
   local bin="$CACHE_DIR/promtool-$PROMETHEUS_VERSION"
   [[ -x "$bin" ]] || log "building promtool v$PROMETHEUS_VERSION into $bin (1 to 5 minutes on 2 cores)"
-  go_install "$bin" "github.com/prometheus/prometheus/cmd/promtool@v$PROMETHEUS_VERSION" \
-    -tags remove_all_sd -ldflags "-s -w"
+  go_install "$bin" "github.com/prometheus/prometheus/cmd/promtool@v$PROMETHEUS_VERSION" "" \
+    -tags remove_all_sd
 }
 
 # Caddy 2 with its standard modules, for the routing tests and guide.
 install_caddy() {
   local bin="$CACHE_DIR/caddy-$CADDY_VERSION"
   [[ -x "$bin" ]] || log "building Caddy v$CADDY_VERSION into $bin (about 3 minutes on 2 cores)"
-  go_install "$bin" "github.com/caddyserver/caddy/v2/cmd/caddy@v$CADDY_VERSION" -ldflags "-s -w"
+  go_install "$bin" "github.com/caddyserver/caddy/v2/cmd/caddy@v$CADDY_VERSION" ""
 }
 
 # bin_path NAME is where NAME is cached.

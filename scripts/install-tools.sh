@@ -61,7 +61,7 @@ tool_path() {
   echo "$CACHE_DIR/$name-$version"
 }
 
-# Built without debug information, as the CLIs are (scripts/install-clis.sh).
+# Built without debug information, as the CLIs are (scripts/versions.sh).
 install_tool() {
   local name="$1" bin start
   bin="$(tool_path "$name")"
@@ -70,7 +70,7 @@ install_tool() {
   log "building $(basename "$bin") into $CACHE_DIR (once; a few minutes on 2 cores)"
   start=$SECONDS
   (cd "$(dir_of "$name")" && GOWORK=off GOFLAGS="${GOFLAGS:-} -mod=readonly" CGO_ENABLED=0 \
-    go build -trimpath -gcflags=all=-dwarf=false -ldflags "-s -w" -o "$bin.tmp" "$(package_of "$name")")
+    go build -trimpath "$NO_DEBUG_GCFLAGS" -ldflags "$NO_DEBUG_LDFLAGS" -o "$bin.tmp" "$(package_of "$name")")
   mv "$bin.tmp" "$bin"
   log "built $(basename "$bin") in $((SECONDS - start))s"
 }
