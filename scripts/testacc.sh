@@ -13,9 +13,9 @@
 # about eight minutes to a CI run. TESTACC_OTHER_RUN='^TestAcc' runs them all
 # there too (the GitHub workflow does, one Terraform per job).
 #
-# The CLIs go one after another. Run side by side on two cores they took no
-# less time (1587 s measured, no less than in turn): a run alone leaves about
-# a quarter of the cores idle, and together they spent more than that in
+# The CLIs go one after another. Side by side on two cores the same three
+# runs took longer (1587 s, against 1350 s in turn): a run alone leaves about
+# a quarter of the cores idle, and together they lost more than that to
 # contention.
 set -euo pipefail
 cd "$(dirname "$0")/.."
