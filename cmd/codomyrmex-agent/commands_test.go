@@ -2,18 +2,15 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/prometheus/procfs"
-
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/agent"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/testproc"
 )
 
 // TestBinaryEndsTimedOutCommands runs the binary with each command the
@@ -96,7 +93,7 @@ func TestBinaryEndsTimedOutCommands(t *testing.T) {
 			if tc.ignoreTERM {
 				late = timeout + agent.KillGrace + 2*time.Second
 			}
-			args := append(tc.args(forkingCommand(dir, late, tc.ignoreTERM, "sleep 30")),
+			args := append(tc.args(testproc.ForkingCommand(dir, late, tc.ignoreTERM, "sleep 30")),
 				"--listen", "127.0.0.1:0", "--state-file", filepath.Join(dir, "state.json"))
 			p := startProcess(t, bin, args...)
 			start := time.Now()
@@ -114,7 +111,7 @@ func TestBinaryEndsTimedOutCommands(t *testing.T) {
 				t.Errorf("answered after %s, more than the timeout %s + grace %s (+%s)", took, timeout, agent.KillGrace, slack)
 			}
 			t.Logf("answered after %s", took.Round(time.Millisecond))
-			checkGroupEnded(t, dir, groupOf(t, dir), start.Add(late))
+			testproc.CheckGroupEnded(t, dir, start.Add(late))
 			p.stop()
 		})
 	}
@@ -145,10 +142,10 @@ func TestBinarySIGTERMDuringACommand(t *testing.T) {
 			dir := t.TempDir()
 			state := filepath.Join(dir, "state.json")
 			p := startProcess(t, bin, append(m.args, "--listen", "127.0.0.1:0", "--state-file", state, "--shutdown-timeout", "10s",
-				"--exec", forkingCommand(dir, 0, false, "sleep 1"))...)
+				"--exec", testproc.ForkingCommand(dir, 0, false, "sleep 1"))...)
 			answered := make(chan answer, 1)
 			go func() { answered <- do("PUT", p.base+m.path, "", m.body) }()
-			groupOf(t, dir)
+			testproc.GroupOf(t, dir)
 			p.signal(syscall.SIGTERM)
 			if got := <-answered; got.status != 200 {
 				t.Errorf("answer %d %q, %v; want 200", got.status, got.body, got.err)
@@ -171,10 +168,10 @@ func TestBinarySIGTERMDuringACommand(t *testing.T) {
 				dir := t.TempDir()
 				state := filepath.Join(dir, "state.json")
 				p := startProcess(t, bin, append(m.args, "--listen", "127.0.0.1:0", "--state-file", state, "--shutdown-timeout", shutdown,
-					"--exec", forkingCommand(dir, late, false, "sleep 30"))...)
+					"--exec", testproc.ForkingCommand(dir, late, false, "sleep 30"))...)
 				answered := make(chan answer, 1)
 				go func() { answered <- do("PUT", p.base+m.path, "", m.body) }()
-				pgid := groupOf(t, dir)
+				testproc.GroupOf(t, dir)
 				start := time.Now()
 				p.signal(syscall.SIGTERM)
 				if again {
@@ -215,72 +212,8 @@ func TestBinarySIGTERMDuringACommand(t *testing.T) {
 				if len(st.History) != 1 || st.History[0].Result != "failed" || !strings.Contains(st.History[0].Error, "shutting down") {
 					t.Errorf("history %+v, want the ended call, failed", st.History)
 				}
-				checkGroupEnded(t, dir, pgid, start.Add(late))
+				testproc.CheckGroupEnded(t, dir, start.Add(late))
 			})
 		}
-	}
-}
-
-// forkingCommand is a command that records its process group in dir/pgid,
-// starts a background grandchild that appends to dir/late.log after late,
-// then runs tail. With ignoreTERM the grandchild ignores SIGTERM.
-func forkingCommand(dir string, late time.Duration, ignoreTERM bool, tail string) string {
-	trap := ""
-	if ignoreTERM {
-		trap = "trap '' TERM; "
-	}
-	return fmt.Sprintf(`echo $$ > '%[1]s/pgid.tmp' && mv '%[1]s/pgid.tmp' '%[1]s/pgid'
-( %[2]ssleep %[3]g; echo "${CODOMYRMEX_VERSION:-} written late" >> '%[1]s/late.log' ) &
-%[4]s`, dir, trap, late.Seconds(), tail)
-}
-
-// groupOf reads the process group a forkingCommand recorded in dir.
-func groupOf(t *testing.T, dir string) int {
-	t.Helper()
-	waitForFile(t, filepath.Join(dir, "pgid"))
-	data, err := os.ReadFile(filepath.Join(dir, "pgid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pgid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pgid
-}
-
-// liveInGroup lists the processes of group pgid that are alive (not
-// zombies: those can no longer run or write).
-func liveInGroup(t *testing.T, pgid int) []string {
-	t.Helper()
-	procs, err := procfs.AllProcs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var live []string
-	for _, p := range procs {
-		st, err := p.Stat()
-		if err != nil {
-			continue
-		}
-		if st.PGRP == pgid && st.State != "Z" && st.State != "X" {
-			live = append(live, fmt.Sprintf("%d %s (%s)", st.PID, st.Comm, st.State))
-		}
-	}
-	return live
-}
-
-// checkGroupEnded fails the test when a process of the command's group
-// is alive once its failure is answered, or when the grandchild writes,
-// even after it was due.
-func checkGroupEnded(t *testing.T, dir string, pgid int, due time.Time) {
-	t.Helper()
-	if live := liveInGroup(t, pgid); len(live) > 0 {
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		t.Errorf("processes of the command's group alive after its failure was answered: %v", live)
-	}
-	time.Sleep(time.Until(due) + 300*time.Millisecond)
-	if data, err := os.ReadFile(filepath.Join(dir, "late.log")); err == nil {
-		t.Errorf("the command's grandchild wrote after the failure was answered: %q", data)
 	}
 }

@@ -12,48 +12,8 @@ import (
 	"time"
 
 	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/protocol"
+	"github.com/codomyrmex/terraform-provider-codomyrmex/internal/testproc"
 )
-
-// forkingScript is a command that records its process group, starts a
-// background grandchild that writes mark after late, and then runs tail.
-// With ignoreTERM the grandchild ignores SIGTERM (only SIGKILL ends it).
-func forkingScript(dir string, late time.Duration, ignoreTERM bool, tail string) (script, pgidFile, mark string) {
-	pgidFile, mark = filepath.Join(dir, "pgid"), filepath.Join(dir, "late.log")
-	trap := ""
-	if ignoreTERM {
-		trap = "trap '' TERM; "
-	}
-	script = fmt.Sprintf(`echo $$ > '%s'
-( %ssleep %g; echo "$CODOMYRMEX_VERSION written late" >> '%s' ) &
-echo "the grandchild runs"
-%s`, pgidFile, trap, late.Seconds(), mark, tail)
-	return script, pgidFile, mark
-}
-
-// checkGroupEnded fails the test when a process of the command's group is
-// still alive, or when the grandchild writes its mark, even once it was
-// due.
-func checkGroupEnded(t *testing.T, pgidFile, mark string, due time.Time) {
-	t.Helper()
-	data, err := os.ReadFile(pgidFile)
-	if err != nil {
-		t.Fatalf("the command did not record its process group: %v", err)
-	}
-	pgid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if groupAlive(pgid) {
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		t.Fatalf("process group %d still has live processes after the failure was answered", pgid)
-	}
-	// Dead processes write nothing; wait until the grandchild's write
-	// would have happened to show it.
-	time.Sleep(time.Until(due) + 100*time.Millisecond)
-	if data, err := os.ReadFile(mark); err == nil {
-		t.Errorf("the grandchild wrote after the failure was answered: %q", data)
-	}
-}
 
 // TestCommandsEndWithTheirProcessGroup: every command the agent runs
 // (deploy, router, health and version commands) that times out, fails or
@@ -141,7 +101,8 @@ func TestCommandsEndWithTheirProcessGroup(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			script, pgidFile, mark := forkingScript(t.TempDir(), late, tc.ignoreTERM, tc.tail)
+			dir := t.TempDir()
+			script := testproc.ForkingCommand(dir, late, tc.ignoreTERM, tc.tail)
 			start := time.Now()
 			state, err := tc.run(t, script)
 			took := time.Since(start)
@@ -154,7 +115,7 @@ func TestCommandsEndWithTheirProcessGroup(t *testing.T) {
 			if took > timeout+grace+slack {
 				t.Errorf("answered after %s, more than the timeout %s + grace %s (+%s)", took, timeout, grace, slack)
 			}
-			checkGroupEnded(t, pgidFile, mark, start.Add(late))
+			testproc.CheckGroupEnded(t, dir, start.Add(late))
 		})
 	}
 }
@@ -167,7 +128,7 @@ func TestCommandOutputPastTheGrace(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	const grace = 300 * time.Millisecond
-	script, pgidFile, mark := forkingScript(dir, time.Second, false, "exit 0")
+	script := testproc.ForkingCommand(dir, time.Second, false, "exit 0")
 	start := time.Now()
 	res := command{line: script, grace: grace}.run(context.Background())
 	if took := time.Since(start); took > grace+time.Second {
@@ -176,7 +137,7 @@ func TestCommandOutputPastTheGrace(t *testing.T) {
 	if got := res.describe(context.Background(), 0); !strings.Contains(got, "kept its output open") || !strings.Contains(got, "ended on SIGTERM") {
 		t.Errorf("describe = %q", got)
 	}
-	checkGroupEnded(t, pgidFile, mark, start.Add(time.Second))
+	testproc.CheckGroupEnded(t, dir, start.Add(time.Second))
 
 	pidFile := filepath.Join(dir, "daemon.pid")
 	res = command{line: "sleep 30 >/dev/null 2>&1 & echo $! > '" + pidFile + "'", grace: grace}.run(context.Background())

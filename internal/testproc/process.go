@@ -1,7 +1,9 @@
 // Package testproc runs the servers tests start from the CLI cache (a real
 // Prometheus for internal/promtest, a real Caddy for internal/caddytest):
 // free ports, a child process with its log, a start retried when a port was
-// taken, and a stop when the test ends.
+// taken, and a stop when the test ends. It also has the forking command
+// with which the agent's tests show that a command it ends leaves no
+// process of its group behind.
 package testproc
 
 import (
