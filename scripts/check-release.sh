@@ -12,7 +12,8 @@
 #   prints VERSION, and `systemd-analyze verify` says nothing about its unit.
 # --host expects the host's platform only (make release-snapshot-host); without
 # it, every platform of .goreleaser.yml. Needs unzip, sha256sum, jq, dpkg-deb,
-# rpm and systemd-analyze.
+# rpm and systemd-analyze, installed from Debian's packages when missing
+# (scripts/need-debian-packages.sh).
 set -euo pipefail
 dist="${1:?usage: check-release.sh DIST VERSION [--host]}"
 version="${2:?usage: check-release.sh DIST VERSION [--host]}"
@@ -22,9 +23,7 @@ cd "$dist"
 name=terraform-provider-codomyrmex
 failures=0
 fail() { echo "check-release: $*" >&2; failures=$((failures + 1)); }
-for tool in unzip sha256sum jq dpkg-deb rpm systemd-analyze; do
-  command -v "$tool" >/dev/null || { echo "check-release: $tool is missing (Debian: apt-get install unzip jq dpkg rpm systemd)" >&2; exit 2; }
-done
+"$repo/scripts/need-debian-packages.sh" unzip:unzip sha256sum:coreutils jq:jq dpkg-deb:dpkg rpm:rpm systemd-analyze:systemd
 
 if [[ "$host" == --host ]]; then
   provider_platforms=("$(go env GOOS)_$(go env GOARCH)")
