@@ -3,7 +3,6 @@
 package scripts
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -72,14 +71,10 @@ for a in "$@"; do case "$a" in -*|install) ;; *) printf '#!/bin/sh\n' > "${0%/*}
 			cmd := exec.Command("bash", script, "jq:jq", "rpm:rpm")
 			cmd.Env = []string{"PATH=" + dir}
 			out, err := cmd.CombinedOutput()
-			code := 0
-			var exit *exec.ExitError
-			if errors.As(err, &exit) {
-				code = exit.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
+			if cmd.ProcessState == nil {
+				t.Fatal(err) // it did not start
 			}
-			if code != tc.wantCode {
+			if code := cmd.ProcessState.ExitCode(); code != tc.wantCode {
 				t.Errorf("exit code %d, want %d; output:\n%s", code, tc.wantCode, out)
 			}
 			if tc.wantErr != "" && !strings.Contains(string(out), tc.wantErr) {
