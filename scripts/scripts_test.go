@@ -15,18 +15,18 @@ import (
 func stubPATH(t *testing.T, stubs map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash on this machine")
-	}
-	for name, target := range map[string]string{"bash": bash, "chmod": "chmod"} {
-		if target, err = exec.LookPath(target); err != nil {
+	path := map[string]string{}
+	for _, name := range []string{"bash", "chmod"} {
+		p, err := exec.LookPath(name)
+		if err != nil {
 			t.Skipf("no %s on this machine", name)
 		}
-		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+		if err := os.Symlink(p, filepath.Join(dir, name)); err != nil {
 			t.Fatal(err)
 		}
+		path[name] = p
 	}
+	bash := path["bash"]
 	for name, body := range stubs {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!"+bash+"\n"+body+"\n"), 0o755); err != nil {
 			t.Fatal(err)

@@ -53,9 +53,9 @@ func GroupOf(t testing.TB, dir string) int {
 	return pgid
 }
 
-// LiveInGroup lists the processes of group pgid that are alive (not
+// liveInGroup lists the processes of group pgid that are alive (not
 // zombies: those can no longer run or write).
-func LiveInGroup(t testing.TB, pgid int) []string {
+func liveInGroup(t testing.TB, pgid int) []string {
 	t.Helper()
 	procs, err := procfs.AllProcs()
 	if err != nil {
@@ -80,7 +80,7 @@ func LiveInGroup(t testing.TB, pgid int) []string {
 func CheckGroupEnded(t testing.TB, dir string, due time.Time) {
 	t.Helper()
 	pgid := GroupOf(t, dir)
-	if live := LiveInGroup(t, pgid); len(live) > 0 {
+	if live := liveInGroup(t, pgid); len(live) > 0 {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		t.Errorf("processes of the command's group alive after its failure was answered: %v", live)
 	}
